@@ -1,0 +1,208 @@
+"""Validators shared by the domain types: each raises InvalidValueError naming the field."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, TypeVar
+
+import attrs
+
+from cxrecovery.errors import InvalidValueError
+
+_SLUG = re.compile(r"[a-z][a-z0-9_]*(?:[.-][a-z0-9_]+)*\Z")
+
+E = TypeVar("E", bound=Enum)
+
+
+def suggest(word: object, choices: Iterable[str]) -> str:
+    """Return a "; did you mean 'x'?" hint for a near miss, or an empty string."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def enum_converter(enum: type[E]) -> Callable[[object], object]:
+    """Return an attrs converter that turns an enum's string value into the member.
+
+    Anything else is passed through unchanged for :func:`member_of` to reject with
+    the field's name.
+    """
+    by_value: dict[object, E] = {m.value: m for m in enum}
+
+    def convert(value: object) -> object:
+        if isinstance(value, enum):
+            return value
+        try:
+            return by_value.get(value, value)
+        except TypeError:  # unhashable
+            return value
+
+    convert.__name__ = f"to_{enum.__name__}"
+    return convert
+
+
+def member_of(enum: type[Enum]) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """A member of ``enum``; the error lists the allowed values and a near miss."""
+    values = [str(m.value) for m in enum]
+    names = ", ".join(values)
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, enum):
+            raise _fail(attribute, f"{value!r} is not one of {names}{suggest(value, values)}")
+
+    return check
+
+
+def optional_member_of(
+    enum: type[Enum],
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """``None`` or a member of ``enum``."""
+    inner = member_of(enum)
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            inner(instance, attribute, value)
+
+    return check
+
+
+def enum_field(enum: type[E]) -> dict[str, Any]:
+    """Converter and validator for a field holding a member of ``enum``.
+
+    Spread into ``attrs.field(**enum_field(X))`` so the mypy plugin still sees the
+    default and ``kw_only`` spelled at the call site.
+    """
+    return {"converter": enum_converter(enum), "validator": member_of(enum)}
+
+
+def optional_enum_field(enum: type[E]) -> dict[str, Any]:
+    """Converter and validator for a field holding ``None`` or a member of ``enum``."""
+    return {"converter": enum_converter(enum), "validator": optional_member_of(enum)}
+
+
+def _fail(attribute: attrs.Attribute[Any], message: str) -> InvalidValueError:
+    return InvalidValueError.at(attribute.name, message)
+
+
+def aware(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A timezone-aware datetime."""
+    if not isinstance(value, datetime):
+        raise _fail(attribute, f"{value!r} is not a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise _fail(attribute, f"naive datetime '{value.isoformat()}'; give an offset or zone")
+
+
+def optional_aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """``None`` or a timezone-aware datetime."""
+    if value is not None:
+        aware(instance, attribute, value)
+
+
+def identifier(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A non-empty string with no leading or trailing white space (ids from hosts)."""
+    if not isinstance(value, str):
+        raise _fail(attribute, f"{value!r} is not a string")
+    if not value or value != value.strip():
+        raise _fail(attribute, f"{value!r} is empty or has white space around it")
+
+
+def optional_identifier(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """``None`` or an identifier."""
+    if value is not None:
+        identifier(instance, attribute, value)
+
+
+def slug(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A lower-case name such as ``late_delivery`` (categories, segments, reasons)."""
+    if not isinstance(value, str) or not _SLUG.match(value):
+        raise _fail(
+            attribute,
+            f"{value!r} is not a lower-case name (letters, digits, '_', '-', '.'; "
+            "starting with a letter)",
+        )
+
+
+def optional_slug(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """``None`` or a slug."""
+    if value is not None:
+        slug(instance, attribute, value)
+
+
+def text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Any string (free text)."""
+    if not isinstance(value, str):
+        raise _fail(attribute, f"{value!r} is not a string")
+
+
+def optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """``None`` or a string."""
+    if value is not None:
+        text(instance, attribute, value)
+
+
+def boolean(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """``True`` or ``False`` (not 0 or 1)."""
+    if not isinstance(value, bool):
+        raise _fail(attribute, f"{value!r} is not true or false")
+
+
+def non_negative_duration(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """``None`` or a timedelta of zero or more."""
+    if value is None:
+        return
+    if not isinstance(value, timedelta):
+        raise _fail(attribute, f"{value!r} is not a duration")
+    if value < timedelta(0):
+        raise _fail(attribute, f"{value!r} is negative")
+
+
+def instance_of(*types: type) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """Like ``attrs.validators.instance_of`` but raising InvalidValueError."""
+    names = " or ".join(t.__name__ for t in types)
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, types):
+            raise _fail(attribute, f"{value!r} is not a {names}")
+
+    return check
+
+
+def optional_instance_of(
+    *types: type,
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """``None`` or an instance of ``types``."""
+    inner = instance_of(*types)
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            inner(instance, attribute, value)
+
+    return check
+
+
+def tuple_of(
+    *types: type,
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """A tuple whose items are instances of ``types``; errors name the index."""
+    names = " or ".join(t.__name__ for t in types)
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, tuple):
+            raise _fail(attribute, f"{value!r} is not a tuple")
+        for i, item in enumerate(value):
+            if not isinstance(item, types):
+                raise InvalidValueError.at(f"{attribute.name}[{i}]", f"{item!r} is not a {names}")
+
+    return check
+
+
+def to_tuple(value: object) -> object:
+    """Converter: lists and other iterables (not strings or mappings) become tuples."""
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    return value

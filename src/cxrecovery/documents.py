@@ -1,0 +1,613 @@
+"""Documents in and out: cases as plain JSON-ready data, with precise errors.
+
+One mechanism serves three jobs. For every domain type it reads a document into the
+type (collecting *every* problem with its path before giving up), writes the type back
+to plain data (so that ``dump(load_case(doc)) == doc`` for a canonical document), and
+describes the document as JSON Schema, so a CRM written in any language can produce
+valid input.
+
+Formats: times are ISO 8601 with an offset (``2026-01-05T10:00:00+00:00``; a time with
+no offset is refused), durations are ISO 8601 durations in days, hours, minutes and
+seconds (``P1DT2H``, ``PT90S``), money is ``{"amount": "12.50", "currency": "EUR"}``
+with the amount a string (or a whole number) and never a float.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import types
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from pathlib import Path
+from typing import Any, Final, TypeVar, Union, get_args, get_origin
+
+import attrs
+
+from cxrecovery._validation import suggest
+from cxrecovery.errors import DocumentError, InvalidValueError, Problem
+from cxrecovery.model import Attributes, Case
+from cxrecovery.money import Money, currencies
+
+__all__ = ["case_schema", "dump", "load", "load_case"]
+
+T = TypeVar("T")
+
+CASE_FORMAT: Final = 1
+_SCHEMA_ID: Final = "https://cxrecovery.invalid/schema/case-1.json"
+
+
+class _Fail:
+    """The marker for a value that could not be read (its problems are recorded)."""
+
+
+_FAIL: Final = _Fail()
+
+_Problems = list[Problem]
+_Loader = Callable[[object, str, _Problems], Any]
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if not _NAME.match(key):  # an odd key is quoted so that the path stays readable
+        return f"{path}[{key!r}]"
+    return f"{path}.{key}" if path else key
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float | Decimal):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --- scalar codecs ---------------------------------------------------------------------
+
+
+def _load_str(value: object, path: str, problems: _Problems) -> object:
+    if isinstance(value, str):
+        return value
+    problems.append(Problem(path, f"expected a string, got {_kind(value)} {_show(value)}"))
+    return _FAIL
+
+
+def _load_bool(value: object, path: str, problems: _Problems) -> object:
+    if isinstance(value, bool):
+        return value
+    problems.append(Problem(path, f"expected true or false, got {_kind(value)} {_show(value)}"))
+    return _FAIL
+
+
+def _load_int(value: object, path: str, problems: _Problems) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    problems.append(Problem(path, f"expected a whole number, got {_kind(value)} {_show(value)}"))
+    return _FAIL
+
+
+def _load_decimal(value: object, path: str, problems: _Problems) -> object:
+    if isinstance(value, float):
+        problems.append(
+            Problem(path, f"{value!r} is a float; give decimals as strings such as '0.25'")
+        )
+        return _FAIL
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value)
+        except InvalidOperation:
+            problems.append(Problem(path, f"{value!r} is not a decimal number"))
+            return _FAIL
+    else:
+        problems.append(Problem(path, f"expected a decimal string, got {_kind(value)}"))
+        return _FAIL
+    if not result.is_finite():
+        problems.append(Problem(path, f"{value!r} is not a finite number"))
+        return _FAIL
+    return result
+
+
+def _load_datetime(value: object, path: str, problems: _Problems) -> object:
+    if not isinstance(value, str):
+        problems.append(
+            Problem(path, f"expected an ISO 8601 time string, got {_kind(value)} {_show(value)}")
+        )
+        return _FAIL
+    try:
+        result = datetime.fromisoformat(value)
+    except ValueError:
+        problems.append(Problem(path, f"{value!r} is not an ISO 8601 time"))
+        return _FAIL
+    if result.tzinfo is None:
+        problems.append(Problem(path, f"naive datetime {value!r}; give an offset or zone"))
+        return _FAIL
+    return result
+
+
+def _dump_datetime(value: datetime) -> str:
+    return value.isoformat()
+
+
+_DURATION = re.compile(
+    r"(?P<sign>-)?P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)(?:[.,](?P<frac>\d{1,6}))?S)?)?\Z"
+)
+
+
+def parse_duration(text: str) -> timedelta:
+    """Read an ISO 8601 duration in weeks, days, hours, minutes and seconds.
+
+    Years and months are refused: they have no fixed length.
+
+    Raises:
+        InvalidValueError: ``text`` is not such a duration.
+    """
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if match is None or text.rstrip("-").endswith(("P", "T")):
+        hint = ""
+        if isinstance(text, str) and re.search(r"\d+Y|P[^T]*\d+M", text):
+            hint = "; years and months have no fixed length, give days instead"
+        raise InvalidValueError(f"{text!r} is not an ISO 8601 duration such as 'PT4H'{hint}")
+    parts = match.groupdict()
+    micro = int((parts["frac"] or "").ljust(6, "0") or 0)
+    try:
+        result = timedelta(
+            weeks=int(parts["weeks"] or 0),
+            days=int(parts["days"] or 0),
+            hours=int(parts["hours"] or 0),
+            minutes=int(parts["minutes"] or 0),
+            seconds=int(parts["seconds"] or 0),
+            microseconds=micro,
+        )
+    except OverflowError:
+        raise InvalidValueError(f"{text!r} is too long a duration") from None
+    return -result if parts["sign"] else result
+
+
+def format_duration(value: timedelta) -> str:
+    """Write a timedelta as a canonical ISO 8601 duration (``P1DT2H30M``, ``PT0S``)."""
+    sign = "-" if value < timedelta(0) else ""
+    value = abs(value)
+    days = value.days
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = "P" + (f"{days}D" if days else "")
+    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if seconds or value.microseconds:
+        frac = f".{value.microseconds:06d}".rstrip("0") if value.microseconds else ""
+        clock += f"{seconds}{frac}S"
+    if clock:
+        text += "T" + clock
+    elif not days:
+        text += "T0S"
+    return sign + text
+
+
+def _load_timedelta(value: object, path: str, problems: _Problems) -> object:
+    if not isinstance(value, str):
+        problems.append(Problem(path, f"expected an ISO 8601 duration string, got {_kind(value)}"))
+        return _FAIL
+    try:
+        return parse_duration(value)
+    except InvalidValueError as error:
+        problems.extend(p.under(path) for p in error.problems)
+        return _FAIL
+
+
+def _load_money(value: object, path: str, problems: _Problems) -> object:
+    if not isinstance(value, Mapping):
+        problems.append(
+            Problem(
+                path,
+                f'expected money as {{"amount": "12.50", "currency": "EUR"}}, '
+                f"got {_kind(value)} {_show(value)}",
+            )
+        )
+        return _FAIL
+    before = len(problems)
+    for key in value:
+        if key not in ("amount", "currency"):
+            problems.append(
+                Problem(_join(path, str(key)), "unknown field (money has amount and currency)")
+            )
+    if "amount" not in value:
+        problems.append(Problem(_join(path, "amount"), "missing (required)"))
+    if "currency" not in value:
+        problems.append(Problem(_join(path, "currency"), "missing (required)"))
+    elif not isinstance(value["currency"], str) or value["currency"] not in currencies():
+        hint = suggest(value["currency"], currencies())
+        problems.append(
+            Problem(
+                _join(path, "currency"),
+                f"{_show(value['currency'])} is not an ISO 4217 currency code{hint}",
+            )
+        )
+    if len(problems) > before:
+        return _FAIL
+    try:
+        # A JSON number arrives as an exact Decimal (never through a float).
+        return Money(value["amount"], value["currency"])
+    except InvalidValueError as error:
+        problems.extend(p.under(path) for p in error.problems)
+        return _FAIL
+
+
+def _dump_money(value: Money) -> dict[str, str]:
+    return {"amount": str(value.amount), "currency": value.currency}
+
+
+def _load_attributes(value: object, path: str, problems: _Problems) -> object:
+    if not isinstance(value, Mapping):
+        problems.append(Problem(path, f"expected an object, got {_kind(value)}"))
+        return _FAIL
+    try:
+        return Attributes(value)
+    except InvalidValueError as error:
+        # Attributes names its problems "attributes[.key]"; re-root them here.
+        for p in error.problems:
+            rest = p.path.removeprefix("attributes").lstrip(".")
+            problems.append(Problem(_join(path, rest) if rest else path, p.message))
+        return _FAIL
+
+
+def _enum_loader(enum: type[Enum]) -> _Loader:
+    by_value = {m.value: m for m in enum}
+    values = [str(v) for v in by_value]
+    names = ", ".join(values)
+
+    def load(value: object, path: str, problems: _Problems) -> object:
+        if isinstance(value, str) and value in by_value:
+            return by_value[value]
+        problems.append(
+            Problem(path, f"{_show(value)} is not one of {names}{suggest(value, values)}")
+        )
+        return _FAIL
+
+    return load
+
+
+# --- the codec registry ----------------------------------------------------------------
+
+
+@attrs.frozen
+class _Codec:
+    load: _Loader
+    dump: Callable[[Any], Any]
+    schema: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _plain(schema: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda _defs: dict(schema)
+
+
+_DECIMAL_PATTERN: Final = r"^-?[0-9]+(\.[0-9]+)?$"
+
+_SCALARS: Final[dict[object, _Codec]] = {
+    str: _Codec(_load_str, str, _plain({"type": "string"})),
+    bool: _Codec(_load_bool, bool, _plain({"type": "boolean"})),
+    int: _Codec(_load_int, int, _plain({"type": "integer"})),
+    Decimal: _Codec(
+        _load_decimal,
+        str,
+        _plain({"type": ["string", "integer"], "pattern": _DECIMAL_PATTERN}),
+    ),
+    datetime: _Codec(
+        _load_datetime, _dump_datetime, _plain({"type": "string", "format": "date-time"})
+    ),
+    timedelta: _Codec(
+        _load_timedelta, format_duration, _plain({"type": "string", "format": "duration"})
+    ),
+}
+
+_CACHE: dict[object, _Codec] = {}
+
+
+def _codec(tp: object) -> _Codec:
+    try:
+        return _CACHE[tp]
+    except KeyError:
+        pass
+    codec = _build(tp)
+    _CACHE[tp] = codec
+    return codec
+
+
+def _build(tp: object) -> _Codec:
+    if tp in _SCALARS:
+        return _SCALARS[tp]
+    if tp is Money:
+        return _Codec(_load_money, _dump_money, _ref("Money", _money_schema))
+    if tp is Attributes:
+        return _Codec(
+            _load_attributes,
+            lambda value: dict(value),
+            _plain(
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": ["string", "integer", "boolean", "null"]},
+                }
+            ),
+        )
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        values = [m.value for m in tp]
+        return _Codec(_enum_loader(tp), lambda m: m.value, _plain({"enum": values}))
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return _optional(tp)
+    if origin is tuple:
+        return _sequence(get_args(tp)[0])
+    if isinstance(tp, type) and attrs.has(tp):
+        return _attrs_codec(tp)
+    raise TypeError(f"no document codec for {tp!r}")  # a programming error, not input
+
+
+def _optional(tp: object) -> _Codec:
+    args = [a for a in get_args(tp) if a is not type(None)]
+    if len(args) != 1:
+        raise TypeError(f"only X | None unions are documented, not {tp!r}")
+    inner = _codec(args[0])
+
+    def load(value: object, path: str, problems: _Problems) -> object:
+        return None if value is None else inner.load(value, path, problems)
+
+    return _Codec(
+        load,
+        lambda value: None if value is None else inner.dump(value),
+        lambda defs: {"anyOf": [inner.schema(defs), {"type": "null"}]},
+    )
+
+
+def _sequence(item_tp: object) -> _Codec:
+    inner = _codec(item_tp)
+
+    def load(value: object, path: str, problems: _Problems) -> object:
+        if not isinstance(value, list | tuple):
+            problems.append(Problem(path, f"expected a list, got {_kind(value)}"))
+            return _FAIL
+        items = [inner.load(item, _join(path, i), problems) for i, item in enumerate(value)]
+        return _FAIL if any(item is _FAIL for item in items) else tuple(items)
+
+    return _Codec(
+        load,
+        lambda value: [inner.dump(item) for item in value],
+        lambda defs: {"type": "array", "items": inner.schema(defs)},
+    )
+
+
+def _ref(
+    name: str, build: Callable[[dict[str, Any]], dict[str, Any]]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def schema(defs: dict[str, Any]) -> dict[str, Any]:
+        if name not in defs:
+            defs[name] = {}  # reserve the name first: types may refer to themselves
+            defs[name] = build(defs)
+        return {"$ref": f"#/$defs/{name}"}
+
+    return schema
+
+
+def _money_schema(_defs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "An exact amount: a decimal string (never a float) and a currency.",
+        "properties": {
+            "amount": {"type": ["string", "integer"], "pattern": _DECIMAL_PATTERN},
+            "currency": {"enum": sorted(currencies())},
+        },
+        "required": ["amount", "currency"],
+        "additionalProperties": False,
+    }
+
+
+def _default_of(field: attrs.Attribute[Any]) -> object:
+    default: Any = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return default.factory()
+    return default
+
+
+def _attrs_codec(cls: type) -> _Codec:
+    attrs.resolve_types(cls)
+    fields = attrs.fields(cls)
+    names = [f.name for f in fields]
+    required = [f.name for f in fields if f.default is attrs.NOTHING]
+    defaults = {f.name: _default_of(f) for f in fields if f.default is not attrs.NOTHING}
+    # Codecs are made on first use so that a type may contain itself.
+    codecs: dict[str, _Codec] = {}
+
+    def codec_of(name: str) -> _Codec:
+        if name not in codecs:
+            codecs[name] = _codec(attrs.fields_dict(cls)[name].type)
+        return codecs[name]
+
+    def load(value: object, path: str, problems: _Problems) -> object:
+        if not isinstance(value, Mapping):
+            problems.append(
+                Problem(path, f"expected an object ({cls.__name__}), got {_kind(value)}")
+            )
+            return _FAIL
+        ok = True
+        for key in value:
+            if key not in codecs and key not in names:
+                hint = suggest(key, names)
+                problems.append(Problem(_join(path, str(key)), f"unknown field{hint}"))
+                ok = False
+        kwargs: dict[str, object] = {}
+        for name in names:
+            if name in value:
+                item = codec_of(name).load(value[name], _join(path, name), problems)
+                if item is _FAIL:
+                    ok = False
+                else:
+                    kwargs[name] = item
+            elif name in required:
+                problems.append(Problem(_join(path, name), "missing (required)"))
+                ok = False
+        if not ok:
+            return _FAIL
+        try:
+            return cls(**kwargs)
+        except InvalidValueError as error:
+            problems.extend(p.under(path) for p in error.problems)
+            return _FAIL
+
+    def dump(value: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in names:
+            item = getattr(value, name)
+            if name in defaults and item == defaults[name]:
+                continue
+            out[name] = codec_of(name).dump(item)
+        return out
+
+    def build_schema(defs: dict[str, Any]) -> dict[str, Any]:
+        doc = (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        return {
+            "type": "object",
+            "description": doc,
+            "properties": {name: codec_of(name).schema(defs) for name in names},
+            "required": required,
+            "additionalProperties": False,
+        }
+
+    return _Codec(load, dump, _ref(cls.__name__, build_schema))
+
+
+# --- public API ------------------------------------------------------------------------
+
+
+def _read_source(source: object, what: str) -> object:
+    if isinstance(source, Mapping):
+        return source
+    text: str
+    if isinstance(source, bytes):
+        try:
+            text = source.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise DocumentError.at("", f"the {what} document is not UTF-8: {error}") from None
+    elif isinstance(source, str) and source.lstrip().startswith(("{", "[")):
+        text = source
+    elif isinstance(source, str | os.PathLike):
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise DocumentError.at("", f"cannot read {str(path)!r}: {error}") from None
+    else:
+        raise DocumentError.at(
+            "",
+            f"expected a mapping, JSON text or a path to a {what} document, got {_kind(source)}",
+        )
+    return _parse_json(text, what)
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _parse_json(text: str, what: str) -> object:
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise DocumentError.at(
+            "",
+            f"the {what} document is not valid JSON: {error.msg} at line "
+            f"{error.lineno} column {error.colno}",
+        ) from None
+    except (ValueError, RecursionError) as error:
+        raise DocumentError.at("", f"the {what} document is not valid JSON: {error}") from None
+
+
+def load(cls: type[T], data: object, *, path: str = "") -> T:
+    """Read plain data (a mapping, as from JSON) into a domain type.
+
+    Raises:
+        DocumentError: with every problem found, each with its path.
+
+    .. versionadded:: 0.1.0
+    """
+    problems: _Problems = []
+    result = _codec(cls).load(data, path, problems)
+    if problems or result is _FAIL:
+        raise DocumentError(problems or [Problem(path, "could not be read")])
+    return result  # type: ignore[no-any-return]
+
+
+def load_case(source: Mapping[str, Any] | str | bytes | os.PathLike[str]) -> Case:
+    """Read a case document: a mapping, JSON text, or the path of a JSON file.
+
+    A string that starts with ``{`` is JSON text; any other string is a path.
+    JSON numbers are read as exact decimals, never through a float.
+
+    Raises:
+        DocumentError: with every problem in the document, each with its path, e.g.
+            ``touchpoints[2].at: naive datetime '2026-01-05T10:00'; give an offset or
+            zone``.
+
+    .. versionadded:: 0.1.0
+    """
+    data = _read_source(source, "case")
+    if isinstance(data, Mapping) and "format" in data:
+        if data["format"] != CASE_FORMAT:
+            raise DocumentError.at(
+                "format",
+                f"{_show(data['format'])} is not a case format this version reads ({CASE_FORMAT})",
+            )
+        data = {k: v for k, v in data.items() if k != "format"}
+    return load(Case, data)
+
+
+def dump(value: object) -> Any:
+    """Write a domain value (a case, a promise, money…) as plain JSON-ready data.
+
+    Fields left at their defaults are omitted; a case carries its ``format`` number.
+    The result is deterministic: the same value always gives the same data.
+
+    .. versionadded:: 0.1.0
+    """
+    data = _codec(type(value)).dump(value)
+    if isinstance(value, Case):
+        return {"format": CASE_FORMAT, **data}
+    return data
+
+
+def case_schema() -> dict[str, Any]:
+    """Return the JSON Schema (draft 2020-12) of the case document.
+
+    .. versionadded:: 0.1.0
+    """
+    defs: dict[str, Any] = {}
+    _codec(Case).schema(defs)
+    case = dict(defs.pop("Case"))
+    case["properties"] = {"format": {"const": CASE_FORMAT}, **case["properties"]}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": _SCHEMA_ID,
+        "title": "cxrecovery case document",
+        **case,
+        "$defs": dict(sorted(defs.items())),
+    }

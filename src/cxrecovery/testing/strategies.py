@@ -1,0 +1,266 @@
+"""Hypothesis strategies that draw valid cxrecovery values.
+
+Every strategy draws values that construct without error, so a host's property test can
+assume validity and test its own logic. Bounds are keyword-only.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import attrs
+from hypothesis import strategies as st
+
+from cxrecovery.model import (
+    Case,
+    CaseStatus,
+    Channel,
+    CompensationForm,
+    Customer,
+    Direction,
+    ExpectationBaseline,
+    Failure,
+    Fault,
+    Grant,
+    Outcome,
+    Pause,
+    PriorCase,
+    Promise,
+    PromiseStatus,
+    Sentiment,
+    Severity,
+    SurveyAnswer,
+    SurveyMetric,
+    Touchpoint,
+    TouchpointKind,
+)
+from cxrecovery.money import Money
+
+__all__ = [
+    "aware_datetimes",
+    "cases",
+    "currencies",
+    "customers",
+    "failures",
+    "money",
+    "promises",
+    "touchpoints",
+]
+
+_CURRENCIES = ("EUR", "USD", "GBP", "JPY", "KWD", "CHF", "AUD")
+_START = datetime(2024, 1, 1, tzinfo=UTC)
+_END = datetime(2030, 1, 1, tzinfo=UTC)
+
+_ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=12)
+_slugs = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
+_text = st.text(max_size=40)
+# Fixed offsets only: a document always carries an offset, and a fixed-offset time
+# compares by instant with any other zone (a time in a DST fold would not, PEP 495).
+_offsets = st.sampled_from(
+    [UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=45))]
+    + [timezone(timedelta(hours=h)) for h in (-8, 1, 2, 9, 13)]
+)
+
+
+def currencies() -> st.SearchStrategy[str]:
+    """Draw an ISO 4217 code, mixing 0-, 2- and 3-decimal currencies."""
+    return st.sampled_from(_CURRENCIES)
+
+
+def aware_datetimes(
+    *, min_value: datetime = _START, max_value: datetime = _END
+) -> st.SearchStrategy[datetime]:
+    """Draw timezone-aware datetimes (whole seconds, fixed offsets) in a range."""
+    lo = min_value.astimezone(UTC).replace(microsecond=0)
+    hi = max_value.astimezone(UTC).replace(microsecond=0)
+    span = int((hi - lo).total_seconds())
+    return st.builds(
+        lambda seconds, tz: (lo + timedelta(seconds=seconds)).astimezone(tz),
+        st.integers(0, max(span, 0)),
+        _offsets,
+    )
+
+
+@st.composite
+def money(
+    draw: st.DrawFn,
+    *,
+    currency: str | None = None,
+    min_value: int = 0,
+    max_value: int = 10_000_000,
+) -> Money:
+    """Draw money; bounds are in minor units (cents)."""
+    code = currency if currency is not None else draw(currencies())
+    return Money.from_minor(draw(st.integers(min_value, max_value)), code)
+
+
+def customers() -> st.SearchStrategy[Customer]:
+    """Draw customers."""
+    return st.builds(
+        Customer,
+        id=_ids,
+        name=st.none() | _text,
+        segment=st.sampled_from(["standard", "gold", "member", "business"]),
+        lifetime_value=st.none() | money(),
+        preferred_channel=st.none() | st.sampled_from(Channel),
+        time_zone=st.none() | st.sampled_from(["Europe/London", "America/New_York", "UTC"]),
+        expectation=st.builds(
+            ExpectationBaseline,
+            compensation_ratio=st.decimals(0, 2, places=2),
+            remedy=st.none() | st.sampled_from(CompensationForm),
+            reason=_text,
+        ),
+        attributes=st.dictionaries(
+            _slugs, st.none() | st.booleans() | st.integers(-1000, 1000) | _text, max_size=3
+        ),
+    )
+
+
+def failures() -> st.SearchStrategy[Failure]:
+    """Draw failures."""
+    return st.builds(
+        Failure,
+        category=_slugs,
+        severity=st.sampled_from(Severity),
+        fault=st.sampled_from(Fault),
+        value_at_stake=st.none() | money(),
+        service_usable=st.booleans(),
+        description=_text,
+        occurred_at=st.none() | aware_datetimes(),
+    )
+
+
+def _survey() -> st.SearchStrategy[SurveyAnswer]:
+    return st.sampled_from(SurveyMetric).flatmap(
+        lambda m: st.builds(SurveyAnswer, metric=st.just(m), score=st.sampled_from(m.scale))
+    )
+
+
+@st.composite
+def touchpoints(
+    draw: st.DrawFn, *, min_value: datetime = _START, max_value: datetime = _END
+) -> Touchpoint:
+    """Draw a touchpoint at a time between the bounds."""
+    kind = draw(st.sampled_from(TouchpointKind))
+    survey = draw(_survey()) if kind is TouchpointKind.SURVEY_ANSWER else None
+    return Touchpoint(
+        draw(aware_datetimes(min_value=min_value, max_value=max_value)),
+        draw(st.sampled_from(Channel)),
+        kind,
+        direction=draw(st.sampled_from(Direction)),
+        agent=draw(st.none() | _ids),
+        outcome=draw(st.none() | st.sampled_from(Outcome)),
+        sentiment=draw(st.none() | st.sampled_from(Sentiment)),
+        wait=draw(st.none() | st.integers(0, 7200).map(lambda s: timedelta(seconds=s))),
+        repeated_information=draw(st.booleans()),
+        survey=survey,
+        note=draw(st.none() | _text),
+    )
+
+
+@st.composite
+def promises(
+    draw: st.DrawFn, *, min_value: datetime = _START, max_value: datetime = _END
+) -> Promise:
+    """Draw a promise made between the bounds, possibly settled."""
+    made = draw(aware_datetimes(min_value=min_value, max_value=max_value))
+    due = made + timedelta(seconds=draw(st.integers(0, 30 * 86400)))
+    status = draw(st.sampled_from(PromiseStatus))
+    settled = None
+    if status is not PromiseStatus.PENDING:
+        settled = made + timedelta(seconds=draw(st.integers(0, 40 * 86400)))
+    return Promise(
+        draw(_ids),
+        draw(_text),
+        made,
+        due,
+        made_by=draw(st.none() | _ids),
+        channel=draw(st.none() | st.sampled_from(Channel)),
+        kind=draw(st.none() | _slugs),
+        implicit=draw(st.booleans()),
+        status=status,
+        settled_at=settled,
+    )
+
+
+@st.composite
+def cases(draw: st.DrawFn, *, max_size: int = 6) -> Case:
+    """Draw a consistent case: events in order, after the case opened, ids unique."""
+    opened = draw(aware_datetimes(max_value=datetime(2029, 1, 1, tzinfo=UTC)))
+    later = opened + timedelta(days=60)
+    tps = draw(st.lists(touchpoints(min_value=opened, max_value=later), max_size=max_size))
+    tps.sort(key=lambda tp: tp.at)
+    tp_ids = draw(st.lists(st.none() | _ids, min_size=len(tps), max_size=len(tps)))
+    seen: set[str] = set()
+    for i, ident in enumerate(tp_ids):
+        if ident is not None and ident not in seen:
+            seen.add(ident)
+            tps[i] = attrs.evolve(tps[i], id=ident)
+    proms = draw(
+        st.lists(
+            promises(min_value=opened, max_value=later),
+            max_size=max_size,
+            unique_by=lambda p: p.id,
+        )
+    )
+    grants = draw(
+        st.lists(
+            st.builds(
+                Grant,
+                id=_ids,
+                form=st.sampled_from(CompensationForm),
+                at=aware_datetimes(min_value=opened, max_value=later),
+                amount=st.none() | money(),
+                granted_by=st.none() | _ids,
+                role=st.none() | _slugs,
+            ),
+            max_size=3,
+            unique_by=lambda g: g.id,
+        )
+    )
+    status = draw(st.sampled_from(CaseStatus))
+    pauses = []
+    cursor = opened
+    for _ in range(draw(st.integers(0, 3))):
+        start = cursor + timedelta(seconds=draw(st.integers(0, 86400)))
+        end = start + timedelta(seconds=draw(st.integers(0, 86400)))
+        pauses.append(Pause(draw(_slugs), start, ended_at=end))
+        cursor = end
+    if status is not CaseStatus.CLOSED and draw(st.booleans()):
+        pauses.append(Pause("waiting_on_customer_open", cursor))
+    priors = draw(
+        st.lists(
+            st.builds(
+                PriorCase,
+                id=_ids,
+                opened_at=aware_datetimes(max_value=opened),
+                category=_slugs,
+                severity=st.sampled_from(Severity),
+                recovered=st.booleans(),
+                double_deviation=st.booleans(),
+                compensation=st.none() | money(),
+            ),
+            max_size=3,
+        )
+    )
+    end_at = max([opened, cursor, *(tp.at for tp in tps)])
+    resolved = end_at if status is not CaseStatus.OPEN else None
+    closed = end_at if status is CaseStatus.CLOSED else None
+    return Case(
+        draw(_ids),
+        draw(customers()),
+        draw(failures()),
+        opened,
+        status=status,
+        owner=draw(st.none() | _ids),
+        channel=draw(st.none() | st.sampled_from(Channel)),
+        touchpoints=tuple(tps),
+        promises=tuple(proms),
+        pauses=tuple(pauses),
+        grants=tuple(grants),
+        prior_cases=tuple(priors),
+        resolved_at=resolved if status is CaseStatus.RESOLVED or draw(st.booleans()) else None,
+        closed_at=closed,
+    )

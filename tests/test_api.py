@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import cxrecovery
+
+
+def test_all_is_sorted_and_unique() -> None:
+    assert sorted(set(cxrecovery.__all__)) == cxrecovery.__all__
+
+
+def test_all_names_exactly_the_public_names() -> None:
+    public = {
+        name
+        for name, value in vars(cxrecovery).items()
+        if not name.startswith("_")
+        and not (hasattr(value, "__file__") or type(value).__name__ == "module")
+        and name != "annotations"
+    }
+    assert public | {"__version__"} == set(cxrecovery.__all__)
+
+
+def test_every_name_in_all_resolves() -> None:
+    for name in cxrecovery.__all__:
+        assert getattr(cxrecovery, name) is not None
+
+
+def test_version_matches_the_package_metadata() -> None:
+    from importlib.metadata import version
+
+    assert version("cxrecovery") == cxrecovery.__version__
+
+
+def test_every_error_is_a_cxrecovery_error_and_a_builtin() -> None:
+    errors = [getattr(cxrecovery, name) for name in cxrecovery.__all__ if name.endswith("Error")]
+    assert errors
+    for error in errors:
+        assert issubclass(error, cxrecovery.CxRecoveryError)
+        if error is not cxrecovery.CxRecoveryError:
+            assert issubclass(error, ValueError)
+
+
+def test_the_library_never_imports_hypothesis_or_pytest() -> None:
+    code = (
+        "import sys, cxrecovery, cxrecovery.cli; "
+        "bad = [m for m in ('hypothesis', 'pytest') if m in sys.modules]; "
+        "print(','.join(bad))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "" == result.stdout.strip()
+
+
+def test_py_typed_is_shipped() -> None:
+    spec = importlib.util.find_spec("cxrecovery")
+    assert spec is not None
+    assert spec.origin is not None
+    assert (Path(spec.origin).parent / "py.typed").is_file()

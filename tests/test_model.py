@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from cxrecovery import (
+    Case,
+    CaseStatus,
+    Channel,
+    Customer,
+    ExpectationBaseline,
+    Failure,
+    Fault,
+    InvalidValueError,
+    Money,
+    Pause,
+    Promise,
+    PromiseStatus,
+    Role,
+    Sentiment,
+    Severity,
+    SurveyAnswer,
+    SurveyMetric,
+    Touchpoint,
+    TouchpointKind,
+    UnknownTimeZoneError,
+)
+from cxrecovery.model import Attributes
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def a_case(**changes: object) -> Case:
+    base: dict[str, object] = {
+        "id": "case-1",
+        "customer": Customer("c-1"),
+        "failure": Failure("late_delivery", Severity.MEDIUM, Fault.COMPANY, service_usable=True),
+        "opened_at": T0,
+    }
+    base.update(changes)
+    return Case(**base)  # type: ignore[arg-type]
+
+
+def test_severity_orders_by_meaning_not_alphabet() -> None:
+    assert Severity.LOW < Severity.MEDIUM < Severity.HIGH < Severity.CRITICAL
+    assert max([Severity.CRITICAL, Severity.HIGH]) is Severity.CRITICAL
+    assert sorted(Severity, reverse=True)[0] is Severity.CRITICAL
+
+
+def test_sentiment_scores() -> None:
+    assert -2 == Sentiment.VERY_NEGATIVE.score
+    assert 2 == Sentiment.VERY_POSITIVE.score
+    assert Sentiment.NEGATIVE < Sentiment.NEUTRAL
+
+
+def test_enum_fields_take_their_string_values() -> None:
+    failure = Failure("x", "high", "third_party", service_usable=False)  # type: ignore[arg-type]
+    assert Severity.HIGH is failure.severity
+    assert Fault.THIRD_PARTY is failure.fault
+
+
+def test_unknown_enum_value_names_the_field_and_suggests() -> None:
+    with pytest.raises(InvalidValueError, match=r"severity: 'hgih' is not one of .*'high'"):
+        Failure("x", "hgih", "company", service_usable=True)  # type: ignore[arg-type]
+
+
+def test_naive_datetime_is_refused_with_the_field_name() -> None:
+    with pytest.raises(InvalidValueError, match="at: naive datetime"):
+        Touchpoint(datetime(2026, 1, 5, 10), Channel.PHONE, TouchpointKind.CONTACT)
+
+
+def test_survey_answer_must_fit_its_scale() -> None:
+    assert 10 == SurveyAnswer(SurveyMetric.NPS, 10).score
+    with pytest.raises(InvalidValueError, match="outside the csat scale 1–5"):
+        SurveyAnswer(SurveyMetric.CSAT, 0)
+    with pytest.raises(InvalidValueError, match="score"):
+        SurveyAnswer(SurveyMetric.CES, True)
+
+
+def test_survey_touchpoint_needs_its_answer() -> None:
+    with pytest.raises(InvalidValueError, match="survey"):
+        Touchpoint(T0, Channel.EMAIL, TouchpointKind.SURVEY_ANSWER)
+
+
+def test_negative_wait_is_refused() -> None:
+    with pytest.raises(InvalidValueError, match="wait"):
+        Touchpoint(T0, Channel.PHONE, TouchpointKind.CONTACT, wait=timedelta(seconds=-1))
+
+
+def test_unknown_time_zone_is_refused() -> None:
+    with pytest.raises(UnknownTimeZoneError, match="time_zone: 'Mars/Olympus'"):
+        Customer("c", time_zone="Mars/Olympus")
+
+
+def test_segment_must_be_a_lower_case_name() -> None:
+    with pytest.raises(InvalidValueError, match="segment"):
+        Customer("c", segment="Gold Members")
+
+
+def test_ids_must_not_be_blank() -> None:
+    with pytest.raises(InvalidValueError, match="id"):
+        Customer(" ")
+
+
+def test_attributes_are_immutable_hashable_and_scalar_only() -> None:
+    customer = Customer("c", attributes={"store": "Leeds", "vip": True})
+    assert "Leeds" == customer.attributes["store"]
+    assert hash(customer) == hash(Customer("c", attributes={"vip": True, "store": "Leeds"}))
+    with pytest.raises(InvalidValueError, match=r"attributes\.score: 1\.5 is a float"):
+        Attributes({"score": 1.5})  # type: ignore[dict-item]
+    with pytest.raises(KeyError):
+        customer.attributes["missing"]
+
+
+def test_expectation_baseline_ratio_is_a_non_negative_decimal() -> None:
+    assert Decimal("1.0") == ExpectationBaseline(compensation_ratio="1.0").compensation_ratio  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match="compensation_ratio"):
+        ExpectationBaseline(compensation_ratio=Decimal("-0.1"))
+
+
+def test_failure_value_at_stake_is_not_negative() -> None:
+    with pytest.raises(InvalidValueError, match="value_at_stake"):
+        Failure("x", "low", "company", value_at_stake=Money("-1", "EUR"), service_usable=True)  # type: ignore[arg-type]
+
+
+def test_role_rank_is_zero_or_more() -> None:
+    assert 0 == Role("front_line", 0).rank
+    with pytest.raises(InvalidValueError, match="rank"):
+        Role("x", -1)
+
+
+class TestPromise:
+    def test_due_before_made_is_refused(self) -> None:
+        with pytest.raises(InvalidValueError, match=r"due: .* is before made_at"):
+            Promise("p", "call back", at(2), at(1))
+
+    def test_settled_needs_settled_at_and_pending_has_none(self) -> None:
+        with pytest.raises(InvalidValueError, match="settled_at: a kept promise needs"):
+            Promise("p", "x", at(0), at(1), status=PromiseStatus.KEPT)
+        with pytest.raises(InvalidValueError, match="settled_at: a pending promise"):
+            Promise("p", "x", at(0), at(1), settled_at=at(1))
+
+    def test_overdue_and_broken(self) -> None:
+        promise = Promise("p", "call back", at(0), at(1))
+        assert not promise.is_overdue(at(1))
+        assert promise.is_overdue(at(1.01))
+        assert promise.is_broken(at(2))
+        kept = attrs.evolve(promise, status=PromiseStatus.KEPT, settled_at=at(0.5))
+        assert not kept.is_broken(at(5))
+
+
+class TestCaseConsistency:
+    def test_touchpoint_before_the_case_opened_is_refused(self) -> None:
+        early = Touchpoint(at(-1), Channel.PHONE, TouchpointKind.CONTACT)
+        with pytest.raises(InvalidValueError, match=r"touchpoints\[0\]\.at: touchpoint .* before"):
+            a_case(touchpoints=(early,))
+
+    def test_touchpoints_must_be_in_time_order(self) -> None:
+        one = Touchpoint(at(2), Channel.PHONE, TouchpointKind.CONTACT)
+        two = Touchpoint(at(1), Channel.PHONE, TouchpointKind.CONTACT)
+        with pytest.raises(InvalidValueError, match=r"touchpoints\[1\]\.at: .* time order"):
+            a_case(touchpoints=[one, two])
+
+    def test_all_problems_are_reported_at_once(self) -> None:
+        promise = Promise("p", "x", at(-2), at(1))
+        with pytest.raises(InvalidValueError) as caught:
+            a_case(
+                promises=(promise, promise),
+                status=CaseStatus.CLOSED,
+            )
+        paths = {p.path for p in caught.value.problems}
+        assert {
+            "promises[0].made_at",
+            "promises[1].made_at",
+            "promises[1].id",
+            "closed_at",
+        } <= paths
+
+    def test_same_reason_pauses_may_not_overlap(self) -> None:
+        first = Pause("waiting_on_customer", at(1), ended_at=at(3))
+        second = Pause("waiting_on_customer", at(2), ended_at=at(4))
+        with pytest.raises(InvalidValueError, match=r"pauses\[1\]\.started_at: overlaps"):
+            a_case(pauses=(first, second))
+        other = Pause("waiting_on_third_party", at(2), ended_at=at(4))
+        assert 2 == len(a_case(pauses=(first, other)).pauses)
+
+    def test_status_and_its_timestamps_agree(self) -> None:
+        with pytest.raises(InvalidValueError, match="resolved_at: a resolved case needs"):
+            a_case(status=CaseStatus.RESOLVED)
+        with pytest.raises(InvalidValueError, match="status: an open case"):
+            a_case(closed_at=at(3))
+        closed = a_case(status=CaseStatus.CLOSED, closed_at=at(3))
+        assert closed.is_closed
+
+    def test_lists_become_tuples_and_cases_hash(self) -> None:
+        tp = Touchpoint(at(1), Channel.PHONE, TouchpointKind.CONTACT)
+        case = a_case(touchpoints=[tp])
+        assert (tp,) == case.touchpoints
+        assert hash(case) == hash(a_case(touchpoints=(tp,)))
+
+    def test_wrong_item_type_names_the_index(self) -> None:
+        with pytest.raises(InvalidValueError, match=r"promises\[0\]: 'p' is not a Promise"):
+            a_case(promises=("p",))
