@@ -20,6 +20,7 @@ __all__ = [
     "DocumentError",
     "InvalidValueError",
     "MoneyError",
+    "PolicyError",
     "Problem",
     "TransitionError",
     "UnknownTimeZoneError",
@@ -127,6 +128,16 @@ class CalendarError(InvalidValueError):
 
 class UnknownTimeZoneError(CalendarError):
     """A time zone name is not in the IANA database available to ``zoneinfo``.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class PolicyError(InvalidValueError):
+    """A policy document or a policy part (a decision table, a ladder…) is malformed.
+
+    Lists every problem at once, each with its path:
+    ``compensation[3].when.severity: 'hgih' is not one of low, medium, high, critical``.
 
     .. versionadded:: 0.1.0
     """
