@@ -1,0 +1,30 @@
+"""Business calendars and SLA clocks: exact, fast and DST-proof business-time arithmetic.
+
+A :class:`BusinessCalendar` says when a team is open (weekly hours in an IANA time zone,
+holidays, extra openings, and combinations of calendars).  It adds and measures business
+time in integer microseconds, in time independent of the span.  A :class:`Clock` runs
+a target business duration on a calendar and pauses for the reasons a policy names.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+from cxrecovery.businesstime._calendar import BusinessCalendar, in_zone
+from cxrecovery.businesstime._clock import Clock, ClockSpec, ClockWarning, Pause, PauseRule
+from cxrecovery.businesstime._holidays import country_holidays
+from cxrecovery.businesstime._model import ExtraOpening, Holiday, Window
+
+__all__ = [
+    "BusinessCalendar",
+    "Clock",
+    "ClockSpec",
+    "ClockWarning",
+    "ExtraOpening",
+    "Holiday",
+    "Pause",
+    "PauseRule",
+    "Window",
+    "country_holidays",
+    "in_zone",
+]

@@ -1,0 +1,592 @@
+"""Business calendars: a time zone, weekly hours, holidays, and their combinations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from cxrecovery.businesstime._engine import (
+    MAX_US,
+    MIN_US,
+    Engine,
+    evaluate,
+    offset_us,
+    zones_of,
+)
+from cxrecovery.businesstime._model import (
+    WEEKDAYS,
+    ExtraOpening,
+    Holiday,
+    Window,
+    parse_weekly_hours,
+    weekly_overlaps,
+)
+from cxrecovery.businesstime._time import (
+    WEEK_US,
+    duration_us,
+    instant_us,
+    load_zone,
+    resolve_wall,
+    to_datetime,
+)
+from cxrecovery.errors import CalendarError, Problem
+
+__all__ = ["BusinessCalendar", "in_zone"]
+
+_Hours = tuple[tuple[Window, ...], ...]
+_KEYS = ("time_zone", "hours", "all_of", "any_of", "none_of", "holidays", "extra_openings")
+# Combined calendars are checked for open time in each ordinary week of a reference year
+# (one week per combination of their zones' UTC offsets), since how the parts overlap
+# depends on how those offsets line up.
+_REFERENCE_YEAR_START = (datetime(2025, 1, 6) - datetime(1970, 1, 1)) // timedelta(microseconds=1)
+
+
+def _raise(problems: list[Problem], prefix: str = "") -> None:
+    if problems:
+        raise CalendarError(p.under(prefix) for p in problems)
+
+
+# --- reading the parts -------------------------------------------------------------------
+
+
+def _read_hours(value: object, path: str) -> tuple[_Hours | None, list[Problem]]:
+    if value is None:
+        return None, []
+    if (
+        isinstance(value, tuple)
+        and len(value) == 7
+        and all(isinstance(d, tuple) and all(isinstance(w, Window) for w in d) for d in value)
+    ):
+        hours: _Hours = tuple(tuple(sorted(d, key=lambda w: (w.start, w.end))) for d in value)
+        return hours, weekly_overlaps(hours, path)
+    hours, problems = parse_weekly_hours(value, path)
+    if not problems:
+        problems = weekly_overlaps(hours, path)
+    return hours, problems
+
+
+def _read_date(value: object, path: str) -> tuple[date | None, list[Problem]]:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value, []
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value), []
+        except ValueError:
+            pass
+    return None, [Problem(path, f"expected a date like '2026-12-25', got {value!r}")]
+
+
+def _read_holiday(value: object, path: str) -> tuple[Holiday | None, list[Problem]]:
+    if isinstance(value, Holiday):
+        return value, []
+    if not isinstance(value, Mapping):
+        on, problems = _read_date(value, path)
+        return (None if on is None else Holiday(on)), problems
+    problems = [
+        Problem(
+            f"{path}.{key}", f"unknown key {key!r}; expected date, yearly, rrule, closed, name"
+        )
+        for key in value
+        if key not in ("date", "yearly", "rrule", "closed", "name")
+    ]
+    kinds = [k for k in ("date", "yearly", "rrule") if k in value]
+    if len(kinds) != 1:
+        problems.append(
+            Problem(path, f"give exactly one of 'date', 'yearly', 'rrule'; got {kinds or 'none'}")
+        )
+        return None, problems
+    fields: dict[str, Any] = {}
+    kind = kinds[0]
+    raw = value[kind]
+    if kind == "date":
+        fields["on"], found = _read_date(raw, f"{path}.date")
+        problems.extend(found)
+    elif kind == "yearly":
+        month_day = _month_day(raw)
+        if month_day is None:
+            problems.append(Problem(f"{path}.yearly", f"expected 'MM-DD', got {raw!r}"))
+        fields["yearly"] = month_day
+    else:
+        fields["rule"] = raw
+    if value.get("closed") is not None:
+        try:
+            fields["closed"] = Window.parse(value["closed"], f"{path}.closed")
+        except CalendarError as exc:
+            problems.extend(exc.problems)
+    if "name" in value:
+        fields["name"] = value["name"]
+    if problems:
+        return None, problems
+    try:
+        return Holiday(**fields), []
+    except CalendarError as exc:
+        return None, [p.under(path) for p in exc.problems]
+
+
+def _month_day(raw: object) -> tuple[int, int] | None:
+    if not isinstance(raw, str) or len(raw) != 5 or raw[2] != "-":
+        return None
+    try:
+        month_day = (int(raw[:2]), int(raw[3:]))
+        date(2000, *month_day)
+    except ValueError:
+        return None
+    return month_day
+
+
+def _read_opening(value: object, path: str) -> tuple[ExtraOpening | None, list[Problem]]:
+    if isinstance(value, ExtraOpening):
+        return value, []
+    if not isinstance(value, Mapping):
+        return None, [
+            Problem(
+                path, f"expected {{'date': 'YYYY-MM-DD', 'open': 'HH:MM-HH:MM'}}, got {value!r}"
+            )
+        ]
+    problems = [
+        Problem(f"{path}.{key}", f"unknown key {key!r}; expected date, open")
+        for key in value
+        if key not in ("date", "open")
+    ]
+    on, found = _read_date(value.get("date"), f"{path}.date")
+    problems.extend(found)
+    window = None
+    try:
+        window = Window.parse(value.get("open"), f"{path}.open")
+    except CalendarError as exc:
+        problems.extend(exc.problems)
+    if problems or on is None or window is None:
+        return None, problems
+    return ExtraOpening(on, window), []
+
+
+def _read_list(value: object, path: str, reader: Any) -> tuple[tuple[Any, ...], list[Problem]]:
+    if value is None:
+        return (), []
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        return (), [Problem(path, f"expected a list, got {value!r}")]
+    items: list[Any] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(value):
+        parsed, found = reader(item, f"{path}[{i}]")
+        problems.extend(found)
+        if parsed is not None:
+            items.append(parsed)
+    return tuple(items), problems
+
+
+def _read_calendar(value: object, path: str) -> tuple[BusinessCalendar | None, list[Problem]]:
+    if isinstance(value, BusinessCalendar):
+        return value, []
+    if not isinstance(value, Mapping):
+        return None, [Problem(path, f"expected a calendar mapping, got {value!r}")]
+    try:
+        return BusinessCalendar.from_dict(value), []
+    except CalendarError as exc:
+        return None, [p.under(path) for p in exc.problems]
+
+
+def _convert_hours(value: Any) -> _Hours | None:
+    parsed, problems = _read_hours(value, "hours")
+    _raise(problems)
+    return parsed
+
+
+def _convert_holidays(value: Any) -> tuple[Holiday, ...]:
+    parsed, problems = _read_list(value, "holidays", _read_holiday)
+    _raise(problems)
+    return parsed
+
+
+def _convert_openings(value: Any) -> tuple[ExtraOpening, ...]:
+    parsed, problems = _read_list(value, "extra_openings", _read_opening)
+    _raise(problems)
+    return parsed
+
+
+def _convert_all_of(value: Any) -> tuple[BusinessCalendar, ...]:
+    parsed, problems = _read_list(value, "all_of", _read_calendar)
+    _raise(problems)
+    return parsed
+
+
+def _convert_any_of(value: Any) -> tuple[BusinessCalendar, ...]:
+    parsed, problems = _read_list(value, "any_of", _read_calendar)
+    _raise(problems)
+    return parsed
+
+
+def _convert_none_of(value: Any) -> tuple[BusinessCalendar, ...]:
+    parsed, problems = _read_list(value, "none_of", _read_calendar)
+    _raise(problems)
+    return parsed
+
+
+@attrs.frozen
+class BusinessCalendar:
+    """When a team is open: weekly hours in an IANA time zone, holidays, extra openings.
+
+    Open time is the weekly ``hours`` (or, for a combined calendar, the intersection
+    ``all_of`` or the union ``any_of`` of other calendars), minus the ``none_of``
+    calendars, minus ``holidays``, plus ``extra_openings``.  Holidays and extra openings
+    are read in this calendar's zone; every part of a combination keeps its own zone.
+    Results are returned in ``time_zone``.
+
+    Business time is real elapsed time inside windows whose boundaries are wall-clock
+    times: a 22:00-06:00 shift lasts 7 h on the night clocks spring forward.  A window
+    boundary inside a spring-forward gap is the moment the clock jumps; inside a
+    fall-back fold, an opening takes the first occurrence and a closing the second.
+
+    Example::
+
+        team = BusinessCalendar(
+            "America/New_York",
+            hours={"mon-fri": ["09:00-17:00"]},
+            holidays=["2026-12-25", {"date": "2026-12-24", "closed": "13:00-24:00"}],
+        )
+
+    Raises:
+        UnknownTimeZoneError: ``time_zone`` is not an IANA zone.
+        CalendarError: any part is malformed, windows overlap or are given twice, or
+            the calendar is never open.
+
+    .. versionadded:: 0.1.0
+    """
+
+    time_zone: str
+    hours: _Hours | None = attrs.field(default=None, kw_only=True, converter=_convert_hours)
+    holidays: tuple[Holiday, ...] = attrs.field(
+        default=(), kw_only=True, converter=_convert_holidays
+    )
+    extra_openings: tuple[ExtraOpening, ...] = attrs.field(
+        default=(), kw_only=True, converter=_convert_openings
+    )
+    all_of: tuple[BusinessCalendar, ...] = attrs.field(
+        default=(), kw_only=True, converter=_convert_all_of
+    )
+    any_of: tuple[BusinessCalendar, ...] = attrs.field(
+        default=(), kw_only=True, converter=_convert_any_of
+    )
+    none_of: tuple[BusinessCalendar, ...] = attrs.field(
+        default=(), kw_only=True, converter=_convert_none_of
+    )
+    _zone: ZoneInfo = attrs.field(init=False, eq=False, repr=False, hash=False)
+    _engine: Engine | None = attrs.field(
+        init=False, default=None, eq=False, repr=False, hash=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_zone", load_zone(self.time_zone))
+        sources = [
+            name for name in ("hours", "all_of", "any_of") if getattr(self, name) not in (None, ())
+        ]
+        if len(sources) != 1:
+            raise CalendarError.at(
+                "hours",
+                f"give exactly one of hours, all_of, any_of; got {sources or 'none'}",
+            )
+        if not self._has_open_time():
+            raise CalendarError.at(
+                "hours" if self.hours is not None else sources[0],
+                f"the calendar in {self.time_zone!r} is never open; give at least one "
+                f"opening window",
+            )
+
+    def _has_open_time(self) -> bool:
+        if self._has_extra_openings():
+            return True
+        if self.hours is not None:
+            return any(self.hours)
+        zones = sorted(zones_of(self), key=lambda z: z.key)
+        weeks: dict[tuple[int, ...], int] = {}
+        for n in range(53):
+            week = _REFERENCE_YEAR_START + n * WEEK_US
+            key = tuple(offset_us(week, z) + offset_us(week + WEEK_US, z) for z in zones)
+            weeks.setdefault(key, week)
+        return any(evaluate(self, w, w + WEEK_US, exceptions=False) for w in weeks.values())
+
+    def _has_extra_openings(self) -> bool:
+        return bool(self.extra_openings) or any(
+            c._has_extra_openings() for c in (*self.all_of, *self.any_of, *self.none_of)
+        )
+
+    # --- plain data ----------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BusinessCalendar:
+        """Build a calendar from its plain-data form, reporting every problem at once.
+
+        Keys: ``time_zone`` (IANA name), ``hours`` (``{"mon-fri": ["09:00-17:00"]}``;
+        a window whose end is before its start crosses midnight), or ``all_of`` /
+        ``any_of`` (lists of calendar mappings), optional ``none_of``, ``holidays``
+        (``"2026-12-25"``, ``{"date": ..., "closed": "13:00-24:00"}``,
+        ``{"yearly": "12-25"}``, ``{"rrule": "FREQ=YEARLY;BYMONTH=1;BYDAY=3MO"}``) and
+        ``extra_openings`` (``{"date": ..., "open": "10:00-14:00"}``).
+
+        Raises:
+            CalendarError: with one :class:`~cxrecovery.errors.Problem` per mistake,
+                each with its path (``hours.mon[1]``, ``holidays[2].closed``).
+
+        .. versionadded:: 0.1.0
+        """
+        if not isinstance(data, Mapping):
+            raise CalendarError.at("", f"expected a calendar mapping, got {data!r}")
+        problems = [
+            Problem(str(key), f"unknown key {key!r}; expected one of {', '.join(_KEYS)}")
+            for key in data
+            if key not in _KEYS
+        ]
+        zone_name = data.get("time_zone")
+        if zone_name is None:
+            problems.append(Problem("time_zone", "missing; give an IANA name like 'Europe/Paris'"))
+        else:
+            try:
+                load_zone(zone_name)
+            except CalendarError as exc:
+                problems.extend(exc.problems)
+        hours, found = _read_hours(data.get("hours"), "hours")
+        problems.extend(found)
+        fields: dict[str, Any] = {"hours": hours}
+        for key, reader in (
+            ("holidays", _read_holiday),
+            ("extra_openings", _read_opening),
+            ("all_of", _read_calendar),
+            ("any_of", _read_calendar),
+            ("none_of", _read_calendar),
+        ):
+            fields[key], found = _read_list(data.get(key), key, reader)
+            problems.extend(found)
+        _raise(problems)
+        return cls(str(zone_name), **fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the plain-data form; ``from_dict(cal.to_dict()) == cal``.
+
+        .. versionadded:: 0.1.0
+        """
+        data: dict[str, Any] = {"time_zone": self.time_zone}
+        if self.hours is not None:
+            data["hours"] = {
+                WEEKDAYS[day]: [str(w) for w in windows]
+                for day, windows in enumerate(self.hours)
+                if windows
+            }
+        for key in ("all_of", "any_of", "none_of"):
+            parts: tuple[BusinessCalendar, ...] = getattr(self, key)
+            if parts:
+                data[key] = [part.to_dict() for part in parts]
+        if self.holidays:
+            data["holidays"] = [h.to_data() for h in self.holidays]
+        if self.extra_openings:
+            data["extra_openings"] = [x.to_data() for x in self.extra_openings]
+        return data
+
+    @classmethod
+    def always_open(cls, time_zone: str) -> BusinessCalendar:
+        """A calendar open around the clock, every day (24/7), in ``time_zone``.
+
+        .. versionadded:: 0.1.0
+        """
+        return cls(time_zone, hours={"daily": ["00:00-24:00"]})
+
+    # --- combination ---------------------------------------------------------------------
+
+    def __and__(self, other: BusinessCalendar) -> BusinessCalendar:
+        """Open when both are open (team hours ∩ contract hours), in this calendar's zone."""
+        if not isinstance(other, BusinessCalendar):
+            return NotImplemented
+        return BusinessCalendar(self.time_zone, all_of=(self, other))
+
+    def __or__(self, other: BusinessCalendar) -> BusinessCalendar:
+        """Open when either is open, in this calendar's zone."""
+        if not isinstance(other, BusinessCalendar):
+            return NotImplemented
+        return BusinessCalendar(self.time_zone, any_of=(self, other))
+
+    def __sub__(self, other: BusinessCalendar) -> BusinessCalendar:
+        """Open when this one is open and ``other`` is not."""
+        if not isinstance(other, BusinessCalendar):
+            return NotImplemented
+        return self.minus(other)
+
+    def minus(self, *closures: BusinessCalendar | Holiday | date | str) -> BusinessCalendar:
+        """Return this calendar closed during ``closures``.
+
+        Args:
+            closures: holidays (:class:`Holiday`, dates, ISO date strings), added to this
+                calendar's holidays, or calendars whose open time is taken away.
+
+        Raises:
+            CalendarError: a closure is none of those.
+
+        .. versionadded:: 0.1.0
+        """
+        calendars = tuple(c for c in closures if isinstance(c, BusinessCalendar))
+        days, problems = _read_list(
+            [c for c in closures if not isinstance(c, BusinessCalendar)],
+            "closures",
+            _read_holiday,
+        )
+        _raise(problems)
+        result = attrs.evolve(self, holidays=self.holidays + days) if days else self
+        if calendars:
+            result = BusinessCalendar(self.time_zone, all_of=(result,), none_of=calendars)
+        return result
+
+    # --- arithmetic ----------------------------------------------------------------------
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The calendar's time zone as a :class:`zoneinfo.ZoneInfo`."""
+        return self._zone
+
+    @property
+    def _index(self) -> Engine:
+        engine = self._engine
+        if engine is None:
+            engine = Engine(self)
+            object.__setattr__(self, "_engine", engine)
+        return engine
+
+    def _instant(self, value: object, path: str) -> int:
+        us = instant_us(value, path)
+        if not MIN_US + WEEK_US * 80 <= us < MAX_US - WEEK_US * 80:
+            raise CalendarError.at(path, f"{value!r} is outside the supported years 1801 to 2998")
+        return us
+
+    def _duration(self, value: object, path: str) -> int:
+        us = duration_us(value, path)
+        if us < 0:
+            raise CalendarError.at(
+                path, f"negative duration {value!r}; business durations are zero or more"
+            )
+        return us
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether the calendar is open at instant ``at`` (windows are ``[start, end)``).
+
+        Raises:
+            CalendarError: ``at`` is not an aware datetime.
+
+        .. versionadded:: 0.1.0
+        """
+        return self._index.is_open(self._instant(at, "at"), "at")
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """Return the earliest instant at which ``duration`` of business time has passed.
+
+        ``add(t, timedelta(0))`` is ``t`` itself (in this calendar's zone), open or not.
+        A deadline that lands on a closing time is that closing time: 16:59 plus one
+        business minute on a 09:00-17:00 day is 17:00 the same day.
+
+        Raises:
+            CalendarError: ``start`` is not an aware datetime, ``duration`` is not a
+                timedelta or is negative (use :meth:`subtract`).
+
+        .. versionadded:: 0.1.0
+        """
+        a = self._instant(start, "start")
+        d = self._duration(duration, "duration")
+        return to_datetime(self._index.add(a, d, "duration"), self._zone)
+
+    def subtract(self, end: datetime, duration: timedelta) -> datetime:
+        """Return the latest instant from which ``duration`` of business time ends at ``end``.
+
+        Mirror of :meth:`add`: 10:00 minus two business hours on 09:00-17:00 days is
+        16:00 the business day before.
+
+        Raises:
+            CalendarError: ``end`` is not an aware datetime, ``duration`` is not a
+                timedelta or is negative.
+
+        .. versionadded:: 0.1.0
+        """
+        b = self._instant(end, "end")
+        d = self._duration(duration, "duration")
+        return to_datetime(self._index.subtract(b, d, "duration"), self._zone)
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """Return the business time from ``start`` to ``end``.
+
+        Negative when ``end`` is before ``start``, like subtracting datetimes:
+        ``between(b, a) == -between(a, b)``.
+
+        Raises:
+            CalendarError: either argument is not an aware datetime.
+
+        .. versionadded:: 0.1.0
+        """
+        a = self._instant(start, "start")
+        b = self._instant(end, "end")
+        return timedelta(microseconds=self._index.between(a, b, "end"))
+
+    def next_open(self, at: datetime) -> datetime:
+        """Return ``at`` if the calendar is open then, else the next opening instant.
+
+        .. versionadded:: 0.1.0
+        """
+        us = self._instant(at, "at")
+        return to_datetime(self._index.next_open(us, "at"), self._zone)
+
+    def next_close(self, at: datetime) -> datetime | None:
+        """Return the end of the open stretch that holds :meth:`next_open` of ``at``.
+
+        Open stretches that touch are one stretch.  ``None`` when the calendar stays
+        open for the next 25 years (a 24/7 calendar without holidays).
+
+        .. versionadded:: 0.1.0
+        """
+        us = self._instant(at, "at")
+        found = self._index.next_close(us, "at")
+        return None if found is None else to_datetime(found, self._zone)
+
+    def end_of_business_day(self, at: datetime, *, days: int = 1) -> datetime:
+        """Return the close of the business day ``days`` business days after ``at``'s date.
+
+        A business day is a local date of this calendar with open time.  ``days=0`` is
+        the business day of ``at`` itself, or the next business day if ``at``'s date has
+        no open time.  The close of a day is the last instant of that date at which the
+        calendar closes, or midnight if it is still open then (an overnight shift).
+
+        Raises:
+            CalendarError: ``days`` is not a non-negative integer.
+
+        .. versionadded:: 0.1.0
+        """
+        if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+            raise CalendarError.at("days", f"expected a whole number >= 0, got {days!r}")
+        us = self._instant(at, "at")
+        engine = self._index
+        day = to_datetime(us, self._zone).date()
+        if days == 0:
+            day = self._open_day_from(engine, day)
+        for _ in range(days):
+            day = self._open_day_from(engine, day + timedelta(days=1))
+        start = self._midnight(day)
+        end = self._midnight(day + timedelta(days=1))
+        return to_datetime(engine.add(start, engine.between(start, end, "at"), "at"), self._zone)
+
+    def _midnight(self, day: date) -> int:
+        return resolve_wall(self._zone, datetime.combine(day, time()), closing=False)
+
+    def _open_day_from(self, engine: Engine, day: date) -> date:
+        return to_datetime(engine.next_open(self._midnight(day), "days"), self._zone).date()
+
+
+def in_zone(moment: datetime, time_zone: str) -> datetime:
+    """Return ``moment`` as it reads in ``time_zone`` (a customer's own zone).
+
+    Deadlines are computed on the team's calendar; this renders one for the customer.
+
+    Raises:
+        CalendarError: ``moment`` is not an aware datetime.
+        UnknownTimeZoneError: ``time_zone`` is not an IANA zone.
+
+    .. versionadded:: 0.1.0
+    """
+    zone = load_zone(time_zone, "time_zone")
+    return to_datetime(instant_us(moment, "moment"), zone)

@@ -1,0 +1,417 @@
+"""The index behind business-time arithmetic: week templates plus special weeks.
+
+Time is cut into UTC weeks (Monday 00:00 UTC to Monday 00:00 UTC).  While no time zone
+involved in a calendar changes its UTC offset and no holiday or extra opening is near,
+a calendar's open time in one UTC week is the same as in every other such week: that
+shared *template* (sorted open intervals, relative to the week start, with running
+totals) is computed once per combination of UTC offsets.  A week near an offset change
+or an exception (holiday, partial closure, extra opening) is *special*: its open
+intervals are worked out exactly, from wall-clock rules, and stored for that week only.
+
+Weeks are grouped in chunks of 64 (about 15 months), built lazily on first use and then
+kept; a chunk holds, per week, the template or special week that applies and the running
+total of open time at each week start.  A query is a constant number of binary searches
+(over the 65 running totals of a chunk, then over the intervals of one week); adding a
+duration walks whole chunks by their totals, one step per ~15 months of calendar time.
+No query loops over days.
+
+The evaluator at the bottom turns the calendar's rules into exact UTC intervals for a
+span; it runs only when a chunk is built.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from cxrecovery.businesstime._time import DAY_US, SECOND_US, WEEK_US, resolve_wall, to_datetime
+from cxrecovery.errors import CalendarError, Problem
+
+if TYPE_CHECKING:
+    from cxrecovery.businesstime._calendar import BusinessCalendar
+    from cxrecovery.businesstime._model import ExtraOpening, Holiday
+
+    _ExceptionNode = tuple[ZoneInfo, tuple[Holiday, ...], tuple[ExtraOpening, ...]]
+
+__all__ = ["Engine", "Interval", "evaluate", "offset_us", "zones_of"]
+
+Interval = tuple[int, int]
+
+_ANCHOR = 4 * DAY_US  # Monday 1970-01-05 00:00 UTC
+_CHUNK_WEEKS = 64
+_CHUNK_US = _CHUNK_WEEKS * WEEK_US
+_SAMPLE_US = 6 * 3600 * SECOND_US  # offset changes in tzdata are months apart
+_MARGIN_US = 4 * DAY_US  # a window lasts < 48 h of wall time; offsets are < 1 day
+_EMPTY_CHUNKS_LIMIT = 20  # about 25 years without open time: give up, do not loop
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+MIN_US = (datetime(1800, 1, 1) - _EPOCH_NAIVE) // timedelta(microseconds=1)
+MAX_US = (datetime(3000, 1, 1) - _EPOCH_NAIVE) // timedelta(microseconds=1)
+
+
+class _Week:
+    """Open intervals of one UTC week, relative to its start, with running totals."""
+
+    __slots__ = ("ends", "pre_end", "pre_start", "starts", "total")
+
+    def __init__(self, intervals: Sequence[Interval]) -> None:
+        self.starts = [s for s, _ in intervals]
+        self.ends = [e for _, e in intervals]
+        self.pre_start: list[int] = []
+        self.pre_end: list[int] = []
+        running = 0
+        for s, e in intervals:
+            self.pre_start.append(running)
+            running += e - s
+            self.pre_end.append(running)
+        self.total = running
+
+    def within(self, rel: int) -> int:
+        """Open time from the week start to ``rel``."""
+        i = bisect_right(self.starts, rel) - 1
+        if i < 0:
+            return 0
+        end = self.ends[i]
+        return self.pre_end[i] - (end - rel if rel < end else 0)
+
+
+class _Chunk:
+    __slots__ = ("cum", "start", "total", "weeks")
+
+    def __init__(self, start: int, weeks: list[_Week]) -> None:
+        self.start = start
+        self.weeks = weeks
+        self.cum = [0]
+        for week in weeks:
+            self.cum.append(self.cum[-1] + week.total)
+        self.total = self.cum[-1]
+
+
+def _out_of_range(path: str, what: str) -> CalendarError:
+    return CalendarError(
+        (Problem(path, f"{what} falls outside the supported years 1800 to 2999"),)
+    )
+
+
+class Engine:
+    """Answers business-time questions for one calendar, in integer microseconds UTC."""
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        self._calendar = calendar
+        self._zones = sorted(zones_of(calendar), key=lambda z: z.key)
+        self._exceptions = list(_exception_nodes(calendar))
+        self._chunks: dict[int, _Chunk] = {}
+        self._templates: dict[tuple[int, ...], _Week] = {}
+
+    # --- index -------------------------------------------------------------------------
+
+    def _chunk(self, index: int, path: str) -> _Chunk:
+        chunk = self._chunks.get(index)
+        if chunk is None:
+            start = _ANCHOR + index * _CHUNK_US
+            if start - 2 * _MARGIN_US < MIN_US or start + _CHUNK_US + 2 * _MARGIN_US > MAX_US:
+                raise _out_of_range(path, "the computation")
+            chunk = self._chunks[index] = self._build(start)
+        return chunk
+
+    def _build(self, start: int) -> _Chunk:
+        end = start + _CHUNK_US
+        special: set[int] = set()
+
+        def mark(lo: int, hi: int) -> None:
+            first = max(0, (lo - start) // WEEK_US)
+            last = min(_CHUNK_WEEKS - 1, (hi - start) // WEEK_US)
+            special.update(range(first, last + 1))
+
+        for zone in self._zones:
+            t = start - _MARGIN_US - _SAMPLE_US
+            previous = offset_us(t, zone)
+            while t < end + _MARGIN_US:
+                t += _SAMPLE_US
+                offset = offset_us(t, zone)
+                if offset != previous:
+                    mark(t - _SAMPLE_US - _MARGIN_US, t + _MARGIN_US)
+                    previous = offset
+        first_day = _utc_date(start - _MARGIN_US)
+        last_day = _utc_date(end + _MARGIN_US)
+        for _zone, holidays, extras in self._exceptions:
+            days = [d for h in holidays for d in h.dates(first_day, last_day)]
+            days.extend(x.on for x in extras if first_day <= x.on <= last_day)
+            for day in days:
+                midnight = (datetime.combine(day, time()) - _EPOCH_NAIVE) // _ONE_US
+                mark(midnight - 2 * DAY_US, midnight + 4 * DAY_US)
+
+        weeks: list[_Week] = []
+        for k in range(_CHUNK_WEEKS):
+            week_start = start + k * WEEK_US
+            if k in special:
+                weeks.append(_week_from(self._calendar, week_start))
+                continue
+            key = tuple(offset_us(week_start, zone) for zone in self._zones)
+            template = self._templates.get(key)
+            if template is None:
+                template = self._templates[key] = _week_from(self._calendar, week_start)
+            weeks.append(template)
+        return _Chunk(start, weeks)
+
+    def _split(self, us: int, path: str) -> tuple[_Chunk, int, int, int]:
+        """Chunk, chunk index, week index within the chunk, offset within the week."""
+        week = (us - _ANCHOR) // WEEK_US
+        index, k = divmod(week, _CHUNK_WEEKS)
+        chunk = self._chunk(index, path)
+        return chunk, index, k, us - chunk.start - k * WEEK_US
+
+    def _next_chunk(self, index: int, step: int, path: str) -> tuple[_Chunk, int]:
+        empty = 0
+        while True:
+            index += step
+            chunk = self._chunk(index, path)
+            if chunk.total:
+                return chunk, index
+            empty += 1
+            if empty > _EMPTY_CHUNKS_LIMIT:
+                raise CalendarError.at(
+                    path, "the calendar has no open time for more than 25 years in a row"
+                )
+
+    # --- queries -----------------------------------------------------------------------
+
+    def is_open(self, us: int, path: str) -> bool:
+        chunk, _, k, rel = self._split(us, path)
+        week = chunk.weeks[k]
+        i = bisect_right(week.starts, rel) - 1
+        return i >= 0 and rel < week.ends[i]
+
+    def between(self, a: int, b: int, path: str) -> int:
+        if b < a:
+            return -self.between(b, a, path)
+        chunk_a, index_a, k_a, rel_a = self._split(a, path)
+        chunk_b, index_b, k_b, rel_b = self._split(b, path)
+        cum_a = chunk_a.cum[k_a] + chunk_a.weeks[k_a].within(rel_a)
+        cum_b = chunk_b.cum[k_b] + chunk_b.weeks[k_b].within(rel_b)
+        if index_a == index_b:
+            return cum_b - cum_a
+        total = chunk_a.total - cum_a + cum_b
+        for index in range(index_a + 1, index_b):
+            total += self._chunk(index, path).total
+        return total
+
+    def add(self, a: int, duration: int, path: str) -> int:
+        """Earliest instant at which ``duration`` of open time has passed since ``a``."""
+        if duration <= 0:
+            return a
+        chunk, index, k, rel = self._split(a, path)
+        target = chunk.cum[k] + chunk.weeks[k].within(rel) + duration
+        while target > chunk.total:
+            target -= chunk.total
+            chunk, index = self._next_chunk(index, 1, path)
+        k = bisect_left(chunk.cum, target) - 1
+        week = chunk.weeks[k]
+        rem = target - chunk.cum[k]
+        i = bisect_left(week.pre_end, rem)
+        return chunk.start + k * WEEK_US + week.starts[i] + rem - week.pre_start[i]
+
+    def subtract(self, b: int, duration: int, path: str) -> int:
+        """Latest instant from which ``duration`` of open time passes before ``b``."""
+        if duration <= 0:
+            return b
+        chunk, index, k, rel = self._split(b, path)
+        target = chunk.cum[k] + chunk.weeks[k].within(rel) - duration
+        while target < 0:
+            chunk, index = self._next_chunk(index, -1, path)
+            target += chunk.total
+        k = bisect_right(chunk.cum, target) - 1
+        if k == _CHUNK_WEEKS:  # flat to the chunk's end: the run resumes after it
+            return self.next_open(chunk.start + _CHUNK_US, path)
+        week = chunk.weeks[k]
+        rem = target - chunk.cum[k]
+        j = bisect_right(week.pre_start, rem) - 1
+        return chunk.start + k * WEEK_US + week.starts[j] + rem - week.pre_start[j]
+
+    def next_open(self, us: int, path: str) -> int:
+        """``us`` itself if open, else the start of the next open interval."""
+        chunk, index, k, rel = self._split(us, path)
+        week = chunk.weeks[k]
+        i = bisect_right(week.starts, rel) - 1
+        if i >= 0 and rel < week.ends[i]:
+            return us
+        if i + 1 < len(week.starts):
+            return chunk.start + k * WEEK_US + week.starts[i + 1]
+        # First later week of this chunk with open time, else the next chunk with some.
+        later = bisect_right(chunk.cum, chunk.cum[k + 1])
+        if later > _CHUNK_WEEKS:
+            chunk, index = self._next_chunk(index, 1, path)
+            later = bisect_right(chunk.cum, 0)
+        k = later - 1
+        return chunk.start + k * WEEK_US + chunk.weeks[k].starts[0]
+
+    def next_close(self, us: int, path: str) -> int | None:
+        """End of the open run holding ``next_open(us)``; ``None`` if none in 25 years."""
+        opening = self.next_open(us, path)
+        chunk, index, k, rel = self._split(opening, path)
+        week = chunk.weeks[k]
+        end = week.ends[bisect_right(week.starts, rel) - 1]
+        for _ in range(_EMPTY_CHUNKS_LIMIT * _CHUNK_WEEKS):
+            if end < WEEK_US:
+                break
+            k += 1
+            if k == _CHUNK_WEEKS:
+                index += 1
+                chunk, k = self._chunk(index, path), 0
+            week = chunk.weeks[k]
+            if not week.starts or week.starts[0] != 0:
+                return chunk.start + k * WEEK_US
+            end = week.ends[0]
+        else:
+            return None
+        return chunk.start + k * WEEK_US + end
+
+
+_ONE_US = timedelta(microseconds=1)
+
+
+def offset_us(us: int, zone: ZoneInfo) -> int:
+    offset = to_datetime(us, zone).utcoffset()
+    return 0 if offset is None else offset // _ONE_US
+
+
+def _utc_date(us: int) -> date:
+    return (_EPOCH_NAIVE + timedelta(microseconds=us)).date()
+
+
+def _week_from(calendar: BusinessCalendar, week_start: int) -> _Week:
+    intervals = evaluate(calendar, week_start, week_start + WEEK_US)
+    return _Week([(s - week_start, e - week_start) for s, e in intervals])
+
+
+def zones_of(calendar: BusinessCalendar) -> set[ZoneInfo]:
+    zones = {calendar.zone}
+    for child in (*calendar.all_of, *calendar.any_of, *calendar.none_of):
+        zones |= zones_of(child)
+    return zones
+
+
+def _exception_nodes(calendar: BusinessCalendar) -> Iterable[_ExceptionNode]:
+    if calendar.holidays or calendar.extra_openings:
+        yield calendar.zone, calendar.holidays, calendar.extra_openings
+    for child in (*calendar.all_of, *calendar.any_of, *calendar.none_of):
+        yield from _exception_nodes(child)
+
+
+# --- interval sets ---------------------------------------------------------------------
+
+
+def _merge(intervals: Iterable[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for s, e in sorted(intervals):
+        if e <= s:
+            continue
+        if merged and s <= merged[-1][1]:
+            if e > merged[-1][1]:
+                merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        s, e = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if s < e:
+            out.append((s, e))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _subtract(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    j = 0
+    for s, e in a:
+        cursor = s
+        while j < len(b) and b[j][1] <= cursor:
+            j += 1
+        k = j
+        while k < len(b) and b[k][0] < e:
+            if b[k][0] > cursor:
+                out.append((cursor, b[k][0]))
+            cursor = max(cursor, b[k][1])
+            k += 1
+        if cursor < e:
+            out.append((cursor, e))
+    return out
+
+
+# --- evaluation of the rules -------------------------------------------------------------
+
+
+def _local_days(zone: ZoneInfo, lo: int, hi: int) -> list[date]:
+    # Two days of slack before: a window lasts < 48 h of wall time from its day's start.
+    first = to_datetime(lo, zone).date() - timedelta(days=2)
+    last = to_datetime(hi, zone).date() + timedelta(days=1)
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _span(zone: ZoneInfo, day: date, start: int, end: int) -> Interval:
+    midnight = datetime.combine(day, time())
+    return (
+        resolve_wall(zone, midnight + timedelta(seconds=start), closing=False),
+        resolve_wall(zone, midnight + timedelta(seconds=end), closing=True),
+    )
+
+
+def evaluate(
+    calendar: BusinessCalendar, lo: int, hi: int, *, exceptions: bool = True
+) -> list[Interval]:
+    """Exact open intervals of ``calendar`` within ``[lo, hi)``, merged and sorted.
+
+    Open time is the weekly hours (or the intersection / union of the parts), minus the
+    ``none_of`` parts, minus holidays, plus extra openings.  ``exceptions=False`` leaves
+    holidays and extra openings out, everywhere in the tree.
+    """
+    zone = calendar.zone
+    if calendar.hours is not None:
+        spans = [
+            _span(zone, day, window.start, window.end)
+            for day in _local_days(zone, lo, hi)
+            for window in calendar.hours[day.weekday()]
+        ]
+        result = _merge(spans)
+    else:
+        parts = [evaluate(c, lo, hi, exceptions=exceptions) for c in calendar.all_of]
+        if parts:
+            result = parts[0]
+            for part in parts[1:]:
+                result = _intersect(result, part)
+        else:
+            result = _merge(
+                s
+                for child in calendar.any_of
+                for s in evaluate(child, lo, hi, exceptions=exceptions)
+            )
+    for child in calendar.none_of:
+        result = _subtract(result, evaluate(child, lo, hi, exceptions=exceptions))
+    if exceptions and (calendar.holidays or calendar.extra_openings):
+        days = _local_days(zone, lo, hi)
+        closures = []
+        for holiday in calendar.holidays:
+            window = holiday.closed
+            for day in holiday.dates(days[0], days[-1]):
+                if window is None:
+                    closures.append(_span(zone, day, 0, 86_400))
+                else:
+                    closures.append(_span(zone, day, window.start, window.end))
+        result = _subtract(result, _merge(closures))
+        openings = [
+            _span(zone, x.on, x.window.start, x.window.end)
+            for x in calendar.extra_openings
+            if days[0] <= x.on <= days[-1]
+        ]
+        result = _merge([*result, *openings])
+    return [(max(s, lo), min(e, hi)) for s, e in result if e > lo and s < hi]

@@ -1,0 +1,312 @@
+"""SLA clocks: pauses by reason, caps, due and warning times, recomputed from history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cxrecovery.businesstime import (
+    BusinessCalendar,
+    Clock,
+    ClockSpec,
+    ClockWarning,
+    Pause,
+    PauseRule,
+)
+from cxrecovery.errors import CalendarError
+
+NY = ZoneInfo("America/New_York")
+H = timedelta(hours=1)
+MIN = timedelta(minutes=1)
+OFFICE = BusinessCalendar("America/New_York", hours={"mon-fri": ["09:00-17:00"]})
+RULES = (
+    PauseRule("waiting_on_customer", {"resolution"}),
+    PauseRule("on_hold", {"resolution", "first_response"}),
+)
+
+
+def ny(*args: int) -> datetime:
+    return datetime(*args, tzinfo=NY)
+
+
+def resolution(target: timedelta = 8 * H, **kwargs) -> ClockSpec:
+    return ClockSpec("resolution", target, calendar=OFFICE, **kwargs)
+
+
+def test_a_running_clock() -> None:
+    clock = Clock(resolution(), ny(2026, 3, 2, 13))
+    at = ny(2026, 3, 2, 15)
+    assert 2 * H == clock.elapsed(at)
+    assert 6 * H == clock.remaining(at)
+    assert ny(2026, 3, 3, 13) == clock.due_at(at)
+    assert not clock.is_breached(at)
+    assert not clock.is_breached(ny(2026, 3, 3, 13))  # due exactly is on time
+    assert clock.is_breached(ny(2026, 3, 3, 13, 0, 1))
+
+
+def test_a_reason_pauses_only_the_clocks_its_rule_names() -> None:
+    start = ny(2026, 3, 2, 9)
+    pauses = (Pause("waiting_on_customer", ny(2026, 3, 2, 10), ny(2026, 3, 2, 12)),)
+    res = Clock(resolution(), start, pause_rules=RULES, pauses=pauses)
+    first = Clock(
+        ClockSpec("first_response", 4 * H, calendar=OFFICE),
+        start,
+        pause_rules=RULES,
+        pauses=pauses,
+    )
+    at = ny(2026, 3, 2, 13)
+    assert 2 * H == res.elapsed(at)
+    assert 4 * H == first.elapsed(at)
+    assert res.paused_by == {"waiting_on_customer", "on_hold"}
+    assert first.paused_by == {"on_hold"}
+
+
+def test_an_unlisted_reason_counts() -> None:
+    clock = Clock(resolution(), ny(2026, 3, 2, 9), pause_rules=RULES)
+    clock = clock.pause("waiting_on_third_party", ny(2026, 3, 2, 10))
+    assert 3 * H == clock.elapsed(ny(2026, 3, 2, 12))
+    assert not clock.is_paused(ny(2026, 3, 2, 12))
+
+
+def test_an_open_pause_without_cap_has_no_due_time() -> None:
+    clock = Clock(resolution(), ny(2026, 3, 2, 9), pause_rules=RULES)
+    clock = clock.pause("waiting_on_customer", ny(2026, 3, 2, 10))
+    at = ny(2026, 3, 4, 10)
+    assert H == clock.elapsed(at)
+    assert clock.is_paused(at)
+    assert clock.due_at(at) is None
+    assert not clock.is_breached(at)
+    resumed = clock.resume("waiting_on_customer", ny(2026, 3, 4, 10))
+    assert ny(2026, 3, 4, 17) == resumed.due_at(ny(2026, 3, 4, 10))
+
+
+def test_the_pause_cap_lets_the_clock_run_again() -> None:
+    spec = resolution(max_pause=2 * H)
+    clock = Clock(spec, ny(2026, 3, 2, 9), pause_rules=RULES).pause(
+        "waiting_on_customer", ny(2026, 3, 2, 10)
+    )
+    at = ny(2026, 3, 2, 15)
+    assert 4 * H == clock.elapsed(at)  # 1 h, then 2 h paused (the cap), then 3 h counted
+    assert not clock.is_paused(at)
+    assert clock.is_paused(ny(2026, 3, 2, 11))
+    assert ny(2026, 3, 3, 11) == clock.due_at(at)
+
+
+def test_a_stopped_clock_freezes() -> None:
+    clock = Clock(resolution(), ny(2026, 3, 2, 9)).stop(ny(2026, 3, 2, 11))
+    assert 2 * H == clock.elapsed(ny(2026, 3, 9, 9))
+    assert clock.due_at(ny(2026, 3, 9, 9)) is None
+    assert not clock.is_breached(ny(2026, 3, 9, 9))
+    late = Clock(resolution(H), ny(2026, 3, 2, 9)).stop(ny(2026, 3, 2, 11))
+    assert late.is_breached(ny(2026, 3, 9, 9))
+    # Before the stop is known the clock still runs.
+    assert H == clock.elapsed(ny(2026, 3, 2, 10))
+
+
+def test_the_future_is_not_known_yet() -> None:
+    pauses = (Pause("waiting_on_customer", ny(2026, 3, 2, 14), ny(2026, 3, 2, 16)),)
+    clock = Clock(resolution(), ny(2026, 3, 2, 9), pause_rules=RULES, pauses=pauses)
+    assert ny(2026, 3, 2, 17) == clock.due_at(ny(2026, 3, 2, 13))
+    assert ny(2026, 3, 3, 11) == clock.due_at(ny(2026, 3, 2, 17))
+
+
+def test_warning_instants() -> None:
+    spec = resolution(
+        warnings=[
+            ClockWarning(fraction="50%"),
+            ClockWarning(fraction=0.75),
+            ClockWarning(before=H, name="last hour"),
+            ClockWarning(fraction=1),
+        ]
+    )
+    clock = Clock(spec, ny(2026, 3, 2, 13))
+    times = [t for _, t in clock.warning_times(ny(2026, 3, 2, 13))]
+    assert [
+        ny(2026, 3, 2, 17),
+        ny(2026, 3, 3, 11),
+        ny(2026, 3, 3, 12),
+        ny(2026, 3, 3, 13),
+    ] == times
+
+
+def test_clock_bad_input() -> None:
+    with pytest.raises(CalendarError, match="target"):
+        resolution(-H)
+    with pytest.raises(CalendarError, match="calendar"):
+        ClockSpec("x", H, calendar="office")  # type: ignore[arg-type]
+    with pytest.raises(CalendarError, match="started_at"):
+        Clock(resolution(), datetime(2026, 3, 2, 9))
+    with pytest.raises(CalendarError, match="end"):
+        Pause("on_hold", ny(2026, 3, 2, 10), ny(2026, 3, 2, 9))
+    with pytest.raises(CalendarError, match="clocks"):
+        PauseRule("on_hold", "resolution")
+    with pytest.raises(CalendarError, match="fraction"):
+        ClockWarning(fraction="lots")
+    with pytest.raises(CalendarError, match="fraction"):
+        ClockWarning()
+    clock = Clock(resolution(), ny(2026, 3, 2, 9)).pause("on_hold", ny(2026, 3, 2, 10))
+    with pytest.raises(CalendarError, match="already open"):
+        clock.pause("on_hold", ny(2026, 3, 2, 11))
+    with pytest.raises(CalendarError, match="no pause"):
+        clock.resume("waiting_on_customer", ny(2026, 3, 2, 11))
+    with pytest.raises(CalendarError, match="at"):
+        clock.elapsed("now")  # type: ignore[arg-type]
+    with pytest.raises(CalendarError, match="pauses"):
+        Clock(resolution(), ny(2026, 3, 2, 9), pauses=["on_hold"])  # type: ignore[list-item]
+
+
+# --- properties against a minute walk ----------------------------------------------------
+
+BASE = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday; the span crosses New York's DST change
+SPAN = 10 * 24 * 60
+REASONS = ("waiting_on_customer", "on_hold", "waiting_on_third_party")
+
+
+@st.composite
+def histories(draw: st.DrawFn):
+    start = draw(st.integers(0, 3 * 24 * 60))
+    pauses = []
+    for _ in range(draw(st.integers(0, 5))):
+        s = draw(st.integers(0, SPAN - 1))
+        e = draw(st.none() | st.integers(s, SPAN))
+        pauses.append((draw(st.sampled_from(REASONS)), s, e))
+    cap = draw(st.none() | st.integers(0, 20 * 60))
+    target = draw(st.integers(0, 40 * 60))
+    stop = draw(st.none() | st.integers(start, SPAN))
+    return start, pauses, cap, target, stop
+
+
+def at_minute(m: int) -> datetime:
+    return BASE + timedelta(minutes=m)
+
+
+def build(history) -> Clock:
+    start, pauses, cap, target, stop = history
+    spec = resolution(
+        timedelta(minutes=target), max_pause=None if cap is None else timedelta(minutes=cap)
+    )
+    return Clock(
+        spec,
+        at_minute(start),
+        pause_rules=RULES,
+        pauses=[Pause(r, at_minute(s), None if e is None else at_minute(e)) for r, s, e in pauses],
+        stopped_at=None if stop is None else at_minute(stop),
+    )
+
+
+def walk(history, now: int) -> int:
+    """Elapsed minutes at ``now`` by walking every minute."""
+    start, pauses, cap, _target, stop = history
+    end = now if stop is None or stop > now else stop
+    elapsed = credit = 0
+    for m in range(start, end):
+        if not OFFICE.is_open(at_minute(m)):
+            continue
+        paused = any(
+            r != "waiting_on_third_party" and s <= m < (now if e is None or e > now else e)
+            for r, s, e in pauses
+            if s <= now
+        )
+        if paused and (cap is None or credit < cap):
+            credit += 1
+        else:
+            elapsed += 1
+    return elapsed
+
+
+@given(history=histories(), now=st.integers(0, SPAN))
+def test_elapsed_matches_the_minute_walk(history, now) -> None:
+    clock = build(history)
+    assert timedelta(minutes=walk(history, now)) == clock.elapsed(at_minute(now))
+
+
+@given(history=histories(), now=st.integers(0, SPAN))
+def test_pauses_never_make_elapsed_negative_or_exceed_the_cap(history, now) -> None:
+    clock = build(history)
+    at = at_minute(now)
+    elapsed = clock.elapsed(at)
+    assert elapsed >= timedelta(0)
+    start, _pauses, cap, _target, stop = history
+    end = at if stop is None or stop > now else at_minute(stop)
+    business = OFFICE.between(at_minute(start), end) if end > at_minute(start) else timedelta(0)
+    assert elapsed <= business
+    if cap is not None:
+        assert elapsed >= business - timedelta(minutes=cap)
+
+
+@given(history=histories(), now=st.integers(0, SPAN))
+def test_overlapping_pauses_count_once(history, now) -> None:
+    clock = build(history)
+    doubled = Clock(
+        clock.spec,
+        clock.started_at,
+        pause_rules=clock.pause_rules,
+        pauses=clock.pauses + clock.pauses,
+        stopped_at=clock.stopped_at,
+    )
+    at = at_minute(now)
+    assert clock.elapsed(at) == doubled.elapsed(at)
+    assert clock.due_at(at) == doubled.due_at(at)
+
+
+@given(history=histories())
+def test_a_clock_replayed_from_events_matches_its_history(history) -> None:
+    start, pauses, cap, target, _stop = history
+    events = []
+    for r, s, e in pauses:
+        events.append((s, 1, "pause", r))
+        if e is not None:
+            events.append((e, 0, "resume", r))
+    clock = build((start, [], cap, target, None))
+    kept = []
+    open_reasons: dict[str, int] = {}
+    for when, _order, kind, reason in sorted(events):
+        if kind == "pause" and reason not in open_reasons:
+            clock = clock.pause(reason, at_minute(when))
+            open_reasons[reason] = when
+        elif kind == "resume" and reason in open_reasons:
+            clock = clock.resume(reason, at_minute(when))
+            kept.append((reason, open_reasons.pop(reason), when))
+    kept.extend((r, s, None) for r, s in open_reasons.items())
+    rebuilt = build((start, kept, cap, target, None))
+    for now in (0, SPAN // 3, SPAN):
+        at = at_minute(now)
+        assert rebuilt.elapsed(at) == clock.elapsed(at)
+        assert rebuilt.due_at(at) == clock.due_at(at)
+
+
+@given(history=histories(), now=st.integers(0, SPAN))
+def test_due_and_warning_times_are_when_elapsed_reaches_them(history, now) -> None:
+    start, pauses, cap, target, stop = history
+    clock = build((start, pauses, cap, target, stop))
+    spec = ClockSpec(
+        "resolution",
+        clock.spec.target,
+        calendar=OFFICE,
+        max_pause=clock.spec.max_pause,
+        warnings=[ClockWarning(fraction="50%"), ClockWarning(before=30 * MIN)],
+    )
+    clock = Clock(
+        spec, clock.started_at, pause_rules=RULES, pauses=clock.pauses, stopped_at=clock.stopped_at
+    )
+    at = at_minute(now)
+    due = clock.due_at(at)
+    if due is not None and due <= at:
+        assert clock.spec.target == clock.elapsed(due)
+    # Asked after every event, the due time is when elapsed reaches the target, and
+    # the clock is breached exactly when it ran (or stopped) past it.
+    end = at_minute(SPAN + 24 * 60)
+    due = clock.due_at(end)
+    if due is not None:
+        assert clock.spec.target == clock.elapsed(due)
+        finish = end if clock.stopped_at is None else clock.stopped_at
+        assert clock.is_breached(end) == (due < finish)
+    else:
+        assert not clock.is_breached(end)
+    for warning, t in clock.warning_times(end):
+        if t is not None:
+            assert warning.threshold(spec.target) == clock.elapsed(t)
