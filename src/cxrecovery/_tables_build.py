@@ -1,0 +1,464 @@
+"""Reading a decision table from its document form, and writing it back.
+
+Every problem is collected with its path relative to the table, so a table with five
+mistakes reports five problems at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Final
+
+import attrs
+
+from cxrecovery._tables_cells import (
+    CellError,
+    Condition,
+    FactKind,
+    FactSpec,
+    OutputSpec,
+    Scalar,
+    float_message,
+    parse_cell,
+    parse_native,
+    values_problem,
+)
+from cxrecovery._tables_model import Aggregation, HitPolicy, Rule
+from cxrecovery._validation import suggest
+from cxrecovery.errors import Problem
+
+__all__ = ["Parts", "dump", "read"]
+
+TABLE_KEYS: Final = ("hit_policy", "aggregation", "description", "inputs", "outputs", "rules")
+RULE_KEYS: Final = ("id", "priority", "when", "then", "source")
+OUTPUT_KEYS: Final = ("name", "kind", "values", "description")
+_SUMMABLE: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL})
+_ORDERABLE: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL, FactKind.ORDINAL})
+_SHORTHAND_SAFE: Final = frozenset(",:")
+
+
+@attrs.frozen
+class Parts:
+    """The checked parts of a table, ready for :class:`DecisionTable` (internal)."""
+
+    hit_policy: HitPolicy
+    aggregation: Aggregation | None
+    description: str
+    inputs: tuple[str, ...]
+    input_facts: tuple[FactSpec, ...]
+    outputs: tuple[OutputSpec, ...]
+    rules: tuple[Rule, ...]
+
+
+def _at(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _kinds_text() -> str:
+    return ", ".join(k.value for k in FactKind)
+
+
+class _Reader:
+    def __init__(self, facts: Mapping[str, FactSpec]) -> None:
+        self.facts = facts
+        self.problems: list[Problem] = []
+        self.declared: set[str] = set()  # output names, including those with a bad kind
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def keys(self, data: Mapping[Any, object], allowed: tuple[str, ...], path: str) -> None:
+        for key in data:
+            if not isinstance(key, str):
+                self.fail(path, f"{key!r} is not a key name")
+            elif key not in allowed:
+                self.fail(
+                    _at(path, key),
+                    f"unknown key{suggest(key, allowed)} (known: {', '.join(allowed)})",
+                )
+
+    def choice(self, value: object, enum: type[HitPolicy] | type[Aggregation], path: str) -> Any:
+        names = [m.value for m in enum]
+        if isinstance(value, str) and value in names:
+            return enum(value)
+        if isinstance(value, float):
+            self.fail(path, float_message(value))
+        else:
+            self.fail(path, f"{value!r} is not one of {', '.join(names)}{suggest(value, names)}")
+        return None
+
+    def text(self, data: Mapping[str, object], key: str, path: str) -> str:
+        value = data.get(key, "")
+        if isinstance(value, str):
+            return value
+        self.fail(_at(path, key), f"{value!r} is not a string")
+        return ""
+
+    # --- table parts -----------------------------------------------------------------
+
+    def inputs(self, value: object) -> list[tuple[str, FactSpec | None]]:
+        if not isinstance(value, list):
+            self.fail("inputs", f"{value!r} is not a list of fact names")
+            return []
+        columns: list[tuple[str, FactSpec | None]] = []
+        seen: set[str] = set()
+        for i, name in enumerate(value):
+            path = f"inputs[{i}]"
+            if not isinstance(name, str):
+                self.fail(path, f"{name!r} is not a fact name")
+                continue
+            if name in seen:
+                self.fail(path, f"{name!r} is listed twice")
+                continue
+            seen.add(name)
+            spec = self.facts.get(name)
+            if spec is None:
+                self.fail(path, f"{name!r} is not a known fact{suggest(name, self.facts)}")
+            columns.append((name, spec))
+        return columns
+
+    def outputs(self, value: object) -> list[OutputSpec]:
+        specs: list[OutputSpec] = []
+        if isinstance(value, Mapping):
+            for name, spec in value.items():
+                path = _at("outputs", str(name))
+                if not isinstance(name, str) or not name or name != name.strip():
+                    self.fail(path, f"{name!r} is not an output name")
+                    continue
+                self.declared.add(name)
+                if isinstance(spec, Mapping):
+                    self.keys(spec, OUTPUT_KEYS[1:], path)
+                made = self.output(name, spec, path)
+                if made is not None:
+                    specs.append(made)
+        elif isinstance(value, list):
+            seen: set[str] = set()
+            for i, item in enumerate(value):
+                path = f"outputs[{i}]"
+                if not isinstance(item, Mapping):
+                    self.fail(path, f"{item!r} is not an output (name, kind, values)")
+                    continue
+                self.keys(item, OUTPUT_KEYS, path)
+                name = item.get("name")
+                if not isinstance(name, str) or not name or name != name.strip():
+                    self.fail(_at(path, "name"), f"{name!r} is not an output name")
+                    continue
+                if name in seen:
+                    self.fail(_at(path, "name"), f"{name!r} is listed twice")
+                    continue
+                seen.add(name)
+                self.declared.add(name)
+                made = self.output(name, {k: v for k, v in item.items() if k != "name"}, path)
+                if made is not None:
+                    specs.append(made)
+        else:
+            self.fail("outputs", f"{value!r} is not a mapping of output names to kinds")
+            return []
+        if not specs and (not isinstance(value, Mapping | list) or not value):
+            self.fail("outputs", "a table needs at least one output")
+        return specs
+
+    def output(self, name: str, spec: object, path: str) -> OutputSpec | None:
+        description = ""
+        if isinstance(spec, str):
+            kind_text, _, values_text = spec.partition(":")
+            kind_text = kind_text.strip()
+            values = tuple(v.strip() for v in values_text.split(",")) if values_text else ()
+        elif isinstance(spec, Mapping):
+            kind_text = spec.get("kind")  # type: ignore[assignment]
+            raw_values = spec.get("values", [])
+            description = self.text(spec, "description", path)
+            if not isinstance(raw_values, list):
+                self.fail(_at(path, "values"), f"{raw_values!r} is not a list of values")
+                return None
+            values = tuple(raw_values)
+        else:
+            self.fail(path, f"{spec!r} is not a kind like 'decimal' or 'enum:T0,T1,T2'")
+            return None
+        kinds = [k.value for k in FactKind]
+        if kind_text not in kinds:
+            where = path if isinstance(spec, str) else _at(path, "kind")
+            self.fail(
+                where,
+                f"{kind_text!r} is not a kind ({_kinds_text()}){suggest(kind_text, kinds)}",
+            )
+            return None
+        kind = FactKind(kind_text)
+        problem = values_problem(kind, values)
+        if problem:
+            self.fail(path if isinstance(spec, str) else _at(path, "values"), problem)
+            return None
+        return OutputSpec(name, kind, values, description=description)
+
+    def rules(
+        self,
+        value: object,
+        columns: list[tuple[str, FactSpec | None]],
+        outputs: list[OutputSpec],
+        policy: HitPolicy | None,
+    ) -> list[Rule]:
+        if not isinstance(value, list):
+            self.fail("rules", f"{value!r} is not a list of rules")
+            return []
+        if not value:
+            self.fail("rules", "a table needs at least one rule")
+        rules: list[Rule] = []
+        first_path: dict[str, str] = {}
+        for i, item in enumerate(value):
+            path = f"rules[{i}]"
+            rule_id = item.get("id", f"r{i + 1}") if isinstance(item, Mapping) else f"r{i + 1}"
+            duplicate = isinstance(rule_id, str) and rule_id in first_path
+            if duplicate:
+                self.fail(
+                    _at(path, "id"), f"duplicate id {rule_id!r} (also {first_path[rule_id]})"
+                )
+            elif isinstance(rule_id, str):
+                first_path[rule_id] = path
+            if isinstance(item, Mapping):
+                rule = self.rule(i, item, path, columns, outputs, policy)
+            elif isinstance(item, list):
+                rule = self.row(i, item, path, columns, outputs, policy)
+            else:
+                self.fail(path, f"{item!r} is not a rule (a mapping with when/then, or a row)")
+                continue
+            if rule is not None and not duplicate:
+                rules.append(rule)
+        return rules
+
+    def rule(
+        self,
+        index: int,
+        data: Mapping[Any, object],
+        path: str,
+        columns: list[tuple[str, FactSpec | None]],
+        outputs: list[OutputSpec],
+        policy: HitPolicy | None,
+    ) -> Rule | None:
+        before = len(self.problems)
+        self.keys(data, RULE_KEYS, path)
+        rule_id = data.get("id", f"r{index + 1}")
+        if not isinstance(rule_id, str) or not rule_id or rule_id != rule_id.strip():
+            self.fail(_at(path, "id"), f"{rule_id!r} is not a rule id (a non-empty string)")
+        priority = self.priority(data, path, policy)
+        when = data.get("when", {})
+        cells: dict[str, object] = {}
+        if isinstance(when, Mapping):
+            names = [name for name, _ in columns]
+            for name, cell in when.items():
+                if name in names:
+                    cells[name] = cell
+                else:
+                    self.fail(
+                        _at(_at(path, "when"), str(name)),
+                        f"{name!r} is not an input of this table{suggest(name, names)}"
+                        f" (inputs: {', '.join(names)})",
+                    )
+        else:
+            self.fail(_at(path, "when"), f"{when!r} is not a mapping of inputs to cells")
+        conditions = self.conditions(columns, cells, _at(path, "when"), ".")
+        then = data.get("then")
+        values: dict[str, Scalar] = {}
+        if isinstance(then, Mapping):
+            known = {o.name for o in outputs} | self.declared
+            for name in then:
+                if name not in known:
+                    self.fail(
+                        _at(_at(path, "then"), str(name)),
+                        f"{name!r} is not an output of this table{suggest(name, known)}",
+                    )
+            for spec in outputs:
+                if spec.name not in then:
+                    self.fail(_at(path, "then"), f"the output {spec.name!r} is missing")
+                    continue
+                where = _at(_at(path, "then"), spec.name)
+                out = self.output_value(spec, then[spec.name], where)
+                if out is not None:
+                    values[spec.name] = out
+        else:
+            self.fail(_at(path, "then"), f"{then!r} is not a mapping of outputs to values")
+        source = self.text(data, "source", path)
+        if len(self.problems) > before or not isinstance(rule_id, str):
+            return None
+        return Rule(rule_id, index, conditions, values, priority=priority, source=source)
+
+    def row(
+        self,
+        index: int,
+        data: list[object],
+        path: str,
+        columns: list[tuple[str, FactSpec | None]],
+        outputs: list[OutputSpec],
+        policy: HitPolicy | None,
+    ) -> Rule | None:
+        before = len(self.problems)
+        width = len(columns) + len(outputs)
+        if len(data) != width:
+            self.fail(
+                path,
+                f"a row has {len(data)} cells but the table has {len(columns)} inputs and "
+                f"{len(outputs)} outputs",
+            )
+            return None
+        if policy is HitPolicy.PRIORITY:
+            self.fail(path, "a priority table needs rules as mappings with a 'priority' key")
+        cells = {name: data[i] for i, (name, _) in enumerate(columns)}
+        conditions = self.conditions(columns, cells, path, "")
+        values: dict[str, Scalar] = {}
+        for j, spec in enumerate(outputs):
+            out = self.output_value(spec, data[len(columns) + j], f"{path}[{len(columns) + j}]")
+            if out is not None:
+                values[spec.name] = out
+        if len(self.problems) > before:
+            return None
+        return Rule(f"r{index + 1}", index, conditions, values)
+
+    def priority(self, data: Mapping[Any, object], path: str, policy: HitPolicy | None) -> int:
+        if "priority" not in data:
+            if policy is HitPolicy.PRIORITY:
+                self.fail(_at(path, "priority"), "missing: a priority table needs one per rule")
+            return 0
+        value = data["priority"]
+        where = _at(path, "priority")
+        if policy is not HitPolicy.PRIORITY and policy is not None:
+            self.fail(where, f"only a priority table takes a priority, and this one is {policy}")
+            return 0
+        if isinstance(value, bool) or not isinstance(value, int):
+            shown = float_message(value) if isinstance(value, float) else f"{value!r}"
+            self.fail(where, f"{shown} is not an integer")
+            return 0
+        return value
+
+    def conditions(
+        self,
+        columns: list[tuple[str, FactSpec | None]],
+        cells: Mapping[str, object],
+        path: str,
+        style: str,
+    ) -> tuple[Condition, ...]:
+        out: list[Condition] = []
+        for i, (name, spec) in enumerate(columns):
+            if spec is None:
+                continue
+            if name not in cells:
+                out.append(Condition(name, spec))
+                continue
+            where = _at(path, name) if style else f"{path}[{i}]"
+            try:
+                out.append(parse_cell(name, spec, cells[name]))
+            except CellError as error:
+                self.fail(where, str(error))
+        return tuple(out)
+
+    def output_value(self, spec: OutputSpec, value: object, path: str) -> Scalar | None:
+        try:
+            if spec.kind is FactKind.INTEGER and isinstance(value, str):
+                raise CellError(f"{value!r} is not an integer (write it without quotes)")
+            if spec.kind is FactKind.BOOLEAN and isinstance(value, str):
+                raise CellError(f"{value!r} is not true or false (write it without quotes)")
+            return parse_native(spec.kind, spec.values, value)
+        except CellError as error:
+            self.fail(path, str(error))
+            return None
+
+
+def read(data: object, facts: Mapping[str, FactSpec]) -> tuple[Parts | None, list[Problem]]:
+    """Check a table's document form against ``facts``: its parts, or the problems."""
+    r = _Reader(facts)
+    if not isinstance(data, Mapping):
+        r.fail("", f"{data!r} is not a table (a mapping with hit_policy, inputs, outputs, rules)")
+        return None, r.problems
+    r.keys(data, TABLE_KEYS, "")
+    policy: HitPolicy | None = None
+    if "hit_policy" in data:
+        policy = r.choice(data["hit_policy"], HitPolicy, "hit_policy")
+    else:
+        names = ", ".join(p.value for p in HitPolicy)
+        r.fail("hit_policy", f"missing: say how rules combine ({names})")
+    aggregation: Aggregation | None = None
+    if "aggregation" in data:
+        aggregation = r.choice(data["aggregation"], Aggregation, "aggregation")
+        if policy is not None and policy is not HitPolicy.COLLECT:
+            r.fail("aggregation", f"only a collect table aggregates, and this one is {policy}")
+    description = r.text(data, "description", "")
+    for key in ("inputs", "outputs", "rules"):
+        if key not in data:
+            r.fail(key, "missing")
+    columns = r.inputs(data["inputs"]) if "inputs" in data else []
+    outputs = r.outputs(data["outputs"]) if "outputs" in data else []
+    if aggregation is not None:
+        _check_aggregation(r, aggregation, outputs)
+    rules = r.rules(data["rules"], columns, outputs, policy) if "rules" in data else []
+    if r.problems or policy is None:
+        return None, r.problems
+    parts = Parts(
+        hit_policy=policy,
+        aggregation=aggregation,
+        description=description,
+        inputs=tuple(name for name, _ in columns),
+        input_facts=tuple(spec for _, spec in columns if spec is not None),
+        outputs=tuple(outputs),
+        rules=tuple(rules),
+    )
+    return parts, []
+
+
+def _check_aggregation(r: _Reader, aggregation: Aggregation, outputs: list[OutputSpec]) -> None:
+    if aggregation is Aggregation.COUNT:
+        return
+    fits = _SUMMABLE if aggregation is Aggregation.SUM else _ORDERABLE
+    for spec in outputs:
+        if spec.kind not in fits:
+            wanted = " or ".join(sorted(k.value for k in fits))
+            r.fail(
+                _at("outputs", spec.name),
+                f"{aggregation} needs {wanted} outputs, and {spec.name!r} is {spec.kind}",
+            )
+
+
+def _output_data(spec: OutputSpec) -> object:
+    safe = all(not (_SHORTHAND_SAFE & set(v)) for v in spec.values)
+    if spec.description or not safe:
+        data: dict[str, object] = {"kind": spec.kind.value}
+        if spec.values:
+            data["values"] = list(spec.values)
+        if spec.description:
+            data["description"] = spec.description
+        return data
+    if spec.values:
+        return f"{spec.kind.value}:{','.join(spec.values)}"
+    return spec.kind.value
+
+
+def _value_data(value: Scalar) -> object:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def dump(
+    hit_policy: HitPolicy,
+    aggregation: Aggregation | None,
+    description: str,
+    inputs: tuple[str, ...],
+    outputs: tuple[OutputSpec, ...],
+    rules: tuple[Rule, ...],
+) -> dict[str, object]:
+    """The canonical document form of a table (see ``docs/decision-tables.md``)."""
+    data: dict[str, object] = {"hit_policy": hit_policy.value}
+    if aggregation is not None:
+        data["aggregation"] = aggregation.value
+    if description:
+        data["description"] = description
+    data["inputs"] = list(inputs)
+    data["outputs"] = {spec.name: _output_data(spec) for spec in outputs}
+    out_rules: list[dict[str, object]] = []
+    for rule in rules:
+        item: dict[str, object] = {"id": rule.id}
+        if hit_policy is HitPolicy.PRIORITY:
+            item["priority"] = rule.priority
+        item["when"] = {c.column: c.to_data() for c in rule.conditions if not c.is_any}
+        item["then"] = {k: _value_data(v) for k, v in rule.outputs.items()}
+        if rule.source:
+            item["source"] = rule.source
+        out_rules.append(item)
+    data["rules"] = out_rules
+    return data

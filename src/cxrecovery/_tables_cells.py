@@ -1,0 +1,655 @@
+"""The cells of a decision table: fact kinds, the closed cell grammar, and conditions.
+
+A cell is data, never code: it is parsed once against its column's :class:`FactSpec`
+into a :class:`Condition` that knows the values it admits, as a finite set (booleans,
+enums, ordinals), a union of intervals (integers, decimals) or a set or co-set of
+literals (free strings).  Evaluation and the linter work from those, not from the text.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Final, TypeAlias
+
+import attrs
+
+from cxrecovery._tables_intervals import Interval, complement, is_empty, union
+from cxrecovery._validation import suggest
+from cxrecovery.errors import InvalidValueError
+
+__all__ = [
+    "Condition",
+    "FactKind",
+    "FactSpec",
+    "FrozenMapping",
+    "Interval",
+    "OutputSpec",
+    "Scalar",
+]
+
+Scalar: TypeAlias = bool | int | Decimal | str
+"""A value a cell or an output holds: booleans, integers, decimals and strings."""
+
+_Number: TypeAlias = int | Decimal | Fraction
+
+
+class FactKind(enum.StrEnum):
+    """The kind of value a fact (a table column) holds.
+
+    ``ORDINAL`` values are ordered low to high as the :class:`FactSpec` lists them, so
+    comparisons and ranges apply to them; ``ENUM`` values are unordered.
+
+    .. versionadded:: 0.1.0
+    """
+
+    BOOLEAN = "boolean"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    ENUM = "enum"
+    ORDINAL = "ordinal"
+    STRING = "string"
+
+
+_FINITE: Final = frozenset({FactKind.BOOLEAN, FactKind.ENUM, FactKind.ORDINAL})
+_NUMERIC: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL})
+_ORDERED: Final = frozenset({FactKind.ORDINAL, FactKind.INTEGER, FactKind.DECIMAL})
+_KIND_BY_VALUE: Final = {k.value: k for k in FactKind}
+
+
+def _to_kind(value: object) -> object:
+    if isinstance(value, str) and not isinstance(value, FactKind):
+        return _KIND_BY_VALUE.get(value, value)
+    return value
+
+
+def _check_name(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value or value != value.strip():
+        raise InvalidValueError.at(attribute.name, f"{value!r} is not a non-empty name")
+
+
+def _check_kind(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, FactKind):
+        choices = list(_KIND_BY_VALUE)
+        raise InvalidValueError.at(
+            attribute.name,
+            f"{value!r} is not one of {', '.join(choices)}{suggest(value, choices)}",
+        )
+
+
+def values_problem(kind: FactKind, values: object) -> str | None:
+    """Say what is wrong with ``values`` as the allowed values of a ``kind``, if anything."""
+    if not isinstance(values, tuple) or not all(isinstance(v, str) for v in values):
+        return f"{values!r} is not a list of strings"
+    if kind in (FactKind.ENUM, FactKind.ORDINAL):
+        if not values:
+            return f"an {kind} needs its allowed values"
+        for v in values:
+            if not v or v != v.strip():
+                return f"{v!r} is empty or has white space around it"
+        seen: set[str] = set()
+        for v in values:
+            if v in seen:
+                return f"{v!r} is listed twice"
+            seen.add(v)
+    elif values:
+        return f"only enum and ordinal kinds list values, not {kind}"
+    return None
+
+
+def _check_values(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    problem = values_problem(instance.kind, value)
+    if problem:
+        raise InvalidValueError.at(attribute.name, problem)
+
+
+def _to_tuple(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@attrs.frozen
+class FactSpec:
+    """What a table column reads: a fact's name, kind and, for enums and ordinals, values.
+
+    Args:
+        name: the fact's name, as the facts mapping spells it.
+        kind: the kind of value.
+        values: the allowed values of an ``ENUM``, or of an ``ORDINAL`` from low to high
+            (``("low", "medium", "high", "critical")``); empty for other kinds.
+        description: free text for people.
+
+    Raises:
+        InvalidValueError: a malformed name, kind or list of values.
+
+    .. versionadded:: 0.1.0
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    kind: FactKind = attrs.field(converter=_to_kind, validator=_check_kind)
+    values: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_check_values)
+    description: str = attrs.field(default="", kw_only=True)
+
+    def rank(self, value: str) -> int:
+        """The position of an ordinal or enum ``value`` in :attr:`values`."""
+        return self.values.index(value)
+
+
+@attrs.frozen
+class OutputSpec:
+    """An output column of a decision table: its name and the kind of value it gives.
+
+    Uses the :class:`FactKind` vocabulary: ``DECIMAL`` outputs are written as strings
+    (``"0.25"``) or integers, ``ENUM`` and ``ORDINAL`` outputs list their values.
+
+    .. versionadded:: 0.1.0
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    kind: FactKind = attrs.field(converter=_to_kind, validator=_check_kind)
+    values: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_check_values)
+    description: str = attrs.field(default="", kw_only=True)
+
+
+class FrozenMapping(Mapping[str, Any]):
+    """A read-only, hashable mapping of names to scalars (a rule's outputs).
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = ("_data", "_hash")
+
+    def __init__(self, data: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
+        self._data: dict[str, Any] = dict(data)
+        self._hash: int | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenMapping):
+            return self._data == other._data
+        if isinstance(other, Mapping):
+            return self._data == dict(other.items())
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(frozenset(self._data.items()))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"FrozenMapping({self._data!r})"
+
+
+# --- literals -----------------------------------------------------------------------------
+
+_INTEGER: Final = re.compile(r"[+-]?\d+\Z")
+_DECIMAL: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\Z")
+_OPERATORS: Final = ("<=", ">=", "!=", "==", "<", ">", "=")
+_SPECIAL: Final = re.compile(
+    r'[,"\\]|\.\.|\A(?:[<>=!\[(]|not(?:[\s"\[(]|\Z)|-\Z|any\Z)|\A\s|\s\Z|\A\Z'
+)
+
+
+class CellError(Exception):
+    """A cell or a value does not parse; the message says why (internal)."""
+
+
+def float_message(value: float) -> str:
+    """The message for a float given where an exact number is needed."""
+    return f"{value!r} is a float, which is not exact: give decimals as strings, e.g. '0.25'"
+
+
+def show(value: object) -> str:
+    """A value as a policy document writes it (``true``, ``3``, ``'high'``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return f"'{value}'"
+    return repr(value)
+
+
+def allowed(values: tuple[str, ...]) -> str:
+    """The allowed values, listed for a message."""
+    return ", ".join(values)
+
+
+def literal_text(value: Scalar) -> str:
+    """A value as it is written inside a cell, quoted when the grammar needs it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if _SPECIAL.search(value):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    return value
+
+
+def parse_text_literal(kind: FactKind, values: tuple[str, ...], text: str) -> Scalar:
+    """Parse one literal written in a cell (or in an output) for a column of ``kind``."""
+    if kind is FactKind.BOOLEAN:
+        lowered = text.lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise CellError(f"{text!r} is not true or false")
+    if kind is FactKind.INTEGER:
+        if _INTEGER.match(text):
+            return int(text)
+        raise CellError(f"{text!r} is not an integer")
+    if kind is FactKind.DECIMAL:
+        if _DECIMAL.match(text):
+            return Decimal(text)
+        raise CellError(f"{text!r} is not a decimal number (write it like '0.25')")
+    if kind in (FactKind.ENUM, FactKind.ORDINAL):
+        if text in values:
+            return text
+        raise CellError(f"{text!r} is not one of {allowed(values)}{suggest(text, values)}")
+    return text
+
+
+def parse_native(kind: FactKind, values: tuple[str, ...], item: object) -> Scalar:
+    """Parse one native value (TOML/JSON boolean, integer, string; a Decimal from code)."""
+    if isinstance(item, float):
+        raise CellError(float_message(item))
+    if isinstance(item, bool):
+        if kind is FactKind.BOOLEAN:
+            return item
+        raise CellError(f"{show(item)} is not {_a(kind, values)}")
+    if isinstance(item, int):
+        if kind is FactKind.INTEGER:
+            return item
+        if kind is FactKind.DECIMAL:
+            return Decimal(item)
+        raise CellError(f"{item!r} is not {_a(kind, values)}")
+    if isinstance(item, Decimal):
+        if kind is FactKind.DECIMAL and item.is_finite():
+            return item
+        raise CellError(f"{item!r} is not {_a(kind, values)}")
+    if isinstance(item, str):
+        return parse_text_literal(kind, values, item)
+    raise CellError(f"{item!r} is not {_a(kind, values)}")
+
+
+def _a(kind: FactKind, values: tuple[str, ...]) -> str:
+    if values:
+        return f"one of {allowed(values)}"
+    return {
+        FactKind.BOOLEAN: "true or false",
+        FactKind.INTEGER: "an integer",
+        FactKind.DECIMAL: "a decimal (written as a string, e.g. '0.25')",
+    }.get(kind, "a string")
+
+
+def _split(text: str, separator: str) -> list[tuple[str, bool]]:
+    """Split ``text`` at ``separator`` outside double quotes: (item, was quoted) pairs."""
+    items: list[tuple[str, bool]] = []
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i].isspace():
+            i += 1
+        if i < n and text[i] == '"':
+            chars: list[str] = []
+            i += 1
+            while i < n and text[i] != '"':
+                if text[i] == "\\" and i + 1 < n:
+                    i += 1
+                chars.append(text[i])
+                i += 1
+            if i >= n:
+                raise CellError(f"{text!r} has an unclosed quote")
+            i += 1
+            while i < n and text[i].isspace():
+                i += 1
+            if i < n and not text.startswith(separator, i):
+                raise CellError(f"{text!r} has text after a quoted value")
+            items.append(("".join(chars), True))
+        else:
+            end = text.find(separator, i)
+            end = n if end < 0 else end
+            if '"' in text[i:end]:
+                raise CellError(f"{text!r} has a quote inside a value; quote the whole value")
+            items.append((text[i:end].strip(), False))
+            i = end
+        if i >= n:
+            return items
+        i += len(separator)
+
+
+# --- conditions ---------------------------------------------------------------------------
+
+ANY: Final = "any"
+EQ: Final = "="
+IN: Final = "in"
+RANGE: Final = "range"
+_COMPARISONS: Final = ("<", "<=", ">", ">=")
+
+
+@attrs.frozen(repr=False)
+class Condition:
+    """One cell of a rule: the test a rule puts on one input column.
+
+    ``op`` is ``"any"``, ``"="`` (one value), ``"in"`` (a set), ``"<"``, ``"<="``,
+    ``">"``, ``">="`` or ``"range"`` (``operands`` are its two bounds and ``bounds`` says
+    which are closed); ``negated`` turns it around (``!= x``, ``not a, b``,
+    ``not [2..5]``).  ``str()`` reads like the rule: ``severity>=high``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    column: str
+    fact: FactSpec
+    op: str = ANY
+    operands: tuple[Scalar, ...] = ()
+    negated: bool = False
+    bounds: tuple[bool, bool] = (True, True)
+    _set: frozenset[Scalar] = attrs.field(init=False, eq=False, hash=False)
+    _intervals: tuple[Interval, ...] = attrs.field(init=False, eq=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        kind = self.fact.kind
+        admitted: frozenset[Scalar] = frozenset(self.operands)
+        intervals: tuple[Interval, ...] = ()
+        if kind in _NUMERIC or kind is FactKind.ORDINAL:
+            rank = self.fact.rank if kind is FactKind.ORDINAL else None
+            numbers = [
+                rank(v) if rank is not None and isinstance(v, str) else v for v in self.operands
+            ]
+            intervals = _to_intervals(self.op, numbers, self.bounds)  # type: ignore[arg-type]
+            if self.negated:
+                intervals = complement(intervals)
+            if rank is not None:
+                admitted = frozenset(
+                    v
+                    for i, v in enumerate(self.fact.values)
+                    if any(iv.admits(i) for iv in intervals)
+                )
+        elif kind in _FINITE:
+            domain: tuple[Scalar, ...] = (
+                (False, True) if kind is FactKind.BOOLEAN else self.fact.values
+            )
+            if self.op == ANY:
+                admitted = frozenset(domain)
+            elif self.negated:
+                admitted = frozenset(v for v in domain if v not in admitted)
+        object.__setattr__(self, "_set", admitted)
+        object.__setattr__(self, "_intervals", intervals)
+
+    @property
+    def kind(self) -> FactKind:
+        """The kind of the column's fact."""
+        return self.fact.kind
+
+    @property
+    def is_any(self) -> bool:
+        """Whether the cell admits every value (``-``)."""
+        return self.op == ANY
+
+    def admits(self, value: object) -> bool:
+        """Whether a fact ``value`` satisfies this cell (``False`` for a value of the
+        wrong kind)."""
+        kind = self.fact.kind
+        if kind is FactKind.BOOLEAN:
+            return (value is True or value is False) and value in self._set
+        if kind in _NUMERIC:
+            if isinstance(value, bool) or not isinstance(value, int | Decimal | Fraction):
+                return False
+            if isinstance(value, Decimal) and not value.is_finite():
+                return False
+            if kind is FactKind.INTEGER and not isinstance(value, int):
+                return False
+            return any(iv.admits(value) for iv in self._intervals)
+        if not isinstance(value, str):
+            return False
+        if kind is FactKind.STRING:
+            return self.op == ANY or ((value in self._set) != self.negated)
+        return value in self._set
+
+    def values(self) -> frozenset[Scalar]:
+        """The values admitted, for a boolean, enum or ordinal column.
+
+        Booleans give ``True``/``False``; enums and ordinals their string values.
+
+        Raises:
+            InvalidValueError: the column is an integer, decimal or string column.
+        """
+        if self.fact.kind not in _FINITE:
+            raise InvalidValueError.at(
+                self.column, f"a {self.fact.kind} column has no finite set of values"
+            )
+        return self._set
+
+    def intervals(self) -> tuple[Interval, ...]:
+        """The numbers admitted, for an integer or decimal column, as sorted disjoint
+        intervals.
+
+        Raises:
+            InvalidValueError: the column is not an integer or decimal column.
+        """
+        if self.fact.kind not in _NUMERIC:
+            raise InvalidValueError.at(
+                self.column, f"a {self.fact.kind} column has no intervals; use values()"
+            )
+        return self._intervals
+
+    @property
+    def literals(self) -> frozenset[Scalar]:
+        """The literal values the cell names (for a string column: admitted, or
+        refused when :attr:`negated`)."""
+        return frozenset(self.operands)
+
+    @property
+    def cell(self) -> str:
+        """The cell as a policy document writes it: ``">= high"``, ``"low, medium"``."""
+        return _cell_text(self.op, self.operands, self.negated, self.bounds)
+
+    def to_data(self) -> object:
+        """The cell in the canonical document form (a native boolean or integer for a
+        single exact value, else its text)."""
+        if self.op == EQ and not self.negated and isinstance(self.operands[0], bool | int):
+            return self.operands[0]
+        return self.cell
+
+    def __str__(self) -> str:
+        col, ops = self.column, self.operands
+        if self.op == ANY:
+            return f"{col}: any"
+        if self.op == EQ:
+            return f"{col}{'!=' if self.negated else '='}{literal_text(ops[0])}"
+        if self.op in _COMPARISONS:
+            text = f"{col}{self.op}{literal_text(ops[0])}"
+            return f"not {text}" if self.negated else text
+        if self.op == IN:
+            body = "{" + ", ".join(literal_text(v) for v in ops) + "}"
+        else:
+            body = _range_text(ops, self.bounds)
+        return f"{col} {'not in' if self.negated else 'in'} {body}"
+
+    def __repr__(self) -> str:
+        return f"Condition({str(self)!r})"
+
+
+def _to_intervals(
+    op: str, numbers: list[int | Decimal], bounds: tuple[bool, bool]
+) -> tuple[Interval, ...]:
+    if op == ANY:
+        return (Interval(None, None, low_closed=False, high_closed=False),)
+    if op in (EQ, IN):
+        return union(Interval(n, n) for n in numbers)
+    if op == RANGE:
+        return (Interval(numbers[0], numbers[1], low_closed=bounds[0], high_closed=bounds[1]),)
+    n = numbers[0]
+    if op[0] == "<":
+        return (Interval(None, n, low_closed=False, high_closed=op == "<="),)
+    return (Interval(n, None, low_closed=op == ">=", high_closed=False),)
+
+
+def _range_text(ops: tuple[Scalar, ...], bounds: tuple[bool, bool]) -> str:
+    opening = "[" if bounds[0] else "("
+    closing = "]" if bounds[1] else ")"
+    return f"{opening}{literal_text(ops[0])}..{literal_text(ops[1])}{closing}"
+
+
+def _cell_text(op: str, ops: tuple[Scalar, ...], negated: bool, bounds: tuple[bool, bool]) -> str:
+    if op == ANY:
+        return "-"
+    if op == EQ:
+        return f"!= {literal_text(ops[0])}" if negated else literal_text(ops[0])
+    if op in _COMPARISONS:
+        text = f"{op} {literal_text(ops[0])}"
+    elif op == IN:
+        text = ", ".join(literal_text(v) for v in ops)
+    else:
+        text = _range_text(ops, bounds)
+    return f"not {text}" if negated else text
+
+
+def parse_cell(column: str, fact: FactSpec, raw: object) -> Condition:
+    """Parse a cell written for ``column`` into a :class:`Condition`.
+
+    Raises:
+        CellError: the cell does not parse or admits no value; the message says why.
+    """
+    kind, values = fact.kind, fact.values
+    if isinstance(raw, list):
+        if not raw:
+            raise CellError("an empty list admits no value; write '-' for any")
+        items = [parse_native(kind, values, item) for item in raw]
+        return _checked(column, fact, IN if len(items) > 1 else EQ, items, False, (True, True))
+    if not isinstance(raw, str):
+        item = parse_native(kind, values, raw)
+        return Condition(column, fact, EQ, (item,))
+    text = raw.strip()
+    if not text:
+        raise CellError("an empty cell; write '-' for any (or '\"\"' for the empty string)")
+    if text in ("-", "any"):
+        return Condition(column, fact)
+    negated = False
+    if text == "not" or text.startswith(("not ", 'not"', "not[", "not(")):
+        negated, text = True, text[3:].strip()
+        if not text or text in ("-", "any") or text == "not" or text.startswith("not "):
+            raise CellError(f"{raw!r}: write 'not' before a value, a list or a range")
+    for op in _OPERATORS:
+        if text.startswith(op):
+            return _comparison(column, fact, raw, op, text[len(op) :].strip(), negated)
+    if text[:1] in ("[", "("):
+        if text[-1:] not in ("]", ")"):
+            raise CellError(f"{raw!r} is not a range like [2..5], (2..5] or [low..high]")
+        closed = (text[0] == "[", text[-1] == "]")
+        return _range(column, fact, raw, text[1:-1], closed, negated)
+    parts = _split(text, ",")
+    if kind in _ORDERED and len(parts) == 1 and not parts[0][1] and ".." in parts[0][0]:
+        return _range(column, fact, raw, text, (True, True), negated)
+    if any(not item and not quoted for item, quoted in parts):
+        raise CellError(f"{raw!r} has an empty value in its list")
+    items = [parse_text_literal(kind, values, item) for item, _ in parts]
+    return _checked(column, fact, IN if len(items) > 1 else EQ, items, negated, (True, True))
+
+
+def _comparison(
+    column: str, fact: FactSpec, raw: str, op: str, rest: str, negated: bool
+) -> Condition:
+    if op not in ("=", "==", "!=") and fact.kind not in _ORDERED:
+        raise CellError(
+            f"{raw!r}: comparisons apply to ordinal, integer and decimal columns, "
+            f"and {column!r} is {fact.kind}"
+        )
+    parts = _split(rest, ",")
+    if len(parts) != 1:
+        raise CellError(f"{raw!r}: write one value after {op!r} (a list reads 'not a, b')")
+    text, quoted = parts[0]
+    if not text and not quoted:
+        raise CellError(f"{raw!r} needs a value after {op!r}")
+    item = parse_text_literal(fact.kind, fact.values, text)
+    if op in ("=", "==", "!="):
+        return _checked(column, fact, EQ, [item], negated != (op == "!="), (True, True))
+    return _checked(column, fact, op, [item], negated, (True, True))
+
+
+def _range(
+    column: str,
+    fact: FactSpec,
+    raw: str,
+    inner: str,
+    bounds: tuple[bool, bool],
+    negated: bool,
+) -> Condition:
+    if fact.kind not in _ORDERED:
+        raise CellError(
+            f"{raw!r}: ranges apply to ordinal, integer and decimal columns, "
+            f"and {column!r} is {fact.kind}"
+        )
+    parts = _split(inner, "..")
+    if len(parts) != 2 or not all(p or q for p, q in parts):
+        raise CellError(f"{raw!r} is not a range like [2..5], (2..5] or [low..high]")
+    low, high = (parse_text_literal(fact.kind, fact.values, p) for p, _ in parts)
+    key = fact.rank if fact.kind is FactKind.ORDINAL else None
+    lo = key(low) if key and isinstance(low, str) else low
+    hi = key(high) if key and isinstance(high, str) else high
+    if lo > hi:  # type: ignore[operator]
+        raise CellError(f"{raw!r} is inverted: its low end is above its high end")
+    return _checked(column, fact, RANGE, [low, high], negated, bounds)
+
+
+def _checked(
+    column: str,
+    fact: FactSpec,
+    op: str,
+    items: list[Scalar],
+    negated: bool,
+    bounds: tuple[bool, bool],
+) -> Condition:
+    if op == IN:
+        seen: set[Scalar] = set()
+        for item in items:
+            if item in seen:
+                raise CellError(f"{literal_text(item)!r} is listed twice")
+            seen.add(item)
+    condition = Condition(column, fact, op, tuple(items), negated, bounds)
+    kind = fact.kind
+    if kind in _FINITE:
+        empty = not condition.values()
+    elif kind in _NUMERIC:
+        empty = all(is_empty(iv, exact=kind is FactKind.INTEGER) for iv in condition.intervals())
+    else:
+        empty = False
+    if empty:
+        raise CellError(f"{condition.cell!r} admits no value of {column!r}")
+    return condition
+
+
+def fact_problem(spec: FactSpec, value: object) -> str | None:
+    """Say what is wrong with ``value`` as the value of the fact ``spec``, if anything."""
+    kind = spec.kind
+    if kind is FactKind.BOOLEAN:
+        return None if isinstance(value, bool) else f"{value!r} is not true or false"
+    if isinstance(value, float):
+        return float_message(value)
+    if kind is FactKind.INTEGER:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else f"{value!r} is not an integer"
+    if kind is FactKind.DECIMAL:
+        if isinstance(value, Decimal):
+            return None if value.is_finite() else f"{value!r} is not a finite decimal"
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else f"{value!r} is not a Decimal or an integer"
+    if not isinstance(value, str):
+        return f"{value!r} is not a string"
+    if kind is FactKind.STRING or value in spec.values:
+        return None
+    return f"{value!r} is not one of {allowed(spec.values)}{suggest(str(value), spec.values)}"

@@ -1,0 +1,487 @@
+"""Decision tables as data: read once, checked against the facts, compiled, evaluated fast.
+
+A table reads some facts (its input columns), tests each rule's cells against them and
+combines the rules that match by its hit policy.  Cells follow a closed grammar (see
+``docs/decision-tables.md``): no ``eval``, no attribute access on host objects.
+
+Compilation turns every input column into an index: for each value (booleans, enums,
+ordinals, the literals of a string column) or each stretch between cell boundaries
+(integers, decimals) a bitmask of the rules whose cell admits it.  Evaluating is then
+one lookup per column and a bitwise AND, whatever the number of rules; the combined
+outcome for a set of matching rules is computed once and reused.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Final
+
+import attrs
+
+from cxrecovery._tables_build import dump, read
+from cxrecovery._tables_cells import (
+    Condition,
+    FactKind,
+    FactSpec,
+    FrozenMapping,
+    Interval,
+    OutputSpec,
+    Scalar,
+    fact_problem,
+    show,
+)
+from cxrecovery._tables_model import (
+    Aggregation,
+    HitPolicy,
+    Rule,
+    RuleTrace,
+    TableExplanation,
+    TableResult,
+    failure_reason,
+)
+from cxrecovery.errors import PolicyError, Problem
+
+__all__ = [
+    "Aggregation",
+    "Condition",
+    "DecisionTable",
+    "FactKind",
+    "FactSpec",
+    "FrozenMapping",
+    "HitPolicy",
+    "Interval",
+    "OutputSpec",
+    "Rule",
+    "RuleTrace",
+    "Scalar",
+    "TableExplanation",
+    "TableResult",
+]
+
+# Column codes for the evaluation loop: one branch per way of finding a value's mask.
+_HASHED: Final = 0  # enum, ordinal: value -> mask; an unknown value is not in the dict
+_STRING: Final = 1  # literal -> mask, and one mask for every other string
+_BOOLEAN: Final = 2  # (mask if false, mask if true); 1 and 0 are not booleans here
+_INTEGER: Final = 3  # sorted cell boundaries; a mask per point and per gap between
+_DECIMAL: Final = 4
+
+# Outcomes are cached by the set of matching rules. Bounded so that a table whose rules
+# overlap in very many ways cannot grow without limit: past it, outcomes are recomputed.
+_CACHE_LIMIT: Final = 4096
+
+_result = TableResult._make
+
+_Column = tuple[str, int, Any, Any]
+_Entry = tuple[str, Any, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _has_unique_ids(_: object, attribute: attrs.Attribute[Any], rules: tuple[Rule, ...]) -> None:
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise PolicyError.at(attribute.name, f"duplicate rule id {rule.id!r}")
+        seen.add(rule.id)
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class DecisionTable:
+    """A decision table, compiled at construction; build it with :meth:`from_dict`.
+
+    Equal tables have equal names, hit policies, aggregations, descriptions, columns and
+    rules; ``path`` (where the table sits in its document, for error messages) and the
+    compiled indexes do not take part.
+
+    .. versionadded:: 0.1.0
+    """
+
+    name: str
+    hit_policy: HitPolicy
+    aggregation: Aggregation | None = None
+    description: str = ""
+    inputs: tuple[str, ...]
+    input_facts: tuple[FactSpec, ...]
+    outputs: tuple[OutputSpec, ...]
+    rules: tuple[Rule, ...] = attrs.field(validator=_has_unique_ids)
+    path: str = attrs.field(default="", eq=False)
+    _columns: tuple[_Column, ...] = attrs.field(init=False, eq=False)
+    _full: int = attrs.field(init=False, eq=False)
+    _cache: dict[int, _Entry] = attrs.field(init=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        problems = self._inconsistencies()
+        if problems:
+            raise PolicyError(problems)
+        columns = tuple(
+            _compile_column(i, spec, self.rules) for i, spec in enumerate(self.input_facts)
+        )
+        object.__setattr__(self, "_columns", columns)
+        object.__setattr__(self, "_full", (1 << len(self.rules)) - 1)
+        object.__setattr__(self, "_cache", {})
+
+    def _inconsistencies(self) -> list[Problem]:
+        problems: list[Problem] = []
+        names = tuple(spec.name for spec in self.input_facts)
+        if names != self.inputs:
+            problems.append(Problem("input_facts", f"{names!r} do not match the inputs"))
+        out_names = {spec.name for spec in self.outputs}
+        for rule in self.rules:
+            where = f"rules[{rule.index}]"
+            if tuple(c.column for c in rule.conditions) != self.inputs:
+                problems.append(Problem(where, "needs one condition per input, in order"))
+            elif tuple(c.fact for c in rule.conditions) != self.input_facts:
+                problems.append(Problem(where, "its conditions read other facts"))
+            if set(rule.outputs) != out_names:
+                problems.append(Problem(where, "needs a value for every output, and no other"))
+        if self.aggregation is not None and self.hit_policy is not HitPolicy.COLLECT:
+            problems.append(Problem("aggregation", "only a collect table aggregates"))
+        return problems
+
+    # --- reading and writing -----------------------------------------------------------
+
+    @classmethod
+    def from_dict(
+        cls,
+        name: str,
+        data: Mapping[str, object],
+        *,
+        facts: Mapping[str, FactSpec],
+        path: str = "",
+    ) -> DecisionTable:
+        """Read a table from its document form (TOML, JSON or a dict) and compile it.
+
+        Args:
+            name: the table's name (its key under ``[tables]``).
+            data: the document form: ``hit_policy``, ``inputs``, ``outputs``, ``rules``
+                and optionally ``aggregation`` and ``description``.
+            facts: the facts a table may read, by name.
+            path: where the table sits in its document (``"tables.compensation"``);
+                put in front of every problem's path.
+
+        Returns:
+            The compiled table.
+
+        Raises:
+            PolicyError: with every problem found, each at its path
+                (``tables.compensation.rules[3].when.severity``).
+        """
+        parts, problems = read(data, facts)
+        if parts is None:
+            raise PolicyError(p.under(path) for p in problems)
+        return cls(
+            name=name,
+            hit_policy=parts.hit_policy,
+            aggregation=parts.aggregation,
+            description=parts.description,
+            inputs=parts.inputs,
+            input_facts=parts.input_facts,
+            outputs=parts.outputs,
+            rules=parts.rules,
+            path=path,
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """The table in its canonical document form; ``from_dict`` gives it back equal.
+
+        Returns:
+            Plain data (strings, booleans, integers, lists, dicts) ready for JSON or TOML.
+        """
+        return dump(
+            self.hit_policy,
+            self.aggregation,
+            self.description,
+            self.inputs,
+            self.outputs,
+            self.rules,
+        )
+
+    # --- evaluating ---------------------------------------------------------------------
+
+    def evaluate(self, facts: Mapping[str, object]) -> TableResult:
+        """Evaluate the table over ``facts``, with the cheap trace (matched, chosen,
+        shadowed rules and the inputs read).
+
+        Args:
+            facts: fact values by name; only the table's input columns are read. Enum and
+                ordinal values may be strings or ``StrEnum`` members; decimals may be
+                ``Decimal`` or ``int``.
+
+        Returns:
+            The outcome; see :class:`TableResult` for its shape under each hit policy.
+
+        Raises:
+            PolicyError: an input fact is missing or has a value of the wrong kind; or two
+                rules of a ``UNIQUE`` table match; or the rules that match in an ``ANY``
+                table disagree.
+        """
+        mask = self._full
+        seen: dict[str, object] = {}
+        try:
+            for name, code, index, other in self._columns:
+                value = facts[name]
+                seen[name] = value
+                if code == _HASHED:
+                    found = index.get(value)
+                elif code == _BOOLEAN:
+                    found = index[1] if value is True else index[0] if value is False else None
+                elif code == _STRING:
+                    found = index.get(value, other) if isinstance(value, str) else None
+                elif value.__class__ is int or _is_number(code, value):
+                    i = bisect_left(index, value)
+                    found = (
+                        other[2 * i + 1] if i < len(index) and index[i] == value else other[2 * i]
+                    )
+                else:
+                    found = None
+                if found is None:
+                    raise self._fact_error(facts)
+                mask &= found
+        except (KeyError, TypeError):
+            raise self._fact_error(facts) from None
+        entry = self._cache.get(mask)
+        if entry is None:
+            entry = self._settle(mask, seen)
+        return _result(entry, seen)
+
+    def explain(self, facts: Mapping[str, object]) -> TableExplanation:
+        """Evaluate the table and say, for every rule, why it matched or which cell
+        refused which fact value.
+
+        Costlier than :meth:`evaluate`: every cell of every rule is tested in order.
+
+        Raises:
+            PolicyError: as :meth:`evaluate`.
+        """
+        result = self.evaluate(facts)
+        values = result.inputs
+        chosen = set(result.chosen)
+        traces: list[RuleTrace] = []
+        for rule in self.rules:
+            failed = next((c for c in rule.conditions if not c.admits(values[c.column])), None)
+            if failed is not None:
+                value = values[failed.column]
+                traces.append(
+                    RuleTrace(
+                        rule.id,
+                        rule.index,
+                        False,
+                        False,
+                        failure_reason(failed, value),
+                        failed.column,
+                        value,
+                        failed,
+                    )
+                )
+                continue
+            is_chosen = rule.id in chosen
+            traces.append(RuleTrace(rule.id, rule.index, True, is_chosen, self._why(rule, result)))
+        return TableExplanation(self.name, result, tuple(traces))
+
+    def _why(self, rule: Rule, result: TableResult) -> str:
+        if rule.id in result.chosen:
+            return "matched and chosen"
+        winner = result.chosen[0] if result.chosen else "another rule"
+        if self.hit_policy is HitPolicy.PRIORITY:
+            return f"matched, but {winner} has a higher priority or comes first"
+        if self.hit_policy is HitPolicy.ANY:
+            return f"matched and agrees with {winner}"
+        return f"matched, but {winner} comes first"
+
+    # --- internals ----------------------------------------------------------------------
+
+    @property
+    def _where(self) -> str:
+        return self.path or f"tables.{self.name}"
+
+    def _fact_error(self, facts: Mapping[str, object]) -> PolicyError:
+        problems: list[Problem] = []
+        for spec in self.input_facts:
+            try:
+                value = facts[spec.name]
+            except KeyError:
+                problems.append(Problem(self._where, f"input {spec.name!r}: the fact is missing"))
+                continue
+            problem = fact_problem(spec, value)
+            if problem:
+                problems.append(
+                    Problem(self._where, f"input {spec.name!r} ({spec.kind}): {problem}")
+                )
+        if not problems:  # pragma: no cover - a lookup failed on a value the checks accept
+            problems.append(Problem(self._where, "the facts could not be read"))
+        return PolicyError(problems)
+
+    def _settle(self, mask: int, seen: Mapping[str, object]) -> _Entry:
+        rules = self.rules
+        picked: list[Rule] = []
+        rest = mask
+        while rest:
+            low = rest & -rest
+            picked.append(rules[low.bit_length() - 1])
+            rest ^= low
+        matched = tuple(r.id for r in picked)
+        policy = self.hit_policy
+        outputs: object
+        if policy is HitPolicy.COLLECT or policy is HitPolicy.RULE_ORDER:
+            if self.aggregation is None:
+                outputs = tuple(r.outputs for r in picked)
+            else:
+                outputs = self._aggregate(picked)
+            entry: _Entry = (self.name, outputs, matched, matched, ())
+        elif not picked:
+            entry = (self.name, None, (), (), ())
+        elif policy is HitPolicy.UNIQUE and len(picked) > 1:
+            raise PolicyError.at(
+                self._where,
+                f"rules {', '.join(matched)} all match {_facts_text(seen)}; "
+                "a unique table allows one",
+            )
+        elif policy is HitPolicy.ANY and any(r.outputs != picked[0].outputs for r in picked):
+            given = "; ".join(f"{r.id} gives {_outputs_text(r.outputs)}" for r in picked)
+            raise PolicyError.at(
+                self._where,
+                f"rules {', '.join(matched)} match {_facts_text(seen)} but disagree ({given});"
+                " an any table needs matching rules to agree",
+            )
+        else:
+            best = picked[0]
+            if policy is HitPolicy.PRIORITY:
+                for r in picked:
+                    if r.priority > best.priority:
+                        best = r
+            shadowed = tuple(i for i in matched if i != best.id)
+            entry = (self.name, best.outputs, matched, (best.id,), shadowed)
+        if len(self._cache) < _CACHE_LIMIT:
+            self._cache[mask] = entry
+        return entry
+
+    def _aggregate(self, picked: list[Rule]) -> Mapping[str, object] | None:
+        how = self.aggregation
+        if how is Aggregation.COUNT:
+            return FrozenMapping((spec.name, len(picked)) for spec in self.outputs)
+        if how is Aggregation.SUM:
+            return FrozenMapping(
+                (spec.name, sum((r.outputs[spec.name] for r in picked), _zero(spec)))
+                for spec in self.outputs
+            )
+        if not picked:
+            return None
+        pick = min if how is Aggregation.MIN else max
+        folded: dict[str, object] = {}
+        for spec in self.outputs:
+            column = [r.outputs[spec.name] for r in picked]
+            if spec.kind is FactKind.ORDINAL:
+                folded[spec.name] = pick(column, key=_ranker(spec))
+            else:
+                folded[spec.name] = pick(column, key=_number)
+        return FrozenMapping(folded)
+
+    def __repr__(self) -> str:
+        return (
+            f"<DecisionTable {self.name!r}: {self.hit_policy}, {len(self.inputs)} inputs, "
+            f"{len(self.rules)} rules>"
+        )
+
+    def __str__(self) -> str:
+        head = f"{self.name} ({self.hit_policy}"
+        head += f", {self.aggregation})" if self.aggregation else ")"
+        return "\n".join([head, *(f"  {r.id}: {r}" for r in self.rules)])
+
+
+def _ranker(spec: OutputSpec) -> Callable[[object], int]:
+    def rank(value: object) -> int:
+        return spec.values.index(value)
+
+    return rank
+
+
+def _number(value: object) -> Decimal:
+    return Decimal(value)  # type: ignore[arg-type]
+
+
+def _zero(spec: OutputSpec) -> Scalar:
+    return Decimal(0) if spec.kind is FactKind.DECIMAL else 0
+
+
+def _facts_text(values: Mapping[str, object]) -> str:
+    return ", ".join(f"{k}={show(v)}" for k, v in values.items()) or "any facts"
+
+
+def _outputs_text(outputs: Mapping[str, object]) -> str:
+    return ", ".join(f"{k}={show(v)}" for k, v in outputs.items())
+
+
+def _is_number(code: int, value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return code == _DECIMAL and isinstance(value, Decimal) and value.is_finite()
+
+
+def _mask(rules: tuple[Rule, ...], column: int, value: object) -> int:
+    mask = 0
+    for bit, rule in enumerate(rules):
+        if rule.conditions[column].admits(value):
+            mask |= 1 << bit
+    return mask
+
+
+def _compile_column(column: int, spec: FactSpec, rules: tuple[Rule, ...]) -> _Column:
+    kind = spec.kind
+    if kind is FactKind.BOOLEAN:
+        return (
+            spec.name,
+            _BOOLEAN,
+            (_mask(rules, column, False), _mask(rules, column, True)),
+            None,
+        )
+    if kind in (FactKind.ENUM, FactKind.ORDINAL):
+        index = {v: _mask(rules, column, v) for v in spec.values}
+        return (spec.name, _HASHED, index, None)
+    if kind is FactKind.STRING:
+        literals = {v for r in rules for v in r.conditions[column].operands}
+        other = "\x00"
+        while other in literals:
+            other += "\x00"
+        strings = {v: _mask(rules, column, v) for v in literals}
+        return (spec.name, _STRING, strings, _mask(rules, column, other))
+    points = sorted(
+        {
+            bound
+            for r in rules
+            for iv in r.conditions[column].intervals()
+            for bound in (iv.low, iv.high)
+            if bound is not None
+        }
+    )
+    masks: list[int] = []
+    for i in range(len(points) + 1):
+        gap = _between(points[i - 1] if i else None, points[i] if i < len(points) else None, kind)
+        masks.append(0 if gap is None else _mask(rules, column, gap))
+        if i < len(points):
+            masks.append(_mask(rules, column, points[i]))
+    code = _INTEGER if kind is FactKind.INTEGER else _DECIMAL
+    return (spec.name, code, points, masks)
+
+
+def _between(
+    low: int | Decimal | None, high: int | Decimal | None, kind: FactKind
+) -> int | Fraction | None:
+    """A number strictly between two cell boundaries (``None``: unbounded), if any.
+
+    Fractions, not Decimals: a decimal midpoint in the default 28-digit context can
+    round onto a boundary, and then the gap would get the boundary's mask.
+    """
+    if low is None and high is None:
+        return 0
+    if kind is FactKind.INTEGER:
+        if low is None or high is None:
+            return int(high) - 1 if low is None else int(low) + 1  # type: ignore[arg-type]
+        return int(low) + 1 if high - low >= 2 else None
+    if low is None or high is None:
+        return Fraction(high) - 1 if low is None else Fraction(low) + 1  # type: ignore[arg-type]
+    return (Fraction(low) + Fraction(high)) / 2

@@ -1,0 +1,285 @@
+"""Properties of decision tables: the index agrees with a naive scan, documents round trip,
+and no corrupted document raises anything but PolicyError."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from cxrecovery.errors import PolicyError
+from cxrecovery.tables import DecisionTable, FactKind, FactSpec, HitPolicy, Rule
+
+SEVERITY = ("low", "medium", "high", "critical")
+FAULT = ("company", "customer", "third_party")
+FACTS = {
+    "severity": FactSpec("severity", FactKind.ORDINAL, SEVERITY),
+    "fault": FactSpec("fault", FactKind.ENUM, FAULT),
+    "usable": FactSpec("usable", FactKind.BOOLEAN),
+    "contacts": FactSpec("contacts", FactKind.INTEGER),
+    "value": FactSpec("value", FactKind.DECIMAL),
+    "segment": FactSpec("segment", FactKind.STRING),
+}
+SEGMENTS = ("gold", "silver", "a, b", "-", "not x")
+DECIMALS = ("0", "0.5", "1.25", "2", "-1.5")
+
+
+def _ordered(values: st.SearchStrategy[str]) -> st.SearchStrategy[object]:
+    return st.one_of(
+        values,
+        st.builds(
+            lambda op, v: f"{op} {v}", st.sampled_from(["<", "<=", ">", ">=", "!="]), values
+        ),
+        st.builds(
+            lambda a, b, lo, hi: (
+                f"{'[' if lo else '('}{min(a, b, key=_key)}..{max(a, b, key=_key)}"
+                f"{']' if hi else ')'}"
+            ),
+            values,
+            values,
+            st.booleans(),
+            st.booleans(),
+        ),
+        st.builds(lambda v: f"not {v}", values),
+    )
+
+
+def _key(text: str) -> Any:
+    return SEVERITY.index(text) if text in SEVERITY else Decimal(text)
+
+
+CELLS: dict[str, st.SearchStrategy[object]] = {
+    "severity": st.one_of(
+        _ordered(st.sampled_from(SEVERITY)),
+        st.lists(st.sampled_from(SEVERITY), min_size=1, max_size=3, unique=True),
+    ),
+    "fault": st.one_of(
+        st.sampled_from(FAULT),
+        st.builds(lambda v: f"!= {v}", st.sampled_from(FAULT)),
+        st.lists(st.sampled_from(FAULT), min_size=1, max_size=2, unique=True).map(", ".join),
+    ),
+    "usable": st.one_of(st.booleans(), st.sampled_from(["true", "false", "not true"])),
+    "contacts": st.one_of(st.integers(-2, 6), _ordered(st.integers(-2, 6).map(str))),
+    "value": _ordered(st.sampled_from(DECIMALS)),
+    "segment": st.one_of(
+        st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=3, unique=True),
+        st.sampled_from(["gold", "gold, silver", "not gold", "!= silver"]),
+    ),
+}
+FACT_VALUES: dict[str, st.SearchStrategy[object]] = {
+    "severity": st.sampled_from(SEVERITY),
+    "fault": st.sampled_from(FAULT),
+    "usable": st.booleans(),
+    "contacts": st.integers(-4, 8),
+    "value": st.one_of(
+        st.sampled_from(DECIMALS).map(Decimal),
+        st.decimals(min_value=-3, max_value=3, places=2),
+        st.integers(-3, 3),
+    ),
+    "segment": st.one_of(st.sampled_from(SEGMENTS), st.text(max_size=3)),
+}
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> dict[str, Any]:
+    inputs = draw(st.lists(st.sampled_from(sorted(FACTS)), min_size=1, max_size=4, unique=True))
+    policy = draw(st.sampled_from([p.value for p in HitPolicy]))
+    rules = []
+    for i in range(draw(st.integers(1, 8))):
+        when = {c: draw(CELLS[c]) for c in inputs if draw(st.booleans())}
+        rule: dict[str, object] = {
+            "id": f"row{i}",
+            "when": when,
+            "then": {"n": draw(st.integers(0, 3))},
+        }
+        if policy == "priority":
+            rule["priority"] = draw(st.integers(0, 3))
+        rules.append(rule)
+    data: dict[str, Any] = {
+        "hit_policy": policy,
+        "inputs": inputs,
+        "outputs": {"n": "integer"},
+        "rules": rules,
+    }
+    if policy == "collect" and draw(st.booleans()):
+        data["aggregation"] = draw(st.sampled_from(["sum", "min", "max", "count"]))
+    return data
+
+
+def compiled(data: dict[str, Any]) -> DecisionTable:
+    try:
+        return DecisionTable.from_dict("t", data, facts=FACTS)
+    except PolicyError as error:
+        # Generated cells may admit nothing ("< low", "(2..3)"): those are refused.
+        assume(not all("admits no value" in p.message for p in error.problems))
+        raise AssertionError(error) from None
+
+
+def naive(table: DecisionTable, facts: Mapping[str, object]) -> tuple[object, tuple[str, ...]]:
+    """The outcome by checking every rule's cells in order: (outputs, chosen)."""
+    matched: list[Rule] = [
+        r for r in table.rules if all(c.admits(facts[c.column]) for c in r.conditions)
+    ]
+    policy = table.hit_policy
+    if policy in (HitPolicy.COLLECT, HitPolicy.RULE_ORDER):
+        values = [r.outputs["n"] for r in matched]
+        how = table.aggregation
+        if how is None:
+            return tuple(dict(r.outputs) for r in matched), tuple(r.id for r in matched)
+        if how.value == "count":
+            folded: object = {"n": len(values)}
+        elif how.value == "sum":
+            folded = {"n": sum(values)}  # type: ignore[arg-type]
+        else:
+            folded = {"n": (min if how.value == "min" else max)(values)} if values else None  # type: ignore[type-var]
+        return folded, tuple(r.id for r in matched)
+    if not matched:
+        return None, ()
+    if policy is HitPolicy.UNIQUE and len(matched) > 1:
+        return "error", ()
+    if policy is HitPolicy.ANY and len({r.outputs["n"] for r in matched}) > 1:
+        return "error", ()
+    best = matched[0]
+    if policy is HitPolicy.PRIORITY:
+        best = max(matched, key=lambda r: (r.priority, -r.index))
+    return dict(best.outputs), (best.id,)
+
+
+@given(tables(), st.data())
+def test_indexed_evaluation_agrees_with_a_naive_scan(
+    data: dict[str, Any], draw: st.DataObject
+) -> None:
+    table = compiled(data)
+    for _ in range(5):
+        facts = {c: draw.draw(FACT_VALUES[c]) for c in table.inputs}
+        expected_outputs, expected_chosen = naive(table, facts)
+        try:
+            result = table.evaluate(facts)
+        except PolicyError:
+            assert "error" == expected_outputs
+            continue
+        assert expected_outputs == result.outputs
+        assert expected_chosen == result.chosen
+        matched = tuple(
+            r.id for r in table.rules if all(c.admits(facts[c.column]) for c in r.conditions)
+        )
+        assert matched == result.matched
+        assert set(matched) == set(result.chosen) | set(result.shadowed)
+
+
+@given(tables())
+def test_document_round_trips(data: dict[str, Any]) -> None:
+    table = compiled(data)
+    again = DecisionTable.from_dict("t", table.to_dict(), facts=FACTS)
+    assert table == again
+    assert table.to_dict() == again.to_dict()
+
+
+@given(tables(), st.data())
+def test_explain_names_a_failing_column_for_every_rule_that_did_not_match(
+    data: dict[str, Any], draw: st.DataObject
+) -> None:
+    table = compiled(data)
+    facts = {c: draw.draw(FACT_VALUES[c]) for c in table.inputs}
+    try:
+        explanation = table.explain(facts)
+    except PolicyError:
+        return
+    for rule, trace in zip(table.rules, explanation.rules, strict=True):
+        if trace.matched:
+            assert rule.id in explanation.result.matched
+            continue
+        assert trace.condition is not None
+        assert trace.column is not None
+        assert not trace.condition.admits(facts[trace.column])
+        before = rule.conditions[: table.inputs.index(trace.column)]
+        assert all(c.admits(facts[c.column]) for c in before)
+
+
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=6),
+    st.sampled_from(["-", "not", "[", "(1..", "..", '"', "first", ">=", "enum:", "r1"]),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+def _paths(node: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    out = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out.extend(_paths(v, (*prefix, k)))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out.extend(_paths(v, (*prefix, i)))
+    return out
+
+
+@given(tables(), st.data())
+def test_corrupted_documents_raise_only_policy_error(
+    data: dict[str, Any], draw: st.DataObject
+) -> None:
+    corrupted = copy.deepcopy(data)
+    for _ in range(draw.draw(st.integers(1, 3))):
+        path = draw.draw(st.sampled_from(_paths(corrupted)))
+        junk = draw.draw(JUNK)
+        if not path:
+            corrupted = junk
+            break
+        parent: Any = corrupted
+        for step in path[:-1]:
+            parent = parent[step]
+        if draw.draw(st.booleans()) and isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = junk
+    try:
+        table = DecisionTable.from_dict("t", corrupted, facts=FACTS, path="tables.t")
+    except PolicyError as error:
+        assert error.problems
+        assert all(p.path.startswith("tables.t") for p in error.problems)
+        return
+    facts = {c: draw.draw(st.one_of(FACT_VALUES[c], JUNK)) for c in table.inputs}
+    try:
+        table.evaluate(facts)
+        table.explain(facts)
+    except PolicyError:
+        pass
+
+
+@given(
+    st.sampled_from(["<", "<=", ">", ">=", "=", "!="]),
+    st.decimals(min_value=-5, max_value=5, places=2),
+    st.decimals(min_value=-6, max_value=6, places=3),
+)
+def test_decimal_comparison_admits_what_python_compares(
+    op: str, bound: Decimal, value: Decimal
+) -> None:
+    table = DecisionTable.from_dict(
+        "t",
+        {
+            "hit_policy": "first",
+            "inputs": ["value"],
+            "outputs": {"n": "integer"},
+            "rules": [{"when": {"value": f"{op} {bound}"}, "then": {"n": 1}}],
+        },
+        facts=FACTS,
+    )
+    expected = {
+        "<": value < bound,
+        "<=": value <= bound,
+        ">": value > bound,
+        ">=": value >= bound,
+        "=": value == bound,
+        "!=": value != bound,
+    }[op]
+    assert expected == table.rules[0].conditions[0].admits(value)
+    assert expected == bool(table.evaluate({"value": value}).matched)
