@@ -6,7 +6,7 @@ from cxrecovery import __version__
 
 project = "cxrecovery"
 author = "The cxrecovery team"
-copyright = "2026, the cxrecovery team"  # noqa: A001
+copyright = "2026, the cxrecovery team"
 release = __version__
 version = ".".join(__version__.split(".")[:2])
 

@@ -60,3 +60,11 @@ def test_py_typed_is_shipped() -> None:
     assert spec is not None
     assert spec.origin is not None
     assert (Path(spec.origin).parent / "py.typed").is_file()
+
+
+def test_every_builtin_fact_is_documented() -> None:
+    from cxrecovery.facts import BUILTIN_FACTS
+
+    page = (Path(__file__).parent.parent / "docs" / "facts.md").read_text(encoding="utf-8")
+    for name in BUILTIN_FACTS:
+        assert f"| `{name}` |" in page, name

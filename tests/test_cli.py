@@ -51,3 +51,65 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _ = run("frobnicate")
     assert 2 == code
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_decide_prints_a_readable_plan() -> None:
+    code, text = run("decide", str(CASES / "laptop-repair.json"))
+    assert 0 == code
+    assert "Recovery plan for case case-laptop-2041" in text
+    assert "Compensate: replacement of 778.80 GBP" in text
+    assert "needs approval by supervisor" in text
+    assert "why: " in text
+    assert "Next review: 2026-03-25T09:20:00.000001+00:00" in text
+
+
+def test_decide_json_is_the_plan_document() -> None:
+    code, text = run("decide", "--json", "--agent", "supervisor", str(CASES / "dropped-call.json"))
+    assert 0 == code
+    plan = json.loads(text)
+    assert "supervisor" == plan["role"]
+    assert plan["policy_fingerprint"].startswith("sha256:")
+    assert "compensate" in [a["kind"] for a in plan["actions"]]
+
+
+def test_explain_adds_the_why_not_trace() -> None:
+    code, text = run("explain", str(CASES / "coffee-order.json"))
+    assert 0 == code
+    assert "not matched: failed-fix-replace: double_deviation is false" in text
+
+
+def test_decide_at_a_given_time_and_with_a_policy_file(tmp_path: Path) -> None:
+    policy = tmp_path / "acme.toml"
+    policy.write_text(
+        '[policy]\nname = "acme"\nversion = "1"\nextends = "default"\n'
+        '[calendars.support]\ntime_zone = "Europe/London"\n'
+        'hours = { "mon-fri" = ["08:00-18:00"] }\n'
+    )
+    code, text = run(
+        "decide",
+        "--policy",
+        str(policy),
+        "--at",
+        "2026-06-09T09:00:00+01:00",
+        str(CASES / "coffee-order.json"),
+    )
+    assert 0 == code
+    assert "acme 1" in text
+    assert "at 2026-06-09T09:00:00+01:00" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--at", "tomorrow"], "--at: 'tomorrow' is not an ISO 8601 time"),
+        (["--at", "2026-06-09T09:00"], "naive datetime"),
+        (["--agent", "ceo"], "agent.role: 'ceo' is not a role of this policy"),
+        (["--policy", "missing.toml"], "cannot read 'missing.toml'"),
+    ],
+)
+def test_decide_bad_input_exits_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run("decide", *argv, str(CASES / "coffee-order.json"))
+    assert 2 == code
+    assert message in capsys.readouterr().err

@@ -9,11 +9,15 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TextIO
 
 from cxrecovery.documents import case_schema, dump, load_case
-from cxrecovery.errors import CxRecoveryError
-from cxrecovery.model import Case, Direction
+from cxrecovery.engine import Engine
+from cxrecovery.errors import CxRecoveryError, InvalidValueError
+from cxrecovery.model import Agent, Case, Direction
+from cxrecovery.plan import RecoveryPlan
+from cxrecovery.policy import default_policy, load_policy
 
 __all__ = ["main"]
 
@@ -76,6 +80,84 @@ def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _decision_time(case: Case, text: str | None) -> datetime:
+    if text is None:
+        # No wall clock: by default decide as of the latest thing the case records.
+        return case.last_event_at()
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidValueError.at("--at", f"{text!r} is not an ISO 8601 time") from None
+    if at.tzinfo is None:
+        raise InvalidValueError.at("--at", f"naive datetime {text!r}; give an offset or zone")
+    return at
+
+
+def _plan_for(args: argparse.Namespace) -> RecoveryPlan:
+    policy = load_policy(args.policy) if args.policy else default_policy()
+    engine = Engine(policy)
+    case = load_case(args.case)
+    at = _decision_time(case, args.at)
+    agent = Agent(args.agent_id, args.agent) if args.agent else None
+    return engine.decide(case, at=at, agent=agent, explain=args.command == "explain")
+
+
+def _render(plan: RecoveryPlan, out: TextIO, *, trace: bool) -> None:
+    out.write(f"Recovery plan for case {plan.case_id} at {plan.decided_at.isoformat()}\n")
+    out.write(
+        f"  policy   {plan.policy_name} {plan.policy_version} ({plan.policy_fingerprint[:19]}…)\n"
+    )
+    out.write(f"  acting   {plan.agent or '-'} as {plan.role}\n")
+    out.write(f"  owner    {plan.owner}\n")
+    out.write(f"  health   {plan.relationship_health}; escalation level {plan.escalation_level}\n")
+    out.write("\nActions\n")
+    for i, action in enumerate(plan.actions, 1):
+        out.write(f"  {i}. {action.summary}\n")
+        if action.due is not None:
+            out.write(f"     due {action.due.isoformat()}\n")
+        for reason in action.reasons:
+            facts = ", ".join(f"{k}={v}" for k, v in reason.facts.items())
+            out.write(f"     why: {reason.text} [{reason.rule}{'; ' + facts if facts else ''}]\n")
+    if plan.approvals:
+        out.write("\nApprovals needed\n")
+        for approval in plan.approvals:
+            out.write(f"  {approval.role}: {approval.reason}\n")
+    if plan.over_delivery and plan.expectation is not None:
+        out.write(
+            "\nOver-delivery: the customer's expectation baseline rises to "
+            f"{plan.expectation.compensation_ratio} of the value at stake"
+            f"{' (' + plan.expectation.remedy.value + ')' if plan.expectation.remedy else ''}\n"
+        )
+    if plan.clocks:
+        out.write("\nClocks\n")
+        for clock in plan.clocks:
+            due = clock.due_at.isoformat() if clock.due_at else "-"
+            out.write(f"  {clock.name:<15} {clock.status:<9} due {due}\n")
+    review = plan.next_review_at.isoformat() if plan.next_review_at else "nothing can change"
+    out.write(f"\nNext review: {review}\n")
+    if trace:
+        out.write("\nTrace\n")
+        for item in plan.trace:
+            inputs = ", ".join(f"{k}={v}" for k, v in item.inputs.items())
+            out.write(f"  {item.table}: {inputs}\n")
+            matched = ", ".join(item.matched) or "none"
+            used = ", ".join(item.chosen) or "none"
+            out.write(f"    matched {matched}; used {used}\n")
+            if item.shadowed:
+                out.write(f"    also matched but not used: {', '.join(item.shadowed)}\n")
+            for why in item.why_not:
+                out.write(f"    not matched: {why}\n")
+
+
+def _cmd_decide(args: argparse.Namespace, out: TextIO) -> int:
+    plan = _plan_for(args)
+    if args.json:
+        out.write(plan.to_json())
+    else:
+        _render(plan, out, trace=args.command == "explain")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cxrecovery", description="Service recovery decisions with their reasons."
@@ -85,6 +167,25 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("case", help="path of a case document (JSON)")
     show.add_argument("--json", action="store_true", help="print the canonical document")
     show.set_defaults(run=_cmd_show)
+    for name, text in (
+        ("decide", "decide what to do about a case (the recovery plan)"),
+        ("explain", "the plan with its full trace: every row, matched or not, and why"),
+    ):
+        cmd = commands.add_parser(name, help=text)
+        cmd.add_argument("case", help="path of a case document (JSON)")
+        cmd.add_argument(
+            "--policy", help="a policy file (TOML or JSON); the bundled default if none"
+        )
+        cmd.add_argument(
+            "--at",
+            help="the decision time, ISO 8601 with an offset (default: the case's latest event)",
+        )
+        cmd.add_argument(
+            "--agent", metavar="ROLE", help="the acting agent's role (default: the front line)"
+        )
+        cmd.add_argument("--agent-id", default="cli-agent", help="the acting agent's id")
+        cmd.add_argument("--json", action="store_true", help="print the plan as JSON")
+        cmd.set_defaults(run=_cmd_decide)
     schema = commands.add_parser("schema", help="print the JSON Schema of case documents")
     schema.set_defaults(run=_cmd_schema)
     return parser

@@ -266,6 +266,7 @@ class Touchpoint:
         default=None, validator=v.non_negative_duration, kw_only=True
     )
     repeated_information: bool = attrs.field(default=False, validator=v.boolean, kw_only=True)
+    escalation_requested: bool = attrs.field(default=False, validator=v.boolean, kw_only=True)
     survey: SurveyAnswer | None = attrs.field(
         default=None, validator=v.optional_instance_of(SurveyAnswer), kw_only=True
     )
@@ -509,6 +510,22 @@ class Case:
     def open_pauses(self) -> tuple[Pause, ...]:
         """The pauses still going on."""
         return tuple(p for p in self.pauses if p.ended_at is None)
+
+    def last_event_at(self) -> datetime:
+        """The latest instant the case records anything happening (a sensible "now").
+
+        .. versionadded:: 0.1.0
+        """
+        times = [self.opened_at]
+        times.extend(tp.at for tp in self.touchpoints)
+        for promise in self.promises:
+            times.append(promise.made_at)
+            if promise.settled_at is not None:
+                times.append(promise.settled_at)
+        times.extend(g.at for g in self.grants)
+        times.extend(pause.ended_at or pause.started_at for pause in self.pauses)
+        times.extend(t for t in (self.resolved_at, self.closed_at) if t is not None)
+        return max(times)
 
     @property
     def is_closed(self) -> bool:

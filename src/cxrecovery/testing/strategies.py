@@ -155,6 +155,7 @@ def touchpoints(
         sentiment=draw(st.none() | st.sampled_from(Sentiment)),
         wait=draw(st.none() | st.integers(0, 7200).map(lambda s: timedelta(seconds=s))),
         repeated_information=draw(st.booleans()),
+        escalation_requested=draw(st.booleans()),
         survey=survey,
         note=draw(st.none() | _text),
     )

@@ -1,0 +1,640 @@
+"""One decision: the working state of :meth:`Engine.decide`, thrown away afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING
+
+from cxrecovery import _authority
+from cxrecovery._decision_clocks import _ClockSteps
+from cxrecovery._engine_support import (
+    _TICK,
+    _attrs,
+    _customer_time,
+    _duration_text,
+    _scaled,
+    _split,
+    _why_not,
+)
+from cxrecovery.documents import parse_duration
+from cxrecovery.errors import PolicyError
+from cxrecovery.facts import Timeline
+from cxrecovery.model import (
+    Agent,
+    Case,
+    CaseStatus,
+    CompensationForm,
+    ExpectationBaseline,
+    Fault,
+    Sentiment,
+    TouchpointKind,
+)
+from cxrecovery.money import Money
+from cxrecovery.plan import (
+    Action,
+    ActionKind,
+    Approval,
+    Authority,
+    ClockState,
+    ClockStatus,
+    Reason,
+    RecoveryPlan,
+    TableTrace,
+)
+from cxrecovery.policy import RolePolicy
+from cxrecovery.tables import DecisionTable, TableResult
+
+if TYPE_CHECKING:
+    from cxrecovery.engine import Engine
+
+
+class _Decision(_ClockSteps):
+    """One call of :meth:`Engine.decide`: the working state, thrown away afterwards."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        case: Case,
+        at: datetime,
+        role: RolePolicy,
+        agent: Agent | None,
+        spent: Money | None,
+        facts: dict[str, object],
+        timeline: Timeline,
+        explain: bool,
+    ) -> None:
+        self.engine = engine
+        self.policy = engine.policy
+        self.case = case
+        self.at = at
+        self.role = role
+        self.agent = agent
+        self.spent = spent
+        self.facts = facts
+        self.timeline = timeline
+        self.explain = explain
+        self.trace: list[TableTrace] = []
+        self.reviews: list[datetime] = []
+        self.actions: list[Action] = []
+        self.approvals: list[Approval] = []
+        self.is_open = case.status is CaseStatus.OPEN
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
+        result = table.evaluate(self.facts)
+        why_not: tuple[str, ...] = ()
+        if self.explain:
+            explanation = table.explain(self.facts)
+            why_not = _why_not(explanation)
+        self.trace.append(
+            TableTrace(
+                table=path,
+                inputs=_attrs(result.inputs),
+                matched=result.matched,
+                chosen=result.chosen,
+                shadowed=result.shadowed,
+                why_not=why_not,
+            )
+        )
+        return result
+
+    def single(
+        self, name: str, table: DecisionTable, path: str
+    ) -> tuple[Mapping[str, object], str]:
+        result = self.evaluate(name, table, path)
+        if not isinstance(result.outputs, Mapping) or not result.chosen:
+            shown = ", ".join(f"{k}={v}" for k, v in result.inputs.items())
+            raise PolicyError.at(path, f"no row matches {shown}; the policy has a gap here")
+        return result.outputs, result.chosen[0]
+
+    def row_reason(self, table: DecisionTable, path: str, row: str, text: str) -> Reason:
+        """A reason citing a table row, with the facts that row's cells test."""
+        for rule in table.rules:
+            if rule.id == row:
+                names = [c.fact.name for c in rule.conditions if not c.is_any]
+                return self.reason(f"{path}[{row}]", text, *names)
+        return self.reason(f"{path}[{row}]", text)
+
+    def reason(self, rule: str, text: str, *names: str) -> Reason:
+        return Reason(rule, text, _attrs({n: self.facts[n] for n in names if n in self.facts}))
+
+    def future(self, when: datetime | None) -> None:
+        if when is not None and when > self.at:
+            self.reviews.append(when)
+
+    # --- the plan ------------------------------------------------------------------------
+
+    def plan(self) -> RecoveryPlan:
+        policy = self.policy
+        compiled = self.engine._compiled
+        recovery_path = f"tables.{policy.compensation.table}"
+        recovery, recovery_row = self.single(
+            policy.compensation.table, compiled.tables[policy.compensation.table], recovery_path
+        )
+        recovery_rule = f"{recovery_path}[{recovery_row}]"
+        clocks, clock_levels = self.clocks()
+        level, level_reasons, level_anchor = self.escalation(clock_levels)
+        owner, owner_reason = self.owner(level)
+
+        if self.is_open:
+            self.apologize(recovery, recovery_rule, owner)
+            promise_due = self.remedy(owner)
+        else:
+            promise_due = None
+        compensation, over, expectation = self.compensate(recovery, recovery_rule, owner)
+        if self.is_open and level:
+            self.escalate(level, level_reasons, level_anchor)
+        if self.is_open:
+            self.notify(clocks, promise_due, compensation)
+        self.follow_up(recovery, recovery_rule, owner)
+        self.recognise()
+        self.future_windows()
+        order = list(ActionKind)
+        self.actions.sort(key=lambda a: order.index(a.kind))
+        return RecoveryPlan(
+            case_id=self.case.id,
+            decided_at=self.at,
+            role=self.role.name,
+            agent=self.agent.id if self.agent is not None else None,
+            owner=owner,
+            owner_reason=owner_reason,
+            policy_name=policy.name,
+            policy_version=policy.version,
+            policy_fingerprint=policy.fingerprint,
+            actions=tuple(self.actions),
+            approvals=tuple(self.approvals),
+            clocks=tuple(clocks),
+            escalation_level=level,
+            relationship_health=str(self.facts["relationship_health"]),
+            next_review_at=min(self.reviews) if self.reviews else None,
+            over_delivery=over,
+            expectation=expectation,
+            facts=_attrs(self.facts),
+            trace=tuple(self.trace),
+        )
+
+    # --- owner ---------------------------------------------------------------------------
+
+    def owner(self, level: int) -> tuple[str, str]:
+        policy = self.policy
+        if self.facts["critical"]:
+            for role in policy.roles:
+                if role.handles_critical:
+                    return role.name, "critical failures always go to a human owner"
+        if level:
+            rung = policy.escalation.level(level)
+            if rung is not None:
+                return rung.role, f"escalation level {level}: {rung.name or rung.role}"
+        if self.case.owner:
+            return self.case.owner, "the case's owner"
+        if self.agent is not None:
+            return self.agent.id, "the agent handling the case owns it"
+        return self.role.name, "the front line owns the case"
+
+    # --- apology and remedy --------------------------------------------------------------
+
+    def apologize(self, recovery: Mapping[str, object], rule: str, owner: str) -> None:
+        style = str(recovery["apology"])
+        facts = self.facts
+        own = (
+            "say plainly that we got it wrong"
+            if facts["fault"] == Fault.COMPANY
+            else "own the problem even though the cause was not ours; do not blame"
+        )
+        acknowledge = []
+        if facts["history"] == "repeat":
+            acknowledge.append("that it happened again")
+        if facts["double_deviation"]:
+            acknowledge.append("the failure and the failed fix")
+        if int(facts["promises_broken"]) > 0:  # type: ignore[call-overload]
+            acknowledge.append("the promise we broke")
+        if int(facts["repeated_information"]) > 0:  # type: ignore[call-overload]
+            acknowledge.append("that they had to explain again")
+        listen = facts["relationship_health"] in ("at_risk", "fragile")
+        summary = f"Apologise ({style}): {own}"
+        if acknowledge:
+            summary += "; acknowledge " + ", ".join(acknowledge)
+        details = {
+            "style": style,
+            "human": bool(recovery["human"]),
+            "own": own,
+            "acknowledge": "; ".join(acknowledge),
+            "listen_first": listen,
+        }
+        reasons = [
+            self.reason(rule, "the recovery row sets the apology's style", "severity", "history"),
+            self.reason(
+                "principles.ownership",
+                "apologise and own it whatever the fault; fault shapes compensation only",
+                "fault",
+            ),
+        ]
+        if listen:
+            reasons.append(
+                self.reason(
+                    "principles.listen_first",
+                    "the relationship is strained: listen before explaining",
+                    "relationship_health",
+                )
+            )
+        self.actions.append(
+            Action(
+                ActionKind.APOLOGIZE,
+                summary,
+                owner=owner,
+                details=_attrs(details),
+                reasons=tuple(reasons),
+            )
+        )
+
+    def remedy(self, owner: str) -> datetime | None:
+        policy = self.policy
+        path = f"tables.{policy.remedy_table}"
+        out, row = self.single(
+            policy.remedy_table, self.engine._compiled.tables[policy.remedy_table], path
+        )
+        action = str(out["action"])
+        estimate = parse_duration(str(out["estimate"]))
+        calendar_name = str(out["calendar"])
+        calendar = policy.calendars[calendar_name]
+        margin = max(policy.promises.min_margin, _scaled(estimate, policy.promises.margin_ratio))
+        rule = f"{path}[{row}]"
+        self.actions.append(
+            Action(
+                ActionKind.REMEDY,
+                f"Remedy: {action.replace('_', ' ')}",
+                owner=owner,
+                details=_attrs(
+                    {"action": action, "estimate": str(out["estimate"]), "calendar": calendar_name}
+                ),
+                reasons=(
+                    self.reason(
+                        rule,
+                        "the remedy row for this failure",
+                        "category",
+                        "service_usable",
+                        "double_deviation",
+                    ),
+                ),
+            )
+        )
+        # Promise the remedy unless a pending promise already covers it.
+        pending = [
+            p
+            for p in self.case.promises
+            if p.made_at <= self.at
+            and p.is_pending
+            and p.due >= self.at
+            and (p.settled_at is None)
+        ]
+        if pending:
+            return min(p.due for p in pending)
+        due = calendar.add(self.at, estimate + margin)
+        reasons = [
+            self.reason(rule, f"estimate {out['estimate']} on the {calendar_name} calendar"),
+            Reason(
+                "promises.margin_ratio",
+                f"plus a safety margin of {_duration_text(margin)}: never promise what the "
+                "policy cannot meet",
+            ),
+        ]
+        if int(self.facts["promises_broken"]) > 0:  # type: ignore[call-overload]
+            reasons.append(
+                self.reason(
+                    "principles.double_deviation",
+                    "a promise was broken: the new one must hold",
+                    "promises_broken",
+                )
+            )
+        self.actions.append(
+            Action(
+                ActionKind.MAKE_PROMISE,
+                f"Promise: {action.replace('_', ' ')} by {due.isoformat()}",
+                owner=owner,
+                due=due,
+                details=_attrs(
+                    {
+                        "what": action,
+                        "business_time": _duration_text(estimate + margin),
+                        "calendar": calendar_name,
+                        "customer_time": _customer_time(due, self.case.customer.time_zone),
+                    }
+                ),
+                reasons=tuple(reasons),
+            )
+        )
+        return due
+
+    # --- compensation --------------------------------------------------------------------
+
+    def compensate(
+        self, recovery: Mapping[str, object], rule: str, owner: str
+    ) -> tuple[Money | None, bool, ExpectationBaseline | None]:
+        policy = self.policy
+        comp = policy.compensation
+        facts = self.facts
+        value = self.case.failure.value_at_stake
+        tier = comp.tier(str(recovery["tier"]))
+        reasons = [
+            self.reason(
+                rule,
+                f"severity and history call for tier {tier.name}",
+                "severity",
+                "history",
+                "service_usable",
+            )
+        ]
+        if facts["fault"] != Fault.COMPANY and facts["history"] == "first" and comp.fault_step:
+            stepped = comp.step(tier.name, comp.fault_step)
+            if stepped.name != tier.name:
+                reasons.append(
+                    self.reason(
+                        "compensation.fault_step",
+                        f"not our fault and the first time: tier {tier.name} to {stepped.name}",
+                        "fault",
+                        "history",
+                    )
+                )
+                tier = stepped
+        point = comp.effort_point.get(str(facts["effort"]), "min")
+        ratio = {"min": tier.min, "mid": (tier.min + tier.max) / 2, "max": tier.max}[point]
+        if tier.max > tier.min:
+            reasons.append(
+                self.reason(
+                    "compensation.effort_point",
+                    f"{facts['effort']} effort: the {point} of the band",
+                    "effort",
+                )
+            )
+        line = comp.approval_above_ratio
+        if ratio > line >= tier.min:
+            # Above the approval line satisfaction hardly grows: effort alone does not
+            # carry a proposal past it (the band's own floor may).
+            ratio = line
+            reasons.append(
+                Reason(
+                    "compensation.approval_above_ratio",
+                    f"held at {line} of the value at stake: above it satisfaction hardly grows",
+                )
+            )
+        baseline = self.case.customer.expectation
+        if baseline.compensation_ratio > ratio and ratio > 0:
+            ratio = baseline.compensation_ratio
+            reasons.append(
+                self.reason(
+                    "customer.expectation",
+                    "meet the customer's raised expectation",
+                    "expectation_ratio",
+                )
+            )
+        if ratio > comp.hard_cap_ratio:
+            ratio = comp.hard_cap_ratio
+            reasons.append(
+                Reason(
+                    "compensation.hard_cap_ratio",
+                    f"capped at {comp.hard_cap_ratio} of the value at stake",
+                )
+            )
+        form = CompensationForm(str(recovery["form"]))
+        granted = Decimal(facts["granted_so_far"])  # type: ignore[arg-type]
+        over = False
+        expectation: ExpectationBaseline | None = None
+        delight = [g for g in self.case.grants if g.at <= self.at and g.form in comp.delight_forms]
+        if value is not None and value:
+            granted_ratio = granted / value.amount
+            if granted_ratio > max(ratio, tier.max) or delight:
+                over = True
+                new_ratio = max(granted_ratio, baseline.compensation_ratio)
+                remedy = delight[-1].form if delight else baseline.remedy
+                expectation = ExpectationBaseline(
+                    compensation_ratio=new_ratio.quantize(Decimal("0.01")),
+                    remedy=remedy,
+                    set_at=max(g.at for g in self.case.grants if g.at <= self.at),
+                    reason=f"over-delivered on case {self.case.id}: the customer will expect "
+                    "this again",
+                )
+        if value is None or not value or ratio == 0 or self.facts["critical"]:
+            if self.facts["critical"] and self.is_open:
+                self.actions.append(
+                    Action(
+                        ActionKind.COMPENSATE,
+                        "Compensation: decided by the human owner of this critical case",
+                        owner=owner,
+                        authority=Authority.NEEDS_APPROVAL,
+                        tier=tier.name,
+                        reasons=(
+                            self.reason(
+                                rule,
+                                "critical failures are out of scope for automated amounts",
+                                "critical",
+                            ),
+                        ),
+                    )
+                )
+            return None, over, expectation
+        target = value.fraction(ratio)
+        floor = tier.floor.get(value.currency)
+        ceiling = tier.ceiling.get(value.currency)
+        if floor is not None and target < floor:
+            target = floor
+            reasons.append(Reason(f"compensation.tiers[{tier.name}].floor", f"at least {floor}"))
+        if ceiling is not None and target > ceiling:
+            target = ceiling
+            reasons.append(
+                Reason(f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}")
+            )
+        cap = value.fraction(comp.hard_cap_ratio, rounding=ROUND_FLOOR)  # never a cent over
+        already = Money(granted, value.currency)
+        amount = target - already
+        if amount > cap - already:
+            amount = cap - already
+        if not amount or amount < Money.zero(value.currency):
+            if already:
+                reasons.append(
+                    self.reason(
+                        "compensation.granted",
+                        f"{already} already granted covers it",
+                        "granted_so_far",
+                    )
+                )
+            return None, over, expectation
+        if already:
+            reasons.append(
+                self.reason(
+                    "compensation.granted",
+                    f"{already} already granted on this case",
+                    "granted_so_far",
+                )
+            )
+        request = self.engine._request(self.case, facts, amount, form, self.spent)
+        auth = _authority.authorize(
+            policy, self.role, request, critical=False, approval_line=comp.approval_above_ratio
+        )
+        approval = None
+        if auth.allowed:
+            authority = Authority.DO_NOW
+            who = f"{self.role.name} may grant it now"
+        else:
+            authority = Authority.NEEDS_APPROVAL
+            if auth.approver is None:
+                who = f"no role may grant it: {auth.reason}"
+            else:
+                who = f"needs approval by {auth.approver}"
+                approval = Approval(
+                    auth.approver, auth.reason, tuple(c for c in auth.checks if not c.ok)
+                )
+                self.approvals.append(approval)
+        if form in comp.delight_forms:
+            over = True
+        share = (already + amount).ratio_to(value)
+        self.actions.append(
+            Action(
+                ActionKind.COMPENSATE,
+                f"Compensate: {form.value.replace('_', ' ')} of {amount} "
+                f"({share:.2f} of {value}); {who}",
+                owner=self.agent.id
+                if (self.agent is not None and auth.allowed)
+                else (auth.approver or owner),
+                authority=authority,
+                approval=approval,
+                amount=amount,
+                ratio=share.quantize(Decimal("0.0001")),
+                form=form,
+                tier=tier.name,
+                details=_attrs({"prefer": "immediate credit or refund over a delayed voucher"}),
+                reasons=(
+                    *reasons,
+                    Reason(
+                        "compensation.prefer_immediate",
+                        "immediate compensation beats a delayed voucher (Roschk & Gelbrich 2014)",
+                    ),
+                ),
+            )
+        )
+        return amount, over, expectation
+
+    # --- telling the customer ------------------------------------------------------------
+
+    def notify(
+        self, clocks: list[ClockState], promise_due: datetime | None, compensation: Money | None
+    ) -> None:
+        customer = self.case.customer
+        channel = customer.preferred_channel or self.case.channel
+        due = None
+        for state in clocks:
+            if (
+                state.name in ("first_response", "next_update")
+                and state.status
+                in (
+                    ClockStatus.RUNNING,
+                    ClockStatus.BREACHED,
+                )
+                and state.due_at is not None
+                and (due is None or state.due_at < due)
+            ):
+                due = state.due_at
+        states = ["an apology and what we will do"]
+        if promise_due is not None:
+            states.append("the fix and the time it will be done by (the promise)")
+        if compensation is not None:
+            states.append(f"the compensation ({compensation})")
+        states.append("who owns the case now")
+        reasons = [
+            self.reason(
+                "principles.keep_informed",
+                "set expectations up front and keep the customer informed",
+            ),
+        ]
+        if channel is not None:
+            reasons.append(
+                Reason("customer.preferred_channel", f"the customer prefers {channel.value}")
+            )
+        self.actions.append(
+            Action(
+                ActionKind.NOTIFY,
+                f"Tell the customer{' by ' + channel.value if channel else ''}: "
+                + "; ".join(states),
+                due=due,
+                channel=channel,
+                details=_attrs({"states": "; ".join(states)}),
+                reasons=tuple(reasons),
+            )
+        )
+
+    def follow_up(self, recovery: Mapping[str, object], rule: str, owner: str) -> None:
+        parts = _split(recovery.get("follow_up"))
+        if not parts or self.case.status is CaseStatus.CLOSED:
+            return
+        calendar = self.policy.calendars[self.policy.follow_up_calendar]
+        base = (
+            self.case.resolved_at
+            if self.case.resolved_at is not None and self.case.resolved_at <= self.at
+            else None
+        )
+        channel = self.case.customer.preferred_channel or self.case.channel
+        for part in parts:
+            after = parse_duration(part)
+            due = calendar.next_open(base + after) if base is not None else None
+            when = due.isoformat() if due is not None else f"{_duration_text(after)} after the fix"
+            self.actions.append(
+                Action(
+                    ActionKind.FOLLOW_UP,
+                    f"Follow up {when}: check the customer is satisfied and the fix held",
+                    owner=owner,
+                    due=due,
+                    channel=channel,
+                    details=_attrs({"after": part}),
+                    reasons=(
+                        self.reason(rule, "close the loop after the fix", "severity", "history"),
+                    ),
+                )
+            )
+
+    def recognise(self) -> None:
+        if not self.policy.recognise_staff or not self.facts["positive_feedback"]:
+            return
+        seen = [tp for tp in self.case.touchpoints if tp.at <= self.at]
+        praised = [
+            i
+            for i, tp in enumerate(seen)
+            if tp.kind is TouchpointKind.FEEDBACK
+            and tp.sentiment is not None
+            and tp.sentiment >= Sentiment.POSITIVE
+        ]
+        agents: list[str] = []
+        # The staff who served the customer well before the praise came in.
+        for tp in seen[: praised[-1]] if praised else ():
+            if (
+                tp.agent
+                and tp.sentiment is not None
+                and tp.sentiment >= Sentiment.POSITIVE
+                and tp.agent not in agents
+            ):
+                agents.append(tp.agent)
+        for agent in agents:
+            self.actions.append(
+                Action(
+                    ActionKind.RECOGNISE,
+                    f"Recognise {agent}: the customer's positive feedback names their work",
+                    owner=self.case.owner,
+                    details=_attrs({"agent": agent}),
+                    reasons=(
+                        self.reason(
+                            "follow_up.recognise_staff",
+                            "close the loop on positive feedback",
+                            "positive_feedback",
+                        ),
+                    ),
+                )
+            )
+
+    def future_windows(self) -> None:
+        # A promise is overdue, and a grant leaves the goodwill window, just after.
+        for when in (*self.timeline.promise_due, *self.timeline.window_exits):
+            self.future(when + _TICK)
+        for bound in self.engine._limbo_bounds:
+            hours = timedelta(microseconds=int(bound * 3_600_000_000))
+            self.future(self.engine._settings.calendar.add(self.timeline.last_progress, hours))

@@ -1,0 +1,250 @@
+"""The clocks and the escalation ladder of one decision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from cxrecovery._engine_support import (
+    _TICK,
+    _duration_text,
+)
+from cxrecovery.businesstime import Clock, ClockSpec, PauseRule
+from cxrecovery.businesstime import Pause as ClockPause
+from cxrecovery.documents import parse_duration
+from cxrecovery.facts import Timeline
+from cxrecovery.model import (
+    Case,
+    Direction,
+)
+from cxrecovery.plan import (
+    Action,
+    ActionKind,
+    ClockState,
+    ClockStatus,
+    Reason,
+    WarningTime,
+)
+from cxrecovery.policy import ClockPolicy, ClockStart, ClockStop, Policy
+from cxrecovery.tables import DecisionTable, TableResult
+
+if TYPE_CHECKING:
+    from cxrecovery.engine import Engine
+
+
+class _ClockSteps:
+    """The clock and escalation steps of :class:`~cxrecovery._decision._Decision`."""
+
+    engine: Engine
+    policy: Policy
+    case: Case
+    at: datetime
+    timeline: Timeline
+    is_open: bool
+    actions: list[Action]
+
+    def future(self, when: datetime | None) -> None:
+        raise NotImplementedError
+
+    def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
+        raise NotImplementedError
+
+    def single(
+        self, name: str, table: DecisionTable, path: str
+    ) -> tuple[Mapping[str, object], str]:
+        raise NotImplementedError
+
+    def row_reason(self, table: DecisionTable, path: str, row: str, text: str) -> Reason:
+        raise NotImplementedError
+
+    # --- clocks and escalation -----------------------------------------------------------
+
+    def clock_start(self, clock: ClockPolicy) -> datetime:
+        case = self.case
+        at = self.at
+        if clock.start is ClockStart.OPENED:
+            return case.opened_at
+        if clock.start is ClockStart.LAST_PROGRESS:
+            return self.timeline.last_progress
+        latest = case.opened_at
+        for tp in case.touchpoints:
+            if tp.at > at:
+                break
+            if clock.start is ClockStart.LAST_UPDATE and (
+                tp.direction is Direction.OUTBOUND or tp.agent
+            ):
+                latest = tp.at
+            if (
+                clock.start is ClockStart.LAST_CUSTOMER_CONTACT
+                and tp.direction is Direction.INBOUND
+            ):
+                latest = tp.at
+        return latest
+
+    def clock_stop(self, clock: ClockPolicy, start: datetime) -> datetime | None:
+        case = self.case
+        at = self.at
+        if clock.stop is ClockStop.FIRST_RESPONSE:
+            for tp in case.touchpoints:
+                if tp.at > at:
+                    break
+                if tp.at >= start and (tp.direction is Direction.OUTBOUND or tp.agent):
+                    return tp.at
+            return None
+        if clock.stop is ClockStop.RESOLVED:
+            when = case.resolved_at or case.closed_at
+            return when if when is not None and when <= at else None
+        if clock.stop is ClockStop.CLOSED:
+            return case.closed_at if case.closed_at is not None and case.closed_at <= at else None
+        return None
+
+    def clocks(self) -> tuple[list[ClockState], list[tuple[int, str, datetime]]]:
+        states: list[ClockState] = []
+        levels: list[tuple[int, str, datetime]] = []
+        policy = self.policy
+        for clock in policy.clocks:
+            if clock.stop is not ClockStop.FIRST_RESPONSE and not self.is_open:
+                continue
+            path = f"clocks.{clock.name}"
+            out, row = self.single(
+                f"{clock.name}_targets",
+                self.engine._compiled.clock_tables[clock.name],
+                f"{path}.targets",
+            )
+            target = parse_duration(str(out["target"]))
+            calendar = policy.calendars[clock.calendar]
+            start = self.clock_start(clock)
+            stopped = self.clock_stop(clock, start)
+            spec = ClockSpec(
+                clock.name,
+                target,
+                calendar=calendar,
+                max_pause=clock.max_pause,
+                warnings=clock.warnings,
+            )
+            pauses = tuple(
+                ClockPause(
+                    p.reason,
+                    max(p.started_at, start),
+                    min(p.ended_at, self.at) if p.ended_at and p.ended_at <= self.at else None,
+                )
+                for p in self.case.pauses
+                if p.reason in clock.pauses
+                and p.started_at <= self.at
+                and (p.ended_at is None or p.ended_at > start)
+            )
+            running = Clock(
+                spec,
+                start,
+                pause_rules=tuple(
+                    PauseRule(reason, {clock.name}) for reason in sorted(clock.pauses)
+                ),
+                pauses=pauses,
+                stopped_at=stopped,
+            )
+            due = running.due_at(self.at)
+            if stopped is not None:
+                met_in_time = running.elapsed(stopped) <= target
+                status = ClockStatus.MET if met_in_time else ClockStatus.MISSED
+            elif running.is_breached(self.at):
+                status = ClockStatus.BREACHED
+            elif running.is_paused(self.at):
+                status = ClockStatus.PAUSED
+            else:
+                status = ClockStatus.RUNNING
+            warnings: list[WarningTime] = []
+            for warning, when in running.warning_times(self.at):
+                if when is None:
+                    continue
+                warnings.append(WarningTime(warning.name, when))
+                if stopped is None:
+                    self.future(when)
+                    level = clock.escalate.get(warning.name)
+                    if level is not None and when <= self.at:
+                        levels.append(
+                            (
+                                level,
+                                f"{clock.name} clock passed {warning.name} of its target",
+                                when,
+                            )
+                        )
+            if stopped is None and due is not None:
+                # Being due exactly is on time: the breach begins a microsecond later.
+                self.future(due + _TICK)
+                level = clock.escalate.get("breach")
+                if level is not None and due < self.at:
+                    text = f"{clock.name} clock breached its {_duration_text(target)} target"
+                    levels.append((level, text, due))
+            states.append(
+                ClockState(
+                    name=clock.name,
+                    status=status,
+                    target=target,
+                    started_at=start,
+                    due_at=due,
+                    stopped_at=stopped,
+                    calendar=clock.calendar,
+                    warnings=tuple(warnings),
+                    rule=f"{path}.targets[{row}]",
+                )
+            )
+        return states, levels
+
+    def escalation(
+        self, clock_levels: list[tuple[int, str, datetime]]
+    ) -> tuple[int, list[Reason], datetime]:
+        policy = self.policy
+        reasons: list[Reason] = []
+        level = 0
+        anchor = self.case.opened_at
+        if not self.is_open:
+            return 0, reasons, anchor
+        name = policy.escalation.table
+        if name is not None:
+            result = self.evaluate(name, self.engine._compiled.tables[name], f"tables.{name}")
+            outputs = result.outputs if isinstance(result.outputs, tuple) else ()
+            table = self.engine._compiled.tables[name]
+            for row, out in zip(result.chosen, outputs, strict=False):
+                row_level = int(out["level"])  # type: ignore[call-overload]
+                level = max(level, row_level)
+                text = f"level {row_level}: {out['reason']}"
+                reasons.append(self.row_reason(table, f"tables.{name}", row, text))
+            if reasons:
+                anchor = max(anchor, self.facts_changed_at())
+        for clock_level, text, when in clock_levels:
+            level = max(level, clock_level)
+            reasons.append(Reason("clocks", f"level {clock_level}: {text}"))
+            anchor = max(anchor, when)
+        return level, reasons, anchor
+
+    def facts_changed_at(self) -> datetime:
+        """The last instant at or before the decision at which an event changed the facts."""
+        times = [self.case.opened_at]
+        times.extend(tp.at for tp in self.case.touchpoints if tp.at <= self.at)
+        for promise in self.case.promises:
+            if promise.made_at <= self.at:
+                times.append(promise.made_at)
+            if promise.settled_at is not None and promise.settled_at <= self.at:
+                times.append(promise.settled_at)
+            elif promise.is_pending and promise.due < self.at:
+                times.append(promise.due)
+        times.extend(g.at for g in self.case.grants if g.at <= self.at)
+        return max(times)
+
+    def escalate(self, level: int, reasons: list[Reason], anchor: datetime) -> None:
+        rung = self.policy.escalation.level(level)
+        if rung is None:
+            return
+        due = anchor + rung.respond_within
+        self.actions.append(
+            Action(
+                ActionKind.ESCALATE,
+                f"Escalate to level {level} ({rung.name or rung.role}): {rung.role} acts by "
+                f"{due.isoformat()}",
+                owner=rung.role,
+                due=due,
+                level=level,
+                reasons=tuple(reasons),
+            )
+        )

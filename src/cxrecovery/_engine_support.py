@@ -1,0 +1,196 @@
+"""Shared pieces of the engine: the compiled tables and small helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Final
+
+from cxrecovery.documents import parse_duration
+from cxrecovery.errors import InvalidValueError, PolicyError, Problem
+from cxrecovery.model import (
+    Attributes,
+    CompensationForm,
+)
+from cxrecovery.policy import Policy
+from cxrecovery.tables import DecisionTable, FactSpec, TableExplanation
+
+_RECOVERY_OUTPUTS: Final = ("tier", "form", "apology", "follow_up", "human")
+_REMEDY_OUTPUTS: Final = ("action", "estimate", "calendar")
+_APOLOGIES: Final = ("brief", "empathic", "personal", "senior")
+_TICK: Final = timedelta(microseconds=1)
+
+
+def scalar(value: object) -> str | int | bool | None:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def _attrs(values: Mapping[str, object]) -> Attributes:
+    return Attributes({k: scalar(v) for k, v in values.items()})
+
+
+def _aware(at: object, name: str) -> datetime:
+    if not isinstance(at, datetime):
+        raise InvalidValueError.at(name, f"{at!r} is not a datetime")
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidValueError.at(
+            name, f"naive datetime '{at.isoformat()}'; give an offset or zone"
+        )
+    return at
+
+
+def _split(value: object) -> list[str]:
+    if not isinstance(value, str):
+        return []
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _scaled(duration: timedelta, ratio: Decimal) -> timedelta:
+    micro = int(Decimal(duration // timedelta(microseconds=1)) * ratio)
+    return timedelta(microseconds=micro)
+
+
+def _duration_text(value: timedelta) -> str:
+    from cxrecovery.documents import format_duration
+
+    return format_duration(value)
+
+
+def _customer_time(when: datetime, zone: str | None) -> str:
+    if zone is None:
+        return when.isoformat()
+    from cxrecovery.businesstime import in_zone
+
+    return in_zone(when, zone).isoformat()
+
+
+def _why_not(explanation: TableExplanation) -> tuple[str, ...]:
+    """``row: reason`` for every row that did not match, in table order."""
+    return tuple(f"{t.rule_id}: {t.reason}" for t in explanation.rules if not t.matched)
+
+
+class _Compiled:
+    """A policy's tables compiled against the facts an engine knows."""
+
+    def __init__(self, policy: Policy, specs: Mapping[str, FactSpec]) -> None:
+        problems: list[Problem] = []
+        self.tables: dict[str, DecisionTable] = {}
+        for name, data in policy.tables.items():
+            self.tables[name] = self._compile(name, data, specs, f"tables.{name}", problems)
+        self.clock_tables: dict[str, DecisionTable] = {}
+        for clock in policy.clocks:
+            path = f"clocks.{clock.name}.targets"
+            table = self._compile(f"{clock.name}_targets", clock.targets, specs, path, problems)
+            self.clock_tables[clock.name] = table
+            self._check_outputs(table, ("target",), path, problems)
+            for rule in getattr(table, "rules", ()):
+                self._duration(
+                    rule.outputs.get("target"), f"{path}.rules[{rule.id}].then.target", problems
+                )
+        recovery = self.tables.get(policy.compensation.table)
+        tier_names = {t.name for t in policy.compensation.tiers}
+        if recovery is not None:
+            path = f"tables.{policy.compensation.table}"
+            self._check_outputs(recovery, _RECOVERY_OUTPUTS, path, problems)
+            for rule in recovery.rules:
+                where = f"{path}.rules[{rule.id}].then"
+                out = rule.outputs
+                if out.get("tier") not in tier_names:
+                    problems.append(
+                        Problem(
+                            f"{where}.tier",
+                            f"{out.get('tier')!r} is not a tier ({', '.join(sorted(tier_names))})",
+                        )
+                    )
+                if out.get("form") not in {f.value for f in CompensationForm}:
+                    problems.append(
+                        Problem(f"{where}.form", f"{out.get('form')!r} is not a compensation form")
+                    )
+                if out.get("apology") not in _APOLOGIES:
+                    problems.append(
+                        Problem(
+                            f"{where}.apology",
+                            f"{out.get('apology')!r} is not one of {', '.join(_APOLOGIES)}",
+                        )
+                    )
+                for part in _split(out.get("follow_up")):
+                    self._duration(part, f"{where}.follow_up", problems)
+        remedy = self.tables.get(policy.remedy_table)
+        if remedy is not None:
+            path = f"tables.{policy.remedy_table}"
+            self._check_outputs(remedy, _REMEDY_OUTPUTS, path, problems)
+            for rule in remedy.rules:
+                where = f"{path}.rules[{rule.id}].then"
+                self._duration(rule.outputs.get("estimate"), f"{where}.estimate", problems)
+                if rule.outputs.get("calendar") not in policy.calendars:
+                    problems.append(
+                        Problem(
+                            f"{where}.calendar",
+                            f"{rule.outputs.get('calendar')!r} is not a calendar of this policy",
+                        )
+                    )
+        if policy.escalation.table is not None:
+            table = self.tables.get(policy.escalation.table)
+            if table is not None:
+                path = f"tables.{policy.escalation.table}"
+                self._check_outputs(table, ("level", "reason"), path, problems)
+                levels = {lv.level for lv in policy.escalation.levels}
+                problems.extend(
+                    Problem(
+                        f"{path}.rules[{rule.id}].then.level",
+                        f"{rule.outputs.get('level')!r} is not a level of the escalation ladder",
+                    )
+                    for rule in table.rules
+                    if rule.outputs.get("level") not in levels
+                )
+        for clock in policy.clocks:
+            for point, level in clock.escalate.items():
+                if policy.escalation.level(level) is None:
+                    problems.append(
+                        Problem(
+                            f"clocks.{clock.name}.escalate.{point}",
+                            f"{level} is not a level of the escalation ladder",
+                        )
+                    )
+        if problems:
+            raise PolicyError(problems)
+
+    @staticmethod
+    def _compile(
+        name: str,
+        data: Mapping[str, Any],
+        specs: Mapping[str, FactSpec],
+        path: str,
+        problems: list[Problem],
+    ) -> Any:
+        try:
+            return DecisionTable.from_dict(name, data, facts=specs, path=path)
+        except InvalidValueError as error:
+            problems.extend(error.problems)
+            return None
+
+    @staticmethod
+    def _check_outputs(
+        table: Any, names: Sequence[str], path: str, problems: list[Problem]
+    ) -> None:
+        if table is None:
+            return
+        have = {o.name for o in table.outputs}
+        problems.extend(
+            Problem(f"{path}.outputs", f"the engine needs an output named {name!r}")
+            for name in names
+            if name not in have
+        )
+
+    @staticmethod
+    def _duration(value: object, path: str, problems: list[Problem]) -> None:
+        if not isinstance(value, str):
+            problems.append(Problem(path, f"{value!r} is not an ISO 8601 duration"))
+            return
+        try:
+            parse_duration(value)
+        except InvalidValueError as error:
+            problems.extend(p.under(path) for p in error.problems)

@@ -1,0 +1,228 @@
+"""The engine: a compiled policy that turns a case and an instant into a recovery plan.
+
+Build it once (``Engine(policy)``: every decision table is compiled and checked against
+the facts it reads), then call :meth:`Engine.decide` as often as needed. A decision
+depends only on the policy, the case and the instant passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from cxrecovery import _authority
+from cxrecovery.errors import InvalidValueError, PolicyError, Problem
+from cxrecovery.facts import BUILTIN_FACTS, FactProvider, FactSettings, Timeline, derive_facts
+from cxrecovery.model import (
+    Agent,
+    Case,
+    CompensationForm,
+)
+from cxrecovery.money import Money
+from cxrecovery.plan import (
+    Authorization,
+    RecoveryPlan,
+)
+from cxrecovery.policy import Policy, RolePolicy
+from cxrecovery.tables import FactSpec
+
+__all__ = ["Engine"]
+
+
+from cxrecovery._decision import _Decision
+from cxrecovery._engine_support import (
+    _aware,
+    _Compiled,
+)
+
+
+class Engine:
+    """A compiled recovery policy.
+
+    Args:
+        policy: the policy to compile.
+        facts: providers of host facts that the policy's tables may read.
+
+    Raises:
+        PolicyError: a table names an unknown fact, a cell does not fit its column, an
+            output the engine needs is missing, or a host fact clashes with a built-in
+            one — every problem at once, each with its path.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, policy: Policy, *, facts: Sequence[FactProvider] = ()) -> None:
+        if not isinstance(policy, Policy):
+            raise PolicyError.at(
+                "policy", f"{policy!r} is not a Policy; load one with load_policy"
+            )
+        specs: dict[str, FactSpec] = dict(BUILTIN_FACTS)
+        problems: list[Problem] = []
+        for i, provider in enumerate(facts):
+            if not isinstance(provider, FactProvider):
+                problems.append(Problem(f"facts[{i}]", f"{provider!r} is not a FactProvider"))
+                continue
+            for name, spec in provider.specs().items():
+                if name in specs:
+                    problems.append(
+                        Problem(f"facts[{i}].{name}", "clashes with a fact already defined")
+                    )
+                specs[name] = spec
+        if problems:
+            raise PolicyError(problems)
+        self.policy = policy
+        self._providers = tuple(facts)
+        self._compiled = _Compiled(policy, specs)
+        calendars = policy.calendars
+        self._settings = FactSettings(
+            calendar=calendars[policy.facts.calendar],
+            history_window=policy.facts.history_window,
+            goodwill_window=policy.facts.goodwill_window,
+            effort_medium_at=policy.facts.effort_medium_at,
+            effort_high_at=policy.facts.effort_high_at,
+            wait_unit_minutes=max(1, int(policy.facts.wait_unit.total_seconds() // 60)),
+            recency_decay=policy.facts.recency_decay,
+        )
+        self._front = policy.roles[0]
+        self._limbo_bounds = self._numeric_bounds("limbo_hours")
+
+    def _numeric_bounds(self, fact: str) -> tuple[Decimal, ...]:
+        """Every bound a table puts on a numeric fact: where its value changes a row."""
+        bounds: set[Decimal] = set()
+        for table in [*self._compiled.tables.values(), *self._compiled.clock_tables.values()]:
+            if fact not in table.inputs:
+                continue
+            column = table.inputs.index(fact)
+            for rule in table.rules:
+                for interval in rule.conditions[column].intervals():
+                    bounds.update(
+                        Decimal(b) for b in (interval.low, interval.high) if b is not None
+                    )
+        return tuple(sorted(bounds))
+
+    # --- facts ---------------------------------------------------------------------------
+
+    def facts(self, case: Case, at: datetime) -> dict[str, object]:
+        """The facts the policy's tables read for ``case`` at ``at``."""
+        return self._facts(case, at)[0]
+
+    def _facts(self, case: Case, at: datetime) -> tuple[dict[str, object], Timeline]:
+        facts, timeline = derive_facts(case, at, self._settings)
+        for provider in self._providers:
+            facts.update(provider.compute(case, at))
+        return facts, timeline
+
+    def _role(self, agent: Agent | None) -> RolePolicy:
+        if agent is None:
+            return self._front
+        if not isinstance(agent, Agent):
+            raise InvalidValueError.at("agent", f"{agent!r} is not an Agent")
+        role = self.policy.role(agent.role)
+        if role is None:
+            names = ", ".join(r.name for r in self.policy.roles)
+            raise InvalidValueError.at(
+                "agent.role", f"{agent.role!r} is not a role of this policy ({names})"
+            )
+        return role
+
+    # --- authority -----------------------------------------------------------------------
+
+    def authorize(
+        self,
+        case: Case,
+        amount: Money,
+        form: CompensationForm | str,
+        *,
+        at: datetime,
+        agent: Agent | None = None,
+        spent: Money | None = None,
+    ) -> Authorization:
+        """May ``agent`` grant ``amount`` as ``form`` on ``case`` at ``at``?
+
+        Checks every empowerment limit of the agent's role (``spent`` is what the agent
+        already granted in the role's period); when the answer is no, names the lowest
+        role that may approve it.
+
+        .. versionadded:: 0.1.0
+        """
+        _aware(at, "at")
+        if not isinstance(amount, Money):
+            raise InvalidValueError.at("amount", f"{amount!r} is not Money")
+        try:
+            form = CompensationForm(form)
+        except ValueError:
+            raise InvalidValueError.at("form", f"{form!r} is not a compensation form") from None
+        role = self._role(agent)
+        facts, _ = self._facts(case, at)
+        request = self._request(case, facts, amount, form, spent)
+        return _authority.authorize(
+            self.policy,
+            role,
+            request,
+            critical=bool(facts["critical"]),
+            approval_line=self.policy.compensation.approval_above_ratio,
+        )
+
+    def _request(
+        self,
+        case: Case,
+        facts: Mapping[str, object],
+        amount: Money,
+        form: CompensationForm,
+        spent: Money | None,
+    ) -> _authority.GrantRequest:
+        currency = amount.currency
+        if spent is not None and spent.currency != currency:
+            raise InvalidValueError.at(
+                "spent", f"{spent} is not in {currency}, the grant's currency"
+            )
+        value = case.failure.value_at_stake
+        if value is not None and value.currency != currency:
+            raise InvalidValueError.at(
+                "amount", f"{amount} is not in {value.currency}, the value at stake's currency"
+            )
+        return _authority.GrantRequest(
+            amount=amount,
+            form=form,
+            value=value,
+            granted_before=Money(facts["granted_so_far"], currency),  # type: ignore[arg-type]
+            recent_goodwill=Money(facts["recent_goodwill"], currency),  # type: ignore[arg-type]
+            period_spent=spent if spent is not None else Money.zero(currency),
+            forms_before=(g.form for g in case.grants),
+        )
+
+    # --- the decision --------------------------------------------------------------------
+
+    def decide(
+        self,
+        case: Case,
+        *,
+        at: datetime,
+        agent: Agent | None = None,
+        spent: Money | None = None,
+        explain: bool = False,
+    ) -> RecoveryPlan:
+        """Decide what to do about ``case`` at ``at``, as ``agent`` (the front line if none).
+
+        Args:
+            case: the case, with everything known up to ``at``.
+            at: the decision time (timezone-aware); nothing later counts.
+            agent: who is acting; their role's limits decide "do it now" or "approval".
+            spent: what the agent already granted in their role's period.
+            explain: add the full "why not" trace for every row that did not match.
+
+        Raises:
+            InvalidValueError: ``at`` is naive, the agent's role is unknown, or ``spent``
+                is in the wrong currency.
+            PolicyError: no row of a table the decision needs matches the case (a gap
+                the linter reports in advance).
+
+        .. versionadded:: 0.1.0
+        """
+        if not isinstance(case, Case):
+            raise InvalidValueError.at("case", f"{case!r} is not a Case; load it with load_case")
+        _aware(at, "at")
+        role = self._role(agent)
+        facts, timeline = self._facts(case, at)
+        return _Decision(self, case, at, role, agent, spent, facts, timeline, explain).plan()

@@ -1,0 +1,293 @@
+"""The recovery plan: what to do, who does it, by when, and why.
+
+A plan is a frozen value. It carries the policy's name, version and fingerprint, the
+facts it read, the decision-table rows that matched (and the rows they shadowed), and
+``next_review_at``: the instant at which the decision would change if nothing else
+happened, so a host schedules one job instead of polling.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import attrs
+
+from cxrecovery.documents import dump
+from cxrecovery.model import Attributes, Channel, CompensationForm, ExpectationBaseline
+from cxrecovery.money import Money
+
+_MOVING_FACTS = frozenset({"limbo_hours"})
+
+
+__all__ = [
+    "Action",
+    "ActionKind",
+    "Approval",
+    "Authority",
+    "Authorization",
+    "ClockState",
+    "ClockStatus",
+    "LimitCheck",
+    "Reason",
+    "RecoveryPlan",
+    "TableTrace",
+    "WarningTime",
+]
+
+
+class ActionKind(enum.StrEnum):
+    """The kinds of action a plan holds, in the order a plan lists them.
+
+    .. versionadded:: 0.1.0
+    """
+
+    APOLOGIZE = "apologize"
+    REMEDY = "remedy"
+    COMPENSATE = "compensate"
+    ESCALATE = "escalate"
+    NOTIFY = "notify"
+    MAKE_PROMISE = "make_promise"
+    FOLLOW_UP = "follow_up"
+    RECOGNISE = "recognise"
+
+
+class Authority(enum.StrEnum):
+    """Who may act: the agent now, or only after an approval.
+
+    .. versionadded:: 0.1.0
+    """
+
+    DO_NOW = "do_now"
+    NEEDS_APPROVAL = "needs_approval"
+
+
+class ClockStatus(enum.StrEnum):
+    """Where a clock stands at the decision time.
+
+    .. versionadded:: 0.1.0
+    """
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    BREACHED = "breached"
+    MET = "met"
+    MISSED = "missed"
+
+
+@attrs.frozen
+class Reason:
+    """Why an item is in the plan: the rule that put it there and the facts it read.
+
+    ``rule`` is a path into the policy (``tables.recovery[major-first]``,
+    ``roles[front_line].max_per_case``).
+
+    .. versionadded:: 0.1.0
+    """
+
+    rule: str
+    text: str
+    facts: Attributes = attrs.field(factory=Attributes)
+
+
+@attrs.frozen
+class LimitCheck:
+    """One empowerment limit checked for a grant: the limit, the value, the verdict.
+
+    .. versionadded:: 0.1.0
+    """
+
+    rule: str
+    limit: str
+    value: str
+    ok: bool
+
+
+@attrs.frozen
+class Approval:
+    """An approval a plan needs: the lowest role that may grant it, and why.
+
+    .. versionadded:: 0.1.0
+    """
+
+    role: str
+    reason: str
+    checks: tuple[LimitCheck, ...] = ()
+
+
+@attrs.frozen
+class Authorization:
+    """The answer to "may this agent grant this?" with every limit checked.
+
+    ``approver`` is the lowest role that may grant it when the agent may not; ``None``
+    when the agent may, or when no role in the policy may (then ``reason`` says so).
+
+    .. versionadded:: 0.1.0
+    """
+
+    allowed: bool
+    role: str
+    approver: str | None
+    reason: str
+    checks: tuple[LimitCheck, ...] = ()
+
+
+@attrs.frozen
+class Action:
+    """One thing to do, with its owner, deadline and reasons.
+
+    Only the fields that fit the kind are set: ``amount``, ``ratio``, ``form`` and
+    ``tier`` on ``compensate``; ``level`` on ``escalate``; ``channel`` on ``notify`` and
+    ``follow_up``. ``details`` carries the rest as plain values (the apology's style,
+    the remedy, the promise's wording).
+
+    .. versionadded:: 0.1.0
+    """
+
+    kind: ActionKind
+    summary: str
+    owner: str | None = None
+    due: datetime | None = None
+    authority: Authority | None = None
+    approval: Approval | None = None
+    amount: Money | None = None
+    ratio: Decimal | None = None
+    form: CompensationForm | None = None
+    tier: str | None = None
+    level: int | None = None
+    channel: Channel | None = None
+    details: Attributes = attrs.field(factory=Attributes)
+    reasons: tuple[Reason, ...] = ()
+
+
+@attrs.frozen
+class WarningTime:
+    """The instant a clock's warning fires.
+
+    .. versionadded:: 0.1.0
+    """
+
+    name: str
+    at: datetime
+
+
+@attrs.frozen
+class ClockState:
+    """A clock at the decision time: its target, due time, warnings and status.
+
+    .. versionadded:: 0.1.0
+    """
+
+    name: str
+    status: ClockStatus
+    target: timedelta
+    started_at: datetime
+    due_at: datetime | None = None
+    stopped_at: datetime | None = None
+    calendar: str = ""
+    warnings: tuple[WarningTime, ...] = ()
+    rule: str = ""
+
+
+@attrs.frozen
+class TableTrace:
+    """One decision table's part in the plan: inputs read, rows matched and used.
+
+    ``shadowed`` lists rows that matched too but were not used (a ``first`` table uses
+    the earliest). ``why_not`` is filled on request (``decide(..., explain=True)``),
+    for each row that did not match, the first column that failed and why.
+
+    .. versionadded:: 0.1.0
+    """
+
+    table: str
+    inputs: Attributes
+    matched: tuple[str, ...]
+    chosen: tuple[str, ...]
+    shadowed: tuple[str, ...] = ()
+    why_not: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class RecoveryPlan:
+    """The decision for one case at one instant.
+
+    .. versionadded:: 0.1.0
+    """
+
+    case_id: str
+    decided_at: datetime
+    role: str
+    agent: str | None
+    owner: str
+    owner_reason: str
+    policy_name: str
+    policy_version: str
+    policy_fingerprint: str
+    actions: tuple[Action, ...]
+    approvals: tuple[Approval, ...]
+    clocks: tuple[ClockState, ...]
+    escalation_level: int
+    relationship_health: str
+    next_review_at: datetime | None
+    over_delivery: bool = False
+    expectation: ExpectationBaseline | None = None
+    facts: Attributes = attrs.field(factory=Attributes)
+    trace: tuple[TableTrace, ...] = ()
+
+    def actions_of(self, kind: ActionKind | str) -> tuple[Action, ...]:
+        """The actions of one kind, in plan order."""
+        return tuple(a for a in self.actions if a.kind == kind)
+
+    def action(self, kind: ActionKind | str) -> Action | None:
+        """The first action of a kind, or ``None``."""
+        found = self.actions_of(kind)
+        return found[0] if found else None
+
+    def clock(self, name: str) -> ClockState | None:
+        """The state of the clock called ``name``, or ``None``."""
+        for clock in self.clocks:
+            if clock.name == name:
+                return clock
+        return None
+
+    def decision(self) -> RecoveryPlan:
+        """This plan without what moves with the decision time alone.
+
+        Two plans with equal ``decision()`` decide the same. Set aside are the decision
+        time, the due time of a promise proposed *now* (its business-time estimate
+        counted from the decision time; the estimate itself stays), and the time in
+        limbo, which grows by the minute (the table rows it crosses are what matter,
+        and ``next_review_at`` foresees those).
+        """
+        actions = tuple(
+            attrs.evolve(
+                a,
+                due=None,
+                summary="",
+                details=Attributes({k: v for k, v in a.details.items() if k != "customer_time"}),
+            )
+            if a.kind is ActionKind.MAKE_PROMISE
+            else a
+            for a in self.actions
+        )
+        facts = Attributes({k: v for k, v in self.facts.items() if k not in _MOVING_FACTS})
+        trace = tuple(
+            attrs.evolve(
+                t, inputs=Attributes({k: v for k, v in t.inputs.items() if k not in _MOVING_FACTS})
+            )
+            for t in self.trace
+        )
+        return attrs.evolve(
+            self,
+            decided_at=datetime.min.replace(tzinfo=UTC),
+            actions=actions,
+            facts=facts,
+            trace=trace,
+        )
+
+    def to_json(self) -> str:
+        """The plan as canonical JSON text: the same plan gives the same bytes."""
+        return json.dumps(dump(self), indent=2, ensure_ascii=False, sort_keys=False) + "\n"

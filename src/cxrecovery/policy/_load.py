@@ -1,0 +1,612 @@
+"""Loading a policy document: TOML, JSON or a mapping; ``extends``; every problem at once."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cxrecovery.businesstime import BusinessCalendar, ClockWarning
+from cxrecovery.errors import InvalidValueError, PolicyError, Problem
+from cxrecovery.model import CompensationForm
+from cxrecovery.policy._model import (
+    ClockPolicy,
+    ClockStart,
+    ClockStop,
+    CompensationPolicy,
+    EscalationLevel,
+    EscalationPolicy,
+    FactPolicy,
+    Policy,
+    PromisePolicy,
+    RolePolicy,
+    Tier,
+)
+from cxrecovery.policy._read import MISSING, Missing, Reader, join
+
+__all__ = ["default_policy", "load_policy", "merge_documents"]
+
+_TOP = (
+    "policy",
+    "calendars",
+    "facts",
+    "roles",
+    "compensation",
+    "tables",
+    "promises",
+    "clocks",
+    "escalation",
+    "follow_up",
+)
+_DEFAULT_NAME = "default"
+
+
+def _read_text(source: str | bytes | os.PathLike[str]) -> tuple[Mapping[str, Any], str]:
+    """Parse TOML or JSON from text, bytes or a path; name the source in errors."""
+    origin = "policy"
+    if isinstance(source, bytes):
+        try:
+            text = source.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise PolicyError.at("", f"the policy is not UTF-8: {error}") from None
+    elif isinstance(source, os.PathLike) or (
+        isinstance(source, str) and "\n" not in source and source.endswith((".toml", ".json"))
+    ):
+        path = Path(source)
+        origin = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise PolicyError.at("", f"cannot read {origin!r}: {error}") from None
+    else:
+        text = source
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(text, parse_float=Decimal)
+        except (json.JSONDecodeError, ValueError, RecursionError) as error:
+            raise PolicyError.at("", f"{origin} is not valid JSON: {error}") from None
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise PolicyError.at("", f"{origin} is not valid TOML: {error}") from None
+    if not isinstance(data, Mapping):
+        raise PolicyError.at("", f"{origin} is not a table of sections")
+    return data, origin
+
+
+def _default_document() -> Mapping[str, Any]:
+    text = resources.files("cxrecovery.policy").joinpath("default.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def merge_documents(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Lay ``override`` over ``base``: tables merge key by key, roles by name.
+
+    A decision table or a clock's ``targets`` given in ``override`` replaces the base's
+    whole (rows are never merged: their order is their meaning); any other value given
+    replaces the base's.
+
+    .. versionadded:: 0.1.0
+    """
+    merged: dict[str, Any] = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if key == "roles" and isinstance(value, list) and isinstance(merged.get(key), list):
+            merged[key] = _merge_roles(merged[key], value)
+        elif key in ("tables", "targets") and isinstance(value, Mapping):
+            merged.setdefault(key, {})
+            if isinstance(merged[key], dict):
+                merged[key].update(copy.deepcopy(dict(value)))
+            else:
+                merged[key] = copy.deepcopy(dict(value))
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge_documents(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _merge_roles(base: list[Any], override: list[Any]) -> list[Any]:
+    roles = [copy.deepcopy(r) for r in base]
+    names = [r.get("name") if isinstance(r, Mapping) else None for r in roles]
+    for role in override:
+        name = role.get("name") if isinstance(role, Mapping) else None
+        if name is not None and name in names:
+            roles[names.index(name)] = merge_documents(roles[names.index(name)], role)
+        else:
+            roles.append(copy.deepcopy(role))
+            names.append(name)
+    return roles
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def fingerprint(document: Mapping[str, Any]) -> str:
+    """The SHA-256 of a document's canonical JSON form (sorted keys, no spaces)."""
+    text = json.dumps(_canonical(document), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_policy(source: Mapping[str, Any] | str | bytes | os.PathLike[str]) -> Policy:
+    """Read a policy: a mapping, TOML or JSON text, or the path of a ``.toml``/``.json`` file.
+
+    ``extends = "default"`` in the ``[policy]`` section lays the document over the
+    bundled default policy. The decision tables are checked when an
+    :class:`~cxrecovery.Engine` compiles the policy (they may read host facts).
+
+    Raises:
+        PolicyError: with every problem in the document, each with its path.
+
+    .. versionadded:: 0.1.0
+    """
+    if isinstance(source, Mapping):
+        data: Mapping[str, Any] = source
+    elif isinstance(source, str | bytes | os.PathLike):
+        data, _ = _read_text(source)
+    else:
+        raise PolicyError.at(
+            "", f"expected a mapping, TOML or JSON text or a path, got {source!r}"
+        )
+    header = data.get("policy")
+    extends = header.get("extends") if isinstance(header, Mapping) else None
+    if extends is not None:
+        if extends != _DEFAULT_NAME:
+            raise PolicyError.at(
+                "policy.extends", f"{extends!r}: a policy can extend 'default' (the bundled one)"
+            )
+        data = merge_documents(_default_document(), data)
+        data["policy"] = {k: v for k, v in data["policy"].items() if k != "extends"}
+    return _parse(data)
+
+
+def default_policy() -> Policy:
+    """Return the bundled, evidence-based default policy.
+
+    .. versionadded:: 0.1.0
+    """
+    return _parse(_default_document())
+
+
+def _parse(data: Mapping[str, Any]) -> Policy:
+    r = Reader()
+    r.mapping(data, "", _TOP)
+    header = r.mapping(data.get("policy", {}), "policy", ("name", "version", "description"))
+    name = r.field(header, "name", "policy", r.text)
+    version = r.field(header, "version", "policy", r.text)
+    description = r.field(header, "description", "policy", r.text, "")
+
+    calendars = _calendars(r, data.get("calendars"))
+    known_calendars = set(calendars)
+
+    def calendar_name(value: object, path: str) -> str | Missing:
+        text = r.text(value, path)
+        if isinstance(text, str) and text not in known_calendars:
+            return r.fail(
+                path, f"{text!r} is not a calendar of this policy ({_names(known_calendars)})"
+            )
+        return text
+
+    facts = _facts(r, data.get("facts", {}), calendar_name)
+    roles = _roles(r, data.get("roles"))
+    # Names of roles that had other problems still count: one mistake, one problem.
+    raw_roles = data.get("roles")
+    role_names = {role.name for role in roles} | {
+        r["name"]
+        for r in (raw_roles if isinstance(raw_roles, list) else [])
+        if isinstance(r, Mapping) and isinstance(r.get("name"), str)
+    }
+    compensation = _compensation(r, data.get("compensation"))
+    tables = _tables(r, data.get("tables", {}))
+    clocks = _clocks(r, data.get("clocks", {}), calendar_name)
+    escalation = _escalation(r, data.get("escalation"), role_names, tables)
+    promises = _promises(r, data.get("promises"), calendar_name, tables)
+    follow = r.mapping(data.get("follow_up", {}), "follow_up", ("calendar", "recognise_staff"))
+    follow_calendar = r.field(
+        follow, "calendar", "follow_up", calendar_name, facts_calendar(facts)
+    )
+    recognise = r.field(follow, "recognise_staff", "follow_up", r.boolean, True)
+
+    if isinstance(compensation, CompensationPolicy) and compensation.table not in tables:
+        r.fail("compensation.table", f"{compensation.table!r} is not a table of this policy")
+    if r.problems:
+        raise PolicyError(r.problems)
+    # With no problem recorded every part was read; the asserts only narrow types.
+    assert isinstance(name, str)
+    assert isinstance(version, str)
+    assert isinstance(description, str)
+    assert isinstance(facts, FactPolicy)
+    assert isinstance(compensation, CompensationPolicy)
+    assert isinstance(escalation, EscalationPolicy)
+    assert isinstance(promises, PromisePolicy)
+    assert isinstance(follow_calendar, str)
+    assert isinstance(recognise, bool)
+    document = _canonical(data)
+    return Policy(
+        name=name,
+        version=version,
+        description=description,
+        calendars=calendars,
+        facts=facts,
+        roles=tuple(sorted(roles, key=lambda role: role.rank)),
+        compensation=compensation,
+        tables=tables,
+        clocks=tuple(clocks),
+        escalation=escalation,
+        promises=promises,
+        remedy_table=promises.table,
+        follow_up_calendar=follow_calendar,
+        recognise_staff=recognise,
+        document=document,
+        fingerprint=fingerprint(document),
+    )
+
+
+def facts_calendar(facts: FactPolicy | Missing) -> str | Missing:
+    return facts.calendar if isinstance(facts, FactPolicy) else MISSING
+
+
+def _names(names: set[str]) -> str:
+    return ", ".join(sorted(names)) or "none defined"
+
+
+def _calendars(r: Reader, value: object) -> dict[str, BusinessCalendar]:
+    result: dict[str, BusinessCalendar] = {}
+    if value is None:
+        r.fail("calendars", "missing (required): define at least one business calendar")
+        return result
+    for key, spec in r.mapping(value, "calendars").items():
+        path = join("calendars", str(key))
+        if isinstance(r.name(key, path), Missing):
+            continue
+        if not isinstance(spec, Mapping):
+            r.fail(path, "expected a calendar table")
+            continue
+        try:
+            result[key] = BusinessCalendar.from_dict(spec)
+        except InvalidValueError as error:
+            r.absorb(error, path)
+    return result
+
+
+def _facts(r: Reader, value: object, calendar_name: Any) -> FactPolicy | Missing:
+    keys = (
+        "calendar",
+        "history_window",
+        "goodwill_window",
+        "effort_medium_at",
+        "effort_high_at",
+        "wait_unit",
+        "recency_decay",
+    )
+    data = r.mapping(value, "facts", keys)
+    d = FactPolicy(calendar="")
+    fields = {
+        "calendar": r.field(data, "calendar", "facts", calendar_name),
+        "history_window": r.field(data, "history_window", "facts", r.duration, d.history_window),
+        "goodwill_window": r.field(
+            data, "goodwill_window", "facts", r.duration, d.goodwill_window
+        ),
+        "effort_medium_at": r.field(
+            data, "effort_medium_at", "facts", r.integer, d.effort_medium_at
+        ),
+        "effort_high_at": r.field(data, "effort_high_at", "facts", r.integer, d.effort_high_at),
+        "wait_unit": r.field(data, "wait_unit", "facts", r.duration, d.wait_unit),
+        "recency_decay": r.field(data, "recency_decay", "facts", r.ratio, d.recency_decay),
+    }
+    if any(isinstance(v, Missing) for v in fields.values()):
+        return MISSING
+    facts = FactPolicy(**fields)
+    if facts.effort_high_at < facts.effort_medium_at:
+        return r.fail("facts.effort_high_at", "is below effort_medium_at")
+    if facts.wait_unit.total_seconds() < 60:
+        return r.fail("facts.wait_unit", "must be at least a minute")
+    if not Decimal(0) < facts.recency_decay <= 1:
+        return r.fail("facts.recency_decay", "must be above 0 and at most 1")
+    return facts
+
+
+_ROLE_KEYS = (
+    "name",
+    "rank",
+    "title",
+    "forms",
+    "max_ratio",
+    "max_per_case",
+    "max_per_period",
+    "period",
+    "max_per_customer",
+    "customer_window",
+    "max_forms",
+    "handles_critical",
+)
+
+
+def _roles(r: Reader, value: object) -> list[RolePolicy]:
+    roles: list[RolePolicy] = []
+    if value is None:
+        r.fail("roles", "missing (required): define the empowerment ladder")
+        return roles
+    seen_names: dict[str, int] = {}
+    seen_ranks: dict[int, int] = {}
+    for i, item in enumerate(r.items(value, "roles")):
+        path = join("roles", i)
+        data = r.mapping(item, path, _ROLE_KEYS)
+        default = RolePolicy("x", 0)
+        fields: dict[str, Any] = {
+            "name": r.field(data, "name", path, r.name),
+            "rank": r.field(data, "rank", path, r.integer),
+            "title": r.field(data, "title", path, r.text, ""),
+            "forms": r.field(data, "forms", path, r.listed(r.member(CompensationForm)), ()),
+            "max_ratio": r.field(data, "max_ratio", path, r.ratio, None),
+            "max_per_case": r.field(data, "max_per_case", path, r.money_map, {}),
+            "max_per_period": r.field(data, "max_per_period", path, r.money_map, {}),
+            "period": r.field(data, "period", path, r.duration, default.period),
+            "max_per_customer": r.field(data, "max_per_customer", path, r.money_map, {}),
+            "customer_window": r.field(
+                data, "customer_window", path, r.duration, default.customer_window
+            ),
+            "max_forms": r.field(data, "max_forms", path, r.integer, None),
+            "handles_critical": r.field(data, "handles_critical", path, r.boolean, False),
+        }
+        if any(isinstance(v, Missing) for v in fields.values()):
+            continue
+        fields["forms"] = frozenset(fields["forms"])
+        if fields["name"] in seen_names:
+            r.fail(
+                join(path, "name"),
+                f"{fields['name']!r} is also roles[{seen_names[fields['name']]}]",
+            )
+            continue
+        if fields["rank"] in seen_ranks:
+            r.fail(
+                join(path, "rank"),
+                f"{fields['rank']} is also the rank of roles[{seen_ranks[fields['rank']]}]",
+            )
+            continue
+        if fields["rank"] < 0:
+            r.fail(join(path, "rank"), "must be 0 or more")
+            continue
+        seen_names[fields["name"]] = i
+        seen_ranks[fields["rank"]] = i
+        roles.append(RolePolicy(**fields))
+    if isinstance(value, list) and not value:
+        r.fail("roles", "define at least one role")
+    return roles
+
+
+def _compensation(r: Reader, value: object) -> CompensationPolicy | Missing:
+    keys = (
+        "table",
+        "tiers",
+        "hard_cap_ratio",
+        "approval_above_ratio",
+        "fault_step",
+        "delight_forms",
+        "effort_point",
+    )
+    if value is None:
+        return r.fail("compensation", "missing (required)")
+    data = r.mapping(value, "compensation", keys)
+    path = "compensation"
+    tiers: list[Tier] = []
+    for i, item in enumerate(r.items(data.get("tiers", []), join(path, "tiers"))):
+        tpath = join(join(path, "tiers"), i)
+        t = r.mapping(item, tpath, ("name", "min", "max", "floor", "ceiling", "source"))
+        fields: dict[str, Any] = {
+            "name": r.field(t, "name", tpath, r.text),
+            "min": r.field(t, "min", tpath, r.ratio),
+            "max": r.field(t, "max", tpath, r.ratio),
+            "floor": r.field(t, "floor", tpath, r.money_map, {}),
+            "ceiling": r.field(t, "ceiling", tpath, r.money_map, {}),
+            "source": r.field(t, "source", tpath, r.text, ""),
+        }
+        if any(isinstance(v, Missing) for v in fields.values()):
+            continue
+        tier = Tier(**fields)
+        if tier.max < tier.min:
+            r.fail(join(tpath, "max"), f"{tier.max} is below min {tier.min}")
+            continue
+        if tier.name in {t.name for t in tiers}:
+            r.fail(join(tpath, "name"), f"{tier.name!r} is defined twice")
+            continue
+        tiers.append(tier)
+    if "tiers" not in data:
+        r.fail(join(path, "tiers"), "missing (required)")
+    points: Any = r.field(
+        data, "effort_point", path, lambda v, p: r.mapping(v, p, ("low", "medium", "high")), {}
+    )
+    if isinstance(points, Mapping):
+        for level, point in points.items():
+            if point not in ("min", "mid", "max"):
+                r.fail(
+                    join(join(path, "effort_point"), str(level)),
+                    f"{point!r} is not one of min, mid, max",
+                )
+    fields2: dict[str, Any] = {
+        "table": r.field(data, "table", path, r.text),
+        "hard_cap_ratio": r.field(data, "hard_cap_ratio", path, r.ratio),
+        "approval_above_ratio": r.field(data, "approval_above_ratio", path, r.ratio),
+        "fault_step": r.field(data, "fault_step", path, r.integer, -1),
+        "delight_forms": r.field(
+            data, "delight_forms", path, r.listed(r.member(CompensationForm)), ()
+        ),
+    }
+    if any(isinstance(v, Missing) for v in fields2.values()) or not isinstance(points, Mapping):
+        return MISSING
+    policy = CompensationPolicy(
+        tiers=tuple(tiers),
+        effort_point=dict(points),
+        **{**fields2, "delight_forms": frozenset(fields2["delight_forms"])},
+    )
+    if policy.approval_above_ratio > policy.hard_cap_ratio:
+        r.fail(
+            join(path, "approval_above_ratio"),
+            "is above hard_cap_ratio: no approval could ever be asked",
+        )
+    for i, tier in enumerate(policy.tiers):
+        if tier.min > policy.hard_cap_ratio:
+            r.fail(
+                join(join(path, "tiers"), i),
+                f"tier {tier.name} starts above the hard cap {policy.hard_cap_ratio}",
+            )
+    return policy
+
+
+def _tables(r: Reader, value: object) -> dict[str, Mapping[str, Any]]:
+    tables: dict[str, Mapping[str, Any]] = {}
+    for key, table in r.mapping(value, "tables").items():
+        path = join("tables", str(key))
+        if isinstance(r.name(key, path), Missing):
+            continue
+        if not isinstance(table, Mapping):
+            r.fail(path, "expected a decision table")
+            continue
+        tables[key] = table
+    return tables
+
+
+_CLOCK_KEYS = (
+    "calendar",
+    "start",
+    "stop",
+    "targets",
+    "warnings",
+    "pauses",
+    "max_pause",
+    "escalate",
+)
+
+
+def _warning(r: Reader) -> Any:
+    def parse(value: object, path: str) -> ClockWarning | Missing:
+        if isinstance(value, str) and value.endswith("%"):
+            try:
+                return ClockWarning(fraction=value, name=value)
+            except InvalidValueError as error:
+                return r.absorb(error, path)
+        duration = r.duration(value, path)
+        if isinstance(duration, Missing):
+            return duration
+        return ClockWarning(before=duration, name=str(value))
+
+    return parse
+
+
+def _clocks(r: Reader, value: object, calendar_name: Any) -> list[ClockPolicy]:
+    clocks: list[ClockPolicy] = []
+    for key, item in r.mapping(value, "clocks").items():
+        path = join("clocks", str(key))
+        if isinstance(r.name(key, path), Missing):
+            continue
+        data = r.mapping(item, path, _CLOCK_KEYS)
+        fields: dict[str, Any] = {
+            "calendar": r.field(data, "calendar", path, calendar_name),
+            "start": r.field(data, "start", path, r.member(ClockStart)),
+            "stop": r.field(data, "stop", path, r.member(ClockStop)),
+            "targets": r.field(data, "targets", path, lambda v, p: r.mapping(v, p) or MISSING),
+            "warnings": r.field(data, "warnings", path, r.listed(_warning(r)), ()),
+            "pauses": r.field(data, "pauses", path, r.listed(r.name), ()),
+            "max_pause": r.field(data, "max_pause", path, r.duration, None),
+            "escalate": r.field(data, "escalate", path, lambda v, p: r.mapping(v, p), {}),
+        }
+        if any(isinstance(v, Missing) for v in fields.values()):
+            continue
+        points = {"breach"} | {w.name for w in fields["warnings"]}
+        escalate: dict[str, int] = {}
+        for point, level in fields["escalate"].items():
+            epath = join(join(path, "escalate"), str(point))
+            if point not in points:
+                r.fail(
+                    epath, f"{point!r} is not a point of this clock ({', '.join(sorted(points))})"
+                )
+            elif not isinstance(level, int) or isinstance(level, bool) or level < 1:
+                r.fail(epath, f"{level!r} is not an escalation level (1 or more)")
+            else:
+                escalate[point] = level
+        fields["escalate"] = escalate
+        fields["pauses"] = frozenset(fields["pauses"])
+        clocks.append(ClockPolicy(name=key, **fields))
+    return clocks
+
+
+def _escalation(
+    r: Reader, value: object, roles: set[str], tables: Mapping[str, Any]
+) -> EscalationPolicy | Missing:
+    if value is None:
+        return EscalationPolicy(levels=())
+    data = r.mapping(value, "escalation", ("levels", "table"))
+    levels: list[EscalationLevel] = []
+    for i, item in enumerate(r.items(data.get("levels", []), "escalation.levels")):
+        path = join("escalation.levels", i)
+        d = r.mapping(item, path, ("level", "role", "name", "respond_within"))
+        fields: dict[str, Any] = {
+            "level": r.field(d, "level", path, r.integer),
+            "role": r.field(d, "role", path, r.text),
+            "name": r.field(d, "name", path, r.text, ""),
+            "respond_within": r.field(
+                d, "respond_within", path, r.duration, EscalationLevel(1, "x").respond_within
+            ),
+        }
+        if any(isinstance(v, Missing) for v in fields.values()):
+            continue
+        if fields["role"] not in roles:
+            r.fail(
+                join(path, "role"),
+                f"{fields['role']!r} is not a role of this policy ({_names(roles)})",
+            )
+            continue
+        if levels and fields["level"] <= levels[-1].level:
+            r.fail(join(path, "level"), "levels must climb: each above the one before")
+            continue
+        if fields["level"] < 1:
+            r.fail(join(path, "level"), "levels start at 1")
+            continue
+        levels.append(EscalationLevel(**fields))
+    table = r.field(data, "table", "escalation", r.text, None)
+    if isinstance(table, str) and table not in tables:
+        r.fail("escalation.table", f"{table!r} is not a table of this policy")
+    if isinstance(table, Missing):
+        return MISSING
+    return EscalationPolicy(levels=tuple(levels), table=table)
+
+
+def _promises(
+    r: Reader, value: object, calendar_name: Any, tables: Mapping[str, Any]
+) -> PromisePolicy | Missing:
+    if value is None:
+        return r.fail("promises", "missing (required)")
+    data = r.mapping(value, "promises", ("table", "calendar", "margin_ratio", "min_margin"))
+    d = PromisePolicy("x", "x")
+    fields: dict[str, Any] = {
+        "table": r.field(data, "table", "promises", r.text),
+        "calendar": r.field(data, "calendar", "promises", calendar_name),
+        "margin_ratio": r.field(data, "margin_ratio", "promises", r.ratio, d.margin_ratio),
+        "min_margin": r.field(data, "min_margin", "promises", r.duration, d.min_margin),
+    }
+    if any(isinstance(v, Missing) for v in fields.values()):
+        return MISSING
+    if fields["table"] not in tables:
+        return r.fail("promises.table", f"{fields['table']!r} is not a table of this policy")
+    return PromisePolicy(**fields)
+
+
+def _problem(path: str, message: str) -> Problem:
+    return Problem(path, message)

@@ -1,0 +1,151 @@
+"""The five stories of the domain brief, decided by the bundled default policy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from cxrecovery import (
+    ActionKind,
+    Agent,
+    Authority,
+    Case,
+    Engine,
+    Money,
+    RecoveryPlan,
+    default_policy,
+    load_case,
+)
+
+CASES = Path(__file__).parent.parent / "examples" / "cases"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(default_policy())
+
+
+def story(name: str) -> Case:
+    return load_case(CASES / f"{name}.json")
+
+
+def decide(engine: Engine, name: str, role: str = "front_line", **kw: object) -> RecoveryPlan:
+    case = story(name)
+    return engine.decide(case, at=case.last_event_at(), agent=Agent("agent-1", role), **kw)  # type: ignore[arg-type]
+
+
+class TestLaptopRepairAtTheSecondVisit:
+    def test_apology_owns_the_failure_and_the_broken_promise(self, engine: Engine) -> None:
+        plan = decide(engine, "laptop-repair")
+        apology = plan.action(ActionKind.APOLOGIZE)
+        assert apology is not None
+        assert "we got it wrong" in apology.summary
+        assert "the promise we broke" in apology.summary
+        assert "the failure and the failed fix" in apology.summary
+
+    def test_replacement_at_once_within_a_supervisors_approval_at_most(
+        self, engine: Engine
+    ) -> None:
+        plan = decide(engine, "laptop-repair")
+        compensate = plan.action(ActionKind.COMPENSATE)
+        assert compensate is not None
+        assert compensate.amount is not None
+        assert compensate.amount >= Money("649.00", "GBP")  # the whole laptop, at least
+        assert compensate.form is not None
+        assert compensate.form.value in ("replacement", "refund", "credit")
+        if compensate.authority is Authority.NEEDS_APPROVAL:
+            assert compensate.approval is not None
+            assert compensate.approval.role in ("supervisor", "manager")
+        remedy = plan.action(ActionKind.REMEDY)
+        assert remedy is not None
+        assert "replace" in remedy.summary
+
+    def test_the_front_line_is_not_bounced_to_the_top(self, engine: Engine) -> None:
+        plan = decide(engine, "laptop-repair")
+        assert all(a.role != "duty_manager" for a in plan.approvals)
+        assert plan.escalation_level <= 1
+
+    def test_a_supervisor_with_room_acts_now(self, engine: Engine) -> None:
+        plan = decide(engine, "laptop-repair", role="supervisor")
+        compensate = plan.action(ActionKind.COMPENSATE)
+        assert compensate is not None
+
+    def test_the_broken_promise_is_seen(self, engine: Engine) -> None:
+        plan = decide(engine, "laptop-repair")
+        assert 1 == plan.facts["promises_broken"]
+        assert "double_deviation" == plan.facts["history"]
+
+
+class TestWrongCoffee:
+    def test_apology_and_remake_inside_the_front_lines_limits(self, engine: Engine) -> None:
+        plan = decide(engine, "coffee-order")
+        assert plan.action(ActionKind.APOLOGIZE) is not None
+        remedy = plan.action(ActionKind.REMEDY)
+        assert remedy is not None
+        assert "remake" in remedy.summary
+        assert () == plan.approvals
+        assert 0 == plan.escalation_level
+        for action in plan.actions_of(ActionKind.COMPENSATE):
+            assert action.authority is Authority.DO_NOW
+
+    def test_the_remake_is_promised_within_minutes(self, engine: Engine) -> None:
+        plan = decide(engine, "coffee-order")
+        promise = plan.action(ActionKind.MAKE_PROMISE)
+        assert promise is not None
+        assert promise.due is not None
+        assert promise.due - plan.decided_at <= timedelta(hours=1, minutes=15)
+
+
+class TestDroppedCall:
+    def test_the_broken_promises_channel_failure_and_effort_are_seen(self, engine: Engine) -> None:
+        plan = decide(engine, "dropped-call")
+        assert 2 == plan.facts["promises_broken"]
+        assert plan.facts["channel_failures"] >= 2  # type: ignore[operator]
+        assert "low" != plan.facts["effort"]
+
+    def test_escalation_happens_before_the_customer_gives_up_for_good(
+        self, engine: Engine
+    ) -> None:
+        plan = decide(engine, "dropped-call")
+        escalate = plan.action(ActionKind.ESCALATE)
+        assert escalate is not None
+        assert escalate.level is not None
+        assert escalate.level >= 1
+        assert escalate.due is not None
+        assert escalate.due <= plan.decided_at + timedelta(hours=1)
+
+    def test_a_new_promise_and_an_update_on_the_preferred_channel(self, engine: Engine) -> None:
+        plan = decide(engine, "dropped-call")
+        assert plan.action(ActionKind.MAKE_PROMISE) is not None
+        notify = plan.action(ActionKind.NOTIFY)
+        assert notify is not None
+        assert notify.channel is not None
+        assert "sms" == notify.channel.value
+
+
+class TestFlatBattery:
+    def test_no_compensation_and_staff_recognised(self, engine: Engine) -> None:
+        plan = decide(engine, "flat-battery")
+        assert () == plan.actions_of(ActionKind.COMPENSATE)
+        recognise = plan.actions_of(ActionKind.RECOGNISE)
+        assert ["tech-jo"] == [a.details["agent"] for a in recognise]
+
+    def test_the_kept_promise_raises_relationship_health(self, engine: Engine) -> None:
+        plan = decide(engine, "flat-battery")
+        assert 1 == plan.facts["promises_kept"]
+        assert plan.relationship_health in ("stable", "strong")
+        assert Decimal(str(plan.facts["relationship_score"])) > 0
+
+
+class TestLaptopCover:
+    def test_the_over_delivery_is_recorded_and_the_baseline_raised(self, engine: Engine) -> None:
+        plan = decide(engine, "laptop-cover")
+        assert plan.over_delivery
+        assert plan.expectation is not None
+        assert Decimal("1.00") == plan.expectation.compensation_ratio
+        assert plan.expectation.remedy is not None
+        assert "refund_keep_item" == plan.expectation.remedy.value
+        assert () == plan.actions_of(ActionKind.COMPENSATE)
