@@ -107,8 +107,20 @@ class Engine:
         """The facts the policy's tables read for ``case`` at ``at``."""
         return self._facts(case, at)[0]
 
-    def _facts(self, case: Case, at: datetime) -> tuple[dict[str, object], Timeline]:
+    def _facts(
+        self, case: Case, at: datetime, goodwill: Money | None = None
+    ) -> tuple[dict[str, object], Timeline]:
         facts, timeline = derive_facts(case, at, self._settings)
+        if goodwill is not None:
+            # A ledger knows the customer's goodwill better than the case document does.
+            if not isinstance(goodwill, Money):
+                raise InvalidValueError.at("goodwill", f"{goodwill!r} is not Money")
+            value = case.failure.value_at_stake
+            if value is not None and goodwill.currency != value.currency:
+                raise InvalidValueError.at(
+                    "goodwill", f"{goodwill} is not in {value.currency}, the case's currency"
+                )
+            facts["recent_goodwill"] = goodwill.amount
         for provider in self._providers:
             facts.update(provider.compute(case, at))
         return facts, timeline
@@ -137,12 +149,14 @@ class Engine:
         at: datetime,
         agent: Agent | None = None,
         spent: Money | None = None,
+        goodwill: Money | None = None,
     ) -> Authorization:
         """May ``agent`` grant ``amount`` as ``form`` on ``case`` at ``at``?
 
         Checks every empowerment limit of the agent's role (``spent`` is what the agent
-        already granted in the role's period); when the answer is no, names the lowest
-        role that may approve it.
+        already granted in the role's period; ``goodwill``, when given, is what the
+        customer received in the goodwill window, as a ledger knows it); when the answer
+        is no, names the lowest role that may approve it.
 
         .. versionadded:: 0.1.0
         """
@@ -154,7 +168,7 @@ class Engine:
         except ValueError:
             raise InvalidValueError.at("form", f"{form!r} is not a compensation form") from None
         role = self._role(agent)
-        facts, _ = self._facts(case, at)
+        facts, _ = self._facts(case, at, goodwill)
         request = self._request(case, facts, amount, form, spent)
         return _authority.authorize(
             self.policy,
@@ -201,6 +215,7 @@ class Engine:
         at: datetime,
         agent: Agent | None = None,
         spent: Money | None = None,
+        goodwill: Money | None = None,
         explain: bool = False,
     ) -> RecoveryPlan:
         """Decide what to do about ``case`` at ``at``, as ``agent`` (the front line if none).
@@ -210,6 +225,8 @@ class Engine:
             at: the decision time (timezone-aware); nothing later counts.
             agent: who is acting; their role's limits decide "do it now" or "approval".
             spent: what the agent already granted in their role's period.
+            goodwill: what the customer received in the goodwill window, when a ledger
+                knows it (otherwise it comes from the case's grants and prior cases).
             explain: add the full "why not" trace for every row that did not match.
 
         Raises:
@@ -224,5 +241,5 @@ class Engine:
             raise InvalidValueError.at("case", f"{case!r} is not a Case; load it with load_case")
         _aware(at, "at")
         role = self._role(agent)
-        facts, timeline = self._facts(case, at)
+        facts, timeline = self._facts(case, at, goodwill)
         return _Decision(self, case, at, role, agent, spent, facts, timeline, explain).plan()
