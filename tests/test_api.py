@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import cxrecovery
 
 
@@ -13,14 +15,30 @@ def test_all_is_sorted_and_unique() -> None:
 
 
 def test_all_names_exactly_the_public_names() -> None:
-    public = {
-        name
-        for name, value in vars(cxrecovery).items()
-        if not name.startswith("_")
-        and not (hasattr(value, "__file__") or type(value).__name__ == "module")
-        and name != "annotations"
-    }
+    public = {name for name in dir(cxrecovery) if not name.startswith("_")}
+    public -= {"annotations", "importlib", "TYPE_CHECKING", "Any"}
+    public = {n for n in public if type(getattr(cxrecovery, n)).__name__ != "module"}
     assert public | {"__version__"} == set(cxrecovery.__all__)
+
+
+def test_lazy_names_are_the_submodules_own_objects() -> None:
+    import importlib
+
+    for name, module in cxrecovery._LAZY.items():
+        assert getattr(importlib.import_module(module), name) is getattr(cxrecovery, name)
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        cxrecovery.Nope  # noqa: B018
+
+
+def test_import_is_cheap_until_a_name_is_used() -> None:
+    code = "import sys, cxrecovery; print('cxrecovery.engine' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "False" == result.stdout.strip()
 
 
 def test_every_name_in_all_resolves() -> None:

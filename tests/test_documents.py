@@ -117,6 +117,7 @@ def test_json_numbers_for_money_are_read_exactly() -> None:
         ("[]", "expected an object"),
         (b"\xff\xfe", "not UTF-8"),
         ("no/such/file.json", "cannot read"),
+        ("\x00", "cannot read"),
         (12, "expected a mapping, JSON text or a path"),
         ('{"format": 2}', "format: 2 is not a case format"),
     ],

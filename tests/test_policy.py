@@ -170,6 +170,7 @@ def test_a_host_fact_may_not_shadow_a_builtin_one() -> None:
         ('{"policy": ', "not valid JSON"),
         (b"\xff", "not UTF-8"),
         ("nope.toml", "cannot read"),
+        ("bad\x00.toml", "cannot read"),
         (42, "expected a mapping"),
         ({"policy": {"name": "x", "version": "1", "extends": "mine"}}, "can extend 'default'"),
     ],

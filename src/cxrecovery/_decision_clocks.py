@@ -10,7 +10,7 @@ from cxrecovery._engine_support import (
     _TICK,
     _duration_text,
 )
-from cxrecovery.businesstime import Clock, ClockSpec, PauseRule
+from cxrecovery.businesstime import Clock
 from cxrecovery.businesstime import Pause as ClockPause
 from cxrecovery.documents import parse_duration
 from cxrecovery.facts import Timeline
@@ -113,16 +113,9 @@ class _ClockSteps:
                 f"{path}.targets",
             )
             target = parse_duration(str(out["target"]))
-            calendar = policy.calendars[clock.calendar]
             start = self.clock_start(clock)
             stopped = self.clock_stop(clock, start)
-            spec = ClockSpec(
-                clock.name,
-                target,
-                calendar=calendar,
-                max_pause=clock.max_pause,
-                warnings=clock.warnings,
-            )
+            spec = self.engine._clock_spec(clock, target)
             pauses = tuple(
                 ClockPause(
                     p.reason,
@@ -137,9 +130,7 @@ class _ClockSteps:
             running = Clock(
                 spec,
                 start,
-                pause_rules=tuple(
-                    PauseRule(reason, {clock.name}) for reason in sorted(clock.pauses)
-                ),
+                pause_rules=self.engine._pause_rules[clock.name],
                 pauses=pauses,
                 stopped_at=stopped,
             )
@@ -147,9 +138,9 @@ class _ClockSteps:
             if stopped is not None:
                 met_in_time = running.elapsed(stopped) <= target
                 status = ClockStatus.MET if met_in_time else ClockStatus.MISSED
-            elif running.is_breached(self.at):
+            elif due is not None and due < self.at:
                 status = ClockStatus.BREACHED
-            elif running.is_paused(self.at):
+            elif pauses and running.is_paused(self.at):
                 status = ClockStatus.PAUSED
             else:
                 status = ClockStatus.RUNNING

@@ -29,7 +29,7 @@ def scalar(value: object) -> str | int | bool | None:
 
 
 def _attrs(values: Mapping[str, object]) -> Attributes:
-    return Attributes({k: scalar(v) for k, v in values.items()})
+    return Attributes._trusted({k: scalar(v) for k, v in values.items()})
 
 
 def _aware(at: object, name: str) -> datetime:

@@ -14,6 +14,7 @@ with the amount a string (or a whole number) and never a float.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -158,6 +159,7 @@ _DURATION = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=512)
 def parse_duration(text: str) -> timedelta:
     """Read an ISO 8601 duration in weeks, days, hours, minutes and seconds.
 
@@ -515,7 +517,7 @@ def _read_source(source: object, what: str) -> object:
         path = Path(source)
         try:
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
+        except (OSError, UnicodeDecodeError, ValueError) as error:
             raise DocumentError.at("", f"cannot read {str(path)!r}: {error}") from None
     else:
         raise DocumentError.at(

@@ -8,33 +8,22 @@ depends only on the policy, the case and the instant passed in.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from cxrecovery import _authority
+from cxrecovery._decision import _Decision
+from cxrecovery._engine_support import _aware, _Compiled
+from cxrecovery.businesstime import ClockSpec, PauseRule
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.facts import BUILTIN_FACTS, FactProvider, FactSettings, Timeline, derive_facts
-from cxrecovery.model import (
-    Agent,
-    Case,
-    CompensationForm,
-)
+from cxrecovery.model import Agent, Case, CompensationForm
 from cxrecovery.money import Money
-from cxrecovery.plan import (
-    Authorization,
-    RecoveryPlan,
-)
-from cxrecovery.policy import Policy, RolePolicy
+from cxrecovery.plan import Authorization, RecoveryPlan
+from cxrecovery.policy import ClockPolicy, Policy, RolePolicy
 from cxrecovery.tables import FactSpec
 
 __all__ = ["Engine"]
-
-
-from cxrecovery._decision import _Decision
-from cxrecovery._engine_support import (
-    _aware,
-    _Compiled,
-)
 
 
 class Engine:
@@ -85,6 +74,11 @@ class Engine:
             recency_decay=policy.facts.recency_decay,
         )
         self._front = policy.roles[0]
+        self._pause_rules = {
+            clock.name: tuple(PauseRule(reason, {clock.name}) for reason in sorted(clock.pauses))
+            for clock in policy.clocks
+        }
+        self._specs: dict[tuple[str, timedelta], ClockSpec] = {}
         self._limbo_bounds = self._numeric_bounds("limbo_hours")
 
     def _numeric_bounds(self, fact: str) -> tuple[Decimal, ...]:
@@ -100,6 +94,21 @@ class Engine:
                         Decimal(b) for b in (interval.low, interval.high) if b is not None
                     )
         return tuple(sorted(bounds))
+
+    def _clock_spec(self, clock: ClockPolicy, target: timedelta) -> ClockSpec:
+        """The clock's spec for a target, built once (targets come from a finite table)."""
+        key = (clock.name, target)
+        spec = self._specs.get(key)
+        if spec is None:
+            spec = ClockSpec(
+                clock.name,
+                target,
+                calendar=self.policy.calendars[clock.calendar],
+                max_pause=clock.max_pause,
+                warnings=clock.warnings,
+            )
+            self._specs[key] = spec
+        return spec
 
     # --- facts ---------------------------------------------------------------------------
 

@@ -105,6 +105,13 @@ class Attributes(Mapping[str, _Scalar]):
             raise InvalidValueError.at("attributes", f"{items!r} is not a mapping")
         self.__attrs_init__(pairs)
 
+    @classmethod
+    def _trusted(cls, items: Mapping[str, _Scalar]) -> Attributes:
+        """Build from values already known to be scalars (the engine's own facts)."""
+        made = object.__new__(cls)
+        made.__attrs_init__(tuple(sorted(items.items())))
+        return made
+
     def __getitem__(self, key: str) -> _Scalar:
         for k, value in self._items:
             if k == key:

@@ -92,13 +92,19 @@ class Outcome(enum.StrEnum):
         return self in (Outcome.RESOLVED, Outcome.PROGRESSED)
 
 
+_RANKS: dict[enum.Enum, int] = {}
+
+
 class _Ranked(enum.StrEnum):
     """A string enum ordered by declaration, not alphabetically."""
 
     @property
     def rank(self) -> int:
         """0 for the first member, 1 for the next, and so on."""
-        return list(type(self)).index(self)
+        rank = _RANKS.get(self)
+        if rank is None:
+            rank = _RANKS[self] = list(type(self)).index(self)
+        return rank
 
     def __lt__(self, other: object) -> bool:
         if type(other) is not type(self):

@@ -63,7 +63,7 @@ def _read_text(source: str | bytes | os.PathLike[str]) -> tuple[Mapping[str, Any
         origin = str(path)
         try:
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
+        except (OSError, UnicodeDecodeError, ValueError) as error:
             raise PolicyError.at("", f"cannot read {origin!r}: {error}") from None
     else:
         text = source
