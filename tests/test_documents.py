@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
+from _corruption import places
 from cxrecovery import Case, CxRecoveryError, DocumentError, case_schema, dump, load_case
 from cxrecovery.documents import format_duration, parse_duration
 from cxrecovery.testing.strategies import cases
@@ -163,23 +164,12 @@ _JUNK = st.one_of(
 )
 
 
-def _places(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found.extend(_places(value, (*path, key)))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            found.extend(_places(value, (*path, i)))
-    return found
-
-
 @st.composite
 def corrupted(draw: st.DrawFn) -> Any:
     document = copy.deepcopy(read(draw(st.sampled_from(EXAMPLES))))
     for _ in range(draw(st.integers(1, 4))):
-        places = _places(document)
-        where = draw(st.sampled_from(places))
+        spots = places(document)
+        where = draw(st.sampled_from(spots))
         if not where:
             return draw(_JUNK)
         parent = document

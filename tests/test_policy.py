@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
+from _corruption import places
 from cxrecovery import (
     Agent,
     Case,
@@ -247,18 +248,7 @@ _JUNK = st.one_of(
 )
 
 
-def _places(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found.extend(_places(value, (*path, key)))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            found.extend(_places(value, (*path, i)))
-    return found
-
-
-_PLACES = _places(default_document())
+_PLACES = places(default_document())
 
 
 @st.composite

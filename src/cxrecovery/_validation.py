@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -16,6 +17,31 @@ from cxrecovery.errors import InvalidValueError
 _SLUG = re.compile(r"[a-z][a-z0-9_]*(?:[.-][a-z0-9_]+)*\Z")
 
 E = TypeVar("E", bound=Enum)
+
+
+def kind_of(value: object, *, mapping: str = "an object", null: str = "null") -> str:
+    """Name the kind of a document value for a message: ``a string``, ``a list``…
+
+    ``mapping`` and ``null`` name those kinds in the document's own words (a TOML
+    policy says "a table"; JSON says "an object").
+    """
+    if value is None:
+        return null
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, Decimal):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return mapping
+    return f"a {type(value).__name__}"
 
 
 def suggest(word: object, choices: Iterable[str]) -> str:

@@ -28,6 +28,7 @@ from typing import Any, Final, TypeVar, Union, get_args, get_origin
 
 import attrs
 
+from cxrecovery._validation import kind_of as _kind
 from cxrecovery._validation import suggest
 from cxrecovery.errors import DocumentError, InvalidValueError, Problem
 from cxrecovery.model import Attributes, Case
@@ -60,24 +61,6 @@ def _join(path: str, key: str | int) -> str:
     if not _NAME.match(key):  # an odd key is quoted so that the path stays readable
         return f"{path}[{key!r}]"
     return f"{path}.{key}" if path else key
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float | Decimal):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "an object"
-    return f"a {type(value).__name__}"
 
 
 def _show(value: object) -> str:

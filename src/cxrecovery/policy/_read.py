@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, TypeVar
 
-from cxrecovery._validation import suggest
+from cxrecovery._validation import kind_of, suggest
 from cxrecovery.documents import parse_duration
 from cxrecovery.errors import InvalidValueError, Problem
 from cxrecovery.money import Money
@@ -190,18 +190,4 @@ class Reader:
 
 
 def _kind(value: object) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a table"
-    return f"a {type(value).__name__}"
+    return kind_of(value, mapping="a table", null="nothing")
