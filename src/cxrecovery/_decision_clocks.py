@@ -127,25 +127,39 @@ class _ClockSteps:
                 and p.started_at <= self.at
                 and (p.ended_at is None or p.ended_at > start)
             )
-            running = Clock(
-                spec,
-                start,
-                pause_rules=self.engine._pause_rules[clock.name],
-                pauses=pauses,
-                stopped_at=stopped,
-            )
-            due = running.due_at(self.at)
-            if stopped is not None:
-                met_in_time = running.elapsed(stopped) <= target
+            calendar = spec.calendar
+            if pauses:
+                running = Clock(
+                    spec,
+                    start,
+                    pause_rules=self.engine._pause_rules[clock.name],
+                    pauses=pauses,
+                    stopped_at=stopped,
+                )
+                due = running.due_at(self.at)
+                elapsed_at_stop = running.elapsed(stopped) if stopped is not None else None
+                paused = running.is_paused(self.at)
+                fired = running.warning_times(self.at)
+            else:
+                # No pause touches this clock: it is plain business-time arithmetic.
+                due = calendar.add(start, target)
+                elapsed_at_stop = calendar.between(start, stopped) if stopped is not None else None
+                paused = False
+                fired = tuple(
+                    (warning, calendar.add(start, warning.threshold(target)))
+                    for warning in spec.warnings
+                )
+            if elapsed_at_stop is not None:
+                met_in_time = elapsed_at_stop <= target
                 status = ClockStatus.MET if met_in_time else ClockStatus.MISSED
             elif due is not None and due < self.at:
                 status = ClockStatus.BREACHED
-            elif pauses and running.is_paused(self.at):
+            elif paused:
                 status = ClockStatus.PAUSED
             else:
                 status = ClockStatus.RUNNING
             warnings: list[WarningTime] = []
-            for warning, when in running.warning_times(self.at):
+            for warning, when in fired:
                 if when is None:
                     continue
                 warnings.append(WarningTime(warning.name, when))
