@@ -149,3 +149,26 @@ class TestLaptopCover:
         assert plan.expectation.remedy is not None
         assert "refund_keep_item" == plan.expectation.remedy.value
         assert () == plan.actions_of(ActionKind.COMPENSATE)
+
+
+def test_proposing_a_delight_form_shows_the_baseline_it_will_set(engine: Engine) -> None:
+    from cxrecovery import load_policy
+    from cxrecovery.policy import default_policy as base
+
+    document = dict(base().document)
+    tables = dict(document["tables"])
+    recovery = dict(tables["recovery"])
+    recovery["rules"] = [
+        {**row, "then": {**row["then"], "form": "refund_keep_item"}} for row in recovery["rules"]
+    ]
+    tables["recovery"] = recovery
+    document["tables"] = tables
+    delighting = Engine(load_policy(document))
+    case = story("dropped-call")
+    plan = delighting.decide(case, at=case.last_event_at(), agent=Agent("s", "supervisor"))
+    compensate = plan.action(ActionKind.COMPENSATE)
+    assert compensate is not None
+    assert compensate.ratio is not None
+    assert plan.over_delivery
+    assert plan.expectation is not None
+    assert compensate.ratio.quantize(Decimal("0.01")) == plan.expectation.compensation_ratio

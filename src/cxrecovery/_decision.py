@@ -487,9 +487,18 @@ class _Decision(_ClockSteps):
                     auth.approver, auth.reason, tuple(c for c in auth.checks if not c.ok)
                 )
                 self.approvals.append(approval)
-        if form in comp.delight_forms:
-            over = True
         share = (already + amount).ratio_to(value)
+        if form in comp.delight_forms:
+            # Granting it will raise what this customer expects next time: say so now.
+            over = True
+            expectation = ExpectationBaseline(
+                compensation_ratio=max(share, baseline.compensation_ratio).quantize(
+                    Decimal("0.01")
+                ),
+                remedy=form,
+                set_at=self.at,
+                reason=f"if granted on case {self.case.id}, the customer will expect this again",
+            )
         self.actions.append(
             Action(
                 ActionKind.COMPENSATE,
