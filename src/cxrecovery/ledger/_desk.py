@@ -1,0 +1,616 @@
+"""The desk: the engine's decisions, checked and recorded against a ledger.
+
+The engine is pure; the desk is where its answers meet what was already given. A grant
+is re-authorised inside the ledger's write transaction, with the agent's spend and the
+customer's goodwill read in that same transaction, so two desks granting at once can
+never both spend the last of a budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+import attrs
+
+from cxrecovery.engine import Engine
+from cxrecovery.errors import InvalidValueError
+from cxrecovery.ledger import _support as _s
+from cxrecovery.ledger._errors import (
+    ApprovalError,
+    LedgerError,
+    RequestConflictError,
+)
+from cxrecovery.ledger._protocol import Ledger, LedgerSession, LedgerView
+from cxrecovery.ledger._records import (
+    ApprovalRecord,
+    ApprovalStatus,
+    EventKind,
+    GrantRecord,
+    LedgerEvent,
+    PlanRecord,
+    PromiseRecord,
+)
+from cxrecovery.model import (
+    Agent,
+    Attributes,
+    Case,
+    CompensationForm,
+    Promise,
+    PromiseStatus,
+)
+from cxrecovery.money import Money
+from cxrecovery.plan import Action, Authorization, RecoveryPlan
+from cxrecovery.policy import RolePolicy
+
+__all__ = ["Desk"]
+
+
+class Desk:
+    """Where an engine's plans are decided, granted and kept, against a ledger.
+
+    Args:
+        engine: the compiled policy.
+        ledger: the store (:class:`SQLiteLedger`, :class:`MemoryLedger`, or the host's).
+        agents: the roster; when given, only these agents (with these roles) may act.
+
+    Budgets are rolling windows: an agent's spend is what they granted on their own
+    authority within one role ``period`` of the grant's time, the customer's goodwill
+    what they received within ``customer_window``. A grant recorded with a later time
+    (a clock running ahead) counts against an earlier one too, so that no window of
+    that length ever holds more than the limit.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self, engine: Engine, ledger: Ledger, *, agents: Iterable[Agent] | None = None
+    ) -> None:
+        if not isinstance(engine, Engine):
+            raise InvalidValueError.at("engine", f"{engine!r} is not an Engine")
+        if not isinstance(ledger, Ledger):
+            raise InvalidValueError.at("ledger", f"{ledger!r} does not implement Ledger")
+        self.engine = engine
+        self.ledger = ledger
+        self._roster: dict[str, Agent] | None = None
+        if agents is not None:
+            self._roster = {}
+            for i, agent in enumerate(agents):
+                self._role(agent, f"agents[{i}]")
+                self._roster[agent.id] = agent
+
+    # --- checks ----------------------------------------------------------------------
+
+    def _role(self, agent: object, path: str = "agent") -> RolePolicy:
+        if not isinstance(agent, Agent):
+            raise InvalidValueError.at(path, f"{agent!r} is not an Agent")
+        role = self.engine.policy.role(agent.role)
+        if role is None:
+            names = ", ".join(r.name for r in self.engine.policy.roles)
+            raise InvalidValueError.at(
+                f"{path}.role", f"{agent.role!r} is not a role of this policy ({names})"
+            )
+        if path in ("agent", "approver"):
+            self._on_roster(agent, path)
+        return role
+
+    def _on_roster(self, agent: Agent, path: str) -> None:
+        if self._roster is None:
+            return
+        known = self._roster.get(agent.id)
+        if known is None:
+            raise InvalidValueError.at(f"{path}.id", f"{agent.id!r} is not on the desk's roster")
+        if known.role != agent.role:
+            raise InvalidValueError.at(
+                f"{path}.role", f"{agent.id!r} holds the role {known.role!r}, not {agent.role!r}"
+            )
+
+    def _rank(self, role: str) -> int:
+        found = self.engine.policy.role(role)
+        return -1 if found is None else found.rank
+
+    # --- what the ledger knows ---------------------------------------------------------
+
+    def _spent(
+        self, view: LedgerView, agent: Agent, role: RolePolicy, currency: str, at: datetime
+    ) -> Money:
+        return view.spent(agent.id, currency, after=at - role.period, before=at + role.period)
+
+    def decide(
+        self,
+        case: Case,
+        *,
+        at: datetime,
+        agent: Agent | None = None,
+        explain: bool = False,
+        record: bool = True,
+    ) -> RecoveryPlan:
+        """Decide ``case`` at ``at`` with the facts the ledger feeds.
+
+        The agent's spend, the customer's goodwill, the grants and promises recorded on
+        the case and the customer's earlier cases come from the ledger. With ``record``
+        the plan's policy fingerprint and digest are recorded for audit.
+
+        .. versionadded:: 0.1.0
+        """
+        case = _s.the_case(case)
+        _s.aware(at, "at")
+        role = None if agent is None else self._role(agent)
+        value = case.failure.value_at_stake
+        with self.ledger.read() as view:
+            merged = _s.merged(view, case, full=True)
+            spent = goodwill = None
+            if value is not None:
+                window = self.engine.policy.facts.goodwill_window
+                goodwill = _s.goodwill(view, case, value.currency, at, window)
+                if agent is not None and role is not None:
+                    spent = self._spent(view, agent, role, value.currency, at)
+        plan = self.engine.decide(
+            merged, at=at, agent=agent, spent=spent, goodwill=goodwill, explain=explain
+        )
+        if record:
+            entry = PlanRecord(
+                case.id,
+                at,
+                None if agent is None else agent.id,
+                plan.role,
+                plan.policy_name,
+                plan.policy_version,
+                plan.policy_fingerprint,
+                hashlib.sha256(plan.to_json().encode()).hexdigest(),
+            )
+            with self.ledger.write() as session:
+                _s.ensure_case(session, case)
+                session.add_plan(entry)
+                session.add_event(
+                    EventKind.PLAN_DECIDED,
+                    case.id,
+                    at=at,
+                    ref=entry.plan_digest,
+                    body=Attributes(
+                        {
+                            "agent_id": entry.agent_id,
+                            "role": entry.role,
+                            "policy": f"{entry.policy_name} {entry.policy_version}",
+                            "policy_fingerprint": entry.policy_fingerprint,
+                        }
+                    ),
+                )
+        return plan
+
+    def current(self, case: Case) -> Case:
+        """The case with the grants, promises and earlier cases the ledger holds.
+
+        .. versionadded:: 0.1.0
+        """
+        case = _s.the_case(case)
+        with self.ledger.read() as view:
+            return _s.merged(view, case, full=True)
+
+    def history(self, case_id: str) -> tuple[LedgerEvent, ...]:
+        """Every recorded change to a case, in commit order.
+
+        .. versionadded:: 0.1.0
+        """
+        with self.ledger.read() as view:
+            return view.events(case_id=_s.identifier(case_id, "case_id"))
+
+    # --- grant ---------------------------------------------------------------------------
+
+    def grant(
+        self,
+        case: Case,
+        amount: Money | Action,
+        form: CompensationForm | str | None = None,
+        *,
+        at: datetime,
+        agent: Agent,
+        request_id: str,
+        approval: str | None = None,
+        note: str | None = None,
+    ) -> GrantRecord:
+        """Re-check every limit against the ledger and record the grant, atomically.
+
+        ``amount`` may be a plan's ``compensate`` action (its amount and form are used).
+        A retry with the same ``request_id`` and the same grant returns the original
+        record and writes nothing.
+
+        Raises:
+            LimitExceededError: the grant breaks a limit (named, with the room left)
+                and no ``approval`` covers it.
+            ApprovalError: ``approval`` is unknown, pending, refused, used, or too low.
+            RequestConflictError: ``request_id`` was used for a different grant.
+            InvalidValueError: a naive time, an unknown role, the wrong currency…
+
+        .. versionadded:: 0.1.0
+        """
+        case = _s.the_case(case)
+        if isinstance(amount, Action):
+            form = amount.form if form is None else form
+            if amount.amount is None:
+                raise InvalidValueError.at("amount", f"the {amount.kind} action has no amount")
+            amount = amount.amount
+        amount = _s.money_for(amount, case)
+        kind = _s.form_of(form)
+        _s.aware(at, "at")
+        role = self._role(agent)
+        if at < case.opened_at:
+            raise InvalidValueError.at(
+                "at", f"{at.isoformat()} is before the case opened ({case.opened_at.isoformat()})"
+            )
+        record = GrantRecord(
+            _s.identifier(request_id, "request_id"),
+            case.id,
+            case.customer.id,
+            agent.id,
+            agent.role,
+            kind,
+            amount,
+            at,
+            approval_id=None if approval is None else _s.identifier(approval, "approval"),
+            note=note,
+        )
+        with self.ledger.write() as session:
+            existing = session.grant(record.request_id)
+            if existing is not None:
+                if existing.same_request(record):
+                    return existing
+                raise RequestConflictError.at(
+                    "request_id",
+                    f"{record.request_id!r} already granted {existing.amount} as"
+                    f" {existing.form} on {existing.case_id!r} by {existing.agent_id!r}",
+                )
+            _s.ensure_case(session, case)
+            merged = _s.merged(session, case, full=False)
+            spent = self._spent(session, agent, role, amount.currency, at)
+            goodwill = _s.goodwill(session, case, amount.currency, at, role.customer_window)
+            auth = self.engine.authorize(
+                merged, amount, kind, at=at, agent=agent, spent=spent, goodwill=goodwill
+            )
+            if record.approval_id is None:
+                if not auth.allowed:
+                    raise _s.refusal(auth, role, merged, amount, spent, goodwill)
+            else:
+                self._check_approval(session, record, auth, role, merged, spent, goodwill)
+            session.add_grant(record)
+            session.add_event(
+                EventKind.GRANT_RECORDED,
+                case.id,
+                at=at,
+                ref=record.request_id,
+                body=Attributes(
+                    {
+                        "customer_id": record.customer_id,
+                        "agent_id": record.agent_id,
+                        "role": record.role,
+                        "form": record.form.value,
+                        "amount": str(amount.amount),
+                        "currency": amount.currency,
+                        "approval_id": record.approval_id,
+                    }
+                ),
+            )
+        return record
+
+    def _check_approval(
+        self,
+        session: LedgerSession,
+        record: GrantRecord,
+        auth: Authorization,
+        role: RolePolicy,
+        merged: Case,
+        spent: Money,
+        goodwill: Money,
+    ) -> None:
+        approval_id = record.approval_id
+        assert approval_id is not None
+        found = session.approval(approval_id)
+        if found is None:
+            raise ApprovalError.at("approval", f"{approval_id!r} is not recorded")
+        if (found.case_id, found.form, found.amount, found.asked_by) != (
+            record.case_id,
+            record.form,
+            record.amount,
+            record.agent_id,
+        ):
+            raise ApprovalError.at(
+                "approval",
+                f"{approval_id!r} was asked by {found.asked_by!r} for {found.amount} as"
+                f" {found.form} on {found.case_id!r}, not by {record.agent_id!r} for"
+                f" {record.amount} as {record.form} on {record.case_id!r}",
+            )
+        if found.status is ApprovalStatus.ASKED:
+            raise ApprovalError.at("approval", f"{approval_id!r} is still waiting for a decision")
+        if found.status is ApprovalStatus.REFUSED:
+            raise ApprovalError.at(
+                "approval", f"{approval_id!r} was refused by {found.decided_by!r}"
+            )
+        used = session.grant_under(approval_id)
+        if used is not None:
+            raise ApprovalError.at(
+                "approval", f"{approval_id!r} was already used by grant {used.request_id!r}"
+            )
+        if auth.allowed:
+            return
+        if auth.approver is None:
+            raise _s.refusal(auth, role, merged, record.amount, spent, goodwill)
+        if self._rank(found.decided_role or "") < self._rank(auth.approver):
+            raise ApprovalError.at(
+                "approval",
+                f"{approval_id!r} was approved by a {found.decided_role}, but the grant now"
+                f" needs a {auth.approver}: {auth.reason}",
+            )
+
+    # --- approvals -------------------------------------------------------------------
+
+    def request_approval(
+        self,
+        case: Case,
+        amount: Money,
+        form: CompensationForm | str,
+        *,
+        at: datetime,
+        agent: Agent,
+        approval_id: str,
+    ) -> ApprovalRecord:
+        """Ask for an approval of a grant the agent may not make alone.
+
+        The record names the lowest role that may approve it, as the ledger stands now.
+        Asking again with the same id and request returns the original record.
+
+        Raises:
+            LimitExceededError: no role in the policy may grant this.
+
+        .. versionadded:: 0.1.0
+        """
+        case = _s.the_case(case)
+        amount = _s.money_for(amount, case)
+        kind = _s.form_of(form)
+        _s.aware(at, "at")
+        role = self._role(agent)
+        with self.ledger.write() as session:
+            _s.ensure_case(session, case)
+            merged = _s.merged(session, case, full=False)
+            spent = self._spent(session, agent, role, amount.currency, at)
+            goodwill = _s.goodwill(session, case, amount.currency, at, role.customer_window)
+            auth = self.engine.authorize(
+                merged, amount, kind, at=at, agent=agent, spent=spent, goodwill=goodwill
+            )
+            if not auth.allowed and auth.approver is None:
+                raise _s.refusal(auth, role, merged, amount, spent, goodwill)
+            record = ApprovalRecord(
+                _s.identifier(approval_id, "approval_id"),
+                case.id,
+                case.customer.id,
+                agent.id,
+                agent.role,
+                auth.approver or agent.role,
+                kind,
+                amount,
+                at,
+                reason=auth.reason,
+            )
+            existing = session.approval(record.approval_id)
+            if existing is not None:
+                asked = attrs.evolve(existing, asked_at=at, reason=record.reason)
+                if attrs.evolve(record, status=existing.status) == attrs.evolve(
+                    asked,
+                    status=existing.status,
+                    decided_by=None,
+                    decided_role=None,
+                    decided_at=None,
+                    note=None,
+                    approver_role=record.approver_role,
+                ):
+                    return existing
+                raise RequestConflictError.at(
+                    "approval_id", f"{approval_id!r} was asked for another grant"
+                )
+            session.add_approval(record)
+            session.add_event(
+                EventKind.APPROVAL_ASKED,
+                case.id,
+                at=at,
+                ref=record.approval_id,
+                body=Attributes(
+                    {
+                        "asked_by": agent.id,
+                        "approver_role": record.approver_role,
+                        "form": kind.value,
+                        "amount": str(amount.amount),
+                        "currency": amount.currency,
+                    }
+                ),
+            )
+        return record
+
+    def approve(
+        self,
+        approval_id: str,
+        *,
+        at: datetime,
+        approver: Agent,
+        granted: bool = True,
+        note: str | None = None,
+    ) -> ApprovalRecord:
+        """Grant (or, with ``granted=False``, refuse) an approval asked for.
+
+        The approver must hold at least the role the approval needs, and may not approve
+        their own request. Deciding again the same way returns the recorded decision.
+
+        .. versionadded:: 0.1.0
+        """
+        _s.identifier(approval_id, "approval_id")
+        _s.aware(at, "at")
+        self._role(approver, "approver")
+        if not isinstance(granted, bool):
+            raise InvalidValueError.at("granted", f"{granted!r} is not true or false")
+        with self.ledger.write() as session:
+            found = session.approval(approval_id)
+            if found is None:
+                raise ApprovalError.at("approval_id", f"{approval_id!r} is not recorded")
+            if found.status is not ApprovalStatus.ASKED:
+                wanted = ApprovalStatus.GRANTED if granted else ApprovalStatus.REFUSED
+                if found.status is wanted and found.decided_by == approver.id:
+                    return found
+                raise ApprovalError.at(
+                    "approval_id",
+                    f"{approval_id!r} was already {found.status} by {found.decided_by!r}",
+                )
+            if approver.id == found.asked_by:
+                raise ApprovalError.at(
+                    "approver.id", f"{approver.id!r} may not decide their own request"
+                )
+            if self._rank(approver.role) < self._rank(found.approver_role):
+                raise ApprovalError.at(
+                    "approver.role",
+                    f"{approval_id!r} needs a {found.approver_role} or above;"
+                    f" {approver.id!r} is a {approver.role}",
+                )
+            if at < found.asked_at:
+                raise InvalidValueError.at(
+                    "at", f"{at.isoformat()} is before the approval was asked"
+                )
+            session.add_decision(
+                approval_id, granted, by=approver.id, role=approver.role, at=at, note=note
+            )
+            session.add_event(
+                EventKind.APPROVAL_DECIDED,
+                found.case_id,
+                at=at,
+                ref=approval_id,
+                body=Attributes(
+                    {"granted": granted, "decided_by": approver.id, "role": approver.role}
+                ),
+            )
+            decided = session.approval(approval_id)
+        assert decided is not None
+        return decided
+
+    # --- promises ------------------------------------------------------------------------
+
+    def make_promise(self, case: Case, promise: Promise) -> PromiseRecord:
+        """Record a promise made on ``case`` (and its settlement, if it is settled).
+
+        .. versionadded:: 0.1.0
+        """
+        case = _s.the_case(case)
+        if not isinstance(promise, Promise):
+            raise InvalidValueError.at("promise", f"{promise!r} is not a Promise")
+        if promise.made_at < case.opened_at:
+            raise InvalidValueError.at("promise.made_at", "is before the case opened")
+        with self.ledger.write() as session:
+            return self._record_promise(session, case, promise)
+
+    def _record_promise(
+        self, session: LedgerSession, case: Case, promise: Promise
+    ) -> PromiseRecord:
+        record = PromiseRecord(
+            case.id,
+            promise.id,
+            case.customer.id,
+            promise.what,
+            promise.made_at,
+            promise.due,
+            made_by=promise.made_by,
+        )
+        existing = session.promise(case.id, promise.id)
+        if existing is not None:
+            pending = attrs.evolve(
+                existing, status=PromiseStatus.PENDING, settled_at=None, settled_by=None
+            )
+            if pending != record:
+                raise RequestConflictError.at(
+                    "promise.id", f"{promise.id!r} was recorded as another promise"
+                )
+            return existing
+        _s.ensure_case(session, case)
+        session.add_promise(record)
+        session.add_event(
+            EventKind.PROMISE_MADE,
+            case.id,
+            at=promise.made_at,
+            ref=promise.id,
+            body=Attributes({"what": promise.what, "due": promise.due.isoformat()}),
+        )
+        if not promise.is_pending and promise.settled_at is not None:
+            self._settle(session, case.id, record, promise.status, promise.settled_at, None)
+        found = session.promise(case.id, promise.id)
+        assert found is not None
+        return found
+
+    def settle_promise(
+        self,
+        case: Case,
+        promise_id: str,
+        status: PromiseStatus | str,
+        *,
+        at: datetime,
+        agent: Agent | None = None,
+    ) -> PromiseRecord:
+        """Record how a promise ended: kept, broken or withdrawn, at ``at``.
+
+        A promise on the case document that the ledger has not seen is recorded first.
+        Settling again the same way returns the recorded settlement.
+
+        .. versionadded:: 0.1.0
+        """
+        case = _s.the_case(case)
+        _s.identifier(promise_id, "promise_id")
+        try:
+            outcome = PromiseStatus(status)
+        except ValueError:
+            outcome = None
+        if outcome is None or outcome is PromiseStatus.PENDING:
+            raise InvalidValueError.at(
+                "status", f"{status!r} is not one of kept, broken, withdrawn"
+            )
+        _s.aware(at, "at")
+        if agent is not None:
+            self._role(agent)
+        with self.ledger.write() as session:
+            found = session.promise(case.id, promise_id)
+            if found is None:
+                known = case.promise(promise_id)
+                if known is None:
+                    raise LedgerError.at(
+                        "promise_id", f"{promise_id!r} is not a promise on case {case.id!r}"
+                    )
+                found = self._record_promise(
+                    session,
+                    case,
+                    attrs.evolve(known, status=PromiseStatus.PENDING, settled_at=None),
+                )
+            if not found.is_open:
+                if found.status is outcome:
+                    return found
+                raise LedgerError.at(
+                    "status",
+                    f"{promise_id!r} was already settled as {found.status} at"
+                    f" {found.settled_at.isoformat() if found.settled_at else '?'}",
+                )
+            self._settle(session, case.id, found, outcome, at, None if agent is None else agent.id)
+            settled = session.promise(case.id, promise_id)
+        assert settled is not None
+        return settled
+
+    def _settle(
+        self,
+        session: LedgerSession,
+        case_id: str,
+        record: PromiseRecord,
+        status: PromiseStatus,
+        at: datetime,
+        by: str | None,
+    ) -> None:
+        if at < record.made_at:
+            raise InvalidValueError.at("at", f"{at.isoformat()} is before the promise was made")
+        session.add_settlement(case_id, record.promise_id, status, at=at, by=by)
+        session.add_event(
+            EventKind.PROMISE_SETTLED,
+            case_id,
+            at=at,
+            ref=record.promise_id,
+            body=Attributes({"status": status.value, "settled_by": by}),
+        )

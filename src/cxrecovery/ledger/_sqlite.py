@@ -1,0 +1,550 @@
+"""The embedded ledger: one SQLite file in WAL mode, shared by threads and processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from cxrecovery.errors import CxRecoveryError
+from cxrecovery.ledger._errors import (
+    LedgerBusyError,
+    LedgerError,
+    LedgerFormatError,
+    RequestConflictError,
+)
+from cxrecovery.ledger._migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from cxrecovery.ledger._records import (
+    ApprovalRecord,
+    ApprovalStatus,
+    CaseRecord,
+    EventKind,
+    GrantRecord,
+    LedgerEvent,
+    PlanRecord,
+    PromiseRecord,
+)
+from cxrecovery.model import Attributes, PromiseStatus
+from cxrecovery.money import Money
+
+__all__ = ["SQLiteLedger"]
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO: Final = timedelta(microseconds=1)
+_HEADER: Final = b"SQLite format 3\x00"
+
+
+def _us(at: datetime) -> int:
+    return (at - _EPOCH) // _MICRO
+
+
+def _dt(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def _opt_dt(us: int | None) -> datetime | None:
+    return None if us is None else _dt(us)
+
+
+def _translate(error: sqlite3.Error, path: str) -> CxRecoveryError:
+    """The cxrecovery error for an SQLite error, naming the file."""
+    text = str(error)
+    if isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return LedgerBusyError(f"{path}: still locked by another writer after the busy timeout")
+    if isinstance(error, sqlite3.IntegrityError):
+        return RequestConflictError.at("ledger", f"{path}: refused by the schema: {text}")
+    if isinstance(error, sqlite3.OperationalError):
+        return LedgerError.at("ledger", f"{path}: {text}")
+    if isinstance(error, sqlite3.DatabaseError):
+        return LedgerFormatError.at("ledger", f"{path}: not a usable cxrecovery ledger: {text}")
+    return LedgerError.at("ledger", f"{path}: {text}")
+
+
+_GRANT_COLUMNS: Final = (
+    "request_id, case_id, customer_id, agent_id, role, form, currency, amount_minor, at_us,"
+    " approval_id, note"
+)
+_PROMISE_SELECT: Final = (
+    "SELECT p.case_id, p.promise_id, p.customer_id, p.what, p.made_us, p.due_us, p.made_by,"
+    " s.status, s.settled_us, s.settled_by FROM promises p LEFT JOIN promise_settlements s"
+    " ON s.case_id = p.case_id AND s.promise_id = p.promise_id"
+)
+_APPROVAL_SELECT: Final = (
+    "SELECT a.approval_id, a.case_id, a.customer_id, a.asked_by, a.asked_role,"
+    " a.approver_role, a.form, a.currency, a.amount_minor, a.asked_us, a.reason,"
+    " d.granted, d.decided_by, d.decided_role, d.decided_us, d.note"
+    " FROM approvals a LEFT JOIN approval_decisions d ON d.approval_id = a.approval_id"
+)
+
+
+def _grant(row: tuple[Any, ...]) -> GrantRecord:
+    return GrantRecord(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        Money.from_minor(row[7], row[6]),
+        _dt(row[8]),
+        approval_id=row[9],
+        note=row[10],
+    )
+
+
+def _promise(row: tuple[Any, ...]) -> PromiseRecord:
+    return PromiseRecord(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        _dt(row[4]),
+        _dt(row[5]),
+        made_by=row[6],
+        status=row[7] or PromiseStatus.PENDING,
+        settled_at=_opt_dt(row[8]),
+        settled_by=row[9],
+    )
+
+
+def _approval(row: tuple[Any, ...]) -> ApprovalRecord:
+    status = ApprovalStatus.ASKED
+    if row[11] is not None:
+        status = ApprovalStatus.GRANTED if row[11] else ApprovalStatus.REFUSED
+    return ApprovalRecord(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        Money.from_minor(row[8], row[7]),
+        _dt(row[9]),
+        reason=row[10],
+        status=status,
+        decided_by=row[12],
+        decided_role=row[13],
+        decided_at=_opt_dt(row[14]),
+        note=row[15],
+    )
+
+
+class _View:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._c = conn
+
+    def _one(self, sql: str, *args: object) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._c.execute(sql, args).fetchone()
+        return row
+
+    def _all(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
+        return self._c.execute(sql, args).fetchall()
+
+    def case(self, case_id: str) -> CaseRecord | None:
+        row = self._one(
+            "SELECT case_id, customer_id, opened_us, category, severity FROM cases"
+            " WHERE case_id = ?",
+            case_id,
+        )
+        return None if row is None else CaseRecord(row[0], row[1], _dt(row[2]), row[3], row[4])
+
+    def cases(self, customer_id: str) -> tuple[CaseRecord, ...]:
+        rows = self._all(
+            "SELECT case_id, customer_id, opened_us, category, severity FROM cases"
+            " WHERE customer_id = ? ORDER BY opened_us, case_id",
+            customer_id,
+        )
+        return tuple(CaseRecord(r[0], r[1], _dt(r[2]), r[3], r[4]) for r in rows)
+
+    def grant(self, request_id: str) -> GrantRecord | None:
+        row = self._one(f"SELECT {_GRANT_COLUMNS} FROM grants WHERE request_id = ?", request_id)
+        return None if row is None else _grant(row)
+
+    def grants(
+        self, *, case_id: str | None = None, customer_id: str | None = None
+    ) -> tuple[GrantRecord, ...]:
+        rows = self._all(
+            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE (?1 IS NULL OR case_id = ?1)"
+            " AND (?2 IS NULL OR customer_id = ?2) ORDER BY at_us, request_id",
+            case_id,
+            customer_id,
+        )
+        return tuple(_grant(r) for r in rows)
+
+    def spent(self, agent_id: str, currency: str, *, after: datetime, before: datetime) -> Money:
+        row = self._one(
+            "SELECT coalesce(sum(amount_minor), 0) FROM grants WHERE agent_id = ?"
+            " AND currency = ? AND approval_id IS NULL AND at_us > ? AND at_us <= ?",
+            agent_id,
+            currency,
+            _us(after),
+            _us(before),
+        )
+        assert row is not None  # an aggregate always gives a row
+        return Money.from_minor(row[0], currency)
+
+    def goodwill(
+        self, customer_id: str, currency: str, *, after: datetime, before: datetime
+    ) -> Money:
+        row = self._one(
+            "SELECT coalesce(sum(amount_minor), 0) FROM grants WHERE customer_id = ?"
+            " AND currency = ? AND at_us > ? AND at_us <= ?",
+            customer_id,
+            currency,
+            _us(after),
+            _us(before),
+        )
+        assert row is not None  # an aggregate always gives a row
+        return Money.from_minor(row[0], currency)
+
+    def promise(self, case_id: str, promise_id: str) -> PromiseRecord | None:
+        row = self._one(
+            f"{_PROMISE_SELECT} WHERE p.case_id = ? AND p.promise_id = ?", case_id, promise_id
+        )
+        return None if row is None else _promise(row)
+
+    def promises(
+        self, *, case_id: str | None = None, customer_id: str | None = None
+    ) -> tuple[PromiseRecord, ...]:
+        rows = self._all(
+            f"{_PROMISE_SELECT} WHERE (?1 IS NULL OR p.case_id = ?1)"
+            " AND (?2 IS NULL OR p.customer_id = ?2) ORDER BY p.rowid",
+            case_id,
+            customer_id,
+        )
+        return tuple(_promise(r) for r in rows)
+
+    def approval(self, approval_id: str) -> ApprovalRecord | None:
+        row = self._one(f"{_APPROVAL_SELECT} WHERE a.approval_id = ?", approval_id)
+        return None if row is None else _approval(row)
+
+    def grant_under(self, approval_id: str) -> GrantRecord | None:
+        row = self._one(f"SELECT {_GRANT_COLUMNS} FROM grants WHERE approval_id = ?", approval_id)
+        return None if row is None else _grant(row)
+
+    def plans(self, case_id: str) -> tuple[PlanRecord, ...]:
+        rows = self._all(
+            "SELECT case_id, decided_us, agent_id, role, policy_name, policy_version,"
+            " policy_fingerprint, plan_digest FROM plans WHERE case_id = ? ORDER BY seq",
+            case_id,
+        )
+        return tuple(PlanRecord(r[0], _dt(r[1]), *r[2:]) for r in rows)
+
+    def events(self, *, case_id: str | None = None) -> tuple[LedgerEvent, ...]:
+        rows = self._all(
+            "SELECT seq, kind, case_id, at_us, ref, body FROM events"
+            " WHERE (?1 IS NULL OR case_id = ?1) ORDER BY seq",
+            case_id,
+        )
+        return tuple(
+            LedgerEvent(r[0], r[1], r[2], _dt(r[3]), r[4], Attributes(json.loads(r[5])))
+            for r in rows
+        )
+
+
+class _Session(_View):
+    def add_case(self, record: CaseRecord) -> None:
+        self._c.execute(
+            "INSERT INTO cases (case_id, customer_id, opened_us, category, severity)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                record.case_id,
+                record.customer_id,
+                _us(record.opened_at),
+                record.category,
+                record.severity.value,
+            ),
+        )
+
+    def add_grant(self, record: GrantRecord) -> None:
+        self._c.execute(
+            f"INSERT INTO grants ({_GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.request_id,
+                record.case_id,
+                record.customer_id,
+                record.agent_id,
+                record.role,
+                record.form.value,
+                record.amount.currency,
+                record.amount.minor,
+                _us(record.at),
+                record.approval_id,
+                record.note,
+            ),
+        )
+
+    def add_promise(self, record: PromiseRecord) -> None:
+        self._c.execute(
+            "INSERT INTO promises (case_id, promise_id, customer_id, what, made_us, due_us,"
+            " made_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.case_id,
+                record.promise_id,
+                record.customer_id,
+                record.what,
+                _us(record.made_at),
+                _us(record.due),
+                record.made_by,
+            ),
+        )
+
+    def add_settlement(
+        self,
+        case_id: str,
+        promise_id: str,
+        status: PromiseStatus,
+        *,
+        at: datetime,
+        by: str | None,
+    ) -> None:
+        self._c.execute(
+            "INSERT INTO promise_settlements (case_id, promise_id, status, settled_us,"
+            " settled_by) VALUES (?, ?, ?, ?, ?)",
+            (case_id, promise_id, PromiseStatus(status).value, _us(at), by),
+        )
+
+    def add_approval(self, record: ApprovalRecord) -> None:
+        self._c.execute(
+            "INSERT INTO approvals (approval_id, case_id, customer_id, asked_by, asked_role,"
+            " approver_role, form, currency, amount_minor, asked_us, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.approval_id,
+                record.case_id,
+                record.customer_id,
+                record.asked_by,
+                record.asked_role,
+                record.approver_role,
+                record.form.value,
+                record.amount.currency,
+                record.amount.minor,
+                _us(record.asked_at),
+                record.reason,
+            ),
+        )
+
+    def add_decision(
+        self,
+        approval_id: str,
+        granted: bool,
+        *,
+        by: str,
+        role: str,
+        at: datetime,
+        note: str | None,
+    ) -> None:
+        self._c.execute(
+            "INSERT INTO approval_decisions (approval_id, granted, decided_by, decided_role,"
+            " decided_us, note) VALUES (?, ?, ?, ?, ?, ?)",
+            (approval_id, int(granted), by, role, _us(at), note),
+        )
+
+    def add_plan(self, record: PlanRecord) -> None:
+        self._c.execute(
+            "INSERT INTO plans (case_id, decided_us, agent_id, role, policy_name,"
+            " policy_version, policy_fingerprint, plan_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.case_id,
+                _us(record.decided_at),
+                record.agent_id,
+                record.role,
+                record.policy_name,
+                record.policy_version,
+                record.policy_fingerprint,
+                record.plan_digest,
+            ),
+        )
+
+    def add_event(
+        self, kind: EventKind, case_id: str, *, at: datetime, ref: str, body: Attributes
+    ) -> None:
+        self._c.execute(
+            "INSERT INTO events (kind, case_id, at_us, ref, body) VALUES (?, ?, ?, ?, ?)",
+            (
+                EventKind(kind).value,
+                case_id,
+                _us(at),
+                ref,
+                json.dumps(dict(body), sort_keys=True, separators=(",", ":")),
+            ),
+        )
+
+
+class SQLiteLedger:
+    """A :class:`Ledger` in one SQLite file, safe to share among threads and processes.
+
+    The file is in WAL mode (readers never wait for the writer); every write session is
+    one ``BEGIN IMMEDIATE`` transaction, so writers take turns at the start of the
+    session and a limit checked inside it still holds when the grant is committed.
+    ``synchronous=FULL``: once a session has ended, its writes survive a crash of the
+    process or of the machine.
+
+    Each thread gets its own connection, opened on first use.
+
+    Args:
+        path: the database file; created (with the schema) if it does not exist.
+        timeout: how long, in seconds, a writer waits for the others before giving up
+            with :class:`LedgerBusyError`.
+        verify: run SQLite's ``quick_check`` over the whole file on opening.
+
+    Raises:
+        LedgerFormatError: the file is not SQLite, is corrupted, belongs to another
+            application, or was written by a newer cxrecovery. The file is not touched.
+        LedgerError: the file cannot be opened or created.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, timeout: float = 30.0, verify: bool = False
+    ) -> None:
+        self.path = os.fspath(path)
+        self._timeout = timeout
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._closed = False
+        self._refuse_foreign_file()
+        try:
+            self._open_schema(self._connection(), verify=verify)
+        except BaseException:
+            self.close()
+            raise
+
+    def _refuse_foreign_file(self) -> None:
+        """Refuse a file that is not SQLite before SQLite opens (and perhaps writes) it."""
+        if os.path.isdir(self.path):
+            raise LedgerError.at("path", f"{self.path!r} is a directory")
+        try:
+            with open(self.path, "rb") as file:
+                header = file.read(len(_HEADER))
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise LedgerError.at("path", f"{self.path!r} cannot be read: {error}") from None
+        if header and header != _HEADER:
+            raise LedgerFormatError.at("path", f"{self.path!r} is not an SQLite database")
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        if self._closed:
+            raise LedgerError.at("ledger", f"{self.path}: this ledger is closed")
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from None
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.Error as error:
+            conn.close()
+            raise _translate(error, self.path) from None
+        self._local.conn = conn
+        with self._guard:
+            self._connections.append(conn)
+        return conn
+
+    def _open_schema(self, conn: sqlite3.Connection, *, verify: bool) -> None:
+        try:
+            if self._identify(conn) is None:
+                # A new, empty file: WAL first (it cannot change inside a transaction).
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = self._identify(conn)
+                for step in MIGRATIONS[version or 0 :]:
+                    for statement in step:
+                        conn.execute(statement)
+                if (version or 0) < SCHEMA_VERSION:
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("PRAGMA journal_mode = WAL")
+            if verify:
+                problems = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+                if problems != ["ok"]:
+                    raise LedgerFormatError.at(
+                        "path", f"{self.path!r} is corrupted: {'; '.join(problems[:3])}"
+                    )
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from None
+
+    def _identify(self, conn: sqlite3.Connection) -> int | None:
+        """The file's schema version; ``None`` for a new file; refuse any other file."""
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if app_id == APPLICATION_ID:
+            if version > SCHEMA_VERSION:
+                raise LedgerFormatError.at(
+                    "path",
+                    f"{self.path!r} has ledger schema version {version}, newer than this"
+                    f" cxrecovery knows ({SCHEMA_VERSION}); upgrade cxrecovery",
+                )
+            return int(version)
+        objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if app_id == 0 and version == 0 and objects == 0:
+            return None
+        raise LedgerFormatError.at(
+            "path",
+            f"{self.path!r} is an SQLite database of another application"
+            f" (application_id {app_id:#x}, {objects} schema objects), not a cxrecovery ledger",
+        )
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open file."""
+        row = self._connection().execute("PRAGMA user_version").fetchone()
+        return int(row[0])
+
+    @contextmanager
+    def read(self) -> Iterator[_View]:
+        conn = self._connection()
+        try:
+            conn.execute("BEGIN")
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from None
+        try:
+            yield _View(conn)
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from None
+        finally:
+            conn.execute("ROLLBACK")
+
+    @contextmanager
+    def write(self) -> Iterator[_Session]:
+        conn = self._connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from None
+        try:
+            yield _Session(conn)
+            conn.execute("COMMIT")
+        except BaseException as error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error):
+                raise _translate(error, self.path) from None
+            raise
+
+    def close(self) -> None:
+        """Close every thread's connection (call it once no session is open)."""
+        self._closed = True
+        with self._guard:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()

@@ -1,0 +1,230 @@
+"""The desk's helpers: argument checks, the case as the ledger knows it, refusals."""
+
+from __future__ import annotations
+
+import decimal
+from datetime import datetime, timedelta
+
+import attrs
+
+from cxrecovery.errors import InvalidValueError, Problem
+from cxrecovery.ledger._errors import LimitExceededError, RequestConflictError
+from cxrecovery.ledger._protocol import LedgerSession, LedgerView
+from cxrecovery.ledger._records import CaseRecord, EventKind
+from cxrecovery.model import Attributes, Case, CompensationForm, Grant, PriorCase, Promise
+from cxrecovery.money import Money
+from cxrecovery.plan import Authorization
+from cxrecovery.policy import RolePolicy
+
+__all__ = [
+    "aware",
+    "ensure_case",
+    "form_of",
+    "goodwill",
+    "identifier",
+    "merged",
+    "money_for",
+    "refusal",
+    "the_case",
+]
+
+
+def aware(value: object, path: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise InvalidValueError.at(path, f"{value!r} is not a datetime")
+    if value.utcoffset() is None:
+        raise InvalidValueError.at(
+            path, f"naive datetime '{value.isoformat()}'; give an offset or zone"
+        )
+    return value
+
+
+def identifier(value: object, path: str) -> str:
+    if not isinstance(value, str) or not value or value != value.strip():
+        raise InvalidValueError.at(path, f"{value!r} is not an id (a non-empty string)")
+    return value
+
+
+def the_case(case: object) -> Case:
+    if not isinstance(case, Case):
+        raise InvalidValueError.at("case", f"{case!r} is not a Case; load it with load_case")
+    return case
+
+
+def money_for(amount: object, case: Case) -> Money:
+    if not isinstance(amount, Money):
+        raise InvalidValueError.at("amount", f"{amount!r} is not Money")
+    value = case.failure.value_at_stake
+    if value is not None and value.currency != amount.currency:
+        raise InvalidValueError.at(
+            "amount", f"{amount} is not in {value.currency}, the currency of the case's budget"
+        )
+    return amount
+
+
+def form_of(form: object) -> CompensationForm:
+    try:
+        return CompensationForm(form if isinstance(form, str) else repr(form))
+    except ValueError:
+        raise InvalidValueError.at("form", f"{form!r} is not a compensation form") from None
+
+
+def merged(view: LedgerView, case: Case, *, full: bool) -> Case:
+    """The case with what the ledger holds on it that its document does not."""
+    grant_ids = {g.id for g in case.grants}
+    extra = tuple(
+        Grant(
+            g.request_id,
+            g.form,
+            g.at,
+            amount=g.amount,
+            granted_by=g.agent_id,
+            role=g.role,
+            note=g.note,
+        )
+        for g in view.grants(case_id=case.id)
+        if g.request_id not in grant_ids
+    )
+    changes: dict[str, object] = {"grants": case.grants + extra} if extra else {}
+    if full:
+        promises = list(case.promises)
+        for record in view.promises(case_id=case.id):
+            known = case.promise(record.promise_id)
+            if known is None:
+                promises.append(
+                    Promise(
+                        record.promise_id,
+                        record.what,
+                        record.made_at,
+                        record.due,
+                        made_by=record.made_by,
+                        status=record.status,
+                        settled_at=record.settled_at,
+                    )
+                )
+            elif known.is_pending and not record.is_open:
+                settled = attrs.evolve(known, status=record.status, settled_at=record.settled_at)
+                promises[promises.index(known)] = settled
+        if promises != list(case.promises):
+            changes["promises"] = tuple(promises)
+        prior_ids = {p.id for p in case.prior_cases}
+        prior = tuple(
+            PriorCase(
+                c.case_id,
+                c.opened_at,
+                c.category,
+                c.severity,
+                double_deviation=any(
+                    p.is_broken(case.opened_at) for p in view.promises(case_id=c.case_id)
+                ),
+            )
+            for c in view.cases(case.customer.id)
+            if c.case_id != case.id and c.case_id not in prior_ids and c.opened_at < case.opened_at
+        )
+        if prior:
+            changes["prior_cases"] = case.prior_cases + prior
+    return attrs.evolve(case, **changes) if changes else case  # type: ignore[arg-type]
+
+
+def goodwill(
+    view: LedgerView, case: Case, currency: str, at: datetime, window: timedelta
+) -> Money:
+    ledger = view.goodwill(case.customer.id, currency, after=at - window, before=at + window)
+    # Grants on the case document that never went through the ledger count too.
+    recorded = {g.request_id for g in view.grants(case_id=case.id)}
+    outside = (
+        g.amount
+        for g in case.grants
+        if g.id not in recorded
+        and g.amount is not None
+        and g.amount.currency == currency
+        and at - window < g.at <= at + window
+    )
+    return ledger + Money.sum(outside, currency)
+
+
+def ensure_case(session: LedgerSession, case: Case) -> None:
+    known = session.case(case.id)
+    if known is None:
+        session.add_case(
+            CaseRecord(
+                case.id,
+                case.customer.id,
+                case.opened_at,
+                case.failure.category,
+                case.failure.severity,
+            )
+        )
+        session.add_event(
+            EventKind.CASE_OPENED,
+            case.id,
+            at=case.opened_at,
+            ref=case.id,
+            body=Attributes(
+                {
+                    "customer_id": case.customer.id,
+                    "category": case.failure.category,
+                    "severity": case.failure.severity.value,
+                }
+            ),
+        )
+    elif known.customer_id != case.customer.id:
+        raise RequestConflictError.at(
+            "case.customer.id",
+            f"case {case.id!r} is recorded for customer {known.customer_id!r},"
+            f" not {case.customer.id!r}",
+        )
+
+
+# --- decide --------------------------------------------------------------------------
+
+
+def _room(limit: Money | None, used: Money) -> Money | None:
+    if limit is None or limit.currency != used.currency:
+        return None
+    return max(limit - used, Money.zero(used.currency))
+
+
+def refusal(
+    auth: Authorization,
+    role: RolePolicy,
+    case: Case,
+    amount: Money,
+    spent: Money,
+    goodwill: Money,
+) -> LimitExceededError:
+    """The error for a refused grant: each failed limit, with the room that was left."""
+    currency = amount.currency
+    granted = Money.sum(
+        (g.amount for g in case.grants if g.amount is not None and g.amount.currency == currency),
+        currency,
+    )
+    value = case.failure.value_at_stake
+    ratio_limit = None
+    if role.max_ratio is not None and value is not None:
+        ratio_limit = value.times(role.max_ratio, rounding=decimal.ROUND_FLOOR)
+    rooms = {
+        "max_per_period": _room(role.max_per_period.get(currency), spent),
+        "max_per_customer": _room(role.max_per_customer.get(currency), goodwill),
+        "max_per_case": _room(role.max_per_case.get(currency), granted),
+        "max_ratio": _room(ratio_limit, granted),
+    }
+    problems: list[Problem] = []
+    room: dict[str, Money] = {}
+    for check in auth.checks:
+        if check.ok:
+            continue
+        left = rooms.get(check.rule.rpartition(".")[2])
+        text = f"{check.value} is over {check.limit}"
+        if left is not None:
+            room[check.rule] = left
+            text += f"; {left} was left"
+        problems.append(Problem(check.rule, text))
+    # Limits aside, a grant may need an approval for a reason of its own (above the
+    # approval line, a critical failure): then the reason is the engine's.
+    why = "" if problems else f"{auth.reason}; "
+    if auth.approver is not None:
+        problems.append(Problem("approval", f"{why}ask a {auth.approver} to approve {amount}"))
+    else:
+        problems.append(Problem("approval", f"{why}no role in the policy may grant {amount}"))
+    return LimitExceededError(problems, authorization=auth, room=room)
