@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the command ran and found something wrong, 2 unusable i
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from cxrecovery.errors import CxRecoveryError, InvalidValueError
 from cxrecovery.model import Agent, Case, Direction
 from cxrecovery.plan import RecoveryPlan
 from cxrecovery.policy import default_policy, load_policy
+from cxrecovery.replay._cli import add_commands as _add_replay_commands
 
 __all__ = ["main"]
 
@@ -186,6 +188,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--agent-id", default="cli-agent", help="the acting agent's id")
         cmd.add_argument("--json", action="store_true", help="print the plan as JSON")
         cmd.set_defaults(run=_cmd_decide)
+    _add_replay_commands(commands)
     schema = commands.add_parser("schema", help="print the JSON Schema of case documents")
     schema.set_defaults(run=_cmd_schema)
     return parser
@@ -207,6 +210,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     except CxRecoveryError as error:
         sys.stderr.write(f"cxrecovery: {error}\n")
         return 2
+    except BrokenPipeError:
+        # The reader went away (``cxrecovery synth | head``): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

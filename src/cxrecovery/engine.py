@@ -7,13 +7,15 @@ depends only on the policy, the case and the instant passed in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from cxrecovery import _authority
 from cxrecovery._decision import _Decision
 from cxrecovery._engine_support import _aware, _Compiled
+from cxrecovery._sweep import SweepResult
+from cxrecovery._sweep import sweep as _sweep
 from cxrecovery.businesstime import ClockSpec, PauseRule
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.facts import BUILTIN_FACTS, FactProvider, FactSettings, Timeline, derive_facts
@@ -252,3 +254,31 @@ class Engine:
         role = self._role(agent)
         facts, timeline = self._facts(case, at, goodwill)
         return _Decision(self, case, at, role, agent, spent, facts, timeline, explain).plan()
+
+    # --- many cases ----------------------------------------------------------------------
+
+    def sweep(
+        self,
+        open_cases: Iterable[Case],
+        at: datetime,
+        *,
+        next_reviews: Mapping[str, datetime | None] | None = None,
+        horizon: timedelta = timedelta(0),
+        promise_horizon: timedelta = timedelta(hours=4),
+    ) -> SweepResult:
+        """Everything due at ``at`` across many open cases, most urgent first.
+
+        A scheduler's question: see :func:`cxrecovery.replay.sweep`, which this calls
+        with this engine. Pass the previous sweep's ``next_reviews`` to skip cases
+        whose plans cannot have changed.
+
+        .. versionadded:: 0.1.0
+        """
+        return _sweep(
+            self,
+            open_cases,
+            at,
+            next_reviews=next_reviews,
+            horizon=horizon,
+            promise_horizon=promise_horizon,
+        )

@@ -1,0 +1,151 @@
+"""Sweep: what is due now across many open cases, most urgent first."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import attrs
+
+from cxrecovery.errors import InvalidValueError
+from cxrecovery.model import Case
+from cxrecovery.plan import ActionKind, ClockStatus, RecoveryPlan
+
+if TYPE_CHECKING:
+    from cxrecovery.engine import Engine
+
+__all__ = ["DueItem", "DueKind", "SweepResult", "sweep"]
+
+
+class DueKind(enum.StrEnum):
+    """What is due, most urgent first (the order of :func:`sweep`'s result).
+
+    .. versionadded:: 0.1.0
+    """
+
+    BREACH = "breach"
+    PROMISE_BROKEN = "promise_broken"
+    ESCALATION = "escalation"
+    PROMISE_DUE = "promise_due"
+    WARNING = "warning"
+    CUSTOMER_UPDATE = "customer_update"
+    FOLLOW_UP = "follow_up"
+
+    @property
+    def urgency(self) -> int:
+        """0 for the most urgent kind."""
+        return list(DueKind).index(self)
+
+
+@attrs.frozen
+class DueItem:
+    """One thing due on one case: what, since (or by) when, and a line to show.
+
+    .. versionadded:: 0.1.0
+    """
+
+    case_id: str
+    kind: DueKind
+    due: datetime
+    summary: str
+
+
+@attrs.frozen
+class SweepResult:
+    """What a sweep found: the due items in urgency order, and when to look again.
+
+    ``next_reviews`` maps every case decided to its plan's ``next_review_at``: store
+    it and pass it to the next sweep, which skips the cases with nothing due.
+    ``skipped`` counts the cases not decided because their review time had not come.
+
+    .. versionadded:: 0.1.0
+    """
+
+    items: tuple[DueItem, ...]
+    next_reviews: Mapping[str, datetime | None]
+    decided: int
+    skipped: int
+
+
+def sweep(
+    engine: Engine,
+    open_cases: Iterable[Case],
+    at: datetime,
+    *,
+    next_reviews: Mapping[str, datetime | None] | None = None,
+    horizon: timedelta = timedelta(0),
+    promise_horizon: timedelta = timedelta(hours=4),
+) -> SweepResult:
+    """Everything due at ``at`` across many open cases, ordered by urgency.
+
+    Each case is decided at ``at`` unless ``next_reviews`` (from the previous sweep)
+    says its plan cannot change before a later time, or never (``None``). Due are:
+    breached clocks; broken or overdue promises; escalations; promises due within
+    ``promise_horizon`` (about to break); clock warnings that have fired; customer
+    updates and follow-ups due by ``at + horizon``. Items are ordered by urgency (the
+    order of :class:`DueKind`), then by due time, then by case id. Closed cases are
+    skipped.
+
+    Raises:
+        InvalidValueError: ``at`` is naive or ``engine`` is not an engine.
+
+    .. versionadded:: 0.1.0
+    """
+    if not callable(getattr(engine, "decide", None)):
+        raise InvalidValueError.at("engine", f"{engine!r} is not an Engine")
+    if at.tzinfo is None:
+        raise InvalidValueError.at("at", f"naive datetime {at!r}; give an offset or zone")
+    known = next_reviews or {}
+    items: list[DueItem] = []
+    reviews: dict[str, datetime | None] = {}
+    decided = skipped = 0
+    until = at + horizon
+    for case in open_cases:
+        if case.is_closed:
+            continue
+        if case.id in known:
+            review = known[case.id]
+            if review is None or review > at:
+                skipped += 1
+                reviews[case.id] = review
+                continue
+        plan = engine.decide(case, at=at)
+        decided += 1
+        reviews[case.id] = plan.next_review_at
+        items.extend(_due(case, plan, at, until, promise_horizon))
+    items.sort(key=lambda i: (i.kind.urgency, i.due, i.case_id))
+    return SweepResult(tuple(items), reviews, decided, skipped)
+
+
+def _due(
+    case: Case, plan: RecoveryPlan, at: datetime, until: datetime, promise_horizon: timedelta
+) -> Iterable[DueItem]:
+    for clock in plan.clocks:
+        if clock.status is ClockStatus.BREACHED and clock.due_at is not None:
+            yield DueItem(case.id, DueKind.BREACH, clock.due_at, f"{clock.name} clock breached")
+        elif clock.status is ClockStatus.RUNNING:
+            fired = [w for w in clock.warnings if w.at <= at]
+            if fired:
+                yield DueItem(
+                    case.id,
+                    DueKind.WARNING,
+                    fired[-1].at,
+                    f"{clock.name} clock at {fired[-1].name}",
+                )
+    for promise in case.promises:
+        if not promise.is_pending:
+            continue
+        if promise.due < at:
+            yield DueItem(case.id, DueKind.PROMISE_BROKEN, promise.due, f"overdue: {promise.what}")
+        elif promise.due <= at + promise_horizon:
+            yield DueItem(case.id, DueKind.PROMISE_DUE, promise.due, f"due soon: {promise.what}")
+    for action in plan.actions:
+        due = action.due or at
+        if action.kind is ActionKind.ESCALATE:
+            yield DueItem(case.id, DueKind.ESCALATION, due, action.summary)
+        elif action.kind is ActionKind.NOTIFY and action.due is not None and due <= until:
+            yield DueItem(case.id, DueKind.CUSTOMER_UPDATE, due, action.summary)
+        elif action.kind is ActionKind.FOLLOW_UP and action.due is not None and due <= until:
+            yield DueItem(case.id, DueKind.FOLLOW_UP, due, action.summary)

@@ -1,0 +1,293 @@
+"""Replay: decide many cases under a policy (or two) and add up what the plans would do.
+
+Input streams: a JSON Lines file is read line by line, cases go to the deciders in
+chunks, and only a bounded number of chunks is in flight, so memory does not grow with
+the number of cases. With an executor, each chunk carries the policy *document* and its
+fingerprint (never a pickled engine); a worker compiles each policy once and keeps it in
+a per-process cache keyed by fingerprint.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, Future
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import attrs
+
+from cxrecovery.documents import load_case
+from cxrecovery.engine import Engine
+from cxrecovery.errors import CxRecoveryError, DocumentError, InvalidValueError
+from cxrecovery.model import Case
+from cxrecovery.plan import RecoveryPlan
+from cxrecovery.policy import Policy, load_policy
+from cxrecovery.replay._tally import Summary, _Tally
+
+__all__ = ["DecisionTimes", "OnError", "read_cases", "simulate"]
+
+OnError = Literal["skip", "fail"]
+DecisionTimes = datetime | Callable[[Case], datetime | Iterable[datetime]] | None
+CaseSource = str | os.PathLike[str] | Iterable[Case | Mapping[str, Any] | str]
+_Item = tuple[int, Case | Mapping[str, Any] | str]
+
+# Per-process cache of compiled policies, keyed by fingerprint: a worker compiles a
+# policy on its first chunk and reuses it for every later one.
+_ENGINES: dict[str, Engine] = {}
+_CACHE_SIZE = 8
+
+
+def _engine_for(document: Mapping[str, Any], fingerprint: str) -> Engine:
+    engine = _ENGINES.get(fingerprint)
+    if engine is None:
+        if len(_ENGINES) >= _CACHE_SIZE:
+            _ENGINES.pop(next(iter(_ENGINES)))
+        engine = _ENGINES[fingerprint] = Engine(load_policy(document))
+    return engine
+
+
+def _check_on_error(on_error: str) -> None:
+    if on_error not in ("skip", "fail"):
+        raise InvalidValueError.at("on_error", f"{on_error!r} is not 'skip' or 'fail'")
+
+
+def _items(cases: CaseSource) -> Iterator[_Item]:
+    """Number the inputs: a file's lines (blank lines skipped), or an iterable's items."""
+    if isinstance(cases, str | os.PathLike):
+        with open(cases, encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                if line.strip():
+                    yield number, line
+        return
+    if isinstance(cases, Case | Mapping):
+        raise InvalidValueError.at(
+            "cases", "give an iterable of cases or the path of a JSON Lines file, not one case"
+        )
+    yield from enumerate(cases, 1)
+
+
+def _case_of(item: Case | Mapping[str, Any] | str) -> Case:
+    if isinstance(item, Case):
+        return item
+    if isinstance(item, str) and not item.lstrip().startswith("{"):
+        raise DocumentError.at("", f"{item[:40]!r} is not a JSON object")
+    return load_case(item)
+
+
+def _line_error(number: int, error: Exception) -> str:
+    text = str(error).replace("\n", "; ")
+    return f"line {number}: {text}"
+
+
+def read_cases(cases: CaseSource, *, on_error: OnError = "fail") -> Iterator[Case]:
+    """Stream cases from a JSON Lines file (or an iterable of cases, documents or texts).
+
+    One case document per line; blank lines are skipped. A bad line raises
+    :class:`~cxrecovery.DocumentError` naming its line number with ``on_error="fail"``;
+    with ``"skip"`` it is left out (use :func:`simulate` to have skipped lines counted
+    and listed).
+
+    .. versionadded:: 0.1.0
+    """
+    _check_on_error(on_error)
+    for number, item in _items(cases):
+        try:
+            yield _case_of(item)
+        except CxRecoveryError as error:
+            if on_error == "fail":
+                raise DocumentError.at(f"line {number}", str(error)) from error
+
+
+def _times(case: Case, at: DecisionTimes) -> Iterable[datetime]:
+    if at is None:
+        return (case.last_event_at(),)
+    if isinstance(at, datetime):
+        return (at,)
+    chosen = at(case)
+    return (chosen,) if isinstance(chosen, datetime) else chosen
+
+
+@attrs.frozen
+class _Job:
+    """What a worker needs besides the cases: plain, picklable data."""
+
+    documents: tuple[Mapping[str, Any], ...]
+    fingerprints: tuple[str, ...]
+    at: DecisionTimes
+    risk_horizon: timedelta
+    on_error: OnError
+    keep_changes: int
+
+
+Differ = Callable[[Case, RecoveryPlan, RecoveryPlan], tuple[str, ...]]
+
+
+@attrs.define
+class _ChunkResult:
+    tallies: list[_Tally]
+    changed: int = 0
+    changes: list[tuple[str, str, tuple[str, ...]]] = attrs.field(factory=list)
+    failure: str | None = None
+
+
+def _run_chunk(job: _Job, items: list[_Item], differ: Differ | None) -> _ChunkResult:
+    engines = [_engine_for(d, f) for d, f in zip(job.documents, job.fingerprints, strict=True)]
+    result = _ChunkResult([_Tally() for _ in engines])
+    for number, item in items:
+        try:
+            case = _case_of(item)
+            decided = [
+                (at, [engine.decide(case, at=at) for engine in engines])
+                for at in _times(case, job.at)
+            ]
+        except CxRecoveryError as error:
+            if job.on_error == "fail":
+                result.failure = _line_error(number, error)
+                return result
+            for tally in result.tallies:
+                tally.bad(number, _line_error(number, error))
+            continue
+        for tally in result.tallies:
+            tally.cases += 1
+        for at, plans in decided:
+            for tally, plan in zip(result.tallies, plans, strict=True):
+                tally.add(case, plan, job.risk_horizon)
+            if differ is not None:
+                what = differ(case, plans[0], plans[1])
+                if what:
+                    result.changed += 1
+                    if len(result.changes) < job.keep_changes:
+                        result.changes.append((case.id, at.isoformat(), what))
+    return result
+
+
+def _chunks(items: Iterator[_Item], size: int) -> Iterator[list[_Item]]:
+    while True:
+        chunk = list(itertools.islice(items, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+def _drive(
+    policies: tuple[Policy, ...],
+    cases: CaseSource,
+    *,
+    at: DecisionTimes,
+    executor: Executor | None,
+    chunk_size: int,
+    on_error: OnError,
+    risk_horizon: timedelta,
+    progress: Callable[[int], None] | None,
+    differ: Differ | None,
+    keep_changes: int,
+) -> _ChunkResult:
+    """Run the chunks (in order, a bounded number in flight) and merge their results."""
+    _check_on_error(on_error)
+    for i, policy in enumerate(policies):
+        if not isinstance(policy, Policy):
+            raise InvalidValueError.at(f"policies[{i}]", f"{policy!r} is not a Policy")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InvalidValueError.at("chunk_size", f"{chunk_size!r} is not a positive whole number")
+    job = _Job(
+        tuple(p.document for p in policies),
+        tuple(p.fingerprint for p in policies),
+        at,
+        risk_horizon,
+        on_error,
+        keep_changes,
+    )
+    for policy in policies:  # compile here first: a bad policy fails before any work
+        if policy.fingerprint not in _ENGINES:
+            _ENGINES[policy.fingerprint] = Engine(policy)
+    total = _ChunkResult([_Tally() for _ in policies])
+    done = 0
+
+    def merge(part: _ChunkResult, size: int) -> None:
+        nonlocal done
+        if part.failure is not None:
+            raise DocumentError.at("cases", part.failure)
+        for mine, theirs in zip(total.tallies, part.tallies, strict=True):
+            mine.merge(theirs)
+        total.changed += part.changed
+        room = keep_changes - len(total.changes)
+        total.changes.extend(part.changes[: max(room, 0)])
+        done += size
+        if progress is not None:
+            progress(done)
+
+    chunks = _chunks(_items(cases), chunk_size)
+    if executor is None:
+        for chunk in chunks:
+            merge(_run_chunk(job, chunk, differ), len(chunk))
+        return total
+    window: deque[tuple[Future[_ChunkResult], int]] = deque()
+    # Two chunks per worker in flight keeps every worker busy without reading ahead.
+    limit = 2 * max(1, getattr(executor, "_max_workers", os.cpu_count() or 2))
+    try:
+        for chunk in chunks:
+            window.append((executor.submit(_run_chunk, job, chunk, differ), len(chunk)))
+            while len(window) >= limit:
+                future, size = window.popleft()
+                merge(future.result(), size)
+        while window:
+            future, size = window.popleft()
+            merge(future.result(), size)
+    finally:
+        for future, _ in window:
+            future.cancel()
+    return total
+
+
+def simulate(
+    policy: Policy,
+    cases: CaseSource,
+    *,
+    at: DecisionTimes = None,
+    executor: Executor | None = None,
+    chunk_size: int = 500,
+    on_error: OnError = "skip",
+    risk_horizon: timedelta = timedelta(hours=24),
+    progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Decide every case under ``policy`` at its decision times and add up the plans.
+
+    Args:
+        policy: the policy to replay.
+        cases: the path of a JSON Lines file (one case document a line), or any
+            iterable of :class:`~cxrecovery.Case` values, case documents (mappings) or
+            JSON texts. Read once, as a stream.
+        at: the decision times: ``None`` for each case's latest event
+            (:meth:`Case.last_event_at`), one instant for every case, or a function of
+            the case returning an instant or several (picklable, with an executor).
+        executor: any :class:`concurrent.futures.Executor` (a process pool, a Dask
+            client's ``get_executor()``); ``None`` decides in this thread.
+        chunk_size: cases per chunk sent to a worker.
+        on_error: ``"skip"`` counts and lists a bad input (with its line number) and
+            goes on; ``"fail"`` raises at the first one.
+        risk_horizon: a pending promise due within this long of the decision time (or
+            overdue) counts as at risk.
+        progress: called with the number of inputs done after each chunk.
+
+    Raises:
+        DocumentError: a bad input with ``on_error="fail"``, naming its line.
+        InvalidValueError: a bad argument.
+
+    .. versionadded:: 0.1.0
+    """
+    result = _drive(
+        (policy,),
+        cases,
+        at=at,
+        executor=executor,
+        chunk_size=chunk_size,
+        on_error=on_error,
+        risk_horizon=risk_horizon,
+        progress=progress,
+        differ=None,
+        keep_changes=0,
+    )
+    return result.tallies[0].freeze(policy.name, policy.fingerprint)

@@ -1,0 +1,214 @@
+"""What a replay adds up: costs per currency, approvals, escalations, breaches, promises.
+
+A :class:`_Tally` is the mutable accumulator a worker fills for one chunk; tallies merge
+by addition, so the total is the same whatever the chunking or the executor. It freezes
+into a :class:`Summary`, the public, immutable result.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from cxrecovery.metrics import RatioDistribution
+from cxrecovery.model import Case
+from cxrecovery.plan import ActionKind, ClockStatus, RecoveryPlan
+
+__all__ = ["BadLine", "Summary"]
+
+_KEEP_BAD_LINES = 100
+
+
+@attrs.frozen
+class BadLine:
+    """An input that could not be replayed: where it was (1-based line) and why.
+
+    ``line`` is the line number in a JSON Lines file, or the item's 1-based position
+    in an iterable.
+
+    .. versionadded:: 0.1.0
+    """
+
+    line: int
+    error: str
+
+
+def _money_key(group: str, currency: str) -> str:
+    return f"{group} {currency}"
+
+
+@attrs.define
+class _Tally:
+    cases: int = 0
+    decisions: int = 0
+    errors: int = 0
+    bad_lines: list[BadLine] = attrs.field(factory=list)
+    cost: dict[str, Decimal] = attrs.field(factory=dict)
+    cost_by_segment: dict[tuple[str, str], Decimal] = attrs.field(factory=dict)
+    cost_by_tier: dict[tuple[str, str], Decimal] = attrs.field(factory=dict)
+    tiers: Counter[str] = attrs.field(factory=Counter)
+    ratios: RatioDistribution = attrs.field(factory=RatioDistribution)
+    approvals: Counter[str] = attrs.field(factory=Counter)
+    escalations: Counter[int] = attrs.field(factory=Counter)
+    escalations_by_month: Counter[str] = attrs.field(factory=Counter)
+    breaches: Counter[str] = attrs.field(factory=Counter)
+    promises_made: int = 0
+    promises_at_risk: int = 0
+
+    def bad(self, line: int, error: str) -> None:
+        self.errors += 1
+        if len(self.bad_lines) < _KEEP_BAD_LINES:
+            self.bad_lines.append(BadLine(line, error))
+
+    def add(self, case: Case, plan: RecoveryPlan, risk_horizon: timedelta) -> None:
+        self.decisions += 1
+        at = plan.decided_at
+        for action in plan.actions:
+            if action.kind is ActionKind.COMPENSATE:
+                tier = action.tier or "-"
+                self.tiers[tier] += 1
+                if action.amount is not None:
+                    currency = action.amount.currency
+                    amount = action.amount.amount
+                    self.cost[currency] = self.cost.get(currency, Decimal(0)) + amount
+                    key = (case.customer.segment, currency)
+                    self.cost_by_segment[key] = self.cost_by_segment.get(key, Decimal(0)) + amount
+                    tkey = (tier, currency)
+                    self.cost_by_tier[tkey] = self.cost_by_tier.get(tkey, Decimal(0)) + amount
+                if action.ratio is not None:
+                    self.ratios = self.ratios.add(action.ratio)
+            elif action.kind is ActionKind.MAKE_PROMISE:
+                self.promises_made += 1
+                if action.due is not None and action.due <= at + risk_horizon:
+                    self.promises_at_risk += 1
+        for approval in plan.approvals:
+            self.approvals[approval.role] += 1
+        if plan.escalation_level > 0:
+            self.escalations[plan.escalation_level] += 1
+            self.escalations_by_month[at.strftime("%Y-%m")] += 1
+        for clock in plan.clocks:
+            if clock.status in (ClockStatus.BREACHED, ClockStatus.MISSED):
+                self.breaches[clock.name] += 1
+        self.promises_at_risk += sum(
+            1
+            for p in case.promises
+            if p.is_pending and p.made_at <= at and p.due <= at + risk_horizon
+        )
+
+    def merge(self, other: _Tally) -> None:
+        self.cases += other.cases
+        self.decisions += other.decisions
+        self.errors += other.errors
+        room = _KEEP_BAD_LINES - len(self.bad_lines)
+        self.bad_lines.extend(other.bad_lines[: max(room, 0)])
+        for currency, value in other.cost.items():
+            self.cost[currency] = self.cost.get(currency, Decimal(0)) + value
+        for mine, theirs in (
+            (self.cost_by_segment, other.cost_by_segment),
+            (self.cost_by_tier, other.cost_by_tier),
+        ):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, Decimal(0)) + value
+        self.tiers.update(other.tiers)
+        self.ratios = self.ratios + other.ratios
+        self.approvals.update(other.approvals)
+        self.escalations.update(other.escalations)
+        self.escalations_by_month.update(other.escalations_by_month)
+        self.breaches.update(other.breaches)
+        self.promises_made += other.promises_made
+        self.promises_at_risk += other.promises_at_risk
+
+    def freeze(self, policy_name: str, fingerprint: str) -> Summary:
+        return Summary(
+            policy_name=policy_name,
+            policy_fingerprint=fingerprint,
+            cases=self.cases,
+            decisions=self.decisions,
+            errors=self.errors,
+            bad_lines=tuple(self.bad_lines),
+            cost=dict(sorted(self.cost.items())),
+            cost_by_segment={_money_key(*k): v for k, v in sorted(self.cost_by_segment.items())},
+            cost_by_tier={_money_key(*k): v for k, v in sorted(self.cost_by_tier.items())},
+            tiers=dict(sorted(self.tiers.items())),
+            ratios=self.ratios,
+            approvals=dict(sorted(self.approvals.items())),
+            escalations=dict(sorted(self.escalations.items())),
+            escalations_by_month=dict(sorted(self.escalations_by_month.items())),
+            breaches=dict(sorted(self.breaches.items())),
+            promises_made=self.promises_made,
+            promises_at_risk=self.promises_at_risk,
+        )
+
+
+@attrs.frozen
+class Summary:
+    """What one policy did over a replay.
+
+    Money is summed per currency, exactly: ``cost`` maps a currency to a ``Decimal``
+    total; ``cost_by_segment`` and ``cost_by_tier`` map ``"<segment> <currency>"`` and
+    ``"<tier> <currency>"``. ``tiers`` counts compensation decisions per tier (whether
+    or not the case had a value at stake), ``approvals`` plans needing each role's
+    approval, ``escalations`` plans per escalation level (above 0),
+    ``escalations_by_month`` per decision month, ``breaches`` breached or missed clocks
+    per clock. ``promises_made`` counts promises the plans propose; ``promises_at_risk``
+    counts pending promises (the case's own and the proposed ones) overdue or due within
+    the replay's risk horizon of the decision time. ``errors`` counts inputs that could
+    not be replayed; the first hundred are in ``bad_lines``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    policy_name: str
+    policy_fingerprint: str
+    cases: int
+    decisions: int
+    errors: int
+    bad_lines: tuple[BadLine, ...]
+    cost: Mapping[str, Decimal]
+    cost_by_segment: Mapping[str, Decimal]
+    cost_by_tier: Mapping[str, Decimal]
+    tiers: Mapping[str, int]
+    ratios: RatioDistribution
+    approvals: Mapping[str, int]
+    escalations: Mapping[int, int]
+    escalations_by_month: Mapping[str, int]
+    breaches: Mapping[str, int]
+    promises_made: int
+    promises_at_risk: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data (money as decimal strings)."""
+        ratios = self.ratios
+        return {
+            "policy": {"name": self.policy_name, "fingerprint": self.policy_fingerprint},
+            "cases": self.cases,
+            "decisions": self.decisions,
+            "errors": self.errors,
+            "bad_lines": [{"line": b.line, "error": b.error} for b in self.bad_lines],
+            "cost": {k: str(v) for k, v in self.cost.items()},
+            "cost_by_segment": {k: str(v) for k, v in self.cost_by_segment.items()},
+            "cost_by_tier": {k: str(v) for k, v in self.cost_by_tier.items()},
+            "tiers": dict(self.tiers),
+            "compensation_ratio": {
+                "bins": dict(zip(RatioDistribution.labels(), ratios.counts, strict=True)),
+                "above_1_2": ratios.above_1_2,
+                "above_1_5": ratios.above_1_5,
+                "share_above_1_2": _share(ratios.share_above_1_2.value),
+                "share_above_1_5": _share(ratios.share_above_1_5.value),
+            },
+            "approvals": dict(self.approvals),
+            "escalations": {str(k): v for k, v in self.escalations.items()},
+            "escalations_by_month": dict(self.escalations_by_month),
+            "breaches": dict(self.breaches),
+            "promises_made": self.promises_made,
+            "promises_at_risk": self.promises_at_risk,
+        }
+
+
+def _share(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
