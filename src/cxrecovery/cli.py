@@ -6,8 +6,8 @@ Exit codes: 0 success, 1 the command ran and found something wrong, 2 unusable i
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
