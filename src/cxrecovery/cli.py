@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TextIO
 
+from cxrecovery.analysis import check_policy
 from cxrecovery.documents import case_schema, dump, load_case
 from cxrecovery.engine import Engine
 from cxrecovery.errors import CxRecoveryError, InvalidValueError
@@ -160,6 +161,12 @@ def _cmd_decide(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    report = check_policy(args.policy)
+    out.write(report.to_json() if args.json else f"{report}\n")
+    return 0 if report.is_clean else 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cxrecovery", description="Service recovery decisions with their reasons."
@@ -189,6 +196,10 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--json", action="store_true", help="print the plan as JSON")
         cmd.set_defaults(run=_cmd_decide)
     _add_replay_commands(commands)
+    check = commands.add_parser("check", help="lint a policy: gaps, dead rows, broken ladders")
+    check.add_argument("policy", help="a policy file (TOML or JSON)")
+    check.add_argument("--json", action="store_true", help="print the findings as JSON")
+    check.set_defaults(run=_cmd_check)
     schema = commands.add_parser("schema", help="print the JSON Schema of case documents")
     schema.set_defaults(run=_cmd_schema)
     return parser

@@ -8,11 +8,18 @@ assume validity and test its own logic. Bounds are keyword-only.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+import copy
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
 
 import attrs
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
+from cxrecovery.businesstime import BusinessCalendar
+from cxrecovery.engine import Engine
 from cxrecovery.model import (
     Case,
     CaseStatus,
@@ -37,14 +44,18 @@ from cxrecovery.model import (
     TouchpointKind,
 )
 from cxrecovery.money import Money
+from cxrecovery.policy import Policy, default_policy, load_policy
+from cxrecovery.tables import FactKind
 
 __all__ = [
     "aware_datetimes",
+    "business_calendars",
     "cases",
     "currencies",
     "customers",
     "failures",
     "money",
+    "policies",
     "promises",
     "touchpoints",
 ]
@@ -187,8 +198,63 @@ def promises(
 
 
 @st.composite
-def cases(draw: st.DrawFn, *, max_size: int = 6) -> Case:
-    """Draw a consistent case: events in order, after the case opened, ids unique."""
+def cases(draw: st.DrawFn, *, max_size: int = 6, policy: Policy | None = None) -> Case:
+    """Draw a consistent case: events in order, after the case opened, ids unique.
+
+    Args:
+        max_size: the most touchpoints and promises a case holds.
+        policy: draw cases that exercise this policy's tables: every category a table
+            names is drawn as often as a random one, the value at stake is always known,
+            and earlier cases make repeats and double deviations common.
+
+    Raises:
+        hypothesis.errors.InvalidArgument: ``max_size`` is negative or ``policy`` is not a
+            :class:`~cxrecovery.policy.Policy`.
+
+    .. versionchanged:: 0.1.0 the ``policy`` keyword.
+    """
+    if max_size < 0:
+        raise InvalidArgument(f"max_size={max_size!r} must be 0 or more")
+    if policy is not None and not isinstance(policy, Policy):
+        raise InvalidArgument(f"policy={policy!r} is not a Policy")
+    case = draw(_cases(max_size))
+    if policy is None:
+        return case
+    categories = _literals(policy, "category")
+    failure = case.failure
+    if len(categories) > 0 and draw(st.booleans()):
+        failure = attrs.evolve(failure, category=draw(st.sampled_from(categories)))
+    if failure.value_at_stake is None or not failure.value_at_stake:
+        failure = attrs.evolve(failure, value_at_stake=draw(money(min_value=1)))
+    priors = case.prior_cases
+    if draw(st.booleans()):
+        prior = PriorCase(
+            id="prior-1",
+            opened_at=case.opened_at - timedelta(days=draw(st.integers(1, 300))),
+            category=failure.category,
+            severity=draw(st.sampled_from(Severity)),
+            recovered=draw(st.booleans()),
+            double_deviation=draw(st.booleans()),
+        )
+        priors = (prior,)
+    return attrs.evolve(case, failure=failure, prior_cases=priors)
+
+
+def _literals(policy: Policy, fact: str) -> list[str]:
+    """Every literal the policy's tables name for a string fact (the table boundaries)."""
+    compiled = Engine(policy)._compiled
+    found: set[str] = set()
+    for table in [*compiled.tables.values(), *compiled.clock_tables.values()]:
+        if fact in table.inputs:
+            column = table.inputs.index(fact)
+            if table.input_facts[column].kind is FactKind.STRING:
+                for rule in table.rules:
+                    found.update(str(v) for v in rule.conditions[column].literals)
+    return sorted(found)
+
+
+@st.composite
+def _cases(draw: st.DrawFn, max_size: int) -> Case:
     opened = draw(aware_datetimes(max_value=datetime(2029, 1, 1, tzinfo=UTC)))
     later = opened + timedelta(days=60)
     tps = draw(st.lists(touchpoints(min_value=opened, max_value=later), max_size=max_size))
@@ -265,3 +331,77 @@ def cases(draw: st.DrawFn, *, max_size: int = 6) -> Case:
         resolved_at=resolved if status is CaseStatus.RESOLVED or draw(st.booleans()) else None,
         closed_at=closed,
     )
+
+
+_ZONES = ("UTC", "Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@st.composite
+def business_calendars(draw: st.DrawFn, *, max_size: int = 3) -> BusinessCalendar:
+    """Draw business calendars with open time: weekly hours in a real time zone, and
+    up to ``max_size`` holidays.
+
+    Raises:
+        hypothesis.errors.InvalidArgument: ``max_size`` is negative.
+
+    .. versionadded:: 0.1.0
+    """
+    if max_size < 0:
+        raise InvalidArgument(f"max_size={max_size!r} must be 0 or more")
+    days = draw(st.lists(st.sampled_from(_DAYS), min_size=1, max_size=7, unique=True))
+    hours: dict[str, list[str]] = {}
+    for day in days:
+        start = draw(st.integers(0, 22))
+        end = draw(st.integers(start + 1, 24))
+        hours[day] = [f"{start:02d}:00-{end:02d}:00"]
+    holidays = draw(
+        st.lists(
+            st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31)).map(date.isoformat),
+            max_size=max_size,
+            unique=True,
+        )
+    )
+    return BusinessCalendar.from_dict(
+        {"time_zone": draw(st.sampled_from(_ZONES)), "hours": hours, "holidays": holidays}
+    )
+
+
+def _scaled(limits: Mapping[str, str], factor: int) -> dict[str, str]:
+    return {k: str(Decimal(v) * factor) for k, v in limits.items()}
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> Policy:
+    """Draw valid variations of the default policy, consistent by construction.
+
+    The hard cap, the approval line, the front line's share, every role's money limits
+    (scaled together, so the ladder still climbs), the fault step and the effort points
+    vary; the tables stay the default's.
+
+    .. versionadded:: 0.1.0
+    """
+    document: dict[str, Any] = copy.deepcopy(dict(default_policy().document))
+    cap = draw(st.sampled_from(["1.50", "1.60", "1.75", "2.00"]))
+    line = draw(st.sampled_from(["1.00", "1.10", "1.20"]))
+    comp = document["compensation"]
+    comp["hard_cap_ratio"] = cap
+    comp["approval_above_ratio"] = line
+    comp["fault_step"] = draw(st.sampled_from([0, -1]))
+    comp["effort_point"] = {
+        level: draw(st.sampled_from(["min", "mid", "max"])) for level in ("low", "medium", "high")
+    }
+    factor = draw(st.integers(1, 3))
+    front = draw(st.sampled_from(["0.25", "0.50"]))
+    for role in document["roles"]:
+        for key in ("max_per_case", "max_per_period", "max_per_customer"):
+            if key in role:
+                role[key] = _scaled(role[key], factor)
+        if role["rank"] == 0:
+            role["max_ratio"] = front
+        elif role["rank"] == 1:
+            role["max_ratio"] = line
+        else:
+            role["max_ratio"] = cap
+    document["policy"]["version"] = f"variant-{cap}-{line}-{factor}"
+    return load_policy(document)

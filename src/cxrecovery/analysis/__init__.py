@@ -1,0 +1,171 @@
+"""Policy assurance: prove things about a policy before it decides anything.
+
+:func:`check_policy` reads a policy (a file, text, a mapping or a loaded
+:class:`~cxrecovery.policy.Policy`), compiles it and reports every :class:`Finding`:
+gaps, overlaps, shadowed, subsumed and duplicate rows in each decision table (decided by
+exact sweeps over the typed columns, not by sampling), and across the policy,
+compensation that falls as severity or history rises, tiers above the hard cap, a
+ladder whose limits fall, approvals no role can give, escalation that climbs down,
+clock targets that contradict each other, calendars that never open and definitions
+nothing uses.  A policy the loader refuses is reported too: each of its problems is an
+error finding.
+
+The finding codes are listed in ``docs/assurance.md``.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from cxrecovery.analysis._findings import Finding, FindingSeverity, LintReport, merged
+from cxrecovery.analysis._policy import (
+    calendar_findings,
+    clock_findings,
+    compensation_findings,
+    escalation_findings,
+    role_findings,
+    unused_findings,
+)
+from cxrecovery.analysis._sweep import Cell, Region, column_cells, regions
+from cxrecovery.analysis._tables import analyze_table
+from cxrecovery.engine import Engine
+from cxrecovery.errors import PolicyError
+from cxrecovery.facts import FactProvider
+from cxrecovery.policy import Policy, load_policy
+
+__all__ = [
+    "Cell",
+    "Finding",
+    "FindingSeverity",
+    "LintReport",
+    "Region",
+    "analyze_policy",
+    "analyze_table",
+    "check_policy",
+    "column_cells",
+    "read_policy_document",
+    "regions",
+]
+
+
+def read_policy_document(path: str | os.PathLike[str]) -> Mapping[str, Any]:
+    """Read a policy file (TOML, or JSON when it starts with ``{``) as plain data.
+
+    Raises:
+        PolicyError: the file cannot be read or is not TOML or JSON (one problem at the
+            document's root): the input is unusable, not a policy with findings.
+
+    .. versionadded:: 0.1.0
+    """
+    where = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyError.at("", f"cannot read {where!r}: {error}") from None
+    try:
+        if text.lstrip().startswith("{"):
+            data = json.loads(text, parse_float=Decimal)
+        else:
+            data = tomllib.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise PolicyError.at("", f"{where} is not valid TOML or JSON: {error}") from None
+    if not isinstance(data, Mapping):
+        raise PolicyError.at("", f"{where} is not a table of sections")
+    return data
+
+
+def _invalid(error: PolicyError) -> list[Finding]:
+    return [
+        Finding("policy.invalid", FindingSeverity.ERROR, p.path, p.message) for p in error.problems
+    ]
+
+
+def check_policy(
+    source: Policy | Mapping[str, Any] | str | os.PathLike[str],
+    *,
+    facts: Sequence[FactProvider] = (),
+    as_of: datetime | None = None,
+) -> LintReport:
+    """Load, compile and lint a policy; report what the loader refuses as findings too.
+
+    Args:
+        source: a loaded policy, a policy mapping, or the path of a TOML or JSON file.
+        facts: the host fact providers the policy's tables may read.
+        as_of: where the year in which every calendar must have open time starts
+            (default: today, UTC).
+
+    Returns:
+        The report; :attr:`LintReport.is_clean` when nothing was found.
+
+    Raises:
+        PolicyError: ``source`` is a file that cannot be read or parsed.
+
+    .. versionadded:: 0.1.0
+    """
+    if isinstance(source, Policy):
+        return analyze_policy(source, facts=facts, as_of=as_of)
+    if isinstance(source, str | os.PathLike):
+        name = os.fspath(source)
+        data = read_policy_document(source)
+    else:
+        name, data = "policy", source
+    try:
+        policy = load_policy(data)
+    except PolicyError as error:
+        return LintReport(name, _invalid(error))
+    report = analyze_policy(policy, facts=facts, as_of=as_of)
+    return LintReport(name, report.findings)
+
+
+def analyze_policy(
+    policy: Policy,
+    *,
+    facts: Sequence[FactProvider] = (),
+    as_of: datetime | None = None,
+) -> LintReport:
+    """Lint a loaded policy: compile it, then check every table and the whole.
+
+    Args:
+        policy: the policy.
+        facts: the host fact providers its tables may read.
+        as_of: start of the year in which every calendar must open (default: today).
+
+    Returns:
+        The report, named after the policy.
+
+    .. versionadded:: 0.1.0
+    """
+    name = f"{policy.name} {policy.version}"
+    try:
+        engine = Engine(policy, facts=facts)
+    except PolicyError as error:
+        return LintReport(name, _invalid(error))
+    start = as_of if as_of is not None else datetime.now(UTC)
+    start = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    compiled = engine._compiled
+    tables = compiled.tables
+    table_findings: list[Finding] = []
+    for table_name, table in tables.items():
+        table_findings.extend(analyze_table(table, path=f"tables.{table_name}"))
+    for clock_name, table in compiled.clock_tables.items():
+        table_findings.extend(analyze_table(table, path=f"clocks.{clock_name}.targets"))
+    calendars, never_open = calendar_findings(policy, start)
+    findings = merged(
+        table_findings,
+        compensation_findings(policy, tables),
+        role_findings(policy),
+        escalation_findings(policy),
+        calendars,
+        clock_findings(policy, compiled.clock_tables, never_open),
+        unused_findings(policy, tables),
+    )
+    return LintReport(name, findings)

@@ -1,0 +1,442 @@
+"""Findings across a whole policy: compensation, the ladder, escalation, clocks,
+calendars and unused definitions."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Final
+
+from cxrecovery.analysis._findings import Finding, FindingSeverity
+from cxrecovery.analysis._sweep import Cell, column_cells
+from cxrecovery.documents import parse_duration
+from cxrecovery.errors import InvalidValueError
+from cxrecovery.facts import BUILTIN_FACTS, HISTORY_LEVELS
+from cxrecovery.model import Fault, Severity
+from cxrecovery.money import Money
+from cxrecovery.policy import ClockPolicy, ClockStop, Policy, RolePolicy
+from cxrecovery.tables import DecisionTable, FactSpec, Scalar
+
+__all__ = [
+    "calendar_findings",
+    "clock_findings",
+    "compensation_findings",
+    "escalation_findings",
+    "role_findings",
+    "unused_findings",
+]
+
+_E, _W = FindingSeverity.ERROR, FindingSeverity.WARNING
+# Past this many fact combinations the monotonicity sweep would be slow; a table that
+# wide is reported as not checked rather than sampled.
+_MONOTONE_LIMIT: Final = 200_000
+# A first-response target is compared with a resolution target for a case opened at
+# each hour of a reference fortnight (a Monday, so weekends and both ends of the week
+# are in it).
+_REFERENCE: Final = datetime(2026, 1, 5, tzinfo=UTC)
+_STARTS: Final = tuple(_REFERENCE + timedelta(hours=h) for h in range(14 * 24))
+_NON_CRITICAL: Final = tuple(s.value for s in Severity if s is not Severity.CRITICAL)
+
+
+def _fmt(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+# --- compensation ------------------------------------------------------------------------
+
+
+def _ratio(policy: Policy, table: DecisionTable, facts: Mapping[str, object]) -> Decimal | None:
+    """The share of the value at stake the engine proposes for these facts, before the
+    customer's own expectation (the same steps as the engine: tier, fault step, effort
+    point, approval line, hard cap)."""
+    comp = policy.compensation
+    try:
+        outputs = table.evaluate(facts).outputs
+    except InvalidValueError:
+        return None  # an overlap in a unique table: reported as a table finding
+    if not isinstance(outputs, Mapping):
+        return None
+    tier = comp.tier(str(outputs["tier"]))
+    if facts["fault"] != Fault.COMPANY and facts["history"] == "first" and comp.fault_step:
+        tier = comp.step(tier.name, comp.fault_step)
+    point = comp.effort_point.get(str(facts["effort"]), "min")
+    ratio = {"min": tier.min, "mid": (tier.min + tier.max) / 2, "max": tier.max}[point]
+    line = comp.approval_above_ratio
+    if ratio > line >= tier.min:
+        ratio = line
+    return min(ratio, comp.hard_cap_ratio)
+
+
+def _combinations(
+    table: DecisionTable, fixed: Sequence[str]
+) -> Iterator[dict[str, Scalar]] | None:
+    """Every combination of cells of the table's other inputs, plus fault and effort."""
+    names: list[str] = []
+    cells: list[list[Cell]] = []
+    extra = {"fault": BUILTIN_FACTS["fault"], "effort": BUILTIN_FACTS["effort"]}
+    columns: dict[str, FactSpec] = {**dict(zip(table.inputs, table.input_facts, strict=True))}
+    for name, spec in extra.items():
+        columns.setdefault(name, spec)
+    derived = {"severity", "history", "critical", "double_deviation", *fixed}
+    for name, spec in columns.items():
+        if name in derived:
+            continue
+        conditions = (
+            [r.conditions[table.inputs.index(name)] for r in table.rules]
+            if name in table.inputs
+            else []
+        )
+        names.append(name)
+        cells.append(column_cells(spec, conditions))
+    size = 1
+    for group in cells:
+        size *= len(group)
+    if size > _MONOTONE_LIMIT:
+        return None
+    return (
+        {name: cell.value for name, cell in zip(names, combo, strict=True)}
+        for combo in itertools.product(*cells)
+    )
+
+
+def _monotone(
+    policy: Policy, table: DecisionTable, dimension: str, levels: Sequence[str]
+) -> Finding | None:
+    other = "history" if dimension == "severity" else "severity"
+    other_levels = HISTORY_LEVELS if other == "history" else _NON_CRITICAL
+    combos = _combinations(table, ())
+    if combos is None:
+        return Finding(
+            "compensation.not_checked",
+            _W,
+            f"tables.{table.name}",
+            f"too many fact combinations to check that compensation rises with {dimension}",
+        )
+    for base in combos:
+        for fixed in other_levels:
+            best: tuple[str, Decimal] | None = None
+            for level in levels:
+                facts: dict[str, object] = {**base, dimension: level, other: fixed}
+                facts["critical"] = facts["severity"] == Severity.CRITICAL
+                facts["double_deviation"] = facts["history"] == "double_deviation"
+                ratio = _ratio(policy, table, facts)
+                if ratio is None:
+                    continue
+                if best is not None and ratio < best[1]:
+                    shown = {k: v for k, v in facts.items() if k != dimension}
+                    return Finding(
+                        "compensation.not_monotone",
+                        _E,
+                        f"tables.{table.name}",
+                        f"compensation falls from {_fmt(best[1])} to {_fmt(ratio)} of the value "
+                        f"at stake as {dimension} rises from {best[0]} to {level}, all else "
+                        "equal",
+                        example={dimension: f"{best[0]} -> {level}", **shown},
+                    )
+                if best is None or ratio >= best[1]:
+                    best = (level, ratio)
+    return None
+
+
+def compensation_findings(policy: Policy, tables: Mapping[str, DecisionTable]) -> list[Finding]:
+    """Tiers above the hard cap, non-monotone compensation, an unreachable approval."""
+    comp = policy.compensation
+    findings: list[Finding] = [
+        Finding(
+            "compensation.tier_above_cap",
+            _E,
+            f"compensation.tiers[{i}]",
+            f"tier {tier.name} reaches {tier.max}, above the hard cap {comp.hard_cap_ratio}: "
+            "its top is never paid",
+        )
+        for i, tier in enumerate(comp.tiers)
+        if tier.max > comp.hard_cap_ratio
+    ]
+    table = tables.get(comp.table)
+    if table is not None:
+        for dimension, levels in (("severity", _NON_CRITICAL), ("history", HISTORY_LEVELS)):
+            found = _monotone(policy, table, dimension, levels)
+            if found is not None:
+                findings.append(found)
+    lowest = policy.roles[0].rank if policy.roles else 0
+    approvers = [r for r in policy.roles if r.rank > lowest]
+    able = [r for r in approvers if r.max_ratio is None or r.max_ratio >= comp.hard_cap_ratio]
+    if not able:
+        best = max((r.max_ratio for r in approvers if r.max_ratio is not None), default=None)
+        who = (
+            f"the most any role above the front line may grant is {best}"
+            if best is not None
+            else "there is no role above the front line"
+        )
+        findings.append(
+            Finding(
+                "compensation.approval_unreachable",
+                _E,
+                "compensation.approval_above_ratio",
+                f"compensation above {comp.approval_above_ratio} needs an approval, and may "
+                f"reach the hard cap {comp.hard_cap_ratio}, but {who}: such grants can "
+                "never be approved",
+            )
+        )
+    return findings
+
+
+# --- the ladder and escalation -----------------------------------------------------------
+
+
+def _money_falls(lower: Mapping[str, Money], higher: Mapping[str, Money]) -> list[str]:
+    if not higher:
+        return []  # no limit binds the higher role
+    if not lower:
+        return ["is limited where the role below is not"]
+    out: list[str] = []
+    for currency, amount in sorted(lower.items()):
+        if currency not in higher:
+            out.append(f"may not grant in {currency} at all (the role below may: {amount})")
+        elif higher[currency].amount < amount.amount:
+            out.append(f"{higher[currency]} is below the role below's {amount}")
+    return out
+
+
+def _falls(lower: RolePolicy, higher: RolePolicy) -> list[str]:
+    """Every limit in which ``higher`` allows less than ``lower``."""
+    out: list[str] = []
+    for name in ("max_ratio", "max_forms"):
+        low, high = getattr(lower, name), getattr(higher, name)
+        if high is not None and (low is None or high < low):
+            out.append(f"{name} {high} is below the role below's {low or 'no limit'}")
+    for name in ("max_per_case", "max_per_period", "max_per_customer"):
+        out.extend(
+            f"{name}: {text}" for text in _money_falls(getattr(lower, name), getattr(higher, name))
+        )
+    missing = lower.forms - higher.forms
+    if missing:
+        out.append(f"forms: may not grant {', '.join(sorted(f.value for f in missing))}")
+    return out
+
+
+def _allows_more(lower: RolePolicy, higher: RolePolicy) -> bool:
+    """Whether ``higher`` may approve something ``lower`` may not."""
+    if higher.handles_critical and not lower.handles_critical:
+        return True
+    if higher.forms - lower.forms:
+        return True
+    for name in ("max_ratio", "max_forms"):
+        low, high = getattr(lower, name), getattr(higher, name)
+        if low is not None and (high is None or high > low):
+            return True
+    for name in ("max_per_case", "max_per_customer"):
+        low_map, high_map = getattr(lower, name), getattr(higher, name)
+        if low_map and not high_map:
+            return True
+        for currency, amount in high_map.items():
+            if low_map and (currency not in low_map or amount.amount > low_map[currency].amount):
+                return True
+    return False
+
+
+def role_findings(policy: Policy) -> list[Finding]:
+    """Limits that fall as the rank rises."""
+    findings: list[Finding] = []
+    for lower, higher in itertools.pairwise(policy.roles):
+        problems = _falls(lower, higher)
+        if problems:
+            findings.append(
+                Finding(
+                    "roles.not_increasing",
+                    _W,
+                    f"roles[{higher.name}]",
+                    f"ranks above {lower.name} but allows less: " + "; ".join(problems),
+                )
+            )
+    return findings
+
+
+def escalation_findings(policy: Policy) -> list[Finding]:
+    """Escalation levels whose roles do not climb the ladder."""
+    findings: list[Finding] = []
+    levels = policy.escalation.levels
+    for before, after in itertools.pairwise(levels):
+        first, second = policy.role(before.role), policy.role(after.role)
+        if first is not None and second is not None and second.rank < first.rank:
+            findings.append(
+                Finding(
+                    "escalation.role_order",
+                    _W,
+                    f"escalation.levels[{levels.index(after)}].role",
+                    f"level {after.level} hands the case to {second.name} (rank {second.rank}), "
+                    f"below level {before.level}'s {first.name} (rank {first.rank})",
+                )
+            )
+    return findings
+
+
+# --- clocks and calendars ----------------------------------------------------------------
+
+
+def _open_time(policy: Policy, name: str, as_of: datetime) -> timedelta:
+    return policy.calendars[name].between(as_of, as_of + timedelta(days=366))
+
+
+def calendar_findings(policy: Policy, as_of: datetime) -> tuple[list[Finding], set[str]]:
+    """Calendars with no open time in the year from ``as_of``; and their names."""
+    findings: list[Finding] = []
+    never: set[str] = set()
+    for name in sorted(policy.calendars):
+        if _open_time(policy, name, as_of) == timedelta(0):
+            never.add(name)
+            findings.append(
+                Finding(
+                    "calendar.never_open",
+                    _E,
+                    f"calendars.{name}",
+                    f"has no open time in the year from {as_of.date().isoformat()}: every "
+                    "deadline counted on it is never reached",
+                )
+            )
+    return findings, never
+
+
+def _target_pairs(
+    first: DecisionTable, second: DecisionTable
+) -> dict[tuple[str, str], dict[str, Scalar]]:
+    specs: dict[str, FactSpec] = {}
+    conditions: dict[str, list[object]] = {}
+    for table in (first, second):
+        for index, (name, spec) in enumerate(zip(table.inputs, table.input_facts, strict=True)):
+            specs[name] = spec
+            conditions.setdefault(name, []).extend(r.conditions[index] for r in table.rules)
+    names = sorted(specs)
+    cells = [column_cells(specs[n], conditions[n]) for n in names]  # type: ignore[arg-type]
+    pairs: dict[tuple[str, str], dict[str, Scalar]] = {}
+    for combo in itertools.product(*cells):
+        facts = {n: c.value for n, c in zip(names, combo, strict=True)}
+        try:
+            a, b = first.evaluate(facts).outputs, second.evaluate(facts).outputs
+        except InvalidValueError:
+            continue
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            pairs.setdefault((str(a["target"]), str(b["target"])), facts)
+    return pairs
+
+
+def clock_findings(
+    policy: Policy, clock_tables: Mapping[str, DecisionTable], never_open: set[str]
+) -> list[Finding]:
+    """First-response targets due after the resolution target, whenever a case opens."""
+    findings: list[Finding] = []
+    responses = [c for c in policy.clocks if c.stop is ClockStop.FIRST_RESPONSE]
+    ends = [c for c in policy.clocks if c.stop in (ClockStop.RESOLVED, ClockStop.CLOSED)]
+    for response, end in itertools.product(responses, ends):
+        if response.start != end.start or {response.calendar, end.calendar} & never_open:
+            continue
+        first, second = clock_tables.get(response.name), clock_tables.get(end.name)
+        if first is None or second is None:
+            continue
+        for (early, late), facts in _target_pairs(first, second).items():
+            if _always_later(policy, response, early, end, late):
+                findings.append(
+                    Finding(
+                        "clock.inconsistent_targets",
+                        _E,
+                        f"clocks.{response.name}.targets",
+                        f"the first response ({early} on {response.calendar!r}) is due after "
+                        f"the {end.name} target ({late} on {end.calendar!r}) whenever the case "
+                        "opens",
+                        example=facts,
+                    )
+                )
+                break
+    return findings
+
+
+def _always_later(
+    policy: Policy, response: ClockPolicy, early: str, end: ClockPolicy, late: str
+) -> bool:
+    try:
+        first, second = parse_duration(early), parse_duration(late)
+    except InvalidValueError:
+        return False  # reported by the engine when it compiles the table
+    a, b = policy.calendars[response.calendar], policy.calendars[end.calendar]
+    return all(a.add(start, first) > b.add(start, second) for start in _STARTS)
+
+
+# --- unused definitions ------------------------------------------------------------------
+
+
+def unused_findings(policy: Policy, tables: Mapping[str, DecisionTable]) -> list[Finding]:
+    """Tables, calendars, tiers, roles and escalation levels nothing refers to."""
+    findings: list[Finding] = []
+    used_tables = {policy.compensation.table, policy.promises.table, policy.escalation.table}
+    findings.extend(
+        Finding("unused.table", _W, f"tables.{name}", "no part of the policy reads this table")
+        for name in sorted(policy.tables)
+        if name not in used_tables
+    )
+    calendars = {
+        policy.facts.calendar,
+        policy.promises.calendar,
+        policy.follow_up_calendar,
+        *(c.calendar for c in policy.clocks),
+    }
+    remedy = tables.get(policy.promises.table)
+    if remedy is not None:
+        calendars.update(str(r.outputs.get("calendar")) for r in remedy.rules)
+    findings.extend(
+        Finding("unused.calendar", _W, f"calendars.{name}", "nothing is counted on this calendar")
+        for name in sorted(policy.calendars)
+        if name not in calendars
+    )
+    comp = policy.compensation
+    recovery = tables.get(comp.table)
+    if recovery is not None:
+        named = {str(r.outputs.get("tier")) for r in recovery.rules}
+        reached = set(named)
+        if comp.fault_step:
+            reached.update(
+                comp.step(n, comp.fault_step).name for n in named if _is_tier(policy, n)
+            )
+        findings.extend(
+            Finding(
+                "unused.tier",
+                _W,
+                f"compensation.tiers[{i}]",
+                f"tier {tier.name} is never chosen: no row of {comp.table} names it, nor does "
+                "the fault step reach it",
+            )
+            for i, tier in enumerate(comp.tiers)
+            if tier.name not in reached
+        )
+    escalated = {lv.role for lv in policy.escalation.levels}
+    for lower, higher in itertools.pairwise(policy.roles):
+        if higher.name not in escalated and not _allows_more(lower, higher):
+            findings.append(
+                Finding(
+                    "unused.role",
+                    _W,
+                    f"roles[{higher.name}]",
+                    "owns no escalation level and may approve nothing the role below "
+                    f"({lower.name}) may not: it is never needed",
+                )
+            )
+    levels = {c for clock in policy.clocks for c in clock.escalate.values()}
+    escalation = tables.get(policy.escalation.table) if policy.escalation.table else None
+    if escalation is not None:
+        levels.update(r.outputs.get("level") for r in escalation.rules)  # type: ignore[misc]
+    findings.extend(
+        Finding(
+            "unused.escalation_level",
+            _W,
+            f"escalation.levels[{i}]",
+            f"level {level.level} is reached by no row of the escalation table and no clock",
+        )
+        for i, level in enumerate(policy.escalation.levels)
+        if level.level not in levels
+    )
+    return findings
+
+
+def _is_tier(policy: Policy, name: str) -> bool:
+    return any(t.name == name for t in policy.compensation.tiers)
