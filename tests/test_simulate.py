@@ -6,6 +6,7 @@ import argparse
 import io
 import json
 import multiprocessing
+import re
 import tracemalloc
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -215,7 +216,9 @@ def test_cli_simulate_prints_a_table_json_and_a_report(tmp_path: Path) -> None:
     assert 50 == data["cases"]
     page = report.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
-    assert "<script" not in page
+    # self-contained: charts (with the report extra) inline, nothing loaded from elsewhere
+    assert re.search(r"<script[^>]*\bsrc\s*=", page, re.IGNORECASE) is None
+    assert "Escalations per month" in page
 
 
 def test_cli_simulate_against_lists_the_changed_cases(tmp_path: Path) -> None:

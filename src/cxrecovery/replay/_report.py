@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import TextIO
 
 from cxrecovery.metrics import RatioDistribution
+from cxrecovery.replay._charts import INSTALL_HINT, render_charts
 from cxrecovery.replay._compare import Comparison
 from cxrecovery.replay._tally import Summary
 
@@ -99,15 +100,27 @@ table{border-collapse:collapse;margin:0 0 1.5rem}
 th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}
 th:first-child,td:first-child{text-align:left}
 thead{background:#f2f2f2}
-.bar{display:inline-block;height:.8rem;background:#4a78b5}
+.chart{margin:0 0 1rem}
+.note{background:#fff8e1;border-left:4px solid #e0a800;padding:.5rem .8rem}
+.note code{font-size:1rem}
 """
 
 
-def html_report(result: Summary | Comparison) -> str:
-    """A self-contained HTML page (no scripts, no external files) for a replay.
+def _chart(fragment: str | None, empty: str) -> str:
+    if fragment is None:
+        return f"<p>{html.escape(empty)}</p>"
+    return f"<div class='chart'>{fragment}</div>"
 
-    Tables: the summary (side by side for a comparison), the compensation-ratio
-    distribution, escalations per month, and the changed cases.
+
+def html_report(result: Summary | Comparison) -> str:
+    """A self-contained HTML page for a replay: charts and tables, no external files.
+
+    Charts (with plotly, the ``report`` extra): compensation cost by tier per currency,
+    the compensation-ratio histogram with the 1.2× and 1.5× lines, escalations per
+    month and, for a comparison, the cost difference of the changed cases and what
+    changed. plotly.js is embedded once, inline. Without plotly the page says how to
+    install it and keeps the tables: the summary (side by side for a comparison), the
+    compensation-ratio distribution, escalations per month and the changed cases.
 
     .. versionadded:: 0.1.0
     """
@@ -119,13 +132,28 @@ def html_report(result: Summary | Comparison) -> str:
         a, b = result, None
         title = a.policy_name
         head = ["", a.policy_name]
+    charts = render_charts(result)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>cxrecovery replay: {html.escape(title)}</title><style>{_STYLE}</style>",
-        f"</head><body><h1>Replay: {html.escape(title)}</h1><h2>Summary</h2>",
-        _table(head, (r if b is not None else r[:2] for r in _rows(a, b))),
-        "<h2>Compensation as a share of the value at stake</h2>",
+        "" if charts is None else charts.script,
+        f"</head><body><h1>Replay: {html.escape(title)}</h1>",
     ]
+    if charts is None:
+        parts.append(
+            "<p class='note'>Charts need plotly, which is not installed: "
+            f"<code>{html.escape(INSTALL_HINT)}</code>. The tables follow.</p>"
+        )
+    parts += [
+        "<h2>Summary</h2>",
+        _table(head, (r if b is not None else r[:2] for r in _rows(a, b))),
+    ]
+    if charts is not None:
+        parts.append("<h2>Compensation cost by tier</h2>")
+        parts.append(_chart(charts.cost_by_tier, "No compensation with an amount."))
+    parts.append("<h2>Compensation as a share of the value at stake</h2>")
+    if charts is not None:
+        parts.append(_chart(charts.ratios, "No compensation ratio to draw."))
     summaries = [a] if b is None else [a, b]
     labels = RatioDistribution.labels()
     ratio_rows = []
@@ -134,11 +162,18 @@ def html_report(result: Summary | Comparison) -> str:
     parts.append(_table(head, ratio_rows))
     months = sorted({m for s in summaries for m in s.escalations_by_month})
     parts.append("<h2>Escalations per month</h2>")
+    if charts is not None:
+        parts.append(_chart(charts.escalations, "No escalations."))
     parts.append(
         _table(head, ([m, *(s.escalations_by_month.get(m, 0) for s in summaries)] for m in months))
     )
     if isinstance(result, Comparison):
         parts.append(f"<h2>Changed cases ({result.changed})</h2>")
+        if charts is not None:
+            parts.append(_chart(charts.changed_costs, "No changed case changed its cost."))
+            parts.append(_chart(charts.changed_aspects, "No case changed."))
+        if result.changed > len(result.changes):
+            parts.append(f"<p>The first {len(result.changes)} are listed.</p>")
         parts.append(
             _table(
                 ["case", "decided at", "what changed"],
