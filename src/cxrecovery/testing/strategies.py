@@ -197,15 +197,15 @@ def promises(
     )
 
 
-@st.composite
-def cases(draw: st.DrawFn, *, max_size: int = 6, policy: Policy | None = None) -> Case:
+def cases(*, max_size: int = 6, policy: Policy | None = None) -> st.SearchStrategy[Case]:
     """Draw a consistent case: events in order, after the case opened, ids unique.
 
     Args:
         max_size: the most touchpoints and promises a case holds.
         policy: draw cases that exercise this policy's tables: every category a table
             names is drawn as often as a random one, the value at stake is always known,
-            and earlier cases make repeats and double deviations common.
+            and earlier cases make repeats and double deviations common. The policy is
+            read once, when the strategy is made, not at every draw.
 
     Raises:
         hypothesis.errors.InvalidArgument: ``max_size`` is negative or ``policy`` is not a
@@ -213,14 +213,24 @@ def cases(draw: st.DrawFn, *, max_size: int = 6, policy: Policy | None = None) -
 
     .. versionchanged:: 0.1.0 the ``policy`` keyword.
     """
-    if max_size < 0:
-        raise InvalidArgument(f"max_size={max_size!r} must be 0 or more")
-    if policy is not None and not isinstance(policy, Policy):
-        raise InvalidArgument(f"policy={policy!r} is not a Policy")
+
+    def build() -> st.SearchStrategy[Case]:
+        # Deferred, as hypothesis's own strategies do: bad arguments raise at the first
+        # draw, and the policy's tables are read once for every draw after it.
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 0:
+            raise InvalidArgument(f"max_size={max_size!r} must be a whole number, 0 or more")
+        if policy is None:
+            return _cases(max_size)
+        if not isinstance(policy, Policy):
+            raise InvalidArgument(f"policy={policy!r} is not a Policy")
+        return _policy_cases(max_size, tuple(_literals(policy, "category")))
+
+    return st.deferred(build)
+
+
+@st.composite
+def _policy_cases(draw: st.DrawFn, max_size: int, categories: tuple[str, ...]) -> Case:
     case = draw(_cases(max_size))
-    if policy is None:
-        return case
-    categories = _literals(policy, "category")
     failure = case.failure
     if len(categories) > 0 and draw(st.booleans()):
         failure = attrs.evolve(failure, category=draw(st.sampled_from(categories)))
