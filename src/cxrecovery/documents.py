@@ -373,7 +373,8 @@ def _sequence(item_tp: object) -> _Codec:
         if not isinstance(value, list | tuple):
             problems.append(Problem(path, f"expected a list, got {_kind(value)}"))
             return _FAIL
-        items = [inner.load(item, _join(path, i), problems) for i, item in enumerate(value)]
+        load_item = inner.load
+        items = [load_item(item, f"{path}[{i}]", problems) for i, item in enumerate(value)]
         return _FAIL if any(item is _FAIL for item in items) else tuple(items)
 
     return _Codec(
@@ -429,6 +430,11 @@ def _attrs_codec(cls: type) -> _Codec:
             codecs[name] = _codec(attrs.fields_dict(cls)[name].type)
         return codecs[name]
 
+    known = frozenset(names)
+    mandatory = frozenset(required)
+    # Field names are identifiers, so a child's path is a plain concatenation.
+    suffixes = {name: "." + name for name in names}
+
     def load(value: object, path: str, problems: _Problems) -> object:
         if not isinstance(value, Mapping):
             problems.append(
@@ -436,21 +442,26 @@ def _attrs_codec(cls: type) -> _Codec:
             )
             return _FAIL
         ok = True
-        for key in value:
-            if key not in codecs and key not in names:
-                hint = suggest(key, names)
-                problems.append(Problem(_join(path, str(key)), f"unknown field{hint}"))
-                ok = False
+        keys = value.keys()
+        if not keys <= known:
+            for key in value:
+                if key not in known:
+                    hint = suggest(key, names)
+                    problems.append(Problem(_join(path, str(key)), f"unknown field{hint}"))
+            ok = False
         kwargs: dict[str, object] = {}
+        missing = mandatory - keys
         for name in names:
             if name in value:
-                item = codec_of(name).load(value[name], _join(path, name), problems)
+                child = path + suffixes[name] if path else name
+                item = (codecs.get(name) or codec_of(name)).load(value[name], child, problems)
                 if item is _FAIL:
                     ok = False
                 else:
                     kwargs[name] = item
-            elif name in required:
-                problems.append(Problem(_join(path, name), "missing (required)"))
+            elif name in missing:
+                child = path + suffixes[name] if path else name
+                problems.append(Problem(child, "missing (required)"))
                 ok = False
         if not ok:
             return _FAIL
