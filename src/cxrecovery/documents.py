@@ -432,8 +432,26 @@ def _attrs_codec(cls: type) -> _Codec:
 
     known = frozenset(names)
     mandatory = frozenset(required)
-    # Field names are identifiers, so a child's path is a plain concatenation.
-    suffixes = {name: "." + name for name in names}
+    # How to read each field, made on the first load (a type may contain itself): its
+    # name, the path suffix (field names are identifiers, so a child's path is a plain
+    # concatenation), the loader, and whether None is allowed (X | None is unwrapped, so
+    # a present value takes one call, not two).
+    plan: list[tuple[str, str, _Loader, bool]] = []
+
+    def fields_plan() -> list[tuple[str, str, _Loader, bool]]:
+        if not plan:
+            for name in names:
+                tp = attrs.fields_dict(cls)[name].type
+                args = get_args(tp)
+                nullable = get_origin(tp) in (Union, types.UnionType) and type(None) in args
+                inner = [a for a in args if a is not type(None)] if nullable else []
+                if nullable and len(inner) == 1:
+                    loader = _codec(inner[0]).load
+                else:
+                    loader = codec_of(name).load
+                    nullable = False
+                plan.append((name, "." + name, loader, nullable))
+        return plan
 
     def load(value: object, path: str, problems: _Problems) -> object:
         if not isinstance(value, Mapping):
@@ -451,17 +469,19 @@ def _attrs_codec(cls: type) -> _Codec:
             ok = False
         kwargs: dict[str, object] = {}
         missing = mandatory - keys
-        for name in names:
+        for name, suffix, load_field, nullable in plan or fields_plan():
             if name in value:
-                child = path + suffixes[name] if path else name
-                item = (codecs.get(name) or codec_of(name)).load(value[name], child, problems)
+                raw = value[name]
+                if raw is None and nullable:
+                    kwargs[name] = None
+                    continue
+                item = load_field(raw, path + suffix if path else name, problems)
                 if item is _FAIL:
                     ok = False
                 else:
                     kwargs[name] = item
             elif name in missing:
-                child = path + suffixes[name] if path else name
-                problems.append(Problem(child, "missing (required)"))
+                problems.append(Problem(path + suffix if path else name, "missing (required)"))
                 ok = False
         if not ok:
             return _FAIL
