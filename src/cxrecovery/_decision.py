@@ -11,9 +11,12 @@ from cxrecovery import _authority
 from cxrecovery._decision_clocks import _ClockSteps
 from cxrecovery._engine_support import (
     _TICK,
+    NO_FACTS,
     _attrs,
     _customer_time,
     _duration_text,
+    _picked,
+    _scalars,
     _scaled,
     _split,
     _why_not,
@@ -23,6 +26,7 @@ from cxrecovery.errors import PolicyError
 from cxrecovery.facts import Timeline
 from cxrecovery.model import (
     Agent,
+    Attributes,
     Case,
     CaseStatus,
     CompensationForm,
@@ -73,6 +77,8 @@ class _Decision(_ClockSteps):
         self.agent = agent
         self.spent = spent
         self.facts = facts
+        # The facts as a plan shows them: reasons, the trace and the plan all cite them.
+        self.scalars = _scalars(facts)
         self.timeline = timeline
         self.explain = explain
         self.trace: list[TableTrace] = []
@@ -92,7 +98,7 @@ class _Decision(_ClockSteps):
         self.trace.append(
             TableTrace(
                 table=path,
-                inputs=_attrs(result.inputs),
+                inputs=_picked(self.scalars, self.engine._compiled.trace_inputs[path]),
                 matched=result.matched,
                 chosen=result.chosen,
                 shadowed=result.shadowed,
@@ -112,14 +118,16 @@ class _Decision(_ClockSteps):
 
     def row_reason(self, table: DecisionTable, path: str, row: str, text: str) -> Reason:
         """A reason citing a table row, with the facts that row's cells test."""
-        for rule in table.rules:
-            if rule.id == row:
-                names = [c.fact.name for c in rule.conditions if not c.is_any]
-                return self.reason(f"{path}[{row}]", text, *names)
-        return self.reason(f"{path}[{row}]", text)
+        names = self.engine._compiled.row_facts[path].get(row, ())
+        return Reason(f"{path}[{row}]", text, _picked(self.scalars, names))
 
     def reason(self, rule: str, text: str, *names: str) -> Reason:
-        return Reason(rule, text, _attrs({n: self.facts[n] for n in names if n in self.facts}))
+        """A reason citing ``rule``, with the facts called ``names``."""
+        if not names:
+            return Reason(rule, text, NO_FACTS)
+        scalars = self.scalars
+        picked = {n: scalars[n] for n in names if n in scalars}
+        return Reason(rule, text, Attributes._from_sorted(tuple(sorted(picked.items()))))
 
     def future(self, when: datetime | None) -> None:
         if when is not None and when > self.at:
@@ -172,7 +180,7 @@ class _Decision(_ClockSteps):
             next_review_at=min(self.reviews) if self.reviews else None,
             over_delivery=over,
             expectation=expectation,
-            facts=_attrs(self.facts),
+            facts=Attributes._from_sorted(tuple(sorted(self.scalars.items()))),
             trace=tuple(self.trace),
         )
 

@@ -22,7 +22,13 @@ _APOLOGIES: Final = ("brief", "empathic", "personal", "senior")
 _TICK: Final = timedelta(microseconds=1)
 
 
-def scalar(value: object) -> str | int | bool | None:
+_Plain = str | int | bool | None
+
+# Shared by every reason that cites no fact: Attributes are immutable.
+NO_FACTS: Final = Attributes()
+
+
+def scalar(value: object) -> _Plain:
     if value is None or isinstance(value, bool | int | str):
         return value
     return str(value)
@@ -30,6 +36,16 @@ def scalar(value: object) -> str | int | bool | None:
 
 def _attrs(values: Mapping[str, object]) -> Attributes:
     return Attributes._trusted({k: scalar(v) for k, v in values.items()})
+
+
+def _scalars(facts: Mapping[str, object]) -> dict[str, _Plain]:
+    """Every fact as the plain value a plan shows, converted once per decision."""
+    return {k: scalar(v) for k, v in facts.items()}
+
+
+def _picked(scalars: Mapping[str, _Plain], names: Sequence[str]) -> Attributes:
+    """The facts called ``names`` (sorted, unique, as precompiled) that are present."""
+    return Attributes._from_sorted(tuple([(n, scalars[n]) for n in names if n in scalars]))
 
 
 def _aware(at: object, name: str) -> datetime:
@@ -157,6 +173,19 @@ class _Compiled:
                     )
         if problems:
             raise PolicyError(problems)
+        # What the plan shows of each table, by its path in the policy, worked out once:
+        # the facts a trace entry lists (sorted, as Attributes keep them), and the facts
+        # each row's cells test (what a reason citing that row lists).
+        self.trace_inputs: dict[str, tuple[str, ...]] = {}
+        self.row_facts: dict[str, dict[str, tuple[str, ...]]] = {}
+        located = [(f"tables.{name}", table) for name, table in self.tables.items()]
+        located += [(f"clocks.{name}.targets", t) for name, t in self.clock_tables.items()]
+        for path, table in located:
+            self.trace_inputs[path] = tuple(sorted(set(table.inputs)))
+            self.row_facts[path] = {
+                rule.id: tuple(sorted({c.fact.name for c in rule.conditions if not c.is_any}))
+                for rule in table.rules
+            }
 
     @staticmethod
     def _compile(

@@ -112,6 +112,13 @@ class Attributes(Mapping[str, _Scalar]):
         made.__attrs_init__(tuple(sorted(items.items())))
         return made
 
+    @classmethod
+    def _from_sorted(cls, pairs: tuple[tuple[str, _Scalar], ...]) -> Attributes:
+        """Build from scalar pairs already sorted by unique key (the engine's hot path)."""
+        made = object.__new__(cls)
+        made.__attrs_init__(pairs)
+        return made
+
     def __getitem__(self, key: str) -> _Scalar:
         for k, value in self._items:
             if k == key:
