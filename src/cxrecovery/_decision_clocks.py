@@ -10,9 +10,11 @@ from cxrecovery._engine_support import (
     _TICK,
     _duration_text,
 )
-from cxrecovery.businesstime import Clock
+from cxrecovery.businesstime import Clock, ClockSpec, ClockWarning
 from cxrecovery.businesstime import Pause as ClockPause
+from cxrecovery.businesstime._time import duration_us
 from cxrecovery.documents import parse_duration
+from cxrecovery.errors import CxRecoveryError
 from cxrecovery.facts import Timeline
 from cxrecovery.model import (
     Case,
@@ -31,6 +33,56 @@ from cxrecovery.tables import DecisionTable, TableResult
 
 if TYPE_CHECKING:
     from cxrecovery.engine import Engine
+
+
+class _Target:
+    """One row of a clock's target table, worked out when the engine is built.
+
+    A decision only looks the row up: the target is parsed, the spec built, each
+    warning's threshold computed and the texts the plan shows written once.
+    """
+
+    __slots__ = ("breach_text", "durations", "passed", "rule", "spec", "target", "warnings")
+
+    def __init__(self, spec: ClockSpec, rule: str) -> None:
+        target = spec.target
+        self.spec = spec
+        self.target = target
+        self.rule = rule
+        self.warnings: tuple[ClockWarning, ...] = spec.warnings
+        # The due time's duration first, then each warning's threshold, in microseconds.
+        self.durations = (
+            duration_us(target, "target"),
+            *(duration_us(w.threshold(target), "target") for w in spec.warnings),
+        )
+        name = spec.name
+        self.passed = {
+            w.name: f"{name} clock passed {w.name} of its target" for w in spec.warnings
+        }
+        self.breach_text = f"{name} clock breached its {_duration_text(target)} target"
+
+
+def clock_target(engine: Engine, clock: ClockPolicy, row: str, target: object) -> _Target:
+    """The compiled target row ``row`` of ``clock``, whose ``then.target`` is ``target``.
+
+    Raises what the clock's spec raises for this target (a negative duration, say).
+    """
+    spec = engine._clock_spec(clock, parse_duration(str(target)))
+    return _Target(spec, f"clocks.{clock.name}.targets[{row}]")
+
+
+def compile_targets(engine: Engine) -> dict[str, dict[str, _Target]]:
+    """Every clock's target rows, compiled; a row whose spec fails is left out, so
+    that deciding with it fails as it always did, when the row is used."""
+    compiled: dict[str, dict[str, _Target]] = {}
+    for clock in engine.policy.clocks:
+        rows = compiled[clock.name] = {}
+        for rule in engine._compiled.clock_tables[clock.name].rules:
+            try:
+                rows[rule.id] = clock_target(engine, clock, rule.id, rule.outputs["target"])
+            except CxRecoveryError:
+                continue
+    return compiled
 
 
 class _ClockSteps:
@@ -103,56 +155,59 @@ class _ClockSteps:
         states: list[ClockState] = []
         levels: list[tuple[int, str, datetime]] = []
         policy = self.policy
+        at = self.at
+        engine = self.engine
         for clock in policy.clocks:
             if clock.stop is not ClockStop.FIRST_RESPONSE and not self.is_open:
                 continue
-            path = f"clocks.{clock.name}"
             out, row = self.single(
                 f"{clock.name}_targets",
-                self.engine._compiled.clock_tables[clock.name],
-                f"{path}.targets",
+                engine._compiled.clock_tables[clock.name],
+                f"clocks.{clock.name}.targets",
             )
-            target = parse_duration(str(out["target"]))
+            compiled = engine._targets[clock.name].get(row)
+            if compiled is None:  # a row whose spec failed when the engine was built
+                compiled = clock_target(engine, clock, row, out["target"])
+            target = compiled.target
             start = self.clock_start(clock)
             stopped = self.clock_stop(clock, start)
-            spec = self.engine._clock_spec(clock, target)
+            spec = compiled.spec
             pauses = tuple(
                 ClockPause(
                     p.reason,
                     max(p.started_at, start),
-                    min(p.ended_at, self.at) if p.ended_at and p.ended_at <= self.at else None,
+                    min(p.ended_at, at) if p.ended_at and p.ended_at <= at else None,
                 )
                 for p in self.case.pauses
                 if p.reason in clock.pauses
-                and p.started_at <= self.at
+                and p.started_at <= at
                 and (p.ended_at is None or p.ended_at > start)
             )
             calendar = spec.calendar
+            fired: tuple[tuple[ClockWarning, datetime | None], ...]
             if pauses:
                 running = Clock(
                     spec,
                     start,
-                    pause_rules=self.engine._pause_rules[clock.name],
+                    pause_rules=engine._pause_rules[clock.name],
                     pauses=pauses,
                     stopped_at=stopped,
                 )
-                due = running.due_at(self.at)
+                due = running.due_at(at)
                 elapsed_at_stop = running.elapsed(stopped) if stopped is not None else None
-                paused = running.is_paused(self.at)
-                fired = running.warning_times(self.at)
+                paused = running.is_paused(at)
+                fired = running.warning_times(at)
             else:
-                # No pause touches this clock: it is plain business-time arithmetic.
-                due = calendar.add(start, target)
+                # No pause touches this clock: it is plain business-time arithmetic, the
+                # due time and every warning counted from the one start.
+                due, *warned = calendar._add_each(start, compiled.durations)
                 elapsed_at_stop = calendar.between(start, stopped) if stopped is not None else None
                 paused = False
-                fired = tuple(
-                    (warning, calendar.add(start, warning.threshold(target)))
-                    for warning in spec.warnings
-                )
+                fired = tuple(zip(compiled.warnings, warned, strict=True))
             if elapsed_at_stop is not None:
                 met_in_time = elapsed_at_stop <= target
                 status = ClockStatus.MET if met_in_time else ClockStatus.MISSED
-            elif due is not None and due < self.at:
+            elif due is not None and due < at:
                 status = ClockStatus.BREACHED
             elif paused:
                 status = ClockStatus.PAUSED
@@ -166,21 +221,14 @@ class _ClockSteps:
                 if stopped is None:
                     self.future(when)
                     level = clock.escalate.get(warning.name)
-                    if level is not None and when <= self.at:
-                        levels.append(
-                            (
-                                level,
-                                f"{clock.name} clock passed {warning.name} of its target",
-                                when,
-                            )
-                        )
+                    if level is not None and when <= at:
+                        levels.append((level, compiled.passed[warning.name], when))
             if stopped is None and due is not None:
                 # Being due exactly is on time: the breach begins a microsecond later.
                 self.future(due + _TICK)
                 level = clock.escalate.get("breach")
-                if level is not None and due < self.at:
-                    text = f"{clock.name} clock breached its {_duration_text(target)} target"
-                    levels.append((level, text, due))
+                if level is not None and due < at:
+                    levels.append((level, compiled.breach_text, due))
             states.append(
                 ClockState(
                     name=clock.name,
@@ -191,7 +239,7 @@ class _ClockSteps:
                     stopped_at=stopped,
                     calendar=clock.calendar,
                     warnings=tuple(warnings),
-                    rule=f"{path}.targets[{row}]",
+                    rule=compiled.rule,
                 )
             )
         return states, levels

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from cxrecovery import _authority
 from cxrecovery._decision import _Decision
+from cxrecovery._decision_clocks import compile_targets
 from cxrecovery._engine_support import _aware, _Compiled
 from cxrecovery._sweep import SweepResult
 from cxrecovery._sweep import sweep as _sweep
@@ -81,6 +82,7 @@ class Engine:
             for clock in policy.clocks
         }
         self._specs: dict[tuple[str, timedelta], ClockSpec] = {}
+        self._targets = compile_targets(self)
         self._limbo_bounds = self._numeric_bounds("limbo_hours")
 
     def _numeric_bounds(self, fact: str) -> tuple[Decimal, ...]:
