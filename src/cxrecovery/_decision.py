@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
-from cxrecovery import _authority
 from cxrecovery._decision_clocks import _ClockSteps
 from cxrecovery._engine_support import (
     _TICK,
@@ -478,8 +477,8 @@ class _Decision(_ClockSteps):
                 )
             )
         request = self.engine._request(self.case, facts, amount, form, self.spent)
-        auth = _authority.authorize(
-            policy, self.role, request, critical=False, approval_line=comp.approval_above_ratio
+        auth = self.engine._ladder.authorize(
+            self.role, request, critical=False, approval_line=comp.approval_above_ratio
         )
         approval = None
         if auth.allowed:

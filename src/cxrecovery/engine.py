@@ -77,6 +77,7 @@ class Engine:
             recency_decay=policy.facts.recency_decay,
         )
         self._front = policy.roles[0]
+        self._ladder = _authority.Ladder(policy)
         self._pause_rules = {
             clock.name: tuple(PauseRule(reason, {clock.name}) for reason in sorted(clock.pauses))
             for clock in policy.clocks
@@ -183,8 +184,7 @@ class Engine:
         role = self._role(agent)
         facts, _ = self._facts(case, at, goodwill)
         request = self._request(case, facts, amount, form, spent)
-        return _authority.authorize(
-            self.policy,
+        return self._ladder.authorize(
             role,
             request,
             critical=bool(facts["critical"]),
