@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from cxrecovery._decision_clocks import _ClockSteps
 from cxrecovery._engine_support import (
     _TICK,
-    NO_FACTS,
-    _attrs,
+    EMPTY_ATTRIBUTES,
     _customer_time,
     _duration_text,
     _picked,
@@ -51,6 +50,12 @@ from cxrecovery.tables import DecisionTable, TableResult
 
 if TYPE_CHECKING:
     from cxrecovery.engine import Engine
+
+# Where each kind of action goes in a plan: the order ActionKind lists them in.
+_KIND_ORDER: Final = {kind: i for i, kind in enumerate(ActionKind)}
+_PREFER_IMMEDIATE: Final = Attributes(
+    {"prefer": "immediate credit or refund over a delayed voucher"}
+)
 
 
 class _Decision(_ClockSteps):
@@ -123,7 +128,7 @@ class _Decision(_ClockSteps):
     def reason(self, rule: str, text: str, *names: str) -> Reason:
         """A reason citing ``rule``, with the facts called ``names``."""
         if not names:
-            return Reason(rule, text, NO_FACTS)
+            return Reason(rule, text, EMPTY_ATTRIBUTES)
         scalars = self.scalars
         picked = {n: scalars[n] for n in names if n in scalars}
         return Reason(rule, text, Attributes._from_sorted(tuple(sorted(picked.items()))))
@@ -159,8 +164,7 @@ class _Decision(_ClockSteps):
         self.follow_up(recovery, recovery_rule, owner)
         self.recognise()
         self.future_windows()
-        order = list(ActionKind)
-        self.actions.sort(key=lambda a: order.index(a.kind))
+        self.actions.sort(key=lambda a: _KIND_ORDER[a.kind])
         return RecoveryPlan(
             case_id=self.case.id,
             decided_at=self.at,
@@ -224,13 +228,16 @@ class _Decision(_ClockSteps):
         summary = f"Apologise ({style}): {own}"
         if acknowledge:
             summary += "; acknowledge " + ", ".join(acknowledge)
-        details = {
-            "style": style,
-            "human": bool(recovery["human"]),
-            "own": own,
-            "acknowledge": "; ".join(acknowledge),
-            "listen_first": listen,
-        }
+        # Plain values, keys in sorted order: as Attributes keep them.
+        details = Attributes._from_sorted(
+            (
+                ("acknowledge", "; ".join(acknowledge)),
+                ("human", bool(recovery["human"])),
+                ("listen_first", listen),
+                ("own", own),
+                ("style", style),
+            )
+        )
         reasons = [
             self.reason(rule, "the recovery row sets the apology's style", "severity", "history"),
             self.reason(
@@ -252,7 +259,7 @@ class _Decision(_ClockSteps):
                 ActionKind.APOLOGIZE,
                 summary,
                 owner=owner,
-                details=_attrs(details),
+                details=details,
                 reasons=tuple(reasons),
             )
         )
@@ -264,7 +271,8 @@ class _Decision(_ClockSteps):
             policy.remedy_table, self.engine._compiled.tables[policy.remedy_table], path
         )
         action = str(out["action"])
-        estimate = parse_duration(str(out["estimate"]))
+        estimate_text = str(out["estimate"])
+        estimate = parse_duration(estimate_text)
         calendar_name = str(out["calendar"])
         calendar = policy.calendars[calendar_name]
         margin = max(policy.promises.min_margin, _scaled(estimate, policy.promises.margin_ratio))
@@ -274,8 +282,8 @@ class _Decision(_ClockSteps):
                 ActionKind.REMEDY,
                 f"Remedy: {action.replace('_', ' ')}",
                 owner=owner,
-                details=_attrs(
-                    {"action": action, "estimate": str(out["estimate"]), "calendar": calendar_name}
+                details=Attributes._from_sorted(
+                    (("action", action), ("calendar", calendar_name), ("estimate", estimate_text))
                 ),
                 reasons=(
                     self.reason(
@@ -302,7 +310,7 @@ class _Decision(_ClockSteps):
         due = calendar.add(self.at, estimate + margin)
         reasons = [
             self.reason(rule, f"estimate {out['estimate']} on the {calendar_name} calendar"),
-            Reason(
+            self.reason(
                 "promises.margin_ratio",
                 f"plus a safety margin of {_duration_text(margin)}: never promise what the "
                 "policy cannot meet",
@@ -322,13 +330,13 @@ class _Decision(_ClockSteps):
                 f"Promise: {action.replace('_', ' ')} by {due.isoformat()}",
                 owner=owner,
                 due=due,
-                details=_attrs(
-                    {
-                        "what": action,
-                        "business_time": _duration_text(estimate + margin),
-                        "calendar": calendar_name,
-                        "customer_time": _customer_time(due, self.case.customer.time_zone),
-                    }
+                details=Attributes._from_sorted(
+                    (
+                        ("business_time", _duration_text(estimate + margin)),
+                        ("calendar", calendar_name),
+                        ("customer_time", _customer_time(due, self.case.customer.time_zone)),
+                        ("what", action),
+                    )
                 ),
                 reasons=tuple(reasons),
             )
@@ -382,7 +390,7 @@ class _Decision(_ClockSteps):
             # carry a proposal past it (the band's own floor may).
             ratio = line
             reasons.append(
-                Reason(
+                self.reason(
                     "compensation.approval_above_ratio",
                     f"held at {line} of the value at stake: above it satisfaction hardly grows",
                 )
@@ -400,7 +408,7 @@ class _Decision(_ClockSteps):
         if ratio > comp.hard_cap_ratio:
             ratio = comp.hard_cap_ratio
             reasons.append(
-                Reason(
+                self.reason(
                     "compensation.hard_cap_ratio",
                     f"capped at {comp.hard_cap_ratio} of the value at stake",
                 )
@@ -432,6 +440,7 @@ class _Decision(_ClockSteps):
                         owner=owner,
                         authority=Authority.NEEDS_APPROVAL,
                         tier=tier.name,
+                        details=EMPTY_ATTRIBUTES,
                         reasons=(
                             self.reason(
                                 rule,
@@ -447,11 +456,13 @@ class _Decision(_ClockSteps):
         ceiling = tier.ceiling.get(value.currency)
         if floor is not None and target < floor:
             target = floor
-            reasons.append(Reason(f"compensation.tiers[{tier.name}].floor", f"at least {floor}"))
+            reasons.append(
+                self.reason(f"compensation.tiers[{tier.name}].floor", f"at least {floor}")
+            )
         if ceiling is not None and target > ceiling:
             target = ceiling
             reasons.append(
-                Reason(f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}")
+                self.reason(f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}")
             )
         cap = value.fraction(comp.hard_cap_ratio, rounding=ROUND_FLOOR)  # never a cent over
         already = Money(granted, value.currency)
@@ -520,10 +531,10 @@ class _Decision(_ClockSteps):
                 ratio=share.quantize(Decimal("0.0001")),
                 form=form,
                 tier=tier.name,
-                details=_attrs({"prefer": "immediate credit or refund over a delayed voucher"}),
+                details=_PREFER_IMMEDIATE,
                 reasons=(
                     *reasons,
-                    Reason(
+                    self.reason(
                         "compensation.prefer_immediate",
                         "immediate compensation beats a delayed voucher (Roschk & Gelbrich 2014)",
                     ),
@@ -566,7 +577,7 @@ class _Decision(_ClockSteps):
         ]
         if channel is not None:
             reasons.append(
-                Reason("customer.preferred_channel", f"the customer prefers {channel.value}")
+                self.reason("customer.preferred_channel", f"the customer prefers {channel.value}")
             )
         self.actions.append(
             Action(
@@ -575,7 +586,7 @@ class _Decision(_ClockSteps):
                 + "; ".join(states),
                 due=due,
                 channel=channel,
-                details=_attrs({"states": "; ".join(states)}),
+                details=Attributes._from_sorted((("states", "; ".join(states)),)),
                 reasons=tuple(reasons),
             )
         )
@@ -602,7 +613,7 @@ class _Decision(_ClockSteps):
                     owner=owner,
                     due=due,
                     channel=channel,
-                    details=_attrs({"after": part}),
+                    details=Attributes._from_sorted((("after", part),)),
                     reasons=(
                         self.reason(rule, "close the loop after the fix", "severity", "history"),
                     ),
@@ -636,7 +647,7 @@ class _Decision(_ClockSteps):
                     ActionKind.RECOGNISE,
                     f"Recognise {agent}: the customer's positive feedback names their work",
                     owner=self.case.owner,
-                    details=_attrs({"agent": agent}),
+                    details=Attributes._from_sorted((("agent", agent),)),
                     reasons=(
                         self.reason(
                             "follow_up.recognise_staff",

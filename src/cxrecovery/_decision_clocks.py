@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from cxrecovery._engine_support import (
     _TICK,
+    EMPTY_ATTRIBUTES,
     _duration_text,
 )
 from cxrecovery.businesstime import Clock, ClockSpec, ClockWarning
@@ -267,7 +268,7 @@ class _ClockSteps:
                 anchor = max(anchor, self.facts_changed_at())
         for clock_level, text, when in clock_levels:
             level = max(level, clock_level)
-            reasons.append(Reason("clocks", f"level {clock_level}: {text}"))
+            reasons.append(Reason("clocks", f"level {clock_level}: {text}", EMPTY_ATTRIBUTES))
             anchor = max(anchor, when)
         return level, reasons, anchor
 
@@ -298,6 +299,7 @@ class _ClockSteps:
                 owner=rung.role,
                 due=due,
                 level=level,
+                details=EMPTY_ATTRIBUTES,
                 reasons=tuple(reasons),
             )
         )

@@ -24,8 +24,9 @@ _TICK: Final = timedelta(microseconds=1)
 
 _Plain = str | int | bool | None
 
-# Shared by every reason that cites no fact: Attributes are immutable.
-NO_FACTS: Final = Attributes()
+# Shared by every reason that cites no fact and every action without details:
+# Attributes are immutable.
+EMPTY_ATTRIBUTES: Final = Attributes()
 
 
 def scalar(value: object) -> _Plain:
@@ -38,9 +39,20 @@ def _attrs(values: Mapping[str, object]) -> Attributes:
     return Attributes._trusted({k: scalar(v) for k, v in values.items()})
 
 
+_PLAIN_TYPES: Final = frozenset({str, int, bool, type(None)})
+
+
 def _scalars(facts: Mapping[str, object]) -> dict[str, _Plain]:
-    """Every fact as the plain value a plan shows, converted once per decision."""
-    return {k: scalar(v) for k, v in facts.items()}
+    """Every fact as the plain value a plan shows, converted once per decision.
+
+    Most facts are plain already: an exact type test passes them straight through.
+    """
+    plain = _PLAIN_TYPES
+    return {
+        # v is one of the plain types when its exact class is: mypy cannot narrow that.
+        k: v if v.__class__ in plain else scalar(v)  # type: ignore[misc]
+        for k, v in facts.items()
+    }
 
 
 def _picked(scalars: Mapping[str, _Plain], names: Sequence[str]) -> Attributes:
