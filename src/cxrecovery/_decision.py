@@ -19,7 +19,6 @@ from cxrecovery._engine_support import (
     _split,
     _why_not,
 )
-from cxrecovery.documents import parse_duration
 from cxrecovery.errors import PolicyError
 from cxrecovery.facts import Timeline
 from cxrecovery.model import (
@@ -272,7 +271,7 @@ class _Decision(_ClockSteps):
         )
         action = str(out["action"])
         estimate_text = str(out["estimate"])
-        estimate = parse_duration(estimate_text)
+        estimate = self.engine._compiled.duration(estimate_text)
         calendar_name = str(out["calendar"])
         calendar = policy.calendars[calendar_name]
         margin = max(policy.promises.min_margin, _scaled(estimate, policy.promises.margin_ratio))
@@ -602,8 +601,9 @@ class _Decision(_ClockSteps):
             else None
         )
         channel = self.case.customer.preferred_channel or self.case.channel
+        reasons = (self.reason(rule, "close the loop after the fix", "severity", "history"),)
         for part in parts:
-            after = parse_duration(part)
+            after = self.engine._compiled.duration(part)
             due = calendar.next_open(base + after) if base is not None else None
             when = due.isoformat() if due is not None else f"{_duration_text(after)} after the fix"
             self.actions.append(
@@ -614,9 +614,7 @@ class _Decision(_ClockSteps):
                     due=due,
                     channel=channel,
                     details=Attributes._from_sorted((("after", part),)),
-                    reasons=(
-                        self.reason(rule, "close the loop after the fix", "severity", "history"),
-                    ),
+                    reasons=reasons,
                 )
             )
 

@@ -198,6 +198,21 @@ class _Compiled:
                 rule.id: tuple(sorted({c.fact.name for c in rule.conditions if not c.is_any}))
                 for rule in table.rules
             }
+        # The durations a decision reads from table outputs (follow-up offsets, remedy
+        # estimates), parsed once; all were checked above.
+        self._durations: dict[str, timedelta] = {}
+        texts: list[str] = []
+        for rule in recovery.rules if recovery is not None else ():
+            texts.extend(_split(rule.outputs.get("follow_up")))
+        if remedy is not None:
+            texts.extend(str(rule.outputs.get("estimate")) for rule in remedy.rules)
+        for text in texts:
+            self._durations[text] = parse_duration(text)
+
+    def duration(self, text: str) -> timedelta:
+        """``parse_duration(text)``, for a duration a table gives."""
+        found = self._durations.get(text)
+        return found if found is not None else parse_duration(text)
 
     @staticmethod
     def _compile(
