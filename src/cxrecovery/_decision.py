@@ -99,13 +99,13 @@ class _Decision(_ClockSteps):
             explanation = table.explain(self.facts)
             why_not = _why_not(explanation)
         self.trace.append(
-            TableTrace(
-                table=path,
-                inputs=_picked(self.scalars, self.engine._compiled.trace_inputs[path]),
-                matched=result.matched,
-                chosen=result.chosen,
-                shadowed=result.shadowed,
-                why_not=why_not,
+            TableTrace(  # table, inputs, matched, chosen, shadowed, why_not
+                path,
+                _picked(self.scalars, self.engine._compiled.trace_inputs[path]),
+                result.matched,
+                result.chosen,
+                result.shadowed,
+                why_not,
             )
         )
         return result
@@ -114,10 +114,12 @@ class _Decision(_ClockSteps):
         self, name: str, table: DecisionTable, path: str
     ) -> tuple[Mapping[str, object], str]:
         result = self.evaluate(name, table, path)
-        if not isinstance(result.outputs, Mapping) or not result.chosen:
+        outputs = result.outputs
+        chosen = result.chosen
+        if not isinstance(outputs, Mapping) or not chosen:
             shown = ", ".join(f"{k}={v}" for k, v in result.inputs.items())
             raise PolicyError.at(path, f"no row matches {shown}; the policy has a gap here")
-        return result.outputs, result.chosen[0]
+        return outputs, chosen[0]
 
     def row_reason(self, table: DecisionTable, path: str, row: str, text: str) -> Reason:
         """A reason citing a table row, with the facts that row's cells test."""

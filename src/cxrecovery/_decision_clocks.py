@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -121,18 +121,18 @@ class _ClockSteps:
         if clock.start is ClockStart.LAST_PROGRESS:
             return self.timeline.last_progress
         latest = case.opened_at
-        for tp in case.touchpoints:
-            if tp.at > at:
-                break
-            if clock.start is ClockStart.LAST_UPDATE and (
-                tp.direction is Direction.OUTBOUND or tp.agent
-            ):
-                latest = tp.at
-            if (
-                clock.start is ClockStart.LAST_CUSTOMER_CONTACT
-                and tp.direction is Direction.INBOUND
-            ):
-                latest = tp.at
+        if clock.start is ClockStart.LAST_UPDATE:
+            for tp in case.touchpoints:
+                if tp.at > at:
+                    break
+                if tp.direction is Direction.OUTBOUND or tp.agent:
+                    latest = tp.at
+        elif clock.start is ClockStart.LAST_CUSTOMER_CONTACT:
+            for tp in case.touchpoints:
+                if tp.at > at:
+                    break
+                if tp.direction is Direction.INBOUND:
+                    latest = tp.at
         return latest
 
     def clock_stop(self, clock: ClockPolicy, start: datetime) -> datetime | None:
@@ -173,19 +173,23 @@ class _ClockSteps:
             start = self.clock_start(clock)
             stopped = self.clock_stop(clock, start)
             spec = compiled.spec
-            pauses = tuple(
-                ClockPause(
-                    p.reason,
-                    max(p.started_at, start),
-                    min(p.ended_at, at) if p.ended_at and p.ended_at <= at else None,
+            pauses = (
+                tuple(
+                    ClockPause(
+                        p.reason,
+                        max(p.started_at, start),
+                        min(p.ended_at, at) if p.ended_at and p.ended_at <= at else None,
+                    )
+                    for p in self.case.pauses
+                    if p.reason in clock.pauses
+                    and p.started_at <= at
+                    and (p.ended_at is None or p.ended_at > start)
                 )
-                for p in self.case.pauses
-                if p.reason in clock.pauses
-                and p.started_at <= at
-                and (p.ended_at is None or p.ended_at > start)
+                if self.case.pauses
+                else ()
             )
             calendar = spec.calendar
-            fired: tuple[tuple[ClockWarning, datetime | None], ...]
+            fired: Iterable[tuple[ClockWarning, datetime | None]]
             if pauses:
                 running = Clock(
                     spec,
@@ -204,7 +208,7 @@ class _ClockSteps:
                 due, *warned = calendar._add_each(start, compiled.durations)
                 elapsed_at_stop = calendar.between(start, stopped) if stopped is not None else None
                 paused = False
-                fired = tuple(zip(compiled.warnings, warned, strict=True))
+                fired = zip(compiled.warnings, warned, strict=True)
             if elapsed_at_stop is not None:
                 met_in_time = elapsed_at_stop <= target
                 status = ClockStatus.MET if met_in_time else ClockStatus.MISSED
