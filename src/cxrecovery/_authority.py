@@ -220,8 +220,11 @@ def check_role(
     return RoleLimits(role).check(request, with_period=with_period)
 
 
+_CENT = Decimal("0.01")
+
+
 def _fmt(ratio: Decimal) -> str:
-    return str(ratio.quantize(Decimal("0.01")))
+    return str(ratio.quantize(_CENT))
 
 
 class Ladder:

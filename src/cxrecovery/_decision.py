@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 
 # Where each kind of action goes in a plan: the order ActionKind lists them in.
 _KIND_ORDER: Final = {kind: i for i, kind in enumerate(ActionKind)}
+_CENT: Final = Decimal("0.01")
+_BASIS_POINT: Final = Decimal("0.0001")
 _PREFER_IMMEDIATE: Final = Attributes(
     {"prefer": "immediate credit or refund over a delayed voucher"}
 )
@@ -426,7 +428,7 @@ class _Decision(_ClockSteps):
                 new_ratio = max(granted_ratio, baseline.compensation_ratio)
                 remedy = delight[-1].form if delight else baseline.remedy
                 expectation = ExpectationBaseline(
-                    compensation_ratio=new_ratio.quantize(Decimal("0.01")),
+                    compensation_ratio=new_ratio.quantize(_CENT),
                     remedy=remedy,
                     set_at=max(g.at for g in self.case.grants if g.at <= self.at),
                     reason=f"over-delivered on case {self.case.id}: the customer will expect "
@@ -511,9 +513,7 @@ class _Decision(_ClockSteps):
             # Granting it will raise what this customer expects next time: say so now.
             over = True
             expectation = ExpectationBaseline(
-                compensation_ratio=max(share, baseline.compensation_ratio).quantize(
-                    Decimal("0.01")
-                ),
+                compensation_ratio=max(share, baseline.compensation_ratio).quantize(_CENT),
                 remedy=form,
                 set_at=self.at,
                 reason=f"if granted on case {self.case.id}, the customer will expect this again",
@@ -529,7 +529,7 @@ class _Decision(_ClockSteps):
                 authority=authority,
                 approval=approval,
                 amount=amount,
-                ratio=share.quantize(Decimal("0.0001")),
+                ratio=share.quantize(_BASIS_POINT),
                 form=form,
                 tier=tier.name,
                 details=_PREFER_IMMEDIATE,

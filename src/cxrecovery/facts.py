@@ -41,6 +41,8 @@ __all__ = [
 
 _HOUR: Final = Decimal(3600)
 _CENT_HOUR: Final = Decimal("0.01")
+_ONE_US: Final = timedelta(microseconds=1)
+_HOUR_US: Final = Decimal(3_600_000_000)
 
 
 def _spec(name: str, kind: FactKind, description: str, values: tuple[str, ...] = ()) -> FactSpec:
@@ -354,9 +356,7 @@ def derive_facts(
         health = "fragile"
 
     limbo = settings.calendar.between(min(progress_at, at), at)
-    limbo_hours = (Decimal(limbo // timedelta(microseconds=1)) / Decimal(3_600_000_000)).quantize(
-        _CENT_HOUR, rounding=ROUND_FLOOR
-    )
+    limbo_hours = (Decimal(limbo // _ONE_US) / _HOUR_US).quantize(_CENT_HOUR, rounding=ROUND_FLOOR)
 
     facts: dict[str, object] = {
         "severity": _VALUES[failure.severity],
