@@ -106,14 +106,18 @@ def _money_limits(rule: str, limits: Mapping[str, Money]) -> _MoneyLimit | None:
     return rule, {currency: (limit, f"at most {limit}") for currency, limit in limits.items()}
 
 
-def _money_check(checks: list[LimitCheck], limits: _MoneyLimit, total: Money, what: str) -> None:
+def _money_check(
+    checks: list[LimitCheck], limits: _MoneyLimit, total: Money, what: str, keep_ok: bool
+) -> None:
     rule, by_currency = limits
     found = by_currency.get(total.currency)
     if found is None:
         checks.append(LimitCheck(rule, f"no limit in {total.currency}", f"{what} {total}", False))
     else:
         limit, text = found
-        checks.append(LimitCheck(rule, text, f"{what} {total}", total <= limit))
+        ok = total <= limit
+        if keep_ok or not ok:
+            checks.append(LimitCheck(rule, text, f"{what} {total}", ok))
 
 
 def _money_ok(limits: _MoneyLimit | None, total: Money) -> bool:
@@ -153,42 +157,52 @@ class RoleLimits:
         self.max_forms_rule = f"{base}.max_forms"
         self.max_forms_limit = f"at most {role.max_forms} forms on one case"
 
-    def check(self, request: GrantRequest, *, with_period: bool = True) -> tuple[LimitCheck, ...]:
-        """Check every limit against ``request``; each check says its verdict."""
+    def check(
+        self, request: GrantRequest, *, with_period: bool = True, keep_ok: bool = True
+    ) -> tuple[LimitCheck, ...]:
+        """Check every limit against ``request``; each check says its verdict.
+
+        ``keep_ok=False`` leaves out the checks that pass: a caller that only reports
+        failures does not need them written out.
+        """
         role = self.role
         form = request.form
-        checks = [LimitCheck(self.forms_rule, self.forms_limit, form.value, form in role.forms)]
+        checks: list[LimitCheck] = []
+        ok = form in role.forms
+        if keep_ok or not ok:
+            checks.append(LimitCheck(self.forms_rule, self.forms_limit, form.value, ok))
         case_total = request.case_total
         value = request.value
         if role.max_ratio is not None and value is not None and value:
             ratio = request.case_ratio
-            checks.append(
-                LimitCheck(
-                    self.ratio_rule,
-                    self.ratio_limit,
-                    f"{_fmt(ratio)} of {value}",
-                    ratio <= role.max_ratio,
+            ok = ratio <= role.max_ratio
+            if keep_ok or not ok:
+                checks.append(
+                    LimitCheck(self.ratio_rule, self.ratio_limit, f"{_fmt(ratio)} of {value}", ok)
                 )
-            )
         if self.per_case is not None:
-            _money_check(checks, self.per_case, case_total, "case total")
+            _money_check(checks, self.per_case, case_total, "case total", keep_ok)
         if with_period:
             period_total = request.period_total
             if self.per_period is not None:
-                _money_check(checks, self.per_period, period_total, "agent's spend this period")
+                what = "agent's spend this period"
+                _money_check(checks, self.per_period, period_total, what, keep_ok)
         customer_total = request.customer_total
         if self.per_customer is not None:
-            _money_check(checks, self.per_customer, customer_total, "customer's recent goodwill")
+            what = "customer's recent goodwill"
+            _money_check(checks, self.per_customer, customer_total, what, keep_ok)
         if role.max_forms is not None:
             forms = request.forms_after
-            checks.append(
-                LimitCheck(
-                    self.max_forms_rule,
-                    self.max_forms_limit,
-                    f"{len(forms)} ({', '.join(sorted(f.value for f in forms))})",
-                    len(forms) <= role.max_forms,
+            ok = len(forms) <= role.max_forms
+            if keep_ok or not ok:
+                checks.append(
+                    LimitCheck(
+                        self.max_forms_rule,
+                        self.max_forms_limit,
+                        f"{len(forms)} ({', '.join(sorted(f.value for f in forms))})",
+                        ok,
+                    )
                 )
-            )
         return tuple(checks)
 
     def passes(self, request: GrantRequest) -> bool:
@@ -250,9 +264,11 @@ class Ladder:
         *,
         critical: bool = False,
         approval_line: Decimal | None = None,
+        all_checks: bool = True,
     ) -> Authorization:
-        """See :func:`authorize`."""
-        checks = self._of(role).check(request)
+        """See :func:`authorize`; ``all_checks=False`` keeps only the failed checks in
+        the answer (all a plan shows)."""
+        checks = self._of(role).check(request, keep_ok=all_checks)
         failed = [c for c in checks if not c.ok]
         over_line = (
             approval_line is not None

@@ -133,6 +133,10 @@ class _Decision(_ClockSteps):
         if not names:
             return Reason(rule, text, EMPTY_ATTRIBUTES)
         scalars = self.scalars
+        if len(names) == 1:  # the common case: nothing to sort
+            name = names[0]
+            pairs = ((name, scalars[name]),) if name in scalars else ()
+            return Reason(rule, text, Attributes._from_sorted(pairs))
         picked = {n: scalars[n] for n in names if n in scalars}
         return Reason(rule, text, Attributes._from_sorted(tuple(sorted(picked.items()))))
 
@@ -491,8 +495,13 @@ class _Decision(_ClockSteps):
                 )
             )
         request = self.engine._request(self.case, facts, amount, form, self.spent)
+        # The plan shows only the checks that failed (in the approval it asks for).
         auth = self.engine._ladder.authorize(
-            self.role, request, critical=False, approval_line=comp.approval_above_ratio
+            self.role,
+            request,
+            critical=False,
+            approval_line=comp.approval_above_ratio,
+            all_checks=False,
         )
         approval = None
         if auth.allowed:
