@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from cxrecovery.documents import parse_duration
+from cxrecovery.businesstime import in_zone
+from cxrecovery.documents import format_duration, parse_duration
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.model import (
     Attributes,
@@ -77,21 +78,17 @@ def _split(value: object) -> list[str]:
 
 
 def _scaled(duration: timedelta, ratio: Decimal) -> timedelta:
-    micro = int(Decimal(duration // timedelta(microseconds=1)) * ratio)
+    micro = int(Decimal(duration // _TICK) * ratio)
     return timedelta(microseconds=micro)
 
 
 def _duration_text(value: timedelta) -> str:
-    from cxrecovery.documents import format_duration
-
     return format_duration(value)
 
 
 def _customer_time(when: datetime, zone: str | None) -> str:
     if zone is None:
         return when.isoformat()
-    from cxrecovery.businesstime import in_zone
-
     return in_zone(when, zone).isoformat()
 
 
