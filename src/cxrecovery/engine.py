@@ -77,6 +77,9 @@ class Engine:
             recency_decay=policy.facts.recency_decay,
         )
         self._front = policy.roles[0]
+        self._roles: dict[str, RolePolicy] = {}
+        for role in policy.roles:
+            self._roles.setdefault(role.name, role)  # the first of a name, as policy.role
         self._ladder = _authority.Ladder(policy)
         self._pause_rules = {
             clock.name: tuple(PauseRule(reason, {clock.name}) for reason in sorted(clock.pauses))
@@ -144,7 +147,7 @@ class Engine:
             return self._front
         if not isinstance(agent, Agent):
             raise InvalidValueError.at("agent", f"{agent!r} is not an Agent")
-        role = self.policy.role(agent.role)
+        role = self._roles.get(agent.role)
         if role is None:
             names = ", ".join(r.name for r in self.policy.roles)
             raise InvalidValueError.at(
