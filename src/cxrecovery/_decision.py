@@ -140,6 +140,16 @@ class _Decision(_ClockSteps):
         picked = {n: scalars[n] for n in names if n in scalars}
         return Reason(rule, text, Attributes._from_sorted(tuple(sorted(picked.items()))))
 
+    def all_facts(self) -> Attributes:
+        """Every fact, as the plan keeps them: sorted by name."""
+        scalars = self.scalars
+        # The engine knows every fact's name in sorted order; a host fact it was not
+        # told about (a provider returning more than it declared) falls back to a sort.
+        pairs = tuple([(k, scalars[k]) for k in self.engine._compiled.fact_order if k in scalars])
+        if len(pairs) != len(scalars):
+            pairs = tuple(sorted(scalars.items()))
+        return Attributes._from_sorted(pairs)
+
     def future(self, when: datetime | None) -> None:
         if when is not None and when > self.at:
             self.reviews.append(when)
@@ -190,7 +200,7 @@ class _Decision(_ClockSteps):
             next_review_at=min(self.reviews) if self.reviews else None,
             over_delivery=over,
             expectation=expectation,
-            facts=Attributes._from_sorted(tuple(sorted(self.scalars.items()))),
+            facts=self.all_facts(),
             trace=tuple(self.trace),
         )
 

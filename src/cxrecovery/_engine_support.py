@@ -182,6 +182,7 @@ class _Compiled:
                     )
         if problems:
             raise PolicyError(problems)
+        self.fact_order = tuple(sorted(specs))
         # What the plan shows of each table, by its path in the policy, worked out once:
         # the facts a trace entry lists (sorted, as Attributes keep them), and the facts
         # each row's cells test (what a reason citing that row lists).

@@ -141,6 +141,10 @@ class Money:
     def __init__(self, amount: Decimal | int | str, currency: str) -> None:
         exponent = minor_units(currency)
         value = _to_decimal(amount, "amount")
+        if value.is_zero():
+            # Every zero quantizes, exactly, to the currency's one zero.
+            self.__attrs_init__(_ZEROS[exponent], currency)
+            return
         quantum = _QUANTUM[exponent]
         try:
             with decimal.localcontext(_EXACT):
