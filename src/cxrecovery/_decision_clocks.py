@@ -15,7 +15,6 @@ from cxrecovery.businesstime import Clock, ClockSpec, ClockWarning
 from cxrecovery.businesstime import Pause as ClockPause
 from cxrecovery.businesstime._time import duration_us
 from cxrecovery.documents import parse_duration
-from cxrecovery.errors import CxRecoveryError
 from cxrecovery.facts import Timeline
 from cxrecovery.model import (
     Case,
@@ -43,10 +42,20 @@ class _Target:
     warning's threshold computed and the texts the plan shows written once.
     """
 
-    __slots__ = ("breach_text", "durations", "passed", "rule", "spec", "target", "warnings")
+    __slots__ = (
+        "breach_text",
+        "durations",
+        "passed",
+        "rule",
+        "spec",
+        "target",
+        "text",
+        "warnings",
+    )
 
-    def __init__(self, spec: ClockSpec, rule: str) -> None:
+    def __init__(self, spec: ClockSpec, rule: str, text: object) -> None:
         target = spec.target
+        self.text = text  # the row's then.target, as the table gives it
         self.spec = spec
         self.target = target
         self.rule = rule
@@ -69,7 +78,7 @@ def clock_target(engine: Engine, clock: ClockPolicy, row: str, target: object) -
     Raises what the clock's spec raises for this target (a negative duration, say).
     """
     spec = engine._clock_spec(clock, parse_duration(str(target)))
-    return _Target(spec, f"clocks.{clock.name}.targets[{row}]")
+    return _Target(spec, f"clocks.{clock.name}.targets[{row}]", target)
 
 
 def compile_targets(engine: Engine) -> dict[str, dict[str, _Target]]:
@@ -81,7 +90,7 @@ def compile_targets(engine: Engine) -> dict[str, dict[str, _Target]]:
         for rule in engine._compiled.clock_tables[clock.name].rules:
             try:
                 rows[rule.id] = clock_target(engine, clock, rule.id, rule.outputs["target"])
-            except CxRecoveryError:
+            except Exception:
                 continue
     return compiled
 
@@ -167,7 +176,9 @@ class _ClockSteps:
                 f"clocks.{clock.name}.targets",
             )
             compiled = engine._targets[clock.name].get(row)
-            if compiled is None:  # a row whose spec failed when the engine was built
+            if compiled is None or compiled.text != out["target"]:
+                # A row whose spec failed when the engine was built (this raises again),
+                # or a target that is not the row's own (an aggregating table).
                 compiled = clock_target(engine, clock, row, out["target"])
             target = compiled.target
             start = self.clock_start(clock)
