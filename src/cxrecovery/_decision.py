@@ -626,7 +626,10 @@ class _Decision(_ClockSteps):
         for part in parts:
             after = self.engine._compiled.duration(part)
             due = calendar.next_open(base + after) if base is not None else None
-            when = due.isoformat() if due is not None else f"{_duration_text(after)} after the fix"
+            if due is not None:
+                when = due.isoformat()
+            else:
+                when = f"{self.engine._compiled.duration_text(part)} after the fix"
             self.actions.append(
                 Action(
                     ActionKind.FOLLOW_UP,

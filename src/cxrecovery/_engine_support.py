@@ -206,11 +206,17 @@ class _Compiled:
             texts.extend(str(rule.outputs.get("estimate")) for rule in remedy.rules)
         for text in texts:
             self._durations[text] = parse_duration(text)
+        self._duration_texts = {text: _duration_text(d) for text, d in self._durations.items()}
 
     def duration(self, text: str) -> timedelta:
         """``parse_duration(text)``, for a duration a table gives."""
         found = self._durations.get(text)
         return found if found is not None else parse_duration(text)
+
+    def duration_text(self, text: str) -> str:
+        """The canonical form of the duration a table gives as ``text``."""
+        found = self._duration_texts.get(text)
+        return found if found is not None else _duration_text(parse_duration(text))
 
     @staticmethod
     def _compile(
