@@ -90,7 +90,7 @@ def compile_targets(engine: Engine) -> dict[str, dict[str, _Target]]:
         for rule in engine._compiled.clock_tables[clock.name].rules:
             try:
                 rows[rule.id] = clock_target(engine, clock, rule.id, rule.outputs["target"])
-            except Exception:
+            except Exception:  # whatever it is, decide() raises it again if the row is used
                 continue
     return compiled
 
