@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from cxrecovery.model import CompensationForm
@@ -10,13 +10,22 @@ from cxrecovery.money import Money
 from cxrecovery.plan import Authorization, LimitCheck
 from cxrecovery.policy import Policy, RolePolicy
 
-__all__ = ["GrantRequest", "authorize", "check_role"]
+__all__ = ["GrantRequest", "Ladder", "RoleLimits", "authorize", "check_role"]
 
 
 class GrantRequest:
-    """What a grant would add, with what is already known of the case and the agent."""
+    """What a grant would add, with what is already known of the case and the agent.
+
+    The totals a check compares with a limit are worked out on first use and kept:
+    every role checked for one request reads the same ones.
+    """
 
     __slots__ = (
+        "_case_ratio",
+        "_case_total",
+        "_customer_total",
+        "_forms_after",
+        "_period_total",
         "amount",
         "form",
         "forms_before",
@@ -44,75 +53,258 @@ class GrantRequest:
         self.recent_goodwill = recent_goodwill
         self.period_spent = period_spent
         self.forms_before = frozenset(forms_before)
+        self._case_total: Money | None = None
+        self._case_ratio: Decimal | None = None
+        self._period_total: Money | None = None
+        self._customer_total: Money | None = None
+        self._forms_after: frozenset[CompensationForm] | None = None
+
+    @property
+    def case_total(self) -> Money:
+        """What the case would have received in all."""
+        if self._case_total is None:
+            self._case_total = self.granted_before + self.amount
+        return self._case_total
+
+    @property
+    def case_ratio(self) -> Decimal:
+        """:attr:`case_total` as a share of the value at stake (which must be non-zero)."""
+        if self._case_ratio is None:
+            assert self.value is not None
+            self._case_ratio = self.case_total.ratio_to(self.value)
+        return self._case_ratio
+
+    @property
+    def period_total(self) -> Money:
+        """What the agent would have granted in the period."""
+        if self._period_total is None:
+            self._period_total = self.period_spent + self.amount
+        return self._period_total
+
+    @property
+    def customer_total(self) -> Money:
+        """What the customer would have received in the goodwill window."""
+        if self._customer_total is None:
+            self._customer_total = self.recent_goodwill + self.amount
+        return self._customer_total
+
+    @property
+    def forms_after(self) -> frozenset[CompensationForm]:
+        """The forms on the case once this one is granted."""
+        if self._forms_after is None:
+            self._forms_after = self.forms_before | {self.form}
+        return self._forms_after
 
 
-def _money_limit(
-    checks: list[LimitCheck], rule: str, limits: dict[str, Money] | object, total: Money, what: str
-) -> None:
+_MoneyLimit = tuple[str, Mapping[str, tuple[Money, str]]]
+
+
+def _money_limits(rule: str, limits: Mapping[str, Money]) -> _MoneyLimit | None:
+    """A money limit's rule and, per currency, the limit with the text a check shows."""
     if not limits:
-        return
-    assert isinstance(limits, dict)
-    limit = limits.get(total.currency)
-    if limit is None:
+        return None
+    return rule, {currency: (limit, f"at most {limit}") for currency, limit in limits.items()}
+
+
+def _money_check(
+    checks: list[LimitCheck], limits: _MoneyLimit, total: Money, what: str, keep_ok: bool
+) -> None:
+    rule, by_currency = limits
+    found = by_currency.get(total.currency)
+    if found is None:
         checks.append(LimitCheck(rule, f"no limit in {total.currency}", f"{what} {total}", False))
     else:
-        checks.append(LimitCheck(rule, f"at most {limit}", f"{what} {total}", total <= limit))
+        limit, text = found
+        ok = total <= limit
+        if keep_ok or not ok:
+            checks.append(LimitCheck(rule, text, f"{what} {total}", ok))
+
+
+def _money_ok(limits: _MoneyLimit | None, total: Money) -> bool:
+    if limits is None:
+        return True
+    found = limits[1].get(total.currency)
+    return found is not None and total <= found[0]
+
+
+class RoleLimits:
+    """A role's limits with the rule paths and texts its checks show, worked out once."""
+
+    __slots__ = (
+        "forms_limit",
+        "forms_rule",
+        "max_forms_limit",
+        "max_forms_rule",
+        "per_case",
+        "per_customer",
+        "per_period",
+        "ratio_limit",
+        "ratio_rule",
+        "role",
+    )
+
+    def __init__(self, role: RolePolicy) -> None:
+        self.role = role
+        base = f"roles[{role.name}]"
+        allowed = ", ".join(sorted(f.value for f in role.forms)) or "none"
+        self.forms_rule = f"{base}.forms"
+        self.forms_limit = f"one of {allowed}"
+        self.ratio_rule = f"{base}.max_ratio"
+        self.ratio_limit = f"at most {role.max_ratio} of the value at stake"
+        self.per_case = _money_limits(f"{base}.max_per_case", role.max_per_case)
+        self.per_period = _money_limits(f"{base}.max_per_period", role.max_per_period)
+        self.per_customer = _money_limits(f"{base}.max_per_customer", role.max_per_customer)
+        self.max_forms_rule = f"{base}.max_forms"
+        self.max_forms_limit = f"at most {role.max_forms} forms on one case"
+
+    def check(
+        self, request: GrantRequest, *, with_period: bool = True, keep_ok: bool = True
+    ) -> tuple[LimitCheck, ...]:
+        """Check every limit against ``request``; each check says its verdict.
+
+        ``keep_ok=False`` leaves out the checks that pass: a caller that only reports
+        failures does not need them written out.
+        """
+        role = self.role
+        form = request.form
+        checks: list[LimitCheck] = []
+        ok = form in role.forms
+        if keep_ok or not ok:
+            checks.append(LimitCheck(self.forms_rule, self.forms_limit, form.value, ok))
+        case_total = request.case_total
+        value = request.value
+        if role.max_ratio is not None and value is not None and value:
+            ratio = request.case_ratio
+            ok = ratio <= role.max_ratio
+            if keep_ok or not ok:
+                checks.append(
+                    LimitCheck(self.ratio_rule, self.ratio_limit, f"{_fmt(ratio)} of {value}", ok)
+                )
+        if self.per_case is not None:
+            _money_check(checks, self.per_case, case_total, "case total", keep_ok)
+        if with_period:
+            period_total = request.period_total
+            if self.per_period is not None:
+                what = "agent's spend this period"
+                _money_check(checks, self.per_period, period_total, what, keep_ok)
+        customer_total = request.customer_total
+        if self.per_customer is not None:
+            what = "customer's recent goodwill"
+            _money_check(checks, self.per_customer, customer_total, what, keep_ok)
+        if role.max_forms is not None:
+            forms = request.forms_after
+            ok = len(forms) <= role.max_forms
+            if keep_ok or not ok:
+                checks.append(
+                    LimitCheck(
+                        self.max_forms_rule,
+                        self.max_forms_limit,
+                        f"{len(forms)} ({', '.join(sorted(f.value for f in forms))})",
+                        ok,
+                    )
+                )
+        return tuple(checks)
+
+    def passes(self, request: GrantRequest) -> bool:
+        """Whether every limit but the period budget holds: :meth:`check` with
+        ``with_period=False`` and all checks ok, without writing the checks out.
+
+        Only for a request already checked in full (so every total it reads is known).
+        """
+        role = self.role
+        value = request.value
+        return (
+            request.form in role.forms
+            and (
+                role.max_ratio is None
+                or value is None
+                or not value
+                or request.case_ratio <= role.max_ratio
+            )
+            and _money_ok(self.per_case, request.case_total)
+            and _money_ok(self.per_customer, request.customer_total)
+            and (role.max_forms is None or len(request.forms_after) <= role.max_forms)
+        )
 
 
 def check_role(
     role: RolePolicy, request: GrantRequest, *, with_period: bool = True
 ) -> tuple[LimitCheck, ...]:
     """Check every limit of ``role`` against ``request``; each check says its verdict."""
-    base = f"roles[{role.name}]"
-    checks: list[LimitCheck] = []
-    allowed = ", ".join(sorted(f.value for f in role.forms)) or "none"
-    checks.append(
-        LimitCheck(
-            f"{base}.forms", f"one of {allowed}", request.form.value, request.form in role.forms
-        )
-    )
-    case_total = request.granted_before + request.amount
-    if role.max_ratio is not None and request.value is not None and request.value:
-        ratio = case_total.ratio_to(request.value)
-        checks.append(
-            LimitCheck(
-                f"{base}.max_ratio",
-                f"at most {role.max_ratio} of the value at stake",
-                f"{_fmt(ratio)} of {request.value}",
-                ratio <= role.max_ratio,
-            )
-        )
-    _money_limit(checks, f"{base}.max_per_case", dict(role.max_per_case), case_total, "case total")
-    if with_period:
-        _money_limit(
-            checks,
-            f"{base}.max_per_period",
-            dict(role.max_per_period),
-            request.period_spent + request.amount,
-            "agent's spend this period",
-        )
-    _money_limit(
-        checks,
-        f"{base}.max_per_customer",
-        dict(role.max_per_customer),
-        request.recent_goodwill + request.amount,
-        "customer's recent goodwill",
-    )
-    if role.max_forms is not None:
-        forms = request.forms_before | {request.form}
-        checks.append(
-            LimitCheck(
-                f"{base}.max_forms",
-                f"at most {role.max_forms} forms on one case",
-                f"{len(forms)} ({', '.join(sorted(f.value for f in forms))})",
-                len(forms) <= role.max_forms,
-            )
-        )
-    return tuple(checks)
+    return RoleLimits(role).check(request, with_period=with_period)
+
+
+_CENT = Decimal("0.01")
 
 
 def _fmt(ratio: Decimal) -> str:
-    return str(ratio.quantize(Decimal("0.01")))
+    return str(ratio.quantize(_CENT))
+
+
+class Ladder:
+    """A policy's empowerment ladder, compiled: every role's limits, lowest rank first."""
+
+    __slots__ = ("_by_rank", "_limits", "policy")
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._limits = {id(role): RoleLimits(role) for role in policy.roles}
+        self._by_rank: Sequence[RolePolicy] = sorted(policy.roles, key=lambda r: r.rank)
+
+    def _of(self, role: RolePolicy) -> RoleLimits:
+        found = self._limits.get(id(role))
+        if found is None or found.role is not role:  # a role from another policy
+            return RoleLimits(role)
+        return found
+
+    def authorize(
+        self,
+        role: RolePolicy,
+        request: GrantRequest,
+        *,
+        critical: bool = False,
+        approval_line: Decimal | None = None,
+        all_checks: bool = True,
+    ) -> Authorization:
+        """See :func:`authorize`; ``all_checks=False`` keeps only the failed checks in
+        the answer (all a plan shows)."""
+        checks = self._of(role).check(request, keep_ok=all_checks)
+        failed = [c for c in checks if not c.ok]
+        over_line = (
+            approval_line is not None
+            and request.value is not None
+            and bool(request.value)
+            and request.case_ratio > approval_line
+        )
+        needs_critical = critical and not role.handles_critical
+        if not failed and not over_line and not needs_critical:
+            return Authorization(True, role.name, None, "within the agent's own limits", checks)
+        reasons = [f"{c.rule}: {c.value} is over {c.limit}" for c in failed]
+        if over_line:
+            reasons.append(
+                f"compensation above {approval_line} of the value at stake needs a human approval"
+            )
+        if needs_critical:
+            reasons.append("a critical failure needs a role that handles critical cases")
+        for candidate in self._by_rank:
+            if not (
+                candidate.rank > role.rank
+                or (not failed and not needs_critical and candidate is role)
+            ):
+                continue
+            if critical and not candidate.handles_critical:
+                continue
+            if over_line and candidate.rank <= role.rank:
+                continue
+            if self._of(candidate).passes(request):
+                return Authorization(False, role.name, candidate.name, "; ".join(reasons), checks)
+        return Authorization(
+            False,
+            role.name,
+            None,
+            "; ".join([*reasons, "no role in the policy may grant this much"]),
+            checks,
+        )
 
 
 def authorize(
@@ -130,40 +322,4 @@ def authorize(
     always needs a human approval from a rank above the acting role. A critical failure
     needs a role that handles critical cases.
     """
-    checks = check_role(role, request)
-    failed = [c for c in checks if not c.ok]
-    over_line = (
-        approval_line is not None
-        and request.value is not None
-        and bool(request.value)
-        and (request.granted_before + request.amount).ratio_to(request.value) > approval_line
-    )
-    needs_critical = critical and not role.handles_critical
-    if not failed and not over_line and not needs_critical:
-        return Authorization(True, role.name, None, "within the agent's own limits", checks)
-    reasons = [f"{c.rule}: {c.value} is over {c.limit}" for c in failed]
-    if over_line:
-        reasons.append(
-            f"compensation above {approval_line} of the value at stake needs a human approval"
-        )
-    if needs_critical:
-        reasons.append("a critical failure needs a role that handles critical cases")
-    candidates: Sequence[RolePolicy] = [
-        r
-        for r in policy.roles
-        if r.rank > role.rank or (not failed and not needs_critical and r is role)
-    ]
-    for candidate in sorted(candidates, key=lambda r: r.rank):
-        if critical and not candidate.handles_critical:
-            continue
-        if over_line and candidate.rank <= role.rank:
-            continue
-        if all(c.ok for c in check_role(candidate, request, with_period=False)):
-            return Authorization(False, role.name, candidate.name, "; ".join(reasons), checks)
-    return Authorization(
-        False,
-        role.name,
-        None,
-        "; ".join([*reasons, "no role in the policy may grant this much"]),
-        checks,
-    )
+    return Ladder(policy).authorize(role, request, critical=critical, approval_line=approval_line)

@@ -5,24 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from cxrecovery import _authority
 from cxrecovery._decision_clocks import _ClockSteps
 from cxrecovery._engine_support import (
     _TICK,
-    _attrs,
+    EMPTY_ATTRIBUTES,
     _customer_time,
     _duration_text,
+    _picked,
+    _scalars,
     _scaled,
     _split,
     _why_not,
 )
-from cxrecovery.documents import parse_duration
 from cxrecovery.errors import PolicyError
 from cxrecovery.facts import Timeline
 from cxrecovery.model import (
     Agent,
+    Attributes,
     Case,
     CaseStatus,
     CompensationForm,
@@ -49,6 +50,14 @@ from cxrecovery.tables import DecisionTable, TableResult
 if TYPE_CHECKING:
     from cxrecovery.engine import Engine
 
+# Where each kind of action goes in a plan: the order ActionKind lists them in.
+_KIND_ORDER: Final = {kind: i for i, kind in enumerate(ActionKind)}
+_CENT: Final = Decimal("0.01")
+_BASIS_POINT: Final = Decimal("0.0001")
+_PREFER_IMMEDIATE: Final = Attributes(
+    {"prefer": "immediate credit or refund over a delayed voucher"}
+)
+
 
 class _Decision(_ClockSteps):
     """One call of :meth:`Engine.decide`: the working state, thrown away afterwards."""
@@ -73,6 +82,8 @@ class _Decision(_ClockSteps):
         self.agent = agent
         self.spent = spent
         self.facts = facts
+        # The facts as a plan shows them: reasons, the trace and the plan all cite them.
+        self.scalars = _scalars(facts)
         self.timeline = timeline
         self.explain = explain
         self.trace: list[TableTrace] = []
@@ -90,13 +101,13 @@ class _Decision(_ClockSteps):
             explanation = table.explain(self.facts)
             why_not = _why_not(explanation)
         self.trace.append(
-            TableTrace(
-                table=path,
-                inputs=_attrs(result.inputs),
-                matched=result.matched,
-                chosen=result.chosen,
-                shadowed=result.shadowed,
-                why_not=why_not,
+            TableTrace(  # table, inputs, matched, chosen, shadowed, why_not
+                path,
+                _picked(self.scalars, self.engine._compiled.trace_inputs[path]),
+                result.matched,
+                result.chosen,
+                result.shadowed,
+                why_not,
             )
         )
         return result
@@ -105,21 +116,39 @@ class _Decision(_ClockSteps):
         self, name: str, table: DecisionTable, path: str
     ) -> tuple[Mapping[str, object], str]:
         result = self.evaluate(name, table, path)
-        if not isinstance(result.outputs, Mapping) or not result.chosen:
+        outputs = result.outputs
+        chosen = result.chosen
+        if not isinstance(outputs, Mapping) or not chosen:
             shown = ", ".join(f"{k}={v}" for k, v in result.inputs.items())
             raise PolicyError.at(path, f"no row matches {shown}; the policy has a gap here")
-        return result.outputs, result.chosen[0]
+        return outputs, chosen[0]
 
     def row_reason(self, table: DecisionTable, path: str, row: str, text: str) -> Reason:
         """A reason citing a table row, with the facts that row's cells test."""
-        for rule in table.rules:
-            if rule.id == row:
-                names = [c.fact.name for c in rule.conditions if not c.is_any]
-                return self.reason(f"{path}[{row}]", text, *names)
-        return self.reason(f"{path}[{row}]", text)
+        names = self.engine._compiled.row_facts[path].get(row, ())
+        return Reason(f"{path}[{row}]", text, _picked(self.scalars, names))
 
     def reason(self, rule: str, text: str, *names: str) -> Reason:
-        return Reason(rule, text, _attrs({n: self.facts[n] for n in names if n in self.facts}))
+        """A reason citing ``rule``, with the facts called ``names``."""
+        if not names:
+            return Reason(rule, text, EMPTY_ATTRIBUTES)
+        scalars = self.scalars
+        if len(names) == 1:  # the common case: nothing to sort
+            name = names[0]
+            pairs = ((name, scalars[name]),) if name in scalars else ()
+            return Reason(rule, text, Attributes._from_sorted(pairs))
+        picked = {n: scalars[n] for n in names if n in scalars}
+        return Reason(rule, text, Attributes._from_sorted(tuple(sorted(picked.items()))))
+
+    def all_facts(self) -> Attributes:
+        """Every fact, as the plan keeps them: sorted by name."""
+        scalars = self.scalars
+        # The engine knows every fact's name in sorted order; a host fact it was not
+        # told about (a provider returning more than it declared) falls back to a sort.
+        pairs = tuple([(k, scalars[k]) for k in self.engine._compiled.fact_order if k in scalars])
+        if len(pairs) != len(scalars):
+            pairs = tuple(sorted(scalars.items()))
+        return Attributes._from_sorted(pairs)
 
     def future(self, when: datetime | None) -> None:
         if when is not None and when > self.at:
@@ -152,8 +181,7 @@ class _Decision(_ClockSteps):
         self.follow_up(recovery, recovery_rule, owner)
         self.recognise()
         self.future_windows()
-        order = list(ActionKind)
-        self.actions.sort(key=lambda a: order.index(a.kind))
+        self.actions.sort(key=lambda a: _KIND_ORDER[a.kind])
         return RecoveryPlan(
             case_id=self.case.id,
             decided_at=self.at,
@@ -172,7 +200,7 @@ class _Decision(_ClockSteps):
             next_review_at=min(self.reviews) if self.reviews else None,
             over_delivery=over,
             expectation=expectation,
-            facts=_attrs(self.facts),
+            facts=self.all_facts(),
             trace=tuple(self.trace),
         )
 
@@ -217,13 +245,16 @@ class _Decision(_ClockSteps):
         summary = f"Apologise ({style}): {own}"
         if acknowledge:
             summary += "; acknowledge " + ", ".join(acknowledge)
-        details = {
-            "style": style,
-            "human": bool(recovery["human"]),
-            "own": own,
-            "acknowledge": "; ".join(acknowledge),
-            "listen_first": listen,
-        }
+        # Plain values, keys in sorted order: as Attributes keep them.
+        details = Attributes._from_sorted(
+            (
+                ("acknowledge", "; ".join(acknowledge)),
+                ("human", bool(recovery["human"])),
+                ("listen_first", listen),
+                ("own", own),
+                ("style", style),
+            )
+        )
         reasons = [
             self.reason(rule, "the recovery row sets the apology's style", "severity", "history"),
             self.reason(
@@ -245,7 +276,7 @@ class _Decision(_ClockSteps):
                 ActionKind.APOLOGIZE,
                 summary,
                 owner=owner,
-                details=_attrs(details),
+                details=details,
                 reasons=tuple(reasons),
             )
         )
@@ -257,7 +288,8 @@ class _Decision(_ClockSteps):
             policy.remedy_table, self.engine._compiled.tables[policy.remedy_table], path
         )
         action = str(out["action"])
-        estimate = parse_duration(str(out["estimate"]))
+        estimate_text = str(out["estimate"])
+        estimate = self.engine._compiled.duration(estimate_text)
         calendar_name = str(out["calendar"])
         calendar = policy.calendars[calendar_name]
         margin = max(policy.promises.min_margin, _scaled(estimate, policy.promises.margin_ratio))
@@ -267,8 +299,8 @@ class _Decision(_ClockSteps):
                 ActionKind.REMEDY,
                 f"Remedy: {action.replace('_', ' ')}",
                 owner=owner,
-                details=_attrs(
-                    {"action": action, "estimate": str(out["estimate"]), "calendar": calendar_name}
+                details=Attributes._from_sorted(
+                    (("action", action), ("calendar", calendar_name), ("estimate", estimate_text))
                 ),
                 reasons=(
                     self.reason(
@@ -295,7 +327,7 @@ class _Decision(_ClockSteps):
         due = calendar.add(self.at, estimate + margin)
         reasons = [
             self.reason(rule, f"estimate {out['estimate']} on the {calendar_name} calendar"),
-            Reason(
+            self.reason(
                 "promises.margin_ratio",
                 f"plus a safety margin of {_duration_text(margin)}: never promise what the "
                 "policy cannot meet",
@@ -315,13 +347,13 @@ class _Decision(_ClockSteps):
                 f"Promise: {action.replace('_', ' ')} by {due.isoformat()}",
                 owner=owner,
                 due=due,
-                details=_attrs(
-                    {
-                        "what": action,
-                        "business_time": _duration_text(estimate + margin),
-                        "calendar": calendar_name,
-                        "customer_time": _customer_time(due, self.case.customer.time_zone),
-                    }
+                details=Attributes._from_sorted(
+                    (
+                        ("business_time", _duration_text(estimate + margin)),
+                        ("calendar", calendar_name),
+                        ("customer_time", _customer_time(due, self.case.customer.time_zone)),
+                        ("what", action),
+                    )
                 ),
                 reasons=tuple(reasons),
             )
@@ -375,7 +407,7 @@ class _Decision(_ClockSteps):
             # carry a proposal past it (the band's own floor may).
             ratio = line
             reasons.append(
-                Reason(
+                self.reason(
                     "compensation.approval_above_ratio",
                     f"held at {line} of the value at stake: above it satisfaction hardly grows",
                 )
@@ -393,7 +425,7 @@ class _Decision(_ClockSteps):
         if ratio > comp.hard_cap_ratio:
             ratio = comp.hard_cap_ratio
             reasons.append(
-                Reason(
+                self.reason(
                     "compensation.hard_cap_ratio",
                     f"capped at {comp.hard_cap_ratio} of the value at stake",
                 )
@@ -410,7 +442,7 @@ class _Decision(_ClockSteps):
                 new_ratio = max(granted_ratio, baseline.compensation_ratio)
                 remedy = delight[-1].form if delight else baseline.remedy
                 expectation = ExpectationBaseline(
-                    compensation_ratio=new_ratio.quantize(Decimal("0.01")),
+                    compensation_ratio=new_ratio.quantize(_CENT),
                     remedy=remedy,
                     set_at=max(g.at for g in self.case.grants if g.at <= self.at),
                     reason=f"over-delivered on case {self.case.id}: the customer will expect "
@@ -425,6 +457,7 @@ class _Decision(_ClockSteps):
                         owner=owner,
                         authority=Authority.NEEDS_APPROVAL,
                         tier=tier.name,
+                        details=EMPTY_ATTRIBUTES,
                         reasons=(
                             self.reason(
                                 rule,
@@ -440,11 +473,13 @@ class _Decision(_ClockSteps):
         ceiling = tier.ceiling.get(value.currency)
         if floor is not None and target < floor:
             target = floor
-            reasons.append(Reason(f"compensation.tiers[{tier.name}].floor", f"at least {floor}"))
+            reasons.append(
+                self.reason(f"compensation.tiers[{tier.name}].floor", f"at least {floor}")
+            )
         if ceiling is not None and target > ceiling:
             target = ceiling
             reasons.append(
-                Reason(f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}")
+                self.reason(f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}")
             )
         cap = value.fraction(comp.hard_cap_ratio, rounding=ROUND_FLOOR)  # never a cent over
         already = Money(granted, value.currency)
@@ -470,8 +505,13 @@ class _Decision(_ClockSteps):
                 )
             )
         request = self.engine._request(self.case, facts, amount, form, self.spent)
-        auth = _authority.authorize(
-            policy, self.role, request, critical=False, approval_line=comp.approval_above_ratio
+        # The plan shows only the checks that failed (in the approval it asks for).
+        auth = self.engine._ladder.authorize(
+            self.role,
+            request,
+            critical=False,
+            approval_line=comp.approval_above_ratio,
+            all_checks=False,
         )
         approval = None
         if auth.allowed:
@@ -492,9 +532,7 @@ class _Decision(_ClockSteps):
             # Granting it will raise what this customer expects next time: say so now.
             over = True
             expectation = ExpectationBaseline(
-                compensation_ratio=max(share, baseline.compensation_ratio).quantize(
-                    Decimal("0.01")
-                ),
+                compensation_ratio=max(share, baseline.compensation_ratio).quantize(_CENT),
                 remedy=form,
                 set_at=self.at,
                 reason=f"if granted on case {self.case.id}, the customer will expect this again",
@@ -510,13 +548,13 @@ class _Decision(_ClockSteps):
                 authority=authority,
                 approval=approval,
                 amount=amount,
-                ratio=share.quantize(Decimal("0.0001")),
+                ratio=share.quantize(_BASIS_POINT),
                 form=form,
                 tier=tier.name,
-                details=_attrs({"prefer": "immediate credit or refund over a delayed voucher"}),
+                details=_PREFER_IMMEDIATE,
                 reasons=(
                     *reasons,
-                    Reason(
+                    self.reason(
                         "compensation.prefer_immediate",
                         "immediate compensation beats a delayed voucher (Roschk & Gelbrich 2014)",
                     ),
@@ -559,7 +597,7 @@ class _Decision(_ClockSteps):
         ]
         if channel is not None:
             reasons.append(
-                Reason("customer.preferred_channel", f"the customer prefers {channel.value}")
+                self.reason("customer.preferred_channel", f"the customer prefers {channel.value}")
             )
         self.actions.append(
             Action(
@@ -568,7 +606,7 @@ class _Decision(_ClockSteps):
                 + "; ".join(states),
                 due=due,
                 channel=channel,
-                details=_attrs({"states": "; ".join(states)}),
+                details=Attributes._from_sorted((("states", "; ".join(states)),)),
                 reasons=tuple(reasons),
             )
         )
@@ -584,10 +622,14 @@ class _Decision(_ClockSteps):
             else None
         )
         channel = self.case.customer.preferred_channel or self.case.channel
+        reasons = (self.reason(rule, "close the loop after the fix", "severity", "history"),)
         for part in parts:
-            after = parse_duration(part)
+            after = self.engine._compiled.duration(part)
             due = calendar.next_open(base + after) if base is not None else None
-            when = due.isoformat() if due is not None else f"{_duration_text(after)} after the fix"
+            if due is not None:
+                when = due.isoformat()
+            else:
+                when = f"{self.engine._compiled.duration_text(part)} after the fix"
             self.actions.append(
                 Action(
                     ActionKind.FOLLOW_UP,
@@ -595,10 +637,8 @@ class _Decision(_ClockSteps):
                     owner=owner,
                     due=due,
                     channel=channel,
-                    details=_attrs({"after": part}),
-                    reasons=(
-                        self.reason(rule, "close the loop after the fix", "severity", "history"),
-                    ),
+                    details=Attributes._from_sorted((("after", part),)),
+                    reasons=reasons,
                 )
             )
 
@@ -629,7 +669,7 @@ class _Decision(_ClockSteps):
                     ActionKind.RECOGNISE,
                     f"Recognise {agent}: the customer's positive feedback names their work",
                     owner=self.case.owner,
-                    details=_attrs({"agent": agent}),
+                    details=Attributes._from_sorted((("agent", agent),)),
                     reasons=(
                         self.reason(
                             "follow_up.recognise_staff",

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cxrecovery._engine_support import (
     _TICK,
+    EMPTY_ATTRIBUTES,
     _duration_text,
 )
-from cxrecovery.businesstime import Clock
+from cxrecovery.businesstime import Clock, ClockSpec, ClockWarning
 from cxrecovery.businesstime import Pause as ClockPause
+from cxrecovery.businesstime._time import duration_us
 from cxrecovery.documents import parse_duration
 from cxrecovery.facts import Timeline
 from cxrecovery.model import (
@@ -31,6 +33,66 @@ from cxrecovery.tables import DecisionTable, TableResult
 
 if TYPE_CHECKING:
     from cxrecovery.engine import Engine
+
+
+class _Target:
+    """One row of a clock's target table, worked out when the engine is built.
+
+    A decision only looks the row up: the target is parsed, the spec built, each
+    warning's threshold computed and the texts the plan shows written once.
+    """
+
+    __slots__ = (
+        "breach_text",
+        "durations",
+        "passed",
+        "rule",
+        "spec",
+        "target",
+        "text",
+        "warnings",
+    )
+
+    def __init__(self, spec: ClockSpec, rule: str, text: object) -> None:
+        target = spec.target
+        self.text = text  # the row's then.target, as the table gives it
+        self.spec = spec
+        self.target = target
+        self.rule = rule
+        self.warnings: tuple[ClockWarning, ...] = spec.warnings
+        # The due time's duration first, then each warning's threshold, in microseconds.
+        self.durations = (
+            duration_us(target, "target"),
+            *(duration_us(w.threshold(target), "target") for w in spec.warnings),
+        )
+        name = spec.name
+        self.passed = {
+            w.name: f"{name} clock passed {w.name} of its target" for w in spec.warnings
+        }
+        self.breach_text = f"{name} clock breached its {_duration_text(target)} target"
+
+
+def clock_target(engine: Engine, clock: ClockPolicy, row: str, target: object) -> _Target:
+    """The compiled target row ``row`` of ``clock``, whose ``then.target`` is ``target``.
+
+    Raises what the clock's spec raises for this target (a negative duration, say).
+    """
+    spec = engine._clock_spec(clock, parse_duration(str(target)))
+    return _Target(spec, f"clocks.{clock.name}.targets[{row}]", target)
+
+
+def compile_targets(engine: Engine) -> dict[str, dict[str, _Target]]:
+    """Every clock's target rows, compiled; a row whose spec fails is left out, so
+    that deciding with it fails as it always did, when the row is used."""
+    compiled: dict[str, dict[str, _Target]] = {}
+    for clock in engine.policy.clocks:
+        rows = compiled[clock.name] = {}
+        for rule in engine._compiled.clock_tables[clock.name].rules:
+            try:
+                rows[rule.id] = clock_target(engine, clock, rule.id, rule.outputs["target"])
+            except Exception:  # whatever it is, decide() raises it again if the row is used
+                continue
+    return compiled
 
 
 class _ClockSteps:
@@ -68,18 +130,18 @@ class _ClockSteps:
         if clock.start is ClockStart.LAST_PROGRESS:
             return self.timeline.last_progress
         latest = case.opened_at
-        for tp in case.touchpoints:
-            if tp.at > at:
-                break
-            if clock.start is ClockStart.LAST_UPDATE and (
-                tp.direction is Direction.OUTBOUND or tp.agent
-            ):
-                latest = tp.at
-            if (
-                clock.start is ClockStart.LAST_CUSTOMER_CONTACT
-                and tp.direction is Direction.INBOUND
-            ):
-                latest = tp.at
+        if clock.start is ClockStart.LAST_UPDATE:
+            for tp in case.touchpoints:
+                if tp.at > at:
+                    break
+                if tp.direction is Direction.OUTBOUND or tp.agent:
+                    latest = tp.at
+        elif clock.start is ClockStart.LAST_CUSTOMER_CONTACT:
+            for tp in case.touchpoints:
+                if tp.at > at:
+                    break
+                if tp.direction is Direction.INBOUND:
+                    latest = tp.at
         return latest
 
     def clock_stop(self, clock: ClockPolicy, start: datetime) -> datetime | None:
@@ -103,56 +165,65 @@ class _ClockSteps:
         states: list[ClockState] = []
         levels: list[tuple[int, str, datetime]] = []
         policy = self.policy
+        at = self.at
+        engine = self.engine
         for clock in policy.clocks:
             if clock.stop is not ClockStop.FIRST_RESPONSE and not self.is_open:
                 continue
-            path = f"clocks.{clock.name}"
             out, row = self.single(
                 f"{clock.name}_targets",
-                self.engine._compiled.clock_tables[clock.name],
-                f"{path}.targets",
+                engine._compiled.clock_tables[clock.name],
+                f"clocks.{clock.name}.targets",
             )
-            target = parse_duration(str(out["target"]))
+            compiled = engine._targets[clock.name].get(row)
+            if compiled is None or compiled.text != out["target"]:
+                # A row whose spec failed when the engine was built (this raises again),
+                # or a target that is not the row's own (an aggregating table).
+                compiled = clock_target(engine, clock, row, out["target"])
+            target = compiled.target
             start = self.clock_start(clock)
             stopped = self.clock_stop(clock, start)
-            spec = self.engine._clock_spec(clock, target)
-            pauses = tuple(
-                ClockPause(
-                    p.reason,
-                    max(p.started_at, start),
-                    min(p.ended_at, self.at) if p.ended_at and p.ended_at <= self.at else None,
+            spec = compiled.spec
+            pauses = (
+                tuple(
+                    ClockPause(
+                        p.reason,
+                        max(p.started_at, start),
+                        min(p.ended_at, at) if p.ended_at and p.ended_at <= at else None,
+                    )
+                    for p in self.case.pauses
+                    if p.reason in clock.pauses
+                    and p.started_at <= at
+                    and (p.ended_at is None or p.ended_at > start)
                 )
-                for p in self.case.pauses
-                if p.reason in clock.pauses
-                and p.started_at <= self.at
-                and (p.ended_at is None or p.ended_at > start)
+                if self.case.pauses
+                else ()
             )
             calendar = spec.calendar
+            fired: Iterable[tuple[ClockWarning, datetime | None]]
             if pauses:
                 running = Clock(
                     spec,
                     start,
-                    pause_rules=self.engine._pause_rules[clock.name],
+                    pause_rules=engine._pause_rules[clock.name],
                     pauses=pauses,
                     stopped_at=stopped,
                 )
-                due = running.due_at(self.at)
+                due = running.due_at(at)
                 elapsed_at_stop = running.elapsed(stopped) if stopped is not None else None
-                paused = running.is_paused(self.at)
-                fired = running.warning_times(self.at)
+                paused = running.is_paused(at)
+                fired = running.warning_times(at)
             else:
-                # No pause touches this clock: it is plain business-time arithmetic.
-                due = calendar.add(start, target)
+                # No pause touches this clock: it is plain business-time arithmetic, the
+                # due time and every warning counted from the one start.
+                due, *warned = calendar._add_each(start, compiled.durations)
                 elapsed_at_stop = calendar.between(start, stopped) if stopped is not None else None
                 paused = False
-                fired = tuple(
-                    (warning, calendar.add(start, warning.threshold(target)))
-                    for warning in spec.warnings
-                )
+                fired = zip(compiled.warnings, warned, strict=True)
             if elapsed_at_stop is not None:
                 met_in_time = elapsed_at_stop <= target
                 status = ClockStatus.MET if met_in_time else ClockStatus.MISSED
-            elif due is not None and due < self.at:
+            elif due is not None and due < at:
                 status = ClockStatus.BREACHED
             elif paused:
                 status = ClockStatus.PAUSED
@@ -166,21 +237,14 @@ class _ClockSteps:
                 if stopped is None:
                     self.future(when)
                     level = clock.escalate.get(warning.name)
-                    if level is not None and when <= self.at:
-                        levels.append(
-                            (
-                                level,
-                                f"{clock.name} clock passed {warning.name} of its target",
-                                when,
-                            )
-                        )
+                    if level is not None and when <= at:
+                        levels.append((level, compiled.passed[warning.name], when))
             if stopped is None and due is not None:
                 # Being due exactly is on time: the breach begins a microsecond later.
                 self.future(due + _TICK)
                 level = clock.escalate.get("breach")
-                if level is not None and due < self.at:
-                    text = f"{clock.name} clock breached its {_duration_text(target)} target"
-                    levels.append((level, text, due))
+                if level is not None and due < at:
+                    levels.append((level, compiled.breach_text, due))
             states.append(
                 ClockState(
                     name=clock.name,
@@ -191,7 +255,7 @@ class _ClockSteps:
                     stopped_at=stopped,
                     calendar=clock.calendar,
                     warnings=tuple(warnings),
-                    rule=f"{path}.targets[{row}]",
+                    rule=compiled.rule,
                 )
             )
         return states, levels
@@ -219,7 +283,7 @@ class _ClockSteps:
                 anchor = max(anchor, self.facts_changed_at())
         for clock_level, text, when in clock_levels:
             level = max(level, clock_level)
-            reasons.append(Reason("clocks", f"level {clock_level}: {text}"))
+            reasons.append(Reason("clocks", f"level {clock_level}: {text}", EMPTY_ATTRIBUTES))
             anchor = max(anchor, when)
         return level, reasons, anchor
 
@@ -250,6 +314,7 @@ class _ClockSteps:
                 owner=rung.role,
                 due=due,
                 level=level,
+                details=EMPTY_ATTRIBUTES,
                 reasons=tuple(reasons),
             )
         )

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from cxrecovery.documents import parse_duration
+from cxrecovery.businesstime import in_zone
+from cxrecovery.documents import format_duration, parse_duration
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.model import (
     Attributes,
@@ -22,7 +23,14 @@ _APOLOGIES: Final = ("brief", "empathic", "personal", "senior")
 _TICK: Final = timedelta(microseconds=1)
 
 
-def scalar(value: object) -> str | int | bool | None:
+_Plain = str | int | bool | None
+
+# Shared by every reason that cites no fact and every action without details:
+# Attributes are immutable.
+EMPTY_ATTRIBUTES: Final = Attributes()
+
+
+def scalar(value: object) -> _Plain:
     if value is None or isinstance(value, bool | int | str):
         return value
     return str(value)
@@ -30,6 +38,27 @@ def scalar(value: object) -> str | int | bool | None:
 
 def _attrs(values: Mapping[str, object]) -> Attributes:
     return Attributes._trusted({k: scalar(v) for k, v in values.items()})
+
+
+_PLAIN_TYPES: Final = frozenset({str, int, bool, type(None)})
+
+
+def _scalars(facts: Mapping[str, object]) -> dict[str, _Plain]:
+    """Every fact as the plain value a plan shows, converted once per decision.
+
+    Most facts are plain already: an exact type test passes them straight through.
+    """
+    plain = _PLAIN_TYPES
+    return {
+        # v is one of the plain types when its exact class is: mypy cannot narrow that.
+        k: v if v.__class__ in plain else scalar(v)  # type: ignore[misc]
+        for k, v in facts.items()
+    }
+
+
+def _picked(scalars: Mapping[str, _Plain], names: Sequence[str]) -> Attributes:
+    """The facts called ``names`` (sorted, unique, as precompiled) that are present."""
+    return Attributes._from_sorted(tuple([(n, scalars[n]) for n in names if n in scalars]))
 
 
 def _aware(at: object, name: str) -> datetime:
@@ -49,21 +78,17 @@ def _split(value: object) -> list[str]:
 
 
 def _scaled(duration: timedelta, ratio: Decimal) -> timedelta:
-    micro = int(Decimal(duration // timedelta(microseconds=1)) * ratio)
+    micro = int(Decimal(duration // _TICK) * ratio)
     return timedelta(microseconds=micro)
 
 
 def _duration_text(value: timedelta) -> str:
-    from cxrecovery.documents import format_duration
-
     return format_duration(value)
 
 
 def _customer_time(when: datetime, zone: str | None) -> str:
     if zone is None:
         return when.isoformat()
-    from cxrecovery.businesstime import in_zone
-
     return in_zone(when, zone).isoformat()
 
 
@@ -157,6 +182,41 @@ class _Compiled:
                     )
         if problems:
             raise PolicyError(problems)
+        self.fact_order = tuple(sorted(specs))
+        # What the plan shows of each table, by its path in the policy, worked out once:
+        # the facts a trace entry lists (sorted, as Attributes keep them), and the facts
+        # each row's cells test (what a reason citing that row lists).
+        self.trace_inputs: dict[str, tuple[str, ...]] = {}
+        self.row_facts: dict[str, dict[str, tuple[str, ...]]] = {}
+        located = [(f"tables.{name}", table) for name, table in self.tables.items()]
+        located += [(f"clocks.{name}.targets", t) for name, t in self.clock_tables.items()]
+        for path, table in located:
+            self.trace_inputs[path] = tuple(sorted(set(table.inputs)))
+            self.row_facts[path] = {
+                rule.id: tuple(sorted({c.fact.name for c in rule.conditions if not c.is_any}))
+                for rule in table.rules
+            }
+        # The durations a decision reads from table outputs (follow-up offsets, remedy
+        # estimates), parsed once; all were checked above.
+        self._durations: dict[str, timedelta] = {}
+        texts: list[str] = []
+        for rule in recovery.rules if recovery is not None else ():
+            texts.extend(_split(rule.outputs.get("follow_up")))
+        if remedy is not None:
+            texts.extend(str(rule.outputs.get("estimate")) for rule in remedy.rules)
+        for text in texts:
+            self._durations[text] = parse_duration(text)
+        self._duration_texts = {text: _duration_text(d) for text, d in self._durations.items()}
+
+    def duration(self, text: str) -> timedelta:
+        """``parse_duration(text)``, for a duration a table gives."""
+        found = self._durations.get(text)
+        return found if found is not None else parse_duration(text)
+
+    def duration_text(self, text: str) -> str:
+        """The canonical form of the duration a table gives as ``text``."""
+        found = self._duration_texts.get(text)
+        return found if found is not None else _duration_text(parse_duration(text))
 
     @staticmethod
     def _compile(

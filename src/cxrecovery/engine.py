@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from cxrecovery import _authority
 from cxrecovery._decision import _Decision
+from cxrecovery._decision_clocks import compile_targets
 from cxrecovery._engine_support import _aware, _Compiled
 from cxrecovery._sweep import SweepResult
 from cxrecovery._sweep import sweep as _sweep
@@ -76,11 +77,16 @@ class Engine:
             recency_decay=policy.facts.recency_decay,
         )
         self._front = policy.roles[0]
+        self._roles: dict[str, RolePolicy] = {}
+        for role in policy.roles:
+            self._roles.setdefault(role.name, role)  # the first of a name, as policy.role
+        self._ladder = _authority.Ladder(policy)
         self._pause_rules = {
             clock.name: tuple(PauseRule(reason, {clock.name}) for reason in sorted(clock.pauses))
             for clock in policy.clocks
         }
         self._specs: dict[tuple[str, timedelta], ClockSpec] = {}
+        self._targets = compile_targets(self)
         self._limbo_bounds = self._numeric_bounds("limbo_hours")
 
     def _numeric_bounds(self, fact: str) -> tuple[Decimal, ...]:
@@ -141,7 +147,7 @@ class Engine:
             return self._front
         if not isinstance(agent, Agent):
             raise InvalidValueError.at("agent", f"{agent!r} is not an Agent")
-        role = self.policy.role(agent.role)
+        role = self._roles.get(agent.role)
         if role is None:
             names = ", ".join(r.name for r in self.policy.roles)
             raise InvalidValueError.at(
@@ -181,8 +187,7 @@ class Engine:
         role = self._role(agent)
         facts, _ = self._facts(case, at, goodwill)
         request = self._request(case, facts, amount, form, spent)
-        return _authority.authorize(
-            self.policy,
+        return self._ladder.authorize(
             role,
             request,
             critical=bool(facts["critical"]),

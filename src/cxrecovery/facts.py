@@ -19,6 +19,7 @@ import attrs
 from cxrecovery.businesstime import BusinessCalendar
 from cxrecovery.model import (
     Case,
+    CaseStatus,
     Channel,
     Direction,
     Fault,
@@ -40,6 +41,8 @@ __all__ = [
 
 _HOUR: Final = Decimal(3600)
 _CENT_HOUR: Final = Decimal("0.01")
+_ONE_US: Final = timedelta(microseconds=1)
+_HOUR_US: Final = Decimal(3_600_000_000)
 
 
 def _spec(name: str, kind: FactKind, description: str, values: tuple[str, ...] = ()) -> FactSpec:
@@ -172,6 +175,17 @@ _HEALTH_CUTS: Final = (
 )
 
 
+# Sentiment.score and ">= POSITIVE" are properties and rich comparisons, read for every
+# touchpoint: looked up here instead.
+_SCORES: Final = {s: s.score for s in Sentiment}
+_POSITIVE: Final = frozenset(s for s in Sentiment if s >= Sentiment.POSITIVE)
+# Each member's plain value (an enum's .value is a property too). Members are keys as
+# the strings they are; two equal ones would have equal values, so one table will do.
+_VALUES: Final[dict[str, str]] = {
+    m: m.value for kind in (Severity, Fault, Channel, CaseStatus) for m in kind
+}
+
+
 def _amount(money: object) -> Decimal:
     return money.amount if money is not None else Decimal(0)  # type: ignore[attr-defined]
 
@@ -193,7 +207,7 @@ def derive_facts(
 
     contacts = transfers = repeated = failures = abandoned = switches = 0
     wait = timedelta(0)
-    channels: set[str] = set()
+    channels: set[Channel] = set()  # members: one per value
     last_channel: Channel | None = None
     last_inbound_channel: Channel | None = case.channel
     progress_at = case.opened_at
@@ -208,14 +222,16 @@ def derive_facts(
         if tp.at > at:
             break
         inbound = tp.direction is Direction.INBOUND
-        if inbound and tp.kind in _CONTACT_KINDS:
+        kind = tp.kind
+        channel = tp.channel
+        if inbound and kind in _CONTACT_KINDS:
             contacts += 1
-            channels.add(tp.channel.value)
-            if last_channel is not None and tp.channel is not last_channel:
+            channels.add(channel)
+            if last_channel is not None and channel is not last_channel:
                 switches += 1
-            last_channel = tp.channel
-            last_inbound_channel = tp.channel
-        if tp.kind is TouchpointKind.TRANSFER:
+            last_channel = channel
+            last_inbound_channel = channel
+        if kind is TouchpointKind.TRANSFER:
             transfers += 1
         if tp.repeated_information:
             repeated += 1
@@ -233,11 +249,12 @@ def derive_facts(
             wait += tp.wait
         if tp.escalation_requested:
             escalation_requested = True
-        if tp.channel is Channel.SOCIAL and inbound:
+        if channel is Channel.SOCIAL and inbound:
             public = True
-        if tp.sentiment is not None:
-            events.append((tp.at, tp.sentiment.score))
-            if tp.kind is TouchpointKind.FEEDBACK and tp.sentiment >= Sentiment.POSITIVE:
+        sentiment = tp.sentiment
+        if sentiment is not None:
+            events.append((tp.at, _SCORES[sentiment]))
+            if kind is TouchpointKind.FEEDBACK and sentiment in _POSITIVE:
                 positive_feedback = True
 
     broken = pending = kept = 0
@@ -274,7 +291,7 @@ def derive_facts(
             drop_after_break = any(
                 tp.sentiment is not None
                 and first_break <= tp.at <= at
-                and tp.sentiment.score < mood
+                and _SCORES[tp.sentiment] < mood
                 for tp in case.touchpoints
             )
 
@@ -339,16 +356,14 @@ def derive_facts(
         health = "fragile"
 
     limbo = settings.calendar.between(min(progress_at, at), at)
-    limbo_hours = (Decimal(limbo // timedelta(microseconds=1)) / Decimal(3_600_000_000)).quantize(
-        _CENT_HOUR, rounding=ROUND_FLOOR
-    )
+    limbo_hours = (Decimal(limbo // _ONE_US) / _HOUR_US).quantize(_CENT_HOUR, rounding=ROUND_FLOOR)
 
     facts: dict[str, object] = {
-        "severity": failure.severity.value,
-        "fault": failure.fault.value,
+        "severity": _VALUES[failure.severity],
+        "fault": _VALUES[failure.fault],
         "category": failure.category,
         "segment": customer.segment,
-        "channel": (last_inbound_channel or Channel.OTHER).value,
+        "channel": _VALUES[last_inbound_channel or Channel.OTHER],
         "service_usable": failure.service_usable,
         "critical": failure.severity is Severity.CRITICAL,
         "value_at_stake": _amount(failure.value_at_stake),
@@ -380,7 +395,7 @@ def derive_facts(
         "public_channel": public,
         "positive_feedback": positive_feedback,
         "expectation_ratio": customer.expectation.compensation_ratio,
-        "status": case.status.value,
+        "status": _VALUES[case.status],
     }
     timeline = Timeline(
         promise_due=tuple(sorted(due_ahead)),

@@ -45,6 +45,7 @@ _MINOR_UNITS: Final[dict[str, int]] = {
     **dict.fromkeys(_FOUR, 4),
 }
 _QUANTUM: Final[dict[int, Decimal]] = {e: Decimal(1).scaleb(-e) for e in range(5)}
+_ZEROS: Final[dict[int, Decimal]] = {e: Decimal(0).scaleb(-e) for e in range(5)}
 _ROUNDINGS: Final = frozenset(
     {
         decimal.ROUND_CEILING,
@@ -140,6 +141,10 @@ class Money:
     def __init__(self, amount: Decimal | int | str, currency: str) -> None:
         exponent = minor_units(currency)
         value = _to_decimal(amount, "amount")
+        if value.is_zero():
+            # Every zero quantizes, exactly, to the currency's one zero.
+            self.__attrs_init__(_ZEROS[exponent], currency)
+            return
         quantum = _QUANTUM[exponent]
         try:
             with decimal.localcontext(_EXACT):
@@ -159,6 +164,25 @@ class Money:
         self.__attrs_init__(exact, currency)
 
     @classmethod
+    def _held(cls, amount: Decimal, currency: str, like: Decimal) -> Money:
+        """``Money(amount, currency)`` for the result of arithmetic on amounts held to
+        the currency's minor unit (``like`` is one of them).
+
+        Such a result is usually held to that unit already (it has ``like``'s exponent),
+        and then the quantizing :meth:`__init__` does is a no-op: only the size check
+        and the one zero remain. Any other result takes the full constructor.
+        """
+        if not amount.same_quantum(like):
+            return cls(amount, currency)
+        if amount.adjusted() >= _MAX_DIGITS:
+            raise MoneyError.at("amount", f"{amount!r} is too large an amount")
+        if amount.is_zero():
+            amount = abs(amount)  # one zero: -0.00 and 0.00 are the same money
+        made: Money = object.__new__(cls)
+        made.__attrs_init__(amount, currency)
+        return made
+
+    @classmethod
     def of(
         cls,
         amount: Decimal | int | str,
@@ -171,7 +195,10 @@ class Money:
         .. versionadded:: 0.1.0
         """
         value = _to_decimal(amount, "amount")
-        return cls(_round(value, minor_units(currency), _check_rounding(rounding)), currency)
+        exponent = minor_units(currency)
+        rounded = _round(value, exponent, _check_rounding(rounding))
+        # Rounded to the minor unit already: only the size check and the one zero remain.
+        return cls._held(rounded, currency, _QUANTUM[exponent])
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -179,7 +206,8 @@ class Money:
 
         .. versionadded:: 0.1.0
         """
-        return cls(0, currency)
+        zero = _ZEROS[minor_units(currency)]
+        return cls._held(zero, currency, zero)
 
     @property
     def minor(self) -> int:
@@ -225,10 +253,12 @@ class Money:
     # --- arithmetic -------------------------------------------------------------------
 
     def __add__(self, other: Money) -> Money:
-        return Money(self.amount + self._same(other, "add").amount, self.currency)
+        amount = self.amount
+        return Money._held(amount + self._same(other, "add").amount, self.currency, amount)
 
     def __sub__(self, other: Money) -> Money:
-        return Money(self.amount - self._same(other, "subtract").amount, self.currency)
+        amount = self.amount
+        return Money._held(amount - self._same(other, "subtract").amount, self.currency, amount)
 
     def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)

@@ -493,6 +493,17 @@ class BusinessCalendar:
         d = self._duration(duration, "duration")
         return to_datetime(self._index.add(a, d, "duration"), self._zone)
 
+    def _add_each(self, start: datetime, durations: Iterable[int]) -> list[datetime]:
+        """``add(start, d)`` for each business duration ``d``, in microseconds, zero or more.
+
+        For a caller that adds several durations to one start (a clock's due time and
+        its warnings): the start is read and checked once.
+        """
+        a = self._instant(start, "start")
+        index = self._index
+        zone = self._zone
+        return [to_datetime(index.add(a, d, "duration"), zone) for d in durations]
+
     def subtract(self, end: datetime, duration: timedelta) -> datetime:
         """Return the latest instant from which ``duration`` of business time ends at ``end``.
 

@@ -157,9 +157,11 @@ def instant_us(value: object, path: str) -> int:
         raise CalendarError.at(
             path, f"naive datetime {value.isoformat()!r}; give a tzinfo or an offset"
         )
-    us = _wall_us(value.replace(tzinfo=None)) - offset // _ONE_US
     if isinstance(tz, _TRUSTED_TZINFO):
-        return us
+        # Aware subtraction reads the same utcoffset() (fold included), in C: the wall
+        # time less the offset, several times faster than taking the wall time apart.
+        return (value - _EPOCH) // _ONE_US
+    us = _wall_us(value.replace(tzinfo=None)) - offset // _ONE_US
     return _normalise_foreign(value, tz, us)
 
 

@@ -112,6 +112,17 @@ class Attributes(Mapping[str, _Scalar]):
         made.__attrs_init__(tuple(sorted(items.items())))
         return made
 
+    @classmethod
+    def _from_sorted(cls, pairs: tuple[tuple[str, _Scalar], ...]) -> Attributes:
+        """Build from scalar pairs already sorted by unique key (the engine's hot path).
+
+        Sets the one field directly: what the generated ``__attrs_init__`` does, one
+        call fewer (the engine builds a few dozen of these per decision).
+        """
+        made = object.__new__(cls)
+        object.__setattr__(made, "_items", pairs)
+        return made
+
     def __getitem__(self, key: str) -> _Scalar:
         for k, value in self._items:
             if k == key:
