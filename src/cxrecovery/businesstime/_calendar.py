@@ -500,9 +500,8 @@ class BusinessCalendar:
         its warnings): the start is read and checked once.
         """
         a = self._instant(start, "start")
-        index = self._index
         zone = self._zone
-        return [to_datetime(index.add(a, d, "duration"), zone) for d in durations]
+        return [to_datetime(us, zone) for us in self._index.add_each(a, durations, "duration")]
 
     def subtract(self, end: datetime, duration: timedelta) -> datetime:
         """Return the latest instant from which ``duration`` of business time ends at ``end``.

@@ -203,7 +203,25 @@ class Engine:
         if duration <= 0:
             return a
         chunk, index, k, rel = self._split(a, path)
-        target = chunk.cum[k] + chunk.weeks[k].within(rel) + duration
+        return self._add_from(
+            chunk, index, chunk.cum[k] + chunk.weeks[k].within(rel) + duration, path
+        )
+
+    def add_each(self, a: int, durations: Iterable[int], path: str) -> list[int]:
+        """``add(a, d, path)`` for each duration ``d``.
+
+        A clock adds its target and every warning to the one start: locating the start
+        in the index (its chunk, week and open time so far) is done once for them all.
+        """
+        durations = list(durations)
+        if not any(d > 0 for d in durations):
+            return [a] * len(durations)  # like add(): a zero duration never reads the index
+        chunk, index, k, rel = self._split(a, path)
+        base = chunk.cum[k] + chunk.weeks[k].within(rel)
+        return [self._add_from(chunk, index, base + d, path) if d > 0 else a for d in durations]
+
+    def _add_from(self, chunk: _Chunk, index: int, target: int, path: str) -> int:
+        """The instant at which the open time counted from ``chunk``'s start is ``target``."""
         while target > chunk.total:
             target -= chunk.total
             chunk, index = self._next_chunk(index, 1, path)
