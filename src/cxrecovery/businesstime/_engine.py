@@ -213,12 +213,18 @@ class Engine:
         A clock adds its target and every warning to the one start: locating the start
         in the index (its chunk, week and open time so far) is done once for them all.
         """
-        durations = list(durations)
-        if not any(d > 0 for d in durations):
-            return [a] * len(durations)  # like add(): a zero duration never reads the index
-        chunk, index, k, rel = self._split(a, path)
-        base = chunk.cum[k] + chunk.weeks[k].within(rel)
-        return [self._add_from(chunk, index, base + d, path) if d > 0 else a for d in durations]
+        found: list[int] = []
+        located: tuple[_Chunk, int, int] | None = None
+        for d in durations:
+            if d <= 0:
+                found.append(a)  # like add(): a zero duration never reads the index
+                continue
+            if located is None:
+                chunk, index, k, rel = self._split(a, path)
+                located = chunk, index, chunk.cum[k] + chunk.weeks[k].within(rel)
+            chunk, index, base = located
+            found.append(self._add_from(chunk, index, base + d, path))
+        return found
 
     def _add_from(self, chunk: _Chunk, index: int, target: int, path: str) -> int:
         """The instant at which the open time counted from ``chunk``'s start is ``target``."""
