@@ -395,3 +395,25 @@ def test_dateutil_inputs_in_gaps_and_folds_give_the_same_answers(case, data) -> 
     assert calendar.add(ours, d) == calendar.add(theirs, d)
     assert calendar.between(ours, ours + d) == calendar.between(theirs, ours + d)
     assert calendar.next_open(ours) == calendar.next_open(theirs)
+
+
+FIXED_ZONES = ("UTC", "Etc/UTC", "GMT", "Etc/GMT+5", "Etc/GMT-14", "Zulu")
+
+
+@given(
+    zone=st.sampled_from(FIXED_ZONES + ZONES),
+    us=st.integers(-5_364_662_400_000_000, 32_503_680_000_000_000 - 1),
+)
+def test_the_fixed_offset_fast_path_converts_like_astimezone(zone: str, us: int) -> None:
+    from cxrecovery.businesstime._time import fixed_epoch, to_datetime
+
+    calendar = BusinessCalendar(zone, hours={"daily": ["09:00-17:00"]})
+    assert (fixed_epoch(ZoneInfo(zone)) is not None) == (zone in FIXED_ZONES)
+    made = calendar._datetime(us)
+    expected = to_datetime(us, ZoneInfo(zone))
+    assert (made, repr(made), made.fold, made.utcoffset()) == (
+        expected,
+        repr(expected),
+        expected.fold,
+        expected.utcoffset(),
+    )

@@ -28,6 +28,7 @@ from cxrecovery.businesstime._model import (
 from cxrecovery.businesstime._time import (
     WEEK_US,
     duration_us,
+    fixed_epoch,
     instant_us,
     load_zone,
     resolve_wall,
@@ -278,9 +279,14 @@ class BusinessCalendar:
     _engine: Engine | None = attrs.field(
         init=False, default=None, eq=False, repr=False, hash=False
     )
+    # The epoch in ``_zone`` when that zone never changes its offset (UTC): then an
+    # instant becomes a datetime by one addition, not a conversion (see _datetime).
+    _epoch: datetime | None = attrs.field(init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_zone", load_zone(self.time_zone))
+        zone = load_zone(self.time_zone)
+        object.__setattr__(self, "_zone", zone)
+        object.__setattr__(self, "_epoch", fixed_epoch(zone))
         sources = [
             name for name in ("hours", "all_of", "any_of") if getattr(self, name) not in (None, ())
         ]
@@ -452,6 +458,19 @@ class BusinessCalendar:
             object.__setattr__(self, "_engine", engine)
         return engine
 
+    def _datetime(self, us: int) -> datetime:
+        """Instant ``us`` as an aware datetime in the calendar's zone.
+
+        The same value as ``to_datetime(us, zone)``; in a fixed-offset zone (a UTC
+        calendar, the common case) by adding to the zone's epoch, which is several
+        times cheaper than converting through ``astimezone``: a decision converts
+        every due time and warning it computes.
+        """
+        epoch = self._epoch
+        if epoch is not None:
+            return epoch + timedelta(microseconds=us)
+        return to_datetime(us, self._zone)
+
     def _instant(self, value: object, path: str) -> int:
         us = instant_us(value, path)
         if not MIN_US + WEEK_US * 80 <= us < MAX_US - WEEK_US * 80:
@@ -491,7 +510,7 @@ class BusinessCalendar:
         """
         a = self._instant(start, "start")
         d = self._duration(duration, "duration")
-        return to_datetime(self._index.add(a, d, "duration"), self._zone)
+        return self._datetime(self._index.add(a, d, "duration"))
 
     def _add_each(self, start: datetime, durations: Iterable[int]) -> list[datetime]:
         """``add(start, d)`` for each business duration ``d``, in microseconds, zero or more.
@@ -500,9 +519,8 @@ class BusinessCalendar:
         its warnings): the start is read and checked once.
         """
         a = self._instant(start, "start")
-        index = self._index
-        zone = self._zone
-        return [to_datetime(index.add(a, d, "duration"), zone) for d in durations]
+        convert = self._datetime
+        return [convert(us) for us in self._index.add_each(a, durations, "duration")]
 
     def subtract(self, end: datetime, duration: timedelta) -> datetime:
         """Return the latest instant from which ``duration`` of business time ends at ``end``.
@@ -518,7 +536,7 @@ class BusinessCalendar:
         """
         b = self._instant(end, "end")
         d = self._duration(duration, "duration")
-        return to_datetime(self._index.subtract(b, d, "duration"), self._zone)
+        return self._datetime(self._index.subtract(b, d, "duration"))
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Return the business time from ``start`` to ``end``.

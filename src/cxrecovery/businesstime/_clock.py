@@ -11,7 +11,7 @@ import attrs
 
 from cxrecovery.businesstime._calendar import BusinessCalendar
 from cxrecovery.businesstime._engine import Engine
-from cxrecovery.businesstime._time import duration_us, instant_us, to_datetime
+from cxrecovery.businesstime._time import duration_us, instant_us
 from cxrecovery.errors import CalendarError
 
 __all__ = ["Clock", "ClockSpec", "ClockWarning", "Pause", "PauseRule"]
@@ -396,7 +396,7 @@ class Clock:
         .. versionadded:: 0.1.0
         """
         found = self._reach(at, duration_us(self.spec.target, "target"))
-        return None if found is None else to_datetime(found, self.spec.calendar.zone)
+        return None if found is None else self.spec.calendar._datetime(found)
 
     def is_breached(self, at: datetime) -> bool:
         """Whether the clock passed its due time by ``at`` (being due exactly is on time).
@@ -435,10 +435,10 @@ class Clock:
 
         .. versionadded:: 0.1.0
         """
-        zone = self.spec.calendar.zone
+        convert = self.spec.calendar._datetime
         result = []
         for warning in self.spec.warnings:
             threshold = duration_us(warning.threshold(self.spec.target), "target")
             found = self._reach(at, threshold)
-            result.append((warning, None if found is None else to_datetime(found, zone)))
+            result.append((warning, None if found is None else convert(found)))
         return tuple(result)

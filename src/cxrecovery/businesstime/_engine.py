@@ -203,7 +203,31 @@ class Engine:
         if duration <= 0:
             return a
         chunk, index, k, rel = self._split(a, path)
-        target = chunk.cum[k] + chunk.weeks[k].within(rel) + duration
+        return self._add_from(
+            chunk, index, chunk.cum[k] + chunk.weeks[k].within(rel) + duration, path
+        )
+
+    def add_each(self, a: int, durations: Iterable[int], path: str) -> list[int]:
+        """``add(a, d, path)`` for each duration ``d``.
+
+        A clock adds its target and every warning to the one start: locating the start
+        in the index (its chunk, week and open time so far) is done once for them all.
+        """
+        found: list[int] = []
+        located: tuple[_Chunk, int, int] | None = None
+        for d in durations:
+            if d <= 0:
+                found.append(a)  # like add(): a zero duration never reads the index
+                continue
+            if located is None:
+                chunk, index, k, rel = self._split(a, path)
+                located = chunk, index, chunk.cum[k] + chunk.weeks[k].within(rel)
+            chunk, index, base = located
+            found.append(self._add_from(chunk, index, base + d, path))
+        return found
+
+    def _add_from(self, chunk: _Chunk, index: int, target: int, path: str) -> int:
+        """The instant at which the open time counted from ``chunk``'s start is ``target``."""
         while target > chunk.total:
             target -= chunk.total
             chunk, index = self._next_chunk(index, 1, path)

@@ -18,6 +18,7 @@ found by round trip and their transition instant by bisection over real instants
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
@@ -29,6 +30,7 @@ __all__ = [
     "SECOND_US",
     "WEEK_US",
     "duration_us",
+    "fixed_epoch",
     "instant_us",
     "load_zone",
     "local_date",
@@ -71,6 +73,34 @@ def load_zone(name: object, path: str = "time_zone") -> zoneinfo.ZoneInfo:
 def to_datetime(us: int, zone: tzinfo) -> datetime:
     """Return the aware datetime for instant ``us`` in ``zone``."""
     return (_EPOCH + timedelta(microseconds=us)).astimezone(zone)
+
+
+# IANA names of zones whose UTC offset never changes (UTC itself and its aliases, and
+# the Etc/GMT+N family), matched by name: a ZoneInfo does not say whether it has
+# transitions.
+_FIXED_ZONE = re.compile(
+    r"(Etc/)?(UTC|UCT|Universal|Zulu|GMT|GMT[+-]?0|Greenwich)|Etc/GMT[+-]\d{1,2}"
+)
+
+
+def fixed_epoch(zone: zoneinfo.ZoneInfo) -> datetime | None:
+    """The epoch shown in ``zone`` when ``zone`` has one UTC offset for all time.
+
+    In such a zone, adding a timedelta to an aware datetime (wall-time arithmetic) is
+    the same as adding it in UTC, so ``fixed_epoch(zone) + timedelta(microseconds=us)``
+    equals ``to_datetime(us, zone)`` field for field (fold 0 included), several times
+    faster: no conversion through ``astimezone``. ``None`` for any other zone.
+    """
+    if not _FIXED_ZONE.fullmatch(str(zone.key)):
+        return None
+    epoch = _EPOCH.astimezone(zone)
+    # Defensive: a zone database where such a name has transitions takes the slow path.
+    for year in (1801, 1900, 1970, 2000, 2100, 2998):
+        if datetime(year, 6, 1, tzinfo=zone).utcoffset() != epoch.utcoffset():
+            return None
+        if datetime(year, 1, 1, tzinfo=zone).utcoffset() != epoch.utcoffset():
+            return None
+    return epoch
 
 
 def _wall_us(wall: datetime) -> int:
