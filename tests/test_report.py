@@ -147,6 +147,7 @@ def test_the_ratio_histogram_marks_the_1_2_and_1_5_lines(summary: Summary) -> No
     assert f'"y":[{",".join(str(c) for c in summary.ratios.counts)}]' in ratios
 
 
+@needs_plotly
 def test_the_tables_stay_alongside_the_charts(comparison: Comparison) -> None:
     page = html_report(comparison)
     for heading in (
