@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import io
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ from cxrecovery.policy import Policy, default_policy, load_policy
 from cxrecovery.replay import Comparison, Summary, compare, simulate, synthetic_cases
 from cxrecovery.replay._charts import INSTALL_HINT, changed_costs, render_charts
 from cxrecovery.replay._compare import CaseChange
-from cxrecovery.replay._report import html_report
+from cxrecovery.replay._report import html_report, write_table
 
 SUMMARY_CHARTS = ("chart-cost-by-tier", "chart-ratios", "chart-escalations")
 COMPARISON_CHARTS = (*SUMMARY_CHARTS, "chart-changed-costs", "chart-changed-aspects")
@@ -305,3 +306,12 @@ def test_headless_chromium_draws_every_chart(comparison: Comparison, tmp_path: P
         assert "js-plotly-plot" in drawn[:200], div_id
         assert '<svg class="main-svg"' in drawn, div_id
         assert 'class="point"' in drawn or 'class="js-line"' in drawn, div_id
+
+
+def test_a_report_of_something_else_is_a_clear_error() -> None:
+    from cxrecovery.errors import CxRecoveryError
+
+    with pytest.raises(CxRecoveryError, match=r"result: .* is not a Summary or a Comparison"):
+        html_report("summary.json")  # type: ignore[arg-type]
+    with pytest.raises(CxRecoveryError, match=r"result: .* is not a Summary or a Comparison"):
+        write_table({"cases": 3}, io.StringIO())  # type: ignore[arg-type]

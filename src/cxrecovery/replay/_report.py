@@ -6,6 +6,7 @@ import html
 from collections.abc import Iterable, Mapping
 from typing import TextIO
 
+from cxrecovery.errors import InvalidValueError
 from cxrecovery.metrics import RatioDistribution
 from cxrecovery.replay._charts import INSTALL_HINT, render_charts
 from cxrecovery.replay._compare import Comparison
@@ -53,11 +54,23 @@ def _rows(a: Summary, b: Summary | None) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _check(result: object) -> None:
+    if not isinstance(result, Summary | Comparison):
+        raise InvalidValueError.at(
+            "result", f"{result!r} is not a Summary or a Comparison; simulate or compare first"
+        )
+
+
 def write_table(result: Summary | Comparison, out: TextIO) -> None:
     """Write a replay's summary (or a comparison, side by side) as an aligned text table.
 
+    Raises:
+        InvalidValueError: ``result`` is neither a :class:`Summary` nor a
+            :class:`Comparison`.
+
     .. versionadded:: 0.1.0
     """
+    _check(result)
     if isinstance(result, Comparison):
         a, b = result.a, result.b
         header = ("", f"A: {a.policy_name}", f"B: {b.policy_name}")
@@ -122,8 +135,13 @@ def html_report(result: Summary | Comparison) -> str:
     install it and keeps the tables: the summary (side by side for a comparison), the
     compensation-ratio distribution, escalations per month and the changed cases.
 
+    Raises:
+        InvalidValueError: ``result`` is neither a :class:`Summary` nor a
+            :class:`Comparison`.
+
     .. versionadded:: 0.1.0
     """
+    _check(result)
     if isinstance(result, Comparison):
         a, b = result.a, result.b
         title = f"{a.policy_name} against {b.policy_name}"
