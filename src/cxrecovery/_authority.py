@@ -16,21 +16,21 @@ __all__ = ["GrantRequest", "Ladder", "RoleLimits", "authorize", "check_role"]
 class GrantRequest:
     """What a grant would add, with what is already known of the case and the agent.
 
-    The totals a check compares with a limit are worked out on first use and kept:
-    every role checked for one request reads the same ones.
+    The totals every limit check compares are worked out once, here: every role checked
+    for one request reads the same ones.
     """
 
     __slots__ = (
-        "_case_ratio",
-        "_case_total",
-        "_customer_total",
-        "_forms_after",
-        "_period_total",
         "amount",
+        "case_ratio",
+        "case_total",
+        "customer_total",
         "form",
+        "forms_after",
         "forms_before",
         "granted_before",
         "period_spent",
+        "period_total",
         "recent_goodwill",
         "value",
     )
@@ -53,47 +53,18 @@ class GrantRequest:
         self.recent_goodwill = recent_goodwill
         self.period_spent = period_spent
         self.forms_before = frozenset(forms_before)
-        self._case_total: Money | None = None
-        self._case_ratio: Decimal | None = None
-        self._period_total: Money | None = None
-        self._customer_total: Money | None = None
-        self._forms_after: frozenset[CompensationForm] | None = None
-
-    @property
-    def case_total(self) -> Money:
+        self.case_total = granted_before + amount
         """What the case would have received in all."""
-        if self._case_total is None:
-            self._case_total = self.granted_before + self.amount
-        return self._case_total
-
-    @property
-    def case_ratio(self) -> Decimal:
-        """:attr:`case_total` as a share of the value at stake (which must be non-zero)."""
-        if self._case_ratio is None:
-            assert self.value is not None
-            self._case_ratio = self.case_total.ratio_to(self.value)
-        return self._case_ratio
-
-    @property
-    def period_total(self) -> Money:
+        self.case_ratio: Decimal | None = (
+            self.case_total.ratio_to(value) if value is not None and value else None
+        )
+        """:attr:`case_total` as a share of the value at stake; None if that is unknown or 0."""
+        self.period_total = period_spent + amount
         """What the agent would have granted in the period."""
-        if self._period_total is None:
-            self._period_total = self.period_spent + self.amount
-        return self._period_total
-
-    @property
-    def customer_total(self) -> Money:
+        self.customer_total = recent_goodwill + amount
         """What the customer would have received in the goodwill window."""
-        if self._customer_total is None:
-            self._customer_total = self.recent_goodwill + self.amount
-        return self._customer_total
-
-    @property
-    def forms_after(self) -> frozenset[CompensationForm]:
+        self.forms_after = self.forms_before | {form}
         """The forms on the case once this one is granted."""
-        if self._forms_after is None:
-            self._forms_after = self.forms_before | {self.form}
-        return self._forms_after
 
 
 _MoneyLimit = tuple[str, Mapping[str, tuple[Money, str]]]
@@ -172,25 +143,23 @@ class RoleLimits:
         if keep_ok or not ok:
             checks.append(LimitCheck(self.forms_rule, self.forms_limit, form.value, ok))
         case_total = request.case_total
-        value = request.value
-        if role.max_ratio is not None and value is not None and value:
-            ratio = request.case_ratio
+        ratio = request.case_ratio
+        if role.max_ratio is not None and ratio is not None:
             ok = ratio <= role.max_ratio
             if keep_ok or not ok:
                 checks.append(
-                    LimitCheck(self.ratio_rule, self.ratio_limit, f"{_fmt(ratio)} of {value}", ok)
+                    LimitCheck(
+                        self.ratio_rule, self.ratio_limit, f"{_fmt(ratio)} of {request.value}", ok
+                    )
                 )
         if self.per_case is not None:
             _money_check(checks, self.per_case, case_total, "case total", keep_ok)
-        if with_period:
-            period_total = request.period_total
-            if self.per_period is not None:
-                what = "agent's spend this period"
-                _money_check(checks, self.per_period, period_total, what, keep_ok)
-        customer_total = request.customer_total
+        if with_period and self.per_period is not None:
+            what = "agent's spend this period"
+            _money_check(checks, self.per_period, request.period_total, what, keep_ok)
         if self.per_customer is not None:
             what = "customer's recent goodwill"
-            _money_check(checks, self.per_customer, customer_total, what, keep_ok)
+            _money_check(checks, self.per_customer, request.customer_total, what, keep_ok)
         if role.max_forms is not None:
             forms = request.forms_after
             ok = len(forms) <= role.max_forms
@@ -209,18 +178,12 @@ class RoleLimits:
         """Whether every limit but the period budget holds: :meth:`check` with
         ``with_period=False`` and all checks ok, without writing the checks out.
 
-        Only for a request already checked in full (so every total it reads is known).
         """
         role = self.role
-        value = request.value
+        ratio = request.case_ratio
         return (
             request.form in role.forms
-            and (
-                role.max_ratio is None
-                or value is None
-                or not value
-                or request.case_ratio <= role.max_ratio
-            )
+            and (role.max_ratio is None or ratio is None or ratio <= role.max_ratio)
             and _money_ok(self.per_case, request.case_total)
             and _money_ok(self.per_customer, request.customer_total)
             and (role.max_forms is None or len(request.forms_after) <= role.max_forms)
@@ -270,12 +233,8 @@ class Ladder:
         the answer (all a plan shows)."""
         checks = self._of(role).check(request, keep_ok=all_checks)
         failed = [c for c in checks if not c.ok]
-        over_line = (
-            approval_line is not None
-            and request.value is not None
-            and bool(request.value)
-            and request.case_ratio > approval_line
-        )
+        ratio = request.case_ratio
+        over_line = approval_line is not None and ratio is not None and ratio > approval_line
         needs_critical = critical and not role.handles_critical
         if not failed and not over_line and not needs_critical:
             return Authorization(True, role.name, None, "within the agent's own limits", checks)
