@@ -15,6 +15,7 @@ from cxrecovery.businesstime import Clock, ClockSpec, ClockWarning
 from cxrecovery.businesstime import Pause as ClockPause
 from cxrecovery.businesstime._time import duration_us
 from cxrecovery.documents import parse_duration
+from cxrecovery.errors import CxRecoveryError
 from cxrecovery.facts import Timeline
 from cxrecovery.model import (
     Case,
@@ -90,7 +91,7 @@ def compile_targets(engine: Engine) -> dict[str, dict[str, _Target]]:
         for rule in engine._compiled.clock_tables[clock.name].rules:
             try:
                 rows[rule.id] = clock_target(engine, clock, rule.id, rule.outputs["target"])
-            except Exception:  # whatever it is, decide() raises it again if the row is used
+            except CxRecoveryError:  # bad input: decide() raises it again if the row is used
                 continue
     return compiled
 
