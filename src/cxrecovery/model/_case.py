@@ -86,8 +86,10 @@ class Attributes(Mapping[str, _Scalar]):
     _items: tuple[tuple[str, _Scalar], ...]
 
     def __init__(self, items: Mapping[str, _Scalar] | None = None) -> None:
-        if items is None:
-            items = {}
+        if items is None or (type(items) is dict and not items):
+            # No attributes (the common case, and every default): skip the checks.
+            self.__attrs_init__(())
+            return
         if isinstance(items, Attributes):
             pairs: tuple[tuple[str, _Scalar], ...] = items._items
         elif isinstance(items, Mapping):
@@ -139,6 +141,7 @@ class Attributes(Mapping[str, _Scalar]):
         return f"Attributes({dict(self._items)!r})"
 
 
+@v.implied_by_document_type
 def _to_attributes(value: object) -> object:
     if value is None or isinstance(value, Attributes):
         return Attributes() if value is None else value
@@ -180,6 +183,9 @@ def _to_decimal(value: object) -> object:
         except ArithmeticError:
             return value
     return value
+
+
+v.implied_by_document_type(_to_decimal)  # a statement: mypy's attrs plugin needs the name
 
 
 @attrs.frozen
