@@ -11,14 +11,17 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import attrs
 import pytest
 from hypothesis import given, note
+from hypothesis import strategies as st
 
-from cxrecovery import Case, DocumentError, dump, load_case, model
+from cxrecovery import Case, CaseStatus, DocumentError, dump, load_case, model
 from cxrecovery import documents as documents_module
+from cxrecovery.model._case import _case_problems, _plainly_valid
 from cxrecovery.replay import synthetic_cases
 from cxrecovery.testing.strategies import cases
 from test_documents import EXAMPLES, corrupted, read
@@ -99,6 +102,37 @@ def test_corrupted_documents_fail_the_same_both_ways(document: Any) -> None:
         _same(patch, document)
         if isinstance(document, dict):
             _same(patch, json.dumps(document, default=str))
+
+
+_RULE_BREAKERS: list[Callable[[Case], dict[str, Any]]] = [
+    lambda c: {"opened_at": c.opened_at + timedelta(days=400)},
+    lambda c: {"opened_at": c.opened_at + timedelta(hours=1)},
+    lambda c: {"touchpoints": c.touchpoints[::-1]},
+    lambda c: {"touchpoints": c.touchpoints + c.touchpoints[:1]},
+    lambda c: {"promises": c.promises + c.promises[:1]},
+    lambda c: {"status": CaseStatus.OPEN},
+    lambda c: {"status": CaseStatus.RESOLVED},
+    lambda c: {"status": CaseStatus.CLOSED},
+    lambda c: {"resolved_at": c.opened_at - timedelta(seconds=1)},
+    lambda c: {"closed_at": c.opened_at + timedelta(days=1), "resolved_at": None},
+]
+
+
+@given(cases(), st.sampled_from(range(len(_RULE_BREAKERS))))
+def test_the_quick_case_check_vouches_only_for_cases_without_problems(
+    case: Case, which: int
+) -> None:
+    # Build a possibly rule-breaking case behind the constructor's back.
+    broken = copy.copy(case)
+    for name, value in _RULE_BREAKERS[which](case).items():
+        object.__setattr__(broken, name, value)
+    if _plainly_valid(broken):
+        assert [] == list(_case_problems(broken))
+
+
+def test_the_quick_case_check_vouches_for_typical_cases() -> None:
+    # Not needed for correctness, only for speed: the full rules are the slow way.
+    assert all(_plainly_valid(case) for case in synthetic_cases(300, seed=5))
 
 
 def _laptop() -> dict[str, Any]:
@@ -197,6 +231,43 @@ REFUSED = {
         _set(("closed_at",), "2026-04-01T10:00:00+00:00"),
         "status",
     ),
+    "grant before the case": (
+        _set(
+            ("grants",),
+            [{"id": "g-1", "form": "voucher", "at": "2026-03-01T10:00:00+00:00"}],
+        ),
+        "grants[0].at",
+    ),
+    "duplicate grant id": (
+        _set(
+            ("grants",),
+            [
+                {"id": "g-1", "form": "voucher", "at": "2026-03-03T10:00:00+00:00"},
+                {"id": "g-1", "form": "credit", "at": "2026-03-04T10:00:00+00:00"},
+            ],
+        ),
+        "grants[1].id",
+    ),
+    "promise made before the case": (
+        _set(("promises", 0, "made_at"), "2026-03-01T10:15:00+00:00"),
+        "promises[0].made_at",
+    ),
+    "prior case after this one": (
+        _set(
+            ("prior_cases",),
+            [
+                {
+                    "id": "old-1",
+                    "opened_at": "2026-03-05T10:00:00+00:00",
+                    "category": "late_delivery",
+                    "severity": "low",
+                }
+            ],
+        ),
+        "prior_cases[0].opened_at",
+    ),
+    "resolved case without resolved_at": (_set(("status",), "resolved"), "resolved_at"),
+    "closed case without closed_at": (_set(("status",), "closed"), "closed_at"),
     "naive time": (_set(("opened_at",), "2026-03-02T10:15:00"), "opened_at"),
     "unknown field": (_set(("customer", "nmae"), "Sam"), "customer.nmae"),
     "missing field": (_drop(("failure", "severity")), "failure.severity"),

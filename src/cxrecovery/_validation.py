@@ -165,7 +165,8 @@ def identifier(_: object, attribute: attrs.Attribute[Any], value: object) -> Non
 
 def optional_identifier(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """``None`` or an identifier."""
-    if value is not None:
+    # The test in line (most values pass it); ``identifier`` words the error.
+    if value is not None and (type(value) is not str or not value or value != value.strip()):
         identifier(instance, attribute, value)
 
 

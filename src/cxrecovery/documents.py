@@ -484,8 +484,7 @@ def _sequence(item_tp: object) -> _Codec:
 
     def fast(value: object) -> object:
         if type(value) is list:
-            read = inner.fast
-            return tuple([read(item) for item in value])
+            return tuple(map(inner.fast, value))
         raise _Slow
 
     return _Codec(
@@ -616,10 +615,17 @@ def _attrs_codec(cls: type) -> _Codec:
         if type(value) is not dict:
             raise _Slow
         readers = made_plan.readers
+        nullable = made_plan.nullable
         made: object = _new(cls)
         # An unknown field is a KeyError here, a missing one a TypeError there: both
         # send the document to the full loader.
-        made_plan.init(made, **{name: readers[name](raw) for name, raw in value.items()})
+        made_plan.init(
+            made,
+            **{
+                name: None if raw is None and name in nullable else readers[name](raw)
+                for name, raw in value.items()
+            },
+        )
         for check, field in made_plan.checks:
             check(made, field, getattr(made, field.name))
         if made_plan.post_init is not None:
@@ -658,15 +664,18 @@ class _FastPlan:
     """How the fast path builds an attrs class: what its generated ``__init__`` does,
     less the validators and converters that reading a document already implies.
 
-    ``readers`` are the fields' fast readers by name. ``init`` sets the fields of a new,
-    empty instance: it is the generated ``__init__`` of a twin class with the same
-    fields and defaults but no validators or converters (for a frozen class with slots
-    attrs sets each field through ``object.__setattr__``, so it serves an instance of
-    the real class). Then the validators that reading does not imply run, in field
-    order, and the post-init hook.
+    ``readers`` are the fields' fast readers by name (for an ``X | None`` field, the
+    reader of ``X``: ``nullable`` names those, whose ``None`` is read in line).
+    ``init`` sets the fields of a new, empty instance: it is the generated ``__init__``
+    of a twin class with the same fields and defaults but no validators or converters
+    (for a frozen class with slots attrs sets each field through
+    ``object.__setattr__``, so it serves an instance of the real class). Then the
+    validators that reading does not imply run, in field order, and the post-init
+    hook.
     """
 
     readers: dict[str, _FastReader]
+    nullable: frozenset[str]
     init: Callable[..., None]
     checks: tuple[tuple[Callable[[object, Any, object], Any], attrs.Attribute[Any]], ...]
     post_init: Callable[[object], None] | None
@@ -684,6 +693,7 @@ def _fast_plan(cls: type, codec_of: Callable[[str], _Codec]) -> _FastPlan | None
     ):
         return None
     readers = {}
+    nullable = set()
     twin: dict[str, Any] = {}
     checks = []
     for field in params:
@@ -694,14 +704,20 @@ def _fast_plan(cls: type, codec_of: Callable[[str], _Codec]) -> _FastPlan | None
             or (isinstance(field.default, attrs.Factory) and field.default.takes_self)  # type: ignore[arg-type]
         ):
             return None
-        readers[field.name] = codec_of(field.name).fast
+        args = get_args(field.type)
+        inner = [a for a in args if a is not type(None)]
+        if get_origin(field.type) in (Union, types.UnionType) and len(inner) == len(args) - 1 == 1:
+            readers[field.name] = _codec(inner[0]).fast
+            nullable.add(field.name)
+        else:
+            readers[field.name] = codec_of(field.name).fast
         twin[field.name] = attrs.field(default=field.default, kw_only=True)
         if field.validator is not None and not is_implied_by_document_type(field.validator):
             checks.append((field.validator, field))
     twin_cls: Any = attrs.make_class(f"_Fast{cls.__name__}", twin, slots=True, frozen=True)
     init = twin_cls.__init__
     post_init = getattr(cls, "__attrs_post_init__", None)
-    return _FastPlan(readers, init, tuple(checks), post_init)
+    return _FastPlan(readers, frozenset(nullable), init, tuple(checks), post_init)
 
 
 # --- public API ------------------------------------------------------------------------
