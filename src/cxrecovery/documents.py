@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
-from typing import Any, Final, TypeVar, Union, get_args, get_origin
+from typing import Any, Final, NamedTuple, TypeVar, Union, get_args, get_origin
 
 import attrs
 
@@ -614,22 +614,19 @@ def _attrs_codec(cls: type) -> _Codec:
             return slow_fast(value)
         if type(value) is not dict:
             raise _Slow
-        readers = made_plan.readers
-        nullable = made_plan.nullable
+        readers, nullable, init, checks, post_init = made_plan
+        # An unknown field is a KeyError here, a missing one a TypeError in init: both
+        # send the document to the full loader. (A loop, not a comprehension: for a
+        # handful of fields the comprehension's own call costs more.)
+        fields = {}
+        for name, raw in value.items():
+            fields[name] = None if raw is None and name in nullable else readers[name](raw)
         made: object = _new(cls)
-        # An unknown field is a KeyError here, a missing one a TypeError there: both
-        # send the document to the full loader.
-        made_plan.init(
-            made,
-            **{
-                name: None if raw is None and name in nullable else readers[name](raw)
-                for name, raw in value.items()
-            },
-        )
-        for check, field in made_plan.checks:
+        init(made, **fields)
+        for check, field in checks:
             check(made, field, getattr(made, field.name))
-        if made_plan.post_init is not None:
-            made_plan.post_init(made)
+        if post_init is not None:
+            post_init(made)
         return made
 
     slow_fast = _fast_via(load)
@@ -659,8 +656,7 @@ def _attrs_codec(cls: type) -> _Codec:
 _new: Final = object.__new__
 
 
-@attrs.frozen
-class _FastPlan:
+class _FastPlan(NamedTuple):
     """How the fast path builds an attrs class: what its generated ``__init__`` does,
     less the validators and converters that reading a document already implies.
 
@@ -724,6 +720,8 @@ def _fast_plan(cls: type, codec_of: Callable[[str], _Codec]) -> _FastPlan | None
 
 
 def _read_source(source: object, what: str) -> object:
+    if type(source) is str and source.startswith("{"):  # the common case, tested first
+        return _parse_json(source, what)
     if isinstance(source, Mapping):
         return source
     text: str
@@ -808,7 +806,7 @@ def load_case(source: Mapping[str, Any] | str | bytes | os.PathLike[str]) -> Cas
     .. versionadded:: 0.1.0
     """
     data = _read_source(source, "case")
-    if isinstance(data, Mapping) and "format" in data:
+    if (type(data) is dict or isinstance(data, Mapping)) and "format" in data:
         if data["format"] != CASE_FORMAT:
             raise DocumentError.at(
                 "format",
