@@ -65,13 +65,6 @@ class _Slow(Exception):
     """The fast path gives up on a value; the full loader will say what is wrong."""
 
 
-class _Absent:
-    """The marker for a field a document leaves out."""
-
-
-_ABSENT: Final = _Absent()
-
-
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 
 
