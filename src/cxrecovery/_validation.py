@@ -17,6 +17,27 @@ from cxrecovery.errors import InvalidValueError
 _SLUG = re.compile(r"[a-z][a-z0-9_]*(?:[.-][a-z0-9_]+)*\Z")
 
 E = TypeVar("E", bound=Enum)
+_Check = TypeVar("_Check", bound=Callable[..., object])
+
+_IMPLIED = "_cxrecovery_implied_by_document_type"
+
+
+def implied_by_document_type(check: _Check) -> _Check:
+    """Mark a validator or converter that a value read from a document never trips.
+
+    Such a validator checks only what the document loader's reading of the field's
+    declared type already guarantees (a ``str`` field holds a string, an enum field a
+    member, a time field an aware datetime…); such a converter returns a value of the
+    field's type unchanged. The fast path of :mod:`cxrecovery.documents` skips them;
+    host code constructing the types still runs them.
+    """
+    check.__dict__[_IMPLIED] = True
+    return check
+
+
+def is_implied_by_document_type(validator: object) -> bool:
+    """Whether ``validator`` was marked with :func:`implied_by_document_type`."""
+    return getattr(validator, _IMPLIED, False) is True
 
 
 def kind_of(value: object, *, mapping: str = "an object", null: str = "null") -> str:
@@ -60,6 +81,7 @@ def enum_converter(enum: type[E]) -> Callable[[object], object]:
     """
     by_value: dict[object, E] = {m.value: m for m in enum}
 
+    @implied_by_document_type
     def convert(value: object) -> object:
         if isinstance(value, enum):
             return value
@@ -77,6 +99,7 @@ def member_of(enum: type[Enum]) -> Callable[[object, attrs.Attribute[Any], objec
     values = [str(m.value) for m in enum]
     names = ", ".join(values)
 
+    @implied_by_document_type
     def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, enum):
             raise _fail(attribute, f"{value!r} is not one of {names}{suggest(value, values)}")
@@ -90,6 +113,7 @@ def optional_member_of(
     """``None`` or a member of ``enum``."""
     inner = member_of(enum)
 
+    @implied_by_document_type
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is not None:
             inner(instance, attribute, value)
@@ -115,6 +139,7 @@ def _fail(attribute: attrs.Attribute[Any], message: str) -> InvalidValueError:
     return InvalidValueError.at(attribute.name, message)
 
 
+@implied_by_document_type
 def aware(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """A timezone-aware datetime."""
     if not isinstance(value, datetime):
@@ -123,6 +148,7 @@ def aware(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         raise _fail(attribute, f"naive datetime '{value.isoformat()}'; give an offset or zone")
 
 
+@implied_by_document_type
 def optional_aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """``None`` or a timezone-aware datetime."""
     if value is not None:
@@ -139,7 +165,8 @@ def identifier(_: object, attribute: attrs.Attribute[Any], value: object) -> Non
 
 def optional_identifier(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """``None`` or an identifier."""
-    if value is not None:
+    # The test in line (most values pass it); ``identifier`` words the error.
+    if value is not None and (type(value) is not str or not value or value != value.strip()):
         identifier(instance, attribute, value)
 
 
@@ -159,18 +186,21 @@ def optional_slug(instance: object, attribute: attrs.Attribute[Any], value: obje
         slug(instance, attribute, value)
 
 
+@implied_by_document_type
 def text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """Any string (free text)."""
     if not isinstance(value, str):
         raise _fail(attribute, f"{value!r} is not a string")
 
 
+@implied_by_document_type
 def optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """``None`` or a string."""
     if value is not None:
         text(instance, attribute, value)
 
 
+@implied_by_document_type
 def boolean(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """``True`` or ``False`` (not 0 or 1)."""
     if not isinstance(value, bool):
@@ -191,6 +221,7 @@ def instance_of(*types: type) -> Callable[[object, attrs.Attribute[Any], object]
     """Like ``attrs.validators.instance_of`` but raising InvalidValueError."""
     names = " or ".join(t.__name__ for t in types)
 
+    @implied_by_document_type
     def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, types):
             raise _fail(attribute, f"{value!r} is not a {names}")
@@ -204,6 +235,7 @@ def optional_instance_of(
     """``None`` or an instance of ``types``."""
     inner = instance_of(*types)
 
+    @implied_by_document_type
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is not None:
             inner(instance, attribute, value)
@@ -217,6 +249,7 @@ def tuple_of(
     """A tuple whose items are instances of ``types``; errors name the index."""
     names = " or ".join(t.__name__ for t in types)
 
+    @implied_by_document_type
     def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, tuple):
             raise _fail(attribute, f"{value!r} is not a tuple")
@@ -227,6 +260,7 @@ def tuple_of(
     return check
 
 
+@implied_by_document_type
 def to_tuple(value: object) -> object:
     """Converter: lists and other iterables (not strings or mappings) become tuples."""
     if isinstance(value, list | tuple):

@@ -24,12 +24,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
-from typing import Any, Final, TypeVar, Union, get_args, get_origin
+from typing import Any, Final, NamedTuple, TypeVar, Union, get_args, get_origin
 
 import attrs
 
+from cxrecovery._validation import is_implied_by_document_type, suggest
 from cxrecovery._validation import kind_of as _kind
-from cxrecovery._validation import suggest
 from cxrecovery.errors import DocumentError, InvalidValueError, Problem
 from cxrecovery.model import Attributes, Case
 from cxrecovery.money import Money, currencies
@@ -50,6 +50,19 @@ _FAIL: Final = _Fail()
 
 _Problems = list[Problem]
 _Loader = Callable[[object, str, _Problems], Any]
+
+# The fast path. Reading a case document is most of a replay's time, and almost every
+# document is valid, so each codec also has a *fast reader*: it reads a value without
+# collecting problems and builds domain objects without re-running the checks that
+# reading already made. On anything unusual it raises (``_Slow``, or whatever a
+# constructor raises), and :func:`load` reads the document again with the full loader,
+# which finds and words every problem. So the fast path only has to accept nothing the
+# full loader refuses, and build the very same values.
+_FastReader = Callable[[object], Any]
+
+
+class _Slow(Exception):
+    """The fast path gives up on a value; the full loader will say what is wrong."""
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
@@ -92,6 +105,37 @@ def _load_int(value: object, path: str, problems: _Problems) -> object:
     return _FAIL
 
 
+def _fast_str(value: object) -> object:
+    if type(value) is str:
+        return value
+    raise _Slow
+
+
+def _fast_bool(value: object) -> object:
+    if value is True or value is False:
+        return value
+    raise _Slow
+
+
+def _fast_int(value: object) -> object:
+    if type(value) is int:
+        return value
+    raise _Slow
+
+
+def _fast_via(load: _Loader) -> _FastReader:
+    """A fast reader from a full loader (for the rarely used types)."""
+
+    def read(value: object) -> object:
+        problems: _Problems = []
+        result = load(value, "", problems)
+        if problems or result is _FAIL:
+            raise _Slow
+        return result
+
+    return read
+
+
 def _load_decimal(value: object, path: str, problems: _Problems) -> object:
     if isinstance(value, float):
         problems.append(
@@ -130,6 +174,14 @@ def _load_datetime(value: object, path: str, problems: _Problems) -> object:
         problems.append(Problem(path, f"naive datetime {value!r}; give an offset or zone"))
         return _FAIL
     return result
+
+
+def _fast_datetime(value: object) -> object:
+    if type(value) is str:
+        result = datetime.fromisoformat(value)
+        if result.tzinfo is not None:
+            return result
+    raise _Slow
 
 
 def _dump_datetime(value: datetime) -> str:
@@ -203,6 +255,12 @@ def _load_timedelta(value: object, path: str, problems: _Problems) -> object:
         return _FAIL
 
 
+def _fast_timedelta(value: object) -> object:
+    if type(value) is str:
+        return parse_duration(value)
+    raise _Slow
+
+
 def _load_money(value: object, path: str, problems: _Problems) -> object:
     if not isinstance(value, Mapping):
         problems.append(
@@ -241,6 +299,14 @@ def _load_money(value: object, path: str, problems: _Problems) -> object:
         return _FAIL
 
 
+def _fast_money(value: object) -> object:
+    if type(value) is dict and len(value) == 2:
+        currency = value.get("currency")
+        if type(currency) is str and "amount" in value:
+            return Money(value["amount"], currency)
+    raise _Slow
+
+
 def _dump_money(value: Money) -> dict[str, str]:
     return {"amount": str(value.amount), "currency": value.currency}
 
@@ -257,6 +323,23 @@ def _load_attributes(value: object, path: str, problems: _Problems) -> object:
             rest = p.path.removeprefix("attributes").lstrip(".")
             problems.append(Problem(_join(path, rest) if rest else path, p.message))
         return _FAIL
+
+
+def _fast_attributes(value: object) -> object:
+    if type(value) is dict:
+        return Attributes(value)
+    raise _Slow
+
+
+def _enum_fast(enum: type[Enum]) -> _FastReader:
+    by_value = {m.value: m for m in enum}
+
+    def read(value: object) -> object:
+        if type(value) is str:
+            return by_value[value]
+        raise _Slow
+
+    return read
 
 
 def _enum_loader(enum: type[Enum]) -> _Loader:
@@ -283,6 +366,7 @@ class _Codec:
     load: _Loader
     dump: Callable[[Any], Any]
     schema: Callable[[dict[str, Any]], dict[str, Any]]
+    fast: _FastReader
 
 
 def _plain(schema: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -292,19 +376,26 @@ def _plain(schema: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]
 _DECIMAL_PATTERN: Final = r"^-?[0-9]+(\.[0-9]+)?$"
 
 _SCALARS: Final[dict[object, _Codec]] = {
-    str: _Codec(_load_str, str, _plain({"type": "string"})),
-    bool: _Codec(_load_bool, bool, _plain({"type": "boolean"})),
-    int: _Codec(_load_int, int, _plain({"type": "integer"})),
+    str: _Codec(_load_str, str, _plain({"type": "string"}), _fast_str),
+    bool: _Codec(_load_bool, bool, _plain({"type": "boolean"}), _fast_bool),
+    int: _Codec(_load_int, int, _plain({"type": "integer"}), _fast_int),
     Decimal: _Codec(
         _load_decimal,
         str,
         _plain({"type": ["string", "integer"], "pattern": _DECIMAL_PATTERN}),
+        _fast_via(_load_decimal),
     ),
     datetime: _Codec(
-        _load_datetime, _dump_datetime, _plain({"type": "string", "format": "date-time"})
+        _load_datetime,
+        _dump_datetime,
+        _plain({"type": "string", "format": "date-time"}),
+        _fast_datetime,
     ),
     timedelta: _Codec(
-        _load_timedelta, format_duration, _plain({"type": "string", "format": "duration"})
+        _load_timedelta,
+        format_duration,
+        _plain({"type": "string", "format": "duration"}),
+        _fast_timedelta,
     ),
 }
 
@@ -325,7 +416,7 @@ def _build(tp: object) -> _Codec:
     if tp in _SCALARS:
         return _SCALARS[tp]
     if tp is Money:
-        return _Codec(_load_money, _dump_money, _ref("Money", _money_schema))
+        return _Codec(_load_money, _dump_money, _ref("Money", _money_schema), _fast_money)
     if tp is Attributes:
         return _Codec(
             _load_attributes,
@@ -336,10 +427,13 @@ def _build(tp: object) -> _Codec:
                     "additionalProperties": {"type": ["string", "integer", "boolean", "null"]},
                 }
             ),
+            _fast_attributes,
         )
     if isinstance(tp, type) and issubclass(tp, Enum):
         values = [m.value for m in tp]
-        return _Codec(_enum_loader(tp), lambda m: m.value, _plain({"enum": values}))
+        return _Codec(
+            _enum_loader(tp), lambda m: m.value, _plain({"enum": values}), _enum_fast(tp)
+        )
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
         return _optional(tp)
@@ -359,10 +453,14 @@ def _optional(tp: object) -> _Codec:
     def load(value: object, path: str, problems: _Problems) -> object:
         return None if value is None else inner.load(value, path, problems)
 
+    def fast(value: object) -> object:
+        return None if value is None else inner.fast(value)
+
     return _Codec(
         load,
         lambda value: None if value is None else inner.dump(value),
         lambda defs: {"anyOf": [inner.schema(defs), {"type": "null"}]},
+        fast,
     )
 
 
@@ -377,10 +475,16 @@ def _sequence(item_tp: object) -> _Codec:
         items = [load_item(item, f"{path}[{i}]", problems) for i, item in enumerate(value)]
         return _FAIL if any(item is _FAIL for item in items) else tuple(items)
 
+    def fast(value: object) -> object:
+        if type(value) is list:
+            return tuple(map(inner.fast, value))
+        raise _Slow
+
     return _Codec(
         load,
         lambda value: [inner.dump(item) for item in value],
         lambda defs: {"type": "array", "items": inner.schema(defs)},
+        fast,
     )
 
 
@@ -491,6 +595,35 @@ def _attrs_codec(cls: type) -> _Codec:
             problems.extend(p.under(path) for p in error.problems)
             return _FAIL
 
+    # The fast path's plan (see _FastPlan), made on the first fast read; ``None`` if the
+    # class is not one the fast path can build (then its full loader serves).
+    fast_plan: list[_FastPlan | None] = []
+
+    def fast(value: object) -> object:
+        if not fast_plan:
+            fast_plan.append(_fast_plan(cls, codec_of))
+        made_plan = fast_plan[0]
+        if made_plan is None:
+            return slow_fast(value)
+        if type(value) is not dict:
+            raise _Slow
+        readers, nullable, init, checks, post_init = made_plan
+        # An unknown field is a KeyError here, a missing one a TypeError in init: both
+        # send the document to the full loader. (A loop, not a comprehension: for a
+        # handful of fields the comprehension's own call costs more.)
+        fields = {}
+        for name, raw in value.items():
+            fields[name] = None if raw is None and name in nullable else readers[name](raw)
+        made: object = _new(cls)
+        init(made, **fields)
+        for check, field in checks:
+            check(made, field, getattr(made, field.name))
+        if post_init is not None:
+            post_init(made)
+        return made
+
+    slow_fast = _fast_via(load)
+
     def dump(value: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name in names:
@@ -510,13 +643,78 @@ def _attrs_codec(cls: type) -> _Codec:
             "additionalProperties": False,
         }
 
-    return _Codec(load, dump, _ref(cls.__name__, build_schema))
+    return _Codec(load, dump, _ref(cls.__name__, build_schema), fast)
+
+
+_new: Final = object.__new__
+
+
+class _FastPlan(NamedTuple):
+    """How the fast path builds an attrs class: what its generated ``__init__`` does,
+    less the validators and converters that reading a document already implies.
+
+    ``readers`` are the fields' fast readers by name (for an ``X | None`` field, the
+    reader of ``X``: ``nullable`` names those, whose ``None`` is read in line).
+    ``init`` sets the fields of a new, empty instance: it is the generated ``__init__``
+    of a twin class with the same fields and defaults but no validators or converters
+    (for a frozen class with slots attrs sets each field through
+    ``object.__setattr__``, so it serves an instance of the real class). Then the
+    validators that reading does not imply run, in field order, and the post-init
+    hook.
+    """
+
+    readers: dict[str, _FastReader]
+    nullable: frozenset[str]
+    init: Callable[..., None]
+    checks: tuple[tuple[Callable[[object, Any, object], Any], attrs.Attribute[Any]], ...]
+    post_init: Callable[[object], None] | None
+
+
+def _fast_plan(cls: type, codec_of: Callable[[str], _Codec]) -> _FastPlan | None:
+    """The fast plan of ``cls``, or ``None`` for a class with its own ``__init__``, a
+    converter reading does not imply or anything else unusual."""
+    params = getattr(cls, "__attrs_attrs__", None) and attrs.fields(cls)
+    if (
+        not params
+        or hasattr(cls, "__attrs_init__")
+        or hasattr(cls, "__attrs_pre_init__")
+        or "__slots__" not in cls.__dict__
+    ):
+        return None
+    readers = {}
+    nullable = set()
+    twin: dict[str, Any] = {}
+    checks = []
+    for field in params:
+        if (
+            not field.init
+            or field.alias != field.name
+            or (field.converter is not None and not is_implied_by_document_type(field.converter))
+            or (isinstance(field.default, attrs.Factory) and field.default.takes_self)  # type: ignore[arg-type]
+        ):
+            return None
+        args = get_args(field.type)
+        inner = [a for a in args if a is not type(None)]
+        if get_origin(field.type) in (Union, types.UnionType) and len(inner) == len(args) - 1 == 1:
+            readers[field.name] = _codec(inner[0]).fast
+            nullable.add(field.name)
+        else:
+            readers[field.name] = codec_of(field.name).fast
+        twin[field.name] = attrs.field(default=field.default, kw_only=True)
+        if field.validator is not None and not is_implied_by_document_type(field.validator):
+            checks.append((field.validator, field))
+    twin_cls: Any = attrs.make_class(f"_Fast{cls.__name__}", twin, slots=True, frozen=True)
+    init = twin_cls.__init__
+    post_init = getattr(cls, "__attrs_post_init__", None)
+    return _FastPlan(readers, frozenset(nullable), init, tuple(checks), post_init)
 
 
 # --- public API ------------------------------------------------------------------------
 
 
 def _read_source(source: object, what: str) -> object:
+    if type(source) is str and source.startswith("{"):  # the common case, tested first
+        return _parse_json(source, what)
     if isinstance(source, Mapping):
         return source
     text: str
@@ -545,9 +743,15 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+# Made once: ``json.loads`` with these options makes a decoder (and scanner) per call.
+_DECODER: Final = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
 def _parse_json(text: str, what: str) -> object:
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        if text.startswith("\ufeff"):  # json.loads refuses a byte order mark; so do we
+            return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
     except json.JSONDecodeError as error:
         raise DocumentError.at(
             "",
@@ -566,6 +770,14 @@ def load(cls: type[T], data: object, *, path: str = "") -> T:
 
     .. versionadded:: 0.1.0
     """
+    try:
+        return _codec(cls).fast(data)  # type: ignore[no-any-return]
+    except Exception:  # anything unusual: the full loader says what is wrong
+        return _load_full(cls, data, path)
+
+
+def _load_full(cls: type[T], data: object, path: str) -> T:
+    """:func:`load` without the fast path: every problem, each with its path."""
     problems: _Problems = []
     result = _codec(cls).load(data, path, problems)
     if problems or result is _FAIL:
@@ -587,13 +799,16 @@ def load_case(source: Mapping[str, Any] | str | bytes | os.PathLike[str]) -> Cas
     .. versionadded:: 0.1.0
     """
     data = _read_source(source, "case")
-    if isinstance(data, Mapping) and "format" in data:
+    if (type(data) is dict or isinstance(data, Mapping)) and "format" in data:
         if data["format"] != CASE_FORMAT:
             raise DocumentError.at(
                 "format",
                 f"{_show(data['format'])} is not a case format this version reads ({CASE_FORMAT})",
             )
-        data = {k: v for k, v in data.items() if k != "format"}
+        if data is not source and type(data) is dict:
+            del data["format"]  # our own parse of the text: no need to copy it
+        else:
+            data = {k: v for k, v in data.items() if k != "format"}
     return load(Case, data)
 
 

@@ -86,8 +86,10 @@ class Attributes(Mapping[str, _Scalar]):
     _items: tuple[tuple[str, _Scalar], ...]
 
     def __init__(self, items: Mapping[str, _Scalar] | None = None) -> None:
-        if items is None:
-            items = {}
+        if items is None or (type(items) is dict and not items):
+            # No attributes (the common case, and every default): skip the checks.
+            self.__attrs_init__(())
+            return
         if isinstance(items, Attributes):
             pairs: tuple[tuple[str, _Scalar], ...] = items._items
         elif isinstance(items, Mapping):
@@ -139,6 +141,7 @@ class Attributes(Mapping[str, _Scalar]):
         return f"Attributes({dict(self._items)!r})"
 
 
+@v.implied_by_document_type
 def _to_attributes(value: object) -> object:
     if value is None or isinstance(value, Attributes):
         return Attributes() if value is None else value
@@ -180,6 +183,9 @@ def _to_decimal(value: object) -> object:
         except ArithmeticError:
             return value
     return value
+
+
+v.implied_by_document_type(_to_decimal)  # a statement: mypy's attrs plugin needs the name
 
 
 @attrs.frozen
@@ -514,6 +520,8 @@ class Case:
     attributes: Attributes = attrs.field(factory=Attributes, kw_only=True, **_ATTRIBUTES)
 
     def __attrs_post_init__(self) -> None:
+        if _plainly_valid(self):
+            return
         problems = list(_case_problems(self))
         if problems:
             raise InvalidValueError(problems)
@@ -563,6 +571,45 @@ def _duplicates(name: str, ids: list[str | None]) -> Iterator[Problem]:
         if ident in seen:
             yield Problem(f"{name}[{i}].id", f"{ident!r} is used twice")
         seen.add(ident)
+
+
+def _plainly_valid(case: Case) -> bool:
+    """Whether :func:`_case_problems` surely finds nothing (``False`` when unsure).
+
+    The quick test every case is made through (loading a replay's cases is mostly
+    this): one pass, no messages. Anything it does not vouch for goes through
+    :func:`_case_problems`, which alone says what is wrong; a rule added there needs
+    a matching test here.
+    """
+    opened = case.opened_at
+    at = opened
+    for tp in case.touchpoints:
+        if tp.at < at:  # before the case opened, or before the one before
+            return False
+        at = tp.at
+    if case.pauses:  # few cases have them: the full rules
+        return False
+    for promise in case.promises:
+        if promise.made_at < opened:
+            return False
+    for grant in case.grants:
+        if grant.at < opened:
+            return False
+    for prior in case.prior_cases:
+        if prior.opened_at > opened:
+            return False
+    for items in (case.touchpoints, case.promises, case.grants):
+        ids = [item.id for item in items]
+        if len(set(ids)) != len(ids):  # a used-twice id (or more than one None)
+            return False
+    resolved, closed = case.resolved_at, case.closed_at
+    if (resolved is not None and resolved < opened) or (closed is not None and closed < opened):
+        return False
+    if case.status is CaseStatus.OPEN:
+        return resolved is None and closed is None
+    if case.status is CaseStatus.RESOLVED:
+        return resolved is not None and closed is None
+    return case.status is CaseStatus.CLOSED and closed is not None  # and no pause is open
 
 
 def _case_problems(case: Case) -> Iterator[Problem]:
