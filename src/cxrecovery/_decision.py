@@ -11,8 +11,10 @@ from cxrecovery._decision_clocks import _ClockSteps
 from cxrecovery._engine_support import (
     _TICK,
     EMPTY_ATTRIBUTES,
+    MEMO_LIMIT,
     _customer_time,
     _duration_text,
+    _memo_safe,
     _picked,
     _scalars,
     _scaled,
@@ -86,6 +88,7 @@ class _Decision(_ClockSteps):
         self.scalars = _scalars(facts)
         self.timeline = timeline
         self.explain = explain
+        self.memo_ok = not explain and _memo_safe(facts)
         self.trace: list[TableTrace] = []
         self.reviews: list[datetime] = []
         self.actions: list[Action] = []
@@ -95,22 +98,50 @@ class _Decision(_ClockSteps):
     # --- helpers -------------------------------------------------------------------------
 
     def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
+        if self.memo_ok:
+            # A table's result and trace depend only on the facts it reads: decisions
+            # that read the same values share them (the key has each value's class too,
+            # as True == 1). Without why-not traces only: explain is the slow path.
+            names = self.engine._compiled.trace_inputs[path]
+            scalars = self.scalars
+            facts = self.facts
+            try:
+                key = (
+                    path,
+                    *[scalars[n] for n in names],
+                    *[facts[n].__class__ for n in names],
+                )
+            except KeyError:  # a fact is missing: evaluate() says so
+                pass
+            else:
+                memo = self.engine._memo
+                found = memo.get(key)
+                if found is None:
+                    found = self._evaluate(table, path)
+                    if len(memo) >= MEMO_LIMIT:
+                        memo.clear()
+                    memo[key] = found
+                self.trace.append(found[1])
+                return found[0]
+        result, trace = self._evaluate(table, path)
+        self.trace.append(trace)
+        return result
+
+    def _evaluate(self, table: DecisionTable, path: str) -> tuple[TableResult, TableTrace]:
         result = table.evaluate(self.facts)
         why_not: tuple[str, ...] = ()
         if self.explain:
             explanation = table.explain(self.facts)
             why_not = _why_not(explanation)
-        self.trace.append(
-            TableTrace(  # table, inputs, matched, chosen, shadowed, why_not
-                path,
-                _picked(self.scalars, self.engine._compiled.trace_inputs[path]),
-                result.matched,
-                result.chosen,
-                result.shadowed,
-                why_not,
-            )
+        trace = TableTrace(  # table, inputs, matched, chosen, shadowed, why_not
+            path,
+            _picked(self.scalars, self.engine._compiled.trace_inputs[path]),
+            result.matched,
+            result.chosen,
+            result.shadowed,
+            why_not,
         )
-        return result
+        return result, trace
 
     def single(
         self, name: str, table: DecisionTable, path: str
@@ -126,10 +157,30 @@ class _Decision(_ClockSteps):
     def row_reason(self, table: DecisionTable, path: str, row: str, text: str) -> Reason:
         """A reason citing a table row, with the facts that row's cells test."""
         names = self.engine._compiled.row_facts[path].get(row, ())
-        return Reason(f"{path}[{row}]", text, _picked(self.scalars, names))
+        return self.reason(f"{path}[{row}]", text, *names)
 
     def reason(self, rule: str, text: str, *names: str) -> Reason:
-        """A reason citing ``rule``, with the facts called ``names``."""
+        """A reason citing ``rule``, with the facts called ``names``.
+
+        A reason is a frozen value fixed by its rule, text and the plain fact values it
+        cites (with their classes, as True == 1): decisions share equal ones.
+        """
+        scalars = self.scalars
+        try:
+            values = [scalars[n] for n in names]
+        except KeyError:  # a fact that is not there is left out
+            return self._reason(rule, text, names)
+        key = (rule, text, names, *values, *[v.__class__ for v in values])
+        memo = self.engine._memo
+        found: Reason | None = memo.get(key)
+        if found is None:
+            found = self._reason(rule, text, names)
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            memo[key] = found
+        return found
+
+    def _reason(self, rule: str, text: str, names: tuple[str, ...]) -> Reason:
         if not names:
             return Reason(rule, text, EMPTY_ATTRIBUTES)
         scalars = self.scalars

@@ -56,6 +56,19 @@ def _scalars(facts: Mapping[str, object]) -> dict[str, _Plain]:
     }
 
 
+# The classes of fact values whose class and plain form (``_scalars``) together fix
+# the value as a table reads it: what a memo keyed by plain values may stand for.
+_MEMO_SAFE: Final = frozenset({str, int, bool, type(None), Decimal})
+# How many entries an engine's memo of table results and reasons holds before it
+# starts afresh: enough for every row combination a policy's tables meet in practice.
+MEMO_LIMIT: Final = 4096
+
+
+def _memo_safe(facts: Mapping[str, object]) -> bool:
+    """Whether every fact's value is of a class a memo key may stand for."""
+    return _MEMO_SAFE.issuperset(map(type, facts.values()))
+
+
 def _picked(scalars: Mapping[str, _Plain], names: Sequence[str]) -> Attributes:
     """The facts called ``names`` (sorted, unique, as precompiled) that are present."""
     return Attributes._from_sorted(tuple([(n, scalars[n]) for n in names if n in scalars]))

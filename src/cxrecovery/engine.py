@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from cxrecovery import _authority
 from cxrecovery._decision import _Decision
@@ -88,6 +89,9 @@ class Engine:
         self._specs: dict[tuple[str, timedelta], ClockSpec] = {}
         self._targets = compile_targets(self)
         self._limbo_bounds = self._numeric_bounds("limbo_hours")
+        # Pure pieces of a plan by the values they depend on (a table's result and trace
+        # by the facts it reads): frozen values, shared by plans. See _Decision.evaluate.
+        self._memo: dict[object, Any] = {}
 
     def _numeric_bounds(self, fact: str) -> tuple[Decimal, ...]:
         """Every bound a table puts on a numeric fact: where its value changes a row."""
