@@ -16,7 +16,7 @@ from cxrecovery._engine_support import (
     _duration_text,
     _memo_safe,
     _picked,
-    _scalars,
+    _plain_facts,
     _scaled,
     _split,
     _why_not,
@@ -85,7 +85,7 @@ class _Decision(_ClockSteps):
         self.spent = spent
         self.facts = facts
         # The facts as a plan shows them: reasons, the trace and the plan all cite them.
-        self.scalars = _scalars(facts)
+        self.scalars = _plain_facts(facts, engine._compiled.decimal_facts)
         self.timeline = timeline
         self.explain = explain
         self.memo_ok = not explain and _memo_safe(facts)
@@ -194,12 +194,18 @@ class _Decision(_ClockSteps):
     def all_facts(self) -> Attributes:
         """Every fact, as the plan keeps them: sorted by name."""
         scalars = self.scalars
-        # The engine knows every fact's name in sorted order; a host fact it was not
-        # told about (a provider returning more than it declared) falls back to a sort.
-        pairs = tuple([(k, scalars[k]) for k in self.engine._compiled.fact_order if k in scalars])
-        if len(pairs) != len(scalars):
-            pairs = tuple(sorted(scalars.items()))
-        return Attributes._from_sorted(pairs)
+        # The engine knows every fact's name in sorted order: when those are the facts,
+        # the pairs come in C. A host fact it was not told about (a provider returning
+        # more than it declared) falls back to a sort.
+        order = self.engine._compiled.fact_order
+        if len(order) == len(scalars):
+            try:
+                return Attributes._from_sorted(
+                    tuple(zip(order, map(scalars.__getitem__, order), strict=True))
+                )
+            except KeyError:
+                pass
+        return Attributes._from_sorted(tuple(sorted(scalars.items())))
 
     def future(self, when: datetime | None) -> None:
         if when is not None and when > self.at:

@@ -15,7 +15,7 @@ from cxrecovery.model import (
     CompensationForm,
 )
 from cxrecovery.policy import Policy
-from cxrecovery.tables import DecisionTable, FactSpec, TableExplanation
+from cxrecovery.tables import DecisionTable, FactKind, FactSpec, TableExplanation
 
 _RECOVERY_OUTPUTS: Final = ("tier", "form", "apology", "follow_up", "human")
 _REMEDY_OUTPUTS: Final = ("action", "estimate", "calendar")
@@ -41,6 +41,20 @@ def _attrs(values: Mapping[str, object]) -> Attributes:
 
 
 _PLAIN_TYPES: Final = frozenset({str, int, bool, type(None)})
+
+
+def _plain_facts(facts: Mapping[str, object], decimals: Sequence[str]) -> dict[str, _Plain]:
+    """``_scalars(facts)`` when the facts called ``decimals`` (the facts declared as
+    decimals) are the only ones not plain already: a copy in C and a few conversions,
+    where ``_scalars`` tests every value in Python."""
+    plain = dict(facts)
+    for name in decimals:
+        value = plain.get(name)
+        if value.__class__ is Decimal:
+            plain[name] = str(value)  # what scalar() gives a Decimal
+    if not _PLAIN_TYPES.issuperset(map(type, plain.values())):
+        return _scalars(facts)  # a value of another class: the general conversion
+    return plain  # type: ignore[return-value]  # every value's class was just checked
 
 
 def _scalars(facts: Mapping[str, object]) -> dict[str, _Plain]:
@@ -196,6 +210,7 @@ class _Compiled:
         if problems:
             raise PolicyError(problems)
         self.fact_order = tuple(sorted(specs))
+        self.decimal_facts = tuple(n for n in self.fact_order if specs[n].kind is FactKind.DECIMAL)
         # What the plan shows of each table, by its path in the policy, worked out once:
         # the facts a trace entry lists (sorted, as Attributes keep them), and the facts
         # each row's cells test (what a reason citing that row lists).
