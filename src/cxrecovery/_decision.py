@@ -13,11 +13,9 @@ from cxrecovery._engine_support import (
     EMPTY_ATTRIBUTES,
     MEMO_LIMIT,
     _customer_time,
-    _duration_text,
     _memo_safe,
     _picked,
     _plain_facts,
-    _scaled,
     _split,
     _why_not,
 )
@@ -349,7 +347,9 @@ class _Decision(_ClockSteps):
         estimate = self.engine._compiled.duration(estimate_text)
         calendar_name = str(out["calendar"])
         calendar = policy.calendars[calendar_name]
-        margin = max(policy.promises.min_margin, _scaled(estimate, policy.promises.margin_ratio))
+        margin_text, promised, promised_text = self.engine._compiled.margin(
+            estimate_text, estimate
+        )
         rule = f"{path}[{row}]"
         self.actions.append(
             Action(
@@ -381,12 +381,12 @@ class _Decision(_ClockSteps):
         ]
         if pending:
             return min(p.due for p in pending)
-        due = calendar.add(self.at, estimate + margin)
+        due = calendar.add(self.at, promised)
         reasons = [
             self.reason(rule, f"estimate {out['estimate']} on the {calendar_name} calendar"),
             self.reason(
                 "promises.margin_ratio",
-                f"plus a safety margin of {_duration_text(margin)}: never promise what the "
+                f"plus a safety margin of {margin_text}: never promise what the "
                 "policy cannot meet",
             ),
         ]
@@ -406,7 +406,7 @@ class _Decision(_ClockSteps):
                 due=due,
                 details=Attributes._from_sorted(
                     (
-                        ("business_time", _duration_text(estimate + margin)),
+                        ("business_time", promised_text),
                         ("calendar", calendar_name),
                         ("customer_time", _customer_time(due, self.case.customer.time_zone)),
                         ("what", action),

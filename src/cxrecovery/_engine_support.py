@@ -24,6 +24,8 @@ _TICK: Final = timedelta(microseconds=1)
 
 
 _Plain = str | int | bool | None
+# A promise's margin on an estimate: the margin's text, estimate + margin, its text.
+_Margin = tuple[str, timedelta, str]
 
 # Shared by every reason that cites no fact and every action without details:
 # Attributes are immutable.
@@ -235,6 +237,28 @@ class _Compiled:
         for text in texts:
             self._durations[text] = parse_duration(text)
         self._duration_texts = {text: _duration_text(d) for text, d in self._durations.items()}
+        # A promise's safety margin on each remedy estimate, and the texts a plan shows.
+        self._margins: dict[str, _Margin] = {}
+        for rule in remedy.rules if remedy is not None else ():
+            text = str(rule.outputs.get("estimate"))
+            try:
+                self._margins[text] = self._margin(policy, self._durations[text])
+            except ArithmeticError:  # too long a duration: deciding with it fails there
+                continue
+        self._policy = policy
+
+    @staticmethod
+    def _margin(policy: Policy, estimate: timedelta) -> _Margin:
+        promises = policy.promises
+        margin = max(promises.min_margin, _scaled(estimate, promises.margin_ratio))
+        total = estimate + margin
+        return _duration_text(margin), total, _duration_text(total)
+
+    def margin(self, text: str, estimate: timedelta) -> _Margin:
+        """The text of the safety margin a promise adds to the remedy estimate ``text``
+        (which is ``estimate``), the estimate with it, and that one's text."""
+        found = self._margins.get(text)
+        return found if found is not None else self._margin(self._policy, estimate)
 
     def duration(self, text: str) -> timedelta:
         """``parse_duration(text)``, for a duration a table gives."""
