@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 _KIND_ORDER: Final = {kind: i for i, kind in enumerate(ActionKind)}
 _CENT: Final = Decimal("0.01")
 _BASIS_POINT: Final = Decimal("0.0001")
+# The forms by their values: a table's output names one (the enum's lookup is slower).
+_FORMS: Final[dict[object, CompensationForm]] = {f.value: f for f in CompensationForm}
 _PREFER_IMMEDIATE: Final = Attributes(
     {"prefer": "immediate credit or refund over a delayed voucher"}
 )
@@ -106,13 +108,13 @@ class _Decision(_ClockSteps):
             try:
                 key = (
                     path,
-                    *[scalars[n] for n in names],
-                    *[facts[n].__class__ for n in names],
+                    *map(scalars.__getitem__, names),
+                    *map(type, map(facts.__getitem__, names)),
                 )
             except KeyError:  # a fact is missing: evaluate() says so
                 pass
             else:
-                memo = self.engine._memo
+                memo = self.engine._table_memo
                 found = memo.get(key)
                 if found is None:
                     found = self._evaluate(table, path)
@@ -165,12 +167,12 @@ class _Decision(_ClockSteps):
         """
         scalars = self.scalars
         try:
-            values = [scalars[n] for n in names]
+            values = tuple(map(scalars.__getitem__, names))
         except KeyError:  # a fact that is not there is left out
             return self._reason(rule, text, names)
-        key = (rule, text, names, *values, *[v.__class__ for v in values])
-        memo = self.engine._memo
-        found: Reason | None = memo.get(key)
+        key = (rule, text, names, *values, *map(type, values))
+        memo = self.engine._reason_memo
+        found = memo.get(key)
         if found is None:
             found = self._reason(rule, text, names)
             if len(memo) >= MEMO_LIMIT:
@@ -449,7 +451,12 @@ class _Decision(_ClockSteps):
                 )
                 tier = stepped
         point = comp.effort_point.get(str(facts["effort"]), "min")
-        ratio = {"min": tier.min, "mid": (tier.min + tier.max) / 2, "max": tier.max}[point]
+        if point == "min":
+            ratio = tier.min
+        elif point == "max":
+            ratio = tier.max
+        else:  # "mid"; any other point is a KeyError, as the policy's model allows none
+            ratio = {"mid": (tier.min + tier.max) / 2}[point]
         if tier.max > tier.min:
             reasons.append(
                 self.reason(
@@ -487,7 +494,7 @@ class _Decision(_ClockSteps):
                     f"capped at {comp.hard_cap_ratio} of the value at stake",
                 )
             )
-        form = CompensationForm(str(recovery["form"]))
+        form = _FORMS.get(recovery["form"]) or CompensationForm(str(recovery["form"]))
         granted = Decimal(facts["granted_so_far"])  # type: ignore[arg-type]
         over = False
         expectation: ExpectationBaseline | None = None
