@@ -166,11 +166,18 @@ class _Decision(_ClockSteps):
         cites (with their classes, as True == 1): decisions share equal ones.
         """
         scalars = self.scalars
+        key: tuple[object, ...]
         try:
-            values = tuple(map(scalars.__getitem__, names))
+            if not names:
+                key = (rule, text)
+            elif len(names) == 1:  # the common case: the key without a tuple per part
+                value = scalars[names[0]]
+                key = (rule, text, names[0], value, value.__class__)
+            else:
+                values = tuple(map(scalars.__getitem__, names))
+                key = (rule, text, names, values, tuple(map(type, values)))
         except KeyError:  # a fact that is not there is left out
             return self._reason(rule, text, names)
-        key = (rule, text, names, *values, *map(type, values))
         memo = self.engine._reason_memo
         found = memo.get(key)
         if found is None:
