@@ -16,7 +16,6 @@ from cxrecovery._engine_support import (
     _memo_safe,
     _picked,
     _plain_facts,
-    _split,
     _why_not,
 )
 from cxrecovery.errors import PolicyError
@@ -683,7 +682,7 @@ class _Decision(_ClockSteps):
         )
 
     def follow_up(self, recovery: Mapping[str, object], rule: str, owner: str) -> None:
-        parts = _split(recovery.get("follow_up"))
+        parts = self.engine._compiled.follow_ups(recovery.get("follow_up"))
         if not parts or self.case.status is CaseStatus.CLOSED:
             return
         calendar = self.policy.calendars[self.policy.follow_up_calendar]

@@ -230,8 +230,14 @@ class _Compiled:
         # estimates), parsed once; all were checked above.
         self._durations: dict[str, timedelta] = {}
         texts: list[str] = []
+        # Each recovery row's follow-up offsets, split once.
+        self._follow_ups: dict[str, tuple[str, ...]] = {}
         for rule in recovery.rules if recovery is not None else ():
-            texts.extend(_split(rule.outputs.get("follow_up")))
+            follow_up = rule.outputs.get("follow_up")
+            parts = _split(follow_up)
+            texts.extend(parts)
+            if isinstance(follow_up, str):
+                self._follow_ups[follow_up] = tuple(parts)
         if remedy is not None:
             texts.extend(str(rule.outputs.get("estimate")) for rule in remedy.rules)
         for text in texts:
@@ -259,6 +265,11 @@ class _Compiled:
         (which is ``estimate``), the estimate with it, and that one's text."""
         found = self._margins.get(text)
         return found if found is not None else self._margin(self._policy, estimate)
+
+    def follow_ups(self, value: object) -> Sequence[str]:
+        """``_split(value)``, for a recovery row's ``follow_up``."""
+        found = self._follow_ups.get(value) if isinstance(value, str) else None
+        return found if found is not None else _split(value)
 
     def duration(self, text: str) -> timedelta:
         """``parse_duration(text)``, for a duration a table gives."""

@@ -566,7 +566,7 @@ class BusinessCalendar:
         .. versionadded:: 0.1.0
         """
         us = self._instant(at, "at")
-        return to_datetime(self._index.next_open(us, "at"), self._zone)
+        return self._datetime(self._index.next_open(us, "at"))
 
     def next_close(self, at: datetime) -> datetime | None:
         """Return the end of the open stretch that holds :meth:`next_open` of ``at``.
