@@ -11,12 +11,11 @@ from cxrecovery._decision_clocks import _ClockSteps
 from cxrecovery._engine_support import (
     _TICK,
     EMPTY_ATTRIBUTES,
+    MEMO_LIMIT,
     _customer_time,
-    _duration_text,
+    _memo_safe,
     _picked,
-    _scalars,
-    _scaled,
-    _split,
+    _plain_facts,
     _why_not,
 )
 from cxrecovery.errors import PolicyError
@@ -54,6 +53,8 @@ if TYPE_CHECKING:
 _KIND_ORDER: Final = {kind: i for i, kind in enumerate(ActionKind)}
 _CENT: Final = Decimal("0.01")
 _BASIS_POINT: Final = Decimal("0.0001")
+# The forms by their values: a table's output names one (the enum's lookup is slower).
+_FORMS: Final[dict[object, CompensationForm]] = {f.value: f for f in CompensationForm}
 _PREFER_IMMEDIATE: Final = Attributes(
     {"prefer": "immediate credit or refund over a delayed voucher"}
 )
@@ -83,9 +84,10 @@ class _Decision(_ClockSteps):
         self.spent = spent
         self.facts = facts
         # The facts as a plan shows them: reasons, the trace and the plan all cite them.
-        self.scalars = _scalars(facts)
+        self.scalars = _plain_facts(facts, engine._compiled.decimal_facts)
         self.timeline = timeline
         self.explain = explain
+        self.memo_ok = not explain and _memo_safe(facts)
         self.trace: list[TableTrace] = []
         self.reviews: list[datetime] = []
         self.actions: list[Action] = []
@@ -95,22 +97,50 @@ class _Decision(_ClockSteps):
     # --- helpers -------------------------------------------------------------------------
 
     def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
+        if self.memo_ok:
+            # A table's result and trace depend only on the facts it reads: decisions
+            # that read the same values share them (the key has each value's class too,
+            # as True == 1). Without why-not traces only: explain is the slow path.
+            names = self.engine._compiled.trace_inputs[path]
+            scalars = self.scalars
+            facts = self.facts
+            try:
+                key = (
+                    path,
+                    *map(scalars.__getitem__, names),
+                    *map(type, map(facts.__getitem__, names)),
+                )
+            except KeyError:  # a fact is missing: evaluate() says so
+                pass
+            else:
+                memo = self.engine._table_memo
+                found = memo.get(key)
+                if found is None:
+                    found = self._evaluate(table, path)
+                    if len(memo) >= MEMO_LIMIT:
+                        memo.clear()
+                    memo[key] = found
+                self.trace.append(found[1])
+                return found[0]
+        result, trace = self._evaluate(table, path)
+        self.trace.append(trace)
+        return result
+
+    def _evaluate(self, table: DecisionTable, path: str) -> tuple[TableResult, TableTrace]:
         result = table.evaluate(self.facts)
         why_not: tuple[str, ...] = ()
         if self.explain:
             explanation = table.explain(self.facts)
             why_not = _why_not(explanation)
-        self.trace.append(
-            TableTrace(  # table, inputs, matched, chosen, shadowed, why_not
-                path,
-                _picked(self.scalars, self.engine._compiled.trace_inputs[path]),
-                result.matched,
-                result.chosen,
-                result.shadowed,
-                why_not,
-            )
+        trace = TableTrace(  # table, inputs, matched, chosen, shadowed, why_not
+            path,
+            _picked(self.scalars, self.engine._compiled.trace_inputs[path]),
+            result.matched,
+            result.chosen,
+            result.shadowed,
+            why_not,
         )
-        return result
+        return result, trace
 
     def single(
         self, name: str, table: DecisionTable, path: str
@@ -126,10 +156,37 @@ class _Decision(_ClockSteps):
     def row_reason(self, table: DecisionTable, path: str, row: str, text: str) -> Reason:
         """A reason citing a table row, with the facts that row's cells test."""
         names = self.engine._compiled.row_facts[path].get(row, ())
-        return Reason(f"{path}[{row}]", text, _picked(self.scalars, names))
+        return self.reason(f"{path}[{row}]", text, *names)
 
     def reason(self, rule: str, text: str, *names: str) -> Reason:
-        """A reason citing ``rule``, with the facts called ``names``."""
+        """A reason citing ``rule``, with the facts called ``names``.
+
+        A reason is a frozen value fixed by its rule, text and the plain fact values it
+        cites (with their classes, as True == 1): decisions share equal ones.
+        """
+        scalars = self.scalars
+        key: tuple[object, ...]
+        try:
+            if not names:
+                key = (rule, text)
+            elif len(names) == 1:  # the common case: the key without a tuple per part
+                value = scalars[names[0]]
+                key = (rule, text, names[0], value, value.__class__)
+            else:
+                values = tuple(map(scalars.__getitem__, names))
+                key = (rule, text, names, values, tuple(map(type, values)))
+        except KeyError:  # a fact that is not there is left out
+            return self._reason(rule, text, names)
+        memo = self.engine._reason_memo
+        found = memo.get(key)
+        if found is None:
+            found = self._reason(rule, text, names)
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            memo[key] = found
+        return found
+
+    def _reason(self, rule: str, text: str, names: tuple[str, ...]) -> Reason:
         if not names:
             return Reason(rule, text, EMPTY_ATTRIBUTES)
         scalars = self.scalars
@@ -143,12 +200,18 @@ class _Decision(_ClockSteps):
     def all_facts(self) -> Attributes:
         """Every fact, as the plan keeps them: sorted by name."""
         scalars = self.scalars
-        # The engine knows every fact's name in sorted order; a host fact it was not
-        # told about (a provider returning more than it declared) falls back to a sort.
-        pairs = tuple([(k, scalars[k]) for k in self.engine._compiled.fact_order if k in scalars])
-        if len(pairs) != len(scalars):
-            pairs = tuple(sorted(scalars.items()))
-        return Attributes._from_sorted(pairs)
+        # The engine knows every fact's name in sorted order: when those are the facts,
+        # the pairs come in C. A host fact it was not told about (a provider returning
+        # more than it declared) falls back to a sort.
+        order = self.engine._compiled.fact_order
+        if len(order) == len(scalars):
+            try:
+                return Attributes._from_sorted(
+                    tuple(zip(order, map(scalars.__getitem__, order), strict=True))
+                )
+            except KeyError:
+                pass
+        return Attributes._from_sorted(tuple(sorted(scalars.items())))
 
     def future(self, when: datetime | None) -> None:
         if when is not None and when > self.at:
@@ -292,7 +355,9 @@ class _Decision(_ClockSteps):
         estimate = self.engine._compiled.duration(estimate_text)
         calendar_name = str(out["calendar"])
         calendar = policy.calendars[calendar_name]
-        margin = max(policy.promises.min_margin, _scaled(estimate, policy.promises.margin_ratio))
+        margin_text, promised, promised_text = self.engine._compiled.margin(
+            estimate_text, estimate
+        )
         rule = f"{path}[{row}]"
         self.actions.append(
             Action(
@@ -324,12 +389,12 @@ class _Decision(_ClockSteps):
         ]
         if pending:
             return min(p.due for p in pending)
-        due = calendar.add(self.at, estimate + margin)
+        due = calendar.add(self.at, promised)
         reasons = [
             self.reason(rule, f"estimate {out['estimate']} on the {calendar_name} calendar"),
             self.reason(
                 "promises.margin_ratio",
-                f"plus a safety margin of {_duration_text(margin)}: never promise what the "
+                f"plus a safety margin of {margin_text}: never promise what the "
                 "policy cannot meet",
             ),
         ]
@@ -349,7 +414,7 @@ class _Decision(_ClockSteps):
                 due=due,
                 details=Attributes._from_sorted(
                     (
-                        ("business_time", _duration_text(estimate + margin)),
+                        ("business_time", promised_text),
                         ("calendar", calendar_name),
                         ("customer_time", _customer_time(due, self.case.customer.time_zone)),
                         ("what", action),
@@ -392,7 +457,12 @@ class _Decision(_ClockSteps):
                 )
                 tier = stepped
         point = comp.effort_point.get(str(facts["effort"]), "min")
-        ratio = {"min": tier.min, "mid": (tier.min + tier.max) / 2, "max": tier.max}[point]
+        if point == "min":
+            ratio = tier.min
+        elif point == "max":
+            ratio = tier.max
+        else:  # "mid"; any other point is a KeyError, as the policy's model allows none
+            ratio = {"mid": (tier.min + tier.max) / 2}[point]
         if tier.max > tier.min:
             reasons.append(
                 self.reason(
@@ -430,7 +500,7 @@ class _Decision(_ClockSteps):
                     f"capped at {comp.hard_cap_ratio} of the value at stake",
                 )
             )
-        form = CompensationForm(str(recovery["form"]))
+        form = _FORMS.get(recovery["form"]) or CompensationForm(str(recovery["form"]))
         granted = Decimal(facts["granted_so_far"])  # type: ignore[arg-type]
         over = False
         expectation: ExpectationBaseline | None = None
@@ -612,7 +682,7 @@ class _Decision(_ClockSteps):
         )
 
     def follow_up(self, recovery: Mapping[str, object], rule: str, owner: str) -> None:
-        parts = _split(recovery.get("follow_up"))
+        parts = self.engine._compiled.follow_ups(recovery.get("follow_up"))
         if not parts or self.case.status is CaseStatus.CLOSED:
             return
         calendar = self.policy.calendars[self.policy.follow_up_calendar]

@@ -121,6 +121,9 @@ class _ClockSteps:
     def row_reason(self, table: DecisionTable, path: str, row: str, text: str) -> Reason:
         raise NotImplementedError
 
+    def reason(self, rule: str, text: str, *names: str) -> Reason:
+        raise NotImplementedError
+
     # --- clocks and escalation -----------------------------------------------------------
 
     def clock_start(self, clock: ClockPolicy) -> datetime:
@@ -284,7 +287,7 @@ class _ClockSteps:
                 anchor = max(anchor, self.facts_changed_at())
         for clock_level, text, when in clock_levels:
             level = max(level, clock_level)
-            reasons.append(Reason("clocks", f"level {clock_level}: {text}", EMPTY_ATTRIBUTES))
+            reasons.append(self.reason("clocks", f"level {clock_level}: {text}"))
             anchor = max(anchor, when)
         return level, reasons, anchor
 

@@ -15,7 +15,7 @@ from cxrecovery.model import (
     CompensationForm,
 )
 from cxrecovery.policy import Policy
-from cxrecovery.tables import DecisionTable, FactSpec, TableExplanation
+from cxrecovery.tables import DecisionTable, FactKind, FactSpec, TableExplanation
 
 _RECOVERY_OUTPUTS: Final = ("tier", "form", "apology", "follow_up", "human")
 _REMEDY_OUTPUTS: Final = ("action", "estimate", "calendar")
@@ -24,6 +24,8 @@ _TICK: Final = timedelta(microseconds=1)
 
 
 _Plain = str | int | bool | None
+# A promise's margin on an estimate: the margin's text, estimate + margin, its text.
+_Margin = tuple[str, timedelta, str]
 
 # Shared by every reason that cites no fact and every action without details:
 # Attributes are immutable.
@@ -43,6 +45,20 @@ def _attrs(values: Mapping[str, object]) -> Attributes:
 _PLAIN_TYPES: Final = frozenset({str, int, bool, type(None)})
 
 
+def _plain_facts(facts: Mapping[str, object], decimals: Sequence[str]) -> dict[str, _Plain]:
+    """``_scalars(facts)`` when the facts called ``decimals`` (the facts declared as
+    decimals) are the only ones not plain already: a copy in C and a few conversions,
+    where ``_scalars`` tests every value in Python."""
+    plain = dict(facts)
+    for name in decimals:
+        value = plain.get(name)
+        if value.__class__ is Decimal:
+            plain[name] = str(value)  # what scalar() gives a Decimal
+    if not _PLAIN_TYPES.issuperset(map(type, plain.values())):
+        return _scalars(facts)  # a value of another class: the general conversion
+    return plain  # type: ignore[return-value]  # every value's class was just checked
+
+
 def _scalars(facts: Mapping[str, object]) -> dict[str, _Plain]:
     """Every fact as the plain value a plan shows, converted once per decision.
 
@@ -54,6 +70,19 @@ def _scalars(facts: Mapping[str, object]) -> dict[str, _Plain]:
         k: v if v.__class__ in plain else scalar(v)  # type: ignore[misc]
         for k, v in facts.items()
     }
+
+
+# The classes of fact values whose class and plain form (``_scalars``) together fix
+# the value as a table reads it: what a memo keyed by plain values may stand for.
+_MEMO_SAFE: Final = frozenset({str, int, bool, type(None), Decimal})
+# How many entries an engine's memo of table results and reasons holds before it
+# starts afresh: enough for every row combination a policy's tables meet in practice.
+MEMO_LIMIT: Final = 4096
+
+
+def _memo_safe(facts: Mapping[str, object]) -> bool:
+    """Whether every fact's value is of a class a memo key may stand for."""
+    return _MEMO_SAFE.issuperset(map(type, facts.values()))
 
 
 def _picked(scalars: Mapping[str, _Plain], names: Sequence[str]) -> Attributes:
@@ -183,6 +212,7 @@ class _Compiled:
         if problems:
             raise PolicyError(problems)
         self.fact_order = tuple(sorted(specs))
+        self.decimal_facts = tuple(n for n in self.fact_order if specs[n].kind is FactKind.DECIMAL)
         # What the plan shows of each table, by its path in the policy, worked out once:
         # the facts a trace entry lists (sorted, as Attributes keep them), and the facts
         # each row's cells test (what a reason citing that row lists).
@@ -200,13 +230,46 @@ class _Compiled:
         # estimates), parsed once; all were checked above.
         self._durations: dict[str, timedelta] = {}
         texts: list[str] = []
+        # Each recovery row's follow-up offsets, split once.
+        self._follow_ups: dict[str, tuple[str, ...]] = {}
         for rule in recovery.rules if recovery is not None else ():
-            texts.extend(_split(rule.outputs.get("follow_up")))
+            follow_up = rule.outputs.get("follow_up")
+            parts = _split(follow_up)
+            texts.extend(parts)
+            if isinstance(follow_up, str):
+                self._follow_ups[follow_up] = tuple(parts)
         if remedy is not None:
             texts.extend(str(rule.outputs.get("estimate")) for rule in remedy.rules)
         for text in texts:
             self._durations[text] = parse_duration(text)
         self._duration_texts = {text: _duration_text(d) for text, d in self._durations.items()}
+        # A promise's safety margin on each remedy estimate, and the texts a plan shows.
+        self._margins: dict[str, _Margin] = {}
+        for rule in remedy.rules if remedy is not None else ():
+            text = str(rule.outputs.get("estimate"))
+            try:
+                self._margins[text] = self._margin(policy, self._durations[text])
+            except ArithmeticError:  # too long a duration: deciding with it fails there
+                continue
+        self._policy = policy
+
+    @staticmethod
+    def _margin(policy: Policy, estimate: timedelta) -> _Margin:
+        promises = policy.promises
+        margin = max(promises.min_margin, _scaled(estimate, promises.margin_ratio))
+        total = estimate + margin
+        return _duration_text(margin), total, _duration_text(total)
+
+    def margin(self, text: str, estimate: timedelta) -> _Margin:
+        """The text of the safety margin a promise adds to the remedy estimate ``text``
+        (which is ``estimate``), the estimate with it, and that one's text."""
+        found = self._margins.get(text)
+        return found if found is not None else self._margin(self._policy, estimate)
+
+    def follow_ups(self, value: object) -> Sequence[str]:
+        """``_split(value)``, for a recovery row's ``follow_up``."""
+        found = self._follow_ups.get(value) if isinstance(value, str) else None
+        return found if found is not None else _split(value)
 
     def duration(self, text: str) -> timedelta:
         """``parse_duration(text)``, for a duration a table gives."""

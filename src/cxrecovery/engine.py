@@ -22,9 +22,9 @@ from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.facts import BUILTIN_FACTS, FactProvider, FactSettings, Timeline, derive_facts
 from cxrecovery.model import Agent, Case, CompensationForm
 from cxrecovery.money import Money
-from cxrecovery.plan import Authorization, RecoveryPlan
+from cxrecovery.plan import Authorization, Reason, RecoveryPlan, TableTrace
 from cxrecovery.policy import ClockPolicy, Policy, RolePolicy
-from cxrecovery.tables import FactSpec
+from cxrecovery.tables import FactSpec, TableResult
 
 __all__ = ["Engine"]
 
@@ -88,6 +88,11 @@ class Engine:
         self._specs: dict[tuple[str, timedelta], ClockSpec] = {}
         self._targets = compile_targets(self)
         self._limbo_bounds = self._numeric_bounds("limbo_hours")
+        # Pure pieces of a plan by the values they depend on: a table's result and trace
+        # by the facts it reads, a reason by its rule, text and facts. Frozen values,
+        # shared by plans; see _Decision.evaluate and _Decision.reason.
+        self._table_memo: dict[tuple[object, ...], tuple[TableResult, TableTrace]] = {}
+        self._reason_memo: dict[tuple[object, ...], Reason] = {}
 
     def _numeric_bounds(self, fact: str) -> tuple[Decimal, ...]:
         """Every bound a table puts on a numeric fact: where its value changes a row."""

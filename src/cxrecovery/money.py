@@ -111,6 +111,23 @@ def _to_decimal(value: object, where: str) -> Decimal:
     return result
 
 
+def _quantize(
+    value: Decimal, quantum: Decimal, amount: object, currency: str, exponent: int
+) -> Decimal:
+    """``value`` held to ``quantum`` exactly, or the error ``Money(amount, currency)`` gives."""
+    try:
+        with decimal.localcontext(_EXACT):
+            return value.quantize(quantum)
+    except decimal.Inexact:
+        raise MoneyError.at(
+            "amount",
+            f"{amount!r} has more decimals than {currency} allows ({exponent});"
+            " round it on purpose with Money.of(..., rounding=...)",
+        ) from None
+    except decimal.InvalidOperation:
+        raise MoneyError.at("amount", f"{amount!r} is too large an amount") from None
+
+
 def _check_rounding(rounding: str) -> str:
     if rounding not in _ROUNDINGS:
         raise MoneyError.at("rounding", f"{rounding!r} is not a decimal rounding mode")
@@ -146,17 +163,13 @@ class Money:
             self.__attrs_init__(_ZEROS[exponent], currency)
             return
         quantum = _QUANTUM[exponent]
-        try:
-            with decimal.localcontext(_EXACT):
-                exact = value.quantize(quantum)
-        except decimal.Inexact:
-            raise MoneyError.at(
-                "amount",
-                f"{amount!r} has more decimals than {currency} allows ({exponent});"
-                " round it on purpose with Money.of(..., rounding=...)",
-            ) from None
-        except decimal.InvalidOperation:
-            raise MoneyError.at("amount", f"{amount!r} is too large an amount") from None
+        if value.same_quantum(quantum):
+            # Held to the minor unit already (an amount read from a document, or from
+            # other money): quantizing is a no-op, and the size check below refuses
+            # what quantizing would find too large.
+            exact = value
+        else:
+            exact = _quantize(value, quantum, amount, currency, exponent)
         if exact.adjusted() >= _MAX_DIGITS:
             raise MoneyError.at("amount", f"{amount!r} is too large an amount")
         if exact.is_zero():

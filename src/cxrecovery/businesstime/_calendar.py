@@ -43,6 +43,9 @@ _KEYS = ("time_zone", "hours", "all_of", "any_of", "none_of", "holidays", "extra
 # Combined calendars are checked for open time in each ordinary week of a reference year
 # (one week per combination of their zones' UTC offsets), since how the parts overlap
 # depends on how those offsets line up.
+# The instants a calendar computes with: years 1801 to 2998, a margin inside the index.
+_LOWEST_US = MIN_US + WEEK_US * 80
+_HIGHEST_US = MAX_US - WEEK_US * 80
 _REFERENCE_YEAR_START = (datetime(2025, 1, 6) - datetime(1970, 1, 1)) // timedelta(microseconds=1)
 
 
@@ -473,7 +476,7 @@ class BusinessCalendar:
 
     def _instant(self, value: object, path: str) -> int:
         us = instant_us(value, path)
-        if not MIN_US + WEEK_US * 80 <= us < MAX_US - WEEK_US * 80:
+        if not _LOWEST_US <= us < _HIGHEST_US:
             raise CalendarError.at(path, f"{value!r} is outside the supported years 1801 to 2998")
         return us
 
@@ -519,8 +522,12 @@ class BusinessCalendar:
         its warnings): the start is read and checked once.
         """
         a = self._instant(start, "start")
+        found = self._index.add_each(a, durations, "duration")
+        epoch = self._epoch
+        if epoch is not None:  # _datetime, inline: a clock converts every time it adds
+            return [epoch + timedelta(0, 0, us) for us in found]
         convert = self._datetime
-        return [convert(us) for us in self._index.add_each(a, durations, "duration")]
+        return [convert(us) for us in found]
 
     def subtract(self, end: datetime, duration: timedelta) -> datetime:
         """Return the latest instant from which ``duration`` of business time ends at ``end``.
@@ -559,7 +566,7 @@ class BusinessCalendar:
         .. versionadded:: 0.1.0
         """
         us = self._instant(at, "at")
-        return to_datetime(self._index.next_open(us, "at"), self._zone)
+        return self._datetime(self._index.next_open(us, "at"))
 
     def next_close(self, at: datetime) -> datetime | None:
         """Return the end of the open stretch that holds :meth:`next_open` of ``at``.

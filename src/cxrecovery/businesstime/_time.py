@@ -46,6 +46,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _ONE_US = timedelta(microseconds=1)
 _TRUSTED_TZINFO = (zoneinfo.ZoneInfo, timezone)
+_EXACT_TZINFO = frozenset(_TRUSTED_TZINFO)
 
 
 @lru_cache(maxsize=256)
@@ -170,6 +171,10 @@ def instant_us(value: object, path: str) -> int:
     Raises:
         CalendarError: ``value`` is not a datetime, or is naive.
     """
+    if value.__class__ is datetime and value.tzinfo.__class__ in _EXACT_TZINFO:
+        # The common case, checked exactly (no subclass can change how it answers): a
+        # zone or fixed offset always gives an offset, read by aware subtraction in C.
+        return (value - _EPOCH) // _ONE_US
     if not isinstance(value, datetime):
         raise CalendarError.at(path, f"expected a timezone-aware datetime, got {value!r}")
     tz = value.tzinfo
