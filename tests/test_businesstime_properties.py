@@ -336,6 +336,22 @@ def test_wall_times_in_gaps_and_folds_read_like_the_standard_library(case, data)
     assert expected == seconds(calendar.add(moment, timedelta(minutes=minutes)))
 
 
+def test_results_in_a_fold_are_ordered_as_instants_not_wall_times() -> None:
+    # What made the property above fail now and then: the regression, pinned.
+    zone = ZoneInfo("America/New_York")
+    calendar = BusinessCalendar("America/New_York", hours={"mon-sun": ["00:00-24:00"]})
+    start = datetime(2026, 11, 1, 1, 10, tzinfo=zone)  # the first 01:10, EDT
+    earlier = calendar.add(start, timedelta(minutes=30))  # 01:40 EDT
+    later = calendar.add(start, timedelta(minutes=60))  # 01:10 EST, the second 01:10
+    assert (earlier.isoformat(), later.isoformat()) == (
+        "2026-11-01T01:40:00-04:00",
+        "2026-11-01T01:10:00-05:00",
+    )
+    assert later.fold == 1
+    assert earlier.astimezone(UTC) < later.astimezone(UTC)
+    assert calendar.between(earlier, later) == timedelta(minutes=30)
+
+
 def weekly_open_us(calendar: BusinessCalendar) -> int:
     assert calendar.hours is not None
     return sum(w.end - w.start for day in calendar.hours for w in day) * 10**6
@@ -355,7 +371,11 @@ def test_between_inverts_add_and_add_is_monotone(case, offset, data) -> None:
         end = calendar.add(a, d)
         assert d == calendar.between(a, end)
         results.append(end)
-    assert results == sorted(results)
+    # Compared as instants: two datetimes sharing a zone compare by wall clock, fold
+    # ignored (PEP 495), so in the hour a DST fold repeats the later instant can look
+    # earlier (01:10 EST after 01:40 EDT). The calendar's answers are instants.
+    instants = [r.astimezone(UTC) for r in results]
+    assert instants == sorted(instants)
 
 
 @given(case=cases(), data=st.data())

@@ -17,6 +17,7 @@ from cxrecovery._engine_support import (
     _picked,
     _plain_facts,
     _why_not,
+    instant,
 )
 from cxrecovery.errors import PolicyError
 from cxrecovery.facts import Timeline
@@ -219,7 +220,9 @@ class _Decision(_ClockSteps):
 
     # --- the plan ------------------------------------------------------------------------
 
-    def plan(self) -> RecoveryPlan:
+    def plan(self, decided_at: datetime | None = None) -> RecoveryPlan:
+        """The plan; ``decided_at`` is the decision time as the host gave it (``self.at``
+        is the same instant, as the engine compares it)."""
         policy = self.policy
         compiled = self.engine._compiled
         recovery_path = f"tables.{policy.compensation.table}"
@@ -247,7 +250,7 @@ class _Decision(_ClockSteps):
         self.actions.sort(key=lambda a: _KIND_ORDER[a.kind])
         return RecoveryPlan(
             case_id=self.case.id,
-            decided_at=self.at,
+            decided_at=self.at if decided_at is None else decided_at,
             role=self.role.name,
             agent=self.agent.id if self.agent is not None else None,
             owner=owner,
@@ -260,7 +263,7 @@ class _Decision(_ClockSteps):
             clocks=tuple(clocks),
             escalation_level=level,
             relationship_health=str(self.facts["relationship_health"]),
-            next_review_at=min(self.reviews) if self.reviews else None,
+            next_review_at=min(self.reviews, key=instant) if self.reviews else None,
             over_delivery=over,
             expectation=expectation,
             facts=self.all_facts(),
@@ -388,7 +391,7 @@ class _Decision(_ClockSteps):
             and (p.settled_at is None)
         ]
         if pending:
-            return min(p.due for p in pending)
+            return min((p.due for p in pending), key=instant)
         due = calendar.add(self.at, promised)
         reasons = [
             self.reason(rule, f"estimate {out['estimate']} on the {calendar_name} calendar"),
@@ -650,7 +653,7 @@ class _Decision(_ClockSteps):
                     ClockStatus.BREACHED,
                 )
                 and state.due_at is not None
-                and (due is None or state.due_at < due)
+                and (due is None or instant(state.due_at) < instant(due))
             ):
                 due = state.due_at
         states = ["an apology and what we will do"]

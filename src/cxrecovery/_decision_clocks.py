@@ -10,6 +10,7 @@ from cxrecovery._engine_support import (
     _TICK,
     EMPTY_ATTRIBUTES,
     _duration_text,
+    instant,
 )
 from cxrecovery.businesstime import Clock, ClockSpec, ClockWarning
 from cxrecovery.businesstime import Pause as ClockPause
@@ -284,11 +285,11 @@ class _ClockSteps:
                 text = f"level {row_level}: {out['reason']}"
                 reasons.append(self.row_reason(table, f"tables.{name}", row, text))
             if reasons:
-                anchor = max(anchor, self.facts_changed_at())
+                anchor = max(anchor, self.facts_changed_at(), key=instant)
         for clock_level, text, when in clock_levels:
             level = max(level, clock_level)
             reasons.append(self.reason("clocks", f"level {clock_level}: {text}"))
-            anchor = max(anchor, when)
+            anchor = max(anchor, when, key=instant)
         return level, reasons, anchor
 
     def facts_changed_at(self) -> datetime:
@@ -303,7 +304,7 @@ class _ClockSteps:
             elif promise.is_pending and promise.due < self.at:
                 times.append(promise.due)
         times.extend(g.at for g in self.case.grants if g.at <= self.at)
-        return max(times)
+        return max(times, key=instant)
 
     def escalate(self, level: int, reasons: list[Reason], anchor: datetime) -> None:
         rung = self.policy.escalation.level(level)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Final
 
@@ -21,6 +21,17 @@ _RECOVERY_OUTPUTS: Final = ("tier", "form", "apology", "follow_up", "human")
 _REMEDY_OUTPUTS: Final = ("action", "estimate", "calendar")
 _APOLOGIES: Final = ("brief", "empathic", "personal", "senior")
 _TICK: Final = timedelta(microseconds=1)
+
+
+def instant(value: datetime) -> datetime:
+    """``value`` in UTC: the key to order aware datetimes by the instants they name.
+
+    Two datetimes that share a zone compare by wall clock with ``fold`` ignored (PEP
+    495): in the hour a DST fold repeats, 01:10 EST (the later) sorts before 01:40 EDT.
+    A calendar in such a zone returns its results in that zone, so wherever the engine
+    picks the earliest or latest of several times it compares them as instants.
+    """
+    return value.astimezone(UTC)
 
 
 _Plain = str | int | bool | None
@@ -88,6 +99,16 @@ def _memo_safe(facts: Mapping[str, object]) -> bool:
 def _picked(scalars: Mapping[str, _Plain], names: Sequence[str]) -> Attributes:
     """The facts called ``names`` (sorted, unique, as precompiled) that are present."""
     return Attributes._from_sorted(tuple([(n, scalars[n]) for n in names if n in scalars]))
+
+
+def comparable(at: datetime) -> datetime:
+    """``at`` as the engine compares it: a fixed-offset time as it is, any other in UTC.
+
+    A time in a zone with DST (a ``ZoneInfo``) shares its zone with the answers of a
+    calendar in that zone, and the two would compare by wall clock in a DST fold (see
+    :func:`instant`); in UTC they compare as the instants they are.
+    """
+    return at if type(at.tzinfo) is timezone else at.astimezone(UTC)
 
 
 def _aware(at: object, name: str) -> datetime:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from cxrecovery._engine_support import instant
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.model import Case
 from cxrecovery.plan import ActionKind, ClockStatus, RecoveryPlan
@@ -115,7 +116,8 @@ def sweep(
         decided += 1
         reviews[case.id] = plan.next_review_at
         items.extend(_due(case, plan, at, until, promise_horizon))
-    items.sort(key=lambda i: (i.kind.urgency, i.due, i.case_id))
+    # Due times as instants: two in one zone compare by wall clock in a DST fold.
+    items.sort(key=lambda i: (i.kind.urgency, instant(i.due), i.case_id))
     return SweepResult(tuple(items), reviews, decided, skipped)
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from cxrecovery import _authority
 from cxrecovery._decision import _Decision
 from cxrecovery._decision_clocks import compile_targets
-from cxrecovery._engine_support import _aware, _Compiled
+from cxrecovery._engine_support import _aware, _Compiled, comparable
 from cxrecovery._sweep import SweepResult
 from cxrecovery._sweep import sweep as _sweep
 from cxrecovery.businesstime import ClockSpec, PauseRule
@@ -127,7 +127,7 @@ class Engine:
 
     def facts(self, case: Case, at: datetime) -> dict[str, object]:
         """The facts the policy's tables read for ``case`` at ``at``."""
-        return self._facts(case, at)[0]
+        return self._facts(case, comparable(_aware(at, "at")))[0]
 
     def _facts(
         self, case: Case, at: datetime, goodwill: Money | None = None
@@ -182,7 +182,7 @@ class Engine:
 
         .. versionadded:: 0.1.0
         """
-        _aware(at, "at")
+        at = comparable(_aware(at, "at"))
         if not isinstance(amount, Money):
             raise InvalidValueError.at("amount", f"{amount!r} is not Money")
         try:
@@ -260,10 +260,11 @@ class Engine:
         """
         if not isinstance(case, Case):
             raise InvalidValueError.at("case", f"{case!r} is not a Case; load it with load_case")
-        _aware(at, "at")
+        when = comparable(_aware(at, "at"))
         role = self._role(agent)
-        facts, timeline = self._facts(case, at, goodwill)
-        return _Decision(self, case, at, role, agent, spent, facts, timeline, explain).plan()
+        facts, timeline = self._facts(case, when, goodwill)
+        decision = _Decision(self, case, when, role, agent, spent, facts, timeline, explain)
+        return decision.plan(decided_at=at)
 
     # --- many cases ----------------------------------------------------------------------
 
