@@ -98,6 +98,14 @@ class TestWrongCoffee:
         assert promise.due is not None
         assert promise.due - plan.decided_at <= timedelta(hours=1, minutes=15)
 
+    def test_the_customer_hears_the_promise_when_it_is_made(self, engine: Engine) -> None:
+        # Not when the next-update clock falls due (the next business day).
+        plan = decide(engine, "coffee-order")
+        notify = plan.action(ActionKind.NOTIFY)
+        assert notify is not None
+        assert notify.due == plan.decided_at
+        assert "principles.promise_when_told" in [r.rule for r in notify.reasons]
+
 
 class TestDroppedCall:
     def test_the_broken_promises_channel_failure_and_effort_are_seen(self, engine: Engine) -> None:

@@ -668,6 +668,18 @@ class _Decision(_ClockSteps):
                 "set expectations up front and keep the customer informed",
             ),
         ]
+        if any(a.kind is ActionKind.MAKE_PROMISE for a in self.actions) and (
+            due is None or instant(due) >= instant(self.at)
+        ):
+            # The plan makes a promise now: the customer hears it now, not when the next
+            # update falls due (a remake promised in 20 minutes, told by tomorrow).
+            due = self.at
+            reasons.append(
+                self.reason(
+                    "principles.promise_when_told",
+                    "a promise is made when the customer hears it: tell them now",
+                )
+            )
         if channel is not None:
             reasons.append(
                 self.reason("customer.preferred_channel", f"the customer prefers {channel.value}")

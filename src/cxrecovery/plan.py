@@ -258,8 +258,9 @@ class RecoveryPlan:
 
         Two plans with equal ``decision()`` decide the same. Set aside are the decision
         time, the due time of a promise proposed *now* (its business-time estimate
-        counted from the decision time; the estimate itself stays), and the time in
-        limbo, which grows by the minute (the table rows it crosses are what matter,
+        counted from the decision time; the estimate itself stays), the due time of a
+        notification due now (one that tells the customer that promise), and the time
+        in limbo, which grows by the minute (the table rows it crosses are what matter,
         and ``next_review_at`` foresees those).
         """
         actions = tuple(
@@ -270,6 +271,11 @@ class RecoveryPlan:
                 details=Attributes({k: v for k, v in a.details.items() if k != "customer_time"}),
             )
             if a.kind is ActionKind.MAKE_PROMISE
+            else attrs.evolve(a, due=None)
+            if a.kind is ActionKind.NOTIFY
+            and a.due is not None
+            # As instants: in a DST fold a zoned time never equals one in UTC (PEP 495).
+            and a.due.astimezone(UTC) == self.decided_at.astimezone(UTC)
             else a
             for a in self.actions
         )
