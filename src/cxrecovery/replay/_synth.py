@@ -24,6 +24,7 @@ from cxrecovery.model import (
     Fault,
     Grant,
     Outcome,
+    Pause,
     PriorCase,
     Promise,
     PromiseStatus,
@@ -123,6 +124,10 @@ def _case(seed: int, index: int, start: datetime, span: timedelta) -> Case:
     touchpoints: list[Touchpoint] = []
     promises: list[Promise] = []
     grants: list[Grant] = []
+    # Pauses draw from a stream of their own, so the rest of a history is the same
+    # with or without them.
+    pause_rng = random.Random(f"pauses-{seed}-{index}")
+    pauses: list[Pause] = []
     now = opened
     mood = rng.randint(0, 2)
     resolved_at: datetime | None = None
@@ -161,6 +166,14 @@ def _case(seed: int, index: int, start: datetime, span: timedelta) -> Case:
         if outcome is Outcome.RESOLVED:
             resolved_at = now
             break
+        # No progress: often because we wait on the customer or a third party. The
+        # wait ends at the next contact, or goes on if there is none.
+        pause: tuple[str, datetime] | None = None
+        if outcome is Outcome.NO_PROGRESS and pause_rng.random() < 0.35:
+            reason = (
+                "waiting_on_customer" if pause_rng.random() < 0.6 else "waiting_on_third_party"
+            )
+            pause = (reason, now + timedelta(minutes=pause_rng.randint(1, 30)))
         if outcome is Outcome.PROGRESSED and rng.random() < 0.6:
             due = now + timedelta(hours=rng.choice((4, 24, 48, 72, 120)))
             gap = timedelta(hours=rng.randint(1, 150))
@@ -191,6 +204,8 @@ def _case(seed: int, index: int, start: datetime, span: timedelta) -> Case:
             now = next_at
         else:
             now = now + timedelta(hours=rng.randint(1, 96), minutes=rng.randint(0, 59))
+        if pause is not None:
+            pauses.append(Pause(pause[0], pause[1], ended_at=now if not last else None))
         if value is not None and not grants and rng.random() < 0.12:
             grants.append(
                 Grant(
@@ -238,6 +253,7 @@ def _case(seed: int, index: int, start: datetime, span: timedelta) -> Case:
         touchpoints=tuple(touchpoints),
         promises=tuple(promises),
         grants=tuple(grants),
+        pauses=tuple(pauses),
         prior_cases=tuple(priors),
         resolved_at=resolved_at,
         closed_at=closed_at,
@@ -277,7 +293,8 @@ def synthetic_cases(
     Cases open between ``start`` and ``start + span``, across customer segments,
     channels and a mix of failures (severity, fault, value at stake); each has a
     sequence of contacts with outcomes and sentiment, promises kept, broken or pending,
-    sometimes a goodwill grant, earlier cases for repeat customers and survey answers
+    pauses while waiting on the customer or a third party after a contact that made no
+    progress, sometimes a goodwill grant, earlier cases for repeat customers and survey answers
     (NPS, CSAT, CES) when closed. Case ``i`` depends only on ``seed`` and ``i``, so
     ``first`` starts the run further along (a chunk of a larger history).
 
