@@ -115,6 +115,16 @@ _RULE_BREAKERS: list[Callable[[Case], dict[str, Any]]] = [
     lambda c: {"status": CaseStatus.CLOSED},
     lambda c: {"resolved_at": c.opened_at - timedelta(seconds=1)},
     lambda c: {"closed_at": c.opened_at + timedelta(days=1), "resolved_at": None},
+    lambda c: {"pauses": c.pauses[::-1]},
+    lambda c: {"pauses": c.pauses + c.pauses[:1]},
+    lambda c: {"pauses": (*c.pauses, model.Pause("waiting_on_customer", c.opened_at))},
+    lambda c: {"pauses": (model.Pause("waiting_on_customer", c.opened_at - timedelta(1)),)},
+    lambda c: {
+        "pauses": (
+            model.Pause("waiting_on_customer", c.opened_at),
+            model.Pause("waiting_on_customer", c.opened_at + timedelta(hours=1)),
+        )
+    },
 ]
 
 
@@ -132,7 +142,9 @@ def test_the_quick_case_check_vouches_only_for_cases_without_problems(
 
 def test_the_quick_case_check_vouches_for_typical_cases() -> None:
     # Not needed for correctness, only for speed: the full rules are the slow way.
-    assert all(_plainly_valid(case) for case in synthetic_cases(300, seed=5))
+    typical = list(synthetic_cases(300, seed=5))
+    assert any(case.pauses for case in typical)
+    assert all(_plainly_valid(case) for case in typical)
 
 
 def _laptop() -> dict[str, Any]:

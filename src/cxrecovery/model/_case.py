@@ -587,8 +587,15 @@ def _plainly_valid(case: Case) -> bool:
         if tp.at < at:  # before the case opened, or before the one before
             return False
         at = tp.at
-    if case.pauses:  # few cases have them: the full rules
-        return False
+    ends: dict[str, datetime | None] = {}
+    for pause in case.pauses:
+        if pause.started_at < opened:
+            return False
+        if pause.reason in ends:  # the same reason's pauses one at a time, in order
+            end = ends[pause.reason]
+            if end is None or pause.started_at < end:
+                return False
+        ends[pause.reason] = pause.ended_at
     for promise in case.promises:
         if promise.made_at < opened:
             return False
@@ -609,7 +616,9 @@ def _plainly_valid(case: Case) -> bool:
         return resolved is None and closed is None
     if case.status is CaseStatus.RESOLVED:
         return resolved is not None and closed is None
-    return case.status is CaseStatus.CLOSED and closed is not None  # and no pause is open
+    if case.status is not CaseStatus.CLOSED or closed is None:
+        return False
+    return all(pause.ended_at is not None for pause in case.pauses)  # no pause is open
 
 
 def _case_problems(case: Case) -> Iterator[Problem]:
