@@ -11,11 +11,34 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from _corruption import places
-from cxrecovery import Case, CxRecoveryError, DocumentError, case_schema, dump, load_case
+from cxrecovery import (
+    Case,
+    CxRecoveryError,
+    DocumentError,
+    case_schema,
+    dump,
+    load_case,
+    model,
+)
 from cxrecovery.documents import format_duration, parse_duration
 from cxrecovery.testing.strategies import cases
 
 CASES = Path(__file__).parent.parent / "examples" / "cases"
+
+# Every class a case document is made of.
+CASE_TYPES: tuple[type, ...] = (
+    model.Case,
+    model.Customer,
+    model.ExpectationBaseline,
+    model.Failure,
+    model.Touchpoint,
+    model.SurveyAnswer,
+    model.Promise,
+    model.Pause,
+    model.Grant,
+    model.PriorCase,
+)
+
 EXAMPLES = sorted(CASES.glob("*.json"))
 LAPTOP = CASES / "laptop-repair.json"
 
@@ -207,21 +230,8 @@ def test_garbage_bytes_and_text_raise_document_error(garbage: bytes | str) -> No
 def test_the_format_reference_names_every_field() -> None:
     import attrs
 
-    from cxrecovery import model
-
     page = (Path(__file__).parent.parent / "docs" / "case-format.md").read_text()
-    for cls in (
-        model.Case,
-        model.Customer,
-        model.ExpectationBaseline,
-        model.Failure,
-        model.Touchpoint,
-        model.SurveyAnswer,
-        model.Promise,
-        model.Pause,
-        model.Grant,
-        model.PriorCase,
-    ):
+    for cls in CASE_TYPES:
         section = page.split(f"## {cls.__name__}\n", 1)[1].split("\n## ", 1)[0]
         for field in attrs.fields(cls):
             assert f"| `{field.name}` |" in section, (cls.__name__, field.name)

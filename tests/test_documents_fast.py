@@ -24,7 +24,7 @@ from cxrecovery import documents as documents_module
 from cxrecovery.model._case import _case_problems, _plainly_valid
 from cxrecovery.replay import synthetic_cases
 from cxrecovery.testing.strategies import cases
-from test_documents import EXAMPLES, corrupted, read
+from test_documents import CASE_TYPES, EXAMPLES, corrupted, read
 
 
 def _outcome(load: Callable[[Any], Case], document: Any) -> str:
@@ -59,18 +59,7 @@ def _documents() -> list[dict[str, Any]]:
 
 def test_every_type_in_a_case_has_a_fast_plan() -> None:
     # A class without one still loads (through its full loader), only slowly.
-    for cls in (
-        Case,
-        model.Customer,
-        model.ExpectationBaseline,
-        model.Failure,
-        model.Touchpoint,
-        model.SurveyAnswer,
-        model.Promise,
-        model.Pause,
-        model.Grant,
-        model.PriorCase,
-    ):
+    for cls in CASE_TYPES:
         attrs.resolve_types(cls)
         plan = documents_module._fast_plan(
             cls, lambda name, cls=cls: documents_module._codec(attrs.fields_dict(cls)[name].type)
