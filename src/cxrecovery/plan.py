@@ -20,6 +20,8 @@ from cxrecovery.model import Attributes, Channel, CompensationForm, ExpectationB
 from cxrecovery.money import Money
 
 _MOVING_FACTS = frozenset({"limbo_hours"})
+# The reason a notification is due at the decision time: it tells a promise made then.
+_TOLD_NOW = "principles.promise_when_told"
 
 
 __all__ = [
@@ -272,10 +274,9 @@ class RecoveryPlan:
             )
             if a.kind is ActionKind.MAKE_PROMISE
             else attrs.evolve(a, due=None)
-            if a.kind is ActionKind.NOTIFY
-            and a.due is not None
-            # As instants: in a DST fold a zoned time never equals one in UTC (PEP 495).
-            and a.due.astimezone(UTC) == self.decided_at.astimezone(UTC)
+            # The notification that tells a promise made now is due now: it moves with
+            # the decision time, as the promise does (a clock's due time does not).
+            if a.kind is ActionKind.NOTIFY and any(r.rule == _TOLD_NOW for r in a.reasons)
             else a
             for a in self.actions
         )
