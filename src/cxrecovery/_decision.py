@@ -11,13 +11,13 @@ from cxrecovery._decision_clocks import _ClockSteps
 from cxrecovery._engine_support import (
     _TICK,
     EMPTY_ATTRIBUTES,
-    MEMO_LIMIT,
     _customer_time,
     _memo_safe,
     _picked,
     _plain_facts,
     _why_not,
     instant,
+    remember,
 )
 from cxrecovery.errors import PolicyError
 from cxrecovery.facts import Timeline
@@ -117,10 +117,7 @@ class _Decision(_ClockSteps):
                 memo = self.engine._table_memo
                 found = memo.get(key)
                 if found is None:
-                    found = self._evaluate(table, path)
-                    if len(memo) >= MEMO_LIMIT:
-                        memo.clear()
-                    memo[key] = found
+                    found = remember(memo, key, self._evaluate(table, path))
                 self.trace.append(found[1])
                 return found[0]
         result, trace = self._evaluate(table, path)
@@ -181,10 +178,7 @@ class _Decision(_ClockSteps):
         memo = self.engine._reason_memo
         found = memo.get(key)
         if found is None:
-            found = self._reason(rule, text, names)
-            if len(memo) >= MEMO_LIMIT:
-                memo.clear()
-            memo[key] = found
+            found = remember(memo, key, self._reason(rule, text, names))
         return found
 
     def _reason(self, rule: str, text: str, names: tuple[str, ...]) -> Reason:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from cxrecovery.businesstime import in_zone
 from cxrecovery.documents import format_duration, parse_duration
@@ -20,6 +20,8 @@ from cxrecovery.tables import DecisionTable, FactKind, FactSpec, TableExplanatio
 _RECOVERY_OUTPUTS: Final = ("tier", "form", "apology", "follow_up", "human")
 _REMEDY_OUTPUTS: Final = ("action", "estimate", "calendar")
 _APOLOGIES: Final = ("brief", "empathic", "personal", "senior")
+T = TypeVar("T")
+
 _TICK: Final = timedelta(microseconds=1)
 
 
@@ -89,6 +91,14 @@ _MEMO_SAFE: Final = frozenset({str, int, bool, type(None), Decimal})
 # How many entries an engine's memo of table results and reasons holds before it
 # starts afresh: enough for every row combination a policy's tables meet in practice.
 MEMO_LIMIT: Final = 4096
+
+
+def remember(memo: dict[Any, T], key: object, value: T) -> T:
+    """Keep ``value`` under ``key`` in a bounded memo (emptied when full); return it."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 def _memo_safe(facts: Mapping[str, object]) -> bool:
