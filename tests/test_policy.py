@@ -92,6 +92,50 @@ def test_extends_merges_roles_by_name_and_replaces_tables() -> None:
     Engine(policy)
 
 
+def test_extends_replaces_a_calendars_hours_and_keeps_its_other_keys() -> None:
+    header = {"name": "acme", "version": "1", "extends": "default"}
+    policy = load_policy(
+        {
+            "policy": header,
+            "calendars": {
+                "support": {"hours": {"mon-sat": ["08:00-18:00"]}},
+                "always": {"time_zone": "Europe/Paris"},
+            },
+        }
+    )
+    support = policy.calendars["support"]
+    assert 6 == sum(1 for day in support.hours or () if day)  # not mon-fri laid over mon-sat
+    assert "UTC" == str(support.time_zone)  # kept from the default
+    assert "Europe/Paris" == str(policy.calendars["always"].time_zone)
+    assert policy.calendars["always"].hours == default_policy().calendars["always"].hours
+    combined = load_policy(
+        {
+            "policy": header,
+            "calendars": {
+                "support": {
+                    "any_of": [{"time_zone": "UTC", "hours": {"sat-sun": ["10:00-14:00"]}}],
+                    "time_zone": "UTC",
+                }
+            },
+        }
+    )
+    assert combined.calendars["support"].hours is None  # the default's hours gave way
+
+
+def test_a_broken_calendar_is_one_problem_not_one_per_reference() -> None:
+    document = default_document()
+    overlapping = {"mon-fri": ["09:00-17:00"], "mon": ["10:00-11:00"]}
+    document["calendars"]["support"]["hours"] = overlapping
+    with pytest.raises(PolicyError) as caught:
+        load_policy(document)
+    paths = [p.path for p in caught.value.problems]
+    assert all(path.startswith("calendars.support") for path in paths), paths
+    document["facts"]["calendar"] = "nights"  # a name that is nowhere is still reported
+    with pytest.raises(PolicyError) as caught:
+        load_policy(document)
+    assert "facts.calendar" in {p.path for p in caught.value.problems}
+
+
 def test_every_problem_is_reported_with_its_path() -> None:
     document = default_document()
     document["roles"][1]["max_ratio"] = 1.5

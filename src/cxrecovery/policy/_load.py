@@ -92,8 +92,10 @@ def merge_documents(base: Mapping[str, Any], override: Mapping[str, Any]) -> dic
     """Lay ``override`` over ``base``: tables merge key by key, roles by name.
 
     A decision table or a clock's ``targets`` given in ``override`` replaces the base's
-    whole (rows are never merged: their order is their meaning); any other value given
-    replaces the base's.
+    whole (rows are never merged: their order is their meaning). A calendar's opening
+    hours are one choice, ``hours`` or ``all_of`` or ``any_of``: the one ``override``
+    gives replaces the base's whole, while its other keys (``time_zone``, ``holidays``...)
+    replace the base's one by one. Any other value given replaces the base's.
 
     .. versionadded:: 0.1.0
     """
@@ -101,6 +103,12 @@ def merge_documents(base: Mapping[str, Any], override: Mapping[str, Any]) -> dic
     for key, value in override.items():
         if key == "roles" and isinstance(value, list) and isinstance(merged.get(key), list):
             merged[key] = _merge_roles(merged[key], value)
+        elif (
+            key == "calendars"
+            and isinstance(value, Mapping)
+            and isinstance(merged.get(key), Mapping)
+        ):
+            merged[key] = _merge_calendars(merged[key], value)
         elif key in ("tables", "targets") and isinstance(value, Mapping):
             merged.setdefault(key, {})
             if isinstance(merged[key], dict):
@@ -112,6 +120,22 @@ def merge_documents(base: Mapping[str, Any], override: Mapping[str, Any]) -> dic
         else:
             merged[key] = copy.deepcopy(value)
     return merged
+
+
+_CALENDAR_FORMS = ("hours", "all_of", "any_of")
+
+
+def _merge_calendars(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    calendars = dict(base)
+    for name, calendar in override.items():
+        mine = calendars.get(name)
+        if not (isinstance(calendar, Mapping) and isinstance(mine, Mapping)):
+            calendars[name] = copy.deepcopy(calendar)
+            continue
+        if any(form in calendar for form in _CALENDAR_FORMS):
+            mine = {k: v for k, v in mine.items() if k not in _CALENDAR_FORMS}
+        calendars[name] = {**copy.deepcopy(dict(mine)), **copy.deepcopy(dict(calendar))}
+    return calendars
 
 
 def _merge_roles(base: list[Any], override: list[Any]) -> list[Any]:
@@ -195,9 +219,18 @@ def _parse(data: Mapping[str, Any]) -> Policy:
 
     calendars = _calendars(r, data.get("calendars"))
     known_calendars = set(calendars)
+    # A calendar with problems of its own is still a calendar: one mistake, one problem.
+    raw_calendars = data.get("calendars")
+    broken_calendars = (
+        {name for name in raw_calendars if isinstance(name, str)} - known_calendars
+        if isinstance(raw_calendars, Mapping)
+        else set()
+    )
 
     def calendar_name(value: object, path: str) -> str | Missing:
         text = r.text(value, path)
+        if isinstance(text, str) and text in broken_calendars:
+            return MISSING
         if isinstance(text, str) and text not in known_calendars:
             return r.fail(
                 path, f"{text!r} is not a calendar of this policy ({_names(known_calendars)})"
