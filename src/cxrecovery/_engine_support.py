@@ -12,6 +12,7 @@ from cxrecovery.documents import format_duration, parse_duration
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.model import (
     Attributes,
+    Case,
     CompensationForm,
 )
 from cxrecovery.policy import Policy
@@ -121,14 +122,11 @@ def comparable(at: datetime) -> datetime:
     return at if type(at.tzinfo) is timezone else at.astimezone(UTC)
 
 
-def _aware(at: object, name: str) -> datetime:
-    if not isinstance(at, datetime):
-        raise InvalidValueError.at(name, f"{at!r} is not a datetime")
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidValueError.at(
-            name, f"naive datetime '{at.isoformat()}'; give an offset or zone"
-        )
-    return at
+def case_arg(value: object, name: str = "case") -> Case:
+    """``value`` if it is a Case; otherwise InvalidValueError at ``name``."""
+    if not isinstance(value, Case):
+        raise InvalidValueError.at(name, f"{value!r} is not a Case; load it with load_case")
+    return value
 
 
 def _split(value: object) -> list[str]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from cxrecovery._engine_support import instant
+from cxrecovery._validation import aware_arg, duration_arg, items_of, optional_aware_arg
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.model import Case
 from cxrecovery.plan import ActionKind, ClockStatus, RecoveryPlan
@@ -90,25 +91,36 @@ def sweep(
     skipped.
 
     Raises:
-        InvalidValueError: ``at`` is naive or ``engine`` is not an engine.
+        InvalidValueError: ``at`` is naive, ``engine`` is not an engine, an open case
+            is not a :class:`~cxrecovery.Case`, a review time is not an aware datetime
+            or ``None``, or a horizon is not a ``timedelta`` of zero or more.
 
     .. versionadded:: 0.1.0
     """
     if not callable(getattr(engine, "decide", None)):
         raise InvalidValueError.at("engine", f"{engine!r} is not an Engine")
-    if at.tzinfo is None:
-        raise InvalidValueError.at("at", f"naive datetime {at!r}; give an offset or zone")
+    at = aware_arg(at, "at")
+    until = at + duration_arg(horizon, "horizon")
+    promise_horizon = duration_arg(promise_horizon, "promise_horizon")
+    if next_reviews is not None and not isinstance(next_reviews, Mapping):
+        raise InvalidValueError.at(
+            "next_reviews", f"{next_reviews!r:.60} is not a mapping of case ids to times"
+        )
     known = next_reviews or {}
     items: list[DueItem] = []
     reviews: dict[str, datetime | None] = {}
     decided = skipped = 0
-    until = at + horizon
-    for case in open_cases:
+    for case in items_of(open_cases, Case, "open_cases"):
         if case.is_closed:
             continue
         if case.id in known:
             review = known[case.id]
-            if review is None or review > at:
+            try:
+                later = review is None or review > at
+            except TypeError:  # not a time, or a naive one: say which
+                optional_aware_arg(review, f"next_reviews[{case.id!r}]")
+                raise
+            if later:
                 skipped += 1
                 reviews[case.id] = review
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -266,3 +266,72 @@ def to_tuple(value: object) -> object:
     if isinstance(value, list | tuple):
         return tuple(value)
     return value
+
+
+# --- arguments of the public functions ---------------------------------------------------
+# The validators above check fields as attrs calls them; these check a function's
+# arguments by name and hand the value back, so a call site reads ``at = aware_arg(at,
+# "at")``.
+
+T = TypeVar("T")
+
+
+def aware_arg(
+    value: object, name: str, error: type[InvalidValueError] = InvalidValueError
+) -> datetime:
+    """``value`` if it is a timezone-aware datetime; otherwise ``error`` at ``name``."""
+    if not isinstance(value, datetime):
+        raise error.at(name, f"{value!r} is not a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise error.at(name, f"naive datetime '{value.isoformat()}'; give an offset or zone")
+    return value
+
+
+def optional_aware_arg(value: object, name: str) -> datetime | None:
+    """``None`` or a timezone-aware datetime (see :func:`aware_arg`)."""
+    return None if value is None else aware_arg(value, name)
+
+
+def arg_of(value: object, cls: type[T], name: str) -> T:
+    """``value`` if it is an instance of ``cls``; otherwise InvalidValueError at ``name``."""
+    if not isinstance(value, cls):
+        raise InvalidValueError.at(name, f"{value!r} is not a {cls.__name__}")
+    return value
+
+
+def optional_arg_of(value: object, cls: type[T], name: str) -> T | None:
+    """``None`` or an instance of ``cls`` (see :func:`arg_of`)."""
+    return None if value is None else arg_of(value, cls, name)
+
+
+def duration_arg(value: object, name: str) -> timedelta:
+    """``value`` if it is a ``timedelta`` of zero or more."""
+    duration = arg_of(value, timedelta, name)
+    if duration < timedelta(0):
+        raise InvalidValueError.at(name, f"{duration!r} is negative")
+    return duration
+
+
+def items_of(values: object, cls: type[T], name: str) -> Iterator[T]:
+    """The items of the iterable ``values``, each checked to be a ``cls``.
+
+    Checks that ``values`` is iterable now, and each item as it comes (the iterable is
+    read once, so a stream stays a stream); errors name ``name`` or ``name[i]``.
+    """
+    if isinstance(values, (str, bytes, Mapping, cls)):
+        what = f"give an iterable of {cls.__name__}, not {values!r:.60}"
+        raise InvalidValueError.at(name, what)
+    try:
+        iterator = iter(values)  # type: ignore[call-overload]
+    except TypeError:
+        raise InvalidValueError.at(
+            name, f"{values!r:.60} is not an iterable of {cls.__name__}"
+        ) from None
+    return _checked(iterator, cls, name)
+
+
+def _checked(iterator: Iterator[object], cls: type[T], name: str) -> Iterator[T]:
+    for i, item in enumerate(iterator):
+        if not isinstance(item, cls):
+            raise InvalidValueError.at(f"{name}[{i}]", f"{item!r:.60} is not a {cls.__name__}")
+        yield item

@@ -14,9 +14,10 @@ from decimal import Decimal
 from cxrecovery import _authority
 from cxrecovery._decision import _Decision
 from cxrecovery._decision_clocks import compile_targets
-from cxrecovery._engine_support import _aware, _Compiled, comparable
+from cxrecovery._engine_support import _Compiled, case_arg, comparable
 from cxrecovery._sweep import SweepResult
 from cxrecovery._sweep import sweep as _sweep
+from cxrecovery._validation import aware_arg
 from cxrecovery.businesstime import ClockSpec, PauseRule
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.facts import BUILTIN_FACTS, FactProvider, FactSettings, Timeline, derive_facts
@@ -127,16 +128,15 @@ class Engine:
 
     def facts(self, case: Case, at: datetime) -> dict[str, object]:
         """The facts the policy's tables read for ``case`` at ``at``."""
-        return self._facts(case, comparable(_aware(at, "at")))[0]
+        return self._facts(case, comparable(aware_arg(at, "at")))[0]
 
     def _facts(
         self, case: Case, at: datetime, goodwill: Money | None = None
     ) -> tuple[dict[str, object], Timeline]:
-        facts, timeline = derive_facts(case, at, self._settings)
+        facts, timeline = derive_facts(case_arg(case), at, self._settings)
+        goodwill = _money_arg(goodwill, "goodwill")
         if goodwill is not None:
             # A ledger knows the customer's goodwill better than the case document does.
-            if not isinstance(goodwill, Money):
-                raise InvalidValueError.at("goodwill", f"{goodwill!r} is not Money")
             value = case.failure.value_at_stake
             if value is not None and goodwill.currency != value.currency:
                 raise InvalidValueError.at(
@@ -182,9 +182,9 @@ class Engine:
 
         .. versionadded:: 0.1.0
         """
-        at = comparable(_aware(at, "at"))
-        if not isinstance(amount, Money):
-            raise InvalidValueError.at("amount", f"{amount!r} is not Money")
+        at = comparable(aware_arg(at, "at"))
+        _money_arg(amount, "amount", optional=False)
+        _money_arg(spent, "spent")
         try:
             form = CompensationForm(form)
         except ValueError:
@@ -258,9 +258,8 @@ class Engine:
 
         .. versionadded:: 0.1.0
         """
-        if not isinstance(case, Case):
-            raise InvalidValueError.at("case", f"{case!r} is not a Case; load it with load_case")
-        when = comparable(_aware(at, "at"))
+        when = comparable(aware_arg(at, "at"))
+        _money_arg(spent, "spent")
         role = self._role(agent)
         facts, timeline = self._facts(case, when, goodwill)
         decision = _Decision(self, case, when, role, agent, spent, facts, timeline, explain)
@@ -293,3 +292,10 @@ class Engine:
             horizon=horizon,
             promise_horizon=promise_horizon,
         )
+
+
+def _money_arg(value: object, name: str, *, optional: bool = True) -> Money | None:
+    """``value`` if it is Money (or ``None``, when optional); else InvalidValueError."""
+    if isinstance(value, Money) or (optional and value is None):
+        return value
+    raise InvalidValueError.at(name, f"{value!r} is not Money")

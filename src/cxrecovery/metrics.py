@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import attrs
 
+from cxrecovery._validation import arg_of, items_of, optional_aware_arg
 from cxrecovery.model import (
     Case,
     CaseStatus,
@@ -164,8 +165,16 @@ class DurationSummary:
     max: timedelta | None
 
 
+def _cases(cases: Iterable[Case]) -> Iterable[Case]:
+    return items_of(cases, Case, "cases")
+
+
+def _at(at: datetime | None) -> datetime | None:
+    return optional_aware_arg(at, "at")
+
+
 def _answers(cases: Iterable[Case], metric: SurveyMetric) -> Iterable[tuple[Case, int]]:
-    for case in cases:
+    for case in _cases(cases):
         for tp in case.touchpoints:
             if tp.survey is not None and tp.survey.metric is metric:
                 yield case, tp.survey.score
@@ -183,7 +192,7 @@ def nps(cases: Iterable[Case]) -> Decimal | None:
     .. versionadded:: 0.1.0
     """
     latest: dict[str, tuple[datetime, int]] = {}
-    for case in cases:
+    for case in _cases(cases):
         for tp in case.touchpoints:
             if tp.survey is None or tp.survey.metric is not SurveyMetric.NPS:
                 continue
@@ -235,8 +244,9 @@ def promise_kept_rate(cases: Iterable[Case], *, at: datetime | None = None) -> R
 
     .. versionadded:: 0.1.0
     """
+    at = _at(at)
     kept = counted = 0
-    for case in cases:
+    for case in _cases(cases):
         for promise in case.promises:
             if promise.status is PromiseStatus.KEPT:
                 kept += 1
@@ -263,8 +273,9 @@ def double_deviation_rate(cases: Iterable[Case], *, at: datetime | None = None) 
 
     .. versionadded:: 0.1.0
     """
+    at = _at(at)
     failed = attempted = 0
-    for case in cases:
+    for case in _cases(cases):
         if not case.promises and not case.grants:
             continue
         attempted += 1
@@ -283,8 +294,9 @@ def repeat_failure_rate(
 
     .. versionadded:: 0.1.0
     """
+    window = arg_of(window, timedelta, "window")
     repeats = total = 0
-    for case in cases:
+    for case in _cases(cases):
         total += 1
         repeats += any(
             case.opened_at - window <= prior.opened_at <= case.opened_at
@@ -316,7 +328,7 @@ def first_contact_resolution(cases: Iterable[Case]) -> Rate:
     .. versionadded:: 0.1.0
     """
     resolved = total = 0
-    for case in cases:
+    for case in _cases(cases):
         contacts = inbound_contacts(case)
         if not contacts:
             continue
@@ -331,7 +343,7 @@ def contacts_per_resolution(cases: Iterable[Case]) -> Decimal | None:
     .. versionadded:: 0.1.0
     """
     contacts = resolved = 0
-    for case in cases:
+    for case in _cases(cases):
         if case.status is CaseStatus.OPEN:
             continue
         resolved += 1
@@ -368,7 +380,8 @@ def time_in_limbo(cases: Iterable[Case], *, at: datetime | None = None) -> Durat
 
     .. versionadded:: 0.1.0
     """
-    values = sorted(_limbo(case, at) for case in cases)
+    at = _at(at)
+    values = sorted(_limbo(case, at) for case in _cases(cases))
     if not values:
         return DurationSummary(0, timedelta(0), None, None, None, None)
     total = sum(values, timedelta(0))
@@ -387,7 +400,7 @@ def compensation_ratio_distribution(plans: Iterable[RecoveryPlan]) -> RatioDistr
     .. versionadded:: 0.1.0
     """
     distribution = RatioDistribution()
-    for plan in plans:
+    for plan in items_of(plans, RecoveryPlan, "plans"):
         for action in plan.actions:
             if action.kind is ActionKind.COMPENSATE and action.ratio is not None:
                 distribution = distribution.add(action.ratio)

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from cxrecovery._validation import aware_arg
 from cxrecovery.errors import InvalidValueError, TransitionError
 from cxrecovery.model import (
     Case,
@@ -39,13 +40,7 @@ __all__ = [
 
 
 def _aware(at: object, name: str = "at") -> datetime:
-    if not isinstance(at, datetime):
-        raise TransitionError.at(name, f"{at!r} is not a datetime")
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise TransitionError.at(
-            name, f"naive datetime '{at.isoformat()}'; give an offset or zone"
-        )
-    return at
+    return aware_arg(at, name, TransitionError)
 
 
 def _not_before_open(case: Case, at: datetime, what: str) -> None:

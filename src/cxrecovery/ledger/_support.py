@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from cxrecovery._engine_support import case_arg
+from cxrecovery._validation import aware_arg
 from cxrecovery.errors import InvalidValueError, Problem
 from cxrecovery.ledger._errors import LimitExceededError, RequestConflictError
 from cxrecovery.ledger._protocol import LedgerSession, LedgerView
@@ -29,14 +31,7 @@ __all__ = [
 ]
 
 
-def aware(value: object, path: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise InvalidValueError.at(path, f"{value!r} is not a datetime")
-    if value.utcoffset() is None:
-        raise InvalidValueError.at(
-            path, f"naive datetime '{value.isoformat()}'; give an offset or zone"
-        )
-    return value
+aware = aware_arg
 
 
 def identifier(value: object, path: str) -> str:
@@ -45,10 +40,7 @@ def identifier(value: object, path: str) -> str:
     return value
 
 
-def the_case(case: object) -> Case:
-    if not isinstance(case, Case):
-        raise InvalidValueError.at("case", f"{case!r} is not a Case; load it with load_case")
-    return case
+the_case = case_arg
 
 
 def money_for(amount: object, case: Case) -> Money:

@@ -15,10 +15,11 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, Future
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import attrs
 
+from cxrecovery._validation import aware_arg, duration_arg
 from cxrecovery.documents import load_case
 from cxrecovery.engine import Engine
 from cxrecovery.errors import CxRecoveryError, DocumentError, InvalidValueError
@@ -32,7 +33,7 @@ __all__ = ["DecisionTimes", "OnError", "read_cases", "simulate"]
 OnError = Literal["skip", "fail"]
 DecisionTimes = datetime | Callable[[Case], datetime | Iterable[datetime]] | None
 CaseSource = str | os.PathLike[str] | Iterable[Case | Mapping[str, Any] | str]
-_Item = tuple[int, Case | Mapping[str, Any] | str]
+_Item = tuple[int, Case | Mapping[str, Any] | str | bytes]
 
 # Per-process cache of compiled policies, keyed by fingerprint: a worker compiles a
 # policy on its first chunk and reuses it for every later one.
@@ -55,23 +56,53 @@ def _check_on_error(on_error: str) -> None:
 
 
 def _items(cases: CaseSource) -> Iterator[_Item]:
-    """Number the inputs: a file's lines (blank lines skipped), or an iterable's items."""
+    """Number the inputs: a file's lines (blank lines skipped), or an iterable's items.
+
+    Checks ``cases`` now (a file that cannot be opened, something not iterable); the
+    items are read as they are asked for.
+    """
     if isinstance(cases, str | os.PathLike):
-        with open(cases, encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                if line.strip():
-                    yield number, line
-        return
-    if isinstance(cases, Case | Mapping):
+        lines = _open(cases)
+        lines.close()  # it can be read: _lines opens it again, as it is asked for lines
+        return _lines(cases)
+    if isinstance(cases, Case | Mapping | bytes):
         raise InvalidValueError.at(
             "cases", "give an iterable of cases or the path of a JSON Lines file, not one case"
         )
-    yield from enumerate(cases, 1)
+    try:
+        return enumerate(cases, 1)
+    except TypeError:
+        raise InvalidValueError.at(
+            "cases", f"{cases!r:.60} is not an iterable of cases nor the path of a file"
+        ) from None
 
 
-def _case_of(item: Case | Mapping[str, Any] | str) -> Case:
+def _open(path: str | os.PathLike[str]) -> BinaryIO:
+    try:
+        return open(path, "rb")
+    except OSError as error:
+        where = os.fspath(path)
+        raise DocumentError.at("cases", f"cannot read {where!r}: {error.strerror}") from None
+
+
+def _lines(path: str | os.PathLike[str]) -> Iterator[_Item]:
+    # Bytes, decoded line by line: a line that is not UTF-8 is one bad line, by number.
+    with _open(path) as lines:
+        for number, line in enumerate(lines, 1):
+            if line.strip():
+                yield number, line
+
+
+def _case_of(item: Case | Mapping[str, Any] | str | bytes) -> Case:
     if isinstance(item, Case):
         return item
+    if isinstance(item, bytes):
+        try:
+            item = item.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise DocumentError.at(
+                "", f"not UTF-8 text ({error.reason} at byte {error.start})"
+            ) from None
     if isinstance(item, str) and not item.lstrip().startswith("{"):
         raise DocumentError.at("", f"{item[:40]!r} is not a JSON object")
     return load_case(item)
@@ -192,6 +223,17 @@ def _drive(
             raise InvalidValueError.at(f"policies[{i}]", f"{policy!r} is not a Policy")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise InvalidValueError.at("chunk_size", f"{chunk_size!r} is not a positive whole number")
+    if isinstance(at, datetime):
+        aware_arg(at, "at")
+    elif at is not None and not callable(at):
+        raise InvalidValueError.at(
+            "at", f"{at!r:.60} is not a datetime, a function of the case or None"
+        )
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise InvalidValueError.at("executor", f"{executor!r:.60} is not an Executor")
+    duration_arg(risk_horizon, "risk_horizon")
+    if progress is not None and not callable(progress):
+        raise InvalidValueError.at("progress", f"{progress!r:.60} is not callable")
     job = _Job(
         tuple(p.document for p in policies),
         tuple(p.fingerprint for p in policies),

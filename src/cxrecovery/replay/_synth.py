@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
+from cxrecovery._validation import aware_arg, duration_arg
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.model import (
     Case,
@@ -299,7 +300,8 @@ def synthetic_cases(
     ``first`` starts the run further along (a chunk of a larger history).
 
     Raises:
-        InvalidValueError: ``count`` or ``first`` is negative, or ``start`` is naive.
+        InvalidValueError: ``count`` or ``first`` is negative, ``seed`` is not a whole
+            number, ``start`` is naive or ``span`` is not a positive ``timedelta``.
 
     .. versionadded:: 0.1.0
     """
@@ -307,7 +309,10 @@ def synthetic_cases(
         raise InvalidValueError.at("count", f"{count!r} is not a whole number of cases")
     if isinstance(first, bool) or not isinstance(first, int) or first < 0:
         raise InvalidValueError.at("first", f"{first!r} is not a case index (0 or more)")
-    if start.tzinfo is None:
-        raise InvalidValueError.at("start", f"naive datetime {start!r}; give an offset or zone")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise InvalidValueError.at("seed", f"{seed!r} is not a whole number")
+    start = aware_arg(start, "start")
+    if duration_arg(span, "span") <= timedelta(0):
+        raise InvalidValueError.at("span", f"{span!r} is not a positive duration")
     for index in range(first, first + count):
         yield _case(seed, index, start, span)
