@@ -17,7 +17,9 @@ import pytest
 import cxrecovery as cx
 from cxrecovery import metrics
 from cxrecovery.documents import dump
+from cxrecovery.ledger import SQLiteLedger
 from cxrecovery.replay import compare, read_cases, simulate, synthetic_cases
+from cxrecovery.tables import DecisionTable, FactKind, FactSpec
 
 POLICY = cx.default_policy()
 ENGINE = cx.Engine(POLICY)
@@ -26,6 +28,17 @@ AT = CASE.last_event_at() + timedelta(hours=1)
 NAIVE = datetime(2026, 5, 4, 9, 0)
 EUR = cx.Money(
     "5.00", CASE.failure.value_at_stake.currency if CASE.failure.value_at_stake else "EUR"
+)
+
+TABLE = DecisionTable.from_dict(
+    "t",
+    {
+        "hit_policy": "first",
+        "inputs": ["n"],
+        "outputs": {"o": "string"},
+        "rules": [{"then": {"o": "x"}}],
+    },
+    facts={"n": FactSpec("n", FactKind.INTEGER)},
 )
 
 Call = Callable[[], object]
@@ -94,6 +107,9 @@ BAD: list[tuple[str, Call, str]] = [
     ("synthetic seed", lambda: list(synthetic_cases(2, seed="a")), "seed"),
     ("synthetic start", lambda: list(synthetic_cases(2, start=NAIVE)), "start"),
     ("synthetic span", lambda: list(synthetic_cases(2, span=timedelta(0))), "span"),
+    # the building blocks
+    ("table facts list", lambda: TABLE.evaluate([1]), "facts"),
+    ("ledger path int", lambda: SQLiteLedger(5), "path"),
 ]
 
 
@@ -122,7 +138,6 @@ def test_a_missing_file_is_a_document_error_naming_it(tmp_path: Path) -> None:
 
 
 def test_a_line_that_is_not_utf8_is_one_bad_line(tmp_path: Path) -> None:
-
 
     good = json.dumps(dump(CASE)).encode()
     path = tmp_path / "cases.jsonl"

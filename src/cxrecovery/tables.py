@@ -44,7 +44,7 @@ from cxrecovery._tables_model import (
     TableResult,
     failure_reason,
 )
-from cxrecovery.errors import PolicyError, Problem
+from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 
 __all__ = [
     "Aggregation",
@@ -217,6 +217,7 @@ class DecisionTable:
             PolicyError: an input fact is missing or has a value of the wrong kind; or two
                 rules of a ``UNIQUE`` table match; or the rules that match in an ``ANY``
                 table disagree.
+            InvalidValueError: ``facts`` is not a mapping.
         """
         mask = self._full
         seen: dict[str, object] = {}
@@ -297,7 +298,11 @@ class DecisionTable:
     def _where(self) -> str:
         return self.path or f"tables.{self.name}"
 
-    def _fact_error(self, facts: Mapping[str, object]) -> PolicyError:
+    def _fact_error(self, facts: Mapping[str, object]) -> InvalidValueError:
+        if not isinstance(facts, Mapping):
+            return InvalidValueError.at(
+                "facts", f"{facts!r:.60} is not a mapping of fact names to values"
+            )
         problems: list[Problem] = []
         for spec in self.input_facts:
             try:

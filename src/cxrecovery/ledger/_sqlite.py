@@ -405,6 +405,8 @@ class SQLiteLedger:
     def __init__(
         self, path: str | os.PathLike[str], *, timeout: float = 30.0, verify: bool = False
     ) -> None:
+        if not isinstance(path, str | os.PathLike):
+            raise LedgerError.at("path", f"{path!r:.60} is not a file path")
         self.path = os.fspath(path)
         self._timeout = timeout
         self._local = threading.local()
