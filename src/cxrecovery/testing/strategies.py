@@ -64,9 +64,24 @@ _CURRENCIES = ("EUR", "USD", "GBP", "JPY", "KWD", "CHF", "AUD")
 _START = datetime(2024, 1, 1, tzinfo=UTC)
 _END = datetime(2030, 1, 1, tzinfo=UTC)
 
-_ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=12)
-_slugs = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_ids = st.text(alphabet=_LOWER + "0123456789-_", min_size=1, max_size=12)
+# [a-z][a-z0-9_]{0,11}, built rather than matched: a regex strategy costs far more a draw.
+_slugs = st.builds(
+    str.__add__, st.sampled_from(_LOWER), st.text(alphabet=_LOWER + "0123456789_", max_size=11)
+)
 _text = st.text(max_size=40)
+# Strategies a draw uses are made once, here: a strategy made inside a draw is made and
+# validated again at every draw, which made generating a case ten times slower.
+_maybe_ids = st.none() | _ids
+_maybe_slugs = st.none() | _slugs
+_maybe_text = st.none() | _text
+_channels = st.sampled_from(Channel)
+_maybe_channels = st.none() | _channels
+_severities = st.sampled_from(Severity)
+_forms = st.sampled_from(CompensationForm)
+_seconds_in_a_day = st.integers(0, 86400)
+_WINDOW = timedelta(days=60)  # a generated case's events fall within this of its opening
 # Fixed offsets only: a document always carries an offset, and a fixed-offset time
 # compares by instant with any other zone (a time in a DST fold would not, PEP 495).
 _offsets = st.sampled_from(
@@ -103,8 +118,13 @@ def money(
     max_value: int = 10_000_000,
 ) -> Money:
     """Draw money; bounds are in minor units (cents)."""
-    code = currency if currency is not None else draw(currencies())
+    code = currency if currency is not None else draw(_currencies)
     return Money.from_minor(draw(st.integers(min_value, max_value)), code)
+
+
+_currencies = currencies()
+_maybe_money = st.none() | money()
+_some_money = money(min_value=1)
 
 
 def customers() -> st.SearchStrategy[Customer]:
@@ -114,8 +134,8 @@ def customers() -> st.SearchStrategy[Customer]:
         id=_ids,
         name=st.none() | _text,
         segment=st.sampled_from(["standard", "gold", "member", "business"]),
-        lifetime_value=st.none() | money(),
-        preferred_channel=st.none() | st.sampled_from(Channel),
+        lifetime_value=_maybe_money,
+        preferred_channel=_maybe_channels,
         time_zone=st.none() | st.sampled_from(["Europe/London", "America/New_York", "UTC"]),
         expectation=st.builds(
             ExpectationBaseline,
@@ -134,67 +154,155 @@ def failures() -> st.SearchStrategy[Failure]:
     return st.builds(
         Failure,
         category=_slugs,
-        severity=st.sampled_from(Severity),
+        severity=_severities,
         fault=st.sampled_from(Fault),
-        value_at_stake=st.none() | money(),
+        value_at_stake=_maybe_money,
         service_usable=st.booleans(),
         description=_text,
         occurred_at=st.none() | aware_datetimes(),
     )
 
 
-def _survey() -> st.SearchStrategy[SurveyAnswer]:
-    return st.sampled_from(SurveyMetric).flatmap(
-        lambda m: st.builds(SurveyAnswer, metric=st.just(m), score=st.sampled_from(m.scale))
-    )
+_surveys = st.one_of(
+    *[
+        st.builds(SurveyAnswer, metric=st.just(m), score=st.sampled_from(m.scale))
+        for m in SurveyMetric
+    ]
+)
 
 
 @st.composite
-def touchpoints(
-    draw: st.DrawFn, *, min_value: datetime = _START, max_value: datetime = _END
-) -> Touchpoint:
-    """Draw a touchpoint at a time between the bounds."""
+def _kind_and_survey(draw: st.DrawFn) -> tuple[TouchpointKind, SurveyAnswer | None]:
     kind = draw(st.sampled_from(TouchpointKind))
-    survey = draw(_survey()) if kind is TouchpointKind.SURVEY_ANSWER else None
+    return kind, draw(_surveys) if kind is TouchpointKind.SURVEY_ANSWER else None
+
+
+def _touchpoint(
+    at: datetime,
+    channel: Channel,
+    kind_survey: tuple[TouchpointKind, SurveyAnswer | None],
+    direction: Direction,
+    agent: str | None,
+    outcome: Outcome | None,
+    sentiment: Sentiment | None,
+    wait: timedelta | None,
+    repeated_information: bool,
+    escalation_requested: bool,
+    note: str | None,
+) -> Touchpoint:
+    kind, survey = kind_survey
     return Touchpoint(
-        draw(aware_datetimes(min_value=min_value, max_value=max_value)),
-        draw(st.sampled_from(Channel)),
+        at,
+        channel,
         kind,
-        direction=draw(st.sampled_from(Direction)),
-        agent=draw(st.none() | _ids),
-        outcome=draw(st.none() | st.sampled_from(Outcome)),
-        sentiment=draw(st.none() | st.sampled_from(Sentiment)),
-        wait=draw(st.none() | st.integers(0, 7200).map(lambda s: timedelta(seconds=s))),
-        repeated_information=draw(st.booleans()),
-        escalation_requested=draw(st.booleans()),
+        direction=direction,
+        agent=agent,
+        outcome=outcome,
+        sentiment=sentiment,
+        wait=wait,
+        repeated_information=repeated_information,
+        escalation_requested=escalation_requested,
         survey=survey,
-        note=draw(st.none() | _text),
+        note=note,
     )
 
 
-@st.composite
-def promises(
-    draw: st.DrawFn, *, min_value: datetime = _START, max_value: datetime = _END
+# Everything about a touchpoint but its time, in _touchpoint's order after ``at``.
+_touchpoint_rest = (
+    _channels,
+    _kind_and_survey(),
+    st.sampled_from(Direction),
+    _maybe_ids,
+    st.none() | st.sampled_from(Outcome),
+    st.none() | st.sampled_from(Sentiment),
+    st.none() | st.integers(0, 7200).map(lambda s: timedelta(seconds=s)),
+    st.booleans(),
+    st.booleans(),
+    _maybe_text,
+)
+
+
+def touchpoints(
+    *, min_value: datetime = _START, max_value: datetime = _END
+) -> st.SearchStrategy[Touchpoint]:
+    """Draw a touchpoint at a time between the bounds."""
+    return st.builds(
+        _touchpoint, aware_datetimes(min_value=min_value, max_value=max_value), *_touchpoint_rest
+    )
+
+
+def _promise(
+    made: datetime,
+    due_after: int,
+    status: PromiseStatus,
+    settled_after: int,
+    id: str,
+    what: str,
+    made_by: str | None,
+    channel: Channel | None,
+    kind: str | None,
+    implicit: bool,
 ) -> Promise:
-    """Draw a promise made between the bounds, possibly settled."""
-    made = draw(aware_datetimes(min_value=min_value, max_value=max_value))
-    due = made + timedelta(seconds=draw(st.integers(0, 30 * 86400)))
-    status = draw(st.sampled_from(PromiseStatus))
-    settled = None
-    if status is not PromiseStatus.PENDING:
-        settled = made + timedelta(seconds=draw(st.integers(0, 40 * 86400)))
     return Promise(
-        draw(_ids),
-        draw(_text),
+        id,
+        what,
         made,
-        due,
-        made_by=draw(st.none() | _ids),
-        channel=draw(st.none() | st.sampled_from(Channel)),
-        kind=draw(st.none() | _slugs),
-        implicit=draw(st.booleans()),
+        made + timedelta(seconds=due_after),
+        made_by=made_by,
+        channel=channel,
+        kind=kind,
+        implicit=implicit,
         status=status,
-        settled_at=settled,
+        settled_at=None
+        if status is PromiseStatus.PENDING
+        else made + timedelta(seconds=settled_after),
     )
+
+
+# Everything about a promise but when it was made, in _promise's order after ``made``.
+_promise_rest = (
+    st.integers(0, 30 * 86400),
+    st.sampled_from(PromiseStatus),
+    st.integers(0, 40 * 86400),
+    _ids,
+    _text,
+    _maybe_ids,
+    _maybe_channels,
+    _maybe_slugs,
+    st.booleans(),
+)
+
+
+def promises(
+    *, min_value: datetime = _START, max_value: datetime = _END
+) -> st.SearchStrategy[Promise]:
+    """Draw a promise made between the bounds, possibly settled."""
+    return st.builds(
+        _promise, aware_datetimes(min_value=min_value, max_value=max_value), *_promise_rest
+    )
+
+
+# A case's events are drawn as offsets from its opening, so the strategies stay fixed
+# while the opening varies: (offset, zone) pairs applied in _cases.
+_event_times = st.tuples(st.integers(0, int(_WINDOW.total_seconds())), _offsets)
+_case_touchpoints = st.tuples(_event_times, *_touchpoint_rest)
+_case_promises = st.tuples(_event_times, *_promise_rest)
+_case_grants = st.tuples(_event_times, _ids, _forms, _maybe_money, _maybe_ids, _maybe_slugs)
+_case_priors = st.tuples(
+    st.integers(0, 5 * 365 * 86400),  # how long before the opening
+    _offsets,
+    _ids,
+    _slugs,
+    _severities,
+    st.booleans(),
+    st.booleans(),
+    _maybe_money,
+)
+
+
+def _at(opened: datetime, when: tuple[int, timezone]) -> datetime:
+    seconds, tz = when
+    return (opened + timedelta(seconds=seconds)).astimezone(tz)
 
 
 def cases(*, max_size: int = 6, policy: Policy | None = None) -> st.SearchStrategy[Case]:
@@ -228,26 +336,32 @@ def cases(*, max_size: int = 6, policy: Policy | None = None) -> st.SearchStrate
     return st.deferred(build)
 
 
-@st.composite
-def _policy_cases(draw: st.DrawFn, max_size: int, categories: tuple[str, ...]) -> Case:
-    case = draw(_cases(max_size))
-    failure = case.failure
-    if len(categories) > 0 and draw(st.booleans()):
-        failure = attrs.evolve(failure, category=draw(st.sampled_from(categories)))
-    if failure.value_at_stake is None or not failure.value_at_stake:
-        failure = attrs.evolve(failure, value_at_stake=draw(money(min_value=1)))
-    priors = case.prior_cases
-    if draw(st.booleans()):
-        prior = PriorCase(
-            id="prior-1",
-            opened_at=case.opened_at - timedelta(days=draw(st.integers(1, 300))),
-            category=failure.category,
-            severity=draw(st.sampled_from(Severity)),
-            recovered=draw(st.booleans()),
-            double_deviation=draw(st.booleans()),
-        )
-        priors = (prior,)
-    return attrs.evolve(case, failure=failure, prior_cases=priors)
+def _policy_cases(max_size: int, categories: tuple[str, ...]) -> st.SearchStrategy[Case]:
+    base = _cases(max_size)
+    named = st.sampled_from(categories) if categories else None
+
+    @st.composite
+    def draw_case(draw: st.DrawFn) -> Case:
+        case = draw(base)
+        failure = case.failure
+        if named is not None and draw(st.booleans()):
+            failure = attrs.evolve(failure, category=draw(named))
+        if failure.value_at_stake is None or not failure.value_at_stake:
+            failure = attrs.evolve(failure, value_at_stake=draw(_some_money))
+        priors = case.prior_cases
+        if draw(st.booleans()):
+            prior = PriorCase(
+                id="prior-1",
+                opened_at=case.opened_at - timedelta(days=draw(st.integers(1, 300))),
+                category=failure.category,
+                severity=draw(_severities),
+                recovered=draw(st.booleans()),
+                double_deviation=draw(st.booleans()),
+            )
+            priors = (prior,)
+        return attrs.evolve(case, failure=failure, prior_cases=priors)
+
+    return draw_case()
 
 
 def _literals(policy: Policy, fact: str) -> list[str]:
@@ -263,84 +377,86 @@ def _literals(policy: Policy, fact: str) -> list[str]:
     return sorted(found)
 
 
-@st.composite
-def _cases(draw: st.DrawFn, max_size: int) -> Case:
-    opened = draw(aware_datetimes(max_value=datetime(2029, 1, 1, tzinfo=UTC)))
-    later = opened + timedelta(days=60)
-    tps = draw(st.lists(touchpoints(min_value=opened, max_value=later), max_size=max_size))
-    tps.sort(key=lambda tp: tp.at)
-    tp_ids = draw(st.lists(st.none() | _ids, min_size=len(tps), max_size=len(tps)))
-    seen: set[str] = set()
-    for i, ident in enumerate(tp_ids):
-        if ident is not None and ident not in seen:
-            seen.add(ident)
-            tps[i] = attrs.evolve(tps[i], id=ident)
-    proms = draw(
-        st.lists(
-            promises(min_value=opened, max_value=later),
-            max_size=max_size,
-            unique_by=lambda p: p.id,
+_opened = aware_datetimes(max_value=datetime(2029, 1, 1, tzinfo=UTC))
+_customers = customers()
+_failures = failures()
+_case_statuses = st.sampled_from(CaseStatus)
+
+
+def _cases(max_size: int) -> st.SearchStrategy[Case]:
+    touchpoint_lists = st.lists(_case_touchpoints, max_size=max_size)
+    promise_lists = st.lists(_case_promises, max_size=max_size, unique_by=lambda p: p[4])
+    grant_lists = st.lists(_case_grants, max_size=3, unique_by=lambda g: g[1])
+    prior_lists = st.lists(_case_priors, max_size=3)
+
+    @st.composite
+    def draw_case(draw: st.DrawFn) -> Case:
+        opened = draw(_opened)
+        tps = [_touchpoint(_at(opened, when), *rest) for when, *rest in draw(touchpoint_lists)]
+        tps.sort(key=lambda tp: tp.at)
+        tp_ids = draw(st.lists(_maybe_ids, min_size=len(tps), max_size=len(tps)))
+        seen: set[str] = set()
+        for i, ident in enumerate(tp_ids):
+            if ident is not None and ident not in seen:
+                seen.add(ident)
+                tps[i] = attrs.evolve(tps[i], id=ident)
+        proms = [_promise(_at(opened, when), *rest) for when, *rest in draw(promise_lists)]
+        grants = [
+            Grant(
+                id=ident,
+                form=form,
+                at=_at(opened, when),
+                amount=amount,
+                granted_by=granted_by,
+                role=role,
+            )
+            for when, ident, form, amount, granted_by, role in draw(grant_lists)
+        ]
+        status = draw(_case_statuses)
+        pauses = []
+        cursor = opened
+        for _ in range(draw(st.integers(0, 3))):
+            start = cursor + timedelta(seconds=draw(_seconds_in_a_day))
+            end = start + timedelta(seconds=draw(_seconds_in_a_day))
+            pauses.append(Pause(draw(_slugs), start, ended_at=end))
+            cursor = end
+        if status is not CaseStatus.CLOSED and draw(st.booleans()):
+            pauses.append(Pause("waiting_on_customer_open", cursor))
+        priors = [
+            PriorCase(
+                id=ident,
+                opened_at=(opened - timedelta(seconds=before)).astimezone(tz),
+                category=category,
+                severity=severity,
+                recovered=recovered,
+                double_deviation=double,
+                compensation=compensation,
+            )
+            for before, tz, ident, category, severity, recovered, double, compensation in draw(
+                prior_lists
+            )
+        ]
+        end_at = max([opened, cursor, *(tp.at for tp in tps)])
+        resolved = end_at if status is not CaseStatus.OPEN else None
+        closed = end_at if status is CaseStatus.CLOSED else None
+        return Case(
+            draw(_ids),
+            draw(_customers),
+            draw(_failures),
+            opened,
+            status=status,
+            owner=draw(_maybe_ids),
+            channel=draw(_maybe_channels),
+            touchpoints=tuple(tps),
+            promises=tuple(proms),
+            pauses=tuple(pauses),
+            grants=tuple(grants),
+            prior_cases=tuple(priors),
+            resolved_at=resolved if status is CaseStatus.RESOLVED or draw(st.booleans()) else None,
+            closed_at=closed,
         )
-    )
-    grants = draw(
-        st.lists(
-            st.builds(
-                Grant,
-                id=_ids,
-                form=st.sampled_from(CompensationForm),
-                at=aware_datetimes(min_value=opened, max_value=later),
-                amount=st.none() | money(),
-                granted_by=st.none() | _ids,
-                role=st.none() | _slugs,
-            ),
-            max_size=3,
-            unique_by=lambda g: g.id,
-        )
-    )
-    status = draw(st.sampled_from(CaseStatus))
-    pauses = []
-    cursor = opened
-    for _ in range(draw(st.integers(0, 3))):
-        start = cursor + timedelta(seconds=draw(st.integers(0, 86400)))
-        end = start + timedelta(seconds=draw(st.integers(0, 86400)))
-        pauses.append(Pause(draw(_slugs), start, ended_at=end))
-        cursor = end
-    if status is not CaseStatus.CLOSED and draw(st.booleans()):
-        pauses.append(Pause("waiting_on_customer_open", cursor))
-    priors = draw(
-        st.lists(
-            st.builds(
-                PriorCase,
-                id=_ids,
-                opened_at=aware_datetimes(max_value=opened),
-                category=_slugs,
-                severity=st.sampled_from(Severity),
-                recovered=st.booleans(),
-                double_deviation=st.booleans(),
-                compensation=st.none() | money(),
-            ),
-            max_size=3,
-        )
-    )
-    end_at = max([opened, cursor, *(tp.at for tp in tps)])
-    resolved = end_at if status is not CaseStatus.OPEN else None
-    closed = end_at if status is CaseStatus.CLOSED else None
-    return Case(
-        draw(_ids),
-        draw(customers()),
-        draw(failures()),
-        opened,
-        status=status,
-        owner=draw(st.none() | _ids),
-        channel=draw(st.none() | st.sampled_from(Channel)),
-        touchpoints=tuple(tps),
-        promises=tuple(proms),
-        pauses=tuple(pauses),
-        grants=tuple(grants),
-        prior_cases=tuple(priors),
-        resolved_at=resolved if status is CaseStatus.RESOLVED or draw(st.booleans()) else None,
-        closed_at=closed,
-    )
+
+    return draw_case()
 
 
 _ZONES = ("UTC", "Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
