@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
 
 from cxrecovery._engine_support import (
     _TICK,
@@ -14,7 +14,7 @@ from cxrecovery._engine_support import (
 )
 from cxrecovery.businesstime import Clock, ClockSpec, ClockWarning
 from cxrecovery.businesstime import Pause as ClockPause
-from cxrecovery.businesstime._time import duration_us
+from cxrecovery.businesstime._time import duration_us, instant_us
 from cxrecovery.documents import parse_duration
 from cxrecovery.errors import CxRecoveryError
 from cxrecovery.facts import Timeline
@@ -36,6 +36,27 @@ from cxrecovery.tables import DecisionTable, TableResult
 if TYPE_CHECKING:
     from cxrecovery.engine import Engine
 
+# A clock's escalation: level, reason, the time it was reached (as a datetime and as
+# an instant in microseconds).
+_Level = tuple[int, str, datetime, int]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The members compared against, read off their enums once: reading a member off its
+# class goes through the enum's metaclass, several times dearer than a global.
+_OPENED: Final = ClockStart.OPENED
+_LAST_UPDATE: Final = ClockStart.LAST_UPDATE
+_LAST_PROGRESS: Final = ClockStart.LAST_PROGRESS
+_LAST_CUSTOMER_CONTACT: Final = ClockStart.LAST_CUSTOMER_CONTACT
+_FIRST_RESPONSE: Final = ClockStop.FIRST_RESPONSE
+_RESOLVED: Final = ClockStop.RESOLVED
+_CLOSED: Final = ClockStop.CLOSED
+_OUTBOUND: Final = Direction.OUTBOUND
+_INBOUND: Final = Direction.INBOUND
+_MET: Final = ClockStatus.MET
+_MISSED: Final = ClockStatus.MISSED
+_BREACHED: Final = ClockStatus.BREACHED
+_PAUSED: Final = ClockStatus.PAUSED
+_RUNNING: Final = ClockStatus.RUNNING
+
 
 class _Target:
     """One row of a clock's target table, worked out when the engine is built.
@@ -45,17 +66,20 @@ class _Target:
     """
 
     __slots__ = (
-        "breach_text",
+        "breach",
         "durations",
-        "passed",
+        "points",
         "rule",
         "spec",
         "target",
+        "target_us",
         "text",
         "warnings",
     )
 
-    def __init__(self, spec: ClockSpec, rule: str, text: object) -> None:
+    def __init__(
+        self, spec: ClockSpec, rule: str, text: object, escalate: Mapping[str, int]
+    ) -> None:
         target = spec.target
         self.text = text  # the row's then.target, as the table gives it
         self.spec = spec
@@ -67,11 +91,29 @@ class _Target:
             duration_us(target, "target"),
             *(duration_us(w.threshold(target), "target") for w in spec.warnings),
         )
+        self.target_us = self.durations[0]
         name = spec.name
-        self.passed = {
-            w.name: f"{name} clock passed {w.name} of its target" for w in spec.warnings
-        }
-        self.breach_text = f"{name} clock breached its {_duration_text(target)} target"
+        # Per warning: its name, the level it escalates to (if any) and the reason text.
+        self.points: tuple[tuple[str, int | None, str], ...] = tuple(
+            (w.name, escalate.get(w.name), f"{name} clock passed {w.name} of its target")
+            for w in spec.warnings
+        )
+        self.breach: tuple[int | None, str] = (
+            escalate.get("breach"),
+            f"{name} clock breached its {_duration_text(target)} target",
+        )
+
+
+class _ClockTable:
+    """A clock's target table, its names and its compiled rows, for the decision."""
+
+    __slots__ = ("name", "path", "rows", "table")
+
+    def __init__(self, clock: ClockPolicy, table: DecisionTable) -> None:
+        self.table = table
+        self.name = f"{clock.name}_targets"
+        self.path = f"clocks.{clock.name}.targets"
+        self.rows: dict[str, _Target] = {}
 
 
 def clock_target(engine: Engine, clock: ClockPolicy, row: str, target: object) -> _Target:
@@ -80,18 +122,19 @@ def clock_target(engine: Engine, clock: ClockPolicy, row: str, target: object) -
     Raises what the clock's spec raises for this target (a negative duration, say).
     """
     spec = engine._clock_spec(clock, parse_duration(str(target)))
-    return _Target(spec, f"clocks.{clock.name}.targets[{row}]", target)
+    return _Target(spec, f"clocks.{clock.name}.targets[{row}]", target, clock.escalate)
 
 
-def compile_targets(engine: Engine) -> dict[str, dict[str, _Target]]:
-    """Every clock's target rows, compiled; a row whose spec fails is left out, so
-    that deciding with it fails as it always did, when the row is used."""
-    compiled: dict[str, dict[str, _Target]] = {}
+def compile_targets(engine: Engine) -> dict[str, _ClockTable]:
+    """Every clock's target table with its rows compiled; a row whose spec fails is left
+    out, so that deciding with it fails as it always did, when the row is used."""
+    compiled: dict[str, _ClockTable] = {}
     for clock in engine.policy.clocks:
-        rows = compiled[clock.name] = {}
-        for rule in engine._compiled.clock_tables[clock.name].rules:
+        table = engine._compiled.clock_tables[clock.name]
+        found = compiled[clock.name] = _ClockTable(clock, table)
+        for rule in table.rules:
             try:
-                rows[rule.id] = clock_target(engine, clock, rule.id, rule.outputs["target"])
+                found.rows[rule.id] = clock_target(engine, clock, rule.id, rule.outputs["target"])
             except CxRecoveryError:  # bad input: decide() raises it again if the row is used
                 continue
     return compiled
@@ -107,6 +150,7 @@ class _ClockSteps:
     timeline: Timeline
     is_open: bool
     actions: list[Action]
+    reviews: list[datetime]
 
     def future(self, when: datetime | None) -> None:
         raise NotImplementedError
@@ -130,57 +174,62 @@ class _ClockSteps:
     def clock_start(self, clock: ClockPolicy) -> datetime:
         case = self.case
         at = self.at
-        if clock.start is ClockStart.OPENED:
+        kind = clock.start
+        if kind is _OPENED:
             return case.opened_at
-        if clock.start is ClockStart.LAST_PROGRESS:
+        if kind is _LAST_PROGRESS:
             return self.timeline.last_progress
         latest = case.opened_at
-        if clock.start is ClockStart.LAST_UPDATE:
+        if kind is _LAST_UPDATE:
             for tp in case.touchpoints:
                 if tp.at > at:
                     break
-                if tp.direction is Direction.OUTBOUND or tp.agent:
+                if tp.direction is _OUTBOUND or tp.agent:
                     latest = tp.at
-        elif clock.start is ClockStart.LAST_CUSTOMER_CONTACT:
+        elif kind is _LAST_CUSTOMER_CONTACT:
             for tp in case.touchpoints:
                 if tp.at > at:
                     break
-                if tp.direction is Direction.INBOUND:
+                if tp.direction is _INBOUND:
                     latest = tp.at
         return latest
 
     def clock_stop(self, clock: ClockPolicy, start: datetime) -> datetime | None:
         case = self.case
         at = self.at
-        if clock.stop is ClockStop.FIRST_RESPONSE:
+        kind = clock.stop
+        if kind is _FIRST_RESPONSE:
             for tp in case.touchpoints:
                 if tp.at > at:
                     break
-                if tp.at >= start and (tp.direction is Direction.OUTBOUND or tp.agent):
+                if tp.at >= start and (tp.direction is _OUTBOUND or tp.agent):
                     return tp.at
             return None
-        if clock.stop is ClockStop.RESOLVED:
+        if kind is _RESOLVED:
             when = case.resolved_at or case.closed_at
             return when if when is not None and when <= at else None
-        if clock.stop is ClockStop.CLOSED:
+        if kind is _CLOSED:
             return case.closed_at if case.closed_at is not None and case.closed_at <= at else None
         return None
 
-    def clocks(self) -> tuple[list[ClockState], list[tuple[int, str, datetime]]]:
+    def clocks(self) -> tuple[list[ClockState], list[_Level]]:
         states: list[ClockState] = []
-        levels: list[tuple[int, str, datetime]] = []
-        policy = self.policy
+        levels: list[_Level] = []
         at = self.at
+        # Due and warning times are compared with the decision time as instants, in
+        # integer microseconds: comparing a calendar's datetimes (in its zone) with
+        # ``at`` (a fixed offset) converts both on every comparison.
+        at_us = instant_us(at, "at")
+        reviews = self.reviews
         engine = self.engine
-        for clock in policy.clocks:
-            if clock.stop is not ClockStop.FIRST_RESPONSE and not self.is_open:
+        tables = engine._targets
+        case_pauses = self.case.pauses
+        for clock in self.policy.clocks:
+            if clock.stop is not _FIRST_RESPONSE and not self.is_open:
                 continue
-            out, row = self.single(
-                f"{clock.name}_targets",
-                engine._compiled.clock_tables[clock.name],
-                f"clocks.{clock.name}.targets",
-            )
-            compiled = engine._targets[clock.name].get(row)
+            table = tables[clock.name]
+            out, row = self.single(table.name, table.table, table.path)
+            compiled = table.rows.get(row)
             if compiled is None or compiled.text != out["target"]:
                 # A row whose spec failed when the engine was built (this raises again),
                 # or a target that is not the row's own (an aggregating table).
@@ -196,16 +245,19 @@ class _ClockSteps:
                         max(p.started_at, start),
                         min(p.ended_at, at) if p.ended_at and p.ended_at <= at else None,
                     )
-                    for p in self.case.pauses
+                    for p in case_pauses
                     if p.reason in clock.pauses
                     and p.started_at <= at
                     and (p.ended_at is None or p.ended_at > start)
                 )
-                if self.case.pauses
+                if case_pauses
                 else ()
             )
             calendar = spec.calendar
-            fired: Iterable[tuple[ClockWarning, datetime | None]]
+            due: datetime | None
+            due_us: int | None
+            warned: Sequence[datetime | None]
+            warned_us: Sequence[int | None]
             if pauses:
                 running = Clock(
                     spec,
@@ -215,59 +267,70 @@ class _ClockSteps:
                     stopped_at=stopped,
                 )
                 due = running.due_at(at)
-                elapsed_at_stop = running.elapsed(stopped) if stopped is not None else None
+                due_us = None if due is None else instant_us(due, "due")
+                met = running.elapsed(stopped) <= target if stopped is not None else None
                 paused = running.is_paused(at)
-                fired = running.warning_times(at)
+                warned = [when for _, when in running.warning_times(at)]
+                warned_us = [None if w is None else instant_us(w, "warning") for w in warned]
             else:
                 # No pause touches this clock: it is plain business-time arithmetic, the
                 # due time and every warning counted from the one start.
-                due, *warned = calendar._add_each(start, compiled.durations)
-                elapsed_at_stop = calendar.between(start, stopped) if stopped is not None else None
+                a = calendar._instant(start, "start")
+                found, times = calendar._add_each(a, compiled.durations)
+                due, *warned = times
+                due_us, *warned_us = found
+                met = (
+                    calendar._between(a, stopped) <= compiled.target_us
+                    if stopped is not None
+                    else None
+                )
                 paused = False
-                fired = zip(compiled.warnings, warned, strict=True)
-            if elapsed_at_stop is not None:
-                met_in_time = elapsed_at_stop <= target
-                status = ClockStatus.MET if met_in_time else ClockStatus.MISSED
-            elif due is not None and due < at:
-                status = ClockStatus.BREACHED
+            if met is not None:
+                status = _MET if met else _MISSED
+            elif due_us is not None and due_us < at_us:
+                status = _BREACHED
             elif paused:
-                status = ClockStatus.PAUSED
+                status = _PAUSED
             else:
-                status = ClockStatus.RUNNING
+                status = _RUNNING
             warnings: list[WarningTime] = []
-            for warning, when in fired:
-                if when is None:
+            for (name, level, text), when, when_us in zip(
+                compiled.points, warned, warned_us, strict=True
+            ):
+                if when is None or when_us is None:
                     continue
-                warnings.append(WarningTime(warning.name, when))
+                warnings.append(WarningTime(name, when))
                 if stopped is None:
-                    self.future(when)
-                    level = clock.escalate.get(warning.name)
-                    if level is not None and when <= at:
-                        levels.append((level, compiled.passed[warning.name], when))
-            if stopped is None and due is not None:
+                    if when_us > at_us:
+                        reviews.append(when)
+                    if level is not None and when_us <= at_us:
+                        levels.append((level, text, when, when_us))
+            if stopped is None and due is not None and due_us is not None:
                 # Being due exactly is on time: the breach begins a microsecond later.
-                self.future(due + _TICK)
-                level = clock.escalate.get("breach")
-                if level is not None and due < at:
-                    levels.append((level, compiled.breach_text, due))
+                # (In a zone with DST, a microsecond later on the wall clock, which in a
+                # fold is not the next instant: compared as a datetime, as it is.)
+                after = due + _TICK
+                if (due_us >= at_us) if calendar._epoch is not None else (after > at):
+                    reviews.append(after)
+                level, text = compiled.breach
+                if level is not None and due_us < at_us:
+                    levels.append((level, text, due, due_us))
             states.append(
-                ClockState(
-                    name=clock.name,
-                    status=status,
-                    target=target,
-                    started_at=start,
-                    due_at=due,
-                    stopped_at=stopped,
-                    calendar=clock.calendar,
-                    warnings=tuple(warnings),
-                    rule=compiled.rule,
+                ClockState(  # positional, in field order: cheaper than by keyword
+                    clock.name,
+                    status,
+                    target,
+                    start,
+                    due,
+                    stopped,
+                    clock.calendar,
+                    tuple(warnings),
+                    compiled.rule,
                 )
             )
         return states, levels
 
-    def escalation(
-        self, clock_levels: list[tuple[int, str, datetime]]
-    ) -> tuple[int, list[Reason], datetime]:
+    def escalation(self, clock_levels: list[_Level]) -> tuple[int, list[Reason], datetime]:
         policy = self.policy
         reasons: list[Reason] = []
         level = 0
@@ -276,20 +339,26 @@ class _ClockSteps:
             return 0, reasons, anchor
         name = policy.escalation.table
         if name is not None:
-            result = self.evaluate(name, self.engine._compiled.tables[name], f"tables.{name}")
-            outputs = result.outputs if isinstance(result.outputs, tuple) else ()
+            path = f"tables.{name}"
             table = self.engine._compiled.tables[name]
+            result = self.evaluate(name, table, path)
+            outputs = result.outputs if isinstance(result.outputs, tuple) else ()
             for row, out in zip(result.chosen, outputs, strict=False):
                 row_level = int(out["level"])  # type: ignore[call-overload]
                 level = max(level, row_level)
                 text = f"level {row_level}: {out['reason']}"
-                reasons.append(self.row_reason(table, f"tables.{name}", row, text))
+                reasons.append(self.row_reason(table, path, row, text))
             if reasons:
                 anchor = max(anchor, self.facts_changed_at(), key=instant)
-        for clock_level, text, when in clock_levels:
-            level = max(level, clock_level)
-            reasons.append(self.reason("clocks", f"level {clock_level}: {text}"))
-            anchor = max(anchor, when, key=instant)
+        if clock_levels:
+            # The latest as instants, the first of equals: max(..., key=instant), with
+            # the instants the clocks computed.
+            anchor_us = (instant(anchor) - _EPOCH) // _TICK
+            for clock_level, text, when, when_us in clock_levels:
+                level = max(level, clock_level)
+                reasons.append(self.reason("clocks", f"level {clock_level}: {text}"))
+                if when_us > anchor_us:
+                    anchor, anchor_us = when, when_us
         return level, reasons, anchor
 
     def facts_changed_at(self) -> datetime:

@@ -47,6 +47,7 @@ _KEYS = ("time_zone", "hours", "all_of", "any_of", "none_of", "holidays", "extra
 _LOWEST_US = MIN_US + WEEK_US * 80
 _HIGHEST_US = MAX_US - WEEK_US * 80
 _REFERENCE_YEAR_START = (datetime(2025, 1, 6) - datetime(1970, 1, 1)) // timedelta(microseconds=1)
+_ONE_US = timedelta(microseconds=1)
 
 
 def _raise(problems: list[Problem], prefix: str = "") -> None:
@@ -515,19 +516,25 @@ class BusinessCalendar:
         d = self._duration(duration, "duration")
         return self._datetime(self._index.add(a, d, "duration"))
 
-    def _add_each(self, start: datetime, durations: Iterable[int]) -> list[datetime]:
-        """``add(start, d)`` for each business duration ``d``, in microseconds, zero or more.
+    def _add_each(self, a: int, durations: Iterable[int]) -> tuple[list[int], list[datetime]]:
+        """``add`` from instant ``a`` for each business duration, in microseconds, zero or more.
 
         For a caller that adds several durations to one start (a clock's due time and
-        its warnings): the start is read and checked once.
+        its warnings): the start is read and checked once, by :meth:`_instant`. Each
+        result comes as an instant, for the caller to compare without datetimes, and
+        as the datetime :meth:`add` returns.
         """
-        a = self._instant(start, "start")
         found = self._index.add_each(a, durations, "duration")
         epoch = self._epoch
         if epoch is not None:  # _datetime, inline: a clock converts every time it adds
-            return [epoch + timedelta(0, 0, us) for us in found]
+            # (a multiple of one microsecond is the same timedelta, made at less cost)
+            return found, [epoch + _ONE_US * us for us in found]
         convert = self._datetime
-        return [convert(us) for us in found]
+        return found, [convert(us) for us in found]
+
+    def _between(self, a: int, end: datetime) -> int:
+        """``between(start, end)`` in microseconds, for a start ``a`` read by :meth:`_instant`."""
+        return self._index.between(a, self._instant(end, "end"), "end")
 
     def subtract(self, end: datetime, duration: timedelta) -> datetime:
         """Return the latest instant from which ``duration`` of business time ends at ``end``.

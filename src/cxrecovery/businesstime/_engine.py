@@ -158,9 +158,10 @@ class Engine:
 
     def _split(self, us: int, path: str) -> tuple[_Chunk, int, int, int]:
         """Chunk, chunk index, week index within the chunk, offset within the week."""
-        week = (us - _ANCHOR) // WEEK_US
-        index, k = divmod(week, _CHUNK_WEEKS)
-        chunk = self._chunk(index, path)
+        index, k = divmod((us - _ANCHOR) // WEEK_US, _CHUNK_WEEKS)
+        chunk = self._chunks.get(index)
+        if chunk is None:  # _chunk() builds it; a built one is read here, at less cost
+            chunk = self._chunk(index, path)
         return chunk, index, k, us - chunk.start - k * WEEK_US
 
     def _next_chunk(self, index: int, step: int, path: str) -> tuple[_Chunk, int]:
@@ -214,15 +215,15 @@ class Engine:
         in the index (its chunk, week and open time so far) is done once for them all.
         """
         found: list[int] = []
-        located: tuple[_Chunk, int, int] | None = None
+        chunk: _Chunk | None = None
+        index = base = 0
         for d in durations:
             if d <= 0:
                 found.append(a)  # like add(): a zero duration never reads the index
                 continue
-            if located is None:
+            if chunk is None:
                 chunk, index, k, rel = self._split(a, path)
-                located = chunk, index, chunk.cum[k] + chunk.weeks[k].within(rel)
-            chunk, index, base = located
+                base = chunk.cum[k] + chunk.weeks[k].within(rel)
             found.append(self._add_from(chunk, index, base + d, path))
         return found
 
