@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Final
 
 from cxrecovery._decision_clocks import _ClockSteps
@@ -535,7 +535,7 @@ class _Decision(_ClockSteps):
                     )
                 )
             return None, over, expectation
-        target = value.fraction(ratio)
+        target = value._scaled(ratio, ROUND_HALF_EVEN)  # value.fraction(ratio)
         floor = tier.floor.get(value.currency)
         ceiling = tier.ceiling.get(value.currency)
         if floor is not None and target < floor:
@@ -548,7 +548,7 @@ class _Decision(_ClockSteps):
             reasons.append(
                 self.reason(f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}")
             )
-        cap = value.fraction(comp.hard_cap_ratio, rounding=ROUND_FLOOR)  # never a cent over
+        cap = value._scaled(comp.hard_cap_ratio, ROUND_FLOOR)  # never a cent over
         already = Money(granted, value.currency)
         amount = target - already
         headroom = cap - already
