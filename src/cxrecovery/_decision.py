@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Final
 
 from cxrecovery._decision_clocks import _ClockSteps
@@ -535,7 +535,7 @@ class _Decision(_ClockSteps):
                     )
                 )
             return None, over, expectation
-        target = value.fraction(ratio)
+        target = value._scaled(ratio, ROUND_HALF_EVEN)  # value.fraction(ratio)
         floor = tier.floor.get(value.currency)
         ceiling = tier.ceiling.get(value.currency)
         if floor is not None and target < floor:
@@ -548,12 +548,13 @@ class _Decision(_ClockSteps):
             reasons.append(
                 self.reason(f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}")
             )
-        cap = value.fraction(comp.hard_cap_ratio, rounding=ROUND_FLOOR)  # never a cent over
+        cap = value._scaled(comp.hard_cap_ratio, ROUND_FLOOR)  # never a cent over
         already = Money(granted, value.currency)
         amount = target - already
-        if amount > cap - already:
-            amount = cap - already
-        if not amount or amount < Money.zero(value.currency):
+        headroom = cap - already
+        if amount > headroom:
+            amount = headroom
+        if amount.amount <= 0:  # nothing, or less than nothing, is left to grant
             if already:
                 reasons.append(
                     self.reason(
@@ -571,7 +572,15 @@ class _Decision(_ClockSteps):
                     "granted_so_far",
                 )
             )
-        request = self.engine._request(self.case, facts, amount, form, self.spent)
+        # The request's case total is what was granted, read as ``already`` was, plus this.
+        request = self.engine._request(
+            self.case,
+            facts,
+            amount,
+            form,
+            self.spent,
+            already if type(facts["granted_so_far"]) is Decimal else None,
+        )
         # The plan shows only the checks that failed (in the approval it asks for).
         auth = self.engine._ladder.authorize(
             self.role,
@@ -590,11 +599,13 @@ class _Decision(_ClockSteps):
                 who = f"no role may grant it: {auth.reason}"
             else:
                 who = f"needs approval by {auth.approver}"
-                approval = Approval(
-                    auth.approver, auth.reason, tuple(c for c in auth.checks if not c.ok)
-                )
+                # Only the failed checks are in the answer (all_checks=False).
+                approval = Approval(auth.approver, auth.reason, auth.checks)
                 self.approvals.append(approval)
-        share = (already + amount).ratio_to(value)
+        # (already + amount).ratio_to(value), as the request worked it out for its checks.
+        share = request.case_ratio
+        if share is None:  # pragma: no cover - the value at stake is not zero here
+            share = request.case_total.ratio_to(value)
         if form in comp.delight_forms:
             # Granting it will raise what this customer expects next time: say so now.
             over = True

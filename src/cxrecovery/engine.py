@@ -206,7 +206,10 @@ class Engine:
         amount: Money,
         form: CompensationForm,
         spent: Money | None,
+        granted_before: Money | None = None,
     ) -> _authority.GrantRequest:
+        """The request to grant ``amount``; ``granted_before`` is the ``granted_so_far``
+        fact as money in ``amount``'s currency, when the caller has it already."""
         currency = amount.currency
         if spent is not None and spent.currency != currency:
             raise InvalidValueError.at(
@@ -221,7 +224,9 @@ class Engine:
             amount=amount,
             form=form,
             value=value,
-            granted_before=Money(facts["granted_so_far"], currency),  # type: ignore[arg-type]
+            granted_before=granted_before
+            if granted_before is not None
+            else Money(facts["granted_so_far"], currency),  # type: ignore[arg-type]
             recent_goodwill=Money(facts["recent_goodwill"], currency),  # type: ignore[arg-type]
             period_spent=spent if spent is not None else Money.zero(currency),
             forms_before=(g.form for g in case.grants),
