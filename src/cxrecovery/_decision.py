@@ -102,15 +102,19 @@ class _Decision(_ClockSteps):
             # A table's result and trace depend only on the facts it reads: decisions
             # that read the same values share them (the key has each value's class too,
             # as True == 1). Without why-not traces only: explain is the slow path.
-            names = self.engine._compiled.trace_inputs[path]
             scalars = self.scalars
             facts = self.facts
+            getter = self.engine._trace_getters.get(path)
             try:
-                key = (
-                    path,
-                    *map(scalars.__getitem__, names),
-                    *map(type, map(facts.__getitem__, names)),
-                )
+                if getter is not None:  # the same key, its values fetched in one call
+                    key = (path, *getter(scalars), *map(type, getter(facts)))
+                else:
+                    names = self.engine._compiled.trace_inputs[path]
+                    key = (
+                        path,
+                        *map(scalars.__getitem__, names),
+                        *map(type, map(facts.__getitem__, names)),
+                    )
             except KeyError:  # a fact is missing: evaluate() says so
                 pass
             else:

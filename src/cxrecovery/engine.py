@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 
 from cxrecovery import _authority
 from cxrecovery._decision import _Decision
@@ -93,6 +94,13 @@ class Engine:
         # by the facts it reads, a reason by its rule, text and facts. Frozen values,
         # shared by plans; see _Decision.evaluate and _Decision.reason.
         self._table_memo: dict[tuple[object, ...], tuple[TableResult, TableTrace]] = {}
+        # The facts a table's trace reads, fetched in one call, for a table reading more
+        # than one (a memo key reads them: see _Decision.evaluate).
+        self._trace_getters = {
+            path: itemgetter(*names)
+            for path, names in self._compiled.trace_inputs.items()
+            if len(names) > 1
+        }
         self._reason_memo: dict[tuple[object, ...], Reason] = {}
 
     def _numeric_bounds(self, fact: str) -> tuple[Decimal, ...]:
