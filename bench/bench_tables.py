@@ -16,7 +16,9 @@ loader that hands back a cached ``ZenDecisionContent`` is timed too. rule-engine
 list of compiled ``rule_engine.Rule`` objects tested in order (first hit). Peers are not
 project dependencies: install them by hand (``.venv/bin/pip install zen-engine
 rule-engine``); a missing peer is reported and skipped. Every engine is checked to give
-the same answers before it is timed. Figures are medians over timeit repeats.
+the same answers before it is timed. Figures are medians over nine rounds, each round
+timing every engine once in turn (a shared machine's speed drifts; taking the engines
+in turn puts the drift on all of them alike).
 """
 
 from __future__ import annotations
@@ -173,11 +175,6 @@ def engines(column: str, rows: list[Row]) -> dict[str, Engine | str]:
     return found
 
 
-def median_us(call: Callable[[], object], number: int, repeat: int) -> float:
-    times = timeit.repeat(call, number=number, repeat=repeat)
-    return statistics.median(times) / number * 1e6
-
-
 def run(
     name: str, column: str, rows: list[Row], cases: list[dict[str, object]], quick: bool
 ) -> None:
@@ -185,7 +182,9 @@ def run(
     answers = [str(o["out"]) for o in expected if isinstance(o, Mapping)]
     print(f"\n{name}: {len(rows)} rows, answers {answers}")
     print("| engine | median µs per call | ratio to cxrecovery |\n|---|---:|---:|")
-    base = None
+    # Timed round-robin: each of the ``repeat`` rounds times every engine once, so a
+    # change in the machine's speed during the run falls on all of them alike.
+    timed: list[tuple[str, Callable[[], None], int]] = []
     for label, engine in engines(column, rows).items():
         if isinstance(engine, str):
             print(f"| {label} | skipped: {engine} | |")
@@ -197,14 +196,21 @@ def run(
         per_call = 1.0
         if "rule-engine" in label and len(rows) > 3:
             per_call = 0.02  # a 300-row scan takes ~1 ms a call: fewer calls, same medians
-        number = max(1, int((2_000 if quick else 20_000) * per_call))
-        repeat = 3 if quick else 7
+        number = max(1, int((2_000 if quick else 20_000) * per_call) // len(cases))
 
         def cycle(call: Callable[[Mapping[str, object]], Any] = call) -> None:
             for c in cases:
                 call(c)
 
-        us = median_us(cycle, max(1, number // len(cases)), repeat) / len(cases)
+        timed.append((label, cycle, number))
+    rounds: dict[str, list[float]] = {label: [] for label, _, _ in timed}
+    for _ in range(3 if quick else 9):
+        for label, cycle, number in timed:
+            seconds = timeit.timeit(cycle, number=number)
+            rounds[label].append(seconds / (number * len(cases)) * 1e6)
+    base = None
+    for label, _, _ in timed:
+        us = statistics.median(rounds[label])
         base = base or us
         print(f"| {label} | {us:.2f} | {us / base:.1f}× |")
 
