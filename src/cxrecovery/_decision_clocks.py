@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 from cxrecovery._engine_support import (
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 # A clock's escalation: level, reason, the time it was reached (as a datetime and as
 # an instant in microseconds).
 _Level = tuple[int, str, datetime, int]
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The members compared against, read off their enums once: reading a member off its
 # class goes through the enum's metaclass, several times dearer than a global.
 _OPENED: Final = ClockStart.OPENED
@@ -353,7 +352,7 @@ class _ClockSteps:
         if clock_levels:
             # The latest as instants, the first of equals: max(..., key=instant), with
             # the instants the clocks computed.
-            anchor_us = (instant(anchor) - _EPOCH) // _TICK
+            anchor_us = instant_us(anchor, "anchor")
             for clock_level, text, when, when_us in clock_levels:
                 level = max(level, clock_level)
                 reasons.append(self.reason("clocks", f"level {clock_level}: {text}"))

@@ -26,6 +26,7 @@ from cxrecovery.businesstime._model import (
     weekly_overlaps,
 )
 from cxrecovery.businesstime._time import (
+    _ONE_US,
     WEEK_US,
     duration_us,
     fixed_epoch,
@@ -47,7 +48,6 @@ _KEYS = ("time_zone", "hours", "all_of", "any_of", "none_of", "holidays", "extra
 _LOWEST_US = MIN_US + WEEK_US * 80
 _HIGHEST_US = MAX_US - WEEK_US * 80
 _REFERENCE_YEAR_START = (datetime(2025, 1, 6) - datetime(1970, 1, 1)) // timedelta(microseconds=1)
-_ONE_US = timedelta(microseconds=1)
 
 
 def _raise(problems: list[Problem], prefix: str = "") -> None:
