@@ -217,7 +217,7 @@ def test_a_host_fact_may_not_shadow_a_builtin_one() -> None:
         ("nope.toml", "cannot read"),
         ("bad\x00.toml", "cannot read"),
         (42, "expected a mapping"),
-        ({"policy": {"name": "x", "version": "1", "extends": "mine"}}, "can extend 'default'"),
+        ({"policy": {"name": "x", "version": "1", "extends": "mine"}}, "cannot read 'mine'"),
     ],
 )
 def test_unreadable_policies_raise_policy_error(source: object, message: str) -> None:

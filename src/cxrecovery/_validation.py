@@ -65,11 +65,15 @@ def kind_of(value: object, *, mapping: str = "an object", null: str = "null") ->
     return f"a {type(value).__name__}"
 
 
-def suggest(word: object, choices: Iterable[str]) -> str:
-    """Return a "; did you mean 'x'?" hint for a near miss, or an empty string."""
+def suggest(word: object, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
+    """Return a "; did you mean 'x'?" hint for a near miss, or an empty string.
+
+    ``cutoff`` is difflib's similarity ratio a choice must reach: 0.6 finds a hint for
+    a word that is certainly wrong; a higher one tells a typo from a new name.
+    """
     if not isinstance(word, str):
         return ""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

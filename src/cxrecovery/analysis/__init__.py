@@ -83,9 +83,18 @@ def read_policy_document(path: str | os.PathLike[str]) -> Mapping[str, Any]:
     return data
 
 
-def _invalid(error: PolicyError) -> list[Finding]:
+def _invalid(error: PolicyError, origin: str | None = None) -> list[Finding]:
+    # A problem in the checked file itself needs no file name (the report names it); one
+    # in a file it extends keeps its own.
+    mine = f"{origin}: " if origin else None
     return [
-        Finding("policy.invalid", FindingSeverity.ERROR, p.path, p.message) for p in error.problems
+        Finding(
+            "policy.invalid",
+            FindingSeverity.ERROR,
+            p.path.removeprefix(mine) if mine else p.path,
+            p.message,
+        )
+        for p in error.problems
     ]
 
 
@@ -113,15 +122,19 @@ def check_policy(
     """
     if isinstance(source, Policy):
         return analyze_policy(source, facts=facts, as_of=as_of)
-    if isinstance(source, str | os.PathLike):
-        name = os.fspath(source)
+    origin: str | None = None
+    data: Mapping[str, Any] | str
+    if isinstance(source, str) and source == "default":
+        name, data = source, source
+    elif isinstance(source, str | os.PathLike):
+        name = origin = os.fspath(source)
         data = read_policy_document(source)
     else:
         name, data = "policy", source
     try:
-        policy = load_policy(data)
+        policy = load_policy(data, origin=origin)
     except PolicyError as error:
-        return LintReport(name, _invalid(error))
+        return LintReport(name, _invalid(error, origin))
     report = analyze_policy(policy, facts=facts, as_of=as_of)
     return LintReport(name, report.findings)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -16,6 +15,7 @@ from typing import Any
 from cxrecovery.businesstime import BusinessCalendar, ClockWarning
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.model import CompensationForm
+from cxrecovery.policy._layers import DEFAULT_NAME, attribute, merge_documents, resolve
 from cxrecovery.policy._model import (
     ClockPolicy,
     ClockStart,
@@ -45,7 +45,6 @@ _TOP = (
     "escalation",
     "follow_up",
 )
-_DEFAULT_NAME = "default"
 
 
 def _read_text(source: str | bytes | os.PathLike[str]) -> tuple[Mapping[str, Any], str]:
@@ -88,69 +87,6 @@ def _default_document() -> Mapping[str, Any]:
     return tomllib.loads(text)
 
 
-def merge_documents(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Lay ``override`` over ``base``: tables merge key by key, roles by name.
-
-    A decision table or a clock's ``targets`` given in ``override`` replaces the base's
-    whole (rows are never merged: their order is their meaning). A calendar's opening
-    hours are one choice, ``hours`` or ``all_of`` or ``any_of``: the one ``override``
-    gives replaces the base's whole, while its other keys (``time_zone``, ``holidays``...)
-    replace the base's one by one. Any other value given replaces the base's.
-
-    .. versionadded:: 0.1.0
-    """
-    merged: dict[str, Any] = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        if key == "roles" and isinstance(value, list) and isinstance(merged.get(key), list):
-            merged[key] = _merge_roles(merged[key], value)
-        elif (
-            key == "calendars"
-            and isinstance(value, Mapping)
-            and isinstance(merged.get(key), Mapping)
-        ):
-            merged[key] = _merge_calendars(merged[key], value)
-        elif key in ("tables", "targets") and isinstance(value, Mapping):
-            merged.setdefault(key, {})
-            if isinstance(merged[key], dict):
-                merged[key].update(copy.deepcopy(dict(value)))
-            else:
-                merged[key] = copy.deepcopy(dict(value))
-        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = merge_documents(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-_CALENDAR_FORMS = ("hours", "all_of", "any_of")
-
-
-def _merge_calendars(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    calendars = dict(base)
-    for name, calendar in override.items():
-        mine = calendars.get(name)
-        if not (isinstance(calendar, Mapping) and isinstance(mine, Mapping)):
-            calendars[name] = copy.deepcopy(calendar)
-            continue
-        if any(form in calendar for form in _CALENDAR_FORMS):
-            mine = {k: v for k, v in mine.items() if k not in _CALENDAR_FORMS}
-        calendars[name] = {**copy.deepcopy(dict(mine)), **copy.deepcopy(dict(calendar))}
-    return calendars
-
-
-def _merge_roles(base: list[Any], override: list[Any]) -> list[Any]:
-    roles = [copy.deepcopy(r) for r in base]
-    names = [r.get("name") if isinstance(r, Mapping) else None for r in roles]
-    for role in override:
-        name = role.get("name") if isinstance(role, Mapping) else None
-        if name is not None and name in names:
-            roles[names.index(name)] = merge_documents(roles[names.index(name)], role)
-        else:
-            roles.append(copy.deepcopy(role))
-            names.append(name)
-    return roles
-
-
 def _canonical(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _canonical(v) for k, v in value.items()}
@@ -164,41 +100,73 @@ def _canonical(value: Any) -> Any:
 
 
 def fingerprint(document: Mapping[str, Any]) -> str:
-    """The SHA-256 of a document's canonical JSON form (sorted keys, no spaces)."""
-    text = json.dumps(_canonical(document), sort_keys=True, separators=(",", ":"))
+    """The SHA-256 of a document's canonical JSON form (sorted keys, no spaces).
+
+    Only what can change a decision counts: the policy's ``description`` is left out,
+    so rewording it leaves every plan (and every golden file) as it was.
+    """
+    relevant = dict(document)
+    header = relevant.get("policy")
+    if isinstance(header, Mapping):
+        relevant["policy"] = {k: v for k, v in header.items() if k != "description"}
+    text = json.dumps(_canonical(relevant), sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_policy(source: Mapping[str, Any] | str | bytes | os.PathLike[str]) -> Policy:
-    """Read a policy: a mapping, TOML or JSON text, or the path of a ``.toml``/``.json`` file.
+def load_policy(
+    source: Mapping[str, Any] | str | bytes | os.PathLike[str],
+    *,
+    origin: str | os.PathLike[str] | None = None,
+) -> Policy:
+    """Read a policy: a mapping, TOML or JSON text, the path of a ``.toml``/``.json`` file,
+    or ``"default"`` (the bundled default policy).
 
-    ``extends = "default"`` in the ``[policy]`` section lays the document over the
-    bundled default policy. The decision tables are checked when an
+    ``extends`` in the ``[policy]`` section lays the document over ``"default"`` or over
+    another policy file (a path relative to the extending file), which may extend a
+    third; ``replace`` and ``remove`` there say what to replace whole and what to take
+    away (``docs/policy-format.md``). The decision tables are checked when an
     :class:`~cxrecovery.Engine` compiles the policy (they may read host facts).
 
+    Args:
+        source: the policy.
+        origin: the file a mapping or text was read from: its relative ``extends``
+            are resolved against that file's folder, and errors name it.
+
     Raises:
-        PolicyError: with every problem in the document, each with its path.
+        PolicyError: with every problem in the document, each with its path; where a
+            policy came from a file, the path is preceded by the file's name.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``extends`` takes a file; ``replace``, ``remove``,
+       ``"default"`` and ``origin``.
     """
+    is_file = origin is not None
+    where = os.fspath(origin) if origin is not None else "policy"
+    if isinstance(source, str) and source == DEFAULT_NAME:
+        return default_policy()
     if isinstance(source, Mapping):
         data: Mapping[str, Any] = source
     elif isinstance(source, str | bytes | os.PathLike):
-        data, _ = _read_text(source)
+        data, read_from = _read_text(source)
+        if read_from != "policy":
+            is_file, where = True, read_from
     else:
         raise PolicyError.at(
             "", f"expected a mapping, TOML or JSON text or a path, got {source!r}"
         )
-    header = data.get("policy")
-    extends = header.get("extends") if isinstance(header, Mapping) else None
-    if extends is not None:
-        if extends != _DEFAULT_NAME:
-            raise PolicyError.at(
-                "policy.extends", f"{extends!r}: a policy can extend 'default' (the bundled one)"
-            )
-        data = merge_documents(_default_document(), data)
-        data["policy"] = {k: v for k, v in data["policy"].items() if k != "extends"}
-    return _parse(data)
+    merged, layers = resolve(
+        data, origin=where, is_file=is_file, read_file=_read_file, default=_default_document
+    )
+    if len(layers) == 1 and not is_file:
+        return _parse(merged)
+    try:
+        return _parse(merged)
+    except PolicyError as error:
+        raise PolicyError(attribute(error.problems, merged, layers)) from None
+
+
+def _read_file(path: Path) -> Mapping[str, Any]:
+    return _read_text(path)[0]
 
 
 def default_policy() -> Policy:
