@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from cxrecovery import __version__
+
+# The project's own Sphinx extension: reference pages generated from the code.
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "cxrecovery"
 author = "The cxrecovery team"
@@ -15,9 +21,10 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.intersphinx",
+    "cxrecovery_reference",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_ext"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 

@@ -9,17 +9,21 @@ import argparse
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TextIO
 
-from cxrecovery.analysis import check_policy
+from cxrecovery._cli_policy import add_commands as _add_policy_commands
+from cxrecovery._cli_policy import policy_from
+from cxrecovery._version import __version__
+from cxrecovery.analysis import LintReport, category_findings, check_policy
 from cxrecovery.documents import case_schema, dump, load_case
 from cxrecovery.engine import Engine
 from cxrecovery.errors import CxRecoveryError, InvalidValueError
 from cxrecovery.model import Agent, Case, Direction
 from cxrecovery.plan import RecoveryPlan
-from cxrecovery.policy import default_policy, load_policy
+from cxrecovery.replay import read_cases
 from cxrecovery.replay._cli import add_commands as _add_replay_commands
 
 __all__ = ["main"]
@@ -97,11 +101,15 @@ def _decision_time(case: Case, text: str | None) -> datetime:
 
 
 def _plan_for(args: argparse.Namespace) -> RecoveryPlan:
-    policy = load_policy(args.policy) if args.policy else default_policy()
+    policy = policy_from(args.policy)
     engine = Engine(policy)
     case = load_case(args.case)
     at = _decision_time(case, args.at)
-    agent = Agent(args.agent_id, args.agent) if args.agent else None
+    agent = None
+    if args.agent is not None or args.agent_id is not None:
+        # An id alone acts in the policy's lowest role (the front line), as no agent does.
+        role = args.agent if args.agent is not None else policy.roles[0].name
+        agent = Agent(args.agent_id or "cli-agent", role)
     return engine.decide(case, at=at, agent=agent, explain=args.command == "explain")
 
 
@@ -163,6 +171,10 @@ def _cmd_decide(args: argparse.Namespace, out: TextIO) -> int:
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     report = check_policy(args.policy)
+    if args.cases is not None and not report.errors:
+        counts = Counter(case.failure.category for case in read_cases(args.cases))
+        policy = policy_from(args.policy)
+        report = LintReport(report.policy, [*report.findings, *category_findings(policy, counts)])
     out.write(report.to_json() if args.json else f"{report}\n")
     return 0 if report.is_clean else 1
 
@@ -171,6 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cxrecovery", description="Service recovery decisions with their reasons."
     )
+    parser.add_argument("--version", action="version", version=f"cxrecovery {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     show = commands.add_parser("show", help="read a case document and summarise it")
     show.add_argument("case", help="path of a case document (JSON)")
@@ -183,21 +196,34 @@ def _parser() -> argparse.ArgumentParser:
         cmd = commands.add_parser(name, help=text)
         cmd.add_argument("case", help="path of a case document (JSON)")
         cmd.add_argument(
-            "--policy", help="a policy file (TOML or JSON); the bundled default if none"
+            "--policy",
+            help="a policy file (TOML or JSON), or 'default' (the bundled one, also if none)",
         )
         cmd.add_argument(
             "--at",
             help="the decision time, ISO 8601 with an offset (default: the case's latest event)",
         )
         cmd.add_argument(
-            "--agent", metavar="ROLE", help="the acting agent's role (default: the front line)"
+            "--agent",
+            metavar="ROLE",
+            help="the acting agent's role (default: the policy's lowest, the front line)",
         )
-        cmd.add_argument("--agent-id", default="cli-agent", help="the acting agent's id")
+        cmd.add_argument(
+            "--agent-id",
+            metavar="ID",
+            help="the acting agent's id (alone: an agent in the lowest role; default cli-agent)",
+        )
         cmd.add_argument("--json", action="store_true", help="print the plan as JSON")
         cmd.set_defaults(run=_cmd_decide)
     _add_replay_commands(commands)
+    _add_policy_commands(commands)
     check = commands.add_parser("check", help="lint a policy: gaps, dead rows, broken ladders")
-    check.add_argument("policy", help="a policy file (TOML or JSON)")
+    check.add_argument("policy", help="a policy file (TOML or JSON), or 'default'")
+    check.add_argument(
+        "--cases",
+        metavar="FILE",
+        help="JSON Lines cases: also report their failure categories that no row names",
+    )
     check.add_argument("--json", action="store_true", help="print the findings as JSON")
     check.set_defaults(run=_cmd_check)
     schema = commands.add_parser("schema", help="print the JSON Schema of case documents")

@@ -50,6 +50,7 @@ __all__ = [
     "Region",
     "analyze_policy",
     "analyze_table",
+    "category_findings",
     "check_policy",
     "column_cells",
     "read_policy_document",
@@ -182,3 +183,44 @@ def analyze_policy(
         unused_findings(policy, tables),
     )
     return LintReport(name, findings)
+
+
+def category_findings(
+    policy: Policy, categories: Mapping[str, int], *, facts: Sequence[FactProvider] = ()
+) -> list[Finding]:
+    """The failure categories no table row names, as warnings.
+
+    A host's own category (``billing_dispute``) is welcome in a case, but where no row
+    of a table that reads ``category`` names it, the case gets only the rows that do not
+    ask for one (the default's generic remedy). Each such category is one finding.
+
+    Args:
+        policy: the policy.
+        categories: the categories to look up, each with how many cases carry it.
+        facts: the host fact providers the policy's tables may read.
+
+    .. versionadded:: 0.2.0
+    """
+    tables = Engine(policy, facts=facts)._compiled.tables
+    readers = {name: t for name, t in tables.items() if "category" in t.inputs}
+    findings: list[Finding] = []
+    for category, count in sorted(categories.items()):
+        named = any(
+            not cell.is_any and cell.admits(category)
+            for table in readers.values()
+            for rule in table.rules
+            for cell in rule.conditions
+            if cell.column == "category"
+        )
+        if readers and not named:
+            findings.append(
+                Finding(
+                    "cases.category_unnamed",
+                    FindingSeverity.WARNING,
+                    "failure.category",
+                    f"{category!r} ({count} case(s)) is named by no row of "
+                    f"{', '.join(f'tables.{n}' for n in sorted(readers))}: such cases get "
+                    "only the rows that ask for no category",
+                )
+            )
+    return findings

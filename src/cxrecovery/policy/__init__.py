@@ -3,6 +3,7 @@
 .. versionadded:: 0.1.0
 """
 
+from cxrecovery.policy._diff import PolicyChange, diff_policies
 from cxrecovery.policy._load import default_policy, load_policy, merge_documents
 from cxrecovery.policy._model import (
     ClockPolicy,
@@ -27,10 +28,12 @@ __all__ = [
     "EscalationPolicy",
     "FactPolicy",
     "Policy",
+    "PolicyChange",
     "PromisePolicy",
     "RolePolicy",
     "Tier",
     "default_policy",
+    "diff_policies",
     "load_policy",
     "merge_documents",
 ]

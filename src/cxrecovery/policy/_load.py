@@ -99,17 +99,36 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def fingerprint(document: Mapping[str, Any]) -> str:
-    """The SHA-256 of a document's canonical JSON form (sorted keys, no spaces).
-
-    Only what can change a decision counts: the policy's ``description`` is left out,
-    so rewording it leaves every plan (and every golden file) as it was.
+def decision_content(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A policy document without what decides nothing: the policy's ``description`` and
+    the ``source`` of each row and tier (free text for operations staff, like a comment).
     """
-    relevant = dict(document)
+
+    def strip(value: Any, in_list: bool) -> Any:
+        if isinstance(value, Mapping):
+            return {
+                k: strip(v, False) for k, v in value.items() if not (in_list and k == "source")
+            }
+        if isinstance(value, list | tuple):
+            return [strip(v, True) for v in value]
+        return value
+
+    relevant: dict[str, Any] = strip(document, False)
     header = relevant.get("policy")
     if isinstance(header, Mapping):
         relevant["policy"] = {k: v for k, v in header.items() if k != "description"}
-    text = json.dumps(_canonical(relevant), sort_keys=True, separators=(",", ":"))
+    return relevant
+
+
+def fingerprint(document: Mapping[str, Any]) -> str:
+    """The SHA-256 of a document's canonical JSON form (sorted keys, no spaces).
+
+    Only what can change a decision counts (:func:`decision_content`): rewording the
+    description or a row's source leaves every plan, and every golden file, as it was.
+    """
+    text = json.dumps(
+        _canonical(decision_content(document)), sort_keys=True, separators=(",", ":")
+    )
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

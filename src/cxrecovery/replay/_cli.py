@@ -96,8 +96,12 @@ def add_commands(subparsers: Any) -> None:
         "simulate", help="replay cases (JSON Lines) under a policy, or compare two policies"
     )
     sim.add_argument("cases", help="a JSON Lines file: one case document a line")
-    sim.add_argument("--policy", help="the policy to replay (TOML or JSON); the default if none")
-    sim.add_argument("--against", help="a second policy to compare with the first")
+    sim.add_argument(
+        "--policy", help="the policy to replay (TOML or JSON, or 'default'); the default if none"
+    )
+    sim.add_argument(
+        "--against", help="a second policy (a file, or 'default') to compare with the first"
+    )
     sim.add_argument("--json", action="store_true", help="print the result as JSON")
     sim.add_argument("--report", metavar="OUT.html", help="also write an HTML report")
     sim.add_argument(
