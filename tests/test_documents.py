@@ -20,7 +20,7 @@ from cxrecovery import (
     load_case,
     model,
 )
-from cxrecovery.documents import format_duration, parse_duration
+from cxrecovery.formats.durations import format_duration, parse_duration
 from cxrecovery.testing.strategies import cases
 
 CASES = Path(__file__).parent.parent / "examples" / "cases"

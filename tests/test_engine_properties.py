@@ -20,8 +20,8 @@ from cxrecovery import (
     Severity,
     default_policy,
 )
-from cxrecovery._authority import GrantRequest, check_role
-from cxrecovery.documents import parse_duration
+from cxrecovery.engine._authority import GrantRequest, check_role
+from cxrecovery.formats.durations import parse_duration
 from cxrecovery.money import Money
 from cxrecovery.testing.strategies import cases
 

@@ -14,7 +14,6 @@ with the amount a string (or a whole number) and never a float.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -31,6 +30,7 @@ import attrs
 from cxrecovery._validation import is_implied_by_document_type, suggest
 from cxrecovery._validation import kind_of as _kind
 from cxrecovery.errors import DocumentError, InvalidValueError, Problem
+from cxrecovery.formats.durations import format_duration, parse_duration
 from cxrecovery.model import Attributes, Case
 from cxrecovery.money import Money, currencies
 
@@ -186,62 +186,6 @@ def _fast_datetime(value: object) -> object:
 
 def _dump_datetime(value: datetime) -> str:
     return value.isoformat()
-
-
-_DURATION = re.compile(
-    r"(?P<sign>-)?P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)(?:[.,](?P<frac>\d{1,6}))?S)?)?\Z"
-)
-
-
-@functools.lru_cache(maxsize=512)
-def parse_duration(text: str) -> timedelta:
-    """Read an ISO 8601 duration in weeks, days, hours, minutes and seconds.
-
-    Years and months are refused: they have no fixed length.
-
-    Raises:
-        InvalidValueError: ``text`` is not such a duration.
-    """
-    match = _DURATION.match(text) if isinstance(text, str) else None
-    if match is None or text.rstrip("-").endswith(("P", "T")):
-        hint = ""
-        if isinstance(text, str) and re.search(r"\d+Y|P[^T]*\d+M", text):
-            hint = "; years and months have no fixed length, give days instead"
-        raise InvalidValueError(f"{text!r} is not an ISO 8601 duration such as 'PT4H'{hint}")
-    parts = match.groupdict()
-    micro = int((parts["frac"] or "").ljust(6, "0") or 0)
-    try:
-        result = timedelta(
-            weeks=int(parts["weeks"] or 0),
-            days=int(parts["days"] or 0),
-            hours=int(parts["hours"] or 0),
-            minutes=int(parts["minutes"] or 0),
-            seconds=int(parts["seconds"] or 0),
-            microseconds=micro,
-        )
-    except OverflowError:
-        raise InvalidValueError(f"{text!r} is too long a duration") from None
-    return -result if parts["sign"] else result
-
-
-def format_duration(value: timedelta) -> str:
-    """Write a timedelta as a canonical ISO 8601 duration (``P1DT2H30M``, ``PT0S``)."""
-    sign = "-" if value < timedelta(0) else ""
-    value = abs(value)
-    days = value.days
-    hours, rest = divmod(value.seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    text = "P" + (f"{days}D" if days else "")
-    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
-    if seconds or value.microseconds:
-        frac = f".{value.microseconds:06d}".rstrip("0") if value.microseconds else ""
-        clock += f"{seconds}{frac}S"
-    if clock:
-        text += "T" + clock
-    elif not days:
-        text += "T0S"
-    return sign + text
 
 
 def _load_timedelta(value: object, path: str, problems: _Problems) -> object:

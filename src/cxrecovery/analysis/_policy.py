@@ -11,9 +11,9 @@ from typing import Final
 
 from cxrecovery.analysis._findings import Finding, FindingSeverity
 from cxrecovery.analysis._sweep import Cell, column_cells
-from cxrecovery.documents import parse_duration
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.facts import BUILTIN_FACTS, HISTORY_LEVELS
+from cxrecovery.formats.durations import parse_duration
 from cxrecovery.model import Fault, Severity
 from cxrecovery.money import Money
 from cxrecovery.policy import ClockPolicy, ClockStop, Policy, RolePolicy

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from cxrecovery._engine_support import case_arg
 from cxrecovery._validation import aware_arg
+from cxrecovery.engine._support import case_arg
 from cxrecovery.errors import InvalidValueError, Problem
 from cxrecovery.ledger._errors import LimitExceededError, RequestConflictError
 from cxrecovery.ledger._protocol import LedgerSession, LedgerView

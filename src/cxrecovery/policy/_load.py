@@ -14,6 +14,7 @@ from typing import Any
 
 from cxrecovery.businesstime import BusinessCalendar, ClockWarning
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
+from cxrecovery.formats.reader import MISSING, Missing, Reader, join
 from cxrecovery.model import CompensationForm
 from cxrecovery.policy._layers import DEFAULT_NAME, attribute, merge_documents, resolve
 from cxrecovery.policy._model import (
@@ -29,7 +30,6 @@ from cxrecovery.policy._model import (
     RolePolicy,
     Tier,
 )
-from cxrecovery.policy._read import MISSING, Missing, Reader, join
 
 __all__ = ["default_policy", "load_policy", "merge_documents"]
 

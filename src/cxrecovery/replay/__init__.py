@@ -3,7 +3,7 @@
 .. versionadded:: 0.1.0
 """
 
-from cxrecovery._sweep import DueItem, DueKind, SweepResult, sweep
+from cxrecovery.engine.sweep import DueItem, DueKind, SweepResult, sweep
 from cxrecovery.replay._compare import CaseChange, Comparison, compare, plan_digest
 from cxrecovery.replay._replay import read_cases, simulate
 from cxrecovery.replay._report import html_report, write_table

@@ -18,10 +18,10 @@ import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cxrecovery._authority import GrantRequest, check_role
 from cxrecovery.analysis import FindingSeverity, check_policy
-from cxrecovery.documents import parse_duration
 from cxrecovery.engine import Engine
+from cxrecovery.engine._authority import GrantRequest, check_role
+from cxrecovery.formats.durations import parse_duration
 from cxrecovery.model import Agent, Case, Severity
 from cxrecovery.money import Money
 from cxrecovery.plan import ActionKind, Authority, RecoveryPlan

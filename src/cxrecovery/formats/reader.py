@@ -9,8 +9,8 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from cxrecovery._validation import kind_of, suggest
-from cxrecovery.documents import parse_duration
 from cxrecovery.errors import InvalidValueError, Problem
+from cxrecovery.formats.durations import parse_duration
 from cxrecovery.money import Money
 
 T = TypeVar("T")

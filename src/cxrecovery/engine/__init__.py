@@ -12,14 +12,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from operator import itemgetter
 
-from cxrecovery import _authority
-from cxrecovery._decision import _Decision
-from cxrecovery._decision_clocks import compile_targets
-from cxrecovery._engine_support import _Compiled, case_arg, comparable
-from cxrecovery._sweep import SweepResult
-from cxrecovery._sweep import sweep as _sweep
 from cxrecovery._validation import aware_arg
 from cxrecovery.businesstime import ClockSpec, PauseRule
+from cxrecovery.engine import _authority
+from cxrecovery.engine._clocks import compile_targets
+from cxrecovery.engine._decision import _Decision
+from cxrecovery.engine._support import _Compiled, case_arg, comparable
+from cxrecovery.engine.sweep import SweepResult
+from cxrecovery.engine.sweep import sweep as _sweep
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.facts import BUILTIN_FACTS, FactProvider, FactSettings, Timeline, derive_facts
 from cxrecovery.model import Agent, Case, CompensationForm

@@ -6,18 +6,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
-from cxrecovery._engine_support import (
+from cxrecovery.businesstime import Clock, ClockSpec, ClockWarning
+from cxrecovery.businesstime import Pause as ClockPause
+from cxrecovery.businesstime._time import duration_us, instant_us
+from cxrecovery.engine._support import (
     _TICK,
     EMPTY_ATTRIBUTES,
     _duration_text,
     instant,
 )
-from cxrecovery.businesstime import Clock, ClockSpec, ClockWarning
-from cxrecovery.businesstime import Pause as ClockPause
-from cxrecovery.businesstime._time import duration_us, instant_us
-from cxrecovery.documents import parse_duration
 from cxrecovery.errors import CxRecoveryError
 from cxrecovery.facts import Timeline
+from cxrecovery.formats.durations import parse_duration
 from cxrecovery.model import (
     Case,
     Direction,
@@ -140,7 +140,7 @@ def compile_targets(engine: Engine) -> dict[str, _ClockTable]:
 
 
 class _ClockSteps:
-    """The clock and escalation steps of :class:`~cxrecovery._decision._Decision`."""
+    """The clock and escalation steps of :class:`~cxrecovery.engine._decision._Decision`."""
 
     engine: Engine
     policy: Policy

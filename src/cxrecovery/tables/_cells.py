@@ -17,9 +17,9 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from cxrecovery._tables_intervals import Interval, complement, is_empty, union
 from cxrecovery._validation import suggest
 from cxrecovery.errors import InvalidValueError
+from cxrecovery.tables._intervals import Interval, complement, is_empty, union
 
 __all__ = [
     "Condition",

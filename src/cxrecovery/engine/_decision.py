@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Final
 
-from cxrecovery._decision_clocks import _ClockSteps
-from cxrecovery._engine_support import (
+from cxrecovery.engine._clocks import _ClockSteps
+from cxrecovery.engine._support import (
     _TICK,
     EMPTY_ATTRIBUTES,
     _customer_time,

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from cxrecovery._engine_support import instant
 from cxrecovery._validation import aware_arg, duration_arg, items_of, optional_aware_arg
+from cxrecovery.engine._support import instant
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.model import Case
 from cxrecovery.plan import ActionKind, ClockStatus, RecoveryPlan

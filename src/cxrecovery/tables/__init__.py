@@ -23,8 +23,9 @@ from typing import Any, Final
 
 import attrs
 
-from cxrecovery._tables_build import dump, read
-from cxrecovery._tables_cells import (
+from cxrecovery.errors import InvalidValueError, PolicyError, Problem
+from cxrecovery.tables._build import dump, read
+from cxrecovery.tables._cells import (
     Condition,
     FactKind,
     FactSpec,
@@ -35,7 +36,7 @@ from cxrecovery._tables_cells import (
     fact_problem,
     show,
 )
-from cxrecovery._tables_model import (
+from cxrecovery.tables._model import (
     Aggregation,
     HitPolicy,
     Rule,
@@ -44,7 +45,6 @@ from cxrecovery._tables_model import (
     TableResult,
     failure_reason,
 )
-from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 
 __all__ = [
     "Aggregation",

@@ -8,7 +8,7 @@ from typing import TypeAlias
 
 import attrs
 
-from cxrecovery._tables_cells import Condition, FrozenMapping, Scalar, literal_text, show
+from cxrecovery.tables._cells import Condition, FrozenMapping, Scalar, literal_text, show
 
 __all__ = [
     "Aggregation",

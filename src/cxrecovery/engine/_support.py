@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any, Final, TypeVar
 
 from cxrecovery.businesstime import in_zone
-from cxrecovery.documents import format_duration, parse_duration
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
+from cxrecovery.formats.durations import format_duration, parse_duration
 from cxrecovery.model import (
     Attributes,
     Case,

@@ -12,7 +12,9 @@ from typing import Any, Final
 
 import attrs
 
-from cxrecovery._tables_cells import (
+from cxrecovery._validation import suggest
+from cxrecovery.errors import Problem
+from cxrecovery.tables._cells import (
     CellError,
     Condition,
     FactKind,
@@ -24,9 +26,7 @@ from cxrecovery._tables_cells import (
     parse_native,
     values_problem,
 )
-from cxrecovery._tables_model import Aggregation, HitPolicy, Rule
-from cxrecovery._validation import suggest
-from cxrecovery.errors import Problem
+from cxrecovery.tables._model import Aggregation, HitPolicy, Rule
 
 __all__ = ["Parts", "dump", "read"]
 
