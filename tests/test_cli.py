@@ -60,7 +60,7 @@ def test_decide_prints_a_readable_plan() -> None:
     assert "Compensate: replacement of 778.80 GBP" in text
     assert "needs approval by supervisor" in text
     assert "why: " in text
-    assert "Next review: 2026-03-25T09:20:00.000001+00:00" in text
+    assert "Next review: just after 2026-03-25T09:20:00+00:00" in text
 
 
 def test_decide_json_is_the_plan_document() -> None:

@@ -21,6 +21,7 @@ from cxrecovery.errors import (
     PolicyError,
     Problem,
     TransitionError,
+    UnknownNameError,
     UnknownTimeZoneError,
 )
 
@@ -369,6 +370,7 @@ __all__ = [
     "Touchpoint",
     "TouchpointKind",
     "TransitionError",
+    "UnknownNameError",
     "UnknownTimeZoneError",
     "WarningTime",
     "Window",

@@ -113,6 +113,14 @@ def _plan_for(args: argparse.Namespace) -> RecoveryPlan:
     return engine.decide(case, at=at, agent=agent, explain=args.command == "explain")
 
 
+def _when(at: datetime) -> str:
+    """An instant for people: a change point one microsecond after a boundary (as
+    ``next_review_at`` is) reads "just after 10:45:00", not "10:45:00.000001"."""
+    if at.microsecond == 1:
+        return f"just after {at.replace(microsecond=0).isoformat()}"
+    return at.isoformat()
+
+
 def _render(plan: RecoveryPlan, out: TextIO, *, trace: bool) -> None:
     out.write(f"Recovery plan for case {plan.case_id} at {plan.decided_at.isoformat()}\n")
     out.write(
@@ -125,7 +133,8 @@ def _render(plan: RecoveryPlan, out: TextIO, *, trace: bool) -> None:
     for i, action in enumerate(plan.actions, 1):
         out.write(f"  {i}. {action.summary}\n")
         if action.due is not None:
-            out.write(f"     due {action.due.isoformat()}\n")
+            late = "  OVERDUE: past due at the decision time" if action.overdue else ""
+            out.write(f"     due {_when(action.due)}{late}\n")
         for reason in action.reasons:
             facts = ", ".join(f"{k}={v}" for k, v in reason.facts.items())
             out.write(f"     why: {reason.text} [{reason.rule}{'; ' + facts if facts else ''}]\n")
@@ -142,9 +151,9 @@ def _render(plan: RecoveryPlan, out: TextIO, *, trace: bool) -> None:
     if plan.clocks:
         out.write("\nClocks\n")
         for clock in plan.clocks:
-            due = clock.due_at.isoformat() if clock.due_at else "-"
+            due = _when(clock.due_at) if clock.due_at else "-"
             out.write(f"  {clock.name:<15} {clock.status:<9} due {due}\n")
-    review = plan.next_review_at.isoformat() if plan.next_review_at else "nothing can change"
+    review = _when(plan.next_review_at) if plan.next_review_at else "nothing can change"
     out.write(f"\nNext review: {review}\n")
     if trace:
         out.write("\nTrace\n")

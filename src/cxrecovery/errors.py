@@ -23,6 +23,7 @@ __all__ = [
     "PolicyError",
     "Problem",
     "TransitionError",
+    "UnknownNameError",
     "UnknownTimeZoneError",
 ]
 
@@ -149,3 +150,18 @@ class TransitionError(InvalidValueError):
 
     .. versionadded:: 0.1.0
     """
+
+
+class UnknownNameError(CxRecoveryError, KeyError):
+    """A lookup by name found nothing: an action kind or a clock a plan does not know.
+
+    The message names what was asked for, what there is, and the likely typo:
+    ``'compensation' is not an action kind (apologize, remedy, compensate, …); did you
+    mean 'compensate'?``. A ``KeyError``, so ``except KeyError`` keeps working.
+
+    .. versionadded:: 0.2.0
+    """
+
+    def __str__(self) -> str:
+        # KeyError's own __str__ shows the repr of its argument, quotes and all.
+        return str(self.args[0]) if self.args else ""

@@ -15,7 +15,9 @@ from decimal import Decimal
 
 import attrs
 
+from cxrecovery._validation import suggest
 from cxrecovery.documents import dump
+from cxrecovery.errors import UnknownNameError
 from cxrecovery.model import Attributes, Channel, CompensationForm, ExpectationBaseline
 from cxrecovery.money import Money
 
@@ -143,9 +145,12 @@ class Action:
     Only the fields that fit the kind are set: ``amount``, ``ratio``, ``form`` and
     ``tier`` on ``compensate``; ``level`` on ``escalate``; ``channel`` on ``notify`` and
     ``follow_up``. ``details`` carries the rest as plain values (the apology's style,
-    the remedy, the promise's wording).
+    the remedy, the promise's wording). ``overdue`` is true when ``due`` was already past
+    at the decision time (an escalation whose responder should have acted, a follow-up
+    not made): do it at once.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``overdue``.
     """
 
     kind: ActionKind
@@ -162,6 +167,7 @@ class Action:
     channel: Channel | None = None
     details: Attributes = attrs.field(factory=Attributes)
     reasons: tuple[Reason, ...] = ()
+    overdue: bool = attrs.field(default=False, kw_only=True)
 
 
 @attrs.frozen
@@ -212,6 +218,18 @@ class TableTrace:
     why_not: tuple[str, ...] = ()
 
 
+def _action_kind(kind: object) -> ActionKind:
+    if isinstance(kind, ActionKind):
+        return kind
+    try:
+        return ActionKind(kind if isinstance(kind, str) else repr(kind))
+    except ValueError:
+        names = [k.value for k in ActionKind]
+        raise UnknownNameError(
+            f"{kind!r} is not an action kind ({', '.join(names)}){suggest(kind, names)}"
+        ) from None
+
+
 @attrs.frozen
 class RecoveryPlan:
     """The decision for one case at one instant.
@@ -240,20 +258,55 @@ class RecoveryPlan:
     trace: tuple[TableTrace, ...] = ()
 
     def actions_of(self, kind: ActionKind | str) -> tuple[Action, ...]:
-        """The actions of one kind, in plan order."""
-        return tuple(a for a in self.actions if a.kind == kind)
+        """The actions of one kind, in plan order (none: an empty tuple).
+
+        Raises:
+            UnknownNameError: ``kind`` is not an action kind (a ``KeyError``, with
+                "did you mean").
+        """
+        kind = _action_kind(kind)
+        return tuple(a for a in self.actions if a.kind is kind)
 
     def action(self, kind: ActionKind | str) -> Action | None:
-        """The first action of a kind, or ``None``."""
+        """The first action of a kind, or ``None`` when the plan has none of that kind.
+
+        ``plan.action("compensate") is None`` means "no compensation in this plan"; a
+        misspelt kind (``"compensation"``) is not silently ``None``.
+
+        Raises:
+            UnknownNameError: ``kind`` is not an action kind (a ``KeyError``, with
+                "did you mean").
+
+        .. versionchanged:: 0.2.0 an unknown kind raises instead of giving ``None``.
+        """
         found = self.actions_of(kind)
         return found[0] if found else None
 
-    def clock(self, name: str) -> ClockState | None:
-        """The state of the clock called ``name``, or ``None``."""
+    def clock(self, name: str) -> ClockState:
+        """The state of the clock called ``name``.
+
+        Raises:
+            UnknownNameError: the plan has no clock of that name (a ``KeyError``, with
+                the clocks it has and "did you mean").
+
+        .. versionchanged:: 0.2.0 raises instead of giving ``None``.
+        """
         for clock in self.clocks:
             if clock.name == name:
                 return clock
-        return None
+        names = [c.name for c in self.clocks]
+        raise UnknownNameError(
+            f"{name!r} is not a clock of this plan ({', '.join(names) or 'none'})"
+            f"{suggest(name, names)}"
+        )
+
+    @property
+    def overdue(self) -> tuple[Action, ...]:
+        """The actions already past due at the decision time, in plan order.
+
+        .. versionadded:: 0.2.0
+        """
+        return tuple(a for a in self.actions if a.overdue)
 
     def decision(self) -> RecoveryPlan:
         """This plan without what moves with the decision time alone.

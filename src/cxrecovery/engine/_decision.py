@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Final
 
+import attrs
+
 from cxrecovery.engine._clocks import _ClockSteps
 from cxrecovery.engine._support import (
     _TICK,
@@ -246,6 +248,10 @@ class _Decision(_ClockSteps):
         self.recognise()
         self.future_windows()
         self.actions.sort(key=lambda a: _KIND_ORDER[a.kind])
+        now = instant(self.at)
+        for i, action in enumerate(self.actions):
+            if action.due is not None and instant(action.due) < now:
+                self.actions[i] = attrs.evolve(action, overdue=True)
         return RecoveryPlan(
             case_id=self.case.id,
             decided_at=self.at if decided_at is None else decided_at,
