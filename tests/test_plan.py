@@ -72,6 +72,8 @@ def test_an_action_past_due_at_the_decision_time_is_overdue(engine: Engine) -> N
     assert late in later.overdue
     assert all(a.due is not None and a.due < later.decided_at for a in later.overdue)
     assert any(a.get("overdue") is True for a in json.loads(later.to_json())["actions"])
+    # Lateness moves with the decision time alone: it is not a different decision.
+    assert not any(a.overdue for a in later.decision().actions)
 
 
 def test_the_command_line_marks_overdue_and_prints_instants_cleanly(engine: Engine) -> None:

@@ -316,20 +316,24 @@ class RecoveryPlan:
         counted from the decision time; the estimate itself stays), the due time of a
         notification due now (one that tells the customer that promise), and the time
         in limbo, which grows by the minute (the table rows it crosses are what matter,
-        and ``next_review_at`` foresees those).
+        and ``next_review_at`` foresees those), and each action's ``overdue`` mark (a
+        due time passing makes an action late, not a different decision).
         """
         actions = tuple(
             attrs.evolve(
                 a,
                 due=None,
+                overdue=False,
                 summary="",
                 details=Attributes({k: v for k, v in a.details.items() if k != "customer_time"}),
             )
             if a.kind is ActionKind.MAKE_PROMISE
-            else attrs.evolve(a, due=None)
+            else attrs.evolve(a, due=None, overdue=False)
             # The notification that tells a promise made now is due now: it moves with
             # the decision time, as the promise does (a clock's due time does not).
             if a.kind is ActionKind.NOTIFY and any(r.rule == _TOLD_NOW for r in a.reasons)
+            else attrs.evolve(a, overdue=False)
+            if a.overdue
             else a
             for a in self.actions
         )
