@@ -20,7 +20,7 @@ from cxrecovery import (
     Severity,
     default_policy,
 )
-from cxrecovery.engine._authority import GrantRequest, check_role
+from cxrecovery.engine.authority import GrantRequest, check_role
 from cxrecovery.formats.durations import parse_duration
 from cxrecovery.money import Money
 from cxrecovery.testing.strategies import cases

@@ -25,7 +25,7 @@ from cxrecovery.model import Case
 from cxrecovery.plan import ActionKind
 from cxrecovery.policy import Policy, default_policy, load_policy
 from cxrecovery.replay import compare, read_cases, simulate, synthetic_cases
-from cxrecovery.replay._cli import add_commands
+from cxrecovery.replay.cli import add_commands
 
 DEFAULT = default_policy()
 

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from cxrecovery.analysis import read_policy_document
 from cxrecovery.policy import Policy, PolicyChange, default_policy, diff_policies, load_policy
-from cxrecovery.policy._toml import dumps as toml_dumps
+from cxrecovery.policy.toml import dumps as toml_dumps
 from cxrecovery.replay import Comparison, compare
 
 __all__ = ["add_commands", "policy_from"]

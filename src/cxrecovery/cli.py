@@ -24,7 +24,7 @@ from cxrecovery.errors import CxRecoveryError, InvalidValueError
 from cxrecovery.model import Agent, Case, Direction
 from cxrecovery.plan import RecoveryPlan
 from cxrecovery.replay import read_cases
-from cxrecovery.replay._cli import add_commands as _add_replay_commands
+from cxrecovery.replay.cli import add_commands as _add_replay_commands
 
 __all__ = ["main"]
 

@@ -37,7 +37,7 @@ from cxrecovery.analysis._policy import (
 )
 from cxrecovery.analysis._sweep import Cell, Region, column_cells, regions
 from cxrecovery.analysis._tables import analyze_table
-from cxrecovery.engine import Engine
+from cxrecovery.engine.compile import compile_policy
 from cxrecovery.errors import PolicyError
 from cxrecovery.facts import FactProvider
 from cxrecovery.policy import Policy, load_policy
@@ -160,12 +160,11 @@ def analyze_policy(
     """
     name = f"{policy.name} {policy.version}"
     try:
-        engine = Engine(policy, facts=facts)
+        compiled = compile_policy(policy, facts=facts)
     except PolicyError as error:
         return LintReport(name, _invalid(error))
     start = as_of if as_of is not None else datetime.now(UTC)
     start = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    compiled = engine._compiled
     tables = compiled.tables
     table_findings: list[Finding] = []
     for table_name, table in tables.items():
@@ -201,7 +200,7 @@ def category_findings(
 
     .. versionadded:: 0.2.0
     """
-    tables = Engine(policy, facts=facts)._compiled.tables
+    tables = compile_policy(policy, facts=facts).tables
     readers = {name: t for name, t in tables.items() if "category" in t.inputs}
     findings: list[Finding] = []
     for category, count in sorted(categories.items()):

@@ -6,18 +6,16 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
-from cxrecovery.businesstime import Clock, ClockSpec, ClockWarning
+from cxrecovery.businesstime import Clock
 from cxrecovery.businesstime import Pause as ClockPause
-from cxrecovery.businesstime._time import duration_us, instant_us
+from cxrecovery.businesstime._time import instant_us
 from cxrecovery.engine._support import (
     _TICK,
     EMPTY_ATTRIBUTES,
-    _duration_text,
     instant,
 )
-from cxrecovery.errors import CxRecoveryError
+from cxrecovery.engine.compile import clock_target
 from cxrecovery.facts import Timeline
-from cxrecovery.formats.durations import parse_duration
 from cxrecovery.model import (
     Case,
     Direction,
@@ -34,7 +32,7 @@ from cxrecovery.policy import ClockPolicy, ClockStart, ClockStop, Policy
 from cxrecovery.tables import DecisionTable, TableResult
 
 if TYPE_CHECKING:
-    from cxrecovery.engine import Engine
+    from cxrecovery.engine.compile import CompiledPolicy
 
 # A clock's escalation: level, reason, the time it was reached (as a datetime and as
 # an instant in microseconds).
@@ -57,92 +55,10 @@ _PAUSED: Final = ClockStatus.PAUSED
 _RUNNING: Final = ClockStatus.RUNNING
 
 
-class _Target:
-    """One row of a clock's target table, worked out when the engine is built.
-
-    A decision only looks the row up: the target is parsed, the spec built, each
-    warning's threshold computed and the texts the plan shows written once.
-    """
-
-    __slots__ = (
-        "breach",
-        "durations",
-        "points",
-        "rule",
-        "spec",
-        "target",
-        "target_us",
-        "text",
-        "warnings",
-    )
-
-    def __init__(
-        self, spec: ClockSpec, rule: str, text: object, escalate: Mapping[str, int]
-    ) -> None:
-        target = spec.target
-        self.text = text  # the row's then.target, as the table gives it
-        self.spec = spec
-        self.target = target
-        self.rule = rule
-        self.warnings: tuple[ClockWarning, ...] = spec.warnings
-        # The due time's duration first, then each warning's threshold, in microseconds.
-        self.durations = (
-            duration_us(target, "target"),
-            *(duration_us(w.threshold(target), "target") for w in spec.warnings),
-        )
-        self.target_us = self.durations[0]
-        name = spec.name
-        # Per warning: its name, the level it escalates to (if any) and the reason text.
-        self.points: tuple[tuple[str, int | None, str], ...] = tuple(
-            (w.name, escalate.get(w.name), f"{name} clock passed {w.name} of its target")
-            for w in spec.warnings
-        )
-        self.breach: tuple[int | None, str] = (
-            escalate.get("breach"),
-            f"{name} clock breached its {_duration_text(target)} target",
-        )
-
-
-class _ClockTable:
-    """A clock's target table, its names and its compiled rows, for the decision."""
-
-    __slots__ = ("name", "path", "rows", "table")
-
-    def __init__(self, clock: ClockPolicy, table: DecisionTable) -> None:
-        self.table = table
-        self.name = f"{clock.name}_targets"
-        self.path = f"clocks.{clock.name}.targets"
-        self.rows: dict[str, _Target] = {}
-
-
-def clock_target(engine: Engine, clock: ClockPolicy, row: str, target: object) -> _Target:
-    """The compiled target row ``row`` of ``clock``, whose ``then.target`` is ``target``.
-
-    Raises what the clock's spec raises for this target (a negative duration, say).
-    """
-    spec = engine._clock_spec(clock, parse_duration(str(target)))
-    return _Target(spec, f"clocks.{clock.name}.targets[{row}]", target, clock.escalate)
-
-
-def compile_targets(engine: Engine) -> dict[str, _ClockTable]:
-    """Every clock's target table with its rows compiled; a row whose spec fails is left
-    out, so that deciding with it fails as it always did, when the row is used."""
-    compiled: dict[str, _ClockTable] = {}
-    for clock in engine.policy.clocks:
-        table = engine._compiled.clock_tables[clock.name]
-        found = compiled[clock.name] = _ClockTable(clock, table)
-        for rule in table.rules:
-            try:
-                found.rows[rule.id] = clock_target(engine, clock, rule.id, rule.outputs["target"])
-            except CxRecoveryError:  # bad input: decide() raises it again if the row is used
-                continue
-    return compiled
-
-
 class _ClockSteps:
     """The clock and escalation steps of :class:`~cxrecovery.engine._decision._Decision`."""
 
-    engine: Engine
+    engine: CompiledPolicy
     policy: Policy
     case: Case
     at: datetime

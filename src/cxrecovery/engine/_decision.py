@@ -50,7 +50,7 @@ from cxrecovery.policy import RolePolicy
 from cxrecovery.tables import DecisionTable, TableResult
 
 if TYPE_CHECKING:
-    from cxrecovery.engine import Engine
+    from cxrecovery.engine.compile import CompiledPolicy
 
 # Where each kind of action goes in a plan: the order ActionKind lists them in.
 _KIND_ORDER: Final = {kind: i for i, kind in enumerate(ActionKind)}
@@ -68,7 +68,7 @@ class _Decision(_ClockSteps):
 
     def __init__(
         self,
-        engine: Engine,
+        engine: CompiledPolicy,
         case: Case,
         at: datetime,
         role: RolePolicy,

@@ -12,7 +12,6 @@ from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.formats.durations import format_duration, parse_duration
 from cxrecovery.model import (
     Attributes,
-    Case,
     CompensationForm,
 )
 from cxrecovery.policy import Policy
@@ -120,13 +119,6 @@ def comparable(at: datetime) -> datetime:
     :func:`instant`); in UTC they compare as the instants they are.
     """
     return at if type(at.tzinfo) is timezone else at.astimezone(UTC)
-
-
-def case_arg(value: object, name: str = "case") -> Case:
-    """``value`` if it is a Case; otherwise InvalidValueError at ``name``."""
-    if not isinstance(value, Case):
-        raise InvalidValueError.at(name, f"{value!r} is not a Case; load it with load_case")
-    return value
 
 
 def _split(value: object) -> list[str]:

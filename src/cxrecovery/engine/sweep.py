@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import attrs
 
@@ -15,10 +15,17 @@ from cxrecovery.errors import InvalidValueError
 from cxrecovery.model import Case
 from cxrecovery.plan import ActionKind, ClockStatus, RecoveryPlan
 
-if TYPE_CHECKING:
-    from cxrecovery.engine import Engine
+__all__ = ["Decider", "DueItem", "DueKind", "SweepResult", "sweep"]
 
-__all__ = ["DueItem", "DueKind", "SweepResult", "sweep"]
+
+class Decider(Protocol):
+    """What a sweep needs of an engine: a decision for a case at an instant.
+
+    :class:`~cxrecovery.Engine` is one; naming the protocol here keeps the sweep below
+    the engine that offers it as :meth:`~cxrecovery.Engine.sweep`.
+    """
+
+    def decide(self, case: Case, *, at: datetime) -> RecoveryPlan: ...  # pragma: no cover
 
 
 class DueKind(enum.StrEnum):
@@ -72,7 +79,7 @@ class SweepResult:
 
 
 def sweep(
-    engine: Engine,
+    engine: Decider,
     open_cases: Iterable[Case],
     at: datetime,
     *,

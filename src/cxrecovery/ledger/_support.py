@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 import attrs
 
 from cxrecovery._validation import aware_arg
-from cxrecovery.engine._support import case_arg
 from cxrecovery.errors import InvalidValueError, Problem
 from cxrecovery.ledger._errors import LimitExceededError, RequestConflictError
 from cxrecovery.ledger._protocol import LedgerSession, LedgerView
 from cxrecovery.ledger._records import CaseRecord, EventKind
 from cxrecovery.model import Attributes, Case, CompensationForm, Grant, PriorCase, Promise
+from cxrecovery.model.arguments import case_arg
 from cxrecovery.money import Money
 from cxrecovery.plan import Authorization
 from cxrecovery.policy import RolePolicy

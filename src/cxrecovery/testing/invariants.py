@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from cxrecovery.analysis import FindingSeverity, check_policy
 from cxrecovery.engine import Engine
-from cxrecovery.engine._authority import GrantRequest, check_role
+from cxrecovery.engine.authority import GrantRequest, check_role
 from cxrecovery.formats.durations import parse_duration
 from cxrecovery.model import Agent, Case, Severity
 from cxrecovery.money import Money

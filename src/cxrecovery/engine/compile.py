@@ -1,0 +1,302 @@
+"""Compile a policy once: everything a decision needs that depends on the policy alone.
+
+:func:`compile_policy` checks the policy's tables against the facts they read and works
+out what every decision would otherwise repeat: the tables with their indexes, each
+clock's target rows with their specs, the role ladder, the fact settings, the bounds
+where a numeric fact changes a row. :class:`~cxrecovery.Engine` is a compiled policy
+with the public verbs (``decide``, ``authorize``, ``facts``, ``sweep``); the analysis
+reads a compiled policy's :attr:`~CompiledPolicy.tables` and never an engine's inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from operator import itemgetter
+
+from cxrecovery.businesstime import ClockSpec, ClockWarning, PauseRule
+from cxrecovery.businesstime._time import duration_us
+from cxrecovery.engine import authority as _authority
+from cxrecovery.engine._support import _Compiled, _duration_text
+from cxrecovery.errors import CxRecoveryError, InvalidValueError, PolicyError, Problem
+from cxrecovery.facts import BUILTIN_FACTS, FactProvider, FactSettings, Timeline, derive_facts
+from cxrecovery.formats.durations import parse_duration
+from cxrecovery.model import Agent, Case, CompensationForm
+from cxrecovery.model.arguments import case_arg
+from cxrecovery.money import Money
+from cxrecovery.plan import Reason, TableTrace
+from cxrecovery.policy import ClockPolicy, Policy, RolePolicy
+from cxrecovery.tables import DecisionTable, FactSpec, TableResult
+
+__all__ = ["CompiledPolicy", "compile_policy"]
+
+
+def compile_policy(policy: Policy, *, facts: Sequence[FactProvider] = ()) -> CompiledPolicy:
+    """Compile ``policy`` (with the host facts its tables may read) once.
+
+    Raises:
+        PolicyError: as :class:`~cxrecovery.Engine` does — every problem at once.
+
+    .. versionadded:: 0.2.0
+    """
+    return CompiledPolicy(policy, facts=facts)
+
+
+class CompiledPolicy:
+    """A policy compiled against the facts it reads: the ground every decision stands on.
+
+    Build it with :func:`compile_policy` (or as an :class:`~cxrecovery.Engine`, which is
+    one). The memos inside fill as decisions are made; everything else is fixed when
+    it is built.
+
+    .. versionadded:: 0.2.0
+    """
+
+    def __init__(self, policy: Policy, *, facts: Sequence[FactProvider] = ()) -> None:
+        if not isinstance(policy, Policy):
+            raise PolicyError.at(
+                "policy", f"{policy!r} is not a Policy; load one with load_policy"
+            )
+        specs: dict[str, FactSpec] = dict(BUILTIN_FACTS)
+        problems: list[Problem] = []
+        for i, provider in enumerate(facts):
+            if not isinstance(provider, FactProvider):
+                problems.append(Problem(f"facts[{i}]", f"{provider!r} is not a FactProvider"))
+                continue
+            for name, spec in provider.specs().items():
+                if name in specs:
+                    problems.append(
+                        Problem(f"facts[{i}].{name}", "clashes with a fact already defined")
+                    )
+                specs[name] = spec
+        if problems:
+            raise PolicyError(problems)
+        self.policy = policy
+        self._providers = tuple(facts)
+        self._compiled = _Compiled(policy, specs)
+        calendars = policy.calendars
+        self._settings = FactSettings(
+            calendar=calendars[policy.facts.calendar],
+            history_window=policy.facts.history_window,
+            goodwill_window=policy.facts.goodwill_window,
+            effort_medium_at=policy.facts.effort_medium_at,
+            effort_high_at=policy.facts.effort_high_at,
+            wait_unit_minutes=max(1, int(policy.facts.wait_unit.total_seconds() // 60)),
+            recency_decay=policy.facts.recency_decay,
+        )
+        self._front = policy.roles[0]
+        self._roles: dict[str, RolePolicy] = {}
+        for role in policy.roles:
+            self._roles.setdefault(role.name, role)  # the first of a name, as policy.role
+        self._ladder = _authority.Ladder(policy)
+        self._pause_rules = {
+            clock.name: tuple(PauseRule(reason, {clock.name}) for reason in sorted(clock.pauses))
+            for clock in policy.clocks
+        }
+        self._specs: dict[tuple[str, timedelta], ClockSpec] = {}
+        self._targets = compile_targets(self)
+        self._limbo_bounds = self._numeric_bounds("limbo_hours")
+        # Pure pieces of a plan by the values they depend on: a table's result and trace
+        # by the facts it reads, a reason by its rule, text and facts. Frozen values,
+        # shared by plans; see _Decision.evaluate and _Decision.reason.
+        self._table_memo: dict[tuple[object, ...], tuple[TableResult, TableTrace]] = {}
+        # The facts a table's trace reads, fetched in one call, for a table reading more
+        # than one (a memo key reads them: see _Decision.evaluate).
+        self._trace_getters = {
+            path: itemgetter(*names)
+            for path, names in self._compiled.trace_inputs.items()
+            if len(names) > 1
+        }
+        self._reason_memo: dict[tuple[object, ...], Reason] = {}
+
+    def _numeric_bounds(self, fact: str) -> tuple[Decimal, ...]:
+        """Every bound a table puts on a numeric fact: where its value changes a row."""
+        bounds: set[Decimal] = set()
+        for table in [*self._compiled.tables.values(), *self._compiled.clock_tables.values()]:
+            if fact not in table.inputs:
+                continue
+            column = table.inputs.index(fact)
+            for rule in table.rules:
+                for interval in rule.conditions[column].intervals():
+                    bounds.update(
+                        Decimal(b) for b in (interval.low, interval.high) if b is not None
+                    )
+        return tuple(sorted(bounds))
+
+    def _clock_spec(self, clock: ClockPolicy, target: timedelta) -> ClockSpec:
+        """The clock's spec for a target, built once (targets come from a finite table)."""
+        key = (clock.name, target)
+        spec = self._specs.get(key)
+        if spec is None:
+            spec = ClockSpec(
+                clock.name,
+                target,
+                calendar=self.policy.calendars[clock.calendar],
+                max_pause=clock.max_pause,
+                warnings=clock.warnings,
+            )
+            self._specs[key] = spec
+        return spec
+
+    @property
+    def tables(self) -> Mapping[str, DecisionTable]:
+        """The policy's decision tables by name, compiled."""
+        return self._compiled.tables
+
+    @property
+    def clock_tables(self) -> Mapping[str, DecisionTable]:
+        """Each clock's target table by clock name, compiled."""
+        return self._compiled.clock_tables
+
+    def _facts(
+        self, case: Case, at: datetime, goodwill: Money | None = None
+    ) -> tuple[dict[str, object], Timeline]:
+        facts, timeline = derive_facts(case_arg(case), at, self._settings)
+        goodwill = _money_arg(goodwill, "goodwill")
+        if goodwill is not None:
+            # A ledger knows the customer's goodwill better than the case document does.
+            value = case.failure.value_at_stake
+            if value is not None and goodwill.currency != value.currency:
+                raise InvalidValueError.at(
+                    "goodwill", f"{goodwill} is not in {value.currency}, the case's currency"
+                )
+            facts["recent_goodwill"] = goodwill.amount
+        for provider in self._providers:
+            facts.update(provider.compute(case, at))
+        return facts, timeline
+
+    def _role(self, agent: Agent | None) -> RolePolicy:
+        if agent is None:
+            return self._front
+        if not isinstance(agent, Agent):
+            raise InvalidValueError.at("agent", f"{agent!r} is not an Agent")
+        role = self._roles.get(agent.role)
+        if role is None:
+            names = ", ".join(r.name for r in self.policy.roles)
+            raise InvalidValueError.at(
+                "agent.role", f"{agent.role!r} is not a role of this policy ({names})"
+            )
+        return role
+
+    def _request(
+        self,
+        case: Case,
+        facts: Mapping[str, object],
+        amount: Money,
+        form: CompensationForm,
+        spent: Money | None,
+        granted_before: Money | None = None,
+    ) -> _authority.GrantRequest:
+        """The request to grant ``amount``; ``granted_before`` is the ``granted_so_far``
+        fact as money in ``amount``'s currency, when the caller has it already."""
+        currency = amount.currency
+        if spent is not None and spent.currency != currency:
+            raise InvalidValueError.at(
+                "spent", f"{spent} is not in {currency}, the grant's currency"
+            )
+        value = case.failure.value_at_stake
+        if value is not None and value.currency != currency:
+            raise InvalidValueError.at(
+                "amount", f"{amount} is not in {value.currency}, the value at stake's currency"
+            )
+        return _authority.GrantRequest(
+            amount=amount,
+            form=form,
+            value=value,
+            granted_before=granted_before
+            if granted_before is not None
+            else Money(facts["granted_so_far"], currency),  # type: ignore[arg-type]
+            recent_goodwill=Money(facts["recent_goodwill"], currency),  # type: ignore[arg-type]
+            period_spent=spent if spent is not None else Money.zero(currency),
+            forms_before=(g.form for g in case.grants),
+        )
+
+
+class _Target:
+    """One row of a clock's target table, worked out when the engine is built.
+
+    A decision only looks the row up: the target is parsed, the spec built, each
+    warning's threshold computed and the texts the plan shows written once.
+    """
+
+    __slots__ = (
+        "breach",
+        "durations",
+        "points",
+        "rule",
+        "spec",
+        "target",
+        "target_us",
+        "text",
+        "warnings",
+    )
+
+    def __init__(
+        self, spec: ClockSpec, rule: str, text: object, escalate: Mapping[str, int]
+    ) -> None:
+        target = spec.target
+        self.text = text  # the row's then.target, as the table gives it
+        self.spec = spec
+        self.target = target
+        self.rule = rule
+        self.warnings: tuple[ClockWarning, ...] = spec.warnings
+        # The due time's duration first, then each warning's threshold, in microseconds.
+        self.durations = (
+            duration_us(target, "target"),
+            *(duration_us(w.threshold(target), "target") for w in spec.warnings),
+        )
+        self.target_us = self.durations[0]
+        name = spec.name
+        # Per warning: its name, the level it escalates to (if any) and the reason text.
+        self.points: tuple[tuple[str, int | None, str], ...] = tuple(
+            (w.name, escalate.get(w.name), f"{name} clock passed {w.name} of its target")
+            for w in spec.warnings
+        )
+        self.breach: tuple[int | None, str] = (
+            escalate.get("breach"),
+            f"{name} clock breached its {_duration_text(target)} target",
+        )
+
+
+class _ClockTable:
+    """A clock's target table, its names and its compiled rows, for the decision."""
+
+    __slots__ = ("name", "path", "rows", "table")
+
+    def __init__(self, clock: ClockPolicy, table: DecisionTable) -> None:
+        self.table = table
+        self.name = f"{clock.name}_targets"
+        self.path = f"clocks.{clock.name}.targets"
+        self.rows: dict[str, _Target] = {}
+
+
+def clock_target(engine: CompiledPolicy, clock: ClockPolicy, row: str, target: object) -> _Target:
+    """The compiled target row ``row`` of ``clock``, whose ``then.target`` is ``target``.
+
+    Raises what the clock's spec raises for this target (a negative duration, say).
+    """
+    spec = engine._clock_spec(clock, parse_duration(str(target)))
+    return _Target(spec, f"clocks.{clock.name}.targets[{row}]", target, clock.escalate)
+
+
+def compile_targets(engine: CompiledPolicy) -> dict[str, _ClockTable]:
+    """Every clock's target table with its rows compiled; a row whose spec fails is left
+    out, so that deciding with it fails as it always did, when the row is used."""
+    compiled: dict[str, _ClockTable] = {}
+    for clock in engine.policy.clocks:
+        table = engine._compiled.clock_tables[clock.name]
+        found = compiled[clock.name] = _ClockTable(clock, table)
+        for rule in table.rules:
+            try:
+                found.rows[rule.id] = clock_target(engine, clock, rule.id, rule.outputs["target"])
+            except CxRecoveryError:  # bad input: decide() raises it again if the row is used
+                continue
+    return compiled
+
+
+def _money_arg(value: object, name: str, *, optional: bool = True) -> Money | None:
+    """``value`` if it is Money (or ``None``, when optional); else InvalidValueError."""
+    if isinstance(value, Money) or (optional and value is None):
+        return value
+    raise InvalidValueError.at(name, f"{value!r} is not Money")
