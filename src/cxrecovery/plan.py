@@ -22,8 +22,9 @@ from cxrecovery.model import Attributes, Channel, CompensationForm, ExpectationB
 from cxrecovery.money import Money
 
 _MOVING_FACTS = frozenset({"limbo_hours"})
-# The reason a notification is due at the decision time: it tells a promise made then.
-_TOLD_NOW = "principles.promise_when_told"
+# The reasons a notification is due at the decision time: it tells a promise made then,
+# or it tells a case already put right (nothing else sets its time).
+_TOLD_NOW = frozenset({"principles.promise_when_told", "principles.tell_now"})
 
 
 __all__ = [
@@ -45,12 +46,16 @@ __all__ = [
 class ActionKind(enum.StrEnum):
     """The kinds of action a plan holds, in the order a plan lists them.
 
+    ``needs_judgement`` is a part of the plan the policy could not decide: a person
+    decides it (the action's owner is the lowest role that can).
+
     .. versionadded:: 0.1.0
     """
 
     APOLOGIZE = "apologize"
     REMEDY = "remedy"
     COMPENSATE = "compensate"
+    NEEDS_JUDGEMENT = "needs_judgement"
     ESCALATE = "escalate"
     NOTIFY = "notify"
     MAKE_PROMISE = "make_promise"
@@ -234,6 +239,10 @@ def _action_kind(kind: object) -> ActionKind:
 class RecoveryPlan:
     """The decision for one case at one instant.
 
+    ``needs_judgement`` is true when part of the plan is left to a person (a
+    ``needs_judgement`` action says which part and names the role): a host routes such
+    plans to a human queue rather than acting on them alone.
+
     .. versionadded:: 0.1.0
     """
 
@@ -254,6 +263,7 @@ class RecoveryPlan:
     next_review_at: datetime | None
     over_delivery: bool = False
     expectation: ExpectationBaseline | None = None
+    needs_judgement: bool = False
     facts: Attributes = attrs.field(factory=Attributes)
     trace: tuple[TableTrace, ...] = ()
 
@@ -331,7 +341,7 @@ class RecoveryPlan:
             else attrs.evolve(a, due=None, overdue=False)
             # The notification that tells a promise made now is due now: it moves with
             # the decision time, as the promise does (a clock's due time does not).
-            if a.kind is ActionKind.NOTIFY and any(r.rule == _TOLD_NOW for r in a.reasons)
+            if a.kind is ActionKind.NOTIFY and any(r.rule in _TOLD_NOW for r in a.reasons)
             else attrs.evolve(a, overdue=False)
             if a.overdue
             else a

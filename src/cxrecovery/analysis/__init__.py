@@ -32,6 +32,7 @@ from cxrecovery.analysis._policy import (
     clock_findings,
     compensation_findings,
     escalation_findings,
+    ladder_findings,
     role_findings,
     unused_findings,
 )
@@ -176,6 +177,7 @@ def analyze_policy(
         table_findings,
         compensation_findings(policy, tables),
         role_findings(policy),
+        ladder_findings(policy),
         escalation_findings(policy),
         calendars,
         clock_findings(policy, compiled.clock_tables, never_open),

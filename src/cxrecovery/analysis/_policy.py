@@ -24,6 +24,7 @@ __all__ = [
     "clock_findings",
     "compensation_findings",
     "escalation_findings",
+    "ladder_findings",
     "role_findings",
     "unused_findings",
 ]
@@ -194,8 +195,8 @@ def _money_falls(lower: Mapping[str, Money], higher: Mapping[str, Money]) -> lis
     out: list[str] = []
     for currency, amount in sorted(lower.items()):
         if currency not in higher:
-            out.append(f"may not grant in {currency} at all (the role below may: {amount})")
-        elif higher[currency].amount < amount.amount:
+            continue  # a currency without limits: see ladder_findings
+        if higher[currency].amount < amount.amount:
             out.append(f"{higher[currency]} is below the role below's {amount}")
     return out
 
@@ -251,6 +252,75 @@ def role_findings(policy: Policy) -> list[Finding]:
                     f"ranks above {lower.name} but allows less: " + "; ".join(problems),
                 )
             )
+    return findings
+
+
+_MONEY_LIMITS: Final = ("max_per_case", "max_per_period", "max_per_customer")
+
+
+def ladder_findings(policy: Policy) -> list[Finding]:
+    """Currencies some limits leave out, and amounts up to the hard cap nobody may grant.
+
+    A currency named in any role's money limits is one the policy accepts. A role whose
+    money limit of some kind names other currencies but not this one may not grant in
+    it at all: for the engine that is a missing limit, never an unlimited one, so it is
+    reported. And for each accepted currency some role must be unbounded in money (it
+    gives no limit of that kind), or amounts above the highest limit have no approver
+    however small a share of the value they are.
+    """
+    findings: list[Finding] = []
+    accepted: set[str] = set()
+    for role in policy.roles:
+        for name in _MONEY_LIMITS:
+            accepted.update(getattr(role, name))
+    for role in policy.roles:
+        for name in _MONEY_LIMITS:
+            limits: Mapping[str, Money] = getattr(role, name)
+            missing = sorted(accepted - set(limits)) if limits else []
+            if missing:
+                findings.append(
+                    Finding(
+                        "roles.currency_without_limits",
+                        _W,
+                        f"roles[{role.name}].{name}",
+                        f"no limit in {', '.join(missing)}, which other limits of the "
+                        f"policy accept: {role.name} may never grant in "
+                        f"{'it' if len(missing) == 1 else 'them'}; give a limit, or leave "
+                        "the currency out everywhere (it then goes to a person's judgement)",
+                    )
+                )
+    holes: list[str] = []
+    for currency in sorted(accepted):
+        highest: Money | None = None
+        for role in policy.roles:
+            bound: Money | None = None
+            for name in ("max_per_case", "max_per_customer"):
+                limits = getattr(role, name)
+                if not limits:
+                    continue
+                found = limits.get(currency)
+                if found is None:
+                    bound = Money.zero(currency)  # may not grant in it at all
+                    break
+                bound = found if bound is None or found < bound else bound
+            if bound is None:
+                break  # a role unbounded in money: every amount has an approver
+            highest = bound if highest is None or bound > highest else highest
+        else:
+            if highest is not None:
+                holes.append(f"above {highest}")
+    if holes:
+        findings.append(
+            Finding(
+                "ladder.hole",
+                _E,
+                "roles",
+                f"no role may grant compensation {', '.join(holes)} in one case, though "
+                f"it may be under the hard cap of {policy.compensation.hard_cap_ratio} of "
+                "the value at stake: such amounts have no approver; leave the top role "
+                "without a money limit",
+            )
+        )
     return findings
 
 

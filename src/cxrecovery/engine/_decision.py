@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Final
 
 import attrs
@@ -96,6 +96,7 @@ class _Decision(_ClockSteps):
         self.actions: list[Action] = []
         self.approvals: list[Approval] = []
         self.is_open = case.status is CaseStatus.OPEN
+        self.judgement = False
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -218,6 +219,37 @@ class _Decision(_ClockSteps):
         if when is not None and when > self.at:
             self.reviews.append(when)
 
+    def deciding_role(self, form: CompensationForm | None = None, *, above: bool = False) -> str:
+        """The lowest role that can decide what the policy could not: from the acting
+        role up (strictly above it when ``above``), one that may grant ``form`` at all
+        and, on a critical case, handles critical cases; the top of the ladder if none."""
+        ladder = sorted(self.policy.roles, key=lambda r: r.rank)
+        critical = bool(self.facts["critical"])
+        for role in ladder:
+            if role.rank < self.role.rank or (above and role.rank == self.role.rank):
+                continue
+            if form is not None and form not in role.forms:
+                continue
+            if critical and not role.handles_critical:
+                continue
+            return role.name
+        return ladder[-1].name if ladder else self.role.name
+
+    def judge(self, what: str, role: str, reasons: tuple[Reason, ...], **fields: object) -> None:
+        """Leave ``what`` to a person: a ``needs_judgement`` action owned by ``role``."""
+        self.judgement = True
+        self.actions.append(
+            Action(
+                ActionKind.NEEDS_JUDGEMENT,
+                f"Needs judgement: {what}",
+                owner=role,
+                authority=Authority.NEEDS_APPROVAL,
+                details=Attributes._from_sorted((("decides", role),)),
+                reasons=reasons,
+                **fields,  # type: ignore[arg-type]
+            )
+        )
+
     # --- the plan ------------------------------------------------------------------------
 
     def plan(self, decided_at: datetime | None = None) -> RecoveryPlan:
@@ -240,9 +272,17 @@ class _Decision(_ClockSteps):
         else:
             promise_due = None
         compensation, over, expectation = self.compensate(recovery, recovery_rule, owner)
+        # A case put right after a broken promise, or one that now pays the customer,
+        # still owes them an apology and a word: money is not a substitute for either
+        # (Wirtz & Mattila 2004; Joireman et al. 2013).
+        aftercare = self.case.status is CaseStatus.RESOLVED and (
+            compensation is not None or int(self.facts["promises_broken"]) > 0  # type: ignore[call-overload]
+        )
+        if aftercare:
+            self.apologize(recovery, recovery_rule, owner)
         if self.is_open and level:
             self.escalate(level, level_reasons, level_anchor)
-        if self.is_open:
+        if self.is_open or aftercare:
             self.notify(clocks, promise_due, compensation)
         self.follow_up(recovery, recovery_rule, owner)
         self.recognise()
@@ -270,6 +310,7 @@ class _Decision(_ClockSteps):
             next_review_at=min(self.reviews, key=instant) if self.reviews else None,
             over_delivery=over,
             expectation=expectation,
+            needs_judgement=self.judgement,
             facts=self.all_facts(),
             trace=tuple(self.trace),
         )
@@ -490,7 +531,9 @@ class _Decision(_ClockSteps):
                 )
             )
         baseline = self.case.customer.expectation
-        if baseline.compensation_ratio > ratio and ratio > 0:
+        if baseline.compensation_ratio > ratio and facts["fault"] != Fault.CUSTOMER:
+            # What they got last time is what they expect now, a tier-0 row included
+            # (Rust & Oliver 2000); unless the failure was their own doing.
             ratio = baseline.compensation_ratio
             reasons.append(
                 self.reason(
@@ -525,27 +568,42 @@ class _Decision(_ClockSteps):
                     reason=f"over-delivered on case {self.case.id}: the customer will expect "
                     "this again",
                 )
+        if (value is None or not value) and ratio > 0 and not self.facts["critical"]:
+            # The row pays, but there is nothing to size it on: a person decides the
+            # amount, never a silent omission.
+            self.judge(
+                f"compensation: tier {tier.name} ({tier.min}-{tier.max} of the value at "
+                "stake) applies, but the case gives no value at stake; decide the amount",
+                self.deciding_role(form),
+                (
+                    *reasons,
+                    self.reason(
+                        "principles.no_silent_gaps",
+                        "the policy cannot size it: a person decides",
+                        "value_at_stake",
+                    ),
+                ),
+                tier=tier.name,
+                form=form,
+            )
+            return None, over, expectation
         if value is None or not value or ratio == 0 or self.facts["critical"]:
             if self.facts["critical"] and self.is_open:
-                self.actions.append(
-                    Action(
-                        ActionKind.COMPENSATE,
-                        "Compensation: decided by the human owner of this critical case",
-                        owner=owner,
-                        authority=Authority.NEEDS_APPROVAL,
-                        tier=tier.name,
-                        details=EMPTY_ATTRIBUTES,
-                        reasons=(
-                            self.reason(
-                                rule,
-                                "critical failures are out of scope for automated amounts",
-                                "critical",
-                            ),
+                self.judge(
+                    "compensation for a critical failure: its human owner decides it",
+                    self.deciding_role(form),
+                    (
+                        self.reason(
+                            rule,
+                            "critical failures are out of scope for automated amounts",
+                            "critical",
                         ),
-                    )
+                    ),
+                    tier=tier.name,
                 )
             return None, over, expectation
-        target = value._scaled(ratio, ROUND_HALF_EVEN)  # value.fraction(ratio)
+        # Rounded down: a share that lands on a limit stays on it, never a cent over.
+        target = value._scaled(ratio, ROUND_FLOOR)
         floor = tier.floor.get(value.currency)
         ceiling = tier.ceiling.get(value.currency)
         if floor is not None and target < floor:
@@ -607,6 +665,22 @@ class _Decision(_ClockSteps):
             authority = Authority.NEEDS_APPROVAL
             if auth.approver is None:
                 who = f"no role may grant it: {auth.reason}"
+                accepted = self.engine._ladder.accepts(amount.currency)
+                self.judge(
+                    f"compensation of {amount} as {form.value.replace('_', ' ')}: {auth.reason}",
+                    self.deciding_role(form, above=True)
+                    if not accepted
+                    else max(self.policy.roles, key=lambda r: r.rank).name,
+                    (
+                        self.reason(
+                            "principles.no_silent_gaps",
+                            "no role's limits cover it: a person decides, never a missing limit",
+                        ),
+                    ),
+                    amount=amount,
+                    form=form,
+                    tier=tier.name,
+                )
             else:
                 who = f"needs approval by {auth.approver}"
                 # Only the failed checks are in the answer (all_checks=False).
@@ -671,6 +745,9 @@ class _Decision(_ClockSteps):
                 and (due is None or instant(state.due_at) < instant(due))
             ):
                 due = state.due_at
+        told_now = due is None and not self.is_open  # put right already: tell them now
+        if told_now:
+            due = self.at
         states = ["an apology and what we will do"]
         if promise_due is not None:
             states.append("the fix and the time it will be done by (the promise)")
@@ -693,6 +770,13 @@ class _Decision(_ClockSteps):
                 self.reason(
                     "principles.promise_when_told",
                     "a promise is made when the customer hears it: tell them now",
+                )
+            )
+        if told_now:
+            reasons.append(
+                self.reason(
+                    "principles.tell_now",
+                    "the case is put right: the apology and what it brings are told now",
                 )
             )
         if channel is not None:

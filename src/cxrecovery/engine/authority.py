@@ -29,6 +29,7 @@ class GrantRequest:
         "forms_after",
         "forms_before",
         "granted_before",
+        "line_ratio",
         "period_spent",
         "period_total",
         "recent_goodwill",
@@ -45,6 +46,7 @@ class GrantRequest:
         recent_goodwill: Money,
         period_spent: Money,
         forms_before: Iterable[CompensationForm] = (),
+        owed: Money | None = None,
     ) -> None:
         self.amount = amount
         self.form = form
@@ -59,6 +61,13 @@ class GrantRequest:
             self.case_total.ratio_to(value) if value is not None and value else None
         )
         """:attr:`case_total` as a share of the value at stake; None if that is unknown or 0."""
+        self.line_ratio: Decimal | None = (
+            (self.case_total + owed).ratio_to(value)
+            if owed is not None and self.case_ratio is not None and value is not None
+            else self.case_ratio
+        )
+        """What the approval line compares: :attr:`case_ratio` with the value at stake
+        refunded as money owed (``owed``) on top, as the customer receives both."""
         self.period_total = period_spent + amount
         """What the agent would have granted in the period."""
         self.customer_total = recent_goodwill + amount
@@ -204,15 +213,35 @@ def _fmt(ratio: Decimal) -> str:
     return str(ratio.quantize(_CENT))
 
 
+def limited_currencies(policy: Policy) -> frozenset[str]:
+    """The currencies any role of ``policy`` has a money limit in: the ones it accepts.
+
+    A role without money limits of its own is unbounded in these (the top of a ladder,
+    say); in any other currency no role may grant at all, as no limit was thought about.
+    An empty set means the policy limits money only by ratios: every currency is open.
+    """
+    found: set[str] = set()
+    for role in policy.roles:
+        for limits in (role.max_per_case, role.max_per_period, role.max_per_customer):
+            found.update(limits)
+    return frozenset(found)
+
+
 class Ladder:
     """A policy's empowerment ladder, compiled: every role's limits, lowest rank first."""
 
-    __slots__ = ("_by_rank", "_limits", "policy")
+    __slots__ = ("_by_rank", "_limits", "currencies", "policy")
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self._limits = {id(role): RoleLimits(role) for role in policy.roles}
         self._by_rank: Sequence[RolePolicy] = sorted(policy.roles, key=lambda r: r.rank)
+        self.currencies = limited_currencies(policy)
+        """The currencies the policy gives money limits in (see :func:`limited_currencies`)."""
+
+    def accepts(self, currency: str) -> bool:
+        """Whether some role's limits were set for ``currency`` (or none are by currency)."""
+        return not self.currencies or currency in self.currencies
 
     def _of(self, role: RolePolicy) -> RoleLimits:
         found = self._limits.get(id(role))
@@ -232,8 +261,20 @@ class Ladder:
         """See :func:`authorize`; ``all_checks=False`` keeps only the failed checks in
         the answer (all a plan shows)."""
         checks = self._of(role).check(request, keep_ok=all_checks)
+        currency = request.amount.currency
+        if not self.accepts(currency):
+            # No role's limits were set in this currency: a missing limit approves
+            # nothing. A person decides (the plan says so).
+            return Authorization(
+                False,
+                role.name,
+                None,
+                f"the policy sets no limits in {currency}: no role may grant in it "
+                "until a person decides",
+                checks,
+            )
         failed = [c for c in checks if not c.ok]
-        ratio = request.case_ratio
+        ratio = request.line_ratio
         over_line = approval_line is not None and ratio is not None and ratio > approval_line
         needs_critical = critical and not role.handles_critical
         if not failed and not over_line and not needs_critical:
@@ -257,6 +298,12 @@ class Ladder:
                 continue
             if self._of(candidate).passes(request):
                 return Authorization(False, role.name, candidate.name, "; ".join(reasons), checks)
+        top = self._by_rank[-1].rank if self._by_rank else role.rank
+        if over_line and not failed and not needs_critical and role.rank >= top:
+            # Nobody ranks above the acting role, and its own limits hold: the human
+            # above the approval line is the one acting. It is theirs to sign off.
+            reasons.append(f"{role.name} is the top of the ladder: they sign it off themselves")
+            return Authorization(False, role.name, role.name, "; ".join(reasons), checks)
         return Authorization(
             False,
             role.name,

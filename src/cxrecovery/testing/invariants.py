@@ -108,7 +108,11 @@ def assert_authority_respected(
             raise _fail(f"{action.summary} is done at once beyond {role.name}'s limits", case, at)
         if action.authority is Authority.NEEDS_APPROVAL and action.approval is not None:
             approver = policy.role(action.approval.role)
-            if approver is None or approver.rank <= role.rank:
+            top = max(r.rank for r in policy.roles)
+            # Above the approval line, the top of the ladder signs off its own grant.
+            if approver is None or (
+                approver.rank <= role.rank and not (approver is role and role.rank == top)
+            ):
                 raise _fail(f"{action.summary} names no higher approver", case, at)
             for lower in policy.roles:
                 if role.rank < lower.rank < approver.rank and all(
