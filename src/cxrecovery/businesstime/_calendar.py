@@ -25,6 +25,7 @@ from cxrecovery.businesstime._model import (
     parse_weekly_hours,
     weekly_overlaps,
 )
+from cxrecovery.businesstime._rules import parse_rule
 from cxrecovery.businesstime._time import (
     _ONE_US,
     WEEK_US,
@@ -116,6 +117,10 @@ def _read_holiday(value: object, path: str) -> tuple[Holiday | None, list[Proble
             problems.append(Problem(f"{path}.yearly", f"expected 'MM-DD', got {raw!r}"))
         fields["yearly"] = month_day
     else:
+        try:
+            parse_rule(raw, f"{path}.rrule")
+        except CalendarError as exc:
+            problems.extend(exc.problems)
         fields["rule"] = raw
     if value.get("closed") is not None:
         try:

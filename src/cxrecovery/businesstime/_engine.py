@@ -27,6 +27,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from cxrecovery.businesstime._rules import RuleDays
 from cxrecovery.businesstime._time import DAY_US, SECOND_US, WEEK_US, resolve_wall, to_datetime
 from cxrecovery.errors import CalendarError, Problem
 
@@ -102,6 +103,7 @@ class Engine:
         self._calendar = calendar
         self._zones = sorted(zones_of(calendar), key=lambda z: z.key)
         self._exceptions = list(_exception_nodes(calendar))
+        self._rule_days = RuleDays()  # each holiday rule expanded once, for this index
         self._chunks: dict[int, _Chunk] = {}
         self._templates: dict[tuple[int, ...], _Week] = {}
 
@@ -137,7 +139,7 @@ class Engine:
         first_day = _utc_date(start - _MARGIN_US)
         last_day = _utc_date(end + _MARGIN_US)
         for _zone, holidays, extras in self._exceptions:
-            days = [d for h in holidays for d in h.dates(first_day, last_day)]
+            days = [d for h in holidays for d in h.days_in(first_day, last_day, self._rule_days)]
             days.extend(x.on for x in extras if first_day <= x.on <= last_day)
             for day in days:
                 midnight = (datetime.combine(day, time()) - _EPOCH_NAIVE) // _ONE_US
@@ -147,12 +149,14 @@ class Engine:
         for k in range(_CHUNK_WEEKS):
             week_start = start + k * WEEK_US
             if k in special:
-                weeks.append(_week_from(self._calendar, week_start))
+                weeks.append(_week_from(self._calendar, week_start, self._rule_days))
                 continue
             key = tuple(offset_us(week_start, zone) for zone in self._zones)
             template = self._templates.get(key)
             if template is None:
-                template = self._templates[key] = _week_from(self._calendar, week_start)
+                template = self._templates[key] = _week_from(
+                    self._calendar, week_start, self._rule_days
+                )
             weeks.append(template)
         return _Chunk(start, weeks)
 
@@ -306,8 +310,8 @@ def _utc_date(us: int) -> date:
     return (_EPOCH_NAIVE + timedelta(microseconds=us)).date()
 
 
-def _week_from(calendar: BusinessCalendar, week_start: int) -> _Week:
-    intervals = evaluate(calendar, week_start, week_start + WEEK_US)
+def _week_from(calendar: BusinessCalendar, week_start: int, rules: RuleDays) -> _Week:
+    intervals = evaluate(calendar, week_start, week_start + WEEK_US, rules=rules)
     return _Week([(s - week_start, e - week_start) for s, e in intervals])
 
 
@@ -392,13 +396,19 @@ def _span(zone: ZoneInfo, day: date, start: int, end: int) -> Interval:
 
 
 def evaluate(
-    calendar: BusinessCalendar, lo: int, hi: int, *, exceptions: bool = True
+    calendar: BusinessCalendar,
+    lo: int,
+    hi: int,
+    *,
+    exceptions: bool = True,
+    rules: RuleDays | None = None,
 ) -> list[Interval]:
     """Exact open intervals of ``calendar`` within ``[lo, hi)``, merged and sorted.
 
     Open time is the weekly hours (or the intersection / union of the parts), minus the
     ``none_of`` parts, minus holidays, plus extra openings.  ``exceptions=False`` leaves
-    holidays and extra openings out, everywhere in the tree.
+    holidays and extra openings out, everywhere in the tree.  ``rules`` keeps the days
+    of holiday rules once expanded (the calendar index passes its own).
     """
     zone = calendar.zone
     if calendar.hours is not None:
@@ -409,7 +419,7 @@ def evaluate(
         ]
         result = _merge(spans)
     else:
-        parts = [evaluate(c, lo, hi, exceptions=exceptions) for c in calendar.all_of]
+        parts = [evaluate(c, lo, hi, exceptions=exceptions, rules=rules) for c in calendar.all_of]
         if parts:
             result = parts[0]
             for part in parts[1:]:
@@ -418,16 +428,16 @@ def evaluate(
             result = _merge(
                 s
                 for child in calendar.any_of
-                for s in evaluate(child, lo, hi, exceptions=exceptions)
+                for s in evaluate(child, lo, hi, exceptions=exceptions, rules=rules)
             )
     for child in calendar.none_of:
-        result = _subtract(result, evaluate(child, lo, hi, exceptions=exceptions))
+        result = _subtract(result, evaluate(child, lo, hi, exceptions=exceptions, rules=rules))
     if exceptions and (calendar.holidays or calendar.extra_openings):
         days = _local_days(zone, lo, hi)
         closures = []
         for holiday in calendar.holidays:
             window = holiday.closed
-            for day in holiday.dates(days[0], days[-1]):
+            for day in holiday.days_in(days[0], days[-1], rules):
                 if window is None:
                     closures.append(_span(zone, day, 0, 86_400))
                 else:

@@ -9,13 +9,13 @@ from typing import Any
 
 import attrs
 
+from cxrecovery.businesstime._rules import Rule, RuleDays, parse_rule
 from cxrecovery.errors import CalendarError, Problem
 
 __all__ = ["WEEKDAYS", "ExtraOpening", "Holiday", "Window", "parse_weekly_hours"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_S = 86_400
-_RRULE_ANCHOR = datetime(1900, 1, 1)
 _CLOCK_RE = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2}))?$")
 
 
@@ -157,8 +157,6 @@ def _check_holiday(instance: Holiday, attribute: object, value: Any) -> None:
             or not _valid_month_day(*month_day)
         ):
             raise CalendarError.at("yearly", f"expected (month, day), got {month_day!r}")
-    if instance.rule is not None:
-        _parse_rrule(instance.rule, "rule")
     if not isinstance(instance.name, str):
         raise CalendarError.at("name", f"expected a string, got {instance.name!r}")
 
@@ -171,29 +169,25 @@ def _valid_month_day(month: int, day: int) -> bool:
     return True
 
 
-def _parse_rrule(text: object, path: str) -> Any:
-    from dateutil.rrule import rrulestr
-
-    if not isinstance(text, str):
-        raise CalendarError.at(path, f"expected an RFC 5545 recurrence rule, got {text!r}")
-    try:
-        return rrulestr(text, dtstart=_RRULE_ANCHOR, forceset=True)
-    except Exception as exc:  # dateutil raises ValueError, TypeError, KeyError...
-        raise CalendarError.at(
-            path, f"not a recurrence rule dateutil can read: {text!r} ({exc})"
-        ) from None
-
-
 @attrs.frozen
 class Holiday:
     """A closure of a whole local day or part of one, once or recurring.
 
     Give exactly one of ``on`` (a date), ``yearly`` (``(month, day)``, every year) or
-    ``rule`` (an RFC 5545 recurrence rule read by :func:`dateutil.rrule.rrulestr`; a rule
-    without ``DTSTART`` is anchored at 1900-01-01).  ``closed`` is the closed part of the
-    day (``None``: the whole local calendar day, midnight to midnight).
+    ``rule`` (an RFC 5545 recurrence rule in a restricted grammar: ``FREQ`` of
+    ``YEARLY``, ``MONTHLY``, ``WEEKLY`` or ``DAILY``, ``INTERVAL``, ``COUNT``,
+    ``UNTIL``, ``BYMONTH``, ``BYMONTHDAY``, ``BYDAY``, ``BYSETPOS``, ``WKST``, and an
+    optional plain ``DTSTART``; a rule without ``DTSTART`` is anchored at 1900-01-01).
+    Reading a rule never touches the file system: there is no ``TZID``, the calendar's
+    own zone applies.  ``closed`` is the closed part of the day (``None``: the whole
+    local calendar day, midnight to midnight).
+
+    Raises:
+        CalendarError: naming the part of the holiday that is wrong.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       Rules are read by cxrecovery's own restricted grammar, not ``rrulestr``.
     """
 
     on: date | None = attrs.field(default=None, validator=_check_holiday)
@@ -201,9 +195,22 @@ class Holiday:
     rule: str | None = attrs.field(default=None, kw_only=True)
     closed: Window | None = attrs.field(default=None, kw_only=True, converter=_window_converter)
     name: str = attrs.field(default="", kw_only=True)
+    _parsed: Rule | None = attrs.field(init=False, default=None, eq=False, repr=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.rule is not None:
+            object.__setattr__(self, "_parsed", parse_rule(self.rule, "rule"))
 
     def dates(self, first: date, last: date) -> Iterator[date]:
-        """Yield the dates this holiday falls on from ``first`` to ``last`` inclusive."""
+        """Yield the dates this holiday falls on from ``first`` to ``last`` inclusive.
+
+        A rule is expanded over that span only (a rule with ``COUNT``, from its
+        ``DTSTART``): the work is bounded by the span, whatever the rule.
+        """
+        yield from self.days_in(first, last, None)
+
+    def days_in(self, first: date, last: date, rules: RuleDays | None) -> Iterator[date]:
+        """:meth:`dates`, with a rule's days read from ``rules`` (expanded once there)."""
         if self.on is not None:
             if first <= self.on <= last:
                 yield self.on
@@ -214,12 +221,11 @@ class Holiday:
                     found = date(year, month, day)
                     if first <= found <= last:
                         yield found
-        else:
-            rules = _parse_rrule(self.rule, "rule")
-            after = datetime.combine(first, time())
-            before = datetime.combine(last, time())
-            for hit in rules.between(after, before, inc=True):
-                yield hit.date()
+        elif self._parsed is not None:
+            if rules is None:
+                yield from self._parsed.days(first, last)
+            else:
+                yield from rules.days(self._parsed, first, last)
 
     def to_data(self) -> str | dict[str, Any]:
         """Return the plain-data form read back by :meth:`BusinessCalendar.from_dict`."""
