@@ -9,6 +9,7 @@ never both spend the last of a budget.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -45,6 +46,19 @@ from cxrecovery.plan import Action, Authorization, RecoveryPlan
 from cxrecovery.policy import RolePolicy
 
 __all__ = ["Desk"]
+
+
+# The desk's log: one record per plan decided, grant recorded and approval asked or
+# decided, each with its facts as flat ``cx_*`` fields (``extra=``), so a JSON formatter
+# writes them as keys. INFO level: silent unless the host configures logging, and the
+# work of building a record is skipped while nothing listens.
+log = logging.getLogger("cxrecovery.desk")
+
+
+def _logged(event: str, message: str, **fields: object) -> None:
+    if log.isEnabledFor(logging.INFO):
+        extra = {"cx_event": event, **{f"cx_{k}": v for k, v in fields.items()}}
+        log.info(message, extra=extra)
 
 
 class Desk:
@@ -177,6 +191,27 @@ class Desk:
                         }
                     ),
                 )
+        if log.isEnabledFor(logging.INFO):
+            compensate = plan.action("compensate")
+            _logged(
+                "plan_decided",
+                f"plan decided for case {case.id}: owner {plan.owner},"
+                f" escalation level {plan.escalation_level}",
+                case_id=case.id,
+                at=at.isoformat(),
+                agent_id=None if agent is None else agent.id,
+                role=plan.role,
+                owner=plan.owner,
+                escalation_level=plan.escalation_level,
+                compensation=None if compensate is None else str(compensate.amount),
+                approvals=[a.role for a in plan.approvals],
+                overdue=[a.kind.value for a in plan.overdue],
+                next_review_at=None
+                if plan.next_review_at is None
+                else plan.next_review_at.isoformat(),
+                policy=f"{plan.policy_name} {plan.policy_version}",
+                policy_fingerprint=plan.policy_fingerprint,
+            )
         return plan
 
     def current(self, case: Case) -> Case:
@@ -291,6 +326,18 @@ class Desk:
                     }
                 ),
             )
+        _logged(
+            "grant_recorded",
+            f"grant recorded on case {case.id}: {amount} {record.form} by {agent.id}",
+            case_id=case.id,
+            request_id=record.request_id,
+            at=at.isoformat(),
+            agent_id=agent.id,
+            role=agent.role,
+            form=record.form.value,
+            amount=str(amount),
+            approval_id=record.approval_id,
+        )
         return record
 
     def _check_approval(
@@ -486,6 +533,18 @@ class Desk:
             )
             decided = session.approval(approval_id)
         assert decided is not None
+        _logged(
+            "approval_decided",
+            f"approval {approval_id} {'granted' if granted else 'refused'} by {approver.id}",
+            approval_id=approval_id,
+            case_id=decided.case_id,
+            at=at.isoformat(),
+            granted=granted,
+            approver_id=approver.id,
+            approver_role=approver.role,
+            amount=str(decided.amount),
+            form=decided.form.value,
+        )
         return decided
 
     # --- promises ------------------------------------------------------------------------
