@@ -12,12 +12,20 @@ installed (they are not dependencies of cxrecovery):
 
 Each figure is the best (and the median) of several ``timeit`` repeats, each repeat
 auto-ranged to at least 0.2 s.  Ratios compare figures measured in this same run.
+
+First queries and bounded work: ``bench/bench_businesstime.py --first-queries
+[--baseline OLD_SRC]`` times the first query on fresh calendars with holiday rules, a
+calendar that never opens, and long targets, each in a fresh interpreter (nothing
+cached), this code and (given a ``src`` directory of an older checkout, such as
+``git archive 34fa9b1^ src | tar -x -C /tmp/base`` then ``--baseline /tmp/base/src``)
+the old code in turns, so machine drift falls on both alike.
 """
 
 from __future__ import annotations
 
 import platform
 import statistics
+import subprocess
 import sys
 import timeit
 from collections.abc import Callable
@@ -208,5 +216,108 @@ def main() -> int:
     return 1 if failed else 0
 
 
+# --- first queries and bounded work --------------------------------------------------
+
+FIRST_QUERY_SETUP = """
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+from cxrecovery.businesstime import BusinessCalendar
+NY = ZoneInfo("America/New_York")
+OFFICE = {"mon-fri": ["09:00-17:00"]}
+def ruled(rule, zone="America/New_York", hours=None):
+    data = {"time_zone": zone, "hours": hours or OFFICE, "holidays": [{"rrule": rule}]}
+    return BusinessCalendar.from_dict(data)
+"""
+# name: (calendar expression, query expression); each timed once, in a fresh process.
+FIRST_QUERIES = {
+    "Thanksgiving rule, first add": (
+        'ruled("FREQ=YEARLY;BYMONTH=11;BYDAY=4TH")',
+        "cal.add(datetime(2026, 3, 2, 10, tzinfo=NY), timedelta(hours=4))",
+    ),
+    "monthly rule, first add": (
+        'ruled("FREQ=MONTHLY;BYDAY=1MO")',
+        "cal.add(datetime(2026, 3, 2, 10, tzinfo=NY), timedelta(hours=4))",
+    ),
+    "sparse composed, 100 h": (
+        'ruled("FREQ=MONTHLY;BYDAY=1SA", hours={"sat": ["10:00-11:00"]})'
+        ' & ruled("FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25", zone="Europe/London",'
+        ' hours={"daily": ["00:00-24:00"]})',
+        "cal.add(datetime(2026, 3, 2, 10, tzinfo=NY), timedelta(hours=100))",
+    ),
+    "FREQ=DAILY holiday (never open)": (
+        'ruled("FREQ=DAILY", zone="UTC")',
+        "cal.next_open(datetime(2026, 3, 2, 10, tzinfo=UTC))",
+    ),
+    "P142857W target": (
+        'BusinessCalendar("UTC", hours={"mon-fri": ["09:00-17:00"]})',
+        "cal.add(datetime(2026, 3, 2, 10, tzinfo=UTC), timedelta(weeks=142857))",
+    ),
+    "23:59:59-00:00:01 window, 5 days": (
+        'BusinessCalendar("UTC", hours={"daily": ["23:59:59-00:00:01"]})',
+        "cal.add(datetime(2026, 3, 2, 10, tzinfo=UTC), timedelta(days=5))",
+    ),
+    "next_close of 24/7": (
+        'BusinessCalendar.always_open("UTC")',
+        "cal.next_close(datetime(2026, 3, 2, 10, tzinfo=UTC))",
+    ),
+}
+FIRST_TIMEOUT_S = 30.0
+FIRST_ROUNDS = 3
+
+
+def first_query_ms(src: str | None, calendar: str, query: str) -> float | None:
+    """Milliseconds for the calendar's first query in a fresh interpreter (None: timeout)."""
+    code = (
+        FIRST_QUERY_SETUP
+        + f"cal = {calendar}\nstart = time.perf_counter()\n"
+        + f"try:\n    {query}\nexcept Exception:\n    pass\n"
+        + "print((time.perf_counter() - start) * 1000)\n"
+    )
+    if src is not None:
+        code = f"import sys; sys.path.insert(0, {src!r})\n" + code
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=FIRST_TIMEOUT_S,
+            check=True,
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    return float(done.stdout.split()[-1])
+
+
+def first_queries(baseline: str | None) -> int:
+    print(f"first query on a fresh calendar, ms, best of {FIRST_ROUNDS} fresh processes")
+    print("| case | this code | baseline | baseline / this |")
+    print("|---|---:|---:|---:|")
+    for name, (calendar, query) in FIRST_QUERIES.items():
+        ours: list[float | None] = []
+        theirs: list[float | None] = []
+        for _ in range(FIRST_ROUNDS):  # in turns: drift falls on both
+            ours.append(first_query_ms(None, calendar, query))
+            if baseline is not None:
+                theirs.append(first_query_ms(baseline, calendar, query))
+        new = min((t for t in ours if t is not None), default=None)
+        old = min((t for t in theirs if t is not None), default=None)
+        old_text = "n/a" if baseline is None else f"> {FIRST_TIMEOUT_S * 1000:,.0f}"
+        if old is not None:
+            old_text = f"{old:,.1f}"
+        new_text = f"> {FIRST_TIMEOUT_S * 1000:,.0f}" if new is None else f"{new:,.2f}"
+        if new is not None and baseline is not None:
+            factor = (FIRST_TIMEOUT_S * 1000 if old is None else old) / new
+            shown = f"{'> ' if old is None else ''}{factor:,.0f}x"
+        else:
+            shown = "n/a"
+        print(f"| {name} | {new_text} | {old_text} | {shown} |")
+    return 0
+
+
 if __name__ == "__main__":
+    if "--first-queries" in sys.argv:
+        args = sys.argv[1:]
+        base = args[args.index("--baseline") + 1] if "--baseline" in args else None
+        sys.exit(first_queries(base))
     sys.exit(main())

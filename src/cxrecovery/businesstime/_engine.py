@@ -24,11 +24,20 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from cxrecovery.businesstime._rules import RuleDays
-from cxrecovery.businesstime._time import DAY_US, SECOND_US, WEEK_US, resolve_wall, to_datetime
+from cxrecovery.businesstime._time import (
+    DAY_US,
+    SECOND_US,
+    WEEK_US,
+    fixed_epoch,
+    fixed_offset_us,
+    resolve_wall,
+    to_datetime,
+)
 from cxrecovery.errors import CalendarError, Problem
 
 if TYPE_CHECKING:
@@ -46,8 +55,17 @@ _CHUNK_WEEKS = 64
 _CHUNK_US = _CHUNK_WEEKS * WEEK_US
 _SAMPLE_US = 6 * 3600 * SECOND_US  # offset changes in tzdata are months apart
 _MARGIN_US = 4 * DAY_US  # a window lasts < 48 h of wall time; offsets are < 1 day
-_EMPTY_CHUNKS_LIMIT = 20  # about 25 years without open time: give up, do not loop
+# A calendar with no open time for more than 25 years is given up on, not looped over:
+# 21 chunks without open time are 1,344 weeks, over 25.7 years.
+_EMPTY_CHUNKS_LIMIT = 21
+# add and subtract look this many chunks (1,920 weeks, about 36.8 years) past the one
+# they start in, and no further: a result further away is refused, not searched for.
+_WALK_CHUNKS = 30
+# next_close: an open stretch longer than 25 years (9,132 days, more than 25 Gregorian
+# years of 365.2425 days) has no close worth reporting.
+STRETCH_HORIZON_US = 9_132 * DAY_US
 _EPOCH_NAIVE = datetime(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH_NAIVE.toordinal()
 MIN_US = (datetime(1800, 1, 1) - _EPOCH_NAIVE) // timedelta(microseconds=1)
 MAX_US = (datetime(3000, 1, 1) - _EPOCH_NAIVE) // timedelta(microseconds=1)
 
@@ -96,13 +114,35 @@ def _out_of_range(path: str, what: str) -> CalendarError:
     )
 
 
+def _check_walk(chunks: int, path: str) -> None:
+    """Raise when an add or subtract would look more than :data:`_WALK_CHUNKS` ahead."""
+    if chunks > _WALK_CHUNKS:
+        raise CalendarError.at(
+            path,
+            "the result lies more than 36 years (1,920 weeks) of calendar time away; "
+            "a business duration that long is refused, not searched for",
+        )
+
+
+def _check_index(index: int, path: str) -> None:
+    """Raise unless chunk ``index`` lies within the supported years (with margins)."""
+    start = _ANCHOR + index * _CHUNK_US
+    if start - 2 * _MARGIN_US < MIN_US or start + _CHUNK_US + 2 * _MARGIN_US > MAX_US:
+        raise _out_of_range(path, "the computation")
+
+
 class Engine:
     """Answers business-time questions for one calendar, in integer microseconds UTC."""
 
     def __init__(self, calendar: BusinessCalendar) -> None:
         self._calendar = calendar
         self._zones = sorted(zones_of(calendar), key=lambda z: z.key)
+        # Zones whose UTC offset changes: only those are scanned for changes.
+        self._changing = [z for z in self._zones if fixed_epoch(z) is None]
         self._exceptions = list(_exception_nodes(calendar))
+        # No offset ever changes and no exception applies: every week is the one
+        # template, so every chunk is the same and runs of chunks are multiplied out.
+        self._uniform = not self._changing and not self._exceptions
         self._rule_days = RuleDays()  # each holiday rule expanded once, for this index
         self._chunks: dict[int, _Chunk] = {}
         self._templates: dict[tuple[int, ...], _Week] = {}
@@ -112,10 +152,8 @@ class Engine:
     def _chunk(self, index: int, path: str) -> _Chunk:
         chunk = self._chunks.get(index)
         if chunk is None:
-            start = _ANCHOR + index * _CHUNK_US
-            if start - 2 * _MARGIN_US < MIN_US or start + _CHUNK_US + 2 * _MARGIN_US > MAX_US:
-                raise _out_of_range(path, "the computation")
-            chunk = self._chunks[index] = self._build(start)
+            _check_index(index, path)
+            chunk = self._chunks[index] = self._build(_ANCHOR + index * _CHUNK_US)
         return chunk
 
     def _build(self, start: int) -> _Chunk:
@@ -127,15 +165,9 @@ class Engine:
             last = min(_CHUNK_WEEKS - 1, (hi - start) // WEEK_US)
             special.update(range(first, last + 1))
 
-        for zone in self._zones:
-            t = start - _MARGIN_US - _SAMPLE_US
-            previous = offset_us(t, zone)
-            while t < end + _MARGIN_US:
-                t += _SAMPLE_US
-                offset = offset_us(t, zone)
-                if offset != previous:
-                    mark(t - _SAMPLE_US - _MARGIN_US, t + _MARGIN_US)
-                    previous = offset
+        for zone in self._changing:
+            for change in _offset_changes(zone, start):
+                mark(change - _SAMPLE_US - _MARGIN_US, change + _MARGIN_US)
         first_day = _utc_date(start - _MARGIN_US)
         last_day = _utc_date(end + _MARGIN_US)
         for _zone, holidays, extras in self._exceptions:
@@ -199,6 +231,8 @@ class Engine:
         if index_a == index_b:
             return cum_b - cum_a
         total = chunk_a.total - cum_a + cum_b
+        if self._uniform:
+            return total + (index_b - index_a - 1) * chunk_a.total
         for index in range(index_a + 1, index_b):
             total += self._chunk(index, path).total
         return total
@@ -207,6 +241,7 @@ class Engine:
         """Earliest instant at which ``duration`` of open time has passed since ``a``."""
         if duration <= 0:
             return a
+        _check_index((a + duration - _ANCHOR) // _CHUNK_US, path)  # business <= real time
         chunk, index, k, rel = self._split(a, path)
         return self._add_from(
             chunk, index, chunk.cum[k] + chunk.weeks[k].within(rel) + duration, path
@@ -228,13 +263,22 @@ class Engine:
             if chunk is None:
                 chunk, index, k, rel = self._split(a, path)
                 base = chunk.cum[k] + chunk.weeks[k].within(rel)
+            _check_index((a + d - _ANCHOR) // _CHUNK_US, path)  # business <= real time
             found.append(self._add_from(chunk, index, base + d, path))
         return found
 
     def _add_from(self, chunk: _Chunk, index: int, target: int, path: str) -> int:
         """The instant at which the open time counted from ``chunk``'s start is ``target``."""
+        first = index
+        if self._uniform and target > chunk.total:  # every chunk alike: jump, closed form
+            skip = (target - 1) // chunk.total
+            _check_walk(skip, path)
+            target -= skip * chunk.total
+            index += skip
+            chunk = self._chunk(index, path)
         while target > chunk.total:
             target -= chunk.total
+            _check_walk(index + 1 - first, path)
             chunk, index = self._next_chunk(index, 1, path)
         k = bisect_left(chunk.cum, target) - 1
         week = chunk.weeks[k]
@@ -246,9 +290,16 @@ class Engine:
         """Latest instant from which ``duration`` of open time passes before ``b``."""
         if duration <= 0:
             return b
+        _check_index((b - duration - _ANCHOR) // _CHUNK_US, path)  # business <= real time
         chunk, index, k, rel = self._split(b, path)
         target = chunk.cum[k] + chunk.weeks[k].within(rel) - duration
+        first = index
+        if self._uniform and target < 0:  # every chunk alike: jump, closed form
+            skip = (-target - 1) // chunk.total  # target + skip * total stays below zero
+            target += skip * chunk.total
+            index -= skip
         while target < 0:
+            _check_walk(first - index + 1, path)
             chunk, index = self._next_chunk(index, -1, path)
             target += chunk.total
         k = bisect_right(chunk.cum, target) - 1
@@ -277,28 +328,51 @@ class Engine:
         return chunk.start + k * WEEK_US + chunk.weeks[k].starts[0]
 
     def next_close(self, us: int, path: str) -> int | None:
-        """End of the open run holding ``next_open(us)``; ``None`` if none in 25 years."""
+        """End of the open run holding ``next_open(us)``; ``None`` if that run lasts
+        longer than :data:`STRETCH_HORIZON_US` (25 years) from its opening."""
         opening = self.next_open(us, path)
+        limit = opening + STRETCH_HORIZON_US
         chunk, index, k, rel = self._split(opening, path)
         week = chunk.weeks[k]
         end = week.ends[bisect_right(week.starts, rel) - 1]
-        for _ in range(_EMPTY_CHUNKS_LIMIT * _CHUNK_WEEKS):
-            if end < WEEK_US:
-                break
+        while end >= WEEK_US:  # open to the week's end: the run goes on into the next
+            if chunk.start + (k + 1) * WEEK_US > limit:
+                return None
             k += 1
             if k == _CHUNK_WEEKS:
                 index += 1
                 chunk, k = self._chunk(index, path), 0
             week = chunk.weeks[k]
             if not week.starts or week.starts[0] != 0:
-                return chunk.start + k * WEEK_US
+                end = 0
+                break
             end = week.ends[0]
-        else:
-            return None
-        return chunk.start + k * WEEK_US + end
+        close = chunk.start + k * WEEK_US + end
+        return None if close > limit else close
 
 
 _ONE_US = timedelta(microseconds=1)
+
+
+@lru_cache(maxsize=4096)
+def _offset_changes(zone: ZoneInfo, start: int) -> tuple[int, ...]:
+    """The samples at which ``zone``'s UTC offset differs from the sample before, around
+    the chunk that begins at ``start``.
+
+    A pure function of the zone and the instant, kept for the process: every calendar
+    in a zone (and every calendar a policy or a test builds) reads the same scan.
+    """
+    end = start + _CHUNK_US
+    found = []
+    t = start - _MARGIN_US - _SAMPLE_US
+    previous = offset_us(t, zone)
+    while t < end + _MARGIN_US:
+        t += _SAMPLE_US
+        offset = offset_us(t, zone)
+        if offset != previous:
+            found.append(t)
+            previous = offset
+    return tuple(found)
 
 
 def offset_us(us: int, zone: ZoneInfo) -> int:
@@ -388,6 +462,10 @@ def _local_days(zone: ZoneInfo, lo: int, hi: int) -> list[date]:
 
 
 def _span(zone: ZoneInfo, day: date, start: int, end: int) -> Interval:
+    fixed = fixed_offset_us(zone)
+    if fixed is not None:  # one offset for ever: wall time less the offset, no lookups
+        base = (day.toordinal() - _EPOCH_ORDINAL) * DAY_US - fixed
+        return base + start * SECOND_US, base + end * SECOND_US
     midnight = datetime.combine(day, time())
     return (
         resolve_wall(zone, midnight + timedelta(seconds=start), closing=False),

@@ -31,6 +31,7 @@ __all__ = [
     "WEEK_US",
     "duration_us",
     "fixed_epoch",
+    "fixed_offset_us",
     "instant_us",
     "load_zone",
     "local_date",
@@ -102,6 +103,14 @@ def fixed_epoch(zone: zoneinfo.ZoneInfo) -> datetime | None:
         if datetime(year, 1, 1, tzinfo=zone).utcoffset() != epoch.utcoffset():
             return None
     return epoch
+
+
+@lru_cache(maxsize=256)
+def fixed_offset_us(zone: zoneinfo.ZoneInfo) -> int | None:
+    """The one UTC offset of ``zone`` in microseconds, if it never changes (else ``None``)."""
+    epoch = fixed_epoch(zone)
+    offset = None if epoch is None else epoch.utcoffset()
+    return None if offset is None else offset // _ONE_US
 
 
 def _wall_us(wall: datetime) -> int:
