@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import cxrecovery as cx
 from cxrecovery.ledger import Desk, SQLiteLedger
@@ -47,7 +47,7 @@ def writer(path: str, n: int, grants: int, start_at: float) -> float:
             cases[i % len(cases)],
             cx.Money("0.01", "EUR"),
             "credit",
-            at=T0 + timedelta(seconds=i),
+            at=datetime.now(UTC),
             agent=agent,
             request_id=f"w{n}-{i}",
         )

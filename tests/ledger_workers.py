@@ -12,6 +12,13 @@ from cxrecovery.ledger import Desk, LimitExceededError, SQLiteLedger
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 OPENED = T0 - timedelta(days=1)
+# The tests' stores tell the time T0, and their desks accept times two days either side.
+TOLERANCE = timedelta(days=2)
+
+
+def clock() -> datetime:
+    return T0
+
 
 # Agent "a" grants to customers c1-c4 (400 of customer room: its 250 budget binds);
 # agent "b" grants to customer c5 only (its 100 of goodwill binds before b's budget).
@@ -54,8 +61,8 @@ def grant_attempts(
 ) -> list[tuple[str, ...]]:
     """Try ``attempts`` grants; report each as accepted, refused, retried or an error."""
     own = ledger is None
-    store = SQLiteLedger(path) if ledger is None else ledger
-    desk = Desk(cx.Engine(cx.default_policy()), store)
+    store = SQLiteLedger(path, clock=clock) if ledger is None else ledger
+    desk = Desk(cx.Engine(cx.default_policy()), store, clock_tolerance=TOLERANCE)
     rng = random.Random(seed)
     results: list[tuple[str, ...]] = []
     while time.time() < start_at:
@@ -87,7 +94,11 @@ def grant_attempts(
 
 def crash_worker(path: str, report: str, prefix: str, seed: int) -> None:
     """Grant until killed; after each call returns, append its request id to ``report``."""
-    desk = Desk(cx.Engine(cx.default_policy()), SQLiteLedger(path))
+    desk = Desk(
+        cx.Engine(cx.default_policy()),
+        SQLiteLedger(path, clock=clock),
+        clock_tolerance=TOLERANCE,
+    )
     rng = random.Random(seed)
     fd = os.open(report, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     i = 0

@@ -26,7 +26,7 @@ from cxrecovery.ledger import (
     RequestConflictError,
     SQLiteLedger,
 )
-from ledger_workers import OPENED, T0, make_case
+from ledger_workers import OPENED, T0, TOLERANCE, clock, make_case
 
 ENGINE = cx.Engine(cx.default_policy())
 FRONT = cx.Agent("a1", "front_line")
@@ -38,7 +38,10 @@ def eur(amount: str) -> cx.Money:
 
 
 def _stores(tmp: Path) -> dict[str, Callable[[], Ledger]]:
-    return {"memory": MemoryLedger, "sqlite": lambda: SQLiteLedger(tmp / "ledger.db")}
+    return {
+        "memory": lambda: MemoryLedger(clock=clock),
+        "sqlite": lambda: SQLiteLedger(tmp / "ledger.db", clock=clock),
+    }
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -50,7 +53,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
 
 @pytest.fixture
 def desk(ledger: Ledger) -> Desk:
-    return Desk(ENGINE, ledger)
+    return Desk(ENGINE, ledger, clock_tolerance=TOLERANCE)
 
 
 def counts(ledger: Ledger) -> tuple[int, ...]:
@@ -285,6 +288,72 @@ def _asked(desk: Desk) -> cx.Case:
     return case
 
 
+def test_a_backdated_grant_counts_the_grants_dated_after_it(desk: Desk) -> None:
+    case = make_case("case-1", "c1")
+    desk.grant(case, eur("40.00"), "credit", at=T0, agent=FRONT, request_id="r1")
+    with pytest.raises(LimitExceededError, match="max_per_case") as caught:
+        desk.grant(
+            case,
+            eur("40.00"),
+            "credit",
+            at=T0 - timedelta(hours=1),
+            agent=FRONT,
+            request_id="r2",
+        )
+    assert eur("10.00") == caught.value.room["roles[front_line].max_per_case"]
+    with desk.ledger.read() as view:
+        assert ["r1"] == [g.request_id for g in view.grants(case_id="case-1")]
+
+
+def test_backdated_manager_grants_cannot_pass_the_hard_cap(desk: Desk) -> None:
+    case = make_case("case-1", "c1")
+    manager = cx.Agent("m1", "manager")
+    accepted = []
+    for k in range(3):
+        try:
+            desk.grant(
+                case,
+                eur("120.00"),
+                "credit",
+                at=T0 - timedelta(hours=k),
+                agent=manager,
+                request_id=f"r{k}",
+            )
+        except LimitExceededError:
+            continue
+        accepted.append(k)
+    assert [0] == accepted
+    with desk.ledger.read() as view:
+        total = cx.Money.sum((g.amount for g in view.grants(case_id="case-1")), "EUR")
+    assert total <= eur("150.00")
+
+
+@pytest.mark.parametrize("offset", [timedelta(minutes=6), -timedelta(minutes=6)])
+def test_a_grant_far_from_the_stores_clock_is_refused(ledger: Ledger, offset: timedelta) -> None:
+    desk = Desk(ENGINE, ledger, clock_tolerance=timedelta(minutes=5))
+    case = make_case("case-1", "c1")
+    side = "ahead of" if offset > timedelta(0) else "behind"
+    with pytest.raises(LedgerError, match=f"{side} the ledger's clock"):
+        desk.grant(case, eur("5.00"), "credit", at=T0 + offset, agent=FRONT, request_id="r1")
+    assert (0, 0, 0, 0) == counts(ledger)
+    within = T0 + offset * 5 / 6
+    record = desk.grant(case, eur("5.00"), "credit", at=within, agent=FRONT, request_id="r1")
+    assert within == record.at
+
+
+def test_a_retried_approval_request_returns_the_original_after_its_grant(desk: Desk) -> None:
+    case = _asked(desk)
+    desk.approve("ap1", at=T0, approver=SUPERVISOR)
+    desk.grant(case, eur("80.00"), "credit", at=T0, agent=FRONT, request_id="r1", approval="ap1")
+    again = desk.request_approval(
+        case, eur("80.00"), "credit", at=T0, agent=FRONT, approval_id="ap1"
+    )
+    assert ApprovalStatus.GRANTED == again.status
+    assert eur("80.00") == again.amount
+    with pytest.raises(RequestConflictError):
+        desk.request_approval(case, eur("70.00"), "credit", at=T0, agent=FRONT, approval_id="ap1")
+
+
 def test_an_approved_grant_over_the_agents_limits_is_recorded(desk: Desk) -> None:
     case = _asked(desk)
     decided = desk.approve("ap1", at=T0, approver=SUPERVISOR)
@@ -468,7 +537,7 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(
 
 
 def test_an_agent_off_the_roster_is_refused(ledger: Ledger) -> None:
-    desk = Desk(ENGINE, ledger, agents=[FRONT])
+    desk = Desk(ENGINE, ledger, agents=[FRONT], clock_tolerance=TOLERANCE)
     with pytest.raises(cx.InvalidValueError, match=r"agent\.id: 'a2' is not on the desk's roster"):
         desk.grant(
             make_case("k", "c1"),
@@ -516,7 +585,7 @@ def test_a_retried_request_id_never_double_grants(
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ledger = _stores(Path(tmp))[store]()
-        desk = Desk(ENGINE, ledger)
+        desk = Desk(ENGINE, ledger, clock_tolerance=TOLERANCE)
         accepted: dict[str, GrantRecord] = {}
         for n, amount, who in calls:
             rid = f"r{n}"

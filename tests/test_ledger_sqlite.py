@@ -24,7 +24,7 @@ from cxrecovery.ledger import (
     LedgerFormatError,
     SQLiteLedger,
 )
-from ledger_workers import T0, crash_worker, grant_attempts, make_case
+from ledger_workers import T0, TOLERANCE, clock, crash_worker, grant_attempts, make_case
 
 ENGINE = cx.Engine(cx.default_policy())
 
@@ -34,8 +34,8 @@ def digest(path: Path) -> str:
 
 
 def filled(path: Path) -> None:
-    ledger = SQLiteLedger(path)
-    desk = Desk(ENGINE, ledger)
+    ledger = SQLiteLedger(path, clock=clock)
+    desk = Desk(ENGINE, ledger, clock_tolerance=TOLERANCE)
     for i in range(200):
         desk.grant(
             make_case(f"case-{i}", f"c{i}"),
@@ -49,7 +49,7 @@ def filled(path: Path) -> None:
 
 
 def test_a_new_ledger_is_marked_and_versioned(tmp_path: Path) -> None:
-    SQLiteLedger(tmp_path / "l.db").close()
+    SQLiteLedger(tmp_path / "l.db", clock=clock).close()
     with sqlite3.connect(tmp_path / "l.db") as conn:
         assert 0x4358524C == conn.execute("PRAGMA application_id").fetchone()[0]
         assert SCHEMA_VERSION == conn.execute("PRAGMA user_version").fetchone()[0]
@@ -59,7 +59,7 @@ def test_a_new_ledger_is_marked_and_versioned(tmp_path: Path) -> None:
 
 def test_a_ledger_reopens_with_its_records(tmp_path: Path) -> None:
     filled(tmp_path / "l.db")
-    ledger = SQLiteLedger(tmp_path / "l.db", verify=True)
+    ledger = SQLiteLedger(tmp_path / "l.db", verify=True, clock=clock)
     with ledger.read() as view:
         assert 200 == len(view.grants())
     ledger.close()
@@ -80,7 +80,7 @@ def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path: Path) -> None:
     path.write_bytes(b"these are my notes, not a database\n" * 50)
     before = digest(path)
     with pytest.raises(LedgerFormatError, match="is not an SQLite database"):
-        SQLiteLedger(path)
+        SQLiteLedger(path, clock=clock)
     assert before == digest(path)
 
 
@@ -92,7 +92,7 @@ def test_another_applications_database_is_refused_untouched(tmp_path: Path) -> N
     conn.close()
     before = digest(path)
     with pytest.raises(LedgerFormatError, match="another application"):
-        SQLiteLedger(path)
+        SQLiteLedger(path, clock=clock)
     assert before == digest(path)
     assert not (tmp_path / "crm.db-wal").exists()
 
@@ -105,7 +105,7 @@ def test_a_ledger_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> N
     conn.close()
     before = digest(path)
     with pytest.raises(LedgerFormatError, match="newer than this cxrecovery knows"):
-        SQLiteLedger(path)
+        SQLiteLedger(path, clock=clock)
     assert before == digest(path)
 
 
@@ -119,7 +119,7 @@ def test_a_corrupted_ledger_is_refused_untouched(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     before = digest(path)
     with pytest.raises(LedgerFormatError) as caught:
-        SQLiteLedger(path, verify=True)
+        SQLiteLedger(path, verify=True, clock=clock)
     assert isinstance(caught.value, cx.CxRecoveryError)
     assert str(path) in str(caught.value)
     assert before == digest(path)
@@ -128,8 +128,8 @@ def test_a_corrupted_ledger_is_refused_untouched(tmp_path: Path) -> None:
 def test_refused_calls_leave_the_file_as_it_was(tmp_path: Path) -> None:
     path = tmp_path / "l.db"
     filled(path)
-    ledger = SQLiteLedger(path)
-    desk = Desk(ENGINE, ledger)
+    ledger = SQLiteLedger(path, clock=clock)
+    desk = Desk(ENGINE, ledger, clock_tolerance=TOLERANCE)
     files = [path, tmp_path / "l.db-wal"]
     before = [digest(f) for f in files if f.exists()]
     agent = cx.Agent("a1", "front_line")
@@ -163,7 +163,7 @@ ATTEMPTS = 160
 @pytest.mark.slow
 def test_concurrent_grants_never_exceed_a_limit_and_are_recorded_once(tmp_path: Path) -> None:
     path = str(tmp_path / "l.db")
-    shared = SQLiteLedger(path)
+    shared = SQLiteLedger(path, clock=clock)
     start_at = time.time() + 4.0  # spawned interpreters start in time to race the threads
     results: list[tuple[str, ...]] = []
     lock = threading.Lock()
@@ -219,7 +219,7 @@ def test_concurrent_grants_never_exceed_a_limit_and_are_recorded_once(tmp_path: 
 def test_a_killed_writer_loses_no_returned_grant_and_leaves_no_half(tmp_path: Path) -> None:
     path = str(tmp_path / "l.db")
     report = tmp_path / "returned.txt"
-    SQLiteLedger(path).close()
+    SQLiteLedger(path, clock=clock).close()
     rng = random.Random(6)
     context = multiprocessing.get_context("spawn")
     for round_no in range(6):
@@ -240,7 +240,7 @@ def test_a_killed_writer_loses_no_returned_grant_and_leaves_no_half(tmp_path: Pa
         worker.join()
         assert -signal.SIGKILL == worker.exitcode
 
-        ledger = SQLiteLedger(path, verify=True)
+        ledger = SQLiteLedger(path, verify=True, clock=clock)
         with ledger.read() as view:
             grants = {g.request_id: g for g in view.grants()}
             events = Counter(e.ref for e in view.events() if e.kind is EventKind.GRANT_RECORDED)
@@ -252,3 +252,83 @@ def test_a_killed_writer_loses_no_returned_grant_and_leaves_no_half(tmp_path: Pa
         assert set(grants) == set(events)
         assert {1} == set(events.values())
         assert [] == cases_missing
+
+
+# --- damaged files and other applications' files -----------------------------------------
+
+
+def _damage(path: Path, find: bytes, offset: int, byte: int) -> None:
+    data = bytearray(path.read_bytes())
+    at = data.find(find)
+    assert at >= 0, f"{find!r} is not in the file"
+    data[at + offset] = byte
+    path.write_bytes(bytes(data))
+
+
+def _checkpointed(path: Path) -> None:
+    filled(path)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+@pytest.mark.parametrize("verify", [False, True])
+def test_a_schema_name_that_is_not_utf8_is_a_format_error(tmp_path: Path, verify: bool) -> None:
+    path = tmp_path / "l.db"
+    _checkpointed(path)
+    _damage(path, b"grants_agent", 3, 0xFF)
+    before = digest(path)
+    with pytest.raises(LedgerFormatError, match=str(path)):
+        SQLiteLedger(path, verify=verify, clock=clock)
+    assert before == digest(path)
+
+
+def test_an_event_whose_json_is_damaged_is_a_format_error(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    _checkpointed(path)
+    _damage(path, b'"category":', 10, ord(";"))
+    ledger = SQLiteLedger(path, verify=True, clock=clock)
+    with ledger.read() as view, pytest.raises(LedgerFormatError, match="events"):
+        view.events()
+    ledger.close()
+
+
+def test_a_row_with_a_null_time_is_a_format_error(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    _checkpointed(path)
+    data = bytearray(path.read_bytes())
+    # The record of grant r17: an 11-byte header of one-byte serial types before the
+    # body, which opens with the request id. at_us (column 9) is an 8-byte integer
+    # (type 6); type 0 makes it NULL, as a torn or truncated write can.
+    body = data.find(b"r17case-17c17")
+    assert body > 0
+    header = body - 12
+    assert 12 == data[header]
+    assert 6 == data[header + 9]
+    data[header + 9] = 0
+    path.write_bytes(bytes(data))
+    ledger = SQLiteLedger(path, clock=clock)
+    with ledger.read() as view, pytest.raises(LedgerFormatError, match="grants"):
+        view.grant("r17")
+    ledger.close()
+
+
+def test_another_applications_wal_is_refused_without_being_merged(tmp_path: Path) -> None:
+    source = tmp_path / "source.db"
+    conn = sqlite3.connect(source)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("CREATE TABLE customers (id TEXT)")
+    conn.execute("INSERT INTO customers VALUES ('x')")
+    conn.commit()
+    path = tmp_path / "crm.db"
+    # A copy taken while the application runs: its last pages still in the -wal.
+    path.write_bytes(source.read_bytes())
+    wal = tmp_path / "crm.db-wal"
+    wal.write_bytes((tmp_path / "source.db-wal").read_bytes())
+    conn.close()
+    before = (digest(path), digest(wal))
+    with pytest.raises(LedgerFormatError, match="another application"):
+        SQLiteLedger(path, clock=clock)
+    assert wal.exists()
+    assert before == (digest(path), digest(wal))

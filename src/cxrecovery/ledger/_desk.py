@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -68,19 +68,34 @@ class Desk:
         engine: the compiled policy.
         ledger: the store (:class:`SQLiteLedger`, :class:`MemoryLedger`, or the host's).
         agents: the roster; when given, only these agents (with these roles) may act.
+        clock_tolerance: how far a grant's or an approval's time may lie from the
+            store's clock (:meth:`LedgerSession.now`), either way; further is refused.
 
     Budgets are rolling windows: an agent's spend is what they granted on their own
     authority within one role ``period`` of the grant's time, the customer's goodwill
     what they received within ``customer_window``. A grant recorded with a later time
     (a clock running ahead) counts against an earlier one too, so that no window of
-    that length ever holds more than the limit.
+    that length ever holds more than the limit. A case's limits count every grant
+    recorded on the case, whatever its date.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``clock_tolerance``: times far from the store's clock
+       are refused.
     """
 
     def __init__(
-        self, engine: Engine, ledger: Ledger, *, agents: Iterable[Agent] | None = None
+        self,
+        engine: Engine,
+        ledger: Ledger,
+        *,
+        agents: Iterable[Agent] | None = None,
+        clock_tolerance: timedelta = timedelta(minutes=5),
     ) -> None:
+        if not isinstance(clock_tolerance, timedelta) or clock_tolerance < timedelta(0):
+            raise InvalidValueError.at(
+                "clock_tolerance", f"{clock_tolerance!r} is not a non-negative timedelta"
+            )
+        self.clock_tolerance = clock_tolerance
         if not isinstance(engine, Engine):
             raise InvalidValueError.at("engine", f"{engine!r} is not an Engine")
         if not isinstance(ledger, Ledger):
@@ -296,8 +311,9 @@ class Desk:
                     f"{record.request_id!r} already granted {existing.amount} as"
                     f" {existing.form} on {existing.case_id!r} by {existing.agent_id!r}",
                 )
+            _s.check_clock(session, at, self.clock_tolerance)
             _s.ensure_case(session, case)
-            merged = _s.merged(session, case, full=False)
+            merged = _s.merged(session, case, full=False, counted_at=at)
             spent = self._spent(session, agent, role, amount.currency, at)
             goodwill = _s.goodwill(session, case, amount.currency, at, role.customer_window)
             auth = self.engine.authorize(
@@ -416,9 +432,27 @@ class Desk:
         kind = _s.form_of(form)
         _s.aware(at, "at")
         role = self._role(agent)
+        approval_id = _s.identifier(approval_id, "approval_id")
         with self.ledger.write() as session:
+            existing = session.approval(approval_id)
+            if existing is not None:
+                # A retry is recognised before the limits are checked again: once the
+                # approval is used, the grant it covered fills the very room it asked for.
+                if (
+                    existing.case_id,
+                    existing.customer_id,
+                    existing.asked_by,
+                    existing.asked_role,
+                    existing.form,
+                    existing.amount,
+                ) == (case.id, case.customer.id, agent.id, agent.role, kind, amount):
+                    return existing
+                raise RequestConflictError.at(
+                    "approval_id", f"{approval_id!r} was asked for another grant"
+                )
+            _s.check_clock(session, at, self.clock_tolerance)
             _s.ensure_case(session, case)
-            merged = _s.merged(session, case, full=False)
+            merged = _s.merged(session, case, full=False, counted_at=at)
             spent = self._spent(session, agent, role, amount.currency, at)
             goodwill = _s.goodwill(session, case, amount.currency, at, role.customer_window)
             auth = self.engine.authorize(
@@ -427,7 +461,7 @@ class Desk:
             if not auth.allowed and auth.approver is None:
                 raise _s.refusal(auth, role, merged, amount, spent, goodwill)
             record = ApprovalRecord(
-                _s.identifier(approval_id, "approval_id"),
+                approval_id,
                 case.id,
                 case.customer.id,
                 agent.id,
@@ -438,22 +472,6 @@ class Desk:
                 at,
                 reason=auth.reason,
             )
-            existing = session.approval(record.approval_id)
-            if existing is not None:
-                asked = attrs.evolve(existing, asked_at=at, reason=record.reason)
-                if attrs.evolve(record, status=existing.status) == attrs.evolve(
-                    asked,
-                    status=existing.status,
-                    decided_by=None,
-                    decided_role=None,
-                    decided_at=None,
-                    note=None,
-                    approver_role=record.approver_role,
-                ):
-                    return existing
-                raise RequestConflictError.at(
-                    "approval_id", f"{approval_id!r} was asked for another grant"
-                )
             session.add_approval(record)
             session.add_event(
                 EventKind.APPROVAL_ASKED,
@@ -505,6 +523,7 @@ class Desk:
                     "approval_id",
                     f"{approval_id!r} was already {found.status} by {found.decided_by!r}",
                 )
+            _s.check_clock(session, at, self.clock_tolerance)
             if approver.id == found.asked_by:
                 raise ApprovalError.at(
                     "approver.id", f"{approver.id!r} may not decide their own request"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -20,6 +20,7 @@ from cxrecovery.ledger._records import (
     PlanRecord,
     PromiseRecord,
 )
+from cxrecovery.ledger._support import clock_arg as _clock_arg
 from cxrecovery.model import Attributes, PromiseStatus
 from cxrecovery.money import Money
 
@@ -173,6 +174,13 @@ class _View:
 
 
 class _Session(_View):
+    def __init__(self, state: _State, clock: Callable[[], datetime]) -> None:
+        super().__init__(state)
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
+
     def add_case(self, record: CaseRecord) -> None:
         if record.case_id in self._s.cases:
             raise RequestConflictError.at("case_id", f"{record.case_id!r} is already recorded")
@@ -264,10 +272,16 @@ class MemoryLedger:
     replaces it only when the session ends without an error, so a failed call leaves
     nothing behind. Meant for tests and examples, not for volume.
 
+    Args:
+        clock: the store's clock (:meth:`LedgerSession.now`); the wall clock in UTC
+            if not given. Tests pass a fixed or stepped one.
+
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``clock``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], datetime] | None = None) -> None:
+        self._clock = _clock_arg(clock)
         self._state = _State()
         self._lock = threading.Lock()
         self._closed = False
@@ -288,7 +302,7 @@ class MemoryLedger:
         self._check_open()
         with self._lock:
             staged = self._state.copy()
-            yield _Session(staged)
+            yield _Session(staged, self._clock)
             self._state = staged
 
     def close(self) -> None:

@@ -100,6 +100,16 @@ class LedgerSession(LedgerView, Protocol):
     .. versionadded:: 0.1.0
     """
 
+    def now(self) -> datetime:
+        """The store's clock (aware): the desk refuses times too far from it.
+
+        A store that several hosts share should answer from one clock for all of them
+        (the database server's), not from each host's own.
+
+        .. versionadded:: 0.2.0
+        """
+        ...
+
     def add_case(self, record: CaseRecord) -> None:
         """Record a case (the caller checked it is not there yet)."""
         ...

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from cxrecovery.errors import CxRecoveryError
 from cxrecovery.ledger._errors import (
@@ -29,6 +30,7 @@ from cxrecovery.ledger._records import (
     PlanRecord,
     PromiseRecord,
 )
+from cxrecovery.ledger._support import clock_arg
 from cxrecovery.model import Attributes, PromiseStatus
 from cxrecovery.money import Money
 
@@ -135,120 +137,179 @@ def _approval(row: tuple[Any, ...]) -> ApprovalRecord:
     )
 
 
+_T = TypeVar("_T")
+
+# What reading a damaged row can raise on its way to a record: text that is not UTF-8,
+# JSON that does not parse, a NULL where a value must be, a value a record refuses.
+_DAMAGE: Final = (sqlite3.DatabaseError, UnicodeDecodeError, ValueError, TypeError, KeyError)
+
+
+def _damaged(path: str, what: str, error: Exception) -> LedgerFormatError:
+    return LedgerFormatError(
+        f"{path}: damaged data in {what}: {type(error).__name__}: {error}", path="ledger"
+    )
+
+
+def _case(row: tuple[Any, ...]) -> CaseRecord:
+    return CaseRecord(row[0], row[1], _dt(row[2]), row[3], row[4])
+
+
+def _event(row: tuple[Any, ...]) -> LedgerEvent:
+    body = json.loads(row[5])
+    if not isinstance(body, dict):
+        raise TypeError(f"event body {row[5]!r:.40} is not a JSON object")
+    return LedgerEvent(row[0], row[1], row[2], _dt(row[3]), row[4], Attributes(body))
+
+
 class _View:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self._c = conn
+        self._path = path
 
-    def _one(self, sql: str, *args: object) -> tuple[Any, ...] | None:
-        row: tuple[Any, ...] | None = self._c.execute(sql, args).fetchone()
-        return row
+    def _one(
+        self, sql: str, *args: object, convert: Callable[[tuple[Any, ...]], _T] | None = None
+    ) -> Any:
+        try:
+            row = self._c.execute(sql, args).fetchone()
+            return row if row is None or convert is None else convert(row)
+        except sqlite3.OperationalError:
+            raise
+        except _DAMAGE as error:
+            raise _damaged(self._path, sql.split(" FROM ", 1)[-1].split()[0], error) from None
 
-    def _all(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
-        return self._c.execute(sql, args).fetchall()
+    def _all(
+        self, sql: str, *args: object, convert: Callable[[tuple[Any, ...]], _T]
+    ) -> tuple[_T, ...]:
+        try:
+            return tuple(convert(row) for row in self._c.execute(sql, args))
+        except sqlite3.OperationalError:
+            raise
+        except _DAMAGE as error:
+            raise _damaged(self._path, sql.split(" FROM ", 1)[-1].split()[0], error) from None
 
     def case(self, case_id: str) -> CaseRecord | None:
-        row = self._one(
+        found: CaseRecord | None = self._one(
             "SELECT case_id, customer_id, opened_us, category, severity FROM cases"
             " WHERE case_id = ?",
             case_id,
+            convert=_case,
         )
-        return None if row is None else CaseRecord(row[0], row[1], _dt(row[2]), row[3], row[4])
+        return found
 
     def cases(self, customer_id: str) -> tuple[CaseRecord, ...]:
-        rows = self._all(
+        return self._all(
             "SELECT case_id, customer_id, opened_us, category, severity FROM cases"
             " WHERE customer_id = ? ORDER BY opened_us, case_id",
             customer_id,
+            convert=_case,
         )
-        return tuple(CaseRecord(r[0], r[1], _dt(r[2]), r[3], r[4]) for r in rows)
 
     def grant(self, request_id: str) -> GrantRecord | None:
-        row = self._one(f"SELECT {_GRANT_COLUMNS} FROM grants WHERE request_id = ?", request_id)
-        return None if row is None else _grant(row)
+        found: GrantRecord | None = self._one(
+            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE request_id = ?",
+            request_id,
+            convert=_grant,
+        )
+        return found
 
     def grants(
         self, *, case_id: str | None = None, customer_id: str | None = None
     ) -> tuple[GrantRecord, ...]:
-        rows = self._all(
+        return self._all(
             f"SELECT {_GRANT_COLUMNS} FROM grants WHERE (?1 IS NULL OR case_id = ?1)"
             " AND (?2 IS NULL OR customer_id = ?2) ORDER BY at_us, request_id",
             case_id,
             customer_id,
+            convert=_grant,
         )
-        return tuple(_grant(r) for r in rows)
+
+    def _sum(self, sql: str, currency: str, *args: object) -> Money:
+        found: Money = self._one(sql, *args, convert=lambda r: Money.from_minor(r[0], currency))
+        return found
 
     def spent(self, agent_id: str, currency: str, *, after: datetime, before: datetime) -> Money:
-        row = self._one(
+        return self._sum(
             "SELECT coalesce(sum(amount_minor), 0) FROM grants WHERE agent_id = ?"
             " AND currency = ? AND approval_id IS NULL AND at_us > ? AND at_us <= ?",
+            currency,
             agent_id,
             currency,
             _us(after),
             _us(before),
         )
-        assert row is not None  # an aggregate always gives a row
-        return Money.from_minor(row[0], currency)
 
     def goodwill(
         self, customer_id: str, currency: str, *, after: datetime, before: datetime
     ) -> Money:
-        row = self._one(
+        return self._sum(
             "SELECT coalesce(sum(amount_minor), 0) FROM grants WHERE customer_id = ?"
             " AND currency = ? AND at_us > ? AND at_us <= ?",
+            currency,
             customer_id,
             currency,
             _us(after),
             _us(before),
         )
-        assert row is not None  # an aggregate always gives a row
-        return Money.from_minor(row[0], currency)
 
     def promise(self, case_id: str, promise_id: str) -> PromiseRecord | None:
-        row = self._one(
-            f"{_PROMISE_SELECT} WHERE p.case_id = ? AND p.promise_id = ?", case_id, promise_id
+        found: PromiseRecord | None = self._one(
+            f"{_PROMISE_SELECT} WHERE p.case_id = ? AND p.promise_id = ?",
+            case_id,
+            promise_id,
+            convert=_promise,
         )
-        return None if row is None else _promise(row)
+        return found
 
     def promises(
         self, *, case_id: str | None = None, customer_id: str | None = None
     ) -> tuple[PromiseRecord, ...]:
-        rows = self._all(
+        return self._all(
             f"{_PROMISE_SELECT} WHERE (?1 IS NULL OR p.case_id = ?1)"
             " AND (?2 IS NULL OR p.customer_id = ?2) ORDER BY p.rowid",
             case_id,
             customer_id,
+            convert=_promise,
         )
-        return tuple(_promise(r) for r in rows)
 
     def approval(self, approval_id: str) -> ApprovalRecord | None:
-        row = self._one(f"{_APPROVAL_SELECT} WHERE a.approval_id = ?", approval_id)
-        return None if row is None else _approval(row)
+        found: ApprovalRecord | None = self._one(
+            f"{_APPROVAL_SELECT} WHERE a.approval_id = ?", approval_id, convert=_approval
+        )
+        return found
 
     def grant_under(self, approval_id: str) -> GrantRecord | None:
-        row = self._one(f"SELECT {_GRANT_COLUMNS} FROM grants WHERE approval_id = ?", approval_id)
-        return None if row is None else _grant(row)
+        found: GrantRecord | None = self._one(
+            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE approval_id = ?",
+            approval_id,
+            convert=_grant,
+        )
+        return found
 
     def plans(self, case_id: str) -> tuple[PlanRecord, ...]:
-        rows = self._all(
+        return self._all(
             "SELECT case_id, decided_us, agent_id, role, policy_name, policy_version,"
             " policy_fingerprint, plan_digest FROM plans WHERE case_id = ? ORDER BY seq",
             case_id,
+            convert=lambda r: PlanRecord(r[0], _dt(r[1]), *r[2:]),
         )
-        return tuple(PlanRecord(r[0], _dt(r[1]), *r[2:]) for r in rows)
 
     def events(self, *, case_id: str | None = None) -> tuple[LedgerEvent, ...]:
-        rows = self._all(
+        return self._all(
             "SELECT seq, kind, case_id, at_us, ref, body FROM events"
             " WHERE (?1 IS NULL OR case_id = ?1) ORDER BY seq",
             case_id,
-        )
-        return tuple(
-            LedgerEvent(r[0], r[1], r[2], _dt(r[3]), r[4], Attributes(json.loads(r[5])))
-            for r in rows
+            convert=_event,
         )
 
 
 class _Session(_View):
+    def __init__(self, conn: sqlite3.Connection, path: str, clock: Callable[[], datetime]):
+        super().__init__(conn, path)
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
+
     def add_case(self, record: CaseRecord) -> None:
         self._c.execute(
             "INSERT INTO cases (case_id, customer_id, opened_us, category, severity)"
@@ -393,6 +454,8 @@ class SQLiteLedger:
         timeout: how long, in seconds, a writer waits for the others before giving up
             with :class:`LedgerBusyError`.
         verify: run SQLite's ``quick_check`` over the whole file on opening.
+        clock: the store's clock (:meth:`LedgerSession.now`); the host's wall clock in
+            UTC if not given.
 
     Raises:
         LedgerFormatError: the file is not SQLite, is corrupted, belongs to another
@@ -400,10 +463,17 @@ class SQLiteLedger:
         LedgerError: the file cannot be opened or created.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``clock``; an existing file is identified through a
+       read-only connection before anything may write to it.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, timeout: float = 30.0, verify: bool = False
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        verify: bool = False,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         if not isinstance(path, str | os.PathLike):
             raise LedgerError.at("path", f"{path!r:.60} is not a file path")
@@ -413,26 +483,63 @@ class SQLiteLedger:
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         self._closed = False
-        self._refuse_foreign_file()
+        self._clock = clock_arg(clock)
+        if self._refuse_foreign_file():
+            self._probe(verify=verify)
         try:
             self._open_schema(self._connection(), verify=verify)
         except BaseException:
             self.close()
             raise
 
-    def _refuse_foreign_file(self) -> None:
-        """Refuse a file that is not SQLite before SQLite opens (and perhaps writes) it."""
+    def _refuse_foreign_file(self) -> bool:
+        """Refuse a file that is not SQLite before SQLite opens (and perhaps writes) it.
+
+        Returns whether the file exists with content (and needs :meth:`_probe`).
+        """
         if os.path.isdir(self.path):
             raise LedgerError.at("path", f"{self.path!r} is a directory")
         try:
             with open(self.path, "rb") as file:
                 header = file.read(len(_HEADER))
         except FileNotFoundError:
-            return
+            return False
         except OSError as error:
             raise LedgerError.at("path", f"{self.path!r} cannot be read: {error}") from None
         if header and header != _HEADER:
             raise LedgerFormatError.at("path", f"{self.path!r} is not an SQLite database")
+        return bool(header)
+
+    def _probe(self, *, verify: bool) -> None:
+        """Identify (and with ``verify`` check) an existing file read-only.
+
+        A read-write connection would recover the file's ``-wal`` into the main file and
+        delete it when it closes, even if the file is then refused; a read-only one
+        reads the ``-wal`` without touching either (SQLite may create the ``-shm``
+        index beside them, which holds no data).
+        """
+        uri = f"{pathlib.Path(os.path.abspath(self.path)).as_uri()}?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=self._timeout, isolation_level=None)
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from None
+        try:
+            self._identify(conn)
+            if verify:
+                self._quick_check(conn)
+        except sqlite3.OperationalError as error:
+            raise _translate(error, self.path) from None
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
+            raise _damaged(self.path, "the schema", error) from None
+        finally:
+            conn.close()
+
+    def _quick_check(self, conn: sqlite3.Connection) -> None:
+        problems = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            raise LedgerFormatError.at(
+                "path", f"{self.path!r} is corrupted: {'; '.join(problems[:3])}"
+            )
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -452,6 +559,9 @@ class SQLiteLedger:
         except sqlite3.Error as error:
             conn.close()
             raise _translate(error, self.path) from None
+        except UnicodeDecodeError as error:
+            conn.close()
+            raise _damaged(self.path, "the schema", error) from None
         self._local.conn = conn
         with self._guard:
             self._connections.append(conn)
@@ -475,14 +585,10 @@ class SQLiteLedger:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("PRAGMA journal_mode = WAL")
-            if verify:
-                problems = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
-                if problems != ["ok"]:
-                    raise LedgerFormatError.at(
-                        "path", f"{self.path!r} is corrupted: {'; '.join(problems[:3])}"
-                    )
         except sqlite3.Error as error:
             raise _translate(error, self.path) from None
+        except UnicodeDecodeError as error:
+            raise _damaged(self.path, "the schema", error) from None
 
     def _identify(self, conn: sqlite3.Connection) -> int | None:
         """The file's schema version; ``None`` for a new file; refuse any other file."""
@@ -519,7 +625,7 @@ class SQLiteLedger:
         except sqlite3.Error as error:
             raise _translate(error, self.path) from None
         try:
-            yield _View(conn)
+            yield _View(conn, self.path)
         except sqlite3.Error as error:
             raise _translate(error, self.path) from None
         finally:
@@ -533,7 +639,7 @@ class SQLiteLedger:
         except sqlite3.Error as error:
             raise _translate(error, self.path) from None
         try:
-            yield _Session(conn)
+            yield _Session(conn, self.path, self._clock)
             conn.execute("COMMIT")
         except BaseException as error:
             if conn.in_transaction:

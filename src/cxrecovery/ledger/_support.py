@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import decimal
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import attrs
 
 from cxrecovery._validation import aware_arg
 from cxrecovery.errors import InvalidValueError, Problem
-from cxrecovery.ledger._errors import LimitExceededError, RequestConflictError
+from cxrecovery.ledger._errors import LedgerError, LimitExceededError, RequestConflictError
 from cxrecovery.ledger._protocol import LedgerSession, LedgerView
 from cxrecovery.ledger._records import CaseRecord, EventKind
 from cxrecovery.model import Attributes, Case, CompensationForm, Grant, PriorCase, Promise
@@ -20,6 +21,8 @@ from cxrecovery.policy import RolePolicy
 
 __all__ = [
     "aware",
+    "check_clock",
+    "clock_arg",
     "ensure_case",
     "form_of",
     "goodwill",
@@ -43,6 +46,35 @@ def identifier(value: object, path: str) -> str:
 the_case = case_arg
 
 
+def wall_clock() -> datetime:
+    """The host's wall clock in UTC: the embedded stores' clock unless one is given."""
+    return datetime.now(UTC)
+
+
+def clock_arg(clock: object) -> Callable[[], datetime]:
+    if clock is None:
+        return wall_clock
+    if not callable(clock):
+        raise InvalidValueError.at("clock", f"{clock!r} is not callable")
+    return clock
+
+
+def check_clock(session: LedgerSession, at: datetime, tolerance: timedelta) -> None:
+    """Refuse a time further than ``tolerance`` from the store's clock, either way.
+
+    A grant dated ahead would spend a budget window that has not begun; one dated far
+    back would land in a window already closed. Either moves money past a limit.
+    """
+    now = aware_arg(session.now(), "ledger.now()", LedgerError)
+    if abs(at - now) > tolerance:
+        side = "ahead of" if at > now else "behind"
+        raise LedgerError.at(
+            "at",
+            f"{at.isoformat()} is {abs(at - now)} {side} the ledger's clock"
+            f" ({now.astimezone(UTC).isoformat()}); the desk accepts times within {tolerance}",
+        )
+
+
 def money_for(amount: object, case: Case) -> Money:
     if not isinstance(amount, Money):
         raise InvalidValueError.at("amount", f"{amount!r} is not Money")
@@ -61,8 +93,15 @@ def form_of(form: object) -> CompensationForm:
         raise InvalidValueError.at("form", f"{form!r} is not a compensation form") from None
 
 
-def merged(view: LedgerView, case: Case, *, full: bool) -> Case:
-    """The case with what the ledger holds on it that its document does not."""
+def merged(
+    view: LedgerView, case: Case, *, full: bool, counted_at: datetime | None = None
+) -> Case:
+    """The case with what the ledger holds on it that its document does not.
+
+    With ``counted_at`` (a grant's time) every grant dated after it is moved to it, so
+    the engine, which counts what happened by a decision's time, counts every grant on
+    the case: a limit checked for a backdated grant must see the later ones too.
+    """
     grant_ids = {g.id for g in case.grants}
     extra = tuple(
         Grant(
@@ -77,7 +116,10 @@ def merged(view: LedgerView, case: Case, *, full: bool) -> Case:
         for g in view.grants(case_id=case.id)
         if g.request_id not in grant_ids
     )
-    changes: dict[str, object] = {"grants": case.grants + extra} if extra else {}
+    grants = case.grants + extra
+    if counted_at is not None and any(g.at > counted_at for g in grants):
+        grants = tuple(g if g.at <= counted_at else attrs.evolve(g, at=counted_at) for g in grants)
+    changes: dict[str, object] = {"grants": grants} if grants != case.grants else {}
     if full:
         promises = list(case.promises)
         for record in view.promises(case_id=case.id):
