@@ -100,11 +100,23 @@ def analyze_table(table: DecisionTable, *, path: str | None = None) -> list[Find
     .. versionadded:: 0.1.0
     """
     where = path or table.path or f"tables.{table.name}"
-    policy = table.hit_policy
     found = regions(table)
-    findings: list[Finding] = []
-    rules = table.rules
+    findings = _gaps(table, where, found)
+    findings += _overlaps(table, where, found)
+    duplicated, duplicates, twins = _duplicates(table, where)
+    findings += duplicated
+    findings += _shadowed(table, where, found, duplicates)
+    policy = table.hit_policy
+    redundant_policies = _SINGLE - {HitPolicy.UNIQUE}
+    if policy in redundant_policies or table.aggregation in (Aggregation.MIN, Aggregation.MAX):
+        findings.extend(_subsumed(table, where, found, twins))
+    return findings
 
+
+def _gaps(table: DecisionTable, where: str, found: list[Region]) -> list[Finding]:
+    """A single-hit table's uncovered inputs."""
+    policy = table.hit_policy
+    findings: list[Finding] = []
     if policy in _SINGLE:
         holes = [r for r in found if r.mask == 0]
         if holes:
@@ -119,7 +131,14 @@ def analyze_table(table: DecisionTable, *, path: str | None = None) -> list[Find
                     example=values,
                 )
             )
+    return findings
 
+
+def _overlaps(table: DecisionTable, where: str, found: list[Region]) -> list[Finding]:
+    """Rows a unique table lets overlap, and overlapping rows of an any table that disagree."""
+    policy = table.hit_policy
+    rules = table.rules
+    findings: list[Finding] = []
     pairs: dict[tuple[int, int], Region] = {}
     for region in found:
         rows = _bits(region.mask)
@@ -153,7 +172,13 @@ def analyze_table(table: DecisionTable, *, path: str | None = None) -> list[Find
                         example=values,
                     )
                 )
+    return findings
 
+
+def _duplicates(table: DecisionTable, where: str) -> tuple[list[Finding], set[int], set[int]]:
+    """Rows with the same conditions as an earlier one (and those rows, and every twin)."""
+    rules = table.rules
+    findings: list[Finding] = []
     signatures = [tuple(_signature(c) for c in rule.conditions) for rule in rules]
     duplicates: set[int] = set()
     twins: set[int] = set()
@@ -173,7 +198,16 @@ def analyze_table(table: DecisionTable, *, path: str | None = None) -> list[Find
                 )
                 duplicates.add(j)
                 break
+    return findings, duplicates, twins
 
+
+def _shadowed(
+    table: DecisionTable, where: str, found: list[Region], duplicates: set[int]
+) -> list[Finding]:
+    """Rows of a first or priority table that never apply."""
+    policy = table.hit_policy
+    rules = table.rules
+    findings: list[Finding] = []
     if policy in (HitPolicy.FIRST, HitPolicy.PRIORITY):
         wins: dict[int, list[Region]] = {}
         takers: dict[int, set[int]] = {}
@@ -198,10 +232,6 @@ def analyze_table(table: DecisionTable, *, path: str | None = None) -> list[Find
                     f"({_ids(table, takers.get(i, set()))})",
                 )
             )
-
-    redundant_policies = _SINGLE - {HitPolicy.UNIQUE}
-    if policy in redundant_policies or table.aggregation in (Aggregation.MIN, Aggregation.MAX):
-        findings.extend(_subsumed(table, where, found, twins))
     return findings
 
 

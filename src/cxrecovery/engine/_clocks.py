@@ -32,7 +32,7 @@ from cxrecovery.policy import ClockPolicy, ClockStart, ClockStop, Policy
 from cxrecovery.tables import DecisionTable, TableResult
 
 if TYPE_CHECKING:
-    from cxrecovery.engine.compile import CompiledPolicy
+    from cxrecovery.engine.compile import CompiledPolicy, _Target
 
 # A clock's escalation: level, reason, the time it was reached (as a datetime and as
 # an instant in microseconds).
@@ -138,7 +138,6 @@ class _ClockSteps:
         reviews = self.reviews
         engine = self.engine
         tables = engine._targets
-        case_pauses = self.case.pauses
         for clock in self.policy.clocks:
             if clock.stop is not _FIRST_RESPONSE and not self.is_open:
                 continue
@@ -152,54 +151,10 @@ class _ClockSteps:
             target = compiled.target
             start = self.clock_start(clock)
             stopped = self.clock_stop(clock, start)
-            spec = compiled.spec
-            pauses = (
-                tuple(
-                    ClockPause(
-                        p.reason,
-                        max(p.started_at, start),
-                        min(p.ended_at, at) if p.ended_at and p.ended_at <= at else None,
-                    )
-                    for p in case_pauses
-                    if p.reason in clock.pauses
-                    and p.started_at <= at
-                    and (p.ended_at is None or p.ended_at > start)
-                )
-                if case_pauses
-                else ()
+            calendar = compiled.spec.calendar
+            due, due_us, warned, warned_us, met, paused = self.clock_times(
+                clock, compiled, start, stopped
             )
-            calendar = spec.calendar
-            due: datetime | None
-            due_us: int | None
-            warned: Sequence[datetime | None]
-            warned_us: Sequence[int | None]
-            if pauses:
-                running = Clock(
-                    spec,
-                    start,
-                    pause_rules=engine._pause_rules[clock.name],
-                    pauses=pauses,
-                    stopped_at=stopped,
-                )
-                due = running.due_at(at)
-                due_us = None if due is None else instant_us(due, "due")
-                met = running.elapsed(stopped) <= target if stopped is not None else None
-                paused = running.is_paused(at)
-                warned = [when for _, when in running.warning_times(at)]
-                warned_us = [None if w is None else instant_us(w, "warning") for w in warned]
-            else:
-                # No pause touches this clock: it is plain business-time arithmetic, the
-                # due time and every warning counted from the one start.
-                a = calendar._instant(start, "start")
-                found, times = calendar._add_each(a, compiled.durations)
-                due, *warned = times
-                due_us, *warned_us = found
-                met = (
-                    calendar._between(a, stopped) <= compiled.target_us
-                    if stopped is not None
-                    else None
-                )
-                paused = False
             if met is not None:
                 status = _MET if met else _MISSED
             elif due_us is not None and due_us < at_us:
@@ -244,6 +199,70 @@ class _ClockSteps:
                 )
             )
         return states, levels
+
+    def clock_times(
+        self, clock: ClockPolicy, compiled: _Target, start: datetime, stopped: datetime | None
+    ) -> tuple[
+        datetime | None,
+        int | None,
+        Sequence[datetime | None],
+        Sequence[int | None],
+        bool | None,
+        bool,
+    ]:
+        """A clock's due time, warning times (each also in microseconds), whether it met
+        its target (``None`` while it runs) and whether it is paused at the decision time."""
+        at = self.at
+        case_pauses = self.case.pauses
+        spec = compiled.spec
+        pauses = (
+            tuple(
+                ClockPause(
+                    p.reason,
+                    max(p.started_at, start),
+                    min(p.ended_at, at) if p.ended_at and p.ended_at <= at else None,
+                )
+                for p in case_pauses
+                if p.reason in clock.pauses
+                and p.started_at <= at
+                and (p.ended_at is None or p.ended_at > start)
+            )
+            if case_pauses
+            else ()
+        )
+        calendar = spec.calendar
+        due: datetime | None
+        due_us: int | None
+        warned: Sequence[datetime | None]
+        warned_us: Sequence[int | None]
+        if pauses:
+            running = Clock(
+                spec,
+                start,
+                pause_rules=self.engine._pause_rules[clock.name],
+                pauses=pauses,
+                stopped_at=stopped,
+            )
+            due = running.due_at(at)
+            due_us = None if due is None else instant_us(due, "due")
+            met = running.elapsed(stopped) <= compiled.target if stopped is not None else None
+            paused = running.is_paused(at)
+            warned = [when for _, when in running.warning_times(at)]
+            warned_us = [None if w is None else instant_us(w, "warning") for w in warned]
+        else:
+            # No pause touches this clock: it is plain business-time arithmetic, the
+            # due time and every warning counted from the one start.
+            a = calendar._instant(start, "start")
+            found, times = calendar._add_each(a, compiled.durations)
+            due, *warned = times
+            due_us, *warned_us = found
+            met = (
+                calendar._between(a, stopped) <= compiled.target_us
+                if stopped is not None
+                else None
+            )
+            paused = False
+        return due, due_us, warned, warned_us, met, paused
 
     def escalation(self, clock_levels: list[_Level]) -> tuple[int, list[Reason], datetime]:
         policy = self.policy

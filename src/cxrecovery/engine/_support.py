@@ -166,6 +166,20 @@ class _Compiled:
                     rule.outputs.get("target"), f"{path}.rules[{rule.id}].then.target", problems
                 )
         recovery = self.tables.get(policy.compensation.table)
+        remedy = self.tables.get(policy.remedy_table)
+        self._check_recovery(policy, recovery, problems)
+        self._check_remedy(policy, remedy, problems)
+        self._check_escalation(policy, problems)
+        if problems:
+            raise PolicyError(problems)
+        self._index_rows(specs)
+        self._read_durations(policy, recovery, remedy)
+        self._policy = policy
+
+    def _check_recovery(
+        self, policy: Policy, recovery: DecisionTable | None, problems: list[Problem]
+    ) -> None:
+        """The recovery table's outputs: tiers, forms, apologies and follow-up offsets."""
         tier_names = {t.name for t in policy.compensation.tiers}
         if recovery is not None:
             path = f"tables.{policy.compensation.table}"
@@ -193,7 +207,11 @@ class _Compiled:
                     )
                 for part in _split(out.get("follow_up")):
                     self._duration(part, f"{where}.follow_up", problems)
-        remedy = self.tables.get(policy.remedy_table)
+
+    def _check_remedy(
+        self, policy: Policy, remedy: DecisionTable | None, problems: list[Problem]
+    ) -> None:
+        """The remedy table's outputs: estimates and calendars."""
         if remedy is not None:
             path = f"tables.{policy.remedy_table}"
             self._check_outputs(remedy, _REMEDY_OUTPUTS, path, problems)
@@ -207,6 +225,9 @@ class _Compiled:
                             f"{rule.outputs.get('calendar')!r} is not a calendar of this policy",
                         )
                     )
+
+    def _check_escalation(self, policy: Policy, problems: list[Problem]) -> None:
+        """The escalation table's levels and the clocks' escalation points."""
         if policy.escalation.table is not None:
             table = self.tables.get(policy.escalation.table)
             if table is not None:
@@ -230,8 +251,9 @@ class _Compiled:
                             f"{level} is not a level of the escalation ladder",
                         )
                     )
-        if problems:
-            raise PolicyError(problems)
+
+    def _index_rows(self, specs: Mapping[str, FactSpec]) -> None:
+        """The facts each table's trace and each row's reason list, worked out once."""
         self.fact_order = tuple(sorted(specs))
         self.decimal_facts = tuple(n for n in self.fact_order if specs[n].kind is FactKind.DECIMAL)
         # What the plan shows of each table, by its path in the policy, worked out once:
@@ -247,6 +269,11 @@ class _Compiled:
                 rule.id: tuple(sorted({c.fact.name for c in rule.conditions if not c.is_any}))
                 for rule in table.rules
             }
+
+    def _read_durations(
+        self, policy: Policy, recovery: DecisionTable | None, remedy: DecisionTable | None
+    ) -> None:
+        """The durations a decision reads from table outputs, parsed once."""
         # The durations a decision reads from table outputs (follow-up offsets, remedy
         # estimates), parsed once; all were checked above.
         self._durations: dict[str, timedelta] = {}
@@ -272,7 +299,6 @@ class _Compiled:
                 self._margins[text] = self._margin(policy, self._durations[text])
             except ArithmeticError:  # too long a duration: deciding with it fails there
                 continue
-        self._policy = policy
 
     @staticmethod
     def _margin(policy: Policy, estimate: timedelta) -> _Margin:

@@ -81,6 +81,154 @@ def _mood(rng: random.Random, base: int, drift: int) -> Sentiment:
     return _SENTIMENTS[max(0, min(4, base + drift + rng.randint(-1, 0)))]
 
 
+def _priors(rng: random.Random, index: int, opened: datetime, category: str) -> list[PriorCase]:
+    """Earlier cases, for a repeat customer (about one in five)."""
+    priors: list[PriorCase] = []
+    if rng.random() < 0.22:  # a repeat customer
+        for j in range(rng.choice((1, 1, 1, 2, 3))):
+            prior_open = opened - timedelta(days=rng.randint(3, 300), minutes=j)
+            priors.append(
+                PriorCase(
+                    f"prior-{index}-{j}",
+                    prior_open,
+                    rng.choice((category, category, _FAILURES[rng.randrange(8)][0])),
+                    rng.choice((Severity.LOW, Severity.MEDIUM, Severity.HIGH)),
+                    closed_at=prior_open + timedelta(days=rng.randint(0, 10)),
+                    recovered=rng.random() < 0.8,
+                    double_deviation=rng.random() < 0.12,
+                )
+            )
+    return priors
+
+
+def _outcome(rng: random.Random, *, last: bool) -> Outcome:
+    """How a contact ended; the last one resolves the case more often than not."""
+    roll = rng.random()
+    if last and roll < 0.7:
+        outcome = Outcome.RESOLVED
+    elif roll < 0.45:
+        outcome = Outcome.PROGRESSED
+    elif roll < 0.75:
+        outcome = Outcome.NO_PROGRESS
+    elif roll < 0.85:
+        outcome = Outcome.FAILED
+    else:
+        outcome = Outcome.ABANDONED
+    return outcome
+
+
+def _promise(rng: random.Random, k: int, now: datetime, here: Channel) -> tuple[Promise, datetime]:
+    """A promise made at contact ``k`` (kept, broken or pending), and the next contact's time."""
+    due = now + timedelta(hours=rng.choice((4, 24, 48, 72, 120)))
+    gap = timedelta(hours=rng.randint(1, 150))
+    next_at = now + gap
+    settle = PromiseStatus.PENDING
+    settled: datetime | None = None
+    if next_at >= due or rng.random() < 0.3:
+        # The next contact came after the due time: whether it was kept is luck.
+        settle = PromiseStatus.KEPT if rng.random() < 0.55 else PromiseStatus.BROKEN
+        settled = min(next_at, due) if settle is PromiseStatus.KEPT else next_at
+    elif rng.random() < 0.5:
+        settle = PromiseStatus.KEPT
+        settled = next_at
+    promise = Promise(
+        f"pr-{k + 1}",
+        rng.choice(("call back", "refund issued", "engineer visit", "replacement")),
+        now,
+        due,
+        made_by=f"agent-{rng.randint(1, 60)}",
+        channel=here,
+        status=settle,
+        settled_at=settled,
+    )
+    return promise, next_at
+
+
+def _settled(promise: Promise, resolved_at: datetime) -> Promise:
+    """``promise`` as the resolution at ``resolved_at`` leaves it: a pending one is settled."""
+    if not promise.is_pending:
+        return promise
+    return Promise(
+        promise.id,
+        promise.what,
+        promise.made_at,
+        promise.due,
+        made_by=promise.made_by,
+        channel=promise.channel,
+        status=PromiseStatus.KEPT if resolved_at <= promise.due else PromiseStatus.BROKEN,
+        settled_at=resolved_at,
+    )
+
+
+def _ending(
+    rng: random.Random,
+    resolved_at: datetime | None,
+    promises: list[Promise],
+    touchpoints: list[Touchpoint],
+    mood: int,
+) -> tuple[CaseStatus, datetime | None, list[Promise]]:
+    """How a history ends: open, resolved (pending promises settled), or closed with
+    survey answers (added to ``touchpoints``)."""
+    status = CaseStatus.OPEN
+    closed_at: datetime | None = None
+    if resolved_at is not None:
+        # Pending promises are settled by the resolution.
+        promises = [_settled(p, resolved_at) for p in promises]
+        status = CaseStatus.RESOLVED
+        if rng.random() < 0.6:
+            status = CaseStatus.CLOSED
+            closed_at = resolved_at + timedelta(days=rng.randint(0, 5))
+            touchpoints.extend(_surveys(rng, closed_at, mood, len(touchpoints)))
+            closed_at = max(closed_at, touchpoints[-1].at)
+    return status, closed_at, promises
+
+
+def _customer(
+    rng: random.Random, prefix: str, index: int, segment: str, channel: Channel, currency: str
+) -> Customer:
+    """A customer; ids repeat now and then, as a returning customer's would."""
+    return Customer(
+        f"{prefix}-{rng.randrange(max(1000, index // 2 + 1000))}",
+        segment=segment,
+        preferred_channel=channel if rng.random() < 0.6 else None,
+        lifetime_value=_money(rng, 50, 8000, currency) if rng.random() < 0.7 else None,
+    )
+
+
+def _contact(
+    rng: random.Random, k: int, now: datetime, channel: Channel, mood: int, *, last: bool
+) -> Touchpoint:
+    """Contact ``k`` of a history, mostly on the case's own channel."""
+    kind = TouchpointKind.VISIT if channel is Channel.IN_PERSON else TouchpointKind.CONTACT
+    if k and rng.random() < 0.15:
+        kind = TouchpointKind.TRANSFER
+    outcome = _outcome(rng, last=last)
+    here = channel if rng.random() < 0.75 else _pick(rng, _CHANNELS)
+    return Touchpoint(
+        now,
+        here,
+        kind,
+        id=f"tp-{k + 1}",
+        agent=f"agent-{rng.randint(1, 60)}" if outcome is not Outcome.ABANDONED else None,
+        outcome=outcome,
+        sentiment=_mood(rng, mood, 1 if outcome is Outcome.RESOLVED else 0),
+        wait=timedelta(minutes=rng.randint(0, 40)) if here is Channel.PHONE else None,
+        repeated_information=k > 0 and rng.random() < 0.3,
+        escalation_requested=k > 1 and rng.random() < 0.15,
+    )
+
+
+def _goodwill(rng: random.Random, k: int, contact: Touchpoint, value: Money) -> Grant:
+    """A goodwill grant of a tenth of the value at stake, at ``contact``."""
+    return Grant(
+        f"g-{k + 1}",
+        rng.choice((CompensationForm.CREDIT, CompensationForm.VOUCHER)),
+        contact.at,
+        amount=Money((value.amount / 10).quantize(Decimal("0.01")), value.currency),
+        granted_by=contact.agent,
+    )
+
+
 def _case(seed: int, index: int, start: datetime, span: timedelta) -> Case:
     rng = random.Random(seed * 1_000_003 + index)
     currency = _pick(rng, _CURRENCIES)
@@ -92,12 +240,7 @@ def _case(seed: int, index: int, start: datetime, span: timedelta) -> Case:
     opened = start + timedelta(seconds=rng.randrange(max(1, int(span.total_seconds()))))
     opened = opened.replace(microsecond=0)
     value = _money(rng, *category[3], currency) if category[3][1] else None
-    customer = Customer(
-        f"cust-{seed}-{rng.randrange(max(1000, index // 2 + 1000))}",
-        segment=segment,
-        preferred_channel=channel if rng.random() < 0.6 else None,
-        lifetime_value=_money(rng, 50, 8000, currency) if rng.random() < 0.7 else None,
-    )
+    customer = _customer(rng, f"cust-{seed}", index, segment, channel, currency)
     failure = Failure(
         category[0],
         severity,
@@ -106,21 +249,7 @@ def _case(seed: int, index: int, start: datetime, span: timedelta) -> Case:
         service_usable=rng.random() < (0.55 if severity < Severity.HIGH else 0.3),
         occurred_at=opened - timedelta(minutes=rng.randint(0, 600)),
     )
-    priors = []
-    if rng.random() < 0.22:  # a repeat customer
-        for j in range(rng.choice((1, 1, 1, 2, 3))):
-            prior_open = opened - timedelta(days=rng.randint(3, 300), minutes=j)
-            priors.append(
-                PriorCase(
-                    f"prior-{index}-{j}",
-                    prior_open,
-                    rng.choice((category[0], category[0], _FAILURES[rng.randrange(8)][0])),
-                    rng.choice((Severity.LOW, Severity.MEDIUM, Severity.HIGH)),
-                    closed_at=prior_open + timedelta(days=rng.randint(0, 10)),
-                    recovered=rng.random() < 0.8,
-                    double_deviation=rng.random() < 0.12,
-                )
-            )
+    priors = _priors(rng, index, opened, category[0])
 
     touchpoints: list[Touchpoint] = []
     promises: list[Promise] = []
@@ -134,36 +263,10 @@ def _case(seed: int, index: int, start: datetime, span: timedelta) -> Case:
     resolved_at: datetime | None = None
     contacts = rng.choices((1, 2, 3, 4, 5, 6), weights=(35, 25, 18, 11, 7, 4))[0]
     for k in range(contacts):
-        kind = TouchpointKind.VISIT if channel is Channel.IN_PERSON else TouchpointKind.CONTACT
-        if k and rng.random() < 0.15:
-            kind = TouchpointKind.TRANSFER
         last = k == contacts - 1
-        roll = rng.random()
-        if last and roll < 0.7:
-            outcome = Outcome.RESOLVED
-        elif roll < 0.45:
-            outcome = Outcome.PROGRESSED
-        elif roll < 0.75:
-            outcome = Outcome.NO_PROGRESS
-        elif roll < 0.85:
-            outcome = Outcome.FAILED
-        else:
-            outcome = Outcome.ABANDONED
-        here = channel if rng.random() < 0.75 else _pick(rng, _CHANNELS)
-        touchpoints.append(
-            Touchpoint(
-                now,
-                here,
-                kind,
-                id=f"tp-{k + 1}",
-                agent=f"agent-{rng.randint(1, 60)}" if outcome is not Outcome.ABANDONED else None,
-                outcome=outcome,
-                sentiment=_mood(rng, mood, 1 if outcome is Outcome.RESOLVED else 0),
-                wait=timedelta(minutes=rng.randint(0, 40)) if here is Channel.PHONE else None,
-                repeated_information=k > 0 and rng.random() < 0.3,
-                escalation_requested=k > 1 and rng.random() < 0.15,
-            )
-        )
+        touchpoints.append(_contact(rng, k, now, channel, mood, last=last))
+        outcome = touchpoints[-1].outcome
+        here = touchpoints[-1].channel
         if outcome is Outcome.RESOLVED:
             resolved_at = now
             break
@@ -176,31 +279,9 @@ def _case(seed: int, index: int, start: datetime, span: timedelta) -> Case:
             )
             pause = (reason, now + timedelta(minutes=pause_rng.randint(1, 30)))
         if outcome is Outcome.PROGRESSED and rng.random() < 0.6:
-            due = now + timedelta(hours=rng.choice((4, 24, 48, 72, 120)))
-            gap = timedelta(hours=rng.randint(1, 150))
-            next_at = now + gap
-            settle = PromiseStatus.PENDING
-            settled: datetime | None = None
-            if next_at >= due or rng.random() < 0.3:
-                # The next contact came after the due time: whether it was kept is luck.
-                settle = PromiseStatus.KEPT if rng.random() < 0.55 else PromiseStatus.BROKEN
-                settled = min(next_at, due) if settle is PromiseStatus.KEPT else next_at
-            elif rng.random() < 0.5:
-                settle = PromiseStatus.KEPT
-                settled = next_at
-            promises.append(
-                Promise(
-                    f"pr-{k + 1}",
-                    rng.choice(("call back", "refund issued", "engineer visit", "replacement")),
-                    now,
-                    due,
-                    made_by=f"agent-{rng.randint(1, 60)}",
-                    channel=here,
-                    status=settle,
-                    settled_at=settled,
-                )
-            )
-            if settle is PromiseStatus.BROKEN:
+            promise, next_at = _promise(rng, k, now, here)
+            promises.append(promise)
+            if promise.status is PromiseStatus.BROKEN:
                 mood -= 1
             now = next_at
         else:
@@ -208,41 +289,9 @@ def _case(seed: int, index: int, start: datetime, span: timedelta) -> Case:
         if pause is not None:
             pauses.append(Pause(pause[0], pause[1], ended_at=now if not last else None))
         if value is not None and not grants and rng.random() < 0.12:
-            grants.append(
-                Grant(
-                    f"g-{k + 1}",
-                    rng.choice((CompensationForm.CREDIT, CompensationForm.VOUCHER)),
-                    touchpoints[-1].at,
-                    amount=Money((value.amount / 10).quantize(Decimal("0.01")), currency),
-                    granted_by=touchpoints[-1].agent,
-                )
-            )
+            grants.append(_goodwill(rng, k, touchpoints[-1], value))
 
-    status = CaseStatus.OPEN
-    closed_at: datetime | None = None
-    if resolved_at is not None:
-        # Pending promises are settled by the resolution.
-        promises = [
-            p
-            if not p.is_pending
-            else Promise(
-                p.id,
-                p.what,
-                p.made_at,
-                p.due,
-                made_by=p.made_by,
-                channel=p.channel,
-                status=PromiseStatus.KEPT if resolved_at <= p.due else PromiseStatus.BROKEN,
-                settled_at=resolved_at,
-            )
-            for p in promises
-        ]
-        status = CaseStatus.RESOLVED
-        if rng.random() < 0.6:
-            status = CaseStatus.CLOSED
-            closed_at = resolved_at + timedelta(days=rng.randint(0, 5))
-            touchpoints.extend(_surveys(rng, closed_at, mood, len(touchpoints)))
-            closed_at = max(closed_at, touchpoints[-1].at)
+    status, closed_at, promises = _ending(rng, resolved_at, promises, touchpoints, mood)
     return Case(
         f"case-{seed}-{index}",
         customer,
