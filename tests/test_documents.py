@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,53 @@ def test_schema_rejects_what_the_loader_rejects() -> None:
     document = read(LAPTOP)
     document["failure"]["value_at_stake"]["amount"] = 12.5
     assert not validator.is_valid(document)
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("touchpoints", 0, "at"), "2026-03-20T10:00:00"),  # naive
+        (("opened_at",), "2026-03-20 10:00"),  # naive, with a space
+        (("failure", "value_at_stake", "amount"), "649.001"),  # GBP has 2 minor units
+        (("customer", "time_zone"), "Berlin"),  # not an IANA name
+    ],
+)
+def test_schema_is_as_strict_as_the_loader(where: tuple[str | int, ...], value: str) -> None:
+    validator = jsonschema.Draft202012Validator(case_schema())
+    document = read(LAPTOP)
+    parent: Any = document
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    with pytest.raises(DocumentError):
+        load_case(document)
+    assert not validator.is_valid(document)
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("opened_at",), "{date}T{time}:00.000+00:00"),
+        (("opened_at",), "{date}T{time}Z"),
+        (("opened_at",), "{date} {time}+0000"),
+        (("failure", "value_at_stake", "amount"), "649.100"),  # trailing zeros are fine
+        (("failure", "value_at_stake", "amount"), "649.1"),
+        (("customer", "time_zone"), "Europe/Berlin"),
+        (("customer", "time_zone"), "UTC"),
+    ],
+)
+def test_schema_accepts_what_the_loader_accepts(where: tuple[str | int, ...], value: str) -> None:
+    validator = jsonschema.Draft202012Validator(case_schema())
+    document = read(LAPTOP)
+    opened = datetime.fromisoformat(document["opened_at"]).astimezone(UTC)
+    assert 0 == opened.second
+    value = value.format(date=opened.date().isoformat(), time=opened.strftime("%H:%M"))
+    parent: Any = document
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    load_case(document)
+    validator.validate(document)
 
 
 def test_every_problem_is_reported_with_its_path() -> None:

@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
 from typing import Any, Final, NamedTuple, TypeVar, Union, get_args, get_origin
+from zoneinfo import available_timezones
 
 import attrs
 
@@ -32,7 +33,7 @@ from cxrecovery._validation import kind_of as _kind
 from cxrecovery.errors import DocumentError, InvalidValueError, Problem
 from cxrecovery.formats.durations import format_duration, parse_duration
 from cxrecovery.model import Attributes, Case
-from cxrecovery.money import Money, currencies
+from cxrecovery.money import Money, currencies, minor_units
 
 __all__ = ["case_schema", "dump", "load", "load_case"]
 
@@ -318,6 +319,20 @@ def _plain(schema: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]
 
 
 _DECIMAL_PATTERN: Final = r"^-?[0-9]+(\.[0-9]+)?$"
+# What datetime.fromisoformat reads *with* an offset: a time without one is naive, and
+# the loader refuses it, so the schema does too ("format" alone is only a note).
+_AWARE_PATTERN: Final = (
+    r"^[0-9]{4}-?[0-9]{2}-?[0-9]{2}.[0-9]{2}(:?[0-9]{2}(:?[0-9]{2}([.,][0-9]+)?)?)?"
+    r"([Zz]|[+-][0-9]{2}(:?[0-9]{2}(:?[0-9]{2}([.,][0-9]+)?)?)?)$"
+)
+
+
+def _zone_schema() -> dict[str, Any]:
+    """The IANA zone names this machine's ``zoneinfo`` knows (the validator's test)."""
+    return {"anyOf": [{"enum": sorted(available_timezones())}, {"type": "null"}]}
+
+
+_SPECIAL_SCHEMAS: Final[dict[object, Callable[[], dict[str, Any]]]] = {"time_zone": _zone_schema}
 
 _SCALARS: Final[dict[object, _Codec]] = {
     str: _Codec(_load_str, str, _plain({"type": "string"}), _fast_str),
@@ -332,7 +347,7 @@ _SCALARS: Final[dict[object, _Codec]] = {
     datetime: _Codec(
         _load_datetime,
         _dump_datetime,
-        _plain({"type": "string", "format": "date-time"}),
+        _plain({"type": "string", "format": "date-time", "pattern": _AWARE_PATTERN}),
         _fast_datetime,
     ),
     timedelta: _Codec(
@@ -454,7 +469,25 @@ def _money_schema(_defs: dict[str, Any]) -> dict[str, Any]:
         },
         "required": ["amount", "currency"],
         "additionalProperties": False,
+        # No more decimals than the currency's minor units (trailing zeros aside):
+        # '19.999' EUR is refused by the loader, so by the schema too.
+        "allOf": [
+            {
+                "if": {"properties": {"currency": {"enum": codes}}, "required": ["currency"]},
+                "then": {
+                    "properties": {"amount": {"pattern": rf"^-?[0-9]+(\.[0-9]{{0,{units}}}0*)?$"}}
+                },
+            }
+            for units, codes in _by_minor_units().items()
+        ],
     }
+
+
+def _by_minor_units() -> dict[int, list[str]]:
+    groups: dict[int, list[str]] = {}
+    for code in sorted(currencies()):
+        groups.setdefault(minor_units(code), []).append(code)
+    return dict(sorted(groups.items()))
 
 
 def _default_of(field: attrs.Attribute[Any]) -> object:
@@ -579,10 +612,16 @@ def _attrs_codec(cls: type) -> _Codec:
 
     def build_schema(defs: dict[str, Any]) -> dict[str, Any]:
         doc = (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        special = {f.name: f.metadata.get("document") for f in fields}
         return {
             "type": "object",
             "description": doc,
-            "properties": {name: codec_of(name).schema(defs) for name in names},
+            "properties": {
+                name: _SPECIAL_SCHEMAS[special[name]]()
+                if special[name] in _SPECIAL_SCHEMAS
+                else codec_of(name).schema(defs)
+                for name in names
+            },
             "required": required,
             "additionalProperties": False,
         }

@@ -226,7 +226,10 @@ class Customer:
     preferred_channel: Channel | None = attrs.field(
         default=None, kw_only=True, **v.optional_enum_field(Channel)
     )
-    time_zone: str | None = attrs.field(default=None, validator=_time_zone, kw_only=True)
+    # The JSON Schema lists the IANA names, as strict as the validator (formats).
+    time_zone: str | None = attrs.field(
+        default=None, validator=_time_zone, kw_only=True, metadata={"document": "time_zone"}
+    )
     expectation: ExpectationBaseline = attrs.field(
         factory=ExpectationBaseline,
         validator=v.instance_of(ExpectationBaseline),
