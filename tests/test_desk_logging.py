@@ -19,7 +19,7 @@ def test_plans_grants_and_approvals_are_logged_with_fields(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="cxrecovery.desk")
-    desk = Desk(cx.Engine(cx.default_policy()), MemoryLedger())
+    desk = Desk(cx.Engine(cx.default_policy()), MemoryLedger(clock=lambda: NOW))
     case = cx.load_case(CASES / "laptop-repair.json")
     agent, boss = cx.Agent("fl-1", "front_line"), cx.Agent("sv-1", "supervisor")
     plan = desk.decide(case, at=NOW, agent=agent)
@@ -43,7 +43,7 @@ def test_plans_grants_and_approvals_are_logged_with_fields(
 
 def test_nothing_is_logged_while_nobody_listens(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="cxrecovery.desk")
-    desk = Desk(cx.Engine(cx.default_policy()), MemoryLedger())
+    desk = Desk(cx.Engine(cx.default_policy()), MemoryLedger(clock=lambda: NOW))
     case = cx.load_case(CASES / "laptop-repair.json")
     desk.decide(case, at=NOW, agent=cx.Agent("fl-1", "front_line"))
     assert [] == [r for r in caplog.records if r.name == "cxrecovery.desk"]

@@ -104,7 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     policy = cx.load_policy(settings.policy)
     roster = [cx.Agent(agent_id, role) for agent_id, role in settings.agents.items()]
-    desk = Desk(cx.Engine(policy), SQLiteLedger(settings.data_dir / "ledger.db"), agents=roster)
+    # The ledger checks each grant's time against its clock: give it the service's own.
+    ledger = SQLiteLedger(settings.data_dir / "ledger.db", clock=settings.clock)
+    desk = Desk(cx.Engine(policy), ledger, agents=roster)
     store = CaseStore(settings.data_dir / "cases.db")
     by_id = {agent.id: agent for agent in roster}
 
