@@ -145,6 +145,7 @@ def test_compensation_never_falls_as_severity_rises(decision: tuple[Case, object
     assert ratios == sorted(ratios)
 
 
+@pytest.mark.slow
 @given(decisions())
 def test_every_promise_is_reachable_on_its_calendar(decision: tuple[Case, object, str]) -> None:
     case, at, role = decision

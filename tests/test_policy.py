@@ -319,6 +319,7 @@ def corrupted_policies(draw: st.DrawFn) -> Any:
     return document
 
 
+@pytest.mark.slow
 @given(corrupted_policies())
 def test_corrupted_policies_raise_only_policy_errors_with_paths(document: Any) -> None:
     note(repr(document)[:2000])

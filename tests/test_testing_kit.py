@@ -56,6 +56,7 @@ def test_cases_for_a_policy_always_carry_a_value_at_stake(case: Case) -> None:
     assert case.failure.value_at_stake
 
 
+@pytest.mark.slow
 def test_cases_for_a_policy_reach_the_categories_its_tables_name() -> None:
     seen: set[str] = set()
 
@@ -129,6 +130,7 @@ def test_monotone_invariant_catches_a_policy_that_pays_less_for_worse() -> None:
 PLUGIN: tuple[str, ...] = ()
 
 
+@pytest.mark.slow
 def test_the_plugin_and_the_strategies_are_registered_as_entry_points() -> None:
     from importlib.metadata import entry_points
 
@@ -220,6 +222,7 @@ def test_golden_files_show_a_readable_diff_when_the_policy_changes(
     changed.stdout.fnmatch_lines(["*plan(s) changed*", "*(recorded)*", '*"policy_name"*'])
 
 
+@pytest.mark.slow
 def test_the_sample_host_project_passes_as_shipped(pytester: pytest.Pytester) -> None:
     # examples/host-tests is a complete project: its linter, invariant, property and
     # golden-file tests all pass against the policy and the plans it ships with.

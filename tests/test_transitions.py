@@ -174,6 +174,7 @@ def test_naive_times_and_wrong_types_are_transition_errors(case: Case) -> None:
         pause(case, "Waiting On Customer", at(1))
 
 
+@pytest.mark.slow
 @given(cases())
 def test_transitions_never_change_their_argument(case: Case) -> None:
     snapshot = hash(case)

@@ -157,6 +157,7 @@ def test_executor_gives_the_same_summary_as_serial(tmp_path: Path) -> None:
     assert serial == parallel
 
 
+@pytest.mark.slow
 def test_dask_executor_gives_the_same_summary_as_serial() -> None:
     distributed = pytest.importorskip("distributed")
     cases = list(synthetic_cases(100, seed=6))
@@ -178,6 +179,7 @@ def _peak(path: Path) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_memory_does_not_grow_with_the_number_of_cases(tmp_path: Path) -> None:
     small = _write(tmp_path / "small.jsonl", synthetic_cases(500, seed=1))
     large = _write(tmp_path / "large.jsonl", synthetic_cases(2000, seed=1))
