@@ -12,11 +12,20 @@ import attrs
 
 from cxrecovery import _validation as v
 from cxrecovery.errors import InvalidValueError, Problem, UnknownTimeZoneError
+from cxrecovery.model._events import (
+    CaseEvent,
+    StatusAt,
+    events_as_of,
+    history_problems,
+    owner_at,
+    status_at,
+)
 from cxrecovery.model._kinds import (
     CaseStatus,
     Channel,
     CompensationForm,
     Direction,
+    EventKind,
     Fault,
     Outcome,
     PromiseStatus,
@@ -31,6 +40,7 @@ __all__ = [
     "Agent",
     "Attributes",
     "Case",
+    "CaseEvent",
     "Customer",
     "ExpectationBaseline",
     "Failure",
@@ -364,6 +374,9 @@ class Promise:
     settled_at: datetime | None = attrs.field(
         default=None, validator=v.optional_aware, kw_only=True
     )
+    settled_by: str | None = attrs.field(
+        default=None, validator=v.optional_identifier, kw_only=True
+    )
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -371,6 +384,8 @@ class Promise:
             problems.append(Problem("due", f"{self.due.isoformat()} is before made_at"))
         if self.status is PromiseStatus.PENDING and self.settled_at is not None:
             problems.append(Problem("settled_at", "a pending promise is not settled yet"))
+        if self.status is PromiseStatus.PENDING and self.settled_by is not None:
+            problems.append(Problem("settled_by", "a pending promise is not settled yet"))
         if self.status is not PromiseStatus.PENDING and self.settled_at is None:
             problems.append(Problem("settled_at", f"a {self.status} promise needs settled_at"))
         if self.settled_at is not None and self.settled_at < self.made_at:
@@ -492,7 +507,7 @@ class Case:
     .. versionadded:: 0.1.0
     """
 
-    FORMAT: ClassVar[int] = 1
+    FORMAT: ClassVar[int] = 2
 
     id: str = attrs.field(validator=v.identifier)
     customer: Customer = attrs.field(validator=v.instance_of(Customer))
@@ -514,6 +529,7 @@ class Case:
     prior_cases: tuple[PriorCase, ...] = attrs.field(
         default=(), kw_only=True, **_tuple_of(PriorCase)
     )
+    events: tuple[CaseEvent, ...] = attrs.field(default=(), kw_only=True, **_tuple_of(CaseEvent))
     resolved_at: datetime | None = attrs.field(
         default=None, validator=v.optional_aware, kw_only=True
     )
@@ -554,7 +570,71 @@ class Case:
         times.extend(g.at for g in self.grants)
         times.extend(pause.ended_at or pause.started_at for pause in self.pauses)
         times.extend(t for t in (self.resolved_at, self.closed_at) if t is not None)
+        for event in self.events:
+            times.append(event.at)
+            if event.acknowledged_at is not None:
+                times.append(event.acknowledged_at)
         return max(times)
+
+    def as_of(self, at: datetime) -> Case:
+        """The case as it was known at ``at``: nothing that happened later is in it.
+
+        Touchpoints, promises, grants, pauses and events after ``at`` are left out; a
+        promise settled later is pending, a pause ended later goes on, an escalation
+        acknowledged later is not acknowledged yet; ``status``, ``owner``,
+        ``resolved_at`` and ``closed_at`` are what the history made them by ``at``; a
+        customer expectation raised later is not known yet (the default one is used).
+        Prior cases are kept as they are: they summarise what was known when this case
+        opened. Returns the case itself when nothing in it is later than ``at``.
+
+        Raises:
+            InvalidValueError: ``at`` is naive, not a datetime, or before the case
+                opened.
+
+        .. versionadded:: 0.2.0
+        """
+        at = v.aware_arg(at, "at")
+        if at < self.opened_at:
+            raise InvalidValueError.at(
+                "at",
+                f"{at.isoformat()} is before case {self.id!r} opened at "
+                f"{self.opened_at.isoformat()}",
+            )
+        if self.last_event_at() <= at and not _expected_later(self, at):
+            return self
+        return _as_of(self, at)
+
+    @property
+    def owner_role(self) -> str | None:
+        """The owner's role, as the last ``assigned`` event names it (``None`` if unknown).
+
+        .. versionadded:: 0.2.0
+        """
+        for event in reversed(self.events):
+            if event.kind is EventKind.ASSIGNED:
+                return event.role if event.owner == self.owner else None
+        return None
+
+    def escalations(self) -> tuple[CaseEvent, ...]:
+        """The escalations taken, in time order.
+
+        .. versionadded:: 0.2.0
+        """
+        return tuple(e for e in self.events if e.kind is EventKind.ESCALATED)
+
+    def escalation_taken(self) -> int:
+        """The highest escalation level taken on this case (0 if none).
+
+        .. versionadded:: 0.2.0
+        """
+        return max((e.level or 0 for e in self.escalations()), default=0)
+
+    def done(self, kind: EventKind | str) -> tuple[CaseEvent, ...]:
+        """The events of one kind (``apologized``, ``remedied``…), in time order.
+
+        .. versionadded:: 0.2.0
+        """
+        return tuple(e for e in self.events if e.kind == kind)
 
     @property
     def is_closed(self) -> bool:
@@ -584,6 +664,8 @@ def _plainly_valid(case: Case) -> bool:
     :func:`_case_problems`, which alone says what is wrong; a rule added there needs
     a matching test here.
     """
+    if case.events:  # a history: checked in full
+        return False
     opened = case.opened_at
     at = opened
     for tp in case.touchpoints:
@@ -654,6 +736,58 @@ def _case_problems(case: Case) -> Iterator[Problem]:
                 f"{prior.opened_at.isoformat()} is after this case opened",
             )
     yield from _status_problems(case)
+    yield from history_problems(
+        case.events,
+        opened,
+        StatusAt(case.status, case.resolved_at, case.closed_at),
+        case.owner,
+    )
+
+
+def _expected_later(case: Case, at: datetime) -> bool:
+    """Whether the customer's expectation was raised after ``at``."""
+    set_at = case.customer.expectation.set_at
+    return set_at is not None and set_at > at
+
+
+def _as_of(case: Case, at: datetime) -> Case:
+    """:meth:`Case.as_of` once it is known that something is later than ``at``."""
+    touchpoints = tuple(tp for tp in case.touchpoints if tp.at <= at)
+    promises = []
+    for promise in case.promises:
+        if promise.made_at > at:
+            continue
+        if promise.settled_at is not None and promise.settled_at > at:
+            promise = attrs.evolve(
+                promise, status=PromiseStatus.PENDING, settled_at=None, settled_by=None
+            )
+        promises.append(promise)
+    pauses = []
+    for pause in case.pauses:
+        if pause.started_at > at:
+            continue
+        if pause.ended_at is not None and pause.ended_at > at:
+            pause = attrs.evolve(pause, ended_at=None)
+        pauses.append(pause)
+    grants = tuple(g for g in case.grants if g.at <= at)
+    now = StatusAt(case.status, case.resolved_at, case.closed_at)
+    status, resolved_at, closed_at = status_at(case.events, now, at)
+    customer = case.customer
+    if _expected_later(case, at):
+        customer = attrs.evolve(customer, expectation=ExpectationBaseline())
+    return attrs.evolve(
+        case,
+        customer=customer,
+        status=status,
+        owner=owner_at(case.events, case.owner, at),
+        touchpoints=touchpoints,
+        promises=tuple(promises),
+        pauses=tuple(pauses),
+        grants=grants,
+        events=events_as_of(case.events, at),
+        resolved_at=resolved_at,
+        closed_at=closed_at,
+    )
 
 
 def _pause_problems(case: Case) -> Iterator[Problem]:

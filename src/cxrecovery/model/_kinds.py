@@ -9,6 +9,7 @@ __all__ = [
     "Channel",
     "CompensationForm",
     "Direction",
+    "EventKind",
     "Fault",
     "Outcome",
     "PromiseStatus",
@@ -228,3 +229,33 @@ class SurveyMetric(enum.StrEnum):
     def scale(self) -> range:
         """The valid scores."""
         return {"nps": range(11), "csat": range(1, 6), "ces": range(1, 8)}[self.value]
+
+
+class EventKind(enum.StrEnum):
+    """What a case event records: a change of status or owner, or a plan's action done.
+
+    ``resolved``, ``reopened`` and ``closed`` change the case's status; ``assigned``
+    makes someone its owner; ``escalated`` is an escalation taken to a level;
+    ``apologized``, ``remedied``, ``compensated``, ``followed_up`` and ``recognised``
+    say that a plan's action of that kind was carried out (a grant, a promise and a
+    message to the customer have records of their own: a grant, a promise, an outbound
+    touchpoint).
+
+    .. versionadded:: 0.2.0
+    """
+
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+    ASSIGNED = "assigned"
+    ESCALATED = "escalated"
+    APOLOGIZED = "apologized"
+    REMEDIED = "remedied"
+    COMPENSATED = "compensated"
+    FOLLOWED_UP = "followed_up"
+    RECOGNISED = "recognised"
+
+    @property
+    def changes_status(self) -> bool:
+        """Whether the event changes the case's status."""
+        return self in (EventKind.RESOLVED, EventKind.REOPENED, EventKind.CLOSED)
