@@ -8,7 +8,7 @@ touchpoint before the case opened, anything but a survey answer on a closed case
 from __future__ import annotations
 
 import bisect
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -17,7 +17,11 @@ from cxrecovery._validation import aware_arg
 from cxrecovery.errors import InvalidValueError, TransitionError
 from cxrecovery.model import (
     Case,
+    CaseEvent,
     CaseStatus,
+    Channel,
+    Direction,
+    EventKind,
     Grant,
     Pause,
     Promise,
@@ -25,14 +29,18 @@ from cxrecovery.model import (
     Touchpoint,
     TouchpointKind,
 )
+from cxrecovery.plan import Action, ActionKind
 
 __all__ = [
     "assign",
     "close",
     "make_promise",
     "pause",
+    "record",
+    "record_event",
     "record_grant",
     "record_touchpoint",
+    "reopen",
     "resolve",
     "resume",
     "settle_promise",
@@ -98,8 +106,15 @@ def make_promise(case: Case, promise: Promise) -> Case:
     return _evolve(case, promises=(*case.promises, promise))
 
 
-def settle_promise(case: Case, promise_id: str, status: PromiseStatus | str, at: datetime) -> Case:
-    """Mark a pending promise kept, broken or withdrawn at ``at``.
+def settle_promise(
+    case: Case,
+    promise_id: str,
+    status: PromiseStatus | str,
+    at: datetime,
+    *,
+    by: str | None = None,
+) -> Case:
+    """Mark a pending promise kept, broken or withdrawn at ``at`` (by ``by``).
 
     Raises:
         TransitionError: no such promise, it is already settled, ``status`` is
@@ -132,7 +147,10 @@ def settle_promise(case: Case, promise_id: str, status: PromiseStatus | str, at:
         raise TransitionError.at(
             "at", f"{at.isoformat()} is before promise {promise_id!r} was made"
         )
-    settled = attrs.evolve(promise, status=new_status, settled_at=at)
+    try:
+        settled = attrs.evolve(promise, status=new_status, settled_at=at, settled_by=by)
+    except InvalidValueError as error:
+        raise TransitionError(error.problems) from None
     promises = tuple(settled if p.id == promise_id else p for p in case.promises)
     return _evolve(case, promises=promises)
 
@@ -203,19 +221,99 @@ def record_grant(case: Case, grant: Grant) -> Case:
     return _evolve(case, grants=(*case.grants, grant))
 
 
-def assign(case: Case, owner: str) -> Case:
+def _with_event(case: Case, event: CaseEvent, **changes: Any) -> Case:
+    """``case`` with ``event`` in its place in time (after the events of its instant);
+    before a status or owner event, the history the plain fields imply is written out
+    (:meth:`Case.history`), so that the plain fields and the events keep agreeing."""
+    events = list(case.events)
+    if event.kind.changes_status or event.kind is EventKind.ASSIGNED:
+        events = list(case.history())
+    events = _merged(events, (event,))
+    return _evolve(case, events=tuple(events), **changes)
+
+
+def _merged(events: list[CaseEvent], new: tuple[CaseEvent, ...]) -> list[CaseEvent]:
+    for event in new:
+        where = bisect.bisect_right([e.at for e in events], event.at)
+        events.insert(where, event)
+    return events
+
+
+def record_event(case: Case, event: CaseEvent) -> Case:
+    """Add an event to the case's history, in its place in time.
+
+    A status or ``assigned`` event changes the case's plain fields to match: use
+    :func:`resolve`, :func:`reopen`, :func:`close` and :func:`assign` for those, which
+    check the move first.
+
+    .. versionadded:: 0.2.0
+    """
+    if not isinstance(event, CaseEvent):
+        raise TransitionError.at("event", f"{event!r} is not a CaseEvent")
+    _not_before_open(case, event.at, f"the {event.kind.value} event")
+    if event.kind.changes_status or event.kind is EventKind.ASSIGNED:
+        changes: dict[str, Any] = {}
+        if event.kind is EventKind.ASSIGNED:
+            changes["owner"] = event.owner
+        else:
+            changes.update(_status_after(case, event))
+        return _with_event(case, event, **changes)
+    return _with_event(case, event)
+
+
+def _status_after(case: Case, event: CaseEvent) -> dict[str, Any]:
+    if event.kind is EventKind.RESOLVED:
+        return {"status": CaseStatus.RESOLVED, "resolved_at": event.at, "closed_at": None}
+    if event.kind is EventKind.CLOSED:
+        return {"status": CaseStatus.CLOSED, "closed_at": event.at}
+    return {"status": CaseStatus.OPEN, "resolved_at": None, "closed_at": None}
+
+
+def assign(
+    case: Case,
+    owner: str,
+    *,
+    at: datetime | None = None,
+    by: str | None = None,
+    role: str | None = None,
+) -> Case:
     """Make ``owner`` (an agent id) the one person accountable for the case.
 
-    .. versionadded:: 0.1.0
+    With ``at``, the change goes into the case's history as an ``assigned`` event
+    (``by`` who, ``role`` the owner's role in the policy): a later decision knows who
+    owned the case when, and that the owner holds ``role``.
+
+    .. versionchanged:: 0.2.0 ``at``, ``by`` and ``role``.
     """
     _not_closed(case, "assign it")
-    return _evolve(case, owner=owner)
+    if at is None:
+        if by is not None or role is not None:
+            raise TransitionError.at("at", "say when: by and role go into the history")
+        if any(e.kind is EventKind.ASSIGNED for e in case.events):
+            raise TransitionError.at(
+                "at", f"case {case.id!r} records who owned it when; say when {owner!r} took it"
+            )
+        return _evolve(case, owner=owner)
+    _aware(at)
+    _not_before_open(case, at, "assigning")
+    try:
+        event = CaseEvent(EventKind.ASSIGNED, at, by=by, owner=owner, role=role)
+    except InvalidValueError as error:
+        raise TransitionError(error.problems) from None
+    return _with_event(case, event, owner=owner)
 
 
-def resolve(case: Case, at: datetime) -> Case:
+def _status_event(kind: EventKind, at: datetime, by: str | None) -> CaseEvent:
+    try:
+        return CaseEvent(kind, at, by=by)
+    except InvalidValueError as error:
+        raise TransitionError(error.problems) from None
+
+
+def resolve(case: Case, at: datetime, *, by: str | None = None) -> Case:
     """Mark the case resolved at ``at`` (it stays open to follow-up until closed).
 
-    .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``by``; the change goes into the case's history.
     """
     _aware(at)
     _not_closed(case, "resolve it")
@@ -225,13 +323,36 @@ def resolve(case: Case, at: datetime) -> Case:
             "status", f"case {case.id!r} was already resolved at {case.resolved_at.isoformat()}"
         )
     _not_before_open(case, at, "resolving")
-    return _evolve(case, status=CaseStatus.RESOLVED, resolved_at=at)
+    return _with_event(
+        case,
+        _status_event(EventKind.RESOLVED, at, by),
+        status=CaseStatus.RESOLVED,
+        resolved_at=at,
+    )
 
 
-def close(case: Case, at: datetime) -> Case:
+def reopen(case: Case, at: datetime, *, by: str | None = None) -> Case:
+    """Open a resolved or closed case again at ``at``.
+
+    .. versionadded:: 0.2.0
+    """
+    _aware(at)
+    if case.status is CaseStatus.OPEN:
+        raise TransitionError.at("status", f"case {case.id!r} is open already")
+    _not_before_open(case, at, "reopening")
+    return _with_event(
+        case,
+        _status_event(EventKind.REOPENED, at, by),
+        status=CaseStatus.OPEN,
+        resolved_at=None,
+        closed_at=None,
+    )
+
+
+def close(case: Case, at: datetime, *, by: str | None = None) -> Case:
     """Close the case at ``at``; pauses still open end then.
 
-    .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``by``; the change goes into the case's history.
     """
     _aware(at)
     _not_closed(case, "close it again")
@@ -243,4 +364,124 @@ def close(case: Case, at: datetime) -> Case:
                 f"{at.isoformat()} is before the open pause for {existing.reason!r} started",
             )
     pauses = tuple(attrs.evolve(p, ended_at=at) if p.ended_at is None else p for p in case.pauses)
-    return _evolve(case, status=CaseStatus.CLOSED, closed_at=at, pauses=pauses)
+    return _with_event(
+        case,
+        _status_event(EventKind.CLOSED, at, by),
+        status=CaseStatus.CLOSED,
+        closed_at=at,
+        pauses=pauses,
+    )
+
+
+# --- carrying out a plan ----------------------------------------------------------------
+
+_DONE: dict[ActionKind, EventKind] = {
+    ActionKind.APOLOGIZE: EventKind.APOLOGIZED,
+    ActionKind.REMEDY: EventKind.REMEDIED,
+    ActionKind.COMPENSATE: EventKind.COMPENSATED,
+    ActionKind.FOLLOW_UP: EventKind.FOLLOWED_UP,
+    ActionKind.RECOGNISE: EventKind.RECOGNISED,
+}
+
+
+def record(
+    case: Case,
+    action: Action,
+    *,
+    by: str,
+    at: datetime,
+    id: str | None = None,
+    approved_by: str | None = None,
+) -> Case:
+    """Say that a plan's ``action`` was carried out by ``by`` at ``at``; the new case.
+
+    Each kind goes where the case keeps it: a compensation with an amount becomes a
+    grant (``id`` and ``approved_by`` optional), a promise a pending promise due when
+    the action said (``id`` optional), a customer update an outbound message on the
+    action's channel, an escalation an ``escalated`` event at its level and role, the
+    rest an event of their own (``apologized``, ``remedied``, ``compensated``,
+    ``followed_up``, ``recognised``). Deciding again then does not ask for it again
+    (see the docs page "Decisions over time").
+
+    Raises:
+        TransitionError: ``action`` is not an :class:`~cxrecovery.plan.Action`, ``at``
+            is naive or before the case opened, an id is used already, or the case is
+            closed (a follow-up and a recognition are still taken).
+
+    .. versionadded:: 0.2.0
+    """
+    if not isinstance(action, Action):
+        raise TransitionError.at("action", f"{action!r} is not an Action of a plan")
+    _aware(at)
+    _not_before_open(case, at, f"carrying out {action.kind.value}")
+    kind = action.kind
+    try:
+        if kind is ActionKind.COMPENSATE and action.amount is not None and action.form:
+            grant = Grant(
+                id or _fresh_id("grant", [g.id for g in case.grants]),
+                action.form,
+                at,
+                amount=action.amount,
+                granted_by=by,
+                approved_by=approved_by,
+                note=action.summary or None,
+            )
+            return record_grant(case, grant)
+        if kind is ActionKind.MAKE_PROMISE:
+            if action.due is None:
+                raise TransitionError.at("action.due", "a promise needs its due time")
+            promise = Promise(
+                id or _fresh_id("promise", [p.id for p in case.promises]),
+                action.summary or "the remedy",
+                at,
+                max(action.due, at),
+                made_by=by,
+                kind="remedy",
+            )
+            return make_promise(case, promise)
+        if kind is ActionKind.NOTIFY:
+            touchpoint = Touchpoint(
+                at,
+                action.channel or Channel.OTHER,
+                TouchpointKind.MESSAGE,
+                id=id,
+                direction=Direction.OUTBOUND,
+                agent=by,
+                note=action.summary or None,
+            )
+            return record_touchpoint(case, touchpoint)
+        if kind is ActionKind.ESCALATE:
+            event = CaseEvent(
+                EventKind.ESCALATED, at, by=by, level=action.level or 1, role=_slug(action.owner)
+            )
+        else:
+            subject = action.details.get("agent") if kind is ActionKind.RECOGNISE else None
+            if kind is ActionKind.REMEDY:
+                subject = action.details.get("action")
+            event = CaseEvent(
+                _DONE[kind], at, by=by, subject=None if subject is None else str(subject)
+            )
+    except InvalidValueError as error:
+        raise TransitionError(error.problems) from None
+    if kind not in (ActionKind.FOLLOW_UP, ActionKind.RECOGNISE):
+        _not_closed(case, f"carry out {kind.value}")
+    return record_event(case, event)
+
+
+def _fresh_id(stem: str, used: list[str]) -> str:
+    taken = set(used)
+    n = len(used) + 1
+    while f"{stem}-{n}" in taken:
+        n += 1
+    return f"{stem}-{n}"
+
+
+def _slug(name: str | None) -> str | None:
+    """A role name as an escalation names it (``None`` when it is not one)."""
+    if name is None:
+        return None
+    try:
+        CaseEvent(EventKind.ESCALATED, datetime.min.replace(tzinfo=UTC), level=1, role=name)
+    except InvalidValueError:
+        return None
+    return name

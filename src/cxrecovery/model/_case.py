@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,7 +17,10 @@ from cxrecovery.model._events import (
     CaseEvent,
     StatusAt,
     events_as_of,
+    has_owner_events,
+    has_status_events,
     history_problems,
+    implied_status_events,
     owner_at,
     status_at,
 )
@@ -603,6 +607,30 @@ class Case:
         if self.last_event_at() <= at and not _expected_later(self, at):
             return self
         return _as_of(self, at)
+
+    def history(self) -> tuple[CaseEvent, ...]:
+        """The case's events with the history its plain fields imply written out.
+
+        Without status events, the case was resolved at ``resolved_at`` and closed at
+        ``closed_at``; without ``assigned`` events, ``owner`` owned it from its
+        opening. Those implied events (with no ``by``) join the recorded ones, in time
+        order.
+
+        .. versionadded:: 0.2.0
+        """
+        implied: list[CaseEvent] = []
+        if not has_status_events(self.events):
+            now = StatusAt(self.status, self.resolved_at, self.closed_at)
+            implied.extend(implied_status_events(now))
+        if self.owner is not None and not has_owner_events(self.events):
+            implied.append(CaseEvent(EventKind.ASSIGNED, self.opened_at, owner=self.owner))
+        if not implied:
+            return self.events
+        events = list(self.events)
+        for event in sorted(implied, key=lambda e: e.at):
+            where = bisect.bisect_right([e.at for e in events], event.at)
+            events.insert(where, event)
+        return tuple(events)
 
     @property
     def owner_role(self) -> str | None:

@@ -22,11 +22,13 @@ from cxrecovery.businesstime import BusinessCalendar
 from cxrecovery.engine import Engine
 from cxrecovery.model import (
     Case,
+    CaseEvent,
     CaseStatus,
     Channel,
     CompensationForm,
     Customer,
     Direction,
+    EventKind,
     ExpectationBaseline,
     Failure,
     Fault,
@@ -300,6 +302,92 @@ _case_priors = st.tuples(
 )
 
 
+# Events of a case's history other than status changes: (time, kind, by, level, role,
+# acknowledged by, acknowledged after) and owner changes: (time, owner, role).
+_ROLES = ("front_line", "supervisor", "manager", "duty_manager")
+_DONE_KINDS = (
+    EventKind.ESCALATED,
+    EventKind.APOLOGIZED,
+    EventKind.REMEDIED,
+    EventKind.COMPENSATED,
+    EventKind.FOLLOWED_UP,
+    EventKind.RECOGNISED,
+)
+_case_events = st.tuples(
+    _event_times,
+    st.sampled_from(_DONE_KINDS),
+    _maybe_ids,
+    st.integers(1, 3),
+    st.none() | st.sampled_from(_ROLES),
+    _maybe_ids,
+    st.integers(0, 86400),
+)
+_case_owners = st.tuples(_event_times, _ids, st.none() | st.sampled_from(_ROLES))
+_event_lists = st.lists(_case_events, max_size=3)
+_owner_lists = st.lists(_case_owners, max_size=2)
+
+
+def _done_event(
+    opened: datetime,
+    when: tuple[int, timezone],
+    kind: EventKind,
+    by: str | None,
+    level: int,
+    role: str | None,
+    acknowledged_by: str | None,
+    acknowledged_after: int,
+) -> CaseEvent:
+    at = _at(opened, when)
+    if kind is EventKind.ESCALATED:
+        return CaseEvent(
+            kind,
+            at,
+            by=by,
+            level=level,
+            role=role,
+            acknowledged_by=acknowledged_by,
+            acknowledged_at=None
+            if acknowledged_by is None
+            else at + timedelta(seconds=acknowledged_after),
+        )
+    subject = (by or "staff-1") if kind is EventKind.RECOGNISED else None
+    return CaseEvent(kind, at, by=by, subject=subject)
+
+
+def _history(
+    draw: st.DrawFn,
+    opened: datetime,
+    status: CaseStatus,
+    resolved: datetime | None,
+    closed: datetime | None,
+    end_at: datetime,
+) -> tuple[tuple[CaseEvent, ...], str | None, bool]:
+    """A drawn history: events in time order, the owner they leave (if they name
+    one), and whether they name one."""
+    chain: list[CaseEvent] = []
+    if draw(st.booleans()):  # the status history written out, perhaps with a reopening
+        if draw(st.booleans()):
+            span = int((end_at - opened).total_seconds()) if status is not CaseStatus.OPEN else 0
+            span = span or int(_WINDOW.total_seconds())
+            first = opened + timedelta(seconds=draw(st.integers(0, span)))
+            again = first + timedelta(seconds=draw(st.integers(0, span)))
+            if status is not CaseStatus.OPEN:
+                first, again = min(first, end_at), min(again, end_at)
+            chain += [CaseEvent(EventKind.RESOLVED, first), CaseEvent(EventKind.REOPENED, again)]
+        if resolved is not None and status is not CaseStatus.OPEN:
+            chain.append(CaseEvent(EventKind.RESOLVED, resolved, by=draw(_maybe_ids)))
+        if closed is not None and status is CaseStatus.CLOSED:
+            chain.append(CaseEvent(EventKind.CLOSED, closed, by=draw(_maybe_ids)))
+    others = [_done_event(opened, *drawn) for drawn in draw(_event_lists)]
+    owners = [
+        CaseEvent(EventKind.ASSIGNED, _at(opened, when), owner=owner, role=role)
+        for when, owner, role in draw(_owner_lists)
+    ]
+    events = sorted([*chain, *owners, *others], key=lambda e: e.at)  # stable: chains keep order
+    last = [e.owner for e in events if e.kind is EventKind.ASSIGNED]
+    return tuple(events), (last[-1] if last else None), bool(last)
+
+
 def _at(opened: datetime, when: tuple[int, timezone]) -> datetime:
     seconds, tz = when
     return (opened + timedelta(seconds=seconds)).astimezone(tz)
@@ -307,6 +395,10 @@ def _at(opened: datetime, when: tuple[int, timezone]) -> datetime:
 
 def cases(*, max_size: int = 6, policy: Policy | None = None) -> st.SearchStrategy[Case]:
     """Draw a consistent case: events in order, after the case opened, ids unique.
+
+    A case's history is drawn too: status changes (sometimes a resolution and a
+    reopening before the status it ends in), owner changes with their roles,
+    escalations taken (sometimes acknowledged) and plan actions done.
 
     Args:
         max_size: the most touchpoints and promises a case holds.
@@ -320,6 +412,7 @@ def cases(*, max_size: int = 6, policy: Policy | None = None) -> st.SearchStrate
             :class:`~cxrecovery.policy.Policy`.
 
     .. versionchanged:: 0.1.0 the ``policy`` keyword.
+    .. versionchanged:: 0.2.0 cases carry a history of events.
     """
 
     def build() -> st.SearchStrategy[Case]:
@@ -439,20 +532,24 @@ def _cases(max_size: int) -> st.SearchStrategy[Case]:
         end_at = max([opened, cursor, *(tp.at for tp in tps)])
         resolved = end_at if status is not CaseStatus.OPEN else None
         closed = end_at if status is CaseStatus.CLOSED else None
+        if status is not CaseStatus.RESOLVED and not draw(st.booleans()):
+            resolved = None
+        events, last_owner, owned = _history(draw, opened, status, resolved, closed, end_at)
         return Case(
             draw(_ids),
             draw(_customers),
             draw(_failures),
             opened,
             status=status,
-            owner=draw(_maybe_ids),
+            owner=last_owner if owned else draw(_maybe_ids),
             channel=draw(_maybe_channels),
             touchpoints=tuple(tps),
             promises=tuple(proms),
             pauses=tuple(pauses),
             grants=tuple(grants),
             prior_cases=tuple(priors),
-            resolved_at=resolved if status is CaseStatus.RESOLVED or draw(st.booleans()) else None,
+            events=events,
+            resolved_at=resolved,
             closed_at=closed,
         )
 
