@@ -26,7 +26,9 @@ def test_items_are_in_urgency_order_then_due_time() -> None:
 
 def test_only_due_items_are_returned() -> None:
     result = sweep(ENGINE, OPEN, AT)
-    by_id = {c.id: c for c in OPEN}
+    # What was known at AT: cases opened by then, as they were then.
+    by_id = {c.id: c.as_of(AT) for c in OPEN if c.opened_at <= AT}
+    assert {i.case_id for i in result.items} <= by_id.keys()
     for item in result.items:
         if item.kind in (DueKind.CUSTOMER_UPDATE, DueKind.FOLLOW_UP, DueKind.WARNING):
             assert item.due <= AT
@@ -36,7 +38,7 @@ def test_only_due_items_are_returned() -> None:
             )
         if item.kind is DueKind.PROMISE_DUE:
             assert AT <= item.due <= AT + timedelta(hours=4)
-    plans = {c.id: ENGINE.decide(c, at=AT) for c in OPEN}
+    plans = {c.id: ENGINE.decide(c, at=AT) for c in by_id.values()}
     escalated = {i.case_id for i in result.items if i.kind is DueKind.ESCALATION}
     assert {k for k, p in plans.items() if p.escalation_level > 0} == escalated
 
@@ -48,11 +50,12 @@ def test_closed_cases_are_left_out() -> None:
 
 def test_next_reviews_skip_cases_with_nothing_due_yet() -> None:
     first = sweep(ENGINE, OPEN, AT)
-    assert len(OPEN) == first.decided
+    opened = [c for c in OPEN if c.opened_at <= AT]  # a case not open yet is not decided
+    assert len(opened) == first.decided < len(OPEN)
     again = sweep(ENGINE, OPEN, AT, next_reviews=first.next_reviews)
     later_or_never = [r for r in first.next_reviews.values() if r is None or r > AT]
     assert len(later_or_never) == again.skipped
-    assert len(OPEN) - again.skipped == again.decided
+    assert len(opened) - again.skipped == again.decided
     assert again.skipped > 0
 
 

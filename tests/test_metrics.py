@@ -169,10 +169,15 @@ def test_time_in_limbo_sums_the_stretches_without_progress() -> None:
     )
     # Open, progress at +1h, seen at +5h: 1h + 4h.
     b = _case("b", touchpoints=[_contact(T0 + H, Outcome.PROGRESSED)])
+    # As known at +5h, "a" is not resolved yet: 3h + 2h; "b": 1h + 4h.
     summary = metrics.time_in_limbo([a, b], at=T0 + 5 * H)
     assert 2 == summary.count
-    assert 15 * H == summary.total
-    assert 7.5 * H == summary.median
+    assert 10 * H == summary.total
+    assert 5 * H == summary.median
+    assert 5 * H == summary.max
+    # As they stand: "a" resolved at +10h, 3h + 7h; "b" seen last at +1h, 1h.
+    summary = metrics.time_in_limbo([a, b])
+    assert 11 * H == summary.total
     assert 10 * H == summary.max
 
 

@@ -173,6 +173,16 @@ def _at(at: datetime | None) -> datetime | None:
     return optional_aware_arg(at, "at")
 
 
+def _known(cases: Iterable[Case], at: datetime | None) -> Iterable[Case]:
+    """The cases as they were known at ``at`` (all of them as they are, without one);
+    a case opened after ``at`` is left out."""
+    for case in _cases(cases):
+        if at is None:
+            yield case
+        elif case.opened_at <= at:
+            yield case.as_of(at)
+
+
 def _answers(cases: Iterable[Case], metric: SurveyMetric) -> Iterable[tuple[Case, int]]:
     for case in _cases(cases):
         for tp in case.touchpoints:
@@ -238,15 +248,16 @@ def ces(cases: Iterable[Case]) -> Decimal | None:
 def promise_kept_rate(cases: Iterable[Case], *, at: datetime | None = None) -> Rate:
     """Promises kept out of promises settled as kept or broken (withdrawn ones excluded).
 
-    With ``at``, a pending promise past its due time counts as broken (as the engine
-    sees it); without, pending promises are left out. A missed promise *is* a double
+    With ``at``, each case is taken as it was known then (:meth:`Case.as_of`; a case
+    opened later is left out) and a pending promise past its due time counts as broken
+    (as the engine sees it); without, pending promises are left out. A missed promise *is* a double
     deviation (Maxham & Netemeyer 2002).
 
     .. versionadded:: 0.1.0
     """
     at = _at(at)
     kept = counted = 0
-    for case in _cases(cases):
+    for case in _known(cases, at):
         for promise in case.promises:
             if promise.status is PromiseStatus.KEPT:
                 kept += 1
@@ -268,14 +279,15 @@ def double_deviation_rate(cases: Iterable[Case], *, at: datetime | None = None) 
 
     A case attempted a recovery when it holds a promise or a grant; the recovery failed
     (a double deviation: the failure, then a failed recovery) when one of its promises
-    is broken, or overdue at ``at`` (the case's last event when not given). The
+    is broken, or overdue at ``at`` (the case's last event when not given; with ``at``,
+    each case as it was known then, a case opened later left out). The
     strongest driver of anger and betrayal (Grégoire & Fisher 2008; Joireman et al. 2013).
 
     .. versionadded:: 0.1.0
     """
     at = _at(at)
     failed = attempted = 0
-    for case in _cases(cases):
+    for case in _known(cases, at):
         if not case.promises and not case.grants:
             continue
         attempted += 1
@@ -375,13 +387,14 @@ def time_in_limbo(cases: Iterable[Case], *, at: datetime | None = None) -> Durat
     outcome (``resolved`` or ``progressed``), until the next such touchpoint, its
     resolution, or — while open — ``at`` (its last event when not given). Time beyond
     the tolerance zone raises compensation expectations and negative word of mouth
-    (Hogreve et al. 2017). The engine's own ``limbo_hours`` fact counts business time;
+    (Hogreve et al. 2017). With ``at``, each case is taken as it was known then (a case
+    opened later is left out). The engine's own ``limbo_hours`` fact counts business time;
     this metric counts wall-clock time, so it needs no policy.
 
     .. versionadded:: 0.1.0
     """
     at = _at(at)
-    values = sorted(_limbo(case, at) for case in _cases(cases))
+    values = sorted(_limbo(case, at) for case in _known(cases, at))
     if not values:
         return DurationSummary(0, timedelta(0), None, None, None, None)
     total = sum(values, timedelta(0))

@@ -384,6 +384,13 @@ _DONE: dict[ActionKind, EventKind] = {
 }
 
 
+_SUBJECTS: dict[ActionKind, str] = {
+    ActionKind.RECOGNISE: "agent",
+    ActionKind.FOLLOW_UP: "after",
+    ActionKind.REMEDY: "action",
+}
+
+
 def record(
     case: Case,
     action: Action,
@@ -455,9 +462,9 @@ def record(
                 EventKind.ESCALATED, at, by=by, level=action.level or 1, role=_slug(action.owner)
             )
         else:
-            subject = action.details.get("agent") if kind is ActionKind.RECOGNISE else None
-            if kind is ActionKind.REMEDY:
-                subject = action.details.get("action")
+            # What the event is about: whom a recognition names, which follow-up
+            # (its delay after the fix), which remedy.
+            subject = action.details.get(_SUBJECTS.get(kind, ""))
             event = CaseEvent(
                 _DONE[kind], at, by=by, subject=None if subject is None else str(subject)
             )

@@ -18,6 +18,7 @@ from cxrecovery.engine.sweep import SweepResult
 from cxrecovery.engine.sweep import sweep as _sweep
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.model import Agent, Case, CompensationForm
+from cxrecovery.model.arguments import case_arg
 from cxrecovery.money import Money
 from cxrecovery.plan import Authorization, RecoveryPlan
 
@@ -42,8 +43,10 @@ class Engine(CompiledPolicy):
     # --- facts ---------------------------------------------------------------------------
 
     def facts(self, case: Case, at: datetime) -> dict[str, object]:
-        """The facts the policy's tables read for ``case`` at ``at``."""
-        return self._facts(case, comparable(aware_arg(at, "at")))[0]
+        """The facts the policy's tables read for ``case`` at ``at`` (on the case as it
+        was known then: :meth:`Case.as_of`)."""
+        when = comparable(aware_arg(at, "at"))
+        return self._facts(_known(case, when), when)[0]
 
     # --- authority -----------------------------------------------------------------------
 
@@ -75,6 +78,7 @@ class Engine(CompiledPolicy):
         except ValueError:
             raise InvalidValueError.at("form", f"{form!r} is not a compensation form") from None
         role = self._role(agent)
+        case = _known(case, at)
         facts, _ = self._facts(case, at, goodwill)
         request = self._request(case, facts, amount, form, spent)
         return self._ladder.authorize(
@@ -98,9 +102,15 @@ class Engine(CompiledPolicy):
     ) -> RecoveryPlan:
         """Decide what to do about ``case`` at ``at``, as ``agent`` (the front line if none).
 
+        The decision's first step takes the case as it was known at ``at``
+        (:meth:`Case.as_of`): whatever the case records after ``at`` does not count.
+        What the case records as done is not asked for again (see the docs page
+        "Decisions over time"). A closed case gets a plan with nothing for an open case
+        in it.
+
         Args:
-            case: the case, with everything known up to ``at``.
-            at: the decision time (timezone-aware); nothing later counts.
+            case: the case; anything it records after ``at`` is left out.
+            at: the decision time (timezone-aware), not before the case opened.
             agent: who is acting; their role's limits decide "do it now" or "approval".
             spent: what the agent already granted in their role's period.
             goodwill: what the customer received in the goodwill window, when a ledger
@@ -108,8 +118,8 @@ class Engine(CompiledPolicy):
             explain: add the full "why not" trace for every row that did not match.
 
         Raises:
-            InvalidValueError: ``at`` is naive, the agent's role is unknown, or ``spent``
-                is in the wrong currency.
+            InvalidValueError: ``at`` is naive or before the case opened, the agent's
+                role is unknown, or ``spent`` is in the wrong currency.
             PolicyError: no row of a table the decision needs matches the case (a gap
                 the linter reports in advance).
 
@@ -118,6 +128,7 @@ class Engine(CompiledPolicy):
         when = comparable(aware_arg(at, "at"))
         _money_arg(spent, "spent")
         role = self._role(agent)
+        case = _known(case, when)
         facts, timeline = self._facts(case, when, goodwill)
         decision = _Decision(self, case, when, role, agent, spent, facts, timeline, explain)
         return decision.plan(decided_at=at)
@@ -149,3 +160,8 @@ class Engine(CompiledPolicy):
             horizon=horizon,
             promise_horizon=promise_horizon,
         )
+
+
+def _known(case: object, at: datetime) -> Case:
+    """The case as it was known at ``at`` (the first step of every answer)."""
+    return case_arg(case).as_of(at)

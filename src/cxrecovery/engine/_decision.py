@@ -29,8 +29,11 @@ from cxrecovery.model import (
     Case,
     CaseStatus,
     CompensationForm,
+    EventKind,
     ExpectationBaseline,
     Fault,
+    Outcome,
+    PromiseStatus,
     Sentiment,
     TouchpointKind,
 )
@@ -58,6 +61,8 @@ _CENT: Final = Decimal("0.01")
 _BASIS_POINT: Final = Decimal("0.0001")
 # The forms by their values: a table's output names one (the enum's lookup is slower).
 _FORMS: Final[dict[object, CompensationForm]] = {f.value: f for f in CompensationForm}
+# What went wrong in an interaction: an apology or a remedy is owed again after it.
+_SETBACKS: Final = frozenset({Outcome.FAILED, Outcome.MISSED, Outcome.ABANDONED})
 _PREFER_IMMEDIATE: Final = Attributes(
     {"prefer": "immediate credit or refund over a delayed voucher"}
 )
@@ -264,10 +269,15 @@ class _Decision(_ClockSteps):
         recovery_rule = f"{recovery_path}[{recovery_row}]"
         clocks, clock_levels = self.clocks()
         level, level_reasons, level_anchor = self.escalation(clock_levels)
-        owner, owner_reason = self.owner(level)
+        # An escalation already taken to a level is not raised to it again: the case is
+        # at the higher of the level due and the level taken.
+        taken = self.case.escalation_taken() if self.is_open and self.case.events else 0
+        at_level = max(level, taken)
+        owner, owner_reason = self.owner(at_level)
 
         if self.is_open:
-            self.apologize(recovery, recovery_rule, owner)
+            if not (self.case.events and self.done_since_setback(EventKind.APOLOGIZED)):
+                self.apologize(recovery, recovery_rule, owner)
             promise_due = self.remedy(owner)
         else:
             promise_due = None
@@ -278,9 +288,9 @@ class _Decision(_ClockSteps):
         aftercare = self.case.status is CaseStatus.RESOLVED and (
             compensation is not None or int(self.facts["promises_broken"]) > 0  # type: ignore[call-overload]
         )
-        if aftercare:
+        if aftercare and not (self.case.events and self.done_since_setback(EventKind.APOLOGIZED)):
             self.apologize(recovery, recovery_rule, owner)
-        if self.is_open and level:
+        if self.is_open and level > taken:
             self.escalate(level, level_reasons, level_anchor)
         if self.is_open or aftercare:
             self.notify(clocks, promise_due, compensation)
@@ -305,7 +315,7 @@ class _Decision(_ClockSteps):
             actions=tuple(self.actions),
             approvals=tuple(self.approvals),
             clocks=tuple(clocks),
-            escalation_level=level,
+            escalation_level=at_level,
             relationship_health=str(self.facts["relationship_health"]),
             next_review_at=min(self.reviews, key=instant) if self.reviews else None,
             over_delivery=over,
@@ -322,16 +332,74 @@ class _Decision(_ClockSteps):
         if self.facts["critical"]:
             for role in policy.roles:
                 if role.handles_critical:
-                    return role.name, "critical failures always go to a human owner"
+                    return self.holder(
+                        role.name, level, "critical failures always go to a human owner"
+                    )
         if level:
             rung = policy.escalation.level(level)
             if rung is not None:
-                return rung.role, f"escalation level {level}: {rung.name or rung.role}"
+                return self.holder(
+                    rung.role, level, f"escalation level {level}: {rung.name or rung.role}"
+                )
         if self.case.owner:
             return self.case.owner, "the case's owner"
         if self.agent is not None:
             return self.agent.id, "the agent handling the case owns it"
         return self.role.name, "the front line owns the case"
+
+    def holder(self, role: str, level: int, why: str) -> tuple[str, str]:
+        """The owner when the policy needs ``role``: a person who holds it on this case
+        (the case's owner, when their role ranks as high; else whoever acknowledged
+        the escalation to ``level`` or above), or the role itself for the host to
+        assign. A named owner stays unless the policy needs a higher role."""
+        case = self.case
+        if not case.events:
+            return role, why
+        ranks = self.engine._roles
+        needed = ranks.get(role)
+        if needed is None:  # pragma: no cover - a role the policy names is one of its roles
+            return role, why
+
+        def holds(name: str | None) -> bool:
+            found = ranks.get(name) if name is not None else None
+            return found is not None and found.rank >= needed.rank
+
+        if case.owner and holds(case.owner_role):
+            return case.owner, f"{why}; {case.owner} holds the role ({case.owner_role})"
+        for event in reversed(case.escalations()):
+            person = event.acknowledged_by
+            if person is None or not event.is_acknowledged(self.at):
+                continue
+            rung = self.policy.escalation.level(event.level or 0)
+            held = event.role or (rung.role if rung is not None else None)
+            if (event.level or 0) >= level and holds(held):
+                return person, f"{why}; {person} took the escalation to level {event.level}"
+        return role, why
+
+    def done_since_setback(self, kind: EventKind, subject: str | None = None) -> bool:
+        """Whether the case records ``kind`` done (about ``subject``, when given) at or
+        after the last setback: a promise broken, a channel failed or missed, a
+        customer who gave up. An apology or a remedy is owed again after one."""
+        done = [
+            e.at
+            for e in self.case.events
+            if e.kind is kind and (subject is None or e.subject == subject)
+        ]
+        if not done:
+            return False
+        return max(done, key=instant) >= self.setback_at()
+
+    def setback_at(self) -> datetime:
+        """The last instant, at or before the decision, at which something went wrong."""
+        case = self.case
+        at = self.at
+        times = [case.opened_at]
+        times.extend(tp.at for tp in case.touchpoints if tp.at <= at and tp.outcome in _SETBACKS)
+        for promise in case.promises:
+            if promise.is_broken(at):
+                when = promise.settled_at if promise.status is PromiseStatus.BROKEN else None
+                times.append(when or promise.due)
+        return max(times, key=instant)
 
     # --- apology and remedy --------------------------------------------------------------
 
@@ -407,25 +475,33 @@ class _Decision(_ClockSteps):
             estimate_text, estimate
         )
         rule = f"{path}[{row}]"
-        self.actions.append(
-            Action(
-                ActionKind.REMEDY,
-                f"Remedy: {action.replace('_', ' ')}",
-                owner=owner,
-                details=Attributes._from_sorted(
-                    (("action", action), ("calendar", calendar_name), ("estimate", estimate_text))
-                ),
-                reasons=(
-                    self.reason(
-                        rule,
-                        "the remedy row for this failure",
-                        "category",
-                        "service_usable",
-                        "double_deviation",
+        # A remedy under way since the last setback is not asked for again (its
+        # promise is tracked below).
+        remedied = bool(self.case.events) and self.done_since_setback(EventKind.REMEDIED)
+        if not remedied:
+            self.actions.append(
+                Action(
+                    ActionKind.REMEDY,
+                    f"Remedy: {action.replace('_', ' ')}",
+                    owner=owner,
+                    details=Attributes._from_sorted(
+                        (
+                            ("action", action),
+                            ("calendar", calendar_name),
+                            ("estimate", estimate_text),
+                        )
                     ),
-                ),
+                    reasons=(
+                        self.reason(
+                            rule,
+                            "the remedy row for this failure",
+                            "category",
+                            "service_usable",
+                            "double_deviation",
+                        ),
+                    ),
+                )
             )
-        )
         # Promise the remedy unless a pending promise already covers it.
         pending = [
             p
@@ -588,7 +664,11 @@ class _Decision(_ClockSteps):
             )
             return None, over, expectation
         if value is None or not value or ratio == 0 or self.facts["critical"]:
-            if self.facts["critical"] and self.is_open:
+            if (
+                self.facts["critical"]
+                and self.is_open
+                and not self.case.done(EventKind.COMPENSATED)
+            ):
                 self.judge(
                     "compensation for a critical failure: its human owner decides it",
                     self.deciding_role(form),
@@ -807,7 +887,18 @@ class _Decision(_ClockSteps):
         )
         channel = self.case.customer.preferred_channel or self.case.channel
         reasons = (self.reason(rule, "close the loop after the fix", "severity", "history"),)
+        done = (
+            {
+                e.subject
+                for e in self.case.done(EventKind.FOLLOWED_UP)
+                if base is None or e.at >= base
+            }
+            if self.case.events
+            else set()
+        )
         for part in parts:
+            if part in done:  # carried out since the fix: not asked for again
+                continue
             after = self.engine._compiled.duration(part)
             due = calendar.next_open(base + after) if base is not None else None
             if due is not None:
@@ -847,7 +938,10 @@ class _Decision(_ClockSteps):
                 and tp.agent not in agents
             ):
                 agents.append(tp.agent)
+        recognised = {e.subject for e in self.case.done(EventKind.RECOGNISED)}
         for agent in agents:
+            if agent in recognised:
+                continue
             self.actions.append(
                 Action(
                     ActionKind.RECOGNISE,

@@ -94,8 +94,13 @@ def sweep(
     breached clocks; broken or overdue promises; escalations; promises due within
     ``promise_horizon`` (about to break); clock warnings that have fired; customer
     updates and follow-ups due by ``at + horizon``. Items are ordered by urgency (the
-    order of :class:`DueKind`), then by due time, then by case id. Closed cases are
-    skipped.
+    order of :class:`DueKind`), then by due time, then by case id.
+
+    Each case is taken as it was known at ``at`` (:meth:`Case.as_of`): cases closed by
+    then, and cases not yet opened, are skipped. A breach, a warning or a broken
+    promise is listed when it happened since the case was last acted on (its latest
+    recorded event), so a case whose plan was carried out is not listed again until
+    something new falls due.
 
     Raises:
         InvalidValueError: ``at`` is naive, ``engine`` is not an engine, an open case
@@ -118,6 +123,9 @@ def sweep(
     reviews: dict[str, datetime | None] = {}
     decided = skipped = 0
     for case in items_of(open_cases, Case, "open_cases"):
+        if case.opened_at > at:  # not open yet: nothing is due on it
+            continue
+        case = case.as_of(at)
         if case.is_closed:
             continue
         if case.id in known:
@@ -141,6 +149,27 @@ def sweep(
 
 
 def _due(
+    case: Case, plan: RecoveryPlan, at: datetime, until: datetime, promise_horizon: timedelta
+) -> Iterable[DueItem]:
+    for item in _found(case, plan, at, until, promise_horizon):
+        if item.kind in _HANDLED_KINDS and case.events and instant(item.due) <= _acted_at(case):
+            continue  # it fell due before the case was last acted on
+        yield item
+
+
+# What the plan of a case acted on since does not repeat: a breach, a clock warning or
+# a broken promise is listed when it happened since the case's latest recorded event.
+_HANDLED_KINDS = frozenset({DueKind.BREACH, DueKind.WARNING, DueKind.PROMISE_BROKEN})
+
+
+def _acted_at(case: Case) -> datetime:
+    """The latest instant (in UTC) the case records someone acting on it (an event)."""
+    times = [instant(e.at) for e in case.events]
+    times.extend(instant(e.acknowledged_at) for e in case.events if e.acknowledged_at)
+    return max(times)
+
+
+def _found(
     case: Case, plan: RecoveryPlan, at: datetime, until: datetime, promise_horizon: timedelta
 ) -> Iterable[DueItem]:
     for clock in plan.clocks:
