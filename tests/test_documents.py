@@ -38,6 +38,7 @@ CASE_TYPES: tuple[type, ...] = (
     model.Pause,
     model.Grant,
     model.PriorCase,
+    model.CaseEvent,
 )
 
 EXAMPLES = sorted(CASES.glob("*.json"))
@@ -191,7 +192,7 @@ def test_json_numbers_for_money_are_read_exactly() -> None:
         ("no/such/file.json", "cannot read"),
         ("\x00", "cannot read"),
         (12, "expected a mapping, JSON text or a path"),
-        ('{"format": 2}', "format: 2 is not a case format"),
+        ('{"format": 3}', "format: 3 is not a case format"),
     ],
 )
 def test_unreadable_sources_raise_document_error(source: object, message: str) -> None:

@@ -22,7 +22,7 @@ from cxrecovery import (
     dump,
     load_case,
 )
-from cxrecovery.model import CaseEvent, EventKind
+from cxrecovery.model import CaseEvent, CaseEventKind
 
 CASES = Path(__file__).parent.parent / "examples" / "cases"
 ENGINE = Engine(default_policy())
@@ -90,11 +90,13 @@ def test_status_and_owner_follow_the_events() -> None:
     case = story("coffee-order")
     t = case.opened_at
     events = (
-        CaseEvent(EventKind.ASSIGNED, t, by="lead", owner="barista-1", role="front_line"),
-        CaseEvent(EventKind.RESOLVED, t + timedelta(minutes=5), by="barista-1"),
-        CaseEvent(EventKind.REOPENED, t + timedelta(minutes=9), by="barista-2"),
-        CaseEvent(EventKind.ASSIGNED, t + timedelta(minutes=10), owner="sup-1", role="supervisor"),
-        CaseEvent(EventKind.CLOSED, t + timedelta(minutes=30), by="sup-1"),
+        CaseEvent(CaseEventKind.ASSIGNED, t, by="lead", owner="barista-1", role="front_line"),
+        CaseEvent(CaseEventKind.RESOLVED, t + timedelta(minutes=5), by="barista-1"),
+        CaseEvent(CaseEventKind.REOPENED, t + timedelta(minutes=9), by="barista-2"),
+        CaseEvent(
+            CaseEventKind.ASSIGNED, t + timedelta(minutes=10), owner="sup-1", role="supervisor"
+        ),
+        CaseEvent(CaseEventKind.CLOSED, t + timedelta(minutes=30), by="sup-1"),
     )
     closed = attrs.evolve(
         case,
@@ -123,7 +125,7 @@ def test_an_acknowledgement_after_the_instant_is_not_known_yet() -> None:
     case = story("dropped-call")
     t = case.last_event_at()
     taken = CaseEvent(
-        EventKind.ESCALATED,
+        CaseEventKind.ESCALATED,
         t,
         by="agent-1",
         level=1,
@@ -142,7 +144,6 @@ def test_an_acknowledgement_after_the_instant_is_not_known_yet() -> None:
 def test_every_problem_of_a_history_is_listed_with_its_path() -> None:
     data = document("coffee-order")
     opened = data["opened_at"]
-    data["format"] = 2
     data["events"] = [
         {"kind": "resolved", "at": "2030-01-01T10:00:00+00:00"},
         {"kind": "assigned", "at": opened},  # no owner, and out of order
@@ -159,9 +160,8 @@ def test_every_problem_of_a_history_is_listed_with_its_path() -> None:
 
 def test_events_out_of_order_and_moves_that_are_not_moves_are_refused_together() -> None:
     data = document("coffee-order")
-    data["format"] = 2
     data["status"] = "closed"
-    data["closed_at"] = "2030-01-03T10:00:00+00:00"
+    data["closed_at"] = "2030-01-05T10:00:00+00:00"
     data.pop("resolved_at", None)
     data["events"] = [
         {"kind": "resolved", "at": "2030-01-02T10:00:00+00:00"},
@@ -183,7 +183,7 @@ def test_a_flat_owner_that_disagrees_with_the_last_assigned_event_is_refused() -
         attrs.evolve(
             case,
             owner="someone-else",
-            events=(CaseEvent(EventKind.ASSIGNED, case.opened_at, owner="barista-1"),),
+            events=(CaseEvent(CaseEventKind.ASSIGNED, case.opened_at, owner="barista-1"),),
         )
     assert [p.path for p in caught.value.problems] == ["owner"]
 
@@ -197,8 +197,8 @@ def test_dump_writes_format_2_and_events_round_trip() -> None:
     with_events = attrs.evolve(
         case,
         events=(
-            CaseEvent(EventKind.APOLOGIZED, t, by="barista-1"),
-            CaseEvent(EventKind.ESCALATED, t, by="barista-1", level=1, role="supervisor"),
+            CaseEvent(CaseEventKind.APOLOGIZED, t, by="barista-1"),
+            CaseEvent(CaseEventKind.ESCALATED, t, by="barista-1", level=1, role="supervisor"),
         ),
     )
     data = dump(with_events)
@@ -213,25 +213,43 @@ def test_dump_writes_format_2_and_events_round_trip() -> None:
     assert load_case(data) == with_events
 
 
+FORMAT_1 = Path(__file__).parent / "documents" / "format-1"
+
+
 @pytest.mark.parametrize(
     "name", ["coffee-order", "dropped-call", "flat-battery", "laptop-cover", "laptop-repair"]
 )
-def test_format_1_documents_still_load_as_they_did(name: str) -> None:
-    data = document(name)
-    assert data["format"] == 1
-    case = load_case(data)
-    assert case.events == ()
+def test_format_1_documents_still_load_and_decide_as_they_did(name: str) -> None:
+    # The five examples as format 1 wrote them.
+    old = FORMAT_1 / f"{name}.json"
+    assert json.loads(old.read_text(encoding="utf-8"))["format"] == 1
+    case = load_case(old)
+    assert case.history() == story(name).history()
     again = dump(case)
     assert again["format"] == 2
     assert load_case(again) == case
+    at = case.last_event_at()
+    assert ENGINE.decide(case, at=at) == ENGINE.decide(story(name), at=at)
 
 
 def test_a_format_1_document_has_no_events() -> None:
-    data = document("coffee-order")
+    data = json.loads((FORMAT_1 / "coffee-order.json").read_text(encoding="utf-8"))
     data["events"] = []
+    data["promises"] = [
+        {
+            "id": "p",
+            "what": "x",
+            "made_at": data["opened_at"],
+            "due": data["opened_at"],
+            "status": "kept",
+            "settled_at": data["opened_at"],
+            "settled_by": "a",
+        }
+    ]
     with pytest.raises(DocumentError) as caught:
         load_case(data)
-    assert caught.value.problems[0].path == "events"
+    paths = [p.path for p in caught.value.problems]
+    assert paths == ["events", "promises[0].settled_by"]
     assert "format 2" in caught.value.problems[0].message
 
 
@@ -288,7 +306,7 @@ def test_whoever_acknowledged_the_escalation_owns_the_case_at_its_level() -> Non
     taken = record_event(
         case,
         CaseEvent(
-            EventKind.ESCALATED,
+            CaseEventKind.ESCALATED,
             at,
             by="agent-leeds-07",
             level=1,

@@ -9,7 +9,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from cxrecovery import ActionKind, Agent, Case, CaseStatus, Engine, default_policy
-from cxrecovery.model import CaseEvent, EventKind
+from cxrecovery.model import CaseEvent, CaseEventKind
 from cxrecovery.replay import DueKind
 from cxrecovery.testing.strategies import cases
 from cxrecovery.transitions import record, record_event
@@ -55,7 +55,12 @@ def test_a_decision_is_the_decision_on_the_case_as_of_its_instant(data: st.DataO
 
 
 _LATER_KINDS = st.sampled_from(
-    [EventKind.APOLOGIZED, EventKind.REMEDIED, EventKind.FOLLOWED_UP, EventKind.ESCALATED]
+    [
+        CaseEventKind.APOLOGIZED,
+        CaseEventKind.REMEDIED,
+        CaseEventKind.FOLLOWED_UP,
+        CaseEventKind.ESCALATED,
+    ]
 )
 
 
@@ -65,7 +70,9 @@ def test_adding_an_event_after_the_instant_changes_nothing(data: st.DataObject) 
     at = data.draw(instants(case))
     after = max(at, case.last_event_at()) + timedelta(seconds=data.draw(st.integers(1, 86400)))
     kind = data.draw(_LATER_KINDS)
-    event = CaseEvent(kind, after, by="someone", level=1 if kind is EventKind.ESCALATED else None)
+    event = CaseEvent(
+        kind, after, by="someone", level=1 if kind is CaseEventKind.ESCALATED else None
+    )
     later = record_event(case, event)
     note(f"at={at.isoformat()} event={event}")
     assert later.as_of(at) == case.as_of(at)

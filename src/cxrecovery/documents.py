@@ -18,12 +18,12 @@ import json
 import os
 import re
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
-from typing import Any, Final, NamedTuple, TypeVar, Union, get_args, get_origin
+from typing import Any, Final, NamedTuple, Protocol, TypeVar, Union, get_args, get_origin
 from zoneinfo import available_timezones
 
 import attrs
@@ -35,12 +35,15 @@ from cxrecovery.formats.durations import format_duration, parse_duration
 from cxrecovery.model import Attributes, Case
 from cxrecovery.money import Money, currencies, minor_units
 
-__all__ = ["case_schema", "dump", "load", "load_case"]
+__all__ = ["PolicyLike", "case_schema", "dump", "load", "load_case"]
 
 T = TypeVar("T")
 
-CASE_FORMAT: Final = 1
-_SCHEMA_ID: Final = "https://cxrecovery.invalid/schema/case-1.json"
+CASE_FORMAT: Final = 2
+_SCHEMA_ID: Final = "https://cxrecovery.invalid/schema/case-2.json"
+# The case formats this version reads: format 1 is format 2 without a recorded history
+# (no ``events``, no ``settled_by``), so it reads as such.
+_CASE_FORMATS: Final = (1, 2)
 
 
 class _Fail:
@@ -768,11 +771,37 @@ def _load_full(cls: type[T], data: object, path: str) -> T:
     return result  # type: ignore[no-any-return]
 
 
-def load_case(source: Mapping[str, Any] | str | bytes | os.PathLike[str]) -> Case:
+class _Ladder(Protocol):
+    @property
+    def levels(self) -> Any: ...
+
+
+class PolicyLike(Protocol):
+    """What :func:`load_case` reads of a policy to check a case's history against it:
+    its roles' names and its escalation levels (a :class:`~cxrecovery.policy.Policy`)."""
+
+    @property
+    def roles(self) -> Any: ...
+
+    @property
+    def escalation(self) -> _Ladder: ...
+
+
+def load_case(
+    source: Mapping[str, Any] | str | bytes | os.PathLike[str],
+    *,
+    policy: PolicyLike | None = None,
+) -> Case:
     """Read a case document: a mapping, JSON text, or the path of a JSON file.
 
     A string that starts with ``{`` is JSON text; any other string is a path.
-    JSON numbers are read as exact decimals, never through a float.
+    JSON numbers are read as exact decimals, never through a float. Format 2 is
+    written today; a format 1 document (no history of events) reads as a format 2
+    one without events.
+
+    With ``policy``, the case's history is checked against it too: an escalation to
+    a level the policy lacks, or an owner or escalation naming a role it does not have,
+    is a problem at its path, listed with every other.
 
     Raises:
         DocumentError: with every problem in the document, each with its path, e.g.
@@ -780,26 +809,79 @@ def load_case(source: Mapping[str, Any] | str | bytes | os.PathLike[str]) -> Cas
             zone``.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 format 2, and ``policy``.
     """
     data = _read_source(source, "case")
-    if (type(data) is dict or isinstance(data, Mapping)) and "format" in data:
-        if data["format"] != CASE_FORMAT:
-            raise DocumentError.at(
-                "format",
-                f"{_show(data['format'])} is not a case format this version reads ({CASE_FORMAT})",
+    problems: _Problems = []
+    if type(data) is dict or isinstance(data, Mapping):
+        version = data.get("format", CASE_FORMAT)
+        if "format" in data:
+            if version not in _CASE_FORMATS or type(version) is not int:
+                formats = " and ".join(map(str, _CASE_FORMATS))
+                raise DocumentError.at(
+                    "format",
+                    f"{_show(data['format'])} is not a case format this version reads ({formats})",
+                )
+            if data is not source and type(data) is dict:
+                del data["format"]  # our own parse of the text: no need to copy it
+            else:
+                data = {k: v for k, v in data.items() if k != "format"}
+        if version == 1:
+            problems.extend(_format_2_only(data))
+        if policy is not None:
+            problems.extend(_policy_problems(data.get("events"), policy))
+    if not problems:
+        return load(Case, data)
+    try:
+        load(Case, data)
+    except DocumentError as error:
+        problems = [*error.problems, *problems]
+    raise DocumentError(sorted(problems, key=lambda p: p.path))
+
+
+def _format_2_only(data: Mapping[str, Any]) -> Iterator[Problem]:
+    """The fields of format 2 that a format 1 document does not have."""
+    if "events" in data:
+        yield Problem("events", "a format 1 document has no events; write format 2 for them")
+    promises = data.get("promises")
+    if isinstance(promises, list):
+        for i, promise in enumerate(promises):
+            if isinstance(promise, Mapping) and "settled_by" in promise:
+                yield Problem(
+                    f"promises[{i}].settled_by",
+                    "a format 1 document has no settled_by; write format 2 for it",
+                )
+
+
+def _policy_problems(events: object, policy: PolicyLike) -> Iterator[Problem]:
+    """An event naming a level or a role ``policy`` does not have."""
+    if not isinstance(events, list):
+        return
+    roles = [str(r.name) for r in policy.roles]
+    levels = sorted({int(rung.level) for rung in policy.escalation.levels})
+    for i, event in enumerate(events):
+        if not isinstance(event, Mapping):
+            continue
+        level = event.get("level")
+        if event.get("kind") == "escalated" and type(level) is int and level not in levels:
+            known = ", ".join(map(str, levels)) or "none"
+            yield Problem(
+                f"events[{i}].level", f"{level} is not an escalation level of the policy ({known})"
             )
-        if data is not source and type(data) is dict:
-            del data["format"]  # our own parse of the text: no need to copy it
-        else:
-            data = {k: v for k, v in data.items() if k != "format"}
-    return load(Case, data)
+        role = event.get("role")
+        if isinstance(role, str) and role not in roles:
+            yield Problem(
+                f"events[{i}].role",
+                f"{role!r} is not a role of the policy ({', '.join(roles)}){suggest(role, roles)}",
+            )
 
 
 def dump(value: object) -> Any:
     """Write a domain value (a case, a promise, money…) as plain JSON-ready data.
 
-    Fields left at their defaults are omitted; a case carries its ``format`` number.
-    The result is deterministic: the same value always gives the same data.
+    Fields left at their defaults are omitted; a case carries its ``format`` number
+    (2: a case is always written in the latest format). The result is deterministic:
+    the same value always gives the same data.
 
     .. versionadded:: 0.1.0
     """
@@ -810,9 +892,12 @@ def dump(value: object) -> Any:
 
 
 def case_schema() -> dict[str, Any]:
-    """Return the JSON Schema (draft 2020-12) of the case document.
+    """Return the JSON Schema (draft 2020-12) of the case document, format 2.
+
+    (A format 1 document is a format 2 one without ``events`` and ``settled_by``.)
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 format 2.
     """
     defs: dict[str, Any] = {}
     _codec(Case).schema(defs)

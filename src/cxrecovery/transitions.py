@@ -18,10 +18,10 @@ from cxrecovery.errors import InvalidValueError, TransitionError
 from cxrecovery.model import (
     Case,
     CaseEvent,
+    CaseEventKind,
     CaseStatus,
     Channel,
     Direction,
-    EventKind,
     Grant,
     Pause,
     Promise,
@@ -226,7 +226,7 @@ def _with_event(case: Case, event: CaseEvent, **changes: Any) -> Case:
     before a status or owner event, the history the plain fields imply is written out
     (:meth:`Case.history`), so that the plain fields and the events keep agreeing."""
     events = list(case.events)
-    if event.kind.changes_status or event.kind is EventKind.ASSIGNED:
+    if event.kind.changes_status or event.kind is CaseEventKind.ASSIGNED:
         events = list(case.history())
     events = _merged(events, (event,))
     return _evolve(case, events=tuple(events), **changes)
@@ -251,9 +251,9 @@ def record_event(case: Case, event: CaseEvent) -> Case:
     if not isinstance(event, CaseEvent):
         raise TransitionError.at("event", f"{event!r} is not a CaseEvent")
     _not_before_open(case, event.at, f"the {event.kind.value} event")
-    if event.kind.changes_status or event.kind is EventKind.ASSIGNED:
+    if event.kind.changes_status or event.kind is CaseEventKind.ASSIGNED:
         changes: dict[str, Any] = {}
-        if event.kind is EventKind.ASSIGNED:
+        if event.kind is CaseEventKind.ASSIGNED:
             changes["owner"] = event.owner
         else:
             changes.update(_status_after(case, event))
@@ -262,9 +262,9 @@ def record_event(case: Case, event: CaseEvent) -> Case:
 
 
 def _status_after(case: Case, event: CaseEvent) -> dict[str, Any]:
-    if event.kind is EventKind.RESOLVED:
+    if event.kind is CaseEventKind.RESOLVED:
         return {"status": CaseStatus.RESOLVED, "resolved_at": event.at, "closed_at": None}
-    if event.kind is EventKind.CLOSED:
+    if event.kind is CaseEventKind.CLOSED:
         return {"status": CaseStatus.CLOSED, "closed_at": event.at}
     return {"status": CaseStatus.OPEN, "resolved_at": None, "closed_at": None}
 
@@ -289,7 +289,7 @@ def assign(
     if at is None:
         if by is not None or role is not None:
             raise TransitionError.at("at", "say when: by and role go into the history")
-        if any(e.kind is EventKind.ASSIGNED for e in case.events):
+        if any(e.kind is CaseEventKind.ASSIGNED for e in case.events):
             raise TransitionError.at(
                 "at", f"case {case.id!r} records who owned it when; say when {owner!r} took it"
             )
@@ -297,13 +297,13 @@ def assign(
     _aware(at)
     _not_before_open(case, at, "assigning")
     try:
-        event = CaseEvent(EventKind.ASSIGNED, at, by=by, owner=owner, role=role)
+        event = CaseEvent(CaseEventKind.ASSIGNED, at, by=by, owner=owner, role=role)
     except InvalidValueError as error:
         raise TransitionError(error.problems) from None
     return _with_event(case, event, owner=owner)
 
 
-def _status_event(kind: EventKind, at: datetime, by: str | None) -> CaseEvent:
+def _status_event(kind: CaseEventKind, at: datetime, by: str | None) -> CaseEvent:
     try:
         return CaseEvent(kind, at, by=by)
     except InvalidValueError as error:
@@ -325,7 +325,7 @@ def resolve(case: Case, at: datetime, *, by: str | None = None) -> Case:
     _not_before_open(case, at, "resolving")
     return _with_event(
         case,
-        _status_event(EventKind.RESOLVED, at, by),
+        _status_event(CaseEventKind.RESOLVED, at, by),
         status=CaseStatus.RESOLVED,
         resolved_at=at,
     )
@@ -342,7 +342,7 @@ def reopen(case: Case, at: datetime, *, by: str | None = None) -> Case:
     _not_before_open(case, at, "reopening")
     return _with_event(
         case,
-        _status_event(EventKind.REOPENED, at, by),
+        _status_event(CaseEventKind.REOPENED, at, by),
         status=CaseStatus.OPEN,
         resolved_at=None,
         closed_at=None,
@@ -366,7 +366,7 @@ def close(case: Case, at: datetime, *, by: str | None = None) -> Case:
     pauses = tuple(attrs.evolve(p, ended_at=at) if p.ended_at is None else p for p in case.pauses)
     return _with_event(
         case,
-        _status_event(EventKind.CLOSED, at, by),
+        _status_event(CaseEventKind.CLOSED, at, by),
         status=CaseStatus.CLOSED,
         closed_at=at,
         pauses=pauses,
@@ -375,12 +375,12 @@ def close(case: Case, at: datetime, *, by: str | None = None) -> Case:
 
 # --- carrying out a plan ----------------------------------------------------------------
 
-_DONE: dict[ActionKind, EventKind] = {
-    ActionKind.APOLOGIZE: EventKind.APOLOGIZED,
-    ActionKind.REMEDY: EventKind.REMEDIED,
-    ActionKind.COMPENSATE: EventKind.COMPENSATED,
-    ActionKind.FOLLOW_UP: EventKind.FOLLOWED_UP,
-    ActionKind.RECOGNISE: EventKind.RECOGNISED,
+_DONE: dict[ActionKind, CaseEventKind] = {
+    ActionKind.APOLOGIZE: CaseEventKind.APOLOGIZED,
+    ActionKind.REMEDY: CaseEventKind.REMEDIED,
+    ActionKind.COMPENSATE: CaseEventKind.COMPENSATED,
+    ActionKind.FOLLOW_UP: CaseEventKind.FOLLOWED_UP,
+    ActionKind.RECOGNISE: CaseEventKind.RECOGNISED,
 }
 
 
@@ -459,7 +459,11 @@ def record(
             return record_touchpoint(case, touchpoint)
         if kind is ActionKind.ESCALATE:
             event = CaseEvent(
-                EventKind.ESCALATED, at, by=by, level=action.level or 1, role=_slug(action.owner)
+                CaseEventKind.ESCALATED,
+                at,
+                by=by,
+                level=action.level or 1,
+                role=_slug(action.owner),
             )
         else:
             # What the event is about: whom a recognition names, which follow-up
@@ -488,7 +492,7 @@ def _slug(name: str | None) -> str | None:
     if name is None:
         return None
     try:
-        CaseEvent(EventKind.ESCALATED, datetime.min.replace(tzinfo=UTC), level=1, role=name)
+        CaseEvent(CaseEventKind.ESCALATED, datetime.min.replace(tzinfo=UTC), level=1, role=name)
     except InvalidValueError:
         return None
     return name

@@ -27,9 +27,9 @@ from cxrecovery.model import (
     Agent,
     Attributes,
     Case,
+    CaseEventKind,
     CaseStatus,
     CompensationForm,
-    EventKind,
     ExpectationBaseline,
     Fault,
     Outcome,
@@ -276,7 +276,7 @@ class _Decision(_ClockSteps):
         owner, owner_reason = self.owner(at_level)
 
         if self.is_open:
-            if not (self.case.events and self.done_since_setback(EventKind.APOLOGIZED)):
+            if not (self.case.events and self.done_since_setback(CaseEventKind.APOLOGIZED)):
                 self.apologize(recovery, recovery_rule, owner)
             promise_due = self.remedy(owner)
         else:
@@ -288,7 +288,9 @@ class _Decision(_ClockSteps):
         aftercare = self.case.status is CaseStatus.RESOLVED and (
             compensation is not None or int(self.facts["promises_broken"]) > 0  # type: ignore[call-overload]
         )
-        if aftercare and not (self.case.events and self.done_since_setback(EventKind.APOLOGIZED)):
+        if aftercare and not (
+            self.case.events and self.done_since_setback(CaseEventKind.APOLOGIZED)
+        ):
             self.apologize(recovery, recovery_rule, owner)
         if self.is_open and level > taken:
             self.escalate(level, level_reasons, level_anchor)
@@ -376,7 +378,7 @@ class _Decision(_ClockSteps):
                 return person, f"{why}; {person} took the escalation to level {event.level}"
         return role, why
 
-    def done_since_setback(self, kind: EventKind, subject: str | None = None) -> bool:
+    def done_since_setback(self, kind: CaseEventKind, subject: str | None = None) -> bool:
         """Whether the case records ``kind`` done (about ``subject``, when given) at or
         after the last setback: a promise broken, a channel failed or missed, a
         customer who gave up. An apology or a remedy is owed again after one."""
@@ -477,7 +479,7 @@ class _Decision(_ClockSteps):
         rule = f"{path}[{row}]"
         # A remedy under way since the last setback is not asked for again (its
         # promise is tracked below).
-        remedied = bool(self.case.events) and self.done_since_setback(EventKind.REMEDIED)
+        remedied = bool(self.case.events) and self.done_since_setback(CaseEventKind.REMEDIED)
         if not remedied:
             self.actions.append(
                 Action(
@@ -667,7 +669,7 @@ class _Decision(_ClockSteps):
             if (
                 self.facts["critical"]
                 and self.is_open
-                and not self.case.done(EventKind.COMPENSATED)
+                and not self.case.done(CaseEventKind.COMPENSATED)
             ):
                 self.judge(
                     "compensation for a critical failure: its human owner decides it",
@@ -890,7 +892,7 @@ class _Decision(_ClockSteps):
         done = (
             {
                 e.subject
-                for e in self.case.done(EventKind.FOLLOWED_UP)
+                for e in self.case.done(CaseEventKind.FOLLOWED_UP)
                 if base is None or e.at >= base
             }
             if self.case.events
@@ -938,7 +940,7 @@ class _Decision(_ClockSteps):
                 and tp.agent not in agents
             ):
                 agents.append(tp.agent)
-        recognised = {e.subject for e in self.case.done(EventKind.RECOGNISED)}
+        recognised = {e.subject for e in self.case.done(CaseEventKind.RECOGNISED)}
         for agent in agents:
             if agent in recognised:
                 continue

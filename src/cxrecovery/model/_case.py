@@ -25,11 +25,11 @@ from cxrecovery.model._events import (
     status_at,
 )
 from cxrecovery.model._kinds import (
+    CaseEventKind,
     CaseStatus,
     Channel,
     CompensationForm,
     Direction,
-    EventKind,
     Fault,
     Outcome,
     PromiseStatus,
@@ -623,7 +623,7 @@ class Case:
             now = StatusAt(self.status, self.resolved_at, self.closed_at)
             implied.extend(implied_status_events(now))
         if self.owner is not None and not has_owner_events(self.events):
-            implied.append(CaseEvent(EventKind.ASSIGNED, self.opened_at, owner=self.owner))
+            implied.append(CaseEvent(CaseEventKind.ASSIGNED, self.opened_at, owner=self.owner))
         if not implied:
             return self.events
         events = list(self.events)
@@ -639,7 +639,7 @@ class Case:
         .. versionadded:: 0.2.0
         """
         for event in reversed(self.events):
-            if event.kind is EventKind.ASSIGNED:
+            if event.kind is CaseEventKind.ASSIGNED:
                 return event.role if event.owner == self.owner else None
         return None
 
@@ -648,7 +648,7 @@ class Case:
 
         .. versionadded:: 0.2.0
         """
-        return tuple(e for e in self.events if e.kind is EventKind.ESCALATED)
+        return tuple(e for e in self.events if e.kind is CaseEventKind.ESCALATED)
 
     def escalation_taken(self) -> int:
         """The highest escalation level taken on this case (0 if none).
@@ -657,7 +657,7 @@ class Case:
         """
         return max((e.level or 0 for e in self.escalations()), default=0)
 
-    def done(self, kind: EventKind | str) -> tuple[CaseEvent, ...]:
+    def done(self, kind: CaseEventKind | str) -> tuple[CaseEvent, ...]:
         """The events of one kind (``apologized``, ``remedied``…), in time order.
 
         .. versionadded:: 0.2.0

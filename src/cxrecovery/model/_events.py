@@ -18,15 +18,15 @@ import attrs
 
 from cxrecovery import _validation as v
 from cxrecovery.errors import InvalidValueError, Problem
-from cxrecovery.model._kinds import CaseStatus, EventKind
+from cxrecovery.model._kinds import CaseEventKind, CaseStatus
 
 __all__ = ["CaseEvent", "StatusAt"]
 
-_RESOLVED = EventKind.RESOLVED
-_REOPENED = EventKind.REOPENED
-_CLOSED = EventKind.CLOSED
-_ASSIGNED = EventKind.ASSIGNED
-_ESCALATED = EventKind.ESCALATED
+_RESOLVED = CaseEventKind.RESOLVED
+_REOPENED = CaseEventKind.REOPENED
+_CLOSED = CaseEventKind.CLOSED
+_ASSIGNED = CaseEventKind.ASSIGNED
+_ESCALATED = CaseEventKind.ESCALATED
 _STATUS_KINDS = frozenset({_RESOLVED, _REOPENED, _CLOSED})
 
 
@@ -41,7 +41,7 @@ def _level(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
 class CaseEvent:
     """One change in a case's history: what, when and who.
 
-    ``kind`` says what happened (:class:`~cxrecovery.model.EventKind`); ``at`` when;
+    ``kind`` says what happened (:class:`~cxrecovery.model.CaseEventKind`); ``at`` when;
     ``by`` who made the change. The other fields belong to some kinds only:
 
     - ``assigned``: ``owner`` (required), the agent who owns the case from ``at``, and
@@ -54,7 +54,7 @@ class CaseEvent:
     .. versionadded:: 0.2.0
     """
 
-    kind: EventKind = attrs.field(**v.enum_field(EventKind))
+    kind: CaseEventKind = attrs.field(**v.enum_field(CaseEventKind))
     at: datetime = attrs.field(validator=v.aware)
     by: str | None = attrs.field(default=None, validator=v.optional_identifier, kw_only=True)
     owner: str | None = attrs.field(default=None, validator=v.optional_identifier, kw_only=True)
@@ -98,7 +98,7 @@ def _event_problems(event: CaseEvent) -> Iterator[Problem]:
             yield Problem(
                 "role", f"only assigned and escalated events have a role, not {kind.value}"
             )
-    if kind is EventKind.RECOGNISED and event.subject is None:
+    if kind is CaseEventKind.RECOGNISED and event.subject is None:
         yield Problem("subject", "a recognised event names who was recognised")
     if event.acknowledged_at is not None:
         if event.acknowledged_by is None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 
 __all__ = [
+    "CaseEventKind",
     "CaseStatus",
     "Channel",
     "CompensationForm",
     "Direction",
-    "EventKind",
     "Fault",
     "Outcome",
     "PromiseStatus",
@@ -231,7 +231,7 @@ class SurveyMetric(enum.StrEnum):
         return {"nps": range(11), "csat": range(1, 6), "ces": range(1, 8)}[self.value]
 
 
-class EventKind(enum.StrEnum):
+class CaseEventKind(enum.StrEnum):
     """What a case event records: a change of status or owner, or a plan's action done.
 
     ``resolved``, ``reopened`` and ``closed`` change the case's status; ``assigned``
@@ -258,4 +258,4 @@ class EventKind(enum.StrEnum):
     @property
     def changes_status(self) -> bool:
         """Whether the event changes the case's status."""
-        return self in (EventKind.RESOLVED, EventKind.REOPENED, EventKind.CLOSED)
+        return self in (CaseEventKind.RESOLVED, CaseEventKind.REOPENED, CaseEventKind.CLOSED)

@@ -23,12 +23,12 @@ from cxrecovery.engine import Engine
 from cxrecovery.model import (
     Case,
     CaseEvent,
+    CaseEventKind,
     CaseStatus,
     Channel,
     CompensationForm,
     Customer,
     Direction,
-    EventKind,
     ExpectationBaseline,
     Failure,
     Fault,
@@ -306,12 +306,12 @@ _case_priors = st.tuples(
 # acknowledged by, acknowledged after) and owner changes: (time, owner, role).
 _ROLES = ("front_line", "supervisor", "manager", "duty_manager")
 _DONE_KINDS = (
-    EventKind.ESCALATED,
-    EventKind.APOLOGIZED,
-    EventKind.REMEDIED,
-    EventKind.COMPENSATED,
-    EventKind.FOLLOWED_UP,
-    EventKind.RECOGNISED,
+    CaseEventKind.ESCALATED,
+    CaseEventKind.APOLOGIZED,
+    CaseEventKind.REMEDIED,
+    CaseEventKind.COMPENSATED,
+    CaseEventKind.FOLLOWED_UP,
+    CaseEventKind.RECOGNISED,
 )
 _case_events = st.tuples(
     _event_times,
@@ -330,7 +330,7 @@ _owner_lists = st.lists(_case_owners, max_size=2)
 def _done_event(
     opened: datetime,
     when: tuple[int, timezone],
-    kind: EventKind,
+    kind: CaseEventKind,
     by: str | None,
     level: int,
     role: str | None,
@@ -338,7 +338,7 @@ def _done_event(
     acknowledged_after: int,
 ) -> CaseEvent:
     at = _at(opened, when)
-    if kind is EventKind.ESCALATED:
+    if kind is CaseEventKind.ESCALATED:
         return CaseEvent(
             kind,
             at,
@@ -350,7 +350,7 @@ def _done_event(
             if acknowledged_by is None
             else at + timedelta(seconds=acknowledged_after),
         )
-    subject = (by or "staff-1") if kind is EventKind.RECOGNISED else None
+    subject = (by or "staff-1") if kind is CaseEventKind.RECOGNISED else None
     return CaseEvent(kind, at, by=by, subject=subject)
 
 
@@ -373,18 +373,21 @@ def _history(
             again = first + timedelta(seconds=draw(st.integers(0, span)))
             if status is not CaseStatus.OPEN:
                 first, again = min(first, end_at), min(again, end_at)
-            chain += [CaseEvent(EventKind.RESOLVED, first), CaseEvent(EventKind.REOPENED, again)]
+            chain += [
+                CaseEvent(CaseEventKind.RESOLVED, first),
+                CaseEvent(CaseEventKind.REOPENED, again),
+            ]
         if resolved is not None and status is not CaseStatus.OPEN:
-            chain.append(CaseEvent(EventKind.RESOLVED, resolved, by=draw(_maybe_ids)))
+            chain.append(CaseEvent(CaseEventKind.RESOLVED, resolved, by=draw(_maybe_ids)))
         if closed is not None and status is CaseStatus.CLOSED:
-            chain.append(CaseEvent(EventKind.CLOSED, closed, by=draw(_maybe_ids)))
+            chain.append(CaseEvent(CaseEventKind.CLOSED, closed, by=draw(_maybe_ids)))
     others = [_done_event(opened, *drawn) for drawn in draw(_event_lists)]
     owners = [
-        CaseEvent(EventKind.ASSIGNED, _at(opened, when), owner=owner, role=role)
+        CaseEvent(CaseEventKind.ASSIGNED, _at(opened, when), owner=owner, role=role)
         for when, owner, role in draw(_owner_lists)
     ]
     events = sorted([*chain, *owners, *others], key=lambda e: e.at)  # stable: chains keep order
-    last = [e.owner for e in events if e.kind is EventKind.ASSIGNED]
+    last = [e.owner for e in events if e.kind is CaseEventKind.ASSIGNED]
     return tuple(events), (last[-1] if last else None), bool(last)
 
 
