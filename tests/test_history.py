@@ -268,7 +268,8 @@ def test_the_schema_is_format_2_and_describes_events() -> None:
 
 
 def test_a_supervisor_who_took_the_case_keeps_it_and_is_not_escalated_to_again() -> None:
-    from cxrecovery.transitions import assign, record
+    from cxrecovery.plan import record
+    from cxrecovery.transitions import assign
 
     case = story("laptop-repair")
     at = case.last_event_at()
@@ -320,7 +321,7 @@ def test_whoever_acknowledged_the_escalation_owns_the_case_at_its_level() -> Non
 
 
 def test_a_customer_told_is_not_told_again_before_the_next_update_is_due() -> None:
-    from cxrecovery.transitions import record
+    from cxrecovery.plan import record
 
     case = story("coffee-order")
     at = case.last_event_at()
@@ -343,7 +344,7 @@ def test_a_customer_told_is_not_told_again_before_the_next_update_is_due() -> No
 
 
 def test_a_promise_made_is_tracked_not_made_again() -> None:
-    from cxrecovery.transitions import record
+    from cxrecovery.plan import record
 
     case = story("coffee-order")
     at = case.last_event_at()
@@ -356,7 +357,7 @@ def test_a_promise_made_is_tracked_not_made_again() -> None:
 
 
 def test_a_grant_given_counts_toward_the_case() -> None:
-    from cxrecovery.transitions import record
+    from cxrecovery.plan import record
 
     case = story("laptop-repair")
     at = case.last_event_at()
@@ -371,7 +372,7 @@ def test_a_grant_given_counts_toward_the_case() -> None:
 
 def test_recording_a_plan_action_names_what_is_wrong() -> None:
     from cxrecovery import TransitionError
-    from cxrecovery.transitions import record
+    from cxrecovery.plan import record
 
     case = story("coffee-order")
     with pytest.raises(TransitionError) as caught:

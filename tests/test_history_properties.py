@@ -5,14 +5,30 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import attrs
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from cxrecovery import ActionKind, Agent, Case, CaseStatus, Engine, default_policy
+from cxrecovery import (
+    ActionKind,
+    Agent,
+    Case,
+    CaseStatus,
+    Channel,
+    CompensationForm,
+    Engine,
+    Grant,
+    Money,
+    Promise,
+    PromiseStatus,
+    Touchpoint,
+    TouchpointKind,
+    default_policy,
+)
 from cxrecovery.model import CaseEvent, CaseEventKind
+from cxrecovery.plan import record
 from cxrecovery.replay import DueKind
 from cxrecovery.testing.strategies import cases
-from cxrecovery.transitions import record, record_event
 
 POLICY = default_policy()
 ENGINE = Engine(POLICY)
@@ -65,16 +81,33 @@ _LATER_KINDS = st.sampled_from(
 
 
 @given(st.data())
-def test_adding_an_event_after_the_instant_changes_nothing(data: st.DataObject) -> None:
+def test_adding_anything_after_the_instant_changes_nothing(data: st.DataObject) -> None:
     case = data.draw(CASES)
     at = data.draw(instants(case))
     after = max(at, case.last_event_at()) + timedelta(seconds=data.draw(st.integers(1, 86400)))
-    kind = data.draw(_LATER_KINDS)
-    event = CaseEvent(
-        kind, after, by="someone", level=1 if kind is CaseEventKind.ESCALATED else None
-    )
-    later = record_event(case, event)
-    note(f"at={at.isoformat()} event={event}")
+    what = data.draw(st.sampled_from(["event", "touchpoint", "promise", "grant", "settle"]))
+    if what == "event":
+        kind = data.draw(_LATER_KINDS)
+        level = 1 if kind is CaseEventKind.ESCALATED else None
+        later = attrs.evolve(case, events=(*case.events, CaseEvent(kind, after, level=level)))
+    elif what == "touchpoint":
+        touchpoint = Touchpoint(after, Channel.PHONE, TouchpointKind.CONTACT)
+        later = attrs.evolve(case, touchpoints=(*case.touchpoints, touchpoint))
+    elif what == "promise":
+        promise = Promise("later-promise", "later", after, after + timedelta(hours=1))
+        later = attrs.evolve(case, promises=(*case.promises, promise))
+    elif what == "grant":
+        grant = Grant("later-grant", CompensationForm.CREDIT, after, amount=Money("5", "EUR"))
+        later = attrs.evolve(case, grants=(*case.grants, grant))
+    else:  # settle a promise pending at the instant, later
+        pending = [p for p in case.promises if p.is_pending]
+        if not pending:
+            return
+        settled = attrs.evolve(pending[0], status=PromiseStatus.KEPT, settled_at=after)
+        later = attrs.evolve(
+            case, promises=tuple(settled if p is pending[0] else p for p in case.promises)
+        )
+    note(f"at={at.isoformat()} added {what} at {after.isoformat()}")
     assert later.as_of(at) == case.as_of(at)
     assert ENGINE.decide(later, at=at) == ENGINE.decide(case, at=at)
 

@@ -8,7 +8,7 @@ touchpoint before the case opened, anything but a survey answer on a closed case
 from __future__ import annotations
 
 import bisect
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -20,8 +20,6 @@ from cxrecovery.model import (
     CaseEvent,
     CaseEventKind,
     CaseStatus,
-    Channel,
-    Direction,
     Grant,
     Pause,
     Promise,
@@ -29,14 +27,12 @@ from cxrecovery.model import (
     Touchpoint,
     TouchpointKind,
 )
-from cxrecovery.plan import Action, ActionKind
 
 __all__ = [
     "assign",
     "close",
     "make_promise",
     "pause",
-    "record",
     "record_event",
     "record_grant",
     "record_touchpoint",
@@ -239,10 +235,17 @@ def _merged(events: list[CaseEvent], new: tuple[CaseEvent, ...]) -> list[CaseEve
     return events
 
 
+# What a closed case still takes: a reopening, a follow-up, a recognition.
+_AFTER_CLOSE = frozenset(
+    {CaseEventKind.REOPENED, CaseEventKind.FOLLOWED_UP, CaseEventKind.RECOGNISED}
+)
+
+
 def record_event(case: Case, event: CaseEvent) -> Case:
     """Add an event to the case's history, in its place in time.
 
-    A status or ``assigned`` event changes the case's plain fields to match: use
+    A closed case takes only a reopening, a follow-up and a recognition. A status or
+    ``assigned`` event changes the case's plain fields to match: use
     :func:`resolve`, :func:`reopen`, :func:`close` and :func:`assign` for those, which
     check the move first.
 
@@ -250,6 +253,8 @@ def record_event(case: Case, event: CaseEvent) -> Case:
     """
     if not isinstance(event, CaseEvent):
         raise TransitionError.at("event", f"{event!r} is not a CaseEvent")
+    if event.kind not in _AFTER_CLOSE:
+        _not_closed(case, f"record a {event.kind.value} event")
     _not_before_open(case, event.at, f"the {event.kind.value} event")
     if event.kind.changes_status or event.kind is CaseEventKind.ASSIGNED:
         changes: dict[str, Any] = {}
@@ -371,128 +376,3 @@ def close(case: Case, at: datetime, *, by: str | None = None) -> Case:
         closed_at=at,
         pauses=pauses,
     )
-
-
-# --- carrying out a plan ----------------------------------------------------------------
-
-_DONE: dict[ActionKind, CaseEventKind] = {
-    ActionKind.APOLOGIZE: CaseEventKind.APOLOGIZED,
-    ActionKind.REMEDY: CaseEventKind.REMEDIED,
-    ActionKind.COMPENSATE: CaseEventKind.COMPENSATED,
-    ActionKind.FOLLOW_UP: CaseEventKind.FOLLOWED_UP,
-    ActionKind.RECOGNISE: CaseEventKind.RECOGNISED,
-}
-
-
-_SUBJECTS: dict[ActionKind, str] = {
-    ActionKind.RECOGNISE: "agent",
-    ActionKind.FOLLOW_UP: "after",
-    ActionKind.REMEDY: "action",
-}
-
-
-def record(
-    case: Case,
-    action: Action,
-    *,
-    by: str,
-    at: datetime,
-    id: str | None = None,
-    approved_by: str | None = None,
-) -> Case:
-    """Say that a plan's ``action`` was carried out by ``by`` at ``at``; the new case.
-
-    Each kind goes where the case keeps it: a compensation with an amount becomes a
-    grant (``id`` and ``approved_by`` optional), a promise a pending promise due when
-    the action said (``id`` optional), a customer update an outbound message on the
-    action's channel, an escalation an ``escalated`` event at its level and role, the
-    rest an event of their own (``apologized``, ``remedied``, ``compensated``,
-    ``followed_up``, ``recognised``). Deciding again then does not ask for it again
-    (see the docs page "Decisions over time").
-
-    Raises:
-        TransitionError: ``action`` is not an :class:`~cxrecovery.plan.Action`, ``at``
-            is naive or before the case opened, an id is used already, or the case is
-            closed (a follow-up and a recognition are still taken).
-
-    .. versionadded:: 0.2.0
-    """
-    if not isinstance(action, Action):
-        raise TransitionError.at("action", f"{action!r} is not an Action of a plan")
-    _aware(at)
-    _not_before_open(case, at, f"carrying out {action.kind.value}")
-    kind = action.kind
-    try:
-        if kind is ActionKind.COMPENSATE and action.amount is not None and action.form:
-            grant = Grant(
-                id or _fresh_id("grant", [g.id for g in case.grants]),
-                action.form,
-                at,
-                amount=action.amount,
-                granted_by=by,
-                approved_by=approved_by,
-                note=action.summary or None,
-            )
-            return record_grant(case, grant)
-        if kind is ActionKind.MAKE_PROMISE:
-            if action.due is None:
-                raise TransitionError.at("action.due", "a promise needs its due time")
-            promise = Promise(
-                id or _fresh_id("promise", [p.id for p in case.promises]),
-                action.summary or "the remedy",
-                at,
-                max(action.due, at),
-                made_by=by,
-                kind="remedy",
-            )
-            return make_promise(case, promise)
-        if kind is ActionKind.NOTIFY:
-            touchpoint = Touchpoint(
-                at,
-                action.channel or Channel.OTHER,
-                TouchpointKind.MESSAGE,
-                id=id,
-                direction=Direction.OUTBOUND,
-                agent=by,
-                note=action.summary or None,
-            )
-            return record_touchpoint(case, touchpoint)
-        if kind is ActionKind.ESCALATE:
-            event = CaseEvent(
-                CaseEventKind.ESCALATED,
-                at,
-                by=by,
-                level=action.level or 1,
-                role=_slug(action.owner),
-            )
-        else:
-            # What the event is about: whom a recognition names, which follow-up
-            # (its delay after the fix), which remedy.
-            subject = action.details.get(_SUBJECTS.get(kind, ""))
-            event = CaseEvent(
-                _DONE[kind], at, by=by, subject=None if subject is None else str(subject)
-            )
-    except InvalidValueError as error:
-        raise TransitionError(error.problems) from None
-    if kind not in (ActionKind.FOLLOW_UP, ActionKind.RECOGNISE):
-        _not_closed(case, f"carry out {kind.value}")
-    return record_event(case, event)
-
-
-def _fresh_id(stem: str, used: list[str]) -> str:
-    taken = set(used)
-    n = len(used) + 1
-    while f"{stem}-{n}" in taken:
-        n += 1
-    return f"{stem}-{n}"
-
-
-def _slug(name: str | None) -> str | None:
-    """A role name as an escalation names it (``None`` when it is not one)."""
-    if name is None:
-        return None
-    try:
-        CaseEvent(CaseEventKind.ESCALATED, datetime.min.replace(tzinfo=UTC), level=1, role=name)
-    except InvalidValueError:
-        return None
-    return name
