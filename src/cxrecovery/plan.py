@@ -395,6 +395,7 @@ _DONE: dict[ActionKind, CaseEventKind] = {
     ActionKind.COMPENSATE: CaseEventKind.COMPENSATED,
     ActionKind.FOLLOW_UP: CaseEventKind.FOLLOWED_UP,
     ActionKind.RECOGNISE: CaseEventKind.RECOGNISED,
+    ActionKind.NEEDS_JUDGEMENT: CaseEventKind.JUDGED,
 }
 
 
@@ -424,7 +425,8 @@ def record(
     the action said (``id`` optional), a customer update an outbound message on the
     action's channel, an escalation an ``escalated`` event at its level and role, the
     rest an event of their own (``apologized``, ``remedied``, ``compensated``,
-    ``followed_up``, ``recognised``), each through :mod:`cxrecovery.transitions`.
+    ``followed_up``, ``recognised``, and ``judged`` for what a person decided), each
+    through :mod:`cxrecovery.transitions`.
     Deciding again then does not ask for it again (see the docs page "Decisions over
     time").
 
@@ -485,10 +487,15 @@ def record(
         else:
             # What the event is about: whom a recognition names, which follow-up
             # (its delay after the fix), which remedy.
-            subject = action.details.get(_SUBJECTS.get(kind, ""))
-            event = CaseEvent(
-                _DONE[kind], at, by=by, subject=None if subject is None else str(subject)
+            subject = (
+                action.summary
+                if kind is ActionKind.NEEDS_JUDGEMENT
+                else action.details.get(_SUBJECTS.get(kind, ""))
             )
+            done = _DONE.get(kind)
+            if done is None:  # pragma: no cover - every kind has its record
+                raise TransitionError.at("action.kind", f"cannot record {kind.value}")
+            event = CaseEvent(done, at, by=by, subject=None if subject is None else str(subject))
     except InvalidValueError as error:
         raise TransitionError(error.problems) from None
     return record_event(case, event)

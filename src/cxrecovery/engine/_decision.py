@@ -241,12 +241,18 @@ class _Decision(_ClockSteps):
         return ladder[-1].name if ladder else self.role.name
 
     def judge(self, what: str, role: str, reasons: tuple[Reason, ...], **fields: object) -> None:
-        """Leave ``what`` to a person: a ``needs_judgement`` action owned by ``role``."""
+        """Leave ``what`` to a person: a ``needs_judgement`` action owned by ``role``
+        (unless the case records that a person judged it already)."""
+        summary = f"Needs judgement: {what}"
+        if self.case.events and any(
+            e.subject == summary for e in self.case.done(CaseEventKind.JUDGED)
+        ):
+            return
         self.judgement = True
         self.actions.append(
             Action(
                 ActionKind.NEEDS_JUDGEMENT,
-                f"Needs judgement: {what}",
+                summary,
                 owner=role,
                 authority=Authority.NEEDS_APPROVAL,
                 details=Attributes._from_sorted((("decides", role),)),

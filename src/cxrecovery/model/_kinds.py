@@ -237,7 +237,8 @@ class CaseEventKind(enum.StrEnum):
     ``resolved``, ``reopened`` and ``closed`` change the case's status; ``assigned``
     makes someone its owner; ``escalated`` is an escalation taken to a level;
     ``apologized``, ``remedied``, ``compensated``, ``followed_up`` and ``recognised``
-    say that a plan's action of that kind was carried out (a grant, a promise and a
+    say that a plan's action of that kind was carried out, ``judged`` that a person
+    decided what a plan left to judgement (a grant, a promise and a
     message to the customer have records of their own: a grant, a promise, an outbound
     touchpoint).
 
@@ -254,6 +255,7 @@ class CaseEventKind(enum.StrEnum):
     COMPENSATED = "compensated"
     FOLLOWED_UP = "followed_up"
     RECOGNISED = "recognised"
+    JUDGED = "judged"
 
     @property
     def changes_status(self) -> bool:
