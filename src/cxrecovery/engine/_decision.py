@@ -30,6 +30,7 @@ from cxrecovery.model import (
     CaseEventKind,
     CaseStatus,
     CompensationForm,
+    Direction,
     ExpectationBaseline,
     Fault,
     Outcome,
@@ -833,7 +834,9 @@ class _Decision(_ClockSteps):
                 and (due is None or instant(state.due_at) < instant(due))
             ):
                 due = state.due_at
-        told_now = due is None and not self.is_open  # put right already: tell them now
+        # Put right already: tell them now, unless they were told since it was put right
+        # (and since the last setback).
+        told_now = due is None and not self.is_open and not self.told_since_put_right()
         if told_now:
             due = self.at
         states = ["an apology and what we will do"]
@@ -881,6 +884,20 @@ class _Decision(_ClockSteps):
                 details=Attributes._from_sorted((("states", "; ".join(states)),)),
                 reasons=tuple(reasons),
             )
+        )
+
+    def told_since_put_right(self) -> bool:
+        """Whether someone wrote or spoke to the customer (an outbound touchpoint) at or
+        after the case was resolved and its last setback."""
+        case = self.case
+        if not case.events:  # no recorded history: decided as before
+            return False
+        since = max(
+            (t for t in (case.resolved_at, self.setback_at()) if t is not None), key=instant
+        )
+        return any(
+            tp.direction is Direction.OUTBOUND and since <= tp.at <= self.at
+            for tp in case.touchpoints
         )
 
     def follow_up(self, recovery: Mapping[str, object], rule: str, owner: str) -> None:

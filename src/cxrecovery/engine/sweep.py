@@ -12,7 +12,7 @@ import attrs
 from cxrecovery._validation import aware_arg, duration_arg, items_of, optional_aware_arg
 from cxrecovery.engine._support import instant
 from cxrecovery.errors import InvalidValueError
-from cxrecovery.model import Case
+from cxrecovery.model import Case, CaseStatus
 from cxrecovery.plan import ActionKind, ClockStatus, RecoveryPlan
 
 __all__ = ["Decider", "DueItem", "DueKind", "SweepResult", "sweep"]
@@ -97,10 +97,11 @@ def sweep(
     order of :class:`DueKind`), then by due time, then by case id.
 
     Each case is taken as it was known at ``at`` (:meth:`Case.as_of`): cases closed by
-    then, and cases not yet opened, are skipped. A breach, a warning or a broken
-    promise is listed when it happened since the case was last acted on (its latest
-    recorded event), so a case whose plan was carried out is not listed again until
-    something new falls due.
+    then, and cases not yet opened, are skipped; a resolved case's clocks call for
+    nothing (it is escalated no more), so no breach or warning is listed for it. A
+    breach, a warning or a broken promise is listed when it happened since the case was
+    last acted on (its latest recorded event), so a case whose plan was carried out is
+    not listed again until something new falls due.
 
     Raises:
         InvalidValueError: ``at`` is naive, ``engine`` is not an engine, an open case
@@ -172,7 +173,9 @@ def _acted_at(case: Case) -> datetime:
 def _found(
     case: Case, plan: RecoveryPlan, at: datetime, until: datetime, promise_horizon: timedelta
 ) -> Iterable[DueItem]:
-    for clock in plan.clocks:
+    # A resolved case is escalated no more: its clocks call for nothing.
+    clocks = plan.clocks if case.status is CaseStatus.OPEN else ()
+    for clock in clocks:
         if clock.status is ClockStatus.BREACHED and clock.due_at is not None:
             yield DueItem(case.id, DueKind.BREACH, clock.due_at, f"{clock.name} clock breached")
         elif clock.status is ClockStatus.RUNNING:
