@@ -234,3 +234,19 @@ def test_merge_documents_replaces_only_the_paths_named() -> None:
     base = {"a": {"x": 1, "y": 2}, "b": {"x": 1, "y": 2}}
     over = {"a": {"x": 3}, "b": {"x": 3}}
     assert {"a": {"x": 3}, "b": {"x": 3, "y": 2}} == merge_documents(base, over, replace=["a"])
+
+
+def test_a_table_problem_found_when_compiling_names_the_file(tmp_path: Path) -> None:
+    write(tmp_path / "company.toml", COMPANY)
+    team = write(
+        tmp_path / "team.toml",
+        '[policy]\nname = "t"\nversion = "1"\nextends = "company.toml"\n'
+        "[tables.remedy]\nhit_policy = 'first'\ninputs = ['category']\n"
+        "outputs = { action = 'string', estimate = 'string', calendar = 'string' }\n"
+        "[[tables.remedy.rules]]\nid = 'all'\nwhen = { category = '>= 3' }\n"
+        "then = { action = 'fix', estimate = 'PT2H', calendar = 'support' }\n",
+    )
+    with pytest.raises(PolicyError) as caught:
+        Engine(load_policy(team))
+    assert caught.value.problems
+    assert all(p.path.startswith(f"{team}: tables.remedy") for p in caught.value.problems)

@@ -74,7 +74,13 @@ class CompiledPolicy:
             raise PolicyError(problems)
         self.policy = policy
         self._providers = tuple(facts)
-        self._compiled = _Compiled(policy, specs)
+        try:
+            self._compiled = _Compiled(policy, specs)
+        except PolicyError as error:
+            if not policy.layers:
+                raise
+            # A policy read from files: each problem names its file and its path there.
+            raise PolicyError(policy.locate(error.problems)) from None
         calendars = policy.calendars
         self._settings = FactSettings(
             calendar=calendars[policy.facts.calendar],

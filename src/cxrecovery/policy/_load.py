@@ -12,6 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from cxrecovery.businesstime import BusinessCalendar, ClockWarning
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.formats.reader import MISSING, Missing, Reader, join
@@ -179,9 +181,10 @@ def load_policy(
     if len(layers) == 1 and not is_file:
         return _parse(merged)
     try:
-        return _parse(merged)
+        policy = _parse(merged)
     except PolicyError as error:
         raise PolicyError(attribute(error.problems, merged, layers)) from None
+    return attrs.evolve(policy, layers=layers)
 
 
 def _read_file(path: Path) -> Mapping[str, Any]:

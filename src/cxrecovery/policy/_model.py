@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,8 +11,10 @@ from typing import Any
 import attrs
 
 from cxrecovery.businesstime import BusinessCalendar, ClockWarning
+from cxrecovery.errors import Problem
 from cxrecovery.model import CompensationForm
 from cxrecovery.money import Money
+from cxrecovery.policy._layers import Layer, attribute
 
 __all__ = [
     "ClockPolicy",
@@ -237,6 +239,22 @@ class Policy:
     recognise_staff: bool
     document: Mapping[str, Any] = attrs.field(eq=False, repr=False)
     fingerprint: str = ""
+    # Where each part came from, for a policy read from files (``extends`` chains):
+    # problems found later (when an engine compiles the tables) name the file too.
+    layers: tuple[Layer, ...] = attrs.field(default=(), eq=False, repr=False, kw_only=True)
+
+    def locate(self, problems: Iterable[Problem]) -> list[Problem]:
+        """Problems found in this policy, each naming its file and its path there.
+
+        For a policy read from files (an ``extends`` chain): ``tables.recovery.rules[x]``
+        becomes ``team.toml: tables.recovery.rules[x]`` when ``team.toml`` gave that
+        table. Other policies' problems are returned as they are.
+
+        .. versionadded:: 0.2.0
+        """
+        if not self.layers:
+            return list(problems)
+        return attribute(problems, self.document, self.layers)
 
     def role(self, name: str) -> RolePolicy | None:
         """The role called ``name``, or ``None``."""
