@@ -26,6 +26,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from cxrecovery.analysis._findings import Finding, FindingSeverity, LintReport, merged
 from cxrecovery.analysis._policy import (
     calendar_findings,
@@ -138,7 +140,12 @@ def check_policy(
     except PolicyError as error:
         return LintReport(name, _invalid(error, origin))
     report = analyze_policy(policy, facts=facts, as_of=as_of)
-    return LintReport(name, report.findings)
+    mine = f"{origin}: " if origin else None
+    # As in _invalid: the checked file's own paths need no file name.
+    findings = [
+        attrs.evolve(f, path=f.path.removeprefix(mine)) if mine else f for f in report.findings
+    ]
+    return LintReport(name, findings)
 
 
 def analyze_policy(
