@@ -23,7 +23,9 @@ from cxrecovery.ledger import (
     EventKind,
     LedgerFormatError,
     SQLiteLedger,
+    verify,
 )
+from cxrecovery.ledger._migrations import MIGRATIONS
 from ledger_workers import T0, TOLERANCE, clock, crash_worker, grant_attempts, make_case
 
 ENGINE = cx.Engine(cx.default_policy())
@@ -332,3 +334,70 @@ def test_another_applications_wal_is_refused_without_being_merged(tmp_path: Path
         SQLiteLedger(path, clock=clock)
     assert wal.exists()
     assert before == (digest(path), digest(wal))
+
+
+# --- the hash chain -------------------------------------------------------------------------
+
+
+def _tamper(path: Path, statement: str) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("DROP TRIGGER events_no_delete")
+    conn.execute(statement)
+    conn.commit()
+    conn.close()
+
+
+def test_verify_finds_the_chain_whole(tmp_path: Path) -> None:
+    filled(tmp_path / "l.db")
+    ledger = SQLiteLedger(tmp_path / "l.db", clock=clock)
+    report = verify(ledger)
+    ledger.close()
+    assert report.ok
+    assert 400 == report.events
+
+
+@pytest.mark.parametrize(
+    ("statement", "broken_at", "reason"),
+    [
+        ("UPDATE events SET body = replace(body, '1.00', '9.00') WHERE seq = 38", 38, "match"),
+        ("DELETE FROM events WHERE seq = 120", 121, "missing"),
+        ("UPDATE events SET hash = NULL WHERE seq = 5", 5, "no hash"),
+    ],
+)
+def test_verify_reports_the_first_broken_link(
+    tmp_path: Path, statement: str, broken_at: int, reason: str
+) -> None:
+    path = tmp_path / "l.db"
+    filled(path)
+    _tamper(path, statement)
+    ledger = SQLiteLedger(path, clock=clock)
+    report = verify(ledger)
+    ledger.close()
+    assert not report.ok
+    assert broken_at == report.broken_at
+    assert reason in report.reason
+
+
+def test_a_version_1_ledger_is_migrated_and_its_events_chained(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    for statement in MIGRATIONS[0]:
+        assert isinstance(statement, str)
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO cases VALUES ('case-1', 'c1', 0, 'late_delivery', 'medium')")
+    for k in range(3):
+        conn.execute(
+            "INSERT INTO events (kind, case_id, at_us, ref, body)"
+            " VALUES ('case_opened', 'case-1', ?, 'case-1', '{\"n\":1}')",
+            (k,),
+        )
+    conn.close()
+    ledger = SQLiteLedger(path, clock=clock)
+    assert SCHEMA_VERSION == ledger.schema_version
+    report = verify(ledger)
+    ledger.close()
+    assert report.ok
+    assert 3 == report.events

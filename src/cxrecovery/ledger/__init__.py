@@ -4,10 +4,12 @@ A :class:`Desk` joins an :class:`~cxrecovery.Engine` and a :class:`Ledger`: it f
 the engine the facts only a ledger knows (an agent's spend in their period, a
 customer's goodwill in the window, earlier cases) and re-checks every limit inside the
 transaction that records a grant. :class:`SQLiteLedger` is the embedded store,
-:class:`MemoryLedger` the one for tests; a host may implement :class:`Ledger` on its own
-database (see ``docs/ledger.md``).
+:class:`PostgresLedger` the one many hosts share, :class:`MemoryLedger` the one for
+tests; a host may implement :class:`Ledger` on its own database (see
+``docs/ledger.md``). :func:`verify` checks the hash chain over any store's events.
 """
 
+from cxrecovery.ledger._chain import ChainReport, verify
 from cxrecovery.ledger._desk import Desk
 from cxrecovery.ledger._errors import (
     ApprovalError,
@@ -19,6 +21,7 @@ from cxrecovery.ledger._errors import (
 )
 from cxrecovery.ledger._memory import MemoryLedger
 from cxrecovery.ledger._migrations import SCHEMA_VERSION
+from cxrecovery.ledger._postgres import PostgresLedger
 from cxrecovery.ledger._protocol import Ledger, LedgerSession, LedgerView
 from cxrecovery.ledger._records import (
     ApprovalRecord,
@@ -38,6 +41,7 @@ __all__ = [
     "ApprovalRecord",
     "ApprovalStatus",
     "CaseRecord",
+    "ChainReport",
     "Desk",
     "EventKind",
     "GrantRecord",
@@ -51,7 +55,9 @@ __all__ = [
     "LimitExceededError",
     "MemoryLedger",
     "PlanRecord",
+    "PostgresLedger",
     "PromiseRecord",
     "RequestConflictError",
     "SQLiteLedger",
+    "verify",
 ]

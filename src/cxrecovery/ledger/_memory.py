@@ -9,6 +9,7 @@ from datetime import datetime
 
 import attrs
 
+from cxrecovery.ledger._chain import GENESIS, body_json, event_hash
 from cxrecovery.ledger._errors import LedgerError, RequestConflictError
 from cxrecovery.ledger._records import (
     ApprovalRecord,
@@ -19,6 +20,7 @@ from cxrecovery.ledger._records import (
     LedgerEvent,
     PlanRecord,
     PromiseRecord,
+    instant_us,
 )
 from cxrecovery.ledger._support import clock_arg as _clock_arg
 from cxrecovery.model import Attributes, PromiseStatus
@@ -262,7 +264,12 @@ class _Session(_View):
         self, kind: EventKind, case_id: str, *, at: datetime, ref: str, body: Attributes
     ) -> None:
         seq = len(self._s.events) + 1
-        self._s.events.append(LedgerEvent(seq, kind, case_id, at, ref, body))
+        prev = self._s.events[-1].hash if self._s.events else None
+        kind = EventKind(kind)
+        digest = event_hash(
+            prev or GENESIS, seq, kind.value, case_id, instant_us(at), ref, body_json(body)
+        )
+        self._s.events.append(LedgerEvent(seq, kind, case_id, at, ref, body, hash=digest))
 
 
 class MemoryLedger:

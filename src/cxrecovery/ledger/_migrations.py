@@ -10,7 +10,11 @@ are integer microseconds since the Unix epoch in UTC: exact, ordered, and never 
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from typing import Final
+
+from cxrecovery.ledger._chain import GENESIS, event_hash
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION"]
 
@@ -128,7 +132,27 @@ _V1: Final = (
     f"PRAGMA application_id = {APPLICATION_ID}",
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+
+def _chain_existing_events(conn: sqlite3.Connection) -> None:
+    """Hash the events a version-1 ledger already holds, in ``seq`` order."""
+    prev = GENESIS
+    rows = conn.execute("SELECT seq, kind, case_id, at_us, ref, body FROM events ORDER BY seq")
+    for seq, kind, case_id, at_us, ref, body in rows.fetchall():
+        prev = event_hash(prev, seq, kind, case_id, at_us, ref, body)
+        conn.execute("UPDATE events SET hash = ? WHERE seq = ?", (prev, seq))
+
+
+# Version 2: the hash chain over the events (a column, filled for the events there).
+_V2: Final = (
+    "ALTER TABLE events ADD COLUMN hash TEXT",
+    "DROP TRIGGER events_no_update",
+    _chain_existing_events,
+    _append_only("events")[0],
+)
+
+Step = str | Callable[[sqlite3.Connection], None]
+
+MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (_V1, _V2)
 """``MIGRATIONS[n]`` takes a ledger from schema version ``n`` to ``n + 1``."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -7,7 +7,7 @@ not the offsets they were written with), its money exact.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -203,8 +203,10 @@ class LedgerEvent:
 
     ``seq`` orders events as they were committed; ``ref`` is the id of what changed (a
     request id, a promise id, an approval id); ``body`` its fields as plain values.
+    ``hash`` links the event to the one before it (see :func:`~cxrecovery.ledger.verify`).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``hash``.
     """
 
     seq: int = attrs.field(validator=v.instance_of(int))
@@ -213,3 +215,18 @@ class LedgerEvent:
     at: datetime = attrs.field(**_AWARE)
     ref: str = attrs.field(validator=v.text)
     body: Attributes = attrs.field(factory=Attributes, converter=Attributes)
+    hash: str | None = attrs.field(default=None, kw_only=True, validator=v.optional_text)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def instant_us(at: datetime) -> int:
+    """``at`` as whole microseconds since 1970-01-01 UTC (how the stores keep times)."""
+    return (at - _EPOCH) // _MICRO
+
+
+def from_us(us: int) -> datetime:
+    """The UTC datetime of :func:`instant_us`."""
+    return _EPOCH + timedelta(microseconds=us)

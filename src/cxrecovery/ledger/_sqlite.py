@@ -9,10 +9,11 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Final, TypeVar
 
 from cxrecovery.errors import CxRecoveryError
+from cxrecovery.ledger._chain import GENESIS, body_json, event_hash
 from cxrecovery.ledger._errors import (
     LedgerBusyError,
     LedgerError,
@@ -29,6 +30,8 @@ from cxrecovery.ledger._records import (
     LedgerEvent,
     PlanRecord,
     PromiseRecord,
+    from_us,
+    instant_us,
 )
 from cxrecovery.ledger._support import clock_arg
 from cxrecovery.model import Attributes, PromiseStatus
@@ -36,17 +39,9 @@ from cxrecovery.money import Money
 
 __all__ = ["SQLiteLedger"]
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO: Final = timedelta(microseconds=1)
 _HEADER: Final = b"SQLite format 3\x00"
-
-
-def _us(at: datetime) -> int:
-    return (at - _EPOCH) // _MICRO
-
-
-def _dt(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
+_us = instant_us
+_dt = from_us
 
 
 def _opt_dt(us: int | None) -> datetime | None:
@@ -158,7 +153,7 @@ def _event(row: tuple[Any, ...]) -> LedgerEvent:
     body = json.loads(row[5])
     if not isinstance(body, dict):
         raise TypeError(f"event body {row[5]!r:.40} is not a JSON object")
-    return LedgerEvent(row[0], row[1], row[2], _dt(row[3]), row[4], Attributes(body))
+    return LedgerEvent(row[0], row[1], row[2], _dt(row[3]), row[4], Attributes(body), hash=row[6])
 
 
 class _View:
@@ -295,7 +290,7 @@ class _View:
 
     def events(self, *, case_id: str | None = None) -> tuple[LedgerEvent, ...]:
         return self._all(
-            "SELECT seq, kind, case_id, at_us, ref, body FROM events"
+            "SELECT seq, kind, case_id, at_us, ref, body, hash FROM events"
             " WHERE (?1 IS NULL OR case_id = ?1) ORDER BY seq",
             case_id,
             convert=_event,
@@ -426,14 +421,23 @@ class _Session(_View):
     def add_event(
         self, kind: EventKind, case_id: str, *, at: datetime, ref: str, body: Attributes
     ) -> None:
+        # Writers take turns (BEGIN IMMEDIATE), so the last event read here is still the
+        # last one at commit: the chain links in commit order.
+        last = self._c.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (1, GENESIS) if last is None else (last[0] + 1, last[1] or GENESIS)
+        kind_value = EventKind(kind).value
+        text = body_json(body)
         self._c.execute(
-            "INSERT INTO events (kind, case_id, at_us, ref, body) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO events (seq, kind, case_id, at_us, ref, body, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                EventKind(kind).value,
+                seq,
+                kind_value,
                 case_id,
                 _us(at),
                 ref,
-                json.dumps(dict(body), sort_keys=True, separators=(",", ":")),
+                text,
+                event_hash(prev, seq, kind_value, case_id, _us(at), ref, text),
             ),
         )
 
@@ -577,7 +581,10 @@ class SQLiteLedger:
                 version = self._identify(conn)
                 for step in MIGRATIONS[version or 0 :]:
                     for statement in step:
-                        conn.execute(statement)
+                        if callable(statement):
+                            statement(conn)
+                        else:
+                            conn.execute(statement)
                 if (version or 0) < SCHEMA_VERSION:
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.execute("COMMIT")

@@ -29,6 +29,9 @@ from cxrecovery.policy import Policy, default_policy, load_policy
 
 __all__ = ["FIXED_NOW", "GoldenPlans"]
 
+# The ledger conformance suite asserts with plain `assert`: let pytest explain failures.
+pytest.register_assert_rewrite("cxrecovery.testing.ledger")
+
 FIXED_NOW = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 """The ``cxrecovery_now`` fixture's instant: a Monday morning, inside business hours."""
 

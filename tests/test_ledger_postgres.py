@@ -1,0 +1,181 @@
+"""The PostgreSQL ledger beyond the conformance suite: its schema, locks and seals.
+
+Needs ``CXRECOVERY_PG_DSN`` (skipped without it, failed without it in CI).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+import cxrecovery as cx
+from cxrecovery.ledger import (
+    Desk,
+    LedgerBusyError,
+    LedgerFormatError,
+    PostgresLedger,
+    verify,
+)
+from cxrecovery.ledger._pg_schema import PG_SCHEMA_VERSION
+from ledger_workers import T0, TOLERANCE, clock, make_case
+from test_ledger_conformance import drop_schema, pg_dsn
+
+ENGINE = cx.Engine(cx.default_policy())
+FRONT = cx.Agent("a1", "front_line")
+
+
+@pytest.fixture
+def schema() -> Iterator[str]:
+    dsn = pg_dsn()
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield name
+    drop_schema(dsn, name)
+
+
+def _sql(statement: str) -> list[tuple[object, ...]]:
+    import psycopg
+
+    with psycopg.connect(pg_dsn(), autocommit=True) as conn:
+        cursor = conn.execute(statement)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _snapshot(schema: str) -> list[tuple[object, ...]]:
+    """Every table of the schema with its row count: what a refusal must not change."""
+    tables = _sql(
+        f"SELECT tablename FROM pg_tables WHERE schemaname = '{schema}' ORDER BY tablename"
+    )
+    return [(t[0], _sql(f"SELECT count(*) FROM {schema}.{t[0]}")[0][0]) for t in tables]
+
+
+def test_a_new_schema_is_created_and_versioned(schema: str) -> None:
+    ledger = PostgresLedger(pg_dsn(), schema=schema, clock=clock)
+    assert PG_SCHEMA_VERSION == ledger.schema_version
+    ledger.close()
+    again = PostgresLedger(pg_dsn(), schema=schema, clock=clock)
+    assert PG_SCHEMA_VERSION == again.schema_version
+    again.close()
+
+
+def test_another_applications_schema_is_refused_untouched(schema: str) -> None:
+    _sql(f"CREATE SCHEMA {schema}")
+    _sql(f"CREATE TABLE {schema}.customers (id TEXT)")
+    before = _snapshot(schema)
+    with pytest.raises(LedgerFormatError, match="another application"):
+        PostgresLedger(pg_dsn(), schema=schema, clock=clock)
+    assert before == _snapshot(schema)
+
+
+def test_a_newer_schema_is_refused_untouched(schema: str) -> None:
+    PostgresLedger(pg_dsn(), schema=schema, clock=clock).close()
+    _sql(f"UPDATE {schema}.ledger_meta SET value = '99' WHERE key = 'schema_version'")
+    before = _snapshot(schema)
+    with pytest.raises(LedgerFormatError, match="newer than this cxrecovery knows"):
+        PostgresLedger(pg_dsn(), schema=schema, clock=clock)
+    assert before == _snapshot(schema)
+
+
+def test_history_cannot_be_rewritten(schema: str) -> None:
+    import psycopg
+
+    ledger = PostgresLedger(pg_dsn(), schema=schema, clock=clock)
+    desk = Desk(ENGINE, ledger, clock_tolerance=TOLERANCE)
+    desk.grant(
+        make_case("case-1", "c1"),
+        cx.Money("5.00", "EUR"),
+        "credit",
+        at=T0,
+        agent=FRONT,
+        request_id="r1",
+    )
+    ledger.close()
+    for statement in (f"UPDATE {schema}.events SET ref = 'x'", f"DELETE FROM {schema}.grants"):
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            _sql(statement)
+
+
+def test_two_hosts_opening_a_new_schema_at_once_both_succeed(schema: str) -> None:
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            PostgresLedger(pg_dsn(), schema=schema, clock=clock).close()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [] == errors
+
+
+def test_a_writer_held_past_the_timeout_gets_busy_and_writes_nothing(schema: str) -> None:
+    holder = PostgresLedger(pg_dsn(), schema=schema, clock=clock)
+    waiter = PostgresLedger(pg_dsn(), schema=schema, clock=clock, timeout=0.3)
+    desk = Desk(ENGINE, waiter, clock_tolerance=TOLERANCE)
+    with holder.write() as session:
+        session.spent("a1", "EUR", after=T0 - timedelta(days=1), before=T0)  # locks a1
+        with pytest.raises(LedgerBusyError):
+            desk.grant(
+                make_case("case-1", "c1"),
+                cx.Money("5.00", "EUR"),
+                "credit",
+                at=T0,
+                agent=FRONT,
+                request_id="r1",
+            )
+    with waiter.read() as view:
+        assert () == view.grants()
+    holder.close()
+    waiter.close()
+
+
+def test_decide_records_its_plan_without_waiting_for_grants_on_other_budgets(
+    schema: str,
+) -> None:
+    holder = PostgresLedger(pg_dsn(), schema=schema, clock=clock)
+    ledger = PostgresLedger(pg_dsn(), schema=schema, clock=clock, timeout=5)
+    desk = Desk(ENGINE, ledger, clock_tolerance=TOLERANCE)
+    with holder.write() as session:
+        # A grant in progress: it holds its agent's and its customer's budgets.
+        session.spent("a1", "EUR", after=T0 - timedelta(days=1), before=T0)
+        session.goodwill("c9", "EUR", after=T0 - timedelta(days=1), before=T0)
+        start = time.monotonic()
+        desk.decide(make_case("case-1", "c1"), at=T0, agent=FRONT)
+        waited = time.monotonic() - start
+    assert waited < 2.0
+    with ledger.read() as view:
+        assert 1 == len(view.plans("case-1"))
+    holder.close()
+    ledger.close()
+
+
+def test_events_queued_by_a_writer_killed_before_its_seal_are_sealed_next(schema: str) -> None:
+    ledger = PostgresLedger(pg_dsn(), schema=schema, clock=clock)
+    desk = Desk(ENGINE, ledger, clock_tolerance=TOLERANCE)
+    desk.grant(
+        make_case("case-1", "c1"),
+        cx.Money("5.00", "EUR"),
+        "credit",
+        at=T0,
+        agent=FRONT,
+        request_id="r1",
+    )
+    # As a writer killed between its commit and its seal leaves it:
+    _sql(
+        f"INSERT INTO {schema}.event_queue (kind, case_id, at_us, ref, body)"
+        " VALUES ('case_opened', 'case-2', 0, 'case-2', '{}')"
+    )
+    ledger.close()
+    reopened = PostgresLedger(pg_dsn(), schema=schema, clock=clock)
+    with reopened.read() as view:
+        assert ["case-1", "case-1", "case-2"] == [e.case_id for e in view.events()]
+    assert verify(reopened).ok
+    reopened.close()
