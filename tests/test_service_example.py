@@ -1,13 +1,15 @@
-"""The sample CRM service in examples/service/, driven through FastAPI's test client.
+"""The sample CRM service in examples/service/.
 
-Skipped where FastAPI is not installed (the README's test command needs only
-``.[tests]``); CI installs ``.[dev]``, which includes the ``service`` extra, and sets
+The ticket mapping is tested everywhere; the app is driven through FastAPI's test
+client, skipped where FastAPI is not installed (the README's test command needs only
+``.[tests]``). CI installs ``.[dev]``, which includes the ``service`` extra, and sets
 ``CXRECOVERY_REQUIRE_SERVICE=1`` so that there a missing FastAPI fails instead.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import logging
 import os
@@ -19,18 +21,19 @@ from typing import Any
 
 import pytest
 
+from cxrecovery import dump, load_case
+from cxrecovery.analysis import check_policy
+
 SERVICE = Path(__file__).parent.parent / "examples" / "service"
-
-if os.environ.get("CXRECOVERY_REQUIRE_SERVICE") != "1":
-    pytest.importorskip("fastapi", reason="the service extra is not installed")
-    pytest.importorskip("httpx", reason="the service extra is not installed")
-
 sys.path.insert(0, str(SERVICE))
 
-from crm_recovery import Settings, create_app  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
+from crm_recovery.mapping import TicketError, ticket_to_case  # noqa: E402
 
-from cxrecovery.analysis import check_policy  # noqa: E402
+HAS_SERVICE = all(importlib.util.find_spec(m) is not None for m in ("fastapi", "httpx"))
+needs_service = pytest.mark.skipif(
+    not HAS_SERVICE and os.environ.get("CXRECOVERY_REQUIRE_SERVICE") != "1",
+    reason="the service extra (FastAPI) is not installed",
+)
 
 TICKET: dict[str, Any] = json.loads((SERVICE / "ticket.json").read_text(encoding="utf-8"))
 
@@ -51,17 +54,43 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def client(tmp_path: Path, clock: Clock) -> Iterator[TestClient]:
+def client(tmp_path: Path, clock: Clock) -> Iterator[Any]:
+    from crm_recovery.app import Settings, create_app
+    from fastapi.testclient import TestClient
+
     settings = Settings(data_dir=tmp_path, clock=clock, sweep_every=None)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+def test_the_sample_ticket_maps_to_a_case_the_library_reads() -> None:
+    case = ticket_to_case(TICKET)
+    assert ("T-2026-4711", "K-1001") == (case.id, case.customer.id)
+    assert ("wrong_item", "high", "company") == (
+        case.failure.category,
+        case.failure.severity,
+        case.failure.fault,
+    )
+    assert ["phone", "email"] == [str(tp.channel) for tp in case.touchpoints]
+    assert "broken" == case.promises[0].status
+    assert case == load_case(json.loads(json.dumps(dump(case))))
+
+
+def test_a_bad_ticket_is_one_error_with_every_ticket_path() -> None:
+    ticket = copy.deepcopy(TICKET)
+    ticket["fehler"]["schwere"] = "sehr hoch"
+    ticket["kontakte"][1]["art"] = "fax"
+    with pytest.raises(TicketError) as caught:
+        ticket_to_case(ticket)
+    assert ["fehler.schwere", "kontakte[1].art"] == [p for p, _ in caught.value.problems]
 
 
 def test_the_sample_policy_is_clean() -> None:
     assert check_policy(SERVICE / "policy.toml").is_clean
 
 
-def test_the_webhook_maps_the_ticket_and_returns_the_plan(client: TestClient) -> None:
+@needs_service
+def test_the_webhook_maps_the_ticket_and_returns_the_plan(client: Any) -> None:
     response = client.post("/webhook/ticket", json=TICKET)
     assert 200 == response.status_code, response.text
     body = response.json()
@@ -77,7 +106,8 @@ def test_the_webhook_maps_the_ticket_and_returns_the_plan(client: TestClient) ->
     assert body["next_review_at"] is not None
 
 
-def test_a_bad_ticket_names_the_ticket_fields(client: TestClient) -> None:
+@needs_service
+def test_a_bad_ticket_names_the_ticket_fields(client: Any) -> None:
     ticket = copy.deepcopy(TICKET)
     ticket["fehler"]["schwere"] = "sehr hoch"
     del ticket["kunde"]["kundenNr"]
@@ -95,7 +125,8 @@ def test_a_bad_ticket_names_the_ticket_fields(client: TestClient) -> None:
     assert "naive" in problem["message"]
 
 
-def test_approval_then_grant_is_recorded_in_the_ledger(client: TestClient) -> None:
+@needs_service
+def test_approval_then_grant_is_recorded_in_the_ledger(client: Any) -> None:
     assert 200 == client.post("/webhook/ticket", json=TICKET).status_code
     # The front line may not grant the plan's compensation alone.
     alone = client.post(
@@ -129,7 +160,8 @@ def test_approval_then_grant_is_recorded_in_the_ledger(client: TestClient) -> No
     assert not compensate or "amount" not in compensate[0]
 
 
-def test_someone_off_the_roster_may_not_act(client: TestClient) -> None:
+@needs_service
+def test_someone_off_the_roster_may_not_act(client: Any) -> None:
     assert 200 == client.post("/webhook/ticket", json=TICKET).status_code
     response = client.post(
         "/cases/T-2026-4711/grants",
@@ -138,9 +170,8 @@ def test_someone_off_the_roster_may_not_act(client: TestClient) -> None:
     assert 403 == response.status_code
 
 
-def test_the_sweep_redecides_only_cases_whose_review_has_come(
-    client: TestClient, clock: Clock
-) -> None:
+@needs_service
+def test_the_sweep_redecides_only_cases_whose_review_has_come(client: Any, clock: Clock) -> None:
     review = client.post("/webhook/ticket", json=TICKET).json()["next_review_at"]
     at = datetime.fromisoformat(review)
     clock.at = at - timedelta(seconds=1)
@@ -153,8 +184,9 @@ def test_the_sweep_redecides_only_cases_whose_review_has_come(
     assert [] == client.post("/sweep").json()["redecided"]
 
 
+@needs_service
 def test_the_desk_logs_plans_grants_and_approvals_with_fields(
-    client: TestClient, caplog: pytest.LogCaptureFixture
+    client: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="cxrecovery.desk")
     client.post("/webhook/ticket", json=TICKET)

@@ -9,7 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import uvicorn
-from crm_recovery import create_app
+from crm_recovery.app import create_app
 
 if __name__ == "__main__":
     # The desk logs each plan, grant and approval with cx_* fields (see the guide).
