@@ -70,6 +70,8 @@ class Desk:
         agents: the roster; when given, only these agents (with these roles) may act.
         clock_tolerance: how far a grant's or an approval's time may lie from the
             store's clock (:meth:`LedgerSession.now`), either way; further is refused.
+        approval_lifetime: how long an approval asked stays open unless the request
+            names its own ``expires_at``; after it, it can be neither decided nor used.
 
     Budgets are rolling windows: an agent's spend is what they granted on their own
     authority within one role ``period`` of the grant's time, the customer's goodwill
@@ -80,7 +82,7 @@ class Desk:
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.2.0 ``clock_tolerance``: times far from the store's clock
-       are refused.
+       are refused; ``approval_lifetime``; :meth:`void` and :meth:`withdraw_approval`.
     """
 
     def __init__(
@@ -90,12 +92,18 @@ class Desk:
         *,
         agents: Iterable[Agent] | None = None,
         clock_tolerance: timedelta = timedelta(minutes=5),
+        approval_lifetime: timedelta = timedelta(days=1),
     ) -> None:
         if not isinstance(clock_tolerance, timedelta) or clock_tolerance < timedelta(0):
             raise InvalidValueError.at(
                 "clock_tolerance", f"{clock_tolerance!r} is not a non-negative timedelta"
             )
+        if not isinstance(approval_lifetime, timedelta) or approval_lifetime <= timedelta(0):
+            raise InvalidValueError.at(
+                "approval_lifetime", f"{approval_lifetime!r} is not a positive timedelta"
+            )
         self.clock_tolerance = clock_tolerance
+        self.approval_lifetime = approval_lifetime
         if not isinstance(engine, Engine):
             raise InvalidValueError.at("engine", f"{engine!r} is not an Engine")
         if not isinstance(ledger, Ledger):
@@ -383,6 +391,17 @@ class Desk:
                 f" {found.form} on {found.case_id!r}, not by {record.agent_id!r} for"
                 f" {record.amount} as {record.form} on {record.case_id!r}",
             )
+        if found.status is ApprovalStatus.WITHDRAWN:
+            raise ApprovalError.at(
+                "approval",
+                f"{approval_id!r} was withdrawn by {found.withdrawn_by!r}:"
+                f" {found.withdraw_reason}",
+            )
+        if found.is_expired(record.at):
+            assert found.expires_at is not None
+            raise ApprovalError.at(
+                "approval", f"{approval_id!r} expired at {found.expires_at.isoformat()}"
+            )
         if found.status is ApprovalStatus.ASKED:
             raise ApprovalError.at("approval", f"{approval_id!r} is still waiting for a decision")
         if found.status is ApprovalStatus.REFUSED:
@@ -416,11 +435,14 @@ class Desk:
         at: datetime,
         agent: Agent,
         approval_id: str,
+        expires_at: datetime | None = None,
     ) -> ApprovalRecord:
         """Ask for an approval of a grant the agent may not make alone.
 
         The record names the lowest role that may approve it, as the ledger stands now.
-        Asking again with the same id and request returns the original record.
+        It stays open until ``expires_at`` (``at`` plus the desk's
+        ``approval_lifetime`` if not given). Asking again with the same id and request
+        returns the original record.
 
         Raises:
             LimitExceededError: no role in the policy may grant this.
@@ -433,6 +455,12 @@ class Desk:
         _s.aware(at, "at")
         role = self._role(agent)
         approval_id = _s.identifier(approval_id, "approval_id")
+        if expires_at is None:
+            expires_at = at + self.approval_lifetime
+        elif _s.aware(expires_at, "expires_at") <= at:
+            raise InvalidValueError.at(
+                "expires_at", f"{expires_at.isoformat()} is not after {at.isoformat()}"
+            )
         with self.ledger.write() as session:
             existing = session.approval(approval_id)
             if existing is not None:
@@ -471,6 +499,7 @@ class Desk:
                 amount,
                 at,
                 reason=auth.reason,
+                expires_at=expires_at,
             )
             session.add_approval(record)
             session.add_event(
@@ -485,6 +514,7 @@ class Desk:
                         "form": kind.value,
                         "amount": str(amount.amount),
                         "currency": amount.currency,
+                        "expires_at": expires_at.isoformat(),
                     }
                 ),
             )
@@ -515,6 +545,10 @@ class Desk:
             found = session.approval(approval_id)
             if found is None:
                 raise ApprovalError.at("approval_id", f"{approval_id!r} is not recorded")
+            if found.status is ApprovalStatus.WITHDRAWN:
+                raise ApprovalError.at(
+                    "approval_id", f"{approval_id!r} was withdrawn by {found.withdrawn_by!r}"
+                )
             if found.status is not ApprovalStatus.ASKED:
                 wanted = ApprovalStatus.GRANTED if granted else ApprovalStatus.REFUSED
                 if found.status is wanted and found.decided_by == approver.id:
@@ -537,6 +571,11 @@ class Desk:
             if at < found.asked_at:
                 raise InvalidValueError.at(
                     "at", f"{at.isoformat()} is before the approval was asked"
+                )
+            if found.is_expired(at):
+                assert found.expires_at is not None
+                raise ApprovalError.at(
+                    "approval_id", f"{approval_id!r} expired at {found.expires_at.isoformat()}"
                 )
             session.add_decision(
                 approval_id, granted, by=approver.id, role=approver.role, at=at, note=note
@@ -565,6 +604,126 @@ class Desk:
             form=decided.form.value,
         )
         return decided
+
+    def withdraw_approval(
+        self, approval_id: str, *, at: datetime, agent: Agent, reason: str
+    ) -> ApprovalRecord:
+        """Take back an approval asked for (decided or not) while no grant used it.
+
+        The one who asked may withdraw it, or anyone holding the role it needs or
+        above. Withdrawing again with the same reason returns the recorded withdrawal.
+
+        Raises:
+            ApprovalError: unknown, already used by a grant, or not the agent's to
+                withdraw.
+
+        .. versionadded:: 0.2.0
+        """
+        _s.identifier(approval_id, "approval_id")
+        _s.aware(at, "at")
+        self._role(agent)
+        reason = _s.reason_arg(reason)
+        with self.ledger.write() as session:
+            found = session.approval(approval_id)
+            if found is None:
+                raise ApprovalError.at("approval_id", f"{approval_id!r} is not recorded")
+            if found.status is ApprovalStatus.WITHDRAWN:
+                if found.withdrawn_by == agent.id and found.withdraw_reason == reason:
+                    return found
+                raise ApprovalError.at(
+                    "approval_id",
+                    f"{approval_id!r} was already withdrawn by {found.withdrawn_by!r}",
+                )
+            if agent.id != found.asked_by and self._rank(agent.role) < self._rank(
+                found.approver_role
+            ):
+                raise ApprovalError.at(
+                    "agent",
+                    f"{agent.id!r} neither asked for {approval_id!r} nor holds the role it"
+                    f" needs ({found.approver_role})",
+                )
+            used = session.grant_under(approval_id)
+            if used is not None:
+                raise ApprovalError.at(
+                    "approval_id",
+                    f"{approval_id!r} was used by grant {used.request_id!r}; void the grant",
+                )
+            _s.check_clock(session, at, self.clock_tolerance)
+            session.add_withdrawal(approval_id, by=agent.id, at=at, reason=reason)
+            session.add_event(
+                EventKind.APPROVAL_WITHDRAWN,
+                found.case_id,
+                at=at,
+                ref=approval_id,
+                body=Attributes({"withdrawn_by": agent.id, "reason": reason}),
+            )
+            withdrawn = session.approval(approval_id)
+        assert withdrawn is not None
+        return withdrawn
+
+    # --- corrections ---------------------------------------------------------------------
+
+    def void(self, request_id: str, *, at: datetime, agent: Agent, reason: str) -> GrantRecord:
+        """Void a grant: a compensating entry beside it, which frees every limit it used.
+
+        The grant's row stays as it was; the void records who voided it, when and why,
+        and the history gains a ``grant_voided`` event. The agent who granted it may
+        void it, or anyone holding a role ranked above the grant's. Voiding again with
+        the same reason by the same agent returns the voided record. An approval the
+        grant used stays used.
+
+        Raises:
+            LedgerError: the grant is not recorded, or the time is far from the
+                store's clock.
+            ApprovalError: the agent may not void this grant.
+            RequestConflictError: the grant was voided already, by another or for
+                another reason.
+
+        .. versionadded:: 0.2.0
+        """
+        request_id = _s.identifier(request_id, "request_id")
+        _s.aware(at, "at")
+        self._role(agent)
+        reason = _s.reason_arg(reason)
+        with self.ledger.write() as session:
+            found = session.grant(request_id)
+            if found is None:
+                raise LedgerError.at("request_id", f"{request_id!r} is not a recorded grant")
+            if found.is_voided:
+                if found.voided_by == agent.id and found.void_reason == reason:
+                    return found
+                raise RequestConflictError.at(
+                    "request_id",
+                    f"{request_id!r} was already voided by {found.voided_by!r}:"
+                    f" {found.void_reason}",
+                )
+            if agent.id != found.agent_id and self._rank(agent.role) <= self._rank(found.role):
+                raise ApprovalError.at(
+                    "agent",
+                    f"{agent.id!r} ({agent.role}) may not void a grant by {found.agent_id!r}"
+                    f" ({found.role}); its agent or a higher role may",
+                )
+            _s.check_clock(session, at, self.clock_tolerance)
+            session.case(found.case_id)  # the case's lock: its grants change
+            session.add_void(request_id, by=agent.id, role=agent.role, at=at, reason=reason)
+            session.add_event(
+                EventKind.GRANT_VOIDED,
+                found.case_id,
+                at=at,
+                ref=request_id,
+                body=Attributes(
+                    {
+                        "voided_by": agent.id,
+                        "role": agent.role,
+                        "reason": reason,
+                        "amount": str(found.amount.amount),
+                        "currency": found.amount.currency,
+                    }
+                ),
+            )
+        return attrs.evolve(
+            found, voided_at=at, voided_by=agent.id, voided_role=agent.role, void_reason=reason
+        )
 
     # --- promises ------------------------------------------------------------------------
 

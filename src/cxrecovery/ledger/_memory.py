@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -23,6 +23,7 @@ from cxrecovery.ledger._records import (
     instant_us,
 )
 from cxrecovery.ledger._support import clock_arg as _clock_arg
+from cxrecovery.ledger._support import kinds_arg, page_limit, select_grants, seq_arg
 from cxrecovery.model import Attributes, PromiseStatus
 from cxrecovery.money import Money
 
@@ -46,6 +47,21 @@ class _Decision:
 
 
 @attrs.define
+class _Void:
+    by: str
+    role: str
+    at: datetime
+    reason: str
+
+
+@attrs.define
+class _Withdrawal:
+    by: str
+    at: datetime
+    reason: str
+
+
+@attrs.define
 class _State:
     cases: dict[str, CaseRecord] = attrs.Factory(dict)
     grants: dict[str, GrantRecord] = attrs.Factory(dict)
@@ -56,6 +72,8 @@ class _State:
     decisions: dict[str, _Decision] = attrs.Factory(dict)
     plans: list[PlanRecord] = attrs.Factory(list)
     events: list[LedgerEvent] = attrs.Factory(list)
+    voids: dict[str, _Void] = attrs.Factory(dict)
+    withdrawals: dict[str, _Withdrawal] = attrs.Factory(dict)
 
     def copy(self) -> _State:
         return _State(
@@ -68,6 +86,8 @@ class _State:
             dict(self.decisions),
             list(self.plans),
             list(self.events),
+            dict(self.voids),
+            dict(self.withdrawals),
         )
 
 
@@ -86,19 +106,45 @@ class _View:
         found = [c for c in self._s.cases.values() if c.customer_id == customer_id]
         return tuple(sorted(found, key=lambda c: (c.opened_at, c.case_id)))
 
+    def _with_void(self, record: GrantRecord) -> GrantRecord:
+        void = self._s.voids.get(record.request_id)
+        if void is None:
+            return record
+        return attrs.evolve(
+            record,
+            voided_at=void.at,
+            voided_by=void.by,
+            voided_role=void.role,
+            void_reason=void.reason,
+        )
+
     def grant(self, request_id: str) -> GrantRecord | None:
-        return self._s.grants.get(request_id)
+        record = self._s.grants.get(request_id)
+        return None if record is None else self._with_void(record)
 
     def grants(
-        self, *, case_id: str | None = None, customer_id: str | None = None
+        self,
+        *,
+        case_id: str | None = None,
+        customer_id: str | None = None,
+        agent_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        voided: bool | None = None,
+        after: GrantRecord | None = None,
+        limit: int | None = None,
     ) -> tuple[GrantRecord, ...]:
-        found = [
-            g
-            for g in self._s.grants.values()
-            if (case_id is None or g.case_id == case_id)
-            and (customer_id is None or g.customer_id == customer_id)
-        ]
-        return tuple(sorted(found, key=lambda g: (g.at, g.request_id)))
+        return select_grants(
+            (self._with_void(g) for g in self._s.grants.values()),
+            case_id=case_id,
+            customer_id=customer_id,
+            agent_id=agent_id,
+            since=since,
+            until=until,
+            voided=voided,
+            after=after,
+            limit=limit,
+        )
 
     def spent(self, agent_id: str, currency: str, *, after: datetime, before: datetime) -> Money:
         return Money.sum(
@@ -109,6 +155,7 @@ class _View:
                 and g.approval_id is None
                 and g.amount.currency == currency
                 and _within(g.at, after, before)
+                and g.request_id not in self._s.voids
             ),
             currency,
         )
@@ -123,6 +170,7 @@ class _View:
                 if g.customer_id == customer_id
                 and g.amount.currency == currency
                 and _within(g.at, after, before)
+                and g.request_id not in self._s.voids
             ),
             currency,
         )
@@ -152,27 +200,52 @@ class _View:
 
     def approval(self, approval_id: str) -> ApprovalRecord | None:
         record = self._s.approvals.get(approval_id)
+        if record is None:
+            return None
         decided = self._s.decisions.get(approval_id)
-        if record is None or decided is None:
-            return record
-        return attrs.evolve(
-            record,
-            status=ApprovalStatus.GRANTED if decided.granted else ApprovalStatus.REFUSED,
-            decided_by=decided.by,
-            decided_role=decided.role,
-            decided_at=decided.at,
-            note=decided.note,
-        )
+        if decided is not None:
+            record = attrs.evolve(
+                record,
+                status=ApprovalStatus.GRANTED if decided.granted else ApprovalStatus.REFUSED,
+                decided_by=decided.by,
+                decided_role=decided.role,
+                decided_at=decided.at,
+                note=decided.note,
+            )
+        withdrawn = self._s.withdrawals.get(approval_id)
+        if withdrawn is not None:
+            record = attrs.evolve(
+                record,
+                status=ApprovalStatus.WITHDRAWN,
+                withdrawn_by=withdrawn.by,
+                withdrawn_at=withdrawn.at,
+                withdraw_reason=withdrawn.reason,
+            )
+        return record
 
     def grant_under(self, approval_id: str) -> GrantRecord | None:
         request_id = self._s.by_approval.get(approval_id)
-        return None if request_id is None else self._s.grants[request_id]
+        return None if request_id is None else self.grant(request_id)
 
     def plans(self, case_id: str) -> tuple[PlanRecord, ...]:
         return tuple(p for p in self._s.plans if p.case_id == case_id)
 
-    def events(self, *, case_id: str | None = None) -> tuple[LedgerEvent, ...]:
-        return tuple(e for e in self._s.events if case_id is None or e.case_id == case_id)
+    def events(
+        self,
+        *,
+        case_id: str | None = None,
+        kinds: Collection[EventKind] | None = None,
+        after_seq: int = 0,
+        limit: int | None = None,
+    ) -> tuple[LedgerEvent, ...]:
+        limit = page_limit(limit)
+        wanted = kinds_arg(kinds)
+        found = [
+            e
+            for e in self._s.events[seq_arg(after_seq) :]
+            if (case_id is None or e.case_id == case_id) and (wanted is None or e.kind in wanted)
+        ]
+        return tuple(found if limit is None else found[:limit])
 
 
 class _Session(_View):
@@ -256,6 +329,20 @@ class _Session(_View):
         if approval_id in self._s.decisions:
             raise RequestConflictError.at("approval", f"{approval_id!r} is already decided")
         self._s.decisions[approval_id] = _Decision(granted, by, role, at, note)
+
+    def add_void(self, request_id: str, *, by: str, role: str, at: datetime, reason: str) -> None:
+        if request_id not in self._s.grants:
+            raise LedgerError.at("request_id", f"{request_id!r} is not recorded")
+        if request_id in self._s.voids:
+            raise RequestConflictError.at("request_id", f"{request_id!r} is already voided")
+        self._s.voids[request_id] = _Void(by, role, at, reason)
+
+    def add_withdrawal(self, approval_id: str, *, by: str, at: datetime, reason: str) -> None:
+        if approval_id not in self._s.approvals:
+            raise LedgerError.at("approval", f"{approval_id!r} is not recorded")
+        if approval_id in self._s.withdrawals:
+            raise RequestConflictError.at("approval", f"{approval_id!r} is already withdrawn")
+        self._s.withdrawals[approval_id] = _Withdrawal(by, at, reason)
 
     def add_plan(self, record: PlanRecord) -> None:
         self._s.plans.append(record)

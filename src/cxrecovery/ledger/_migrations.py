@@ -150,9 +150,30 @@ _V2: Final = (
     _append_only("events")[0],
 )
 
+# Version 3: corrections. A void is a row beside the grant it voids; a withdrawal one
+# beside its approval; an approval's lifetime a column (NULL: asked before version 3).
+_V3: Final = (
+    """CREATE TABLE grant_voids (
+        request_id  TEXT PRIMARY KEY REFERENCES grants (request_id),
+        voided_by   TEXT NOT NULL,
+        voided_role TEXT NOT NULL,
+        voided_us   INTEGER NOT NULL,
+        reason      TEXT NOT NULL
+    )""",
+    """CREATE TABLE approval_withdrawals (
+        approval_id  TEXT PRIMARY KEY REFERENCES approvals (approval_id),
+        withdrawn_by TEXT NOT NULL,
+        withdrawn_us INTEGER NOT NULL,
+        reason       TEXT NOT NULL
+    )""",
+    "ALTER TABLE approvals ADD COLUMN expires_us INTEGER",
+    *_append_only("grant_voids"),
+    *_append_only("approval_withdrawals"),
+)
+
 Step = str | Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (_V1, _V2)
+MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (_V1, _V2, _V3)
 """``MIGRATIONS[n]`` takes a ledger from schema version ``n`` to ``n + 1``."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

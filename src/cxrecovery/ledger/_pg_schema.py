@@ -192,7 +192,30 @@ _V1: Final = (
     ),
 )
 
-PG_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+# Version 2: corrections (as the SQLite ledger's version 3).
+_V2: Final = (
+    """CREATE TABLE grant_voids (
+        request_id  TEXT PRIMARY KEY REFERENCES grants (request_id),
+        voided_by   TEXT NOT NULL,
+        voided_role TEXT NOT NULL,
+        voided_us   BIGINT NOT NULL,
+        reason      TEXT NOT NULL
+    )""",
+    """CREATE TABLE approval_withdrawals (
+        approval_id  TEXT PRIMARY KEY REFERENCES approvals (approval_id),
+        withdrawn_by TEXT NOT NULL,
+        withdrawn_us BIGINT NOT NULL,
+        reason       TEXT NOT NULL
+    )""",
+    "ALTER TABLE approvals ADD COLUMN expires_us BIGINT",
+    *(
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}"
+        " FOR EACH ROW EXECUTE FUNCTION append_only()"
+        for table in ("grant_voids", "approval_withdrawals")
+    ),
+)
+
+PG_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
 """``PG_MIGRATIONS[n]`` takes a ledger schema from version ``n`` to ``n + 1``."""
 
 PG_SCHEMA_VERSION: Final = len(PG_MIGRATIONS)

@@ -20,10 +20,12 @@ Design (argued at length in ``docs/ledger.md``):
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import attrs
 
 from cxrecovery.errors import CxRecoveryError
 from cxrecovery.ledger._chain import body_json
@@ -36,7 +38,6 @@ from cxrecovery.ledger._errors import (
 from cxrecovery.ledger._pg_schema import APPLICATION, PG_MIGRATIONS, PG_SCHEMA_VERSION
 from cxrecovery.ledger._records import (
     ApprovalRecord,
-    ApprovalStatus,
     CaseRecord,
     EventKind,
     GrantRecord,
@@ -45,6 +46,15 @@ from cxrecovery.ledger._records import (
     PromiseRecord,
     from_us,
     instant_us,
+)
+from cxrecovery.ledger._sql import (
+    APPROVAL_SELECT,
+    GRANT_SELECT,
+    NOT_VOIDED,
+    approval_row,
+    events_query,
+    grant_row,
+    grants_query,
 )
 from cxrecovery.ledger._support import clock_arg
 from cxrecovery.model import Attributes, PromiseStatus
@@ -69,27 +79,14 @@ _AGENT: Final = 0x43585212
 _CUSTOMER: Final = 0x43585213
 _APPROVAL: Final = 0x43585214
 
-_GRANT_COLUMNS: Final = (
-    "request_id, case_id, customer_id, agent_id, role, form, currency, amount_minor, at_us,"
-    " approval_id, note"
-)
 _CASE_SELECT: Final = (
     "SELECT case_id, customer_id, opened_us, category, severity FROM cases WHERE case_id = %s"
 )
-_GRANTS_SELECT: Final = (
-    f"SELECT {_GRANT_COLUMNS} FROM grants WHERE (%(c)s::text IS NULL OR case_id = %(c)s)"
-    " AND (%(k)s::text IS NULL OR customer_id = %(k)s) ORDER BY at_us, request_id"
-)
+_CASE_GRANTS_SELECT: Final = f"{GRANT_SELECT} WHERE g.case_id = %s ORDER BY g.at_us, g.request_id"
 _PROMISE_SELECT: Final = (
     "SELECT p.case_id, p.promise_id, p.customer_id, p.what, p.made_us, p.due_us, p.made_by,"
     " s.status, s.settled_us, s.settled_by FROM promises p LEFT JOIN promise_settlements s"
     " ON s.case_id = p.case_id AND s.promise_id = p.promise_id"
-)
-_APPROVAL_SELECT: Final = (
-    "SELECT a.approval_id, a.case_id, a.customer_id, a.asked_by, a.asked_role,"
-    " a.approver_role, a.form, a.currency, a.amount_minor, a.asked_us, a.reason,"
-    " d.granted, d.decided_by, d.decided_role, d.decided_us, d.note"
-    " FROM approvals a LEFT JOIN approval_decisions d ON d.approval_id = a.approval_id"
 )
 
 
@@ -119,21 +116,6 @@ def _translate(error: Exception, where: str) -> CxRecoveryError:
     return LedgerError.at("ledger", f"{where}: {text}")
 
 
-def _grant(row: tuple[Any, ...]) -> GrantRecord:
-    return GrantRecord(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        Money.from_minor(row[7], row[6]),
-        _dt(row[8]),
-        approval_id=row[9],
-        note=row[10],
-    )
-
-
 def _promise(row: tuple[Any, ...]) -> PromiseRecord:
     return PromiseRecord(
         row[0],
@@ -146,29 +128,6 @@ def _promise(row: tuple[Any, ...]) -> PromiseRecord:
         status=row[7] or PromiseStatus.PENDING,
         settled_at=None if row[8] is None else _dt(row[8]),
         settled_by=row[9],
-    )
-
-
-def _approval(row: tuple[Any, ...]) -> ApprovalRecord:
-    status = ApprovalStatus.ASKED
-    if row[11] is not None:
-        status = ApprovalStatus.GRANTED if row[11] else ApprovalStatus.REFUSED
-    return ApprovalRecord(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        row[6],
-        Money.from_minor(row[8], row[7]),
-        _dt(row[9]),
-        reason=row[10],
-        status=status,
-        decided_by=row[12],
-        decided_role=row[13],
-        decided_at=None if row[14] is None else _dt(row[14]),
-        note=row[15],
     )
 
 
@@ -216,16 +175,34 @@ class _View:
 
     def grant(self, request_id: str) -> GrantRecord | None:
         self._lock(_REQUEST, request_id)
-        return self._one(
-            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE request_id = %s", (request_id,), _grant
-        )
+        return self._one(f"{GRANT_SELECT} WHERE g.request_id = %s", (request_id,), grant_row)
 
     def grants(
-        self, *, case_id: str | None = None, customer_id: str | None = None
+        self,
+        *,
+        case_id: str | None = None,
+        customer_id: str | None = None,
+        agent_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        voided: bool | None = None,
+        after: GrantRecord | None = None,
+        limit: int | None = None,
     ) -> tuple[GrantRecord, ...]:
         if case_id is not None:
             self._lock(_CASE, case_id)
-        return self._all(_GRANTS_SELECT, {"c": case_id, "k": customer_id}, _grant)
+        sql, args = grants_query(
+            "%s",
+            case_id=case_id,
+            customer_id=customer_id,
+            agent_id=agent_id,
+            since=since,
+            until=until,
+            voided=voided,
+            after=after,
+            limit=limit,
+        )
+        return self._all(sql, tuple(args), grant_row)
 
     def _sum(self, sql: str, args: tuple[object, ...], currency: str) -> Money:
         found = self._one(sql, args, lambda r: Money.from_minor(int(r[0]), currency))
@@ -236,7 +213,8 @@ class _View:
         self._lock(_AGENT, agent_id)
         return self._sum(
             "SELECT coalesce(sum(amount_minor), 0) FROM grants WHERE agent_id = %s"
-            " AND currency = %s AND approval_id IS NULL AND at_us > %s AND at_us <= %s",
+            " AND currency = %s AND approval_id IS NULL AND at_us > %s AND at_us <= %s"
+            + NOT_VOIDED,
             (agent_id, currency, _us(after), _us(before)),
             currency,
         )
@@ -247,7 +225,7 @@ class _View:
         self._lock(_CUSTOMER, customer_id)
         return self._sum(
             "SELECT coalesce(sum(amount_minor), 0) FROM grants WHERE customer_id = %s"
-            " AND currency = %s AND at_us > %s AND at_us <= %s",
+            " AND currency = %s AND at_us > %s AND at_us <= %s" + NOT_VOIDED,
             (customer_id, currency, _us(after), _us(before)),
             currency,
         )
@@ -271,12 +249,12 @@ class _View:
 
     def approval(self, approval_id: str) -> ApprovalRecord | None:
         self._lock(_APPROVAL, approval_id)
-        return self._one(f"{_APPROVAL_SELECT} WHERE a.approval_id = %s", (approval_id,), _approval)
+        return self._one(
+            f"{APPROVAL_SELECT} WHERE a.approval_id = %s", (approval_id,), approval_row
+        )
 
     def grant_under(self, approval_id: str) -> GrantRecord | None:
-        return self._one(
-            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE approval_id = %s", (approval_id,), _grant
-        )
+        return self._one(f"{GRANT_SELECT} WHERE g.approval_id = %s", (approval_id,), grant_row)
 
     def plans(self, case_id: str) -> tuple[PlanRecord, ...]:
         return self._all(
@@ -286,13 +264,18 @@ class _View:
             lambda r: PlanRecord(r[0], _dt(r[1]), *r[2:]),
         )
 
-    def events(self, *, case_id: str | None = None) -> tuple[LedgerEvent, ...]:
-        return self._all(
-            "SELECT seq, kind, case_id, at_us, ref, body, hash FROM events"
-            " WHERE (%(c)s::text IS NULL OR case_id = %(c)s) ORDER BY seq",
-            {"c": case_id},
-            _event,
+    def events(
+        self,
+        *,
+        case_id: str | None = None,
+        kinds: Collection[EventKind] | None = None,
+        after_seq: int = 0,
+        limit: int | None = None,
+    ) -> tuple[LedgerEvent, ...]:
+        sql, args = events_query(
+            "%s", case_id=case_id, kinds=kinds, after_seq=after_seq, limit=limit
         )
+        return self._all(sql, tuple(args), _event)
 
 
 class _Session(_View):
@@ -353,18 +336,37 @@ class _Session(_View):
         with self._c.pipeline():
             self._flush()
             found = self._c.execute(_CASE_SELECT, (case_id,))
-            grants = self._c.execute(_GRANTS_SELECT, {"c": case_id, "k": None})
-        self._case_grants[case_id] = [_grant(r) for r in grants.fetchall()]
+            grants = self._c.execute(_CASE_GRANTS_SELECT, (case_id,))
+        self._case_grants[case_id] = [grant_row(r) for r in grants.fetchall()]
         row = found.fetchone()
         return None if row is None else _case(row)
 
     def grants(
-        self, *, case_id: str | None = None, customer_id: str | None = None
+        self,
+        *,
+        case_id: str | None = None,
+        customer_id: str | None = None,
+        agent_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        voided: bool | None = None,
+        after: GrantRecord | None = None,
+        limit: int | None = None,
     ) -> tuple[GrantRecord, ...]:
         known = None if case_id is None else self._case_grants.get(case_id)
-        if known is not None and customer_id is None:
+        plain = (customer_id, agent_id, since, until, voided, after, limit) == (None,) * 7
+        if known is not None and plain:
             return tuple(known)
-        return super().grants(case_id=case_id, customer_id=customer_id)
+        return super().grants(
+            case_id=case_id,
+            customer_id=customer_id,
+            agent_id=agent_id,
+            since=since,
+            until=until,
+            voided=voided,
+            after=after,
+            limit=limit,
+        )
 
     def _defer(self, sql: str, args: Any) -> None:
         self._deferred.append((sql, args))
@@ -417,7 +419,8 @@ class _Session(_View):
 
     def add_grant(self, record: GrantRecord) -> None:
         self._defer(
-            f"INSERT INTO grants ({_GRANT_COLUMNS})"
+            "INSERT INTO grants (request_id, case_id, customer_id, agent_id, role, form,"
+            " currency, amount_minor, at_us, approval_id, note)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 record.request_id,
@@ -471,8 +474,8 @@ class _Session(_View):
     def add_approval(self, record: ApprovalRecord) -> None:
         self._defer(
             "INSERT INTO approvals (approval_id, case_id, customer_id, asked_by, asked_role,"
-            " approver_role, form, currency, amount_minor, asked_us, reason)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " approver_role, form, currency, amount_minor, asked_us, reason, expires_us)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 record.approval_id,
                 record.case_id,
@@ -485,6 +488,7 @@ class _Session(_View):
                 record.amount.minor,
                 _us(record.asked_at),
                 record.reason,
+                None if record.expires_at is None else _us(record.expires_at),
             ),
         )
 
@@ -502,6 +506,26 @@ class _Session(_View):
             "INSERT INTO approval_decisions (approval_id, granted, decided_by, decided_role,"
             " decided_us, note) VALUES (%s, %s, %s, %s, %s, %s)",
             (approval_id, granted, by, role, _us(at), note),
+        )
+
+    def add_void(self, request_id: str, *, by: str, role: str, at: datetime, reason: str) -> None:
+        self._defer(
+            "INSERT INTO grant_voids (request_id, voided_by, voided_role, voided_us, reason)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (request_id, by, role, _us(at), reason),
+        )
+        for known in self._case_grants.values():
+            for i, g in enumerate(known):
+                if g.request_id == request_id:
+                    known[i] = attrs.evolve(
+                        g, voided_at=at, voided_by=by, voided_role=role, void_reason=reason
+                    )
+
+    def add_withdrawal(self, approval_id: str, *, by: str, at: datetime, reason: str) -> None:
+        self._defer(
+            "INSERT INTO approval_withdrawals (approval_id, withdrawn_by, withdrawn_us, reason)"
+            " VALUES (%s, %s, %s, %s)",
+            (approval_id, by, _us(at), reason),
         )
 
     def add_plan(self, record: PlanRecord) -> None:

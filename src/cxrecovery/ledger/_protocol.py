@@ -7,6 +7,7 @@ Two protocols: a :class:`LedgerView` answers the queries the engine's facts need
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -48,19 +49,37 @@ class LedgerView(Protocol):
         ...
 
     def grants(
-        self, *, case_id: str | None = None, customer_id: str | None = None
+        self,
+        *,
+        case_id: str | None = None,
+        customer_id: str | None = None,
+        agent_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        voided: bool | None = None,
+        after: GrantRecord | None = None,
+        limit: int | None = None,
     ) -> tuple[GrantRecord, ...]:
-        """The grants on a case or to a customer (or all), in time order."""
+        """The grants that match every filter given, in ``(at, request_id)`` order.
+
+        ``since <= at < until``; ``voided`` True or False keeps only voided or only
+        standing grants. A page: ``limit`` grants that come after ``after`` (the last
+        grant of the previous page) in that order.
+
+        .. versionchanged:: 0.2.0 ``agent_id``, ``since``, ``until``, ``voided``,
+           ``after``, ``limit``.
+        """
         ...
 
     def spent(self, agent_id: str, currency: str, *, after: datetime, before: datetime) -> Money:
-        """What ``agent_id`` granted on their own authority (no approval) in the window."""
+        """What ``agent_id`` granted on their own authority (no approval) in the window,
+        voided grants aside."""
         ...
 
     def goodwill(
         self, customer_id: str, currency: str, *, after: datetime, before: datetime
     ) -> Money:
-        """What ``customer_id`` received in the window, approved or not."""
+        """What ``customer_id`` received in the window, approved or not, voided aside."""
         ...
 
     def promise(self, case_id: str, promise_id: str) -> PromiseRecord | None:
@@ -85,8 +104,20 @@ class LedgerView(Protocol):
         """The plans decided for a case, in the order they were recorded."""
         ...
 
-    def events(self, *, case_id: str | None = None) -> tuple[LedgerEvent, ...]:
-        """The event history (of one case, or all), in commit order."""
+    def events(
+        self,
+        *,
+        case_id: str | None = None,
+        kinds: Collection[EventKind] | None = None,
+        after_seq: int = 0,
+        limit: int | None = None,
+    ) -> tuple[LedgerEvent, ...]:
+        """The event history (of one case, or all; of some kinds), in ``seq`` order.
+
+        A page: ``limit`` events whose ``seq`` is above ``after_seq``.
+
+        .. versionchanged:: 0.2.0 ``kinds``, ``after_seq``, ``limit``.
+        """
         ...
 
 
@@ -149,6 +180,20 @@ class LedgerSession(LedgerView, Protocol):
         note: str | None,
     ) -> None:
         """Record an approval's decision."""
+        ...
+
+    def add_void(self, request_id: str, *, by: str, role: str, at: datetime, reason: str) -> None:
+        """Record that a grant was voided: a new row beside it, never an update.
+
+        .. versionadded:: 0.2.0
+        """
+        ...
+
+    def add_withdrawal(self, approval_id: str, *, by: str, at: datetime, reason: str) -> None:
+        """Record that an approval was withdrawn.
+
+        .. versionadded:: 0.2.0
+        """
         ...
 
     def add_plan(self, record: PlanRecord) -> None:

@@ -47,14 +47,18 @@ def _amount(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
 
 
 class ApprovalStatus(enum.StrEnum):
-    """Where an approval stands: asked, then granted or refused (once).
+    """Where an approval stands: asked, then granted or refused (once); withdrawn while
+    unused. Whether it has expired depends on the time asked about
+    (:meth:`ApprovalRecord.is_expired`).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``WITHDRAWN``.
     """
 
     ASKED = "asked"
     GRANTED = "granted"
     REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
 
 
 class EventKind(enum.StrEnum):
@@ -70,6 +74,8 @@ class EventKind(enum.StrEnum):
     PROMISE_SETTLED = "promise_settled"
     APPROVAL_ASKED = "approval_asked"
     APPROVAL_DECIDED = "approval_decided"
+    GRANT_VOIDED = "grant_voided"
+    APPROVAL_WITHDRAWN = "approval_withdrawn"
 
 
 @attrs.frozen
@@ -92,8 +98,12 @@ class GrantRecord:
 
     ``approval_id`` names the approval it was granted under; ``None`` when the agent
     granted it on their own authority (only those count against the agent's budget).
+    A voided grant keeps its row; the ``voided_*`` fields say who voided it, when and
+    why, and it no longer counts against any limit.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``voided_at``, ``voided_by``, ``voided_role``,
+       ``void_reason``.
     """
 
     request_id: str = attrs.field(validator=v.identifier)
@@ -108,10 +118,32 @@ class GrantRecord:
         default=None, validator=v.optional_identifier, kw_only=True
     )
     note: str | None = attrs.field(default=None, validator=v.optional_text, kw_only=True)
+    voided_at: datetime | None = attrs.field(default=None, kw_only=True, **_OPTIONAL_AWARE)
+    voided_by: str | None = attrs.field(
+        default=None, validator=v.optional_identifier, kw_only=True
+    )
+    voided_role: str | None = attrs.field(default=None, validator=v.optional_slug, kw_only=True)
+    void_reason: str | None = attrs.field(default=None, validator=v.optional_text, kw_only=True)
+
+    @property
+    def is_voided(self) -> bool:
+        """Whether the grant was voided (it then counts against no limit)."""
+        return self.voided_at is not None
 
     def same_request(self, other: GrantRecord) -> bool:
-        """Whether ``other`` asks for the same grant (its time and note aside)."""
-        return attrs.evolve(other, at=self.at, note=self.note) == self
+        """Whether ``other`` asks for the same grant (its time, note and void aside)."""
+        return (
+            attrs.evolve(
+                other,
+                at=self.at,
+                note=self.note,
+                voided_at=self.voided_at,
+                voided_by=self.voided_by,
+                voided_role=self.voided_role,
+                void_reason=self.void_reason,
+            )
+            == self
+        )
 
 
 @attrs.frozen
@@ -152,9 +184,13 @@ class PromiseRecord:
 class ApprovalRecord:
     """An approval asked for a grant, and its decision once someone took it.
 
-    ``approver_role`` is the lowest role that could approve when it was asked.
+    ``approver_role`` is the lowest role that could approve when it was asked. After
+    ``expires_at`` it can be neither decided nor used; ``withdrawn_*`` say who took it
+    back, when and why.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``expires_at`` and ``withdrawn_by``, ``withdrawn_at``,
+       ``withdraw_reason``.
     """
 
     approval_id: str = attrs.field(validator=v.identifier)
@@ -176,6 +212,18 @@ class ApprovalRecord:
     decided_role: str | None = attrs.field(default=None, validator=v.optional_slug, kw_only=True)
     decided_at: datetime | None = attrs.field(default=None, kw_only=True, **_OPTIONAL_AWARE)
     note: str | None = attrs.field(default=None, validator=v.optional_text, kw_only=True)
+    expires_at: datetime | None = attrs.field(default=None, kw_only=True, **_OPTIONAL_AWARE)
+    withdrawn_by: str | None = attrs.field(
+        default=None, validator=v.optional_identifier, kw_only=True
+    )
+    withdrawn_at: datetime | None = attrs.field(default=None, kw_only=True, **_OPTIONAL_AWARE)
+    withdraw_reason: str | None = attrs.field(
+        default=None, validator=v.optional_text, kw_only=True
+    )
+
+    def is_expired(self, at: datetime) -> bool:
+        """Whether the approval's lifetime had ended by ``at``."""
+        return self.expires_at is not None and at > self.expires_at
 
 
 @attrs.frozen

@@ -7,7 +7,7 @@ import os
 import pathlib
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Final, TypeVar
@@ -23,7 +23,6 @@ from cxrecovery.ledger._errors import (
 from cxrecovery.ledger._migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from cxrecovery.ledger._records import (
     ApprovalRecord,
-    ApprovalStatus,
     CaseRecord,
     EventKind,
     GrantRecord,
@@ -32,6 +31,15 @@ from cxrecovery.ledger._records import (
     PromiseRecord,
     from_us,
     instant_us,
+)
+from cxrecovery.ledger._sql import (
+    APPROVAL_SELECT,
+    GRANT_SELECT,
+    NOT_VOIDED,
+    approval_row,
+    events_query,
+    grant_row,
+    grants_query,
 )
 from cxrecovery.ledger._support import clock_arg
 from cxrecovery.model import Attributes, PromiseStatus
@@ -62,36 +70,11 @@ def _translate(error: sqlite3.Error, path: str) -> CxRecoveryError:
     return LedgerError.at("ledger", f"{path}: {text}")
 
 
-_GRANT_COLUMNS: Final = (
-    "request_id, case_id, customer_id, agent_id, role, form, currency, amount_minor, at_us,"
-    " approval_id, note"
-)
 _PROMISE_SELECT: Final = (
     "SELECT p.case_id, p.promise_id, p.customer_id, p.what, p.made_us, p.due_us, p.made_by,"
     " s.status, s.settled_us, s.settled_by FROM promises p LEFT JOIN promise_settlements s"
     " ON s.case_id = p.case_id AND s.promise_id = p.promise_id"
 )
-_APPROVAL_SELECT: Final = (
-    "SELECT a.approval_id, a.case_id, a.customer_id, a.asked_by, a.asked_role,"
-    " a.approver_role, a.form, a.currency, a.amount_minor, a.asked_us, a.reason,"
-    " d.granted, d.decided_by, d.decided_role, d.decided_us, d.note"
-    " FROM approvals a LEFT JOIN approval_decisions d ON d.approval_id = a.approval_id"
-)
-
-
-def _grant(row: tuple[Any, ...]) -> GrantRecord:
-    return GrantRecord(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        Money.from_minor(row[7], row[6]),
-        _dt(row[8]),
-        approval_id=row[9],
-        note=row[10],
-    )
 
 
 def _promise(row: tuple[Any, ...]) -> PromiseRecord:
@@ -106,29 +89,6 @@ def _promise(row: tuple[Any, ...]) -> PromiseRecord:
         status=row[7] or PromiseStatus.PENDING,
         settled_at=_opt_dt(row[8]),
         settled_by=row[9],
-    )
-
-
-def _approval(row: tuple[Any, ...]) -> ApprovalRecord:
-    status = ApprovalStatus.ASKED
-    if row[11] is not None:
-        status = ApprovalStatus.GRANTED if row[11] else ApprovalStatus.REFUSED
-    return ApprovalRecord(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        row[6],
-        Money.from_minor(row[8], row[7]),
-        _dt(row[9]),
-        reason=row[10],
-        status=status,
-        decided_by=row[12],
-        decided_role=row[13],
-        decided_at=_opt_dt(row[14]),
-        note=row[15],
     )
 
 
@@ -201,22 +161,34 @@ class _View:
 
     def grant(self, request_id: str) -> GrantRecord | None:
         found: GrantRecord | None = self._one(
-            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE request_id = ?",
-            request_id,
-            convert=_grant,
+            f"{GRANT_SELECT} WHERE g.request_id = ?", request_id, convert=grant_row
         )
         return found
 
     def grants(
-        self, *, case_id: str | None = None, customer_id: str | None = None
+        self,
+        *,
+        case_id: str | None = None,
+        customer_id: str | None = None,
+        agent_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        voided: bool | None = None,
+        after: GrantRecord | None = None,
+        limit: int | None = None,
     ) -> tuple[GrantRecord, ...]:
-        return self._all(
-            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE (?1 IS NULL OR case_id = ?1)"
-            " AND (?2 IS NULL OR customer_id = ?2) ORDER BY at_us, request_id",
-            case_id,
-            customer_id,
-            convert=_grant,
+        sql, args = grants_query(
+            "?",
+            case_id=case_id,
+            customer_id=customer_id,
+            agent_id=agent_id,
+            since=since,
+            until=until,
+            voided=voided,
+            after=after,
+            limit=limit,
         )
+        return self._all(sql, *args, convert=grant_row)
 
     def _sum(self, sql: str, currency: str, *args: object) -> Money:
         found: Money = self._one(sql, *args, convert=lambda r: Money.from_minor(r[0], currency))
@@ -225,7 +197,7 @@ class _View:
     def spent(self, agent_id: str, currency: str, *, after: datetime, before: datetime) -> Money:
         return self._sum(
             "SELECT coalesce(sum(amount_minor), 0) FROM grants WHERE agent_id = ?"
-            " AND currency = ? AND approval_id IS NULL AND at_us > ? AND at_us <= ?",
+            " AND currency = ? AND approval_id IS NULL AND at_us > ? AND at_us <= ?" + NOT_VOIDED,
             currency,
             agent_id,
             currency,
@@ -238,7 +210,7 @@ class _View:
     ) -> Money:
         return self._sum(
             "SELECT coalesce(sum(amount_minor), 0) FROM grants WHERE customer_id = ?"
-            " AND currency = ? AND at_us > ? AND at_us <= ?",
+            " AND currency = ? AND at_us > ? AND at_us <= ?" + NOT_VOIDED,
             currency,
             customer_id,
             currency,
@@ -268,15 +240,13 @@ class _View:
 
     def approval(self, approval_id: str) -> ApprovalRecord | None:
         found: ApprovalRecord | None = self._one(
-            f"{_APPROVAL_SELECT} WHERE a.approval_id = ?", approval_id, convert=_approval
+            f"{APPROVAL_SELECT} WHERE a.approval_id = ?", approval_id, convert=approval_row
         )
         return found
 
     def grant_under(self, approval_id: str) -> GrantRecord | None:
         found: GrantRecord | None = self._one(
-            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE approval_id = ?",
-            approval_id,
-            convert=_grant,
+            f"{GRANT_SELECT} WHERE g.approval_id = ?", approval_id, convert=grant_row
         )
         return found
 
@@ -288,13 +258,18 @@ class _View:
             convert=lambda r: PlanRecord(r[0], _dt(r[1]), *r[2:]),
         )
 
-    def events(self, *, case_id: str | None = None) -> tuple[LedgerEvent, ...]:
-        return self._all(
-            "SELECT seq, kind, case_id, at_us, ref, body, hash FROM events"
-            " WHERE (?1 IS NULL OR case_id = ?1) ORDER BY seq",
-            case_id,
-            convert=_event,
+    def events(
+        self,
+        *,
+        case_id: str | None = None,
+        kinds: Collection[EventKind] | None = None,
+        after_seq: int = 0,
+        limit: int | None = None,
+    ) -> tuple[LedgerEvent, ...]:
+        sql, args = events_query(
+            "?", case_id=case_id, kinds=kinds, after_seq=after_seq, limit=limit
         )
+        return self._all(sql, *args, convert=_event)
 
 
 class _Session(_View):
@@ -320,7 +295,9 @@ class _Session(_View):
 
     def add_grant(self, record: GrantRecord) -> None:
         self._c.execute(
-            f"INSERT INTO grants ({_GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO grants (request_id, case_id, customer_id, agent_id, role, form,"
+            " currency, amount_minor, at_us, approval_id, note)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.request_id,
                 record.case_id,
@@ -369,8 +346,8 @@ class _Session(_View):
     def add_approval(self, record: ApprovalRecord) -> None:
         self._c.execute(
             "INSERT INTO approvals (approval_id, case_id, customer_id, asked_by, asked_role,"
-            " approver_role, form, currency, amount_minor, asked_us, reason)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " approver_role, form, currency, amount_minor, asked_us, reason, expires_us)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.approval_id,
                 record.case_id,
@@ -383,6 +360,7 @@ class _Session(_View):
                 record.amount.minor,
                 _us(record.asked_at),
                 record.reason,
+                None if record.expires_at is None else _us(record.expires_at),
             ),
         )
 
@@ -400,6 +378,20 @@ class _Session(_View):
             "INSERT INTO approval_decisions (approval_id, granted, decided_by, decided_role,"
             " decided_us, note) VALUES (?, ?, ?, ?, ?, ?)",
             (approval_id, int(granted), by, role, _us(at), note),
+        )
+
+    def add_void(self, request_id: str, *, by: str, role: str, at: datetime, reason: str) -> None:
+        self._c.execute(
+            "INSERT INTO grant_voids (request_id, voided_by, voided_role, voided_us, reason)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (request_id, by, role, _us(at), reason),
+        )
+
+    def add_withdrawal(self, approval_id: str, *, by: str, at: datetime, reason: str) -> None:
+        self._c.execute(
+            "INSERT INTO approval_withdrawals (approval_id, withdrawn_by, withdrawn_us, reason)"
+            " VALUES (?, ?, ?, ?)",
+            (approval_id, by, _us(at), reason),
         )
 
     def add_plan(self, record: PlanRecord) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import decimal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -12,7 +12,7 @@ from cxrecovery._validation import aware_arg
 from cxrecovery.errors import InvalidValueError, Problem
 from cxrecovery.ledger._errors import LedgerError, LimitExceededError, RequestConflictError
 from cxrecovery.ledger._protocol import LedgerSession, LedgerView
-from cxrecovery.ledger._records import CaseRecord, EventKind
+from cxrecovery.ledger._records import CaseRecord, EventKind, GrantRecord
 from cxrecovery.model import Attributes, Case, CompensationForm, Grant, PriorCase, Promise
 from cxrecovery.model.arguments import case_arg
 from cxrecovery.money import Money
@@ -20,6 +20,7 @@ from cxrecovery.plan import Authorization
 from cxrecovery.policy import RolePolicy
 
 __all__ = [
+    "after_arg",
     "aware",
     "check_clock",
     "clock_arg",
@@ -27,9 +28,14 @@ __all__ = [
     "form_of",
     "goodwill",
     "identifier",
+    "kinds_arg",
     "merged",
     "money_for",
+    "page_limit",
+    "reason_arg",
     "refusal",
+    "select_grants",
+    "seq_arg",
     "the_case",
 ]
 
@@ -46,6 +52,13 @@ def identifier(value: object, path: str) -> str:
 the_case = case_arg
 
 
+def reason_arg(reason: object) -> str:
+    """Why a correction is made: required, non-blank text."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidValueError.at("reason", f"{reason!r} is not a reason (non-blank text)")
+    return reason
+
+
 def wall_clock() -> datetime:
     """The host's wall clock in UTC: the embedded stores' clock unless one is given."""
     return datetime.now(UTC)
@@ -57,6 +70,74 @@ def clock_arg(clock: object) -> Callable[[], datetime]:
     if not callable(clock):
         raise InvalidValueError.at("clock", f"{clock!r} is not callable")
     return clock
+
+
+def page_limit(limit: object) -> int | None:
+    """A page size: ``None`` (everything) or a positive whole number."""
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidValueError.at("limit", f"{limit!r} is not a positive whole number")
+    return limit
+
+
+def seq_arg(after_seq: object) -> int:
+    """A page's start in the event history: a whole number, 0 for the beginning."""
+    if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
+        raise InvalidValueError.at("after_seq", f"{after_seq!r} is not a whole number >= 0")
+    return after_seq
+
+
+def kinds_arg(kinds: object) -> frozenset[EventKind] | None:
+    """The event kinds asked for (``None``: all of them)."""
+    if kinds is None:
+        return None
+    if isinstance(kinds, str):
+        kinds = (kinds,)
+    try:
+        return frozenset(EventKind(k) for k in kinds)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        names = ", ".join(k.value for k in EventKind)
+        raise InvalidValueError.at("kinds", f"{kinds!r} is not a set of ({names})") from None
+
+
+def after_arg(after: object) -> GrantRecord | None:
+    if after is not None and not isinstance(after, GrantRecord):
+        raise InvalidValueError.at("after", f"{after!r:.60} is not a GrantRecord (a page's last)")
+    return after
+
+
+def select_grants(
+    grants: Iterable[GrantRecord],
+    *,
+    case_id: str | None,
+    customer_id: str | None,
+    agent_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    voided: bool | None,
+    after: GrantRecord | None,
+    limit: int | None,
+) -> tuple[GrantRecord, ...]:
+    """The grants filtering and paging of :meth:`LedgerView.grants`, in plain Python."""
+    limit = page_limit(limit)
+    after = after_arg(after)
+    key = None if after is None else (after.at, after.request_id)
+    found = sorted(
+        (
+            g
+            for g in grants
+            if (case_id is None or g.case_id == case_id)
+            and (customer_id is None or g.customer_id == customer_id)
+            and (agent_id is None or g.agent_id == agent_id)
+            and (since is None or g.at >= since)
+            and (until is None or g.at < until)
+            and (voided is None or g.is_voided is voided)
+            and (key is None or (g.at, g.request_id) > key)
+        ),
+        key=lambda g: (g.at, g.request_id),
+    )
+    return tuple(found if limit is None else found[:limit])
 
 
 def check_clock(session: LedgerSession, at: datetime, tolerance: timedelta) -> None:
@@ -102,6 +183,9 @@ def merged(
     the engine, which counts what happened by a decision's time, counts every grant on
     the case: a limit checked for a backdated grant must see the later ones too.
     """
+    recorded = view.grants(case_id=case.id)
+    # A voided grant counts nowhere, also when the case document still carries it.
+    voided = {g.request_id for g in recorded if g.is_voided}
     grant_ids = {g.id for g in case.grants}
     extra = tuple(
         Grant(
@@ -113,10 +197,10 @@ def merged(
             role=g.role,
             note=g.note,
         )
-        for g in view.grants(case_id=case.id)
-        if g.request_id not in grant_ids
+        for g in recorded
+        if g.request_id not in grant_ids and not g.is_voided
     )
-    grants = case.grants + extra
+    grants = tuple(g for g in case.grants if g.id not in voided) + extra
     if counted_at is not None and any(g.at > counted_at for g in grants):
         grants = tuple(g if g.at <= counted_at else attrs.evolve(g, at=counted_at) for g in grants)
     changes: dict[str, object] = {"grants": grants} if grants != case.grants else {}
