@@ -5,7 +5,7 @@
 
 from cxrecovery.engine.sweep import DueItem, DueKind, SweepResult, sweep
 from cxrecovery.replay._compare import CaseChange, Comparison, compare, plan_digest
-from cxrecovery.replay._replay import read_cases, simulate
+from cxrecovery.replay._replay import read_cases, simulate, walk_instants
 from cxrecovery.replay._report import html_report, write_table
 from cxrecovery.replay._synth import synthetic_cases
 from cxrecovery.replay._tally import BadLine, Summary
@@ -25,5 +25,6 @@ __all__ = [
     "simulate",
     "sweep",
     "synthetic_cases",
+    "walk_instants",
     "write_table",
 ]

@@ -14,8 +14,8 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, Future
-from datetime import datetime, timedelta
-from typing import Any, BinaryIO, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO, Final, Literal
 
 import attrs
 
@@ -28,10 +28,12 @@ from cxrecovery.plan import RecoveryPlan
 from cxrecovery.policy import Policy, load_policy
 from cxrecovery.replay._tally import Summary, _Tally
 
-__all__ = ["DecisionTimes", "OnError", "read_cases", "simulate"]
+__all__ = ["DecisionTimes", "OnError", "read_cases", "simulate", "walk_instants"]
 
 OnError = Literal["skip", "fail"]
-DecisionTimes = datetime | Callable[[Case], datetime | Iterable[datetime]] | None
+DecisionTimes = datetime | Callable[[Case], datetime | Iterable[datetime]] | Literal["walk"] | None
+# The decision times of a walk: every instant at which the case records something.
+WALK: Final = "walk"
 CaseSource = str | os.PathLike[str] | Iterable[Case | Mapping[str, Any] | str]
 _Item = tuple[int, Case | Mapping[str, Any] | str | bytes]
 
@@ -137,8 +139,37 @@ def _times(case: Case, at: DecisionTimes) -> Iterable[datetime]:
         return (case.last_event_at(),)
     if isinstance(at, datetime):
         return (at,)
+    if at == WALK:
+        return walk_instants(case)
+    assert not isinstance(at, str)
     chosen = at(case)
     return (chosen,) if isinstance(chosen, datetime) else chosen
+
+
+def walk_instants(case: Case) -> tuple[datetime, ...]:
+    """Every instant at which ``case`` records something, in time order, each once:
+    its opening, touchpoints, promises made and settled, grants, pauses started and
+    ended, events and their acknowledgements, its resolution and close.
+
+    .. versionadded:: 0.2.0
+    """
+    times = [case.opened_at, *(tp.at for tp in case.touchpoints), *(g.at for g in case.grants)]
+    for promise in case.promises:
+        times.append(promise.made_at)
+        if promise.settled_at is not None:
+            times.append(promise.settled_at)
+    for pause in case.pauses:
+        times.append(pause.started_at)
+        if pause.ended_at is not None:
+            times.append(pause.ended_at)
+    for event in case.history():
+        times.append(event.at)
+        if event.acknowledged_at is not None:
+            times.append(event.acknowledged_at)
+    seen: dict[datetime, datetime] = {}
+    for when in sorted(times, key=lambda t: t.astimezone(UTC)):
+        seen.setdefault(when.astimezone(UTC), when)
+    return tuple(seen.values())
 
 
 @attrs.frozen
@@ -184,14 +215,18 @@ def _run_chunk(job: _Job, items: list[_Item], differ: Differ | None) -> _ChunkRe
         for tally in result.tallies:
             tally.cases += 1
         for at, plans in decided:
+            known = case.as_of(at)  # what the plans saw
             for tally, plan in zip(result.tallies, plans, strict=True):
-                tally.add(case, plan, job.risk_horizon)
+                tally.add(known, plan, job.risk_horizon)
             if differ is not None:
                 what = differ(case, plans[0], plans[1])
                 if what:
                     result.changed += 1
                     if len(result.changes) < job.keep_changes:
                         result.changes.append((case.id, at.isoformat(), what))
+        if job.at == WALK:
+            for i, tally in enumerate(result.tallies):
+                tally.timed(case, [(at, plans[i]) for at, plans in decided])
     return result
 
 
@@ -225,9 +260,9 @@ def _drive(
         raise InvalidValueError.at("chunk_size", f"{chunk_size!r} is not a positive whole number")
     if isinstance(at, datetime):
         aware_arg(at, "at")
-    elif at is not None and not callable(at):
+    elif at is not None and at != WALK and not callable(at):
         raise InvalidValueError.at(
-            "at", f"{at!r:.60} is not a datetime, a function of the case or None"
+            "at", f"{at!r:.60} is not a datetime, a function of the case, 'walk' or None"
         )
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise InvalidValueError.at("executor", f"{executor!r:.60} is not an Executor")
@@ -303,8 +338,12 @@ def simulate(
             iterable of :class:`~cxrecovery.Case` values, case documents (mappings) or
             JSON texts. Read once, as a stream.
         at: the decision times: ``None`` for each case's latest event
-            (:meth:`Case.last_event_at`), one instant for every case, or a function of
-            the case returning an instant or several (picklable, with an executor).
+            (:meth:`Case.last_event_at`), one instant for every case, a function of
+            the case returning an instant or several (picklable, with an executor), or
+            ``"walk"``: each of the case's own event instants (:func:`walk_instants`),
+            each decision seeing the case as it was then. A walk also adds up, in the
+            summary's ``timing``, how often the policy would have acted earlier or
+            later than the case records it done.
         executor: any :class:`concurrent.futures.Executor` (a process pool, a Dask
             client's ``get_executor()``); ``None`` decides in this thread.
         chunk_size: cases per chunk sent to a worker.

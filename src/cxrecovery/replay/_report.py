@@ -10,7 +10,7 @@ from cxrecovery.errors import InvalidValueError
 from cxrecovery.metrics import RatioDistribution
 from cxrecovery.replay._charts import INSTALL_HINT, render_charts
 from cxrecovery.replay._compare import Comparison
-from cxrecovery.replay._tally import Summary
+from cxrecovery.replay._tally import VERDICTS, Summary
 
 __all__ = ["html_report", "write_table"]
 
@@ -51,7 +51,21 @@ def _rows(a: Summary, b: Summary | None) -> list[tuple[str, str, str]]:
         add(f"breaches {clock}", a.breaches.get(clock, 0), other.breaches.get(clock, 0))
     add("promises made", a.promises_made, other.promises_made)
     add("promises at risk", a.promises_at_risk, other.promises_at_risk)
+    for aspect in sorted(a.timing.keys() | other.timing.keys()):
+        for verdict in VERDICTS:
+            left = a.timing.get(aspect, {}).get(verdict, 0)
+            right = other.timing.get(aspect, {}).get(verdict, 0)
+            if left or right:
+                add(f"{aspect}: {_VERDICT_TEXT[verdict]}", left, right)
     return rows
+
+
+_VERDICT_TEXT = {
+    "earlier": "policy earlier than history",
+    "same": "policy as history",
+    "later": "policy later than history",
+    "policy_only": "policy only",
+}
 
 
 def _check(result: object) -> None:

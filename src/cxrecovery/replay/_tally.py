@@ -8,8 +8,8 @@ into a :class:`Summary`, the public, immutable result.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +59,7 @@ class _Tally:
     breaches: Counter[str] = attrs.field(factory=Counter)
     promises_made: int = 0
     promises_at_risk: int = 0
+    timing: Counter[tuple[str, str]] = attrs.field(factory=Counter)
 
     def bad(self, line: int, error: str) -> None:
         self.errors += 1
@@ -100,6 +101,24 @@ class _Tally:
             if p.is_pending and p.made_at <= at and p.due <= at + risk_horizon
         )
 
+    def timed(self, case: Case, walk: list[tuple[datetime, RecoveryPlan]]) -> None:
+        """Compare when the policy first asked for each aspect, on a walk through the
+        case, with when the case records it first done."""
+        for aspect, kind, done in _TIMED:
+            history = done(case)
+            policy = next((at for at, plan in walk if plan.action(kind) is not None), None)
+            if history is None and policy is None:
+                continue
+            if history is None:
+                verdict = "policy_only"
+            elif policy is None or _utc(policy) > _utc(history):
+                verdict = "later"
+            elif _utc(policy) < _utc(history):
+                verdict = "earlier"
+            else:
+                verdict = "same"
+            self.timing[(aspect, verdict)] += 1
+
     def merge(self, other: _Tally) -> None:
         self.cases += other.cases
         self.decisions += other.decisions
@@ -122,6 +141,7 @@ class _Tally:
         self.breaches.update(other.breaches)
         self.promises_made += other.promises_made
         self.promises_at_risk += other.promises_at_risk
+        self.timing.update(other.timing)
 
     def freeze(self, policy_name: str, fingerprint: str) -> Summary:
         return Summary(
@@ -142,6 +162,7 @@ class _Tally:
             breaches=dict(sorted(self.breaches.items())),
             promises_made=self.promises_made,
             promises_at_risk=self.promises_at_risk,
+            timing=_timing(self.timing),
         )
 
 
@@ -160,7 +181,14 @@ class Summary:
     the replay's risk horizon of the decision time. ``errors`` counts inputs that could
     not be replayed; the first hundred are in ``bad_lines``.
 
+    ``timing``, after a walk (``at="walk"``): for ``escalation``, ``compensation`` and
+    ``promise``, how many cases the policy asked for it first *earlier* than the case
+    records it first done (an escalation taken, a grant, a promise made), at the *same*
+    instant, *later* (the case records it done before the policy asked, or the policy
+    never asked), or asked for it when the case never records it (``policy_only``).
+
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``timing``.
     """
 
     policy_name: str
@@ -180,6 +208,7 @@ class Summary:
     breaches: Mapping[str, int]
     promises_made: int
     promises_at_risk: int
+    timing: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data (money as decimal strings)."""
@@ -207,7 +236,30 @@ class Summary:
             "breaches": dict(self.breaches),
             "promises_made": self.promises_made,
             "promises_at_risk": self.promises_at_risk,
+            "timing": {k: dict(v) for k, v in self.timing.items()},
         }
+
+
+def _utc(when: datetime) -> datetime:
+    return when.astimezone(UTC)
+
+
+def _first(times: list[datetime]) -> datetime | None:
+    return min(times, key=_utc) if times else None
+
+
+# The aspects a walk times: the plan's action kind, and when the case records it done.
+_TIMED: tuple[tuple[str, ActionKind, Callable[[Case], datetime | None]], ...] = (
+    ("escalation", ActionKind.ESCALATE, lambda c: _first([e.at for e in c.escalations()])),
+    ("compensation", ActionKind.COMPENSATE, lambda c: _first([g.at for g in c.grants])),
+    ("promise", ActionKind.MAKE_PROMISE, lambda c: _first([p.made_at for p in c.promises])),
+)
+VERDICTS = ("earlier", "same", "later", "policy_only")
+
+
+def _timing(counts: Counter[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    aspects = sorted({aspect for aspect, _ in counts})
+    return {a: {v: counts[(a, v)] for v in VERDICTS if counts[(a, v)]} for a in aspects}
 
 
 def _share(value: Decimal | None) -> str | None:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 import time
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from cxrecovery.documents import dump
 from cxrecovery.errors import CxRecoveryError
@@ -52,12 +52,13 @@ def _cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
         return 2
     progress = _Progress(sys.stderr)
     result: Summary | Comparison
+    at: Literal["walk"] | None = "walk" if args.walk else None
     try:
         if against is None:
-            result = simulate(policy, args.cases, on_error=args.on_error, progress=progress)
+            result = simulate(policy, args.cases, at=at, on_error=args.on_error, progress=progress)
         else:
             result = compare(
-                policy, against, args.cases, on_error=args.on_error, progress=progress
+                policy, against, args.cases, at=at, on_error=args.on_error, progress=progress
             )
     except (CxRecoveryError, OSError) as error:
         progress.close()
@@ -103,6 +104,12 @@ def add_commands(subparsers: Any) -> None:
         "--against", help="a second policy (a file, or 'default') to compare with the first"
     )
     sim.add_argument("--json", action="store_true", help="print the result as JSON")
+    sim.add_argument(
+        "--walk",
+        action="store_true",
+        help="decide each case at each of its event instants (as it was then) and report "
+        "how often the policy would have acted earlier or later than what happened",
+    )
     sim.add_argument("--report", metavar="OUT.html", help="also write an HTML report")
     sim.add_argument(
         "--on-error",
