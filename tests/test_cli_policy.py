@@ -8,11 +8,15 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cxrecovery import __version__, default_policy, load_policy
 from cxrecovery.cli import main
 from cxrecovery.documents import dump
+from cxrecovery.policy import Policy
 from cxrecovery.replay import compare, synthetic_cases
+from cxrecovery.testing.strategies import policies
 
 ROOT = Path(__file__).parent.parent
 CASES = ROOT / "examples" / "cases"
@@ -125,3 +129,26 @@ def test_a_missing_policy_file_exits_2(capsys: pytest.CaptureFixture[str]) -> No
     code, _ = run("policy", "show", "nope.toml")
     assert 2 == code
     assert "cannot read 'nope.toml'" in capsys.readouterr().err
+
+
+@given(policies())
+def test_the_toml_writer_round_trips_any_policy(policy: Policy) -> None:
+    from cxrecovery.policy.toml import dumps
+
+    document = tomllib.loads(dumps(policy.document))
+    assert policy.fingerprint == load_policy(document).fingerprint
+    assert policy.document == document
+
+
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=8),
+        st.one_of(st.text(max_size=10), st.integers(), st.booleans()),
+        max_size=4,
+    )
+)
+def test_the_toml_writer_quotes_any_key_and_string(table: dict[str, object]) -> None:
+    from cxrecovery.policy.toml import dumps
+
+    document = {"section": {"inner": table, "n": 1}}
+    assert document == tomllib.loads(dumps(document))
