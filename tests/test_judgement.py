@@ -24,13 +24,16 @@ from cxrecovery import (
     Agent,
     Authority,
     Engine,
+    Fault,
     Money,
     RecoveryPlan,
+    case_schema,
     default_policy,
     load_case,
     load_policy,
 )
 from cxrecovery.analysis import check_policy
+from cxrecovery.engine.goodwill import goodwill, harm_step
 from cxrecovery.testing.strategies import cases
 
 CASES = Path(__file__).parent.parent / "examples" / "cases"
@@ -58,7 +61,7 @@ def decide(
     return engine.decide(case, at=when, agent=Agent("agent-1", role), **kw)
 
 
-def goodwill(plan: RecoveryPlan) -> Decimal:
+def goodwill_share(plan: RecoveryPlan) -> Decimal:
     """The share of the value at stake the plan grants as goodwill (0 if none)."""
     found = plan.action(ActionKind.COMPENSATE)
     if found is None or found.ratio is None:
@@ -96,6 +99,71 @@ def second_visit() -> dict[str, Any]:
     return story("laptop-repair")
 
 
+# --- remedy, goodwill and money owed -----------------------------------------------
+
+
+def test_a_first_visit_repair_gets_no_full_refund_on_top_of_the_repair(engine: Engine) -> None:
+    data = story("laptop-repair")
+    data["failure"].update(
+        severity="medium", value_at_stake={"amount": "120.00", "currency": "EUR"}
+    )
+    data["touchpoints"] = data["touchpoints"][:1]
+    data["promises"] = []
+    plan = decide(engine, data)
+    remedy = plan.action(ActionKind.REMEDY)
+    assert remedy is not None
+    # The repair restores the service: a refund of the whole value is not added on top,
+    # and a front-line agent needs nobody's approval for what is left.
+    assert goodwill_share(plan) < Decimal("0.5")
+    assert all(a.form is None or a.form.value != "refund" for a in plan.actions_of("compensate"))
+    assert plan.approvals == ()
+
+
+def test_a_technician_half_an_hour_late_is_not_refunded_the_whole_callout(
+    engine: Engine,
+) -> None:
+    plan = decide(engine, roadside_late(30))
+    assert goodwill_share(plan) < Decimal("0.5")
+    assert plan.approvals == ()
+
+
+def test_goodwill_rises_with_the_lateness_against_the_promise(engine: Engine) -> None:
+    shares = [goodwill_share(decide(engine, roadside_late(m))) for m in (30, 180, 600)]
+    assert shares == sorted(shares)
+    assert shares[-1] > shares[0]
+
+
+def test_the_customers_own_fault_gets_help_but_no_goodwill(engine: Engine) -> None:
+    data = story("dropped-call")
+    data["failure"]["fault"] = "customer"
+    data["promises"] = []
+    data["prior_cases"] = [
+        {
+            "id": "earlier-1",
+            "opened_at": "2026-02-01T10:00:00-06:00",
+            "category": "support_appointment",
+            "severity": "medium",
+        }
+    ]
+    plan = decide(engine, data)
+    assert plan.action(ActionKind.REMEDY) is not None  # helped
+    assert plan.action(ActionKind.APOLOGIZE) is not None
+    assert goodwill_share(plan) == 0
+
+
+def test_money_wrongly_charged_is_paid_back_on_its_own_line(engine: Engine) -> None:
+    data = second_visit()
+    data["failure"]["wrongly_charged"] = {"amount": "89.00", "currency": "GBP"}
+    plan = decide(engine, data)
+    repay = plan.action(ActionKind.REPAY)
+    assert repay is not None
+    assert repay.amount == Money("89.00", "GBP")
+    assert repay.authority is Authority.DO_NOW  # money owed is not goodwill to approve
+    # and the goodwill line is sized without it
+    without = decide(engine, second_visit())
+    assert plan.action(ActionKind.COMPENSATE) == without.action(ActionKind.COMPENSATE)
+
+
 # --- no silent gaps ---------------------------------------------------------------------
 
 
@@ -130,7 +198,7 @@ def test_a_raised_expectation_is_met_on_a_tier_zero_row(engine: Engine) -> None:
         "reason": "refunded and told to keep it last time",
     }
     plan = decide(engine, data)
-    assert goodwill(plan) >= Decimal("1.00") or plan.needs_judgement
+    assert goodwill_share(plan) >= Decimal("1.00") or plan.needs_judgement
 
 
 def test_the_top_role_acting_above_the_approval_line_has_an_approver(engine: Engine) -> None:
@@ -269,3 +337,57 @@ def test_a_plan_decides_each_part_or_asks_a_person(case: Any, role: str) -> None
     if value is None or not value:
         # Nothing to size an amount on: a person decides it, or no amount was due.
         assert not plan.actions_of(ActionKind.COMPENSATE)
+
+
+@given(
+    st.sampled_from([t.name for t in POLICY.compensation.tiers]),
+    st.sampled_from(["company", "third_party", "unknown", "customer"]),
+    st.sampled_from(["first", "repeat", "double_deviation"]),
+    st.sampled_from(["low", "medium", "high"]),
+    st.booleans(),
+    st.booleans(),
+    st.lists(st.integers(0, 60 * 24 * 30), min_size=2, max_size=2).map(sorted),
+    st.lists(st.integers(0, 60 * 24 * 40), min_size=2, max_size=2).map(sorted),
+)
+def test_goodwill_never_falls_as_harm_rises_nor_passes_the_cap(
+    tier: str,
+    fault: str,
+    history: str,
+    effort: str,
+    restored: bool,
+    refunding: bool,
+    late: list[int],
+    down: list[int],
+) -> None:
+    comp = POLICY.compensation
+    refunded = Decimal(1) if refunding else Decimal(0)
+    shares = []
+    for late_min, down_min in zip(late, down, strict=True):
+        sized = goodwill(
+            comp,
+            comp.tier(tier),
+            fault=Fault(fault),
+            history=history,
+            effort=effort,
+            lateness=harm_step(timedelta(minutes=late_min), comp.lateness_steps)[0],
+            downtime=harm_step(timedelta(minutes=down_min), comp.downtime_steps)[0],
+            restored=restored,
+            refunded=refunded,
+        )
+        assert Decimal(0) <= sized.ratio
+        assert sized.ratio + refunded <= comp.hard_cap_ratio
+        shares.append(sized.ratio)
+    assert shares[0] <= shares[1]
+
+
+@given(st.integers(0, 60 * 24 * 10), st.integers(0, 60 * 24 * 10))
+def test_a_later_technician_never_gets_less_goodwill(first: int, second: int) -> None:
+    early, late = sorted((first, second))
+    assert goodwill_share(decide(ENGINE, roadside_late(early))) <= goodwill_share(
+        decide(ENGINE, roadside_late(late))
+    )
+
+
+def test_the_case_schema_says_a_customer_was_wrongly_charged() -> None:
+    failure = case_schema()["$defs"]["Failure"]["properties"]
+    assert "wrongly_charged" in failure

@@ -66,6 +66,8 @@ __all__ = [
 class ActionKind(enum.StrEnum):
     """The kinds of action a plan holds, in the order a plan lists them.
 
+    ``repay`` gives back money the company owes (a wrong charge, a refund for a service
+    not delivered): not goodwill, so no empowerment limit applies, but it is recorded.
     ``needs_judgement`` is a part of the plan the policy could not decide: a person
     decides it (the action's owner is the lowest role that can).
 
@@ -74,6 +76,7 @@ class ActionKind(enum.StrEnum):
 
     APOLOGIZE = "apologize"
     REMEDY = "remedy"
+    REPAY = "repay"
     COMPENSATE = "compensate"
     NEEDS_JUDGEMENT = "needs_judgement"
     ESCALATE = "escalate"

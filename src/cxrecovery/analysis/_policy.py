@@ -11,10 +11,11 @@ from typing import Final
 
 from cxrecovery.analysis._findings import Finding, FindingSeverity
 from cxrecovery.analysis._sweep import Cell, column_cells
+from cxrecovery.engine.goodwill import goodwill
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.facts import BUILTIN_FACTS, HISTORY_LEVELS
 from cxrecovery.formats.durations import parse_duration
-from cxrecovery.model import Fault, Severity
+from cxrecovery.model import Severity
 from cxrecovery.money import Money
 from cxrecovery.policy import ClockPolicy, ClockStop, Policy, RolePolicy
 from cxrecovery.tables import DecisionTable, FactSpec, Scalar
@@ -49,9 +50,9 @@ def _fmt(value: Decimal) -> str:
 
 
 def _ratio(policy: Policy, table: DecisionTable, facts: Mapping[str, object]) -> Decimal | None:
-    """The share of the value at stake the engine proposes for these facts, before the
-    customer's own expectation (the same steps as the engine: tier, fault step, effort
-    point, approval line, hard cap)."""
+    """The goodwill share of the value at stake the engine proposes for these facts,
+    before the customer's own expectation, with no lateness or downtime: the engine's
+    own rule (:func:`cxrecovery.engine.goodwill.goodwill`)."""
     comp = policy.compensation
     try:
         outputs = table.evaluate(facts).outputs
@@ -59,15 +60,13 @@ def _ratio(policy: Policy, table: DecisionTable, facts: Mapping[str, object]) ->
         return None  # an overlap in a unique table: reported as a table finding
     if not isinstance(outputs, Mapping):
         return None
-    tier = comp.tier(str(outputs["tier"]))
-    if facts["fault"] != Fault.COMPANY and facts["history"] == "first" and comp.fault_step:
-        tier = comp.step(tier.name, comp.fault_step)
-    point = comp.effort_point.get(str(facts["effort"]), "min")
-    ratio = {"min": tier.min, "mid": (tier.min + tier.max) / 2, "max": tier.max}[point]
-    line = comp.approval_above_ratio
-    if ratio > line >= tier.min:
-        ratio = line
-    return min(ratio, comp.hard_cap_ratio)
+    return goodwill(
+        comp,
+        comp.tier(str(outputs["tier"])),
+        fault=facts["fault"],
+        history=facts["history"],
+        effort=facts["effort"],
+    ).ratio
 
 
 def _combinations(

@@ -14,6 +14,7 @@ from cxrecovery.engine._support import (
     _TICK,
     EMPTY_ATTRIBUTES,
     _customer_time,
+    _duration_text,
     _memo_safe,
     _picked,
     _plain_facts,
@@ -21,6 +22,7 @@ from cxrecovery.engine._support import (
     instant,
     remember,
 )
+from cxrecovery.engine.goodwill import goodwill, harm_step
 from cxrecovery.errors import PolicyError
 from cxrecovery.facts import Timeline
 from cxrecovery.model import (
@@ -64,6 +66,22 @@ _BASIS_POINT: Final = Decimal("0.0001")
 _FORMS: Final[dict[object, CompensationForm]] = {f.value: f for f in CompensationForm}
 # What went wrong in an interaction: an apology or a remedy is owed again after it.
 _SETBACKS: Final = frozenset({Outcome.FAILED, Outcome.MISSED, Outcome.ABANDONED})
+_ZERO: Final = Decimal(0)
+_ONE: Final = Decimal(1)
+# Forms that are a remedy in their own right: goodwill on top of a remedy is a credit.
+_REMEDY_FORMS: Final = frozenset(
+    {CompensationForm.REFUND, CompensationForm.REPLACEMENT, CompensationForm.REPERFORMANCE}
+)
+# Refunds pay back money owed before they count as goodwill.
+_REFUND_FORMS: Final = frozenset({CompensationForm.REFUND, CompensationForm.REFUND_KEEP_ITEM})
+# The facts each goodwill step reads, as its reason cites them.
+_STEP_FACTS: Final[dict[str, tuple[str, ...]]] = {
+    "principles.customers_own_fault": ("fault",),
+    "compensation.fault_step": ("fault", "history"),
+    "compensation.effort_point": ("effort",),
+    "compensation.harm.lateness": ("promises_broken",),
+    "compensation.harm.downtime": ("service_usable",),
+}
 _PREFER_IMMEDIATE: Final = Attributes(
     {"prefer": "immediate credit or refund over a delayed voucher"}
 )
@@ -103,6 +121,8 @@ class _Decision(_ClockSteps):
         self.approvals: list[Approval] = []
         self.is_open = case.status is CaseStatus.OPEN
         self.judgement = False
+        self.remedy_action: str | None = None
+        self.repaid = _ZERO
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -476,6 +496,7 @@ class _Decision(_ClockSteps):
             policy.remedy_table, self.engine._compiled.tables[policy.remedy_table], path
         )
         action = str(out["action"])
+        self.remedy_action = action
         estimate_text = str(out["estimate"])
         estimate = self.engine._compiled.duration(estimate_text)
         calendar_name = str(out["calendar"])
@@ -560,6 +581,117 @@ class _Decision(_ClockSteps):
 
     # --- compensation --------------------------------------------------------------------
 
+    def lateness(self) -> tuple[Decimal, timedelta | None]:
+        """The share of the policy's lateness steps the latest-kept promise has passed
+        (how late a broken promise was, or an overdue one is), and the step reached."""
+        steps = self.policy.compensation.lateness_steps
+        if not steps:
+            return _ZERO, None
+        late = None
+        moving: datetime | None = None
+        for promise in self.case.promises:
+            if promise.made_at > self.at:
+                continue
+            settled = promise.settled_at
+            if settled is not None and settled <= self.at:
+                if promise.status is not PromiseStatus.BROKEN:
+                    continue
+                by = max(settled - promise.due, timedelta(0))
+            elif promise.is_pending and promise.due < self.at:
+                by = self.at - promise.due
+                moving = promise.due if moving is None else min(moving, promise.due)
+            else:
+                continue
+            late = by if late is None else max(late, by)
+        share, reached = harm_step(late, steps)
+        if moving is not None and reached < len(steps):
+            self.future(moving + steps[reached])  # the next step, should it stay overdue
+        return share, steps[reached - 1] if reached else None
+
+    def downtime(self) -> tuple[Decimal, timedelta | None]:
+        """The share of the policy's downtime steps the time without the service has
+        passed (from the failure, or the case's opening, to its resolution or now)."""
+        steps = self.policy.compensation.downtime_steps
+        failure = self.case.failure
+        if not steps or failure.service_usable:
+            return _ZERO, None
+        start = failure.occurred_at
+        if start is None or start > self.at:
+            start = self.case.opened_at
+        end = self.case.resolved_at or self.case.closed_at
+        if end is None or end > self.at:
+            end = None
+        share, reached = harm_step((end or self.at) - start, steps)
+        if end is None and reached < len(steps):
+            self.future(start + steps[reached])
+        return share, steps[reached - 1] if reached else None
+
+    def repay(self, value: Money | None, owed_value: Money | None, owner: str) -> None:
+        """Pay back what the company owes: a wrong charge, the value of a service not
+        delivered (when the remedy is a refund). Not goodwill: no empowerment limit
+        applies; it is its own line, recorded in the plan. Refunds already granted pay
+        it first (``self.repaid``)."""
+        wrong = self.case.failure.wrongly_charged
+        parts: list[tuple[Money, str, str]] = []
+        if wrong is not None and wrong:
+            parts.append((wrong, "the charge made in error", "failure.wrongly_charged"))
+        if owed_value is not None:
+            parts.append(
+                (
+                    owed_value,
+                    f"the {self.remedy_action or 'refund'} of what was paid for",
+                    f"compensation.refund_remedies[{self.remedy_action}]",
+                )
+            )
+        if not parts:
+            return
+        refunds: dict[str, Decimal] = {}
+        for grant in self.case.grants:
+            if grant.at <= self.at and grant.form in _REFUND_FORMS and grant.amount:
+                cur = grant.amount.currency
+                refunds[cur] = refunds.get(cur, _ZERO) + grant.amount.amount
+        by_currency: dict[str, list[tuple[Money, str, str]]] = {}
+        for part in parts:
+            by_currency.setdefault(part[0].currency, []).append(part)
+        for currency, items in by_currency.items():
+            total = sum((m.amount for m, _, _ in items), _ZERO)
+            paid = min(refunds.get(currency, _ZERO), total)
+            if value is not None and currency == value.currency:
+                self.repaid = paid
+            outstanding = Money(total - paid, currency)
+            reasons = [
+                self.reason(
+                    rule,
+                    f"{money} is owed: {what}; money owed is paid back, not granted as goodwill",
+                )
+                for money, what, rule in items
+            ]
+            if paid:
+                reasons.append(
+                    self.reason(
+                        "compensation.repaid",
+                        f"{Money(paid, currency)} already refunded",
+                        "granted_so_far",
+                    )
+                )
+            if not outstanding:
+                continue
+            self.actions.append(
+                Action(
+                    ActionKind.REPAY,
+                    f"Pay back {outstanding} owed: "
+                    + "; ".join(f"{what} ({money})" for money, what, _ in items),
+                    owner=self.agent.id if self.agent is not None else owner,
+                    authority=Authority.DO_NOW,
+                    amount=outstanding,
+                    form=CompensationForm.REFUND,
+                    details=Attributes._from_sorted(
+                        (("owed", "; ".join(what for _, what, _ in items)),)
+                    ),
+                    reasons=tuple(reasons),
+                )
+            )
+
     def compensate(
         self, recovery: Mapping[str, object], rule: str, owner: str
     ) -> tuple[Money | None, bool, ExpectationBaseline | None]:
@@ -577,49 +709,38 @@ class _Decision(_ClockSteps):
                 "service_usable",
             )
         ]
-        if facts["fault"] != Fault.COMPANY and facts["history"] == "first" and comp.fault_step:
-            stepped = comp.step(tier.name, comp.fault_step)
-            if stepped.name != tier.name:
-                reasons.append(
-                    self.reason(
-                        "compensation.fault_step",
-                        f"not our fault and the first time: tier {tier.name} to {stepped.name}",
-                        "fault",
-                        "history",
-                    )
-                )
-                tier = stepped
-        point = comp.effort_point.get(str(facts["effort"]), "min")
-        if point == "min":
-            ratio = tier.min
-        elif point == "max":
-            ratio = tier.max
-        else:  # "mid"; any other point is a KeyError, as the policy's model allows none
-            ratio = {"mid": (tier.min + tier.max) / 2}[point]
-        if tier.max > tier.min:
-            reasons.append(
-                self.reason(
-                    "compensation.effort_point",
-                    f"{facts['effort']} effort: the {point} of the band",
-                    "effort",
-                )
-            )
-        line = comp.approval_above_ratio
-        if ratio > line >= tier.min:
-            # Above the approval line satisfaction hardly grows: effort alone does not
-            # carry a proposal past it (the band's own floor may).
-            ratio = line
-            reasons.append(
-                self.reason(
-                    "compensation.approval_above_ratio",
-                    f"held at {line} of the value at stake: above it satisfaction hardly grows",
-                )
-            )
+        # A remedy that gives the money back pays the value at stake as money owed; any
+        # other remedy restores the service (so does a case already put right).
+        refunding = self.remedy_action is not None and self.remedy_action in comp.refund_remedies
+        restored = not refunding
+        owed_value = value if refunding and value is not None and value else None
+        refunded = _ONE if owed_value is not None else _ZERO
+        lateness, late_by = self.lateness()
+        downtime, down_for = self.downtime()
+        sized = goodwill(
+            comp,
+            tier,
+            fault=facts["fault"],
+            history=facts["history"],
+            effort=facts["effort"],
+            lateness=lateness,
+            downtime=downtime,
+            restored=restored,
+            refunded=refunded,
+        )
+        tier, ratio = sized.tier, sized.ratio
+        for step_rule, text in sized.steps:
+            names = _STEP_FACTS.get(step_rule, ())
+            if step_rule == "compensation.harm.lateness" and late_by is not None:
+                text = f"{text} (late by {_duration_text(late_by)} or more)"
+            elif step_rule == "compensation.harm.downtime" and down_for is not None:
+                text = f"{text} (without it for {_duration_text(down_for)} or more)"
+            reasons.append(self.reason(step_rule, text, *names))
         baseline = self.case.customer.expectation
-        if baseline.compensation_ratio > ratio and facts["fault"] != Fault.CUSTOMER:
+        if baseline.compensation_ratio > ratio + refunded and facts["fault"] != Fault.CUSTOMER:
             # What they got last time is what they expect now, a tier-0 row included
             # (Rust & Oliver 2000); unless the failure was their own doing.
-            ratio = baseline.compensation_ratio
+            ratio = min(baseline.compensation_ratio - refunded, comp.hard_cap_ratio - refunded)
             reasons.append(
                 self.reason(
                     "customer.expectation",
@@ -627,16 +748,14 @@ class _Decision(_ClockSteps):
                     "expectation_ratio",
                 )
             )
-        if ratio > comp.hard_cap_ratio:
-            ratio = comp.hard_cap_ratio
-            reasons.append(
-                self.reason(
-                    "compensation.hard_cap_ratio",
-                    f"capped at {comp.hard_cap_ratio} of the value at stake",
-                )
-            )
+        self.repay(value, owed_value, owner)
         form = _FORMS.get(recovery["form"]) or CompensationForm(str(recovery["form"]))
-        granted = Decimal(facts["granted_so_far"])  # type: ignore[arg-type]
+        if form in _REMEDY_FORMS:
+            # The remedy (repair, replacement, refund) is its own line: goodwill on top
+            # of it is a credit.
+            form = CompensationForm.CREDIT
+        # Refunds already granted pay back money owed first; the rest was goodwill.
+        granted = Decimal(facts["granted_so_far"]) - self.repaid  # type: ignore[arg-type]
         over = False
         expectation: ExpectationBaseline | None = None
         delight = [g for g in self.case.grants if g.at <= self.at and g.form in comp.delight_forms]
@@ -705,7 +824,8 @@ class _Decision(_ClockSteps):
             reasons.append(
                 self.reason(f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}")
             )
-        cap = value._scaled(comp.hard_cap_ratio, ROUND_FLOOR)  # never a cent over
+        # Never a cent over the hard cap, the value refunded as money owed included.
+        cap = value._scaled(comp.hard_cap_ratio - refunded, ROUND_FLOOR)
         already = Money(granted, value.currency)
         amount = target - already
         headroom = cap - already
@@ -736,7 +856,8 @@ class _Decision(_ClockSteps):
             amount,
             form,
             self.spent,
-            already if type(facts["granted_so_far"]) is Decimal else None,
+            already,
+            owed_value,
         )
         # The plan shows only the checks that failed (in the approval it asks for).
         auth = self.engine._ladder.authorize(

@@ -193,6 +193,7 @@ class CompiledPolicy:
         form: CompensationForm,
         spent: Money | None,
         granted_before: Money | None = None,
+        owed: Money | None = None,
     ) -> _authority.GrantRequest:
         """The request to grant ``amount``; ``granted_before`` is the ``granted_so_far``
         fact as money in ``amount``'s currency, when the caller has it already."""
@@ -216,6 +217,7 @@ class CompiledPolicy:
             recent_goodwill=Money(facts["recent_goodwill"], currency),  # type: ignore[arg-type]
             period_spent=spent if spent is not None else Money.zero(currency),
             forms_before=(g.form for g in case.grants),
+            owed=owed,
         )
 
 

@@ -330,6 +330,8 @@ class Failure:
             fraction of).
         service_usable: whether the customer can still use what they got ("accepted")
             or not ("rejected").
+        wrongly_charged: money the customer paid that they should not have (a fee
+            charged in error): owed back, on its own line of the plan, never goodwill.
 
     .. versionadded:: 0.1.0
     """
@@ -345,9 +347,17 @@ class Failure:
     occurred_at: datetime | None = attrs.field(
         default=None, validator=v.optional_aware, kw_only=True
     )
+    wrongly_charged: Money | None = attrs.field(
+        default=None, validator=v.optional_instance_of(Money), kw_only=True
+    )
 
     @value_at_stake.validator
     def _value(self, attribute: attrs.Attribute[Any], value: Money | None) -> None:
+        if value is not None and value.amount < 0:
+            raise InvalidValueError.at(attribute.name, f"{value} is negative")
+
+    @wrongly_charged.validator
+    def _wrongly_charged(self, attribute: attrs.Attribute[Any], value: Money | None) -> None:
         if value is not None and value.amount < 0:
             raise InvalidValueError.at(attribute.name, f"{value} is negative")
 

@@ -424,6 +424,9 @@ def _compensation(r: Reader, value: object) -> CompensationPolicy | Missing:
         "fault_step",
         "delight_forms",
         "effort_point",
+        "restored_scale",
+        "refund_remedies",
+        "harm",
     )
     if value is None:
         return r.fail("compensation", "missing (required)")
@@ -432,7 +435,7 @@ def _compensation(r: Reader, value: object) -> CompensationPolicy | Missing:
     tiers: list[Tier] = []
     for i, item in enumerate(r.items(data.get("tiers", []), join(path, "tiers"))):
         tpath = join(join(path, "tiers"), i)
-        t = r.mapping(item, tpath, ("name", "min", "max", "floor", "ceiling", "source"))
+        t = r.mapping(item, tpath, ("name", "min", "max", "floor", "ceiling", "source", "refund"))
         fields: dict[str, Any] = {
             "name": r.field(t, "name", tpath, r.text),
             "min": r.field(t, "min", tpath, r.ratio),
@@ -440,6 +443,7 @@ def _compensation(r: Reader, value: object) -> CompensationPolicy | Missing:
             "floor": r.field(t, "floor", tpath, r.money_map, {}),
             "ceiling": r.field(t, "ceiling", tpath, r.money_map, {}),
             "source": r.field(t, "source", tpath, r.text, ""),
+            "refund": r.field(t, "refund", tpath, r.ratio, Decimal(0)),
         }
         if any(isinstance(v, Missing) for v in fields.values()):
             continue
@@ -463,7 +467,24 @@ def _compensation(r: Reader, value: object) -> CompensationPolicy | Missing:
                     join(join(path, "effort_point"), str(level)),
                     f"{point!r} is not one of min, mid, max",
                 )
+    harm: Any = r.field(
+        data, "harm", path, lambda v, p: r.mapping(v, p, ("lateness", "downtime")), {}
+    )
+    steps: dict[str, tuple[Any, ...]] = {}
+    for name in ("lateness", "downtime"):
+        hpath = join(join(path, "harm"), name)
+        found = (
+            r.field(harm, name, join(path, "harm"), r.listed(r.duration), ())
+            if isinstance(harm, Mapping)
+            else ()
+        )
+        found = tuple(found) if not isinstance(found, Missing) else ()
+        if list(found) != sorted(found) or len(set(found)) != len(found):
+            r.fail(hpath, "steps must rise, each longer than the one before")
+        steps[name] = found
     fields2: dict[str, Any] = {
+        "restored_scale": r.field(data, "restored_scale", path, r.ratio, Decimal(1)),
+        "refund_remedies": r.field(data, "refund_remedies", path, r.listed(r.text), ()),
         "table": r.field(data, "table", path, r.text),
         "hard_cap_ratio": r.field(data, "hard_cap_ratio", path, r.ratio),
         "approval_above_ratio": r.field(data, "approval_above_ratio", path, r.ratio),
@@ -477,7 +498,13 @@ def _compensation(r: Reader, value: object) -> CompensationPolicy | Missing:
     policy = CompensationPolicy(
         tiers=tuple(tiers),
         effort_point=dict(points),
-        **{**fields2, "delight_forms": frozenset(fields2["delight_forms"])},
+        lateness_steps=steps["lateness"],
+        downtime_steps=steps["downtime"],
+        **{
+            **fields2,
+            "delight_forms": frozenset(fields2["delight_forms"]),
+            "refund_remedies": frozenset(fields2["refund_remedies"]),
+        },
     )
     if policy.approval_above_ratio > policy.hard_cap_ratio:
         r.fail(

@@ -69,6 +69,11 @@ class RolePolicy:
 class Tier:
     """A compensation band: ``min`` to ``max`` as shares of the value at stake.
 
+    ``refund`` is the part of the band that gives back what was paid for (1.00 for a
+    band meaning "a full refund plus goodwill"): it is paid, as money owed, only when
+    the remedy gives the money back; a remedy that restores the service takes its
+    place. The rest of the band is goodwill.
+
     .. versionadded:: 0.1.0
     """
 
@@ -78,11 +83,29 @@ class Tier:
     floor: Mapping[str, Money] = attrs.field(factory=dict)
     ceiling: Mapping[str, Money] = attrs.field(factory=dict)
     source: str = ""
+    refund: Decimal = Decimal(0)
+
+    @property
+    def goodwill_min(self) -> Decimal:
+        """The band's floor less its refund: the goodwill part (never below 0)."""
+        return max(Decimal(0), self.min - self.refund)
+
+    @property
+    def goodwill_max(self) -> Decimal:
+        """The band's top less its refund: the goodwill part (never below 0)."""
+        return max(Decimal(0), self.max - self.refund)
 
 
 @attrs.frozen
 class CompensationPolicy:
     """How compensation is sized: tiers, modifiers, the cap and the approval line.
+
+    Goodwill sits in its tier's band by the harm done: the highest of the effort point
+    (``effort_point``: min, mid or max of the band), the share of ``lateness_steps``
+    the lateness against a broken promise has passed, and the share of
+    ``downtime_steps`` the time without the service has passed. A remedy that restores
+    the service multiplies it by ``restored_scale``; ``refund_remedies`` are the remedy
+    actions that give the money back instead (the value at stake is then owed).
 
     .. versionadded:: 0.1.0
     """
@@ -94,6 +117,10 @@ class CompensationPolicy:
     fault_step: int = -1
     effort_point: Mapping[str, str] = attrs.field(factory=dict)
     delight_forms: frozenset[CompensationForm] = frozenset()
+    restored_scale: Decimal = Decimal(1)
+    refund_remedies: frozenset[str] = frozenset()
+    lateness_steps: tuple[timedelta, ...] = ()
+    downtime_steps: tuple[timedelta, ...] = ()
 
     def tier(self, name: str) -> Tier:
         for tier in self.tiers:
@@ -102,10 +129,20 @@ class CompensationPolicy:
         raise LookupError(name)  # tiers are checked against the table when compiled
 
     def step(self, name: str, steps: int) -> Tier:
-        """The tier ``steps`` rungs above (or below) ``name``, clamped to the ladder."""
-        names = [t.name for t in self.tiers]
-        index = max(0, min(len(names) - 1, names.index(name) + steps))
-        return self.tiers[index]
+        """The tier ``steps`` rungs above (or below) ``name``, clamped to the ladder.
+
+        The rungs are the tiers' goodwill bands (``min`` to ``max`` less any refund), in
+        rising order; tiers with the same band share a rung. A step down lowers the
+        goodwill, whatever a refund part adds to the band.
+        """
+        bands = sorted({(t.goodwill_min, t.goodwill_max) for t in self.tiers})
+        tier = self.tier(name)
+        rung = bands.index((tier.goodwill_min, tier.goodwill_max))
+        target = bands[max(0, min(len(bands) - 1, rung + steps))]
+        if target == bands[rung]:
+            return tier
+        # The first tier listed with that band.
+        return next(t for t in self.tiers if (t.goodwill_min, t.goodwill_max) == target)
 
 
 class ClockStart(enum.StrEnum):
