@@ -57,7 +57,7 @@ def test_decide_prints_a_readable_plan() -> None:
     code, text = run("decide", str(CASES / "laptop-repair.json"))
     assert 0 == code
     assert "Recovery plan for case case-laptop-2041" in text
-    assert "Compensate: replacement of 778.80 GBP" in text
+    assert "Compensate: credit of 162.25 GBP" in text
     assert "needs approval by supervisor" in text
     assert "why: " in text
     assert "Next review: just after 2026-03-25T09:20:00+00:00" in text

@@ -582,13 +582,15 @@ class _Decision(_ClockSteps):
     # --- compensation --------------------------------------------------------------------
 
     def lateness(self) -> tuple[Decimal, timedelta | None]:
-        """The share of the policy's lateness steps the latest-kept promise has passed
-        (how late a broken promise was, or an overdue one is), and the step reached."""
+        """The share of the policy's lateness steps passed by the latest promise broken
+        (how late it was kept, or how overdue it was at the case's last event), and the
+        step reached. Counted to events, not to the decision time: goodwill is sized
+        when something happens, and a re-decision with nothing new repeats it."""
         steps = self.policy.compensation.lateness_steps
         if not steps:
             return _ZERO, None
+        last = self.facts_changed_at()
         late = None
-        moving: datetime | None = None
         for promise in self.case.promises:
             if promise.made_at > self.at:
                 continue
@@ -596,21 +598,20 @@ class _Decision(_ClockSteps):
             if settled is not None and settled <= self.at:
                 if promise.status is not PromiseStatus.BROKEN:
                     continue
-                by = max(settled - promise.due, timedelta(0))
+                by = settled - promise.due
             elif promise.is_pending and promise.due < self.at:
-                by = self.at - promise.due
-                moving = promise.due if moving is None else min(moving, promise.due)
+                by = last - promise.due
             else:
                 continue
+            by = max(by, timedelta(0))
             late = by if late is None else max(late, by)
         share, reached = harm_step(late, steps)
-        if moving is not None and reached < len(steps):
-            self.future(moving + steps[reached])  # the next step, should it stay overdue
         return share, steps[reached - 1] if reached else None
 
     def downtime(self) -> tuple[Decimal, timedelta | None]:
-        """The share of the policy's downtime steps the time without the service has
-        passed (from the failure, or the case's opening, to its resolution or now)."""
+        """The share of the policy's downtime steps passed by the time without the
+        service: from the failure (or the case's opening) to its resolution, or to the
+        case's last event while it is open (see :meth:`lateness`)."""
         steps = self.policy.compensation.downtime_steps
         failure = self.case.failure
         if not steps or failure.service_usable:
@@ -620,10 +621,8 @@ class _Decision(_ClockSteps):
             start = self.case.opened_at
         end = self.case.resolved_at or self.case.closed_at
         if end is None or end > self.at:
-            end = None
-        share, reached = harm_step((end or self.at) - start, steps)
-        if end is None and reached < len(steps):
-            self.future(start + steps[reached])
+            end = self.facts_changed_at()
+        share, reached = harm_step(max(end - start, timedelta(0)), steps)
         return share, steps[reached - 1] if reached else None
 
     def repay(self, value: Money | None, owed_value: Money | None, owner: str) -> None:

@@ -131,18 +131,19 @@ class CompensationPolicy:
     def step(self, name: str, steps: int) -> Tier:
         """The tier ``steps`` rungs above (or below) ``name``, clamped to the ladder.
 
-        The rungs are the tiers' goodwill bands (``min`` to ``max`` less any refund), in
-        rising order; tiers with the same band share a rung. A step down lowers the
-        goodwill, whatever a refund part adds to the band.
+        The rungs are the goodwill bands (``min`` to ``max`` less the refund) of the
+        tiers with the same ``refund`` as ``name``, in rising order; tiers with the same
+        band share a rung. A step moves the goodwill, never into or out of a refund.
         """
-        bands = sorted({(t.goodwill_min, t.goodwill_max) for t in self.tiers})
         tier = self.tier(name)
+        family = [t for t in self.tiers if t.refund == tier.refund]
+        bands = sorted({(t.goodwill_min, t.goodwill_max) for t in family})
         rung = bands.index((tier.goodwill_min, tier.goodwill_max))
         target = bands[max(0, min(len(bands) - 1, rung + steps))]
         if target == bands[rung]:
             return tier
         # The first tier listed with that band.
-        return next(t for t in self.tiers if (t.goodwill_min, t.goodwill_max) == target)
+        return next(t for t in family if (t.goodwill_min, t.goodwill_max) == target)
 
 
 class ClockStart(enum.StrEnum):
