@@ -616,9 +616,7 @@ class _Decision(_ClockSteps):
         failure = self.case.failure
         if not steps or failure.service_usable:
             return _ZERO, None
-        start = failure.occurred_at
-        if start is None or start > self.at:
-            start = self.case.opened_at
+        start = failure.occurred_at or self.case.opened_at
         end = self.case.resolved_at or self.case.closed_at
         if end is None or end > self.at:
             end = self.facts_changed_at()
