@@ -423,9 +423,9 @@ def record(
     The loop a host closes: decide, carry out the plan, record each action done, and
     the next decision asks only for what must newly happen.
 
-    Each kind goes where the case keeps it: a compensation with an amount becomes a
-    grant (``id`` and ``approved_by`` optional), a promise a pending promise due when
-    the action said (``id`` optional), a customer update an outbound message on the
+    Each kind goes where the case keeps it: a compensation with an amount, and money
+    paid back (``repay``, a refund), become a grant (``id`` and ``approved_by``
+    optional), a promise a pending promise due when the action said (``id`` optional), a customer update an outbound message on the
     action's channel, an escalation an ``escalated`` event at its level and role, the
     rest an event of their own (``apologized``, ``remedied``, ``compensated``,
     ``followed_up``, ``recognised``, and ``judged`` for what a person decided), each
@@ -445,7 +445,11 @@ def record(
     aware_arg(at, "at", TransitionError)
     kind = action.kind
     try:
-        if kind is ActionKind.COMPENSATE and action.amount is not None and action.form:
+        if (
+            kind in (ActionKind.COMPENSATE, ActionKind.REPAY)
+            and action.amount is not None
+            and action.form
+        ):
             grant = Grant(
                 id or _fresh_id("grant", [g.id for g in case.grants]),
                 action.form,
