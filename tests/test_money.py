@@ -153,3 +153,148 @@ def test_any_garbage_amount_raises_only_our_errors(value: object) -> None:
         Money(value, "EUR")  # type: ignore[arg-type]
     except CxRecoveryError:
         pass
+
+
+# --- holes a mutation run found (docs/test-quality.md) ------------------------------------
+
+
+def test_negation_flips_the_sign_and_keeps_the_currency() -> None:
+    assert Money("-12.50", "EUR") == -Money("12.50", "EUR")
+    assert Money("3", "JPY") == -Money("-3", "JPY")
+    assert "0.00" == str((-Money("0", "EUR")).amount)  # still the one zero
+
+
+def test_abs_gives_the_size_of_an_amount() -> None:
+    assert Money("12.50", "EUR") == abs(Money("-12.50", "EUR"))
+    assert Money("12.50", "EUR") == abs(Money("12.50", "EUR"))
+    assert Money("0.125", "KWD") == abs(Money("-0.125", "KWD"))
+
+
+def test_ordering_at_equal_amounts() -> None:
+    a, b = Money("5.00", "EUR"), Money("5", "EUR")
+    assert a <= b
+    assert a >= b
+    assert not a < b
+    assert not a > b
+
+
+def test_ordering_at_different_amounts() -> None:
+    low, high = Money("4.99", "EUR"), Money("5.00", "EUR")
+    assert low < high
+    assert low <= high
+    assert high > low
+    assert high >= low
+    assert not high < low
+    assert not high <= low
+    assert not low > high
+    assert not low >= high
+
+
+@pytest.mark.parametrize("op", ["lt", "le", "gt", "ge"])
+def test_every_comparison_refuses_another_currency_and_plain_numbers(op: str) -> None:
+    eur = Money("1", "EUR")
+    compare = getattr(eur, f"__{op}__")
+    with pytest.raises(CurrencyMismatchError, match="compare"):
+        compare(Money("1", "USD"))
+    with pytest.raises(MoneyError, match="compare Money and int"):
+        compare(1)
+
+
+def test_allocate_gives_a_leftover_unit_to_the_largest_remainder() -> None:
+    # 5 cents by 1:2 is 1.67 and 3.33 cents: the first part has the larger remainder.
+    assert (Money("0.02", "EUR"), Money("0.03", "EUR")) == Money("0.05", "EUR").allocate([1, 2])
+    # By 2:1 it is 3.33 and 1.67: now the second part has it.
+    assert (Money("0.03", "EUR"), Money("0.02", "EUR")) == Money("0.05", "EUR").allocate([2, 1])
+    # 10 cents by 1:1:1:7 is 1, 1, 1, 7 exactly: nothing left over to give.
+    assert (1, 1, 1, 7) == tuple(p.minor for p in Money("0.10", "EUR").allocate([1, 1, 1, 7]))
+
+
+def test_allocate_ties_go_to_the_earliest_part() -> None:
+    assert (34, 33, 33) == tuple(p.minor for p in Money("1.00", "EUR").allocate([1, 1, 1]))
+    assert (2, 2, 1) == tuple(p.minor for p in Money("5", "JPY").split(3))
+    # Two leftover units, three equal remainders: the first two parts take them.
+    assert (3, 3, 2) == tuple(p.minor for p in Money("0.08", "EUR").split(3))
+
+
+def test_allocating_a_negative_amount_mirrors_the_positive_one() -> None:
+    parts = Money("-10.00", "EUR").split(3)
+    assert (Money("-3.34", "EUR"), Money("-3.33", "EUR"), Money("-3.33", "EUR")) == parts
+    assert (-2, -3) == tuple(p.minor for p in Money("-0.05", "EUR").allocate([2, 3]))
+
+
+def test_allocate_reads_weights_as_decimals_and_names_a_bad_one() -> None:
+    assert (25, 75) == tuple(p.minor for p in Money("1.00", "EUR").allocate(["0.25", "0.75"]))
+    with pytest.raises(MoneyError, match=r"weights\[1\]: .*-1.* is negative"):
+        Money("1.00", "EUR").allocate([1, "-1"])
+    with pytest.raises(MoneyError, match=r"weights\[0\]"):
+        Money("1.00", "EUR").allocate([1.5])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("parts", [0, -1, True, 1.0, "2"])
+def test_split_needs_a_positive_whole_number(parts: object) -> None:
+    with pytest.raises(MoneyError, match="parts"):
+        Money("1", "EUR").split(parts)  # type: ignore[arg-type]
+
+
+def test_split_into_one_part_is_the_amount() -> None:
+    assert (Money("7.77", "EUR"),) == Money("7.77", "EUR").split(1)
+
+
+def test_amounts_up_to_eighteen_integer_digits_are_money() -> None:
+    top = Money("999999999999999999.99", "EUR")
+    assert 99999999999999999999 == top.minor
+    assert Money("999999999999999999", "JPY").amount == Decimal("999999999999999999")
+    assert Money.of("999999999999999999.994", "EUR") == top
+    assert top == Money("999999999999999999.98", "EUR") + Money("0.01", "EUR")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Money("1000000000000000000", "EUR"),
+        lambda: Money("1000000000000000000.00", "EUR"),  # held to cents already
+        lambda: Money(10**18, "JPY"),
+        lambda: Money.of("999999999999999999.995", "EUR"),  # rounds up past the cap
+        lambda: Money("999999999999999999.99", "EUR") + Money("0.01", "EUR"),
+        lambda: Money("-999999999999999999.99", "EUR") - Money("0.01", "EUR"),
+        lambda: Money("500000000000000000", "EUR").times(2),
+        lambda: Money.from_minor(10**20, "EUR"),
+    ],
+)
+def test_nineteen_integer_digits_are_refused(make: object) -> None:
+    with pytest.raises(MoneyError, match=r"amount: .* is too large an amount"):
+        make()  # type: ignore[operator]
+
+
+# ISO 4217 minor units for the currencies that do not use two decimals.
+_ISO_4217_NOT_TWO = {
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
+    **dict.fromkeys(
+        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+    ),
+}
+
+
+@pytest.mark.parametrize(("currency", "units"), sorted(_ISO_4217_NOT_TWO.items()))
+def test_minor_units_of_the_currencies_without_two_decimals(currency: str, units: int) -> None:
+    assert units == minor_units(currency)
+    smallest = Money.from_minor(1, currency)
+    assert Decimal(1).scaleb(-units) == smallest.amount
+    assert 1 == smallest.minor
+    assert units == -Money.zero(currency).amount.as_tuple().exponent
+    if units:
+        with pytest.raises(MoneyError, match=f"more decimals than {currency} allows"):
+            Money(Decimal(1).scaleb(-units - 1), currency)
+
+
+def test_every_other_currency_has_two_decimals() -> None:
+    others = currencies() - set(_ISO_4217_NOT_TWO)
+    assert {"EUR", "USD", "GBP", "CHF", "INR"} <= others
+    assert {2} == {minor_units(c) for c in others}
+
+
+def test_four_decimal_amounts_keep_all_four() -> None:
+    assert "1.2345 CLF" == str(Money("1.2345", "CLF"))
+    assert Money("0.0001", "UYW") == Money.of("0.00005", "UYW", rounding=decimal.ROUND_HALF_UP)
+    assert (Money("0.0002", "CLF"), Money("0.0001", "CLF")) == Money("0.0003", "CLF").split(2)

@@ -1,0 +1,213 @@
+"""The cell grammar's edges: quoting, escapes, white space, and what a cell admits.
+
+Each test here pins a behaviour a mutation run showed no test noticed (see
+``docs/test-quality.md``): a check that could be removed, or a loop step that could be
+dropped, with the whole suite still passing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from cxrecovery.errors import InvalidValueError, PolicyError
+from cxrecovery.tables import Condition, DecisionTable, FactKind, FactSpec, OutputSpec
+
+FACTS = {
+    spec.name: spec
+    for spec in (
+        FactSpec("severity", FactKind.ORDINAL, ("low", "medium", "high", "critical")),
+        FactSpec("fault", FactKind.ENUM, ("company", "customer", "third_party")),
+        FactSpec("usable", FactKind.BOOLEAN),
+        FactSpec("contacts", FactKind.INTEGER),
+        FactSpec("value", FactKind.DECIMAL),
+        FactSpec("segment", FactKind.STRING),
+    )
+}
+
+
+def _data(column: str, raw: object) -> dict[str, object]:
+    return {
+        "hit_policy": "first",
+        "inputs": [column],
+        "outputs": {"x": "boolean"},
+        "rules": [{"when": {column: raw}, "then": {"x": True}}],
+    }
+
+
+def cell(column: str, raw: object) -> Condition:
+    table = DecisionTable.from_dict("c", _data(column, raw), facts=FACTS)
+    return table.rules[0].conditions[0]
+
+
+def cell_error(column: str, raw: object) -> str:
+    """The one problem a cell gives, checked to sit at the cell's path."""
+    with pytest.raises(PolicyError) as info:
+        DecisionTable.from_dict("t", _data(column, raw), facts=FACTS, path="tables.t")
+    problems = info.value.problems
+    assert [f"tables.t.rules[0].when.{column}"] == [p.path for p in problems]
+    return problems[0].message
+
+
+# --- quoting ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw", ['"a"b', '"a" b', '"a""b"', 'x, "a"b', '"a"b, x', '"a" "b"', 'not "a"b']
+)
+def test_text_after_a_quoted_value_is_refused(raw: str) -> None:
+    assert "has text after a quoted value" in cell_error("segment", raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "admitted"),
+    [
+        ('"a" , b', {"a", "b"}),
+        ('"a"  ,  "b"', {"a", "b"}),
+        ('"a",b', {"a", "b"}),
+        ('b , "a" ', {"a", "b"}),
+        ('"a, b" , c', {"a, b", "c"}),
+        ('  "a"\t,\t"b"  ', {"a", "b"}),
+    ],
+)
+def test_white_space_around_a_quoted_value_and_its_comma(raw: str, admitted: set[str]) -> None:
+    condition = cell("segment", raw)
+    assert admitted == set(condition.literals)
+    assert all(condition.admits(v) for v in admitted)
+    assert not condition.admits(" a")
+
+
+def test_white_space_inside_quotes_is_kept() -> None:
+    condition = cell("segment", '" a ", b')
+    assert {" a ", "b"} == set(condition.literals)
+    assert condition.admits(" a ")
+    assert not condition.admits("a")
+
+
+def test_quoted_range_bounds_may_have_space_before_the_dots() -> None:
+    assert {"medium", "high"} == cell("severity", '["medium" .. "high"]').values()
+    assert {"medium", "high"} == cell("severity", '[ "medium"..high ]').values()
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        (r'"a\"b"', 'a"b'),
+        (r'"a\\"', "a\\"),
+        (r'"\\\""', '\\"'),
+        (r'"a\b"', "ab"),  # a backslash takes the next character as it is
+        ('""', ""),
+    ],
+)
+def test_a_backslash_escapes_the_next_character_in_quotes(raw: str, value: str) -> None:
+    condition = cell("segment", raw)
+    assert {value} == set(condition.literals)
+    assert condition.admits(value)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '"open',
+        '"a\\',  # the backslash is the last character
+        '"\\',
+        '"a\\"',  # the closing quote is escaped
+        'x, "a\\',
+        '"a", "b\\',
+        'not "a\\',
+    ],
+)
+def test_an_unclosed_quote_is_a_cell_error(raw: str) -> None:
+    assert "has an unclosed quote" in cell_error("segment", raw)
+
+
+@pytest.mark.parametrize(
+    ("column", "raw"),
+    [
+        ("severity", '["low\\'),
+        ("severity", '"low\\'),
+        ("severity", '>= "low\\'),
+        ("contacts", '"1\\'),
+        ("value", '< "0.5\\'),
+    ],
+)
+def test_an_unclosed_quote_ending_in_a_backslash_in_any_column(column: str, raw: str) -> None:
+    message = cell_error(column, raw)
+    assert "unclosed quote" in message or "is not a range" in message
+
+
+def test_a_quote_inside_an_unquoted_value_is_refused() -> None:
+    assert "has a quote inside a value" in cell_error("segment", 'a"b')
+    assert "has a quote inside a value" in cell_error("segment", 'x, a"b"')
+
+
+# --- admits() -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["-", ">= 0", "<= 0", "not 1"])
+@pytest.mark.parametrize(
+    "value", [Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), Decimal("-Infinity")]
+)
+def test_a_decimal_cell_admits_no_non_finite_decimal(raw: str, value: Decimal) -> None:
+    assert not cell("value", raw).admits(value)
+
+
+def test_a_decimal_cell_admits_integers_fractions_and_finite_decimals() -> None:
+    condition = cell("value", "[0.25..2]")
+    assert condition.admits(Decimal("0.25"))
+    assert condition.admits(2)
+    assert condition.admits(Fraction(1, 3))
+    assert not condition.admits(Fraction(1, 5))
+    assert not condition.admits(True)
+    assert not condition.admits("1")
+
+
+@pytest.mark.parametrize("raw", ["3", "-", "[1..5]", ">= 0"])
+def test_an_integer_cell_admits_only_integers(raw: str) -> None:
+    condition = cell("contacts", raw)
+    assert condition.admits(3)
+    assert not condition.admits(Decimal(3))
+    assert not condition.admits(Decimal("3.0"))
+    assert not condition.admits(Fraction(3))
+    assert not condition.admits(True)
+    assert not condition.admits("3")
+    assert not condition.admits(None)
+
+
+def test_a_boolean_cell_admits_only_booleans() -> None:
+    assert cell("usable", "true").admits(True)
+    assert not cell("usable", "true").admits(1)
+    assert cell("usable", "false").admits(False)
+    assert not cell("usable", "false").admits(0)
+    assert not cell("usable", "-").admits("true")
+
+
+# --- blank and padded enum values ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [FactKind.ENUM, FactKind.ORDINAL])
+@pytest.mark.parametrize("values", [("",), ("a", ""), (" a",), ("a ",), ("a", "\tb")])
+def test_blank_or_padded_allowed_values_are_refused(kind: FactKind, values: tuple[str]) -> None:
+    with pytest.raises(InvalidValueError, match="empty or has white space around it"):
+        FactSpec("f", kind, values)
+    with pytest.raises(InvalidValueError, match="empty or has white space around it"):
+        OutputSpec("f", kind, values)
+
+
+@pytest.mark.parametrize("column", ["fault", "severity"])
+@pytest.mark.parametrize("raw", ['""', '" company"', '"company "', '" low"', '"low "', [""]])
+def test_a_blank_or_padded_value_in_an_enum_cell_is_refused(column: str, raw: object) -> None:
+    assert "is not one of" in cell_error(column, raw)
+
+
+@pytest.mark.parametrize("value", ["", " company", "company ", " low", "low "])
+def test_an_enum_cell_does_not_admit_a_blank_or_padded_fact(value: str) -> None:
+    assert not cell("fault", "-").admits(value)
+    assert not cell("severity", "-").admits(value)
+    assert not cell("fault", "not customer").admits(value)
+
+
+def test_an_unquoted_enum_value_may_have_space_around_it() -> None:
+    assert {"company", "customer"} == cell("fault", "  company ,customer  ").values()
