@@ -298,3 +298,43 @@ def test_four_decimal_amounts_keep_all_four() -> None:
     assert "1.2345 CLF" == str(Money("1.2345", "CLF"))
     assert Money("0.0001", "UYW") == Money.of("0.00005", "UYW", rounding=decimal.ROUND_HALF_UP)
     assert (Money("0.0002", "CLF"), Money("0.0001", "CLF")) == Money("0.0003", "CLF").split(2)
+
+
+def test_rounding_or_arithmetic_to_zero_gives_the_one_zero() -> None:
+    assert "0.00 EUR" == str(Money.of("-0.001", "EUR"))
+    assert "0.00 EUR" == str(Money("0.00", "EUR").times(-1))
+    assert "0 JPY" == str(Money("-3", "JPY") - Money("-3", "JPY"))
+
+
+@pytest.mark.parametrize("bad", [True, 1.0, "1", Decimal(1), None])
+def test_from_minor_takes_only_a_whole_number(bad: object) -> None:
+    with pytest.raises(MoneyError, match=r"minor: .* is not a whole number of minor units"):
+        Money.from_minor(bad, "EUR")  # type: ignore[arg-type]
+
+
+def test_one_negative_minor_unit_allocates_as_a_negative_unit() -> None:
+    assert (Money("-0.01", "EUR"), Money("0", "EUR")) == Money("-0.01", "EUR").split(2)
+    assert (Money("0", "JPY"), Money("-1", "JPY")) == Money("-1", "JPY").allocate([1, 3])
+
+
+def test_rounding_an_amount_beyond_any_precision_is_too_large() -> None:
+    with pytest.raises(MoneyError, match="too large an amount"):
+        Money.of("1e30", "EUR")
+    with pytest.raises(MoneyError, match="too large an amount"):
+        Money("1e40", "EUR")
+
+
+def test_a_product_past_the_decimal_range_is_not_a_finite_amount() -> None:
+    # Where the host's decimal context does not trap overflow, the product is infinite.
+    with decimal.localcontext() as ctx:
+        ctx.traps[decimal.Overflow] = False
+        with pytest.raises(MoneyError, match="not a finite number"):
+            Money("999999999999999999.99", "EUR").times("9e999999")
+
+
+def test_multiplying_and_percent_round_to_the_minor_unit() -> None:
+    assert Money("25.00", "EUR") == Money("12.50", "EUR") * 2
+    assert Money("25.00", "EUR") == 2 * Money("12.50", "EUR")
+    assert Money("0.42", "EUR") == Money("1.25", "EUR").times("0.333")
+    assert Money("0.41", "EUR") == Money("1.25", "EUR").times("0.333", rounding=decimal.ROUND_DOWN)
+    assert Money("2.50", "EUR") == Money("12.50", "EUR").percent("20")
