@@ -13,7 +13,14 @@ from fractions import Fraction
 import pytest
 
 from cxrecovery.errors import InvalidValueError, PolicyError
-from cxrecovery.tables import Condition, DecisionTable, FactKind, FactSpec, OutputSpec
+from cxrecovery.tables import (
+    Condition,
+    DecisionTable,
+    FactKind,
+    FactSpec,
+    FrozenMapping,
+    OutputSpec,
+)
 
 FACTS = {
     spec.name: spec
@@ -211,3 +218,68 @@ def test_an_enum_cell_does_not_admit_a_blank_or_padded_fact(value: str) -> None:
 
 def test_an_unquoted_enum_value_may_have_space_around_it() -> None:
     assert {"company", "customer"} == cell("fault", "  company ,customer  ").values()
+
+
+# --- specs, native values, messages -------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [["enum"], None, 3, "Enum"])
+def test_a_fact_kind_that_is_not_one_is_refused(kind: object) -> None:
+    with pytest.raises(InvalidValueError, match=r"kind: .* is not one of boolean, integer"):
+        FactSpec("f", kind)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("values", ["low", ("low", 2), 3])
+def test_allowed_values_must_be_a_list_of_strings(values: object) -> None:
+    with pytest.raises(InvalidValueError, match=r"values: .* is not a list of strings"):
+        FactSpec("f", FactKind.ENUM, values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("column", "raw", "message"),
+    [
+        ("contacts", Decimal("3"), "Decimal('3') is not an integer"),
+        ("value", Decimal("NaN"), "Decimal('NaN') is not a decimal"),
+        ("value", Decimal("-Infinity"), "is not a decimal"),
+        ("segment", Decimal("1"), "Decimal('1') is not a string"),
+        ("usable", 3, "3 is not true or false"),
+        ("value", True, "true is not a decimal (written as a string, e.g. '0.25')"),
+        ("contacts", False, "false is not an integer"),
+        ("segment", True, "true is not a string"),
+        ("fault", 3, "3 is not one of company, customer, third_party"),
+        ("contacts", None, "None is not an integer"),
+    ],
+)
+def test_a_native_value_of_the_wrong_kind_names_the_kind(
+    column: str, raw: object, message: str
+) -> None:
+    assert message in cell_error(column, raw)
+
+
+def test_native_values_of_the_right_kind() -> None:
+    assert {Decimal("0.5")} == set(cell("value", Decimal("0.5")).literals)
+    assert {Decimal(2)} == set(cell("value", 2).literals)
+    assert {7} == set(cell("contacts", [7]).literals)
+    assert {False} == cell("usable", False).values()
+
+
+@pytest.mark.parametrize("raw", [",a", "a,", "a,,b", ", a", "a, ,b"])
+def test_an_empty_item_in_a_list_is_refused_wherever_it_is(raw: str) -> None:
+    assert "has an empty value in its list" in cell_error("segment", raw)
+
+
+def test_frozen_mapping_reads_compares_and_hashes_like_a_value() -> None:
+    a = FrozenMapping({"tier": "T1", "fraction": Decimal("0.1")})
+    b = FrozenMapping([("fraction", Decimal("0.1")), ("tier", "T1")])
+    assert "tier" in a
+    assert "other" not in a
+    assert a == b
+    assert a == {"tier": "T1", "fraction": Decimal("0.1")}
+    assert a != {"tier": "T2", "fraction": Decimal("0.1")}
+    assert a != FrozenMapping({"tier": "T2"})
+    assert hash(a) == hash(b) == hash(a)
+    assert 1 == len({a, b})
+    assert "T1" == a.get("tier")
+    assert None is a.get("other")
+    assert 2 == len(a)
+    assert {"tier", "fraction"} == set(a)
