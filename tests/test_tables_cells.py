@@ -19,6 +19,7 @@ from cxrecovery.tables import (
     FactKind,
     FactSpec,
     FrozenMapping,
+    Interval,
     OutputSpec,
 )
 
@@ -283,3 +284,91 @@ def test_frozen_mapping_reads_compares_and_hashes_like_a_value() -> None:
     assert None is a.get("other")
     assert 2 == len(a)
     assert {"tier", "fraction"} == set(a)
+
+
+def test_a_cell_knows_its_column_kind() -> None:
+    assert FactKind.ORDINAL is cell("severity", ">= high").kind
+    assert FactKind.DECIMAL is cell("value", "-").kind
+    assert cell("value", "-").is_any
+    assert not cell("value", "1").is_any
+
+
+def test_an_unbounded_side_is_always_open() -> None:
+    # One set of numbers, one form: "any" and a complement compare equal to what they are.
+    everything = (Interval(None, None, low_closed=False, high_closed=False),)
+    assert everything == cell("contacts", "-").intervals()
+    assert everything == cell("value", "any").intervals()
+    below = (Interval(None, 3, low_closed=False, high_closed=False),)
+    assert below == cell("contacts", "not >= 3").intervals()
+    assert below == cell("contacts", "< 3").intervals()
+    assert "(-inf..inf)" == str(everything[0])
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("contacts", 2.0, "2.0 is a float, which is not exact"),
+        ("value", 0.5, "0.5 is a float, which is not exact"),
+        ("contacts", Decimal("2"), "Decimal('2') is not an integer"),
+        ("contacts", True, "True is not an integer"),
+        ("value", Decimal("NaN"), "Decimal('NaN') is not a finite decimal"),
+        ("value", Decimal("Infinity"), "Decimal('Infinity') is not a finite decimal"),
+        ("value", "0.5", "'0.5' is not a Decimal or an integer"),
+        ("value", False, "False is not a Decimal or an integer"),
+        ("usable", 1, "1 is not true or false"),
+        ("segment", 3, "3 is not a string"),
+        ("fault", " company", "' company' is not one of company, customer, third_party"),
+    ],
+)
+def test_a_fact_of_the_wrong_kind_is_named_with_why(
+    column: str, value: object, message: str
+) -> None:
+    data = {
+        "hit_policy": "first",
+        "inputs": [column],
+        "outputs": {"x": "boolean"},
+        "rules": [{"then": {"x": True}}],
+    }
+    table = DecisionTable.from_dict("t", data, facts=FACTS)
+    with pytest.raises(PolicyError) as info:
+        table.evaluate({column: value})
+    (problem,) = info.value.problems
+    assert f"input {column!r}" in problem.message
+    assert message in problem.message
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("value", Decimal("0.5")),
+        ("value", 3),
+        ("contacts", -2),
+        ("segment", ""),
+        ("usable", False),
+    ],
+)
+def test_a_fact_of_the_right_kind_is_read(column: str, value: object) -> None:
+    data = {
+        "hit_policy": "first",
+        "inputs": [column],
+        "outputs": {"x": "boolean"},
+        "rules": [{"then": {"x": True}}],
+    }
+    assert DecisionTable.from_dict("t", data, facts=FACTS).evaluate({column: value})
+
+
+def test_not_written_against_a_quote_or_a_bracket() -> None:
+    assert {"a"} == set(cell("segment", 'not"a"').literals)
+    assert cell("segment", 'not"a"').negated
+    assert {"low", "critical"} == cell("severity", "not[medium..high]").values()
+    assert {"low", "critical"} == cell("severity", "not(low..critical)").values()
+
+
+def test_an_empty_quoted_value_after_an_operator_is_a_value() -> None:
+    condition = cell("segment", '= ""')
+    assert condition.admits("")
+    assert not condition.admits("a")
+    assert cell("segment", '!= ""').admits("a")
+    assert not cell("segment", '!= ""').admits("")
+    assert "needs a value after '='" in cell_error("segment", "=")
+    assert "needs a value after '!='" in cell_error("segment", "!=")
