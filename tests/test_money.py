@@ -338,3 +338,16 @@ def test_multiplying_and_percent_round_to_the_minor_unit() -> None:
     assert Money("0.42", "EUR") == Money("1.25", "EUR").times("0.333")
     assert Money("0.41", "EUR") == Money("1.25", "EUR").times("0.333", rounding=decimal.ROUND_DOWN)
     assert Money("2.50", "EUR") == Money("12.50", "EUR").percent("20")
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ([], "weights: give at least one weight"),
+        ([0, 0], "weights: the weights sum to zero"),
+        ([2, -1], r"weights\[1\]: -1 is negative"),
+    ],
+)
+def test_each_bad_allocation_says_what_is_wrong(weights: list[int], message: str) -> None:
+    with pytest.raises(MoneyError, match=message):
+        Money("1", "EUR").allocate(weights)
