@@ -446,8 +446,11 @@ def _run_tests(
         time.sleep(0.02)
     code = os.waitstatus_to_exitcode(status)
     elapsed = time.monotonic() - started
-    if code in (3, 4, 5):  # pytest's internal error, usage error, no tests: not a kill
+    if code == 5:  # no test was collected: nothing ran, so nothing noticed or missed
         return "error", elapsed
+    # Any other failure is a kill: failed tests (1), a collection error (2), or pytest
+    # unable to start (3, 4) because the mutant breaks the import of the project or
+    # of its pytest plugin. The unmutated run passed with the same arguments.
     return ("passed" if code == 0 else "failed"), elapsed
 
 
