@@ -80,6 +80,8 @@ TARGETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             "tests/test_businesstime.py",
             "tests/test_businesstime_clock.py",
+            "tests/test_businesstime_bounds.py",
+            "tests/test_businesstime_rules.py",
             "tests/test_businesstime_properties.py",
         ),
     ),
