@@ -12,7 +12,7 @@ import attrs
 
 from cxrecovery.businesstime import BusinessCalendar
 from cxrecovery.model import Case, Channel, Fault, Severity
-from cxrecovery.tables import FactKind, FactSpec
+from cxrecovery.tables.vocabulary import FactKind, FactSpec
 
 __all__ = [
     "BUILTIN_FACTS",

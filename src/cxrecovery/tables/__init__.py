@@ -25,17 +25,7 @@ import attrs
 
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.tables._build import dump, read
-from cxrecovery.tables._cells import (
-    Condition,
-    FactKind,
-    FactSpec,
-    FrozenMapping,
-    Interval,
-    OutputSpec,
-    Scalar,
-    fact_problem,
-    show,
-)
+from cxrecovery.tables._cells import Condition, Interval, Scalar, fact_problem, show
 from cxrecovery.tables._model import (
     Aggregation,
     HitPolicy,
@@ -45,6 +35,7 @@ from cxrecovery.tables._model import (
     TableResult,
     failure_reason,
 )
+from cxrecovery.tables.vocabulary import FactKind, FactSpec, FrozenMapping, OutputSpec
 
 __all__ = [
     "Aggregation",

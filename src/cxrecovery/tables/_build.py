@@ -17,16 +17,13 @@ from cxrecovery.errors import Problem
 from cxrecovery.tables._cells import (
     CellError,
     Condition,
-    FactKind,
-    FactSpec,
-    OutputSpec,
     Scalar,
     float_message,
     parse_cell,
     parse_native,
-    values_problem,
 )
 from cxrecovery.tables._model import Aggregation, HitPolicy, Rule
+from cxrecovery.tables.vocabulary import FactKind, FactSpec, OutputSpec, values_problem
 
 __all__ = ["Parts", "dump", "read"]
 
