@@ -425,10 +425,11 @@ def record(
 
     Each kind goes where the case keeps it: a compensation with an amount, and money
     paid back (``repay``, a refund), become a grant (``id`` and ``approved_by``
-    optional), a promise a pending promise due when the action said (``id`` optional), a customer update an outbound message on the
-    action's channel, an escalation an ``escalated`` event at its level and role, the
-    rest an event of their own (``apologized``, ``remedied``, ``compensated``,
-    ``followed_up``, ``recognised``, and ``judged`` for what a person decided), each
+    optional), a promise a pending promise due when the action said (``id`` optional), a
+    customer update an outbound message on the action's channel, an escalation an
+    ``escalated`` event at its level and role, the rest an event of their own
+    (``apologized``, ``remedied``, ``compensated``, ``followed_up``, ``recognised``, and
+    ``judged`` for what a person decided), each
     through :mod:`cxrecovery.transitions`.
     Deciding again then does not ask for it again (see the docs page "Decisions over
     time").
