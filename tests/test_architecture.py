@@ -35,15 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 
 # Known exceptions, each with the reason it is still here. Keep these short.
-_INSTANTS = (
-    "the clocks count in integer microseconds with businesstime's converters (and call the "
-    "calendar's private instant-level methods), until businesstime offers a public "
-    "instant-level API"
-)
-ALLOWED: dict[tuple[str, str], str] = {
-    ("cxrecovery.engine._clocks", "cxrecovery.businesstime._time"): _INSTANTS,
-    ("cxrecovery.engine.compile", "cxrecovery.businesstime._time"): _INSTANTS,
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 ALLOWED_CYCLES: dict[tuple[str, ...], str] = {
     ("cxrecovery.businesstime._calendar", "cxrecovery.businesstime._engine"): (
         "a calendar builds its index, which reads the calendar (a type-only import back)"

@@ -424,3 +424,62 @@ def test_in_zone_renders_for_the_customer(office) -> None:
         paris.replace(tzinfo=None),
         str(paris.tzinfo),
     )
+
+
+# --- the instant-level API ---------------------------------------------------------------
+
+
+@given(
+    st.sampled_from(["America/New_York", "UTC", "Australia/Lord_Howe"]),
+    st.datetimes(datetime(1990, 1, 1), datetime(2060, 1, 1), timezones=st.just(UTC)),
+    st.lists(st.integers(0, 3000 * 3_600_000_000), min_size=1, max_size=4),
+)
+def test_the_instant_api_gives_the_datetime_api_answers(
+    zone: str, start: datetime, durations: list[int]
+) -> None:
+    cal = BusinessCalendar(zone, hours={"mon-fri": ["09:00-12:00", "13:00-17:00"]})
+    a = cal.instant(start)
+    assert cal.datetime_at(a) == start
+    assert str(cal.datetime_at(a).tzinfo) == zone
+    found = cal.add_each_us(a, durations)
+    assert found == [cal.add_us(a, d) for d in durations]
+    shown = cal.datetimes_at(found)
+    assert shown == [cal.add(start, timedelta(microseconds=d)) for d in durations]
+    assert [cal.datetime_at(us) for us in found] == shown
+    for d, us, when in zip(durations, found, shown, strict=True):
+        assert cal.between_us(a, us) == cal.between(start, when) // timedelta(microseconds=1)
+        assert cal.between_us(us, a) == -cal.between_us(a, us)
+        assert cal.datetime_at(cal.subtract_us(us, d)) == cal.subtract(
+            when, timedelta(microseconds=d)
+        )
+    assert cal.datetime_at(cal.next_open_us(a)) == cal.next_open(start)
+    assert cal.fixed_offset == (zone == "UTC")
+
+
+def test_the_instant_api_names_bad_arguments() -> None:
+    cal = BusinessCalendar("UTC", hours={"mon-fri": ["09:00-17:00"]})
+    a = cal.instant(datetime(2026, 3, 2, 10, tzinfo=UTC))
+    with pytest.raises(CalendarError, match="opened_at"):
+        cal.instant(datetime(2026, 3, 2, 10), "opened_at")  # naive
+    with pytest.raises(CalendarError, match=r"start: .*outside the supported years"):
+        cal.instant(datetime(1700, 1, 1, tzinfo=UTC), "start")
+    for bad in (1.5, True, "1", None, 10**30, -(10**30)):
+        with pytest.raises(CalendarError, match="start"):
+            cal.add_us(bad, 1)  # type: ignore[arg-type]
+        with pytest.raises(CalendarError, match="instant"):
+            cal.datetime_at(bad)  # type: ignore[arg-type]
+    with pytest.raises(CalendarError, match="instants\\[1\\]"):
+        cal.datetimes_at([a, 2.5])  # type: ignore[list-item]
+    for bad in (-1, 1.5, False, "1"):
+        with pytest.raises(CalendarError, match="duration"):
+            cal.add_us(a, bad)  # type: ignore[arg-type]
+        with pytest.raises(CalendarError, match="duration"):
+            cal.subtract_us(a, bad)  # type: ignore[arg-type]
+    with pytest.raises(CalendarError, match="durations\\[1\\]"):
+        cal.add_each_us(a, [1, -1])
+    with pytest.raises(CalendarError, match="end"):
+        cal.between_us(a, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(CalendarError, match="at"):
+        cal.next_open_us("now")  # type: ignore[arg-type]
+    assert bt.instant_us(datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC), "at") == 1_000_000
+    assert bt.duration_us(timedelta(seconds=1), "target") == 1_000_000

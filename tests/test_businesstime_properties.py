@@ -429,7 +429,7 @@ def test_the_fixed_offset_fast_path_converts_like_astimezone(zone: str, us: int)
 
     calendar = BusinessCalendar(zone, hours={"daily": ["09:00-17:00"]})
     assert (fixed_epoch(ZoneInfo(zone)) is not None) == (zone in FIXED_ZONES)
-    made = calendar._datetime(us)
+    made = calendar.datetime_at(us)
     expected = to_datetime(us, ZoneInfo(zone))
     assert (made, repr(made), made.fold, made.utcoffset()) == (
         expected,

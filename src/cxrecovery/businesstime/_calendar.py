@@ -289,7 +289,7 @@ class BusinessCalendar:
         init=False, default=None, eq=False, repr=False, hash=False
     )
     # The epoch in ``_zone`` when that zone never changes its offset (UTC): then an
-    # instant becomes a datetime by one addition, not a conversion (see _datetime).
+    # instant becomes a datetime by one addition, not a conversion (see datetime_at).
     _epoch: datetime | None = attrs.field(init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
@@ -467,24 +467,117 @@ class BusinessCalendar:
             object.__setattr__(self, "_engine", engine)
         return engine
 
-    def _datetime(self, us: int) -> datetime:
-        """Instant ``us`` as an aware datetime in the calendar's zone.
+    # --- instant level -----------------------------------------------------------------
+    # The same arithmetic as the datetime methods, on instants: integer microseconds
+    # since 1970-01-01 00:00 UTC. For a caller that computes many times from one start
+    # and compares them (the engine's clocks): no datetime is made until one is shown.
 
-        The same value as ``to_datetime(us, zone)``; in a fixed-offset zone (a UTC
-        calendar, the common case) by adding to the zone's epoch, which is several
-        times cheaper than converting through ``astimezone``: a decision converts
-        every due time and warning it computes.
+    @property
+    def fixed_offset(self) -> bool:
+        """Whether the calendar's zone has one UTC offset for all time (UTC, ``Etc/GMT+5``).
+
+        Then the calendar's datetimes compare by wall clock exactly as they do as
+        instants, and :meth:`datetime_at` is a single addition.
+
+        .. versionadded:: 0.2.0
         """
+        return self._epoch is not None
+
+    def instant(self, moment: datetime, path: str = "at") -> int:
+        """Return ``moment`` as an instant (microseconds since the epoch, UTC).
+
+        A nonexistent wall time is read as :pep:`495` and the standard library read it,
+        whatever ``tzinfo`` library the value comes from.
+
+        Raises:
+            CalendarError: naming ``path``: ``moment`` is not an aware datetime, or lies
+                outside the supported years 1801 to 2998.
+
+        .. versionadded:: 0.2.0
+        """
+        us = instant_us(moment, path)
+        if not _LOWEST_US <= us < _HIGHEST_US:
+            raise CalendarError.at(path, f"{moment!r} is outside the supported years 1801 to 2998")
+        return us
+
+    def datetime_at(self, instant: int) -> datetime:
+        """Return ``instant`` as an aware datetime in the calendar's zone.
+
+        Raises:
+            CalendarError: ``instant`` is not an integer within the years 1800 to 2999.
+
+        .. versionadded:: 0.2.0
+        """
+        _check_instant(instant, "instant")
+        epoch = self._epoch
+        if epoch is not None:  # one addition: several times cheaper than astimezone
+            return epoch + timedelta(microseconds=instant)
+        return to_datetime(instant, self._zone)
+
+    def datetimes_at(self, instants: Iterable[int]) -> list[datetime]:
+        """:meth:`datetime_at` of each instant, in order.
+
+        .. versionadded:: 0.2.0
+        """
+        instants = list(instants) if not isinstance(instants, list) else instants
+        for i, us in enumerate(instants):
+            _check_instant(us, f"instants[{i}]")
         epoch = self._epoch
         if epoch is not None:
-            return epoch + timedelta(microseconds=us)
-        return to_datetime(us, self._zone)
+            # a multiple of one microsecond is the same timedelta, made at less cost
+            return [epoch + _ONE_US * us for us in instants]
+        zone = self._zone
+        return [to_datetime(us, zone) for us in instants]
 
-    def _instant(self, value: object, path: str) -> int:
-        us = instant_us(value, path)
-        if not _LOWEST_US <= us < _HIGHEST_US:
-            raise CalendarError.at(path, f"{value!r} is outside the supported years 1801 to 2998")
-        return us
+    def add_us(self, start: int, duration: int) -> int:
+        """:meth:`add` on instants: the earliest instant at which ``duration``
+        microseconds of business time have passed since instant ``start``.
+
+        Raises:
+            CalendarError: an argument is not an integer, ``start`` is outside the
+                supported years, ``duration`` is negative, or the result lies too far.
+
+        .. versionadded:: 0.2.0
+        """
+        _check_start(start, "start")
+        return self._index.add(start, _check_duration(duration, "duration"), "duration")
+
+    def add_each_us(self, start: int, durations: Iterable[int]) -> list[int]:
+        """:meth:`add_us` from one start for each duration, in order.
+
+        A clock adds its target and every warning threshold to one start: the start is
+        located in the index once for them all.
+
+        .. versionadded:: 0.2.0
+        """
+        _check_start(start, "start")
+        checked = [_check_duration(d, f"durations[{i}]") for i, d in enumerate(durations)]
+        return self._index.add_each(start, checked, "duration")
+
+    def subtract_us(self, end: int, duration: int) -> int:
+        """:meth:`subtract` on instants.
+
+        .. versionadded:: 0.2.0
+        """
+        _check_start(end, "end")
+        return self._index.subtract(end, _check_duration(duration, "duration"), "duration")
+
+    def between_us(self, start: int, end: int) -> int:
+        """:meth:`between` on instants, in microseconds (negative when ``end`` is first).
+
+        .. versionadded:: 0.2.0
+        """
+        _check_start(start, "start")
+        _check_start(end, "end")
+        return self._index.between(start, end, "end")
+
+    def next_open_us(self, at: int) -> int:
+        """:meth:`next_open` on instants.
+
+        .. versionadded:: 0.2.0
+        """
+        _check_start(at, "at")
+        return self._index.next_open(at, "at")
 
     def _duration(self, value: object, path: str) -> int:
         us = duration_us(value, path)
@@ -502,7 +595,7 @@ class BusinessCalendar:
 
         .. versionadded:: 0.1.0
         """
-        return self._index.is_open(self._instant(at, "at"), "at")
+        return self._index.is_open(self.instant(at, "at"), "at")
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """Return the earliest instant at which ``duration`` of business time has passed.
@@ -517,29 +610,9 @@ class BusinessCalendar:
 
         .. versionadded:: 0.1.0
         """
-        a = self._instant(start, "start")
+        a = self.instant(start, "start")
         d = self._duration(duration, "duration")
-        return self._datetime(self._index.add(a, d, "duration"))
-
-    def _add_each(self, a: int, durations: Iterable[int]) -> tuple[list[int], list[datetime]]:
-        """``add`` from instant ``a`` for each business duration, in microseconds, zero or more.
-
-        For a caller that adds several durations to one start (a clock's due time and
-        its warnings): the start is read and checked once, by :meth:`_instant`. Each
-        result comes as an instant, for the caller to compare without datetimes, and
-        as the datetime :meth:`add` returns.
-        """
-        found = self._index.add_each(a, durations, "duration")
-        epoch = self._epoch
-        if epoch is not None:  # _datetime, inline: a clock converts every time it adds
-            # (a multiple of one microsecond is the same timedelta, made at less cost)
-            return found, [epoch + _ONE_US * us for us in found]
-        convert = self._datetime
-        return found, [convert(us) for us in found]
-
-    def _between(self, a: int, end: datetime) -> int:
-        """``between(start, end)`` in microseconds, for a start ``a`` read by :meth:`_instant`."""
-        return self._index.between(a, self._instant(end, "end"), "end")
+        return self.datetime_at(self._index.add(a, d, "duration"))
 
     def subtract(self, end: datetime, duration: timedelta) -> datetime:
         """Return the latest instant from which ``duration`` of business time ends at ``end``.
@@ -553,9 +626,9 @@ class BusinessCalendar:
 
         .. versionadded:: 0.1.0
         """
-        b = self._instant(end, "end")
+        b = self.instant(end, "end")
         d = self._duration(duration, "duration")
-        return self._datetime(self._index.subtract(b, d, "duration"))
+        return self.datetime_at(self._index.subtract(b, d, "duration"))
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Return the business time from ``start`` to ``end``.
@@ -568,8 +641,8 @@ class BusinessCalendar:
 
         .. versionadded:: 0.1.0
         """
-        a = self._instant(start, "start")
-        b = self._instant(end, "end")
+        a = self.instant(start, "start")
+        b = self.instant(end, "end")
         return timedelta(microseconds=self._index.between(a, b, "end"))
 
     def next_open(self, at: datetime) -> datetime:
@@ -577,8 +650,8 @@ class BusinessCalendar:
 
         .. versionadded:: 0.1.0
         """
-        us = self._instant(at, "at")
-        return self._datetime(self._index.next_open(us, "at"))
+        us = self.instant(at, "at")
+        return self.datetime_at(self._index.next_open(us, "at"))
 
     def next_close(self, at: datetime) -> datetime | None:
         """Return the end of the open stretch that holds :meth:`next_open` of ``at``.
@@ -588,7 +661,7 @@ class BusinessCalendar:
 
         .. versionadded:: 0.1.0
         """
-        us = self._instant(at, "at")
+        us = self.instant(at, "at")
         found = self._index.next_close(us, "at")
         return None if found is None else to_datetime(found, self._zone)
 
@@ -607,7 +680,7 @@ class BusinessCalendar:
         """
         if not isinstance(days, int) or isinstance(days, bool) or days < 0:
             raise CalendarError.at("days", f"expected a whole number >= 0, got {days!r}")
-        us = self._instant(at, "at")
+        us = self.instant(at, "at")
         engine = self._index
         day = to_datetime(us, self._zone).date()
         if days == 0:
@@ -623,6 +696,30 @@ class BusinessCalendar:
 
     def _open_day_from(self, engine: Engine, day: date) -> date:
         return to_datetime(engine.next_open(self._midnight(day), "days"), self._zone).date()
+
+
+def _check_instant(value: object, path: str) -> None:
+    if value.__class__ is not int or not MIN_US <= value < MAX_US:
+        raise CalendarError.at(
+            path,
+            f"expected an instant in microseconds within the years 1800 to 2999, got {value!r}",
+        )
+
+
+def _check_start(value: object, path: str) -> None:
+    if value.__class__ is not int or not _LOWEST_US <= value < _HIGHEST_US:
+        raise CalendarError.at(
+            path,
+            f"expected an instant in microseconds within the years 1801 to 2998, got {value!r}",
+        )
+
+
+def _check_duration(value: object, path: str) -> int:
+    if value.__class__ is not int or value < 0:
+        raise CalendarError.at(
+            path, f"expected a business duration in microseconds, zero or more, got {value!r}"
+        )
+    return value
 
 
 def in_zone(moment: datetime, time_zone: str) -> datetime:

@@ -396,7 +396,7 @@ class Clock:
         .. versionadded:: 0.1.0
         """
         found = self._reach(at, duration_us(self.spec.target, "target"))
-        return None if found is None else self.spec.calendar._datetime(found)
+        return None if found is None else self.spec.calendar.datetime_at(found)
 
     def is_breached(self, at: datetime) -> bool:
         """Whether the clock passed its due time by ``at`` (being due exactly is on time).
@@ -435,7 +435,7 @@ class Clock:
 
         .. versionadded:: 0.1.0
         """
-        convert = self.spec.calendar._datetime
+        convert = self.spec.calendar.datetime_at
         result = []
         for warning in self.spec.warnings:
             threshold = duration_us(warning.threshold(self.spec.target), "target")

@@ -6,9 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
-from cxrecovery.businesstime import Clock
+from cxrecovery.businesstime import Clock, instant_us
 from cxrecovery.businesstime import Pause as ClockPause
-from cxrecovery.businesstime._time import instant_us
 from cxrecovery.engine._support import (
     _TICK,
     EMPTY_ATTRIBUTES,
@@ -180,7 +179,7 @@ class _ClockSteps:
                 # (In a zone with DST, a microsecond later on the wall clock, which in a
                 # fold is not the next instant: compared as a datetime, as it is.)
                 after = due + _TICK
-                if (due_us >= at_us) if calendar._epoch is not None else (after > at):
+                if (due_us >= at_us) if calendar.fixed_offset else (after > at):
                     reviews.append(after)
                 level, text = compiled.breach
                 if level is not None and due_us < at_us:
@@ -252,12 +251,12 @@ class _ClockSteps:
         else:
             # No pause touches this clock: it is plain business-time arithmetic, the
             # due time and every warning counted from the one start.
-            a = calendar._instant(start, "start")
-            found, times = calendar._add_each(a, compiled.durations)
-            due, *warned = times
+            a = calendar.instant(start, "start")
+            found = calendar.add_each_us(a, compiled.durations)
+            due, *warned = calendar.datetimes_at(found)
             due_us, *warned_us = found
             met = (
-                calendar._between(a, stopped) <= compiled.target_us
+                calendar.between_us(a, calendar.instant(stopped, "end")) <= compiled.target_us
                 if stopped is not None
                 else None
             )

@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from operator import itemgetter
 
-from cxrecovery.businesstime import ClockSpec, ClockWarning, PauseRule
-from cxrecovery.businesstime._time import duration_us
+from cxrecovery.businesstime import ClockSpec, ClockWarning, PauseRule, duration_us
 from cxrecovery.engine import authority as _authority
 from cxrecovery.engine._support import _Compiled, _duration_text
 from cxrecovery.errors import CxRecoveryError, InvalidValueError, PolicyError, Problem
