@@ -682,7 +682,9 @@ class PostgresLedger:
             with conn.transaction():
                 # Two hosts opening a new ledger at once: one migrates, the other waits
                 # and then finds the schema current.
-                conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (_MIGRATE,))
+                conn.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_MIGRATE, self.schema)
+                )
                 version = self._identify(conn)
                 conn.execute(
                     pg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
