@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python bench/bench_tables.py`` (``--quick`` for a smoke run).
 
-Two equivalent tables, as in the project's research notes (ANCHORS §6):
+Two equivalent tables, written once for each engine:
 
 - 3 rows: ``tier == gold and severity >= 3 -> T3``; ``tier == gold -> T2``; else ``T1``,
   with the inputs cycling so that every row wins once in three calls;

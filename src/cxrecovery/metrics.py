@@ -4,7 +4,7 @@ Every function takes an iterable (a list, a generator, a stream from a JSON Line
 and reads it once, so a year of history never has to sit in memory. Rates are
 :class:`Rate` values, numerator and denominator kept, so two periods can be added
 exactly; scores are exact ``Decimal`` values. Which metric means what, and how far the
-evidence behind it goes, is in ``docs/metrics.md`` (RESEARCH.md section 9).
+evidence behind it goes, is in ``docs/metrics.md``, with the studies cited there.
 
 .. versionadded:: 0.1.0
 """
@@ -83,7 +83,7 @@ class Rate:
 
 
 # Upper bounds of the ratio histogram's bins (share of the value at stake). The 1.2 and
-# 1.5 edges are the approval line and the hard cap of RESEARCH 8.4 (Gelbrich et al.
+# 1.5 edges are the default policy's approval line and hard cap (Gelbrich et al.
 # 2015; Haesevoets et al. 2017).
 RATIO_BINS: tuple[Decimal, ...] = tuple(
     Decimal(b) for b in ("0", "0.25", "0.5", "0.75", "1.0", "1.2", "1.5")
