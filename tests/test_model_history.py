@@ -397,3 +397,81 @@ def test_deciding_a_closed_case_after_it_closed_plans_nothing_for_an_open_case()
     # ... and before it closed, the case as it was then.
     before = at + timedelta(minutes=10)
     assert ENGINE.decide(closed, at=before) == ENGINE.decide(case, at=before)
+
+
+# --- a settlement in the history -------------------------------------------------------
+
+
+def test_a_promise_settled_in_the_history_reads_into_the_promise() -> None:
+    import jsonschema
+
+    from cxrecovery import case_schema
+
+    data = document("dropped-call")
+    data["events"] = [
+        {
+            "kind": "settled",
+            "at": "2026-05-12T14:40:00-05:00",
+            "by": "agent-7",
+            "promise": "p-callback",
+            "status": "broken",
+        },
+        {"kind": "apologized", "at": "2026-05-12T14:41:00-05:00", "by": "agent-7"},
+    ]
+    jsonschema.Draft202012Validator(case_schema()).validate(data)
+    case = load_case(data)
+    promise = case.promise("p-callback")
+    assert promise is not None
+    assert promise.status is PromiseStatus.BROKEN
+    assert promise.settled_by == "agent-7"
+    assert [e.kind for e in case.events] == [CaseEventKind.APOLOGIZED]
+    written = dump(case)  # the canonical form: the settlement in the promise
+    assert all(e["kind"] != "settled" for e in written["events"])
+    assert load_case(written) == case
+
+
+def test_every_problem_of_a_history_at_once_with_a_policy() -> None:
+    data = document("dropped-call")
+    data["events"] = [
+        {"kind": "apologized", "at": "2026-05-12T17:00:00-05:00"},
+        {"kind": "escalated", "at": "2026-05-12T16:00:00-05:00", "level": 7},
+        {"kind": "assigned", "at": "2026-05-12T17:01:00-05:00", "owner": "x", "role": "boss"},
+        {"kind": "settled", "at": "2026-05-12T17:02:00-05:00", "promise": "p-x", "status": "kept"},
+    ]
+    data["owner"] = "x"
+    with pytest.raises(DocumentError) as caught:
+        load_case(data, policy=default_policy())
+    messages = {p.path: p.message for p in caught.value.problems}
+    assert "time order" in messages["events[1].at"]  # out of order
+    assert "not an escalation level" in messages["events[1].level"]  # a level it lacks
+    assert "not a role" in messages["events[2].role"]  # an unknown role
+    assert "never made" in messages["events[3].promise"]  # a settled promise never made
+    assert len(caught.value.problems) == 4
+
+
+def test_a_settlement_in_two_places_or_twice_is_refused() -> None:
+    data = document("dropped-call")  # p-appointment is settled in its record
+    data["events"] = [
+        {
+            "kind": "settled",
+            "at": "2026-05-12T17:00:00-05:00",
+            "promise": "p-appointment",
+            "status": "kept",
+        },
+        {
+            "kind": "settled",
+            "at": "2026-05-12T17:01:00-05:00",
+            "promise": "p-callback",
+            "status": "kept",
+        },
+        {
+            "kind": "settled",
+            "at": "2026-05-12T17:02:00-05:00",
+            "promise": "p-callback",
+            "status": "maybe",
+        },
+    ]
+    with pytest.raises(DocumentError) as caught:
+        load_case(data)
+    paths = sorted(p.path for p in caught.value.problems)
+    assert paths == ["events[0].promise", "events[2].promise", "events[2].status"]

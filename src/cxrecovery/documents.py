@@ -830,6 +830,17 @@ def load_case(
             problems.extend(_format_2_only(data))
         if policy is not None:
             problems.extend(_policy_problems(data.get("events"), policy))
+        events = data.get("events")
+        if type(events) is list and any(_is_settled(e) for e in events):
+            data, where = _fold_settlements(data, problems)
+            try:
+                case = load(Case, data)
+            except DocumentError as error:
+                found = [_renumbered(p, where) for p in error.problems]
+                raise DocumentError(sorted([*found, *problems], key=lambda p: p.path)) from None
+            if problems:
+                raise DocumentError(sorted(problems, key=lambda p: p.path))
+            return case
     if not problems:
         return load(Case, data)
     try:
@@ -837,6 +848,116 @@ def load_case(
     except DocumentError as error:
         problems = [*error.problems, *problems]
     raise DocumentError(sorted(problems, key=lambda p: p.path))
+
+
+# A promise settled by an event: a format 2 document may say so in its history
+# (``{"kind": "settled", "at": ..., "by": ..., "promise": "p-1", "status": "kept"}``)
+# instead of in the promise; it reads into the promise, and dump writes it there.
+_SETTLED: Final = "settled"
+_SETTLED_FIELDS: Final = frozenset({"kind", "at", "by", "promise", "status", "note"})
+_SETTLED_STATUSES: Final = ("kept", "broken", "withdrawn")
+_EVENT_PATH: Final = re.compile(r"events\[(\d+)\]")
+
+
+def _is_settled(event: object) -> bool:
+    return isinstance(event, Mapping) and event.get("kind") == _SETTLED
+
+
+def _fold_settlements(
+    data: Mapping[str, Any], problems: _Problems
+) -> tuple[dict[str, Any], list[int]]:
+    """``data`` with each ``settled`` event read into its promise (every problem added to
+    ``problems``), and where each remaining event was in the document's list."""
+    events: list[Any] = data["events"]
+    promises = data.get("promises")
+    records = list(promises) if isinstance(promises, list) else []
+    by_id = {r["id"]: i for i, r in enumerate(records) if isinstance(r, Mapping) and "id" in r}
+    kept: list[Any] = []
+    where: list[int] = []
+    settled: dict[str, int] = {}
+    previous: datetime | None = None
+    for i, event in enumerate(events):
+        at = event.get("at") if isinstance(event, Mapping) else None
+        try:
+            when = datetime.fromisoformat(at) if isinstance(at, str) else None
+        except ValueError:
+            when = None
+        if when is not None and when.tzinfo is not None:
+            if previous is not None and when < previous and _is_settled(event):
+                problems.append(
+                    Problem(
+                        f"events[{i}].at",
+                        f"{at} is earlier than events[{i - 1}]; list events in time order",
+                    )
+                )
+            previous = when if previous is None or when > previous else previous
+        if not _is_settled(event):
+            kept.append(event)
+            where.append(i)
+            continue
+        path = f"events[{i}]"
+        for key in event:
+            if key not in _SETTLED_FIELDS:
+                problems.append(Problem(_join(path, str(key)), "unknown field of a settled event"))
+        for key in ("at", "promise", "status"):
+            if key not in event:
+                problems.append(Problem(f"{path}.{key}", "missing (required)"))
+        ident = event.get("promise")
+        status = event.get("status")
+        if "status" in event and status not in _SETTLED_STATUSES:
+            names = ", ".join(_SETTLED_STATUSES)
+            problems.append(Problem(f"{path}.status", f"{_show(status)} is not one of {names}"))
+        if "promise" not in event:
+            continue
+        if ident not in by_id:
+            known = ", ".join(repr(k) for k in by_id) or "none"
+            problems.append(
+                Problem(
+                    f"{path}.promise",
+                    f"{_show(ident)} was never made: no promise has that id (promises: {known})",
+                )
+            )
+            continue
+        j = by_id[ident]
+        if ident in settled:
+            problems.append(
+                Problem(
+                    f"{path}.promise", f"{ident!r} is settled already by events[{settled[ident]}]"
+                )
+            )
+            continue
+        record = records[j]
+        if record.get("status", "pending") != "pending" or "settled_at" in record:
+            problems.append(
+                Problem(
+                    f"{path}.promise",
+                    f"promises[{j}] ({ident!r}) is settled in its own record already; "
+                    "settle it in one place",
+                )
+            )
+            continue
+        settled[ident] = i
+        folded = {**record, "status": status, "settled_at": at}
+        if event.get("by") is not None:
+            folded["settled_by"] = event["by"]
+        records[j] = folded
+    folded_data = {**data, "events": kept, "promises": records}
+    if not isinstance(promises, list):
+        folded_data.pop("promises")
+        if promises is not None:
+            folded_data["promises"] = promises
+    return folded_data, where
+
+
+def _renumbered(problem: Problem, where: list[int]) -> Problem:
+    """``problem`` with each ``events[k]`` (in its path and its message) pointing at
+    the document's own list."""
+
+    def place(match: re.Match[str]) -> str:
+        k = int(match.group(1))
+        return f"events[{where[k]}]" if k < len(where) else match.group(0)
+
+    return Problem(_EVENT_PATH.sub(place, problem.path), _EVENT_PATH.sub(place, problem.message))
 
 
 def _format_2_only(data: Mapping[str, Any]) -> Iterator[Problem]:
@@ -903,6 +1024,25 @@ def case_schema() -> dict[str, Any]:
     _codec(Case).schema(defs)
     case = dict(defs.pop("Case"))
     case["properties"] = {"format": {"const": CASE_FORMAT}, **case["properties"]}
+    # A history may also settle a promise (read into the promise: see load_case).
+    defs["PromiseSettled"] = {
+        "type": "object",
+        "description": "A promise settled, said in the history instead of in the promise.",
+        "properties": {
+            "kind": {"const": _SETTLED},
+            "at": defs["CaseEvent"]["properties"]["at"],
+            "by": defs["CaseEvent"]["properties"]["by"],
+            "promise": {"type": "string"},
+            "status": {"enum": list(_SETTLED_STATUSES)},
+            "note": defs["CaseEvent"]["properties"]["note"],
+        },
+        "required": ["kind", "at", "promise", "status"],
+        "additionalProperties": False,
+    }
+    case["properties"]["events"] = {
+        "type": "array",
+        "items": {"anyOf": [{"$ref": "#/$defs/CaseEvent"}, {"$ref": "#/$defs/PromiseSettled"}]},
+    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": _SCHEMA_ID,
