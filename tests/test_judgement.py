@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, note
@@ -262,6 +264,73 @@ def test_rounding_never_pushes_a_credit_over_a_limit() -> None:
     assert compensate.amount is not None
     assert compensate.amount.amount <= Decimal("10.03") * Decimal("0.50")
     assert compensate.authority is Authority.DO_NOW
+
+
+# --- promises from the case, words that fit the facts ---------------------------------
+
+
+def test_a_repair_with_parts_on_order_is_not_promised_in_two_days(engine: Engine) -> None:
+    data = second_visit()
+    data["remedy_lead_time"] = "P21D"
+    case = load_case(copy.deepcopy(data))
+    at = case.last_event_at()
+    plan = decide(engine, data)
+    promise = plan.action(ActionKind.MAKE_PROMISE)
+    assert promise is not None
+    assert promise.due is not None
+    assert promise.due >= at + timedelta(days=21)
+
+
+def test_the_host_can_say_when_the_remedy_is_possible_at_decision_time(engine: Engine) -> None:
+    data = second_visit()
+    case = load_case(copy.deepcopy(data))
+    slot = case.last_event_at() + timedelta(days=9)
+    plan = decide(engine, data, remedy_ready_at=slot)
+    promise = plan.action(ActionKind.MAKE_PROMISE)
+    assert promise is not None
+    assert promise.due is not None
+    assert promise.due > slot
+
+
+def test_no_failed_fix_is_acknowledged_when_none_failed(engine: Engine) -> None:
+    plan = decide(engine, story("dropped-call"))
+    apology = plan.action(ActionKind.APOLOGIZE)
+    assert apology is not None
+    assert "failed fix" not in apology.summary
+    assert "promise" in apology.summary
+
+
+def test_the_customer_in_the_store_is_told_in_person(engine: Engine) -> None:
+    plan = decide(engine, second_visit())
+    notify = plan.action(ActionKind.NOTIFY)
+    assert notify is not None
+    assert notify.channel is not None
+    assert notify.channel.value == "in_person"
+    assert "in person" in notify.summary
+    assert "by phone" not in notify.summary
+
+
+def test_channels_are_worded_as_people_say_them(engine: Engine) -> None:
+    plan = decide(engine, story("coffee-order"))
+    for action in plan.actions:
+        assert "in_person" not in action.summary
+        assert "by in person" not in action.summary
+
+
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?([+-]\d\d:\d\d|Z)")
+
+
+@pytest.mark.parametrize(
+    "name", ["laptop-repair", "coffee-order", "dropped-call", "flat-battery", "laptop-cover"]
+)
+def test_plan_text_shows_times_in_the_customers_zone(engine: Engine, name: str) -> None:
+    data = story(name)
+    plan = decide(engine, data)
+    zone = ZoneInfo(data["customer"]["time_zone"])
+    for action in plan.actions:
+        for found in _TIME.finditer(action.summary):
+            shown = datetime.fromisoformat(found.group(0))
+            assert shown.utcoffset() == shown.astimezone(zone).utcoffset(), action.summary
 
 
 # --- the linter -------------------------------------------------------------------------

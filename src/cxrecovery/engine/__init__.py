@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from cxrecovery._validation import aware_arg
+from cxrecovery._validation import aware_arg, optional_aware_arg
 from cxrecovery.engine._decision import _Decision
 from cxrecovery.engine._support import comparable
 from cxrecovery.engine.compile import CompiledPolicy, _money_arg
@@ -99,6 +99,7 @@ class Engine(CompiledPolicy):
         spent: Money | None = None,
         goodwill: Money | None = None,
         explain: bool = False,
+        remedy_ready_at: datetime | None = None,
     ) -> RecoveryPlan:
         """Decide what to do about ``case`` at ``at``, as ``agent`` (the front line if none).
 
@@ -116,6 +117,10 @@ class Engine(CompiledPolicy):
             goodwill: what the customer received in the goodwill window, when a ledger
                 knows it (otherwise it comes from the case's grants and prior cases).
             explain: add the full "why not" trace for every row that did not match.
+            remedy_ready_at: the earliest the remedy can be done, as the host knows it
+                now (a technician's slot, parts arriving); with the case's own
+                ``remedy_lead_time`` and ``remedy_ready_at``, the latest counts. The
+                promise is that plus the policy's margin, never earlier.
 
         Raises:
             InvalidValueError: ``at`` is naive or before the case opened, the agent's
@@ -130,7 +135,9 @@ class Engine(CompiledPolicy):
         role = self._role(agent)
         case = _known(case, when)
         facts, timeline = self._facts(case, when, goodwill)
+        ready = optional_aware_arg(remedy_ready_at, "remedy_ready_at")
         decision = _Decision(self, case, when, role, agent, spent, facts, timeline, explain)
+        decision.ready_at = ready
         return decision.plan(decided_at=at)
 
     # --- many cases ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from cxrecovery.businesstime import Pause as ClockPause
 from cxrecovery.engine._support import (
     _TICK,
     EMPTY_ATTRIBUTES,
+    _customer_time,
     instant,
 )
 from cxrecovery.engine.compile import clock_target
@@ -68,6 +69,15 @@ class _ClockSteps:
 
     def future(self, when: datetime | None) -> None:
         raise NotImplementedError
+
+    def shown(self, when: datetime) -> str:
+        """``when`` as a plan's text shows it: in the customer's zone, else the case's
+        (the offset it opened with), so that one plan never mixes zones. The plan's
+        fields keep the exact instant."""
+        zone = self.case.customer.time_zone
+        if zone is not None:
+            return _customer_time(when, zone)
+        return when.astimezone(self.case.opened_at.tzinfo).isoformat()
 
     def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
         raise NotImplementedError
@@ -317,7 +327,7 @@ class _ClockSteps:
             Action(
                 ActionKind.ESCALATE,
                 f"Escalate to level {level} ({rung.name or rung.role}): {rung.role} acts by "
-                f"{due.isoformat()}",
+                f"{self.shown(due)}",
                 owner=rung.role,
                 due=due,
                 level=level,

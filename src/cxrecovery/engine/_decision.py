@@ -18,7 +18,9 @@ from cxrecovery.engine._support import (
     _memo_safe,
     _picked,
     _plain_facts,
+    _scaled,
     _why_not,
+    channel_words,
     instant,
     remember,
 )
@@ -31,6 +33,7 @@ from cxrecovery.model import (
     Case,
     CaseEventKind,
     CaseStatus,
+    Channel,
     CompensationForm,
     Direction,
     ExpectationBaseline,
@@ -68,6 +71,12 @@ _FORMS: Final[dict[object, CompensationForm]] = {f.value: f for f in Compensatio
 _SETBACKS: Final = frozenset({Outcome.FAILED, Outcome.MISSED, Outcome.ABANDONED})
 _ZERO: Final = Decimal(0)
 _ONE: Final = Decimal(1)
+# A customer whose own contact on a live channel came this recently is with us now.
+_HERE_FOR: Final = timedelta(minutes=30)
+_LIVE: Final = frozenset({Channel.IN_PERSON, Channel.PHONE, Channel.CHAT, Channel.VIDEO})
+_PROGRESSED: Final = frozenset({Outcome.RESOLVED, Outcome.PROGRESSED})
+# Outcomes after which the customer is not on the line any more.
+_GONE: Final = frozenset({Outcome.FAILED, Outcome.MISSED, Outcome.ABANDONED})
 # Forms that are a remedy in their own right: goodwill on top of a remedy is a credit.
 _REMEDY_FORMS: Final = frozenset(
     {CompensationForm.REFUND, CompensationForm.REPLACEMENT, CompensationForm.REPERFORMANCE}
@@ -122,6 +131,8 @@ class _Decision(_ClockSteps):
         self.is_open = case.status is CaseStatus.OPEN
         self.judgement = False
         self.remedy_action: str | None = None
+        # The earliest the remedy can be done, as the host said at decision time.
+        self.ready_at: datetime | None = None
         self.repaid = _ZERO
 
     # --- helpers -------------------------------------------------------------------------
@@ -443,9 +454,14 @@ class _Decision(_ClockSteps):
         acknowledge = []
         if facts["history"] == "repeat":
             acknowledge.append("that it happened again")
-        if facts["double_deviation"]:
+        if facts["fix_failed"] and self.fix_failed():
             acknowledge.append("the failure and the failed fix")
-        if int(facts["promises_broken"]) > 0:  # type: ignore[call-overload]
+        elif int(facts["channel_failures"]) > 0:  # type: ignore[call-overload]
+            acknowledge.append("that we failed them when they got in touch")
+        broken = int(facts["promises_broken"])  # type: ignore[call-overload]
+        if broken > 1:
+            acknowledge.append("the promises we broke")
+        elif broken:
             acknowledge.append("the promise we broke")
         if int(facts["repeated_information"]) > 0:  # type: ignore[call-overload]
             acknowledge.append("that they had to explain again")
@@ -543,7 +559,8 @@ class _Decision(_ClockSteps):
         ]
         if pending:
             return min((p.due for p in pending), key=instant)
-        due = calendar.add(self.at, promised)
+        start, quoted = self.remedy_start()
+        due = calendar.add(start, promised)
         reasons = [
             self.reason(rule, f"estimate {out['estimate']} on the {calendar_name} calendar"),
             self.reason(
@@ -551,6 +568,7 @@ class _Decision(_ClockSteps):
                 f"plus a safety margin of {margin_text}: never promise what the "
                 "policy cannot meet",
             ),
+            *quoted,
         ]
         if int(self.facts["promises_broken"]) > 0:  # type: ignore[call-overload]
             reasons.append(
@@ -563,7 +581,7 @@ class _Decision(_ClockSteps):
         self.actions.append(
             Action(
                 ActionKind.MAKE_PROMISE,
-                f"Promise: {action.replace('_', ' ')} by {due.isoformat()}",
+                f"Promise: {action.replace('_', ' ')} by {self.shown(due)}",
                 owner=owner,
                 due=due,
                 details=Attributes._from_sorted(
@@ -580,6 +598,35 @@ class _Decision(_ClockSteps):
         return due
 
     # --- compensation --------------------------------------------------------------------
+
+    def remedy_start(self) -> tuple[datetime, list[Reason]]:
+        """When the remedy's work can start: now, or later when the case or the host
+        gives its lead time or the time it is possible (parts on order, a technician's
+        slot). A quoted wait gets the policy's margin on top (a share of it, as the
+        estimate does): a promise is never earlier than what the host says is possible.
+        """
+        at = self.at
+        candidates: list[tuple[datetime, str]] = []
+        lead = self.case.remedy_lead_time
+        if lead:
+            candidates.append((at + lead, f"case.remedy_lead_time ({_duration_text(lead)})"))
+        if self.case.remedy_ready_at is not None:
+            candidates.append((self.case.remedy_ready_at, "case.remedy_ready_at"))
+        if self.ready_at is not None:
+            candidates.append((self.ready_at, "remedy_ready_at (the host, at decision time)"))
+        later = [(when, what) for when, what in candidates if instant(when) > instant(at)]
+        if not later:
+            return at, []
+        ready, what = max(later, key=lambda c: instant(c[0]))
+        wait = instant(ready) - instant(at)
+        margin = _scaled(wait, self.policy.promises.margin_ratio)
+        start = ready + margin
+        reason = self.reason(
+            "promises.quote",
+            f"the remedy is possible from {self.shown(ready)} ({what}); plus a margin of "
+            f"{_duration_text(margin)} on that wait",
+        )
+        return start, [reason]
 
     def lateness(self) -> tuple[Decimal, timedelta | None]:
         """The share of the policy's lateness steps passed by the latest promise broken
@@ -934,11 +981,46 @@ class _Decision(_ClockSteps):
 
     # --- telling the customer ------------------------------------------------------------
 
+    def fix_failed(self) -> bool:
+        """Whether a fix itself failed: a visit (the item handed back, a technician's
+        call-out) that failed after the case had moved forward. A dropped call or a
+        failing web page is a channel that failed, not a fix."""
+        progressed = False
+        for tp in self.case.touchpoints:
+            if tp.at > self.at:
+                break
+            if tp.outcome in _PROGRESSED:
+                progressed = True
+            elif progressed and tp.outcome is Outcome.FAILED and tp.kind is TouchpointKind.VISIT:
+                return True
+        return False
+
+    def channel_now(self) -> tuple[Channel | None, bool]:
+        """Where to tell the customer: where they are with us right now (their own
+        contact in the last :data:`_HERE_FOR` on a live channel, a shop counter
+        included), else their preferred channel, else the case's. The flag says
+        whether they are here now."""
+        at = self.at
+        for tp in reversed(self.case.touchpoints):
+            if tp.at > at:
+                continue
+            if at - tp.at > _HERE_FOR:
+                break
+            if (
+                tp.direction is Direction.INBOUND
+                and tp.channel in _LIVE
+                and tp.outcome not in _GONE
+            ):
+                # They are here until the window closes: the plan changes then.
+                self.future(tp.at + _HERE_FOR + _TICK)
+                return tp.channel, True
+            break
+        return self.case.customer.preferred_channel or self.case.channel, False
+
     def notify(
         self, clocks: list[ClockState], promise_due: datetime | None, compensation: Money | None
     ) -> None:
-        customer = self.case.customer
-        channel = customer.preferred_channel or self.case.channel
+        channel, here = self.channel_now()
         due = None
         for state in clocks:
             if (
@@ -988,14 +1070,25 @@ class _Decision(_ClockSteps):
                     "the case is put right: the apology and what it brings are told now",
                 )
             )
-        if channel is not None:
+        if here and channel is not None:
             reasons.append(
-                self.reason("customer.preferred_channel", f"the customer prefers {channel.value}")
+                self.reason(
+                    "principles.where_the_customer_is",
+                    f"the customer is with us {channel_words(channel)} now: tell them there",
+                    "channel",
+                )
+            )
+        elif channel is not None:
+            reasons.append(
+                self.reason(
+                    "customer.preferred_channel",
+                    f"the customer prefers {channel_words(channel)}",
+                )
             )
         self.actions.append(
             Action(
                 ActionKind.NOTIFY,
-                f"Tell the customer{' by ' + channel.value if channel else ''}: "
+                f"Tell the customer{' ' + channel_words(channel) if channel else ''}: "
                 + "; ".join(states),
                 due=due,
                 channel=channel,
@@ -1045,7 +1138,7 @@ class _Decision(_ClockSteps):
             after = self.engine._compiled.duration(part)
             due = calendar.next_open(base + after) if base is not None else None
             if due is not None:
-                when = due.isoformat()
+                when = self.shown(due)
             else:
                 when = f"{self.engine._compiled.duration_text(part)} after the fix"
             self.actions.append(

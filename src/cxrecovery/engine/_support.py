@@ -12,6 +12,7 @@ from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.formats.durations import format_duration, parse_duration
 from cxrecovery.model import (
     Attributes,
+    Channel,
     CompensationForm,
 )
 from cxrecovery.policy import Policy
@@ -134,6 +135,29 @@ def _scaled(duration: timedelta, ratio: Decimal) -> timedelta:
 
 def _duration_text(value: timedelta) -> str:
     return format_duration(value)
+
+
+# How plan text names a channel: one style, as people say it ("tell the customer in
+# person", "by phone").
+_CHANNEL_WORDS: Final = {
+    Channel.PHONE: "by phone",
+    Channel.EMAIL: "by email",
+    Channel.CHAT: "in chat",
+    Channel.SMS: "by text message",
+    Channel.MESSAGING: "by message",
+    Channel.SOCIAL: "on social media",
+    Channel.WEB: "on the website",
+    Channel.APP: "in the app",
+    Channel.IN_PERSON: "in person",
+    Channel.VIDEO: "by video call",
+    Channel.MAIL: "by post",
+    Channel.OTHER: "on their usual channel",
+}
+
+
+def channel_words(channel: Channel) -> str:
+    """The words plan text uses for ``channel``: "in person", "by phone"…"""
+    return _CHANNEL_WORDS[channel]
 
 
 def _customer_time(when: datetime, zone: str | None) -> str:

@@ -518,6 +518,10 @@ class Case:
     unique, and nothing happens before the case opened; a case that breaks these rules
     is refused with every problem listed.
 
+    ``remedy_lead_time`` and ``remedy_ready_at`` are what the host knows of the remedy's
+    quote (parts on order, a technician's slot): how long until it can be done, or
+    when. A promise is never made for earlier.
+
     .. versionadded:: 0.1.0
     """
 
@@ -551,6 +555,12 @@ class Case:
         default=None, validator=v.optional_aware, kw_only=True
     )
     attributes: Attributes = attrs.field(factory=Attributes, kw_only=True, **_ATTRIBUTES)
+    remedy_lead_time: timedelta | None = attrs.field(
+        default=None, validator=v.non_negative_duration, kw_only=True
+    )
+    remedy_ready_at: datetime | None = attrs.field(
+        default=None, validator=v.optional_aware, kw_only=True
+    )
 
     def __attrs_post_init__(self) -> None:
         if _plainly_valid(self):
