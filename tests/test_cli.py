@@ -60,7 +60,7 @@ def test_decide_prints_a_readable_plan() -> None:
     assert "Compensate: credit of 162.25 GBP" in text
     assert "needs approval by supervisor" in text
     assert "why: " in text
-    assert "Next review: just after 2026-03-25T09:20:00+00:00" in text
+    assert "Next review: just after 2026-03-24T09:50:00+00:00" in text  # at the counter till then
 
 
 def test_decide_json_is_the_plan_document() -> None:
