@@ -20,6 +20,7 @@ ROOT = "cxrecovery"
 # import units of lower layers only (and itself). Units in one layer are independent.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("_version", "errors"),
+    ("limits",),
     ("_validation",),
     ("money", "businesstime"),
     ("formats",),

@@ -72,6 +72,9 @@ if TYPE_CHECKING:
         RequestConflictError,
         SQLiteLedger,
     )
+    from cxrecovery.limits import (
+        Limits,
+    )
     from cxrecovery.model import (
         Agent,
         Attributes,
@@ -238,6 +241,7 @@ _LAZY: dict[str, str] = {
     "SurveyMetric": "cxrecovery.model",
     "Touchpoint": "cxrecovery.model",
     "TouchpointKind": "cxrecovery.model",
+    "Limits": "cxrecovery.limits",
     "Money": "cxrecovery.money",
     "Action": "cxrecovery.plan",
     "ActionKind": "cxrecovery.plan",
@@ -346,6 +350,7 @@ __all__ = [
     "LedgerView",
     "LimitCheck",
     "LimitExceededError",
+    "Limits",
     "MemoryLedger",
     "Money",
     "MoneyError",

@@ -12,6 +12,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, TextIO
 
 from cxrecovery.analysis import read_policy_document
@@ -28,7 +29,8 @@ def policy_from(source: str | None) -> Policy:
     """The policy a command line names: a file, ``default``, or (none) the default."""
     if source is None or source == _DEFAULT:
         return default_policy()
-    return load_policy(source)
+    # Always a path, whatever its name ends with: never read as the text of a policy.
+    return load_policy(Path(source))
 
 
 def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:

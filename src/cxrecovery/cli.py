@@ -256,6 +256,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     except CxRecoveryError as error:
         sys.stderr.write(f"cxrecovery: {error}\n")
         return 2
+    except (RecursionError, MemoryError) as error:
+        # The library refuses what goes past its limits; this is the last guard, so that
+        # an input never ends in a traceback.
+        sys.stderr.write(f"cxrecovery: the input is too large or too deeply nested ({error!r})\n")
+        return 2
     except BrokenPipeError:
         # The reader went away (``cxrecovery synth | head``): stop quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)

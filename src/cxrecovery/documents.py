@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import reprlib
 import types
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from pathlib import Path
 from typing import Any, Final, NamedTuple, Protocol, TypeVar, Union, get_args, get_origin
 from zoneinfo import available_timezones
 
@@ -32,6 +32,7 @@ from cxrecovery._validation import is_implied_by_document_type, suggest
 from cxrecovery._validation import kind_of as _kind
 from cxrecovery.errors import DocumentError, InvalidValueError, Problem
 from cxrecovery.formats.durations import format_duration, parse_duration
+from cxrecovery.limits import Limits, check_decimal, check_instant, read_document_file, too_big
 from cxrecovery.model import Attributes, Case
 from cxrecovery.money import Money, currencies, minor_units
 
@@ -51,6 +52,8 @@ class _Fail:
 
 
 _FAIL: Final = _Fail()
+
+_LIMITS: Final = Limits()
 
 _Problems = list[Problem]
 _Loader = Callable[[object, str, _Problems], Any]
@@ -80,8 +83,27 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+class _ShortRepr(reprlib.Repr):
+    """``repr`` that stays short and safe for any value a host passes: nesting a
+    thousand deep, a 5,000-digit integer (whose ``repr`` Python refuses)."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 200:
+            return f"<a whole number of {int(x.bit_length() * 0.30103)}+ digits>"
+        return super().repr_int(x, level)
+
+
+_SHORT: Final = _ShortRepr()
+_SHORT.maxlevel = 3
+_SHORT.maxstring = 58
+_SHORT.maxother = 58
+
+
 def _show(value: object) -> str:
-    text = repr(value)
+    try:
+        text = _SHORT.repr(value)
+    except Exception:  # a host's object whose repr fails: name its type instead
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -152,13 +174,18 @@ def _load_decimal(value: object, path: str, problems: _Problems) -> object:
         try:
             result = Decimal(value)
         except InvalidOperation:
-            problems.append(Problem(path, f"{value!r} is not a decimal number"))
+            problems.append(Problem(path, f"{_show(value)} is not a decimal number"))
             return _FAIL
     else:
         problems.append(Problem(path, f"expected a decimal string, got {_kind(value)}"))
         return _FAIL
     if not result.is_finite():
-        problems.append(Problem(path, f"{value!r} is not a finite number"))
+        problems.append(Problem(path, f"{_show(value)} is not a finite number"))
+        return _FAIL
+    try:
+        check_decimal(result, path)
+    except InvalidValueError as error:
+        problems.extend(error.problems)
         return _FAIL
     return result
 
@@ -172,10 +199,15 @@ def _load_datetime(value: object, path: str, problems: _Problems) -> object:
     try:
         result = datetime.fromisoformat(value)
     except ValueError:
-        problems.append(Problem(path, f"{value!r} is not an ISO 8601 time"))
+        problems.append(Problem(path, f"{_show(value)} is not an ISO 8601 time"))
         return _FAIL
     if result.tzinfo is None:
-        problems.append(Problem(path, f"naive datetime {value!r}; give an offset or zone"))
+        problems.append(Problem(path, f"naive datetime {_show(value)}; give an offset or zone"))
+        return _FAIL
+    try:
+        check_instant(result, path)
+    except InvalidValueError as error:
+        problems.extend(error.problems)
         return _FAIL
     return result
 
@@ -183,7 +215,8 @@ def _load_datetime(value: object, path: str, problems: _Problems) -> object:
 def _fast_datetime(value: object) -> object:
     if type(value) is str:
         result = datetime.fromisoformat(value)
-        if result.tzinfo is not None:
+        # The year alone settles all but the edges of the range (the full check there).
+        if result.tzinfo is not None and 1900 < result.year < 2199:
             return result
     raise _Slow
 
@@ -698,25 +731,29 @@ def _fast_plan(cls: type, codec_of: Callable[[str], _Codec]) -> _FastPlan | None
 # --- public API ------------------------------------------------------------------------
 
 
-def _read_source(source: object, what: str) -> object:
+def _read_source(source: object, what: str, limits: Limits = _LIMITS) -> object:
     if type(source) is str and source.startswith("{"):  # the common case, tested first
+        # A character is one to four bytes of UTF-8: count bytes only when it matters.
+        if len(source) * 4 > limits.max_document_bytes and (
+            len(source) > limits.max_document_bytes
+            or len(source.encode("utf-8", "surrogatepass")) > limits.max_document_bytes
+        ):
+            raise DocumentError.at("", too_big(what, limits))
         return _parse_json(source, what)
     if isinstance(source, Mapping):
         return source
     text: str
     if isinstance(source, bytes):
+        if len(source) > limits.max_document_bytes:
+            raise DocumentError.at("", too_big(what, limits))
         try:
             text = source.decode("utf-8")
         except UnicodeDecodeError as error:
             raise DocumentError.at("", f"the {what} document is not UTF-8: {error}") from None
     elif isinstance(source, str) and source.lstrip().startswith(("{", "[")):
-        text = source
+        return _read_source(source.encode("utf-8", "surrogatepass"), what, limits)
     elif isinstance(source, str | os.PathLike):
-        path = Path(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            raise DocumentError.at("", f"cannot read {str(path)!r}: {error}") from None
+        text = read_document_file(source, limits, what, DocumentError)
     else:
         raise DocumentError.at(
             "",
@@ -791,6 +828,7 @@ def load_case(
     source: Mapping[str, Any] | str | bytes | os.PathLike[str],
     *,
     policy: PolicyLike | None = None,
+    limits: Limits = _LIMITS,
 ) -> Case:
     """Read a case document: a mapping, JSON text, or the path of a JSON file.
 
@@ -803,20 +841,31 @@ def load_case(
     a level the policy lacks, or an owner or escalation naming a role it does not have,
     is a problem at its path, listed with every other.
 
+    Args:
+        source: the document.
+        policy: the policy whose roles and escalation levels the history must name.
+        limits: how much is read: the document's bytes (no more is read from a file
+            or a device) and the items of each list in it; see
+            :class:`~cxrecovery.Limits`.
+
     Raises:
         DocumentError: with every problem in the document, each with its path, e.g.
             ``touchpoints[2].at: naive datetime '2026-01-05T10:00'; give an offset or
             zone``.
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.2.0 format 2, and ``policy``.
+    .. versionchanged:: 0.2.0 format 2, ``policy`` and ``limits``.
     """
-    data = _read_source(source, "case")
+    if limits is not _LIMITS and not isinstance(limits, Limits):
+        raise DocumentError.at("limits", f"expected Limits, got {_kind(limits)}")
+    data = _read_source(source, "case", limits)
     problems: _Problems = []
     if type(data) is dict or isinstance(data, Mapping):
+        _check_sizes(data, limits)
         version = data.get("format", CASE_FORMAT)
         if "format" in data:
-            if version not in _CASE_FORMATS or type(version) is not int:
+            # The type first: comparing Decimal('sNaN') raises.
+            if type(version) is not int or version not in _CASE_FORMATS:
                 formats = " and ".join(map(str, _CASE_FORMATS))
                 raise DocumentError.at(
                     "format",
@@ -994,6 +1043,26 @@ def _policy_problems(events: object, policy: PolicyLike) -> Iterator[Problem]:
             yield Problem(
                 f"events[{i}].role",
                 f"{role!r} is not a role of the policy ({', '.join(roles)}){suggest(role, roles)}",
+            )
+
+
+# The lists of a case, and the list in each of its items, that a document may make long.
+_LISTS: Final = ("touchpoints", "promises", "pauses", "grants", "prior_cases", "events")
+
+
+def _check_sizes(data: Mapping[str, Any], limits: Limits) -> None:
+    """Refuse a case whose lists (or attributes) are longer than ``limits.max_items``,
+    before any of it is read: a mapping from a host has no byte size to stop it."""
+    most = limits.max_items
+    places: list[tuple[str, object]] = [(key, data.get(key)) for key in _LISTS]
+    places.append(("attributes", data.get("attributes")))
+    customer = data.get("customer")
+    if isinstance(customer, Mapping):
+        places.append(("customer.attributes", customer.get("attributes")))
+    for path, value in places:
+        if isinstance(value, list | tuple | Mapping) and len(value) > most:
+            raise DocumentError.at(
+                path, f"{len(value)} items, more than {most} (Limits.max_items)"
             )
 
 

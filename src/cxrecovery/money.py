@@ -125,7 +125,9 @@ def _quantize(
             " round it on purpose with Money.of(..., rounding=...)",
         ) from None
     except decimal.InvalidOperation:
-        raise MoneyError.at("amount", f"{amount!r} is too large an amount") from None
+        # No repr of the amount: Python refuses to write out an integer of 4,300+ digits.
+        shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:30]}... ({value:.3E})"
+        raise MoneyError.at("amount", f"{shown} is too large an amount") from None
 
 
 def _check_rounding(rounding: str) -> str:

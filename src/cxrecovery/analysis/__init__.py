@@ -17,13 +17,9 @@ The finding codes are listed in ``docs/assurance.md``.
 
 from __future__ import annotations
 
-import json
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -43,7 +39,8 @@ from cxrecovery.analysis._tables import analyze_table
 from cxrecovery.engine.compile import compile_policy
 from cxrecovery.errors import PolicyError
 from cxrecovery.facts import FactProvider
-from cxrecovery.policy import Policy, load_policy
+from cxrecovery.limits import Limits
+from cxrecovery.policy import Policy, load_policy, read_document
 
 __all__ = [
     "Cell",
@@ -61,30 +58,24 @@ __all__ = [
 ]
 
 
-def read_policy_document(path: str | os.PathLike[str]) -> Mapping[str, Any]:
+def read_policy_document(
+    path: str | os.PathLike[str], *, limits: Limits | None = None
+) -> Mapping[str, Any]:
     """Read a policy file (TOML, or JSON when it starts with ``{``) as plain data.
 
+    Args:
+        path: the file, whatever its name ends with.
+        limits: how much of it is read (see :class:`~cxrecovery.Limits`).
+
     Raises:
-        PolicyError: the file cannot be read or is not TOML or JSON (one problem at the
-            document's root): the input is unusable, not a policy with findings.
+        PolicyError: the file cannot be read, is not TOML or JSON or goes past a limit
+            (one problem at the document's root): the input is unusable, not a policy
+            with findings.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``limits``; no more than its byte limit is read.
     """
-    where = os.fspath(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise PolicyError.at("", f"cannot read {where!r}: {error}") from None
-    try:
-        if text.lstrip().startswith("{"):
-            data = json.loads(text, parse_float=Decimal)
-        else:
-            data = tomllib.loads(text)
-    except (ValueError, RecursionError) as error:
-        raise PolicyError.at("", f"{where} is not valid TOML or JSON: {error}") from None
-    if not isinstance(data, Mapping):
-        raise PolicyError.at("", f"{where} is not a table of sections")
-    return data
+    return read_document(path, limits=limits or Limits())
 
 
 def _invalid(error: PolicyError, origin: str | None = None) -> list[Finding]:
@@ -107,6 +98,7 @@ def check_policy(
     *,
     facts: Sequence[FactProvider] = (),
     as_of: datetime | None = None,
+    limits: Limits | None = None,
 ) -> LintReport:
     """Load, compile and lint a policy; report what the loader refuses as findings too.
 
@@ -115,6 +107,7 @@ def check_policy(
         facts: the host fact providers the policy's tables may read.
         as_of: where the year in which every calendar must have open time starts
             (default: today, UTC).
+        limits: how much of a policy document is read (see :class:`~cxrecovery.Limits`).
 
     Returns:
         The report; :attr:`LintReport.is_clean` when nothing was found.
@@ -132,11 +125,11 @@ def check_policy(
         name, data = source, source
     elif isinstance(source, str | os.PathLike):
         name = origin = os.fspath(source)
-        data = read_policy_document(source)
+        data = read_policy_document(source, limits=limits)
     else:
         name, data = "policy", source
     try:
-        policy = load_policy(data, origin=origin)
+        policy = load_policy(data, origin=origin, limits=limits or Limits())
     except PolicyError as error:
         return LintReport(name, _invalid(error, origin))
     report = analyze_policy(policy, facts=facts, as_of=as_of)

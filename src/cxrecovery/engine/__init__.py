@@ -17,6 +17,7 @@ from cxrecovery.engine.compile import CompiledPolicy, _money_arg
 from cxrecovery.engine.sweep import SweepResult
 from cxrecovery.engine.sweep import sweep as _sweep
 from cxrecovery.errors import InvalidValueError
+from cxrecovery.limits import check_instant
 from cxrecovery.model import Agent, Case, CompensationForm
 from cxrecovery.model.arguments import case_arg
 from cxrecovery.money import Money
@@ -131,6 +132,9 @@ class Engine(CompiledPolicy):
         .. versionadded:: 0.1.0
         """
         when = comparable(aware_arg(at, "at"))
+        check_instant(when, "at")
+        if isinstance(case, Case):
+            check_instant(case.opened_at, "case.opened_at")
         _money_arg(spent, "spent")
         role = self._role(agent)
         case = _known(case, when)

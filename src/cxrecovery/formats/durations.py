@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 
 from cxrecovery.errors import InvalidValueError
+from cxrecovery.limits import LONGEST
 
 __all__ = ["format_duration", "parse_duration"]
 
@@ -20,21 +21,35 @@ _DURATION = re.compile(
 )
 
 
+# No duration cxrecovery handles takes more characters than this ('-P3652DT23H59M59.999999S'
+# is 25): anything longer is refused before a regular expression or ``int`` reads it.
+_LONGEST_TEXT = 40
+
+
 @functools.lru_cache(maxsize=512)
 def parse_duration(text: str) -> timedelta:
     """Read an ISO 8601 duration in weeks, days, hours, minutes and seconds.
 
-    Years and months are refused: they have no fixed length.
+    Years and months are refused: they have no fixed length. So is a duration longer,
+    either way, than :data:`cxrecovery.limits.LONGEST` (ten years).
 
     Raises:
         InvalidValueError: ``text`` is not such a duration.
     """
-    match = _DURATION.match(text) if isinstance(text, str) else None
+    if not isinstance(text, str):
+        raise InvalidValueError(f"{text!r} is not an ISO 8601 duration such as 'PT4H'")
+    shown = repr(text) if len(text) <= 40 else repr(text[:30]) + "..."
+    if len(text) > _LONGEST_TEXT:
+        raise InvalidValueError(
+            f"{shown} ({len(text)} characters) {_TOO_LONG}; a duration is written in at "
+            f"most {_LONGEST_TEXT}"
+        )
+    match = _DURATION.match(text)
     if match is None or text.rstrip("-").endswith(("P", "T")):
         hint = ""
-        if isinstance(text, str) and re.search(r"\d+Y|P[^T]*\d+M", text):
+        if re.search(r"\dY", text) or re.search(r"\dM", text.partition("T")[0]):
             hint = "; years and months have no fixed length, give days instead"
-        raise InvalidValueError(f"{text!r} is not an ISO 8601 duration such as 'PT4H'{hint}")
+        raise InvalidValueError(f"{shown} is not an ISO 8601 duration such as 'PT4H'{hint}")
     parts = match.groupdict()
     micro = int((parts["frac"] or "").ljust(6, "0") or 0)
     try:
@@ -47,8 +62,13 @@ def parse_duration(text: str) -> timedelta:
             microseconds=micro,
         )
     except OverflowError:
-        raise InvalidValueError(f"{text!r} is too long a duration") from None
+        raise InvalidValueError(f"{shown} {_TOO_LONG}") from None
+    if result > LONGEST:
+        raise InvalidValueError(f"{shown} {_TOO_LONG}")
     return -result if parts["sign"] else result
+
+
+_TOO_LONG = f"is above the longest duration cxrecovery handles (P{LONGEST.days}D, ten years)"
 
 
 def format_duration(value: timedelta) -> str:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from cxrecovery._validation import kind_of, suggest
 from cxrecovery.errors import InvalidValueError, Problem
 from cxrecovery.formats.durations import parse_duration
+from cxrecovery.limits import MAX_RATIO, check_decimal, key_path
 from cxrecovery.money import Money
 
 T = TypeVar("T")
@@ -28,7 +29,7 @@ def join(path: str, key: str | int) -> str:
     """Extend a document path by a key or an index."""
     if isinstance(key, int):
         return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
+    return key_path(path, key)
 
 
 class Reader:
@@ -116,15 +117,21 @@ class Reader:
         try:
             result = Decimal(value)
         except InvalidOperation:
-            return self.fail(path, f"{value!r} is not a decimal number")
+            return self.fail(path, f"{_show(value)} is not a decimal number")
         if not result.is_finite():
-            return self.fail(path, f"{value!r} is not a finite number")
+            return self.fail(path, f"{_show(value)} is not a finite number")
+        try:
+            check_decimal(result, path)
+        except InvalidValueError as error:
+            return self.absorb(error, "")
         return result
 
     def ratio(self, value: object, path: str) -> Decimal | Missing:
         result = self.decimal(value, path)
         if isinstance(result, Decimal) and result < 0:
             return self.fail(path, f"{value!r} is negative; give a share such as '0.25'")
+        if isinstance(result, Decimal) and result > MAX_RATIO:
+            return self.fail(path, f"{_show(value)} is above {MAX_RATIO}, the largest ratio")
         return result
 
     def duration(self, value: object, path: str) -> timedelta | Missing:
@@ -187,6 +194,13 @@ class Reader:
             return tuple(out)  # type: ignore[arg-type]
 
         return read
+
+
+def _show(value: object) -> str:
+    if isinstance(value, int) and value.bit_length() > 64:
+        return "a whole number of more than 19 digits"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _kind(value: object) -> str:

@@ -6,6 +6,7 @@ import bisect
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -84,6 +85,7 @@ class SurveyAnswer:
 
 
 _Scalar = str | int | bool | None
+_first = itemgetter(0)
 _SCALARS = (str, int, bool, type(None))
 
 
@@ -140,9 +142,13 @@ class Attributes(Mapping[str, _Scalar]):
         return made
 
     def __getitem__(self, key: str) -> _Scalar:
-        for k, value in self._items:
-            if k == key:
-                return value
+        # The pairs are sorted by key: a binary search, so reading every key of a large
+        # mapping (``dict(attributes)``, a dump) is n log n, not n squared.
+        items = self._items
+        if isinstance(key, str):
+            i = bisect.bisect_left(items, key, key=_first)
+            if i < len(items) and items[i][0] == key:
+                return items[i][1]
         raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:

@@ -4,7 +4,7 @@
 """
 
 from cxrecovery.policy._diff import PolicyChange, diff_policies
-from cxrecovery.policy._load import default_policy, load_policy, merge_documents
+from cxrecovery.policy._load import default_policy, load_policy, merge_documents, read_document
 from cxrecovery.policy._model import (
     ClockPolicy,
     ClockStart,
@@ -36,4 +36,5 @@ __all__ = [
     "diff_policies",
     "load_policy",
     "merge_documents",
+    "read_document",
 ]

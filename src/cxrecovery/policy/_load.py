@@ -17,6 +17,7 @@ import attrs
 from cxrecovery.businesstime import BusinessCalendar, ClockWarning
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.formats.reader import MISSING, Missing, Reader, join
+from cxrecovery.limits import Limits, document_problems, read_document_file, too_big
 from cxrecovery.model import CompensationForm
 from cxrecovery.policy._layers import DEFAULT_NAME, attribute, merge_documents, resolve
 from cxrecovery.policy._model import (
@@ -33,7 +34,9 @@ from cxrecovery.policy._model import (
     Tier,
 )
 
-__all__ = ["default_policy", "load_policy", "merge_documents"]
+__all__ = ["default_policy", "load_policy", "merge_documents", "read_document"]
+
+_LIMITS = Limits()
 
 _TOP = (
     "policy",
@@ -49,39 +52,86 @@ _TOP = (
 )
 
 
-def _read_text(source: str | bytes | os.PathLike[str]) -> tuple[Mapping[str, Any], str]:
-    """Parse TOML or JSON from text, bytes or a path; name the source in errors."""
+def _read_text(
+    source: str | bytes | os.PathLike[str], limits: Limits = _LIMITS
+) -> tuple[Mapping[str, Any], str]:
+    """Parse TOML or JSON from text, bytes or a path; name the source in errors.
+
+    No more than ``limits.max_document_bytes`` is read (a file, a pipe, a device), and
+    the document is held to ``limits`` before anything else reads it.
+    """
     origin = "policy"
-    if isinstance(source, bytes):
-        try:
-            text = source.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise PolicyError.at("", f"the policy is not UTF-8: {error}") from None
-    elif isinstance(source, os.PathLike) or (
+    if isinstance(source, os.PathLike) or (
         isinstance(source, str) and "\n" not in source and source.endswith((".toml", ".json"))
     ):
-        path = Path(source)
-        origin = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            raise PolicyError.at("", f"cannot read {origin!r}: {error}") from None
+        origin = os.fspath(source)
+        text = read_document_file(source, limits, "policy", PolicyError)
     else:
-        text = source
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        try:
-            data = json.loads(text, parse_float=Decimal)
-        except (json.JSONDecodeError, ValueError, RecursionError) as error:
-            raise PolicyError.at("", f"{origin} is not valid JSON: {error}") from None
-    else:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise PolicyError.at("", f"{origin} is not valid TOML: {error}") from None
+        if isinstance(source, str):
+            if len(source) > limits.max_document_bytes:
+                source = source.encode("utf-8", "surrogatepass")
+            else:
+                text = source
+        if isinstance(source, bytes):
+            if len(source) > limits.max_document_bytes:
+                raise PolicyError.at("", too_big("policy", limits))
+            try:
+                text = source.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise PolicyError.at("", f"the policy is not UTF-8: {error}") from None
+    data = parse_policy_text(text, origin, limits)
+    return data, origin
+
+
+def read_document(path: str | os.PathLike[str], *, limits: Limits = _LIMITS) -> Mapping[str, Any]:
+    """Read the policy file at ``path`` (TOML, or JSON when it starts with ``{``) as plain
+    data, whatever its name ends with, held to ``limits``.
+
+    Raises:
+        PolicyError: the file cannot be read, is not TOML or JSON, or goes past a limit.
+    """
+    return _read_text(Path(path), limits)[0]
+
+
+def parse_policy_text(text: str, origin: str, limits: Limits = _LIMITS) -> Mapping[str, Any]:
+    """Parse a policy's TOML or JSON ``text`` (JSON when it starts with ``{``), held to
+    ``limits``; ``origin`` names it in errors.
+
+    Raises:
+        PolicyError: the text is not TOML or JSON, or goes past a limit.
+    """
+    try:
+        if text.lstrip().startswith("{"):
+            try:
+                data = json.loads(text, parse_float=Decimal)
+            except (json.JSONDecodeError, ValueError) as error:
+                raise PolicyError.at("", f"{origin} is not valid JSON: {error}") from None
+        else:
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as error:
+                raise PolicyError.at("", f"{origin} is not valid TOML: {error}") from None
+            except ValueError as error:  # a number Python will not read, such as 5,000 digits
+                raise PolicyError.at("", f"{origin} is not usable TOML: {error}") from None
+    except RecursionError:
+        raise PolicyError.at(
+            "", f"{origin} is nested more than {limits.max_depth} deep (Limits.max_depth)"
+        ) from None
     if not isinstance(data, Mapping):
         raise PolicyError.at("", f"{origin} is not a table of sections")
-    return data, origin
+    check_document(data, limits)
+    return data
+
+
+def check_document(data: Mapping[str, Any], limits: Limits) -> None:
+    """Hold a policy document to ``limits`` (nesting, size, numbers, value types).
+
+    Raises:
+        PolicyError: with the first problems found, each with its path.
+    """
+    problems = document_problems(data, limits)
+    if problems:
+        raise PolicyError(problems)
 
 
 def _default_document() -> Mapping[str, Any]:
@@ -138,6 +188,7 @@ def load_policy(
     source: Mapping[str, Any] | str | bytes | os.PathLike[str],
     *,
     origin: str | os.PathLike[str] | None = None,
+    limits: Limits = _LIMITS,
 ) -> Policy:
     """Read a policy: a mapping, TOML or JSON text, the path of a ``.toml``/``.json`` file,
     or ``"default"`` (the bundled default policy).
@@ -152,6 +203,8 @@ def load_policy(
         source: the policy.
         origin: the file a mapping or text was read from: its relative ``extends``
             are resolved against that file's folder, and errors name it.
+        limits: how much of each document in the chain is read (size, nesting,
+            values); see :class:`~cxrecovery.Limits`.
 
     Raises:
         PolicyError: with every problem in the document, each with its path; where a
@@ -160,23 +213,32 @@ def load_policy(
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.2.0 ``extends`` takes a file; ``replace``, ``remove``,
        ``"default"`` and ``origin``.
+    .. versionchanged:: 0.2.0 ``limits``.
     """
     is_file = origin is not None
     where = os.fspath(origin) if origin is not None else "policy"
     if isinstance(source, str) and source == DEFAULT_NAME:
         return default_policy()
+    if not isinstance(limits, Limits):
+        raise PolicyError.at("limits", f"expected Limits, got {type(limits).__name__}")
     if isinstance(source, Mapping):
         data: Mapping[str, Any] = source
+        check_document(data, limits)
     elif isinstance(source, str | bytes | os.PathLike):
-        data, read_from = _read_text(source)
+        data, read_from = _read_text(source, limits)
         if read_from != "policy":
             is_file, where = True, read_from
     else:
         raise PolicyError.at(
-            "", f"expected a mapping, TOML or JSON text or a path, got {source!r}"
+            "",
+            f"expected a mapping, TOML or JSON text or a path, got {type(source).__name__}",
         )
+
+    def read_file(path: Path) -> Mapping[str, Any]:
+        return _read_text(path, limits)[0]
+
     merged, layers = resolve(
-        data, origin=where, is_file=is_file, read_file=_read_file, default=_default_document
+        data, origin=where, is_file=is_file, read_file=read_file, default=_default_document
     )
     if len(layers) == 1 and not is_file:
         return _parse(merged)
@@ -185,10 +247,6 @@ def load_policy(
     except PolicyError as error:
         raise PolicyError(attribute(error.problems, merged, layers)) from None
     return attrs.evolve(policy, layers=layers)
-
-
-def _read_file(path: Path) -> Mapping[str, Any]:
-    return _read_text(path)[0]
 
 
 def default_policy() -> Policy:
@@ -548,6 +606,13 @@ _CLOCK_KEYS = (
 def _warning(r: Reader) -> Any:
     def parse(value: object, path: str) -> ClockWarning | Missing:
         if isinstance(value, str) and value.endswith("%"):
+            # Read as a bounded decimal first: a fraction of '1E-999999999' would make
+            # a ten-to-the-billion.
+            share = r.decimal(value[:-1].strip(), path)
+            if isinstance(share, Missing):
+                return share
+            if not 0 < share < 100:
+                return r.fail(path, f"{value!r}: a warning comes after 0% and before 100%")
             try:
                 return ClockWarning(fraction=value, name=value)
             except InvalidValueError as error:

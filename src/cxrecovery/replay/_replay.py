@@ -23,6 +23,7 @@ from cxrecovery._validation import aware_arg, duration_arg
 from cxrecovery.documents import load_case
 from cxrecovery.engine import Engine
 from cxrecovery.errors import CxRecoveryError, DocumentError, InvalidValueError
+from cxrecovery.limits import Limits, too_big
 from cxrecovery.model import Case
 from cxrecovery.plan import RecoveryPlan
 from cxrecovery.policy import Policy, load_policy
@@ -57,6 +58,9 @@ def _check_on_error(on_error: str) -> None:
         raise InvalidValueError.at("on_error", f"{on_error!r} is not 'skip' or 'fail'")
 
 
+_LIMITS = Limits()
+
+
 def _items(cases: CaseSource) -> Iterator[_Item]:
     """Number the inputs: a file's lines (blank lines skipped), or an iterable's items.
 
@@ -87,10 +91,17 @@ def _open(path: str | os.PathLike[str]) -> BinaryIO:
         raise DocumentError.at("cases", f"cannot read {where!r}: {error.strerror}") from None
 
 
-def _lines(path: str | os.PathLike[str]) -> Iterator[_Item]:
+def _lines(path: str | os.PathLike[str], limits: Limits = _LIMITS) -> Iterator[_Item]:
     # Bytes, decoded line by line: a line that is not UTF-8 is one bad line, by number.
+    # No line is read past the byte limit of a document: a file with no line end (a
+    # device such as /dev/zero) stops the replay instead of filling the memory.
+    most = limits.max_document_bytes
     with _open(path) as lines:
-        for number, line in enumerate(lines, 1):
+        number = 0
+        while line := lines.readline(most + 1):
+            number += 1
+            if len(line) > most and not line.endswith(b"\n"):
+                raise DocumentError.at(f"line {number}", too_big("case", limits))
             if line.strip():
                 yield number, line
 

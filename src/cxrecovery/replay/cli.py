@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from cxrecovery.documents import dump
@@ -39,8 +40,16 @@ class _Progress:
             self._stream.write("\n")
 
 
+def _writable(path: str) -> bool:
+    """Whether ``path`` can name the report: not a folder, in a folder that exists."""
+    target = Path(path)
+    return not target.is_dir() and target.parent.is_dir()
+
+
 def _policy(path: str | None) -> Policy:
-    return load_policy(path) if path else default_policy()
+    if not path or path == "default":
+        return default_policy()
+    return load_policy(Path(path))  # a path, whatever its name ends with
 
 
 def _cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
@@ -49,6 +58,12 @@ def _cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
         against = _policy(args.against) if args.against else None
     except (CxRecoveryError, OSError) as error:
         sys.stderr.write(f"cxrecovery: {error}\n")
+        return 2
+    if args.report and not _writable(args.report):
+        sys.stderr.write(
+            f"cxrecovery: --report: cannot write {args.report!r}: "
+            "not a file in an existing folder\n"
+        )
         return 2
     progress = _Progress(sys.stderr)
     result: Summary | Comparison
@@ -66,8 +81,12 @@ def _cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
         return 2
     progress.close()
     if args.report:
-        with open(args.report, "w", encoding="utf-8") as page:
-            page.write(html_report(result))
+        try:
+            with open(args.report, "w", encoding="utf-8") as page:
+                page.write(html_report(result))
+        except OSError as error:
+            sys.stderr.write(f"cxrecovery: --report: cannot write {args.report!r}: {error}\n")
+            return 2
     if args.json:
         json.dump(result.to_dict(), out, indent=2, ensure_ascii=False)
         out.write("\n")

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from fractions import Fraction
-from typing import Final, TypeAlias
+from typing import Final, TypeAlias, TypeVar
 
 import attrs
 
 from cxrecovery._validation import suggest
 from cxrecovery.errors import InvalidValueError
+from cxrecovery.limits import MAX_DIGITS, check_decimal, check_integer
 from cxrecovery.tables._intervals import Interval, complement, is_empty, union
 from cxrecovery.tables.vocabulary import (
     _FINITE,
@@ -88,12 +89,14 @@ def parse_text_literal(kind: FactKind, values: tuple[str, ...], text: str) -> Sc
         raise CellError(f"{text!r} is not true or false")
     if kind is FactKind.INTEGER:
         if _INTEGER.match(text):
-            return int(text)
-        raise CellError(f"{text!r} is not an integer")
+            if len(text) > MAX_DIGITS + 1:  # the sign, then at most MAX_DIGITS digits
+                raise CellError(f"{_short(text)} has more than {MAX_DIGITS} digits")
+            return _bounded(int(text))
+        raise CellError(f"{_short(text)} is not an integer")
     if kind is FactKind.DECIMAL:
         if _DECIMAL.match(text):
-            return Decimal(text)
-        raise CellError(f"{text!r} is not a decimal number (write it like '0.25')")
+            return _bounded(Decimal(text))
+        raise CellError(f"{_short(text)} is not a decimal number (write it like '0.25')")
     if kind in (FactKind.ENUM, FactKind.ORDINAL):
         if text in values:
             return text
@@ -111,17 +114,36 @@ def parse_native(kind: FactKind, values: tuple[str, ...], item: object) -> Scala
         raise CellError(f"{show(item)} is not {_a(kind, values)}")
     if isinstance(item, int):
         if kind is FactKind.INTEGER:
-            return item
+            return _bounded(item)
         if kind is FactKind.DECIMAL:
-            return Decimal(item)
+            return _bounded(Decimal(_bounded(item)))
         raise CellError(f"{item!r} is not {_a(kind, values)}")
     if isinstance(item, Decimal):
         if kind is FactKind.DECIMAL and item.is_finite():
-            return item
+            return _bounded(item)
         raise CellError(f"{item!r} is not {_a(kind, values)}")
     if isinstance(item, str):
         return parse_text_literal(kind, values, item)
     raise CellError(f"{item!r} is not {_a(kind, values)}")
+
+
+_N = TypeVar("_N", int, Decimal)
+
+
+def _bounded(number: _N) -> _N:
+    """``number`` if a document may hold it (:mod:`cxrecovery.limits`), else a CellError."""
+    try:
+        if isinstance(number, Decimal):
+            check_decimal(number, "")
+        else:
+            check_integer(number, "")
+    except InvalidValueError as error:
+        raise CellError(error.problems[0].message) from None
+    return number
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def _a(kind: FactKind, values: tuple[str, ...]) -> str:
