@@ -508,7 +508,8 @@ class BusinessCalendar:
 
         .. versionadded:: 0.2.0
         """
-        _check_instant(instant, "instant")
+        if instant.__class__ is not int or not MIN_US <= instant < MAX_US:
+            _check_instant(instant, "instant")
         epoch = self._epoch
         if epoch is not None:  # one addition: several times cheaper than astimezone
             return epoch + timedelta(microseconds=instant)
@@ -520,8 +521,9 @@ class BusinessCalendar:
         .. versionadded:: 0.2.0
         """
         instants = list(instants) if not isinstance(instants, list) else instants
-        for i, us in enumerate(instants):
-            _check_instant(us, f"instants[{i}]")
+        for us in instants:
+            if us.__class__ is not int or not MIN_US <= us < MAX_US:
+                _check_instant(us, f"instants[{instants.index(us)}]")
         epoch = self._epoch
         if epoch is not None:
             # a multiple of one microsecond is the same timedelta, made at less cost
@@ -539,8 +541,11 @@ class BusinessCalendar:
 
         .. versionadded:: 0.2.0
         """
-        _check_start(start, "start")
-        return self._index.add(start, _check_duration(duration, "duration"), "duration")
+        if start.__class__ is not int or not _LOWEST_US <= start < _HIGHEST_US:
+            _check_start(start, "start")
+        if duration.__class__ is not int or duration < 0:
+            _check_duration(duration, "duration")
+        return self._index.add(start, duration, "duration")
 
     def add_each_us(self, start: int, durations: Iterable[int]) -> list[int]:
         """:meth:`add_us` from one start for each duration, in order.
@@ -550,8 +555,12 @@ class BusinessCalendar:
 
         .. versionadded:: 0.2.0
         """
-        _check_start(start, "start")
-        checked = [_check_duration(d, f"durations[{i}]") for i, d in enumerate(durations)]
+        if start.__class__ is not int or not _LOWEST_US <= start < _HIGHEST_US:
+            _check_start(start, "start")
+        checked = durations if isinstance(durations, (list, tuple)) else list(durations)
+        for d in checked:
+            if d.__class__ is not int or d < 0:
+                _check_duration(d, f"durations[{list(checked).index(d)}]")
         return self._index.add_each(start, checked, "duration")
 
     def subtract_us(self, end: int, duration: int) -> int:
@@ -567,8 +576,10 @@ class BusinessCalendar:
 
         .. versionadded:: 0.2.0
         """
-        _check_start(start, "start")
-        _check_start(end, "end")
+        if start.__class__ is not int or not _LOWEST_US <= start < _HIGHEST_US:
+            _check_start(start, "start")
+        if end.__class__ is not int or not _LOWEST_US <= end < _HIGHEST_US:
+            _check_start(end, "end")
         return self._index.between(start, end, "end")
 
     def next_open_us(self, at: int) -> int:
