@@ -460,3 +460,27 @@ def test_a_later_technician_never_gets_less_goodwill(first: int, second: int) ->
 def test_the_case_schema_says_a_customer_was_wrongly_charged() -> None:
     failure = case_schema()["$defs"]["Failure"]["properties"]
     assert "wrongly_charged" in failure
+
+
+def test_a_remedy_table_with_a_gap_asks_a_person_for_the_remedy() -> None:
+    document = copy.deepcopy(default_policy().document)
+    rules = document["tables"]["remedy"]["rules"]
+    document["tables"]["remedy"]["rules"] = [r for r in rules if r["id"] != "default"]
+    engine = Engine(load_policy(document))
+    plan = decide(
+        engine,
+        story("dropped-call")
+        | {"failure": {**story("dropped-call")["failure"], "category": "billing_error"}},
+    )
+    assert plan.needs_judgement
+    judgement = plan.actions_of(ActionKind.NEEDS_JUDGEMENT)
+    assert any("remedy" in a.summary for a in judgement)
+    assert plan.action(ActionKind.REMEDY) is None
+    assert plan.action(ActionKind.APOLOGIZE) is not None
+
+
+def test_the_customer_hears_of_the_money_owed(engine: Engine) -> None:
+    plan = decide(engine, second_visit())
+    notify = plan.action(ActionKind.NOTIFY)
+    assert notify is not None
+    assert "owe" in notify.summary

@@ -508,9 +508,27 @@ class _Decision(_ClockSteps):
     def remedy(self, owner: str) -> datetime | None:
         policy = self.policy
         path = f"tables.{policy.remedy_table}"
-        out, row = self.single(
-            policy.remedy_table, self.engine._compiled.tables[policy.remedy_table], path
-        )
+        try:
+            out, row = self.single(
+                policy.remedy_table, self.engine._compiled.tables[policy.remedy_table], path
+            )
+        except PolicyError as error:
+            # No remedy row fits this case (a gap `cxrecovery check` reports): a person
+            # decides the remedy and its promise, never a plan without one.
+            self.judge(
+                "the remedy and its promise: no row of the remedy table fits this case",
+                self.deciding_role(),
+                (
+                    self.reason(
+                        path,
+                        "; ".join(p.message for p in error.problems),
+                        "category",
+                        "service_usable",
+                        "double_deviation",
+                    ),
+                ),
+            )
+            return None
         action = str(out["action"])
         self.remedy_action = action
         estimate_text = str(out["estimate"])
@@ -1042,6 +1060,11 @@ class _Decision(_ClockSteps):
         states = ["an apology and what we will do"]
         if promise_due is not None:
             states.append("the fix and the time it will be done by (the promise)")
+        states.extend(
+            f"the money we owe back ({a.amount})"
+            for a in self.actions
+            if a.kind is ActionKind.REPAY and a.amount is not None
+        )
         if compensation is not None:
             states.append(f"the compensation ({compensation})")
         states.append("who owns the case now")
