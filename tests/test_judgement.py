@@ -484,3 +484,18 @@ def test_the_customer_hears_of_the_money_owed(engine: Engine) -> None:
     notify = plan.action(ActionKind.NOTIFY)
     assert notify is not None
     assert "owe" in notify.summary
+
+
+@given(cases(), st.sampled_from([r.name for r in ROLES]), st.integers(0, 40 * 86400))
+def test_no_plan_text_mixes_time_zones(case: Any, role: str, later: int) -> None:
+    at = case.last_event_at() + timedelta(seconds=later)
+    plan = ENGINE.decide(case, at=at, agent=Agent("a-1", role))
+    zone = case.customer.time_zone
+    for action in plan.actions:
+        for found in _TIME.finditer(action.summary):
+            shown = datetime.fromisoformat(found.group(0))
+            if zone is not None:
+                expected = shown.astimezone(ZoneInfo(zone)).utcoffset()
+            else:
+                expected = case.opened_at.utcoffset()
+            assert shown.utcoffset() == expected, action.summary
