@@ -372,3 +372,29 @@ def test_an_empty_quoted_value_after_an_operator_is_a_value() -> None:
     assert not cell("segment", '!= ""').admits("")
     assert "needs a value after '='" in cell_error("segment", "=")
     assert "needs a value after '!='" in cell_error("segment", "!=")
+
+
+@pytest.mark.parametrize("raw", ["-", "not a", "!= a", "a"])
+@pytest.mark.parametrize("value", [3, None, ["a"], b"a"])
+def test_a_string_cell_admits_only_strings(raw: str, value: object) -> None:
+    assert not cell("segment", raw).admits(value)
+
+
+@pytest.mark.parametrize("value", [3, None, ["company"], {"company"}])
+def test_an_enum_cell_admits_only_strings(value: object) -> None:
+    assert not cell("fault", "-").admits(value)
+    assert not cell("fault", "not customer").admits(value)
+    assert not cell("severity", ">= low").admits(value)
+
+
+@pytest.mark.parametrize("raw", ["[low..high", "[low..high)x", "(low..high"])
+def test_a_range_without_its_closing_bracket_is_refused(raw: str) -> None:
+    assert "is not a range like [2..5], (2..5] or [low..high]" in cell_error("severity", raw)
+
+
+def test_one_value_written_two_ways_is_one_condition() -> None:
+    assert cell("severity", "high") == cell("severity", "= high")
+    assert cell("severity", "high") == cell("severity", "== high")
+    assert cell("severity", "high") == cell("severity", ["high"])
+    assert cell("contacts", 3) == cell("contacts", "= 3")
+    assert cell("severity", "!= high") == cell("severity", "not high")

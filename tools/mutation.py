@@ -473,37 +473,47 @@ def _normal(qualname: str) -> str:
 
 class _Calls:
     """Records, for each test, which functions of the mutated modules it calls, and how
-    long it takes: a mutant inside a function then runs only the tests that call it."""
+    long it takes: a mutant inside a function then runs only the tests that call it.
+
+    Traced for the whole session, not only while a test runs: a function called at
+    import or collection (a calendar built at a test module's top level) or by a
+    fixture is recorded as called *outside* any test, and a mutant in it runs every
+    test. Only a function no test and no import ever calls is skipped.
+    """
+
+    OUTSIDE = "<outside a test>"
 
     def __init__(self, files: Sequence[Path], out: Path) -> None:
         self.files = {str(f) for f in files}
         self.out = out
-        self.calls: dict[str, list[str]] = {}
+        self.current = self.OUTSIDE
+        self.calls: dict[str, set[str]] = {}
         self.seconds: dict[str, float] = {}
+
+    def _trace(self, frame: FrameType, event: str, arg: object) -> None:
+        # Called once per Python call (returning None traces no lines): cheap.
+        code = frame.f_code
+        if code.co_filename in self.files:
+            name = f"{code.co_filename}|{_normal(code.co_qualname)}"
+            self.calls.setdefault(self.current, set()).add(name)
+
+    def pytest_configure(self) -> None:
+        sys.settrace(self._trace)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> object:
-        seen: set[tuple[str, str]] = set()
-        files = self.files
-
-        def trace(frame: FrameType, event: str, arg: object) -> None:
-            # Called once per Python call (returning None traces no lines): cheap.
-            code = frame.f_code
-            if code.co_filename in files:
-                seen.add((code.co_filename, _normal(code.co_qualname)))
-
+        self.current = item.nodeid
         started = time.perf_counter()
-        previous = sys.gettrace()
-        sys.settrace(trace)
         try:
             return (yield)
         finally:
-            sys.settrace(previous)
             self.seconds[item.nodeid] = time.perf_counter() - started
-            self.calls[item.nodeid] = [f"{f}|{q}" for f, q in sorted(seen)]
+            self.current = self.OUTSIDE
 
     def pytest_sessionfinish(self) -> None:
-        self.out.write_text(json.dumps({"calls": self.calls, "seconds": self.seconds}))
+        sys.settrace(None)
+        calls = {k: sorted(v) for k, v in self.calls.items()}
+        self.out.write_text(json.dumps({"calls": calls, "seconds": self.seconds}))
 
 
 class _Select:
@@ -548,11 +558,11 @@ def _tests_for(
     """The tests that can notice ``mutant``, fastest first.
 
     A mutant inside a function: the tests that call that function. One at module or
-    class level (a constant, a default) runs at import, so every test.
+    class level (a constant, a default), or in a function called at import, collection
+    or by a fixture, can change what every test sees, so every test.
     """
-    if mutant.in_function:
-        nodeids = callers.get(f"{tree / mutant.module}|{mutant.where}", [])
-    else:
+    nodeids = callers.get(f"{tree / mutant.module}|{mutant.where}", [])
+    if not mutant.in_function or _Calls.OUTSIDE in nodeids:
         nodeids = list(duration)
     return sorted(set(nodeids), key=lambda t: duration[t])
 
