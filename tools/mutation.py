@@ -82,6 +82,7 @@ TARGETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "tests/test_businesstime_clock.py",
             "tests/test_businesstime_bounds.py",
             "tests/test_businesstime_rules.py",
+            "tests/test_businesstime_contracts.py",
             "tests/test_businesstime_properties.py",
         ),
     ),
@@ -571,9 +572,8 @@ def choose(everything: list[Mutant], sample: int | None, seed: int) -> list[Muta
     """The mutants to run: all of them, or ``sample`` of them drawn with ``seed``."""
     if sample is None or sample >= len(everything):
         return everything
-    position = {id(m): i for i, m in enumerate(everything)}
-    drawn = random.Random(seed).sample(everything, sample)
-    return sorted(drawn, key=lambda m: position[id(m)])
+    # In the drawn order, not the file's: a run stopped early has still run a sample.
+    return random.Random(seed).sample(everything, sample)
 
 
 def run(
@@ -636,6 +636,8 @@ def run(
             elif outcome == "passed":
                 survived.append(mutant)
                 mark = "S"
+                # Said at once too, so that a run stopped early still names its survivors.
+                print(f" [S {mutant.id} {mutant.module}:{mutant.line} {mutant.description}]")
             else:
                 killed.append(mutant)
                 mark = "t" if outcome == "timeout" else "."
