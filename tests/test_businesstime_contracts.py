@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cxrecovery.businesstime import BusinessCalendar
+from cxrecovery.businesstime import BusinessCalendar, Clock, ClockSpec
 from cxrecovery.errors import CalendarError
 
 _BAD_PART = {"time_zone": "UTC", "hours": {"mon": ["25:00-26:00"]}}
@@ -96,3 +96,14 @@ def test_a_weekday_may_be_its_number_from_monday(key: int, day: str) -> None:
 def test_a_weekday_number_outside_the_week_is_refused(key: object) -> None:
     with pytest.raises(CalendarError, match=f"hours.{key}: unknown weekday"):
         BusinessCalendar.from_dict({"time_zone": "UTC", "hours": {key: ["09:00-10:00"]}})
+
+
+def test_a_clock_cannot_stop_before_it_starts() -> None:
+    office = BusinessCalendar.from_dict(
+        {"time_zone": "UTC", "hours": {"mon-fri": ["09:00-17:00"]}}
+    )
+    spec = ClockSpec("resolution", timedelta(hours=8), calendar=office)
+    start = datetime(2026, 3, 2, 10, tzinfo=ZoneInfo("UTC"))
+    with pytest.raises(CalendarError, match=r"stopped_at: .* is before started_at"):
+        Clock(spec, start, stopped_at=start - timedelta(microseconds=1))
+    assert start == Clock(spec, start, stopped_at=start).stopped_at
