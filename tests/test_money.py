@@ -351,3 +351,9 @@ def test_multiplying_and_percent_round_to_the_minor_unit() -> None:
 def test_each_bad_allocation_says_what_is_wrong(weights: list[int], message: str) -> None:
     with pytest.raises(MoneyError, match=message):
         Money("1", "EUR").allocate(weights)
+
+
+@pytest.mark.parametrize("factor", ["9e999999", Decimal("9E+999999"), "-9e999999"])
+def test_a_factor_beyond_the_decimal_context_is_a_money_error(factor: str | Decimal) -> None:
+    with pytest.raises(MoneyError, match=r"^factor: a factor of about 1E999999 times"):
+        Money.of("999999999999.99", "EUR").times(factor)

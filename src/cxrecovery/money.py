@@ -310,7 +310,12 @@ class Money:
         """:meth:`times` for a factor already read as a finite ``Decimal`` (by
         ``_to_decimal``, or a policy's ratio), with fewer calls than ``Money.of``: the
         same checks in the same order."""
-        product = self.amount * factor
+        try:
+            product = self.amount * factor
+        except decimal.DecimalException:  # beyond the decimal context: a runaway factor
+            raise MoneyError.at(
+                "factor", f"a factor of about 1E{factor.adjusted()} times {self} is too large"
+            ) from None
         if not product.is_finite():  # Money.of says why
             return Money.of(product, self.currency, rounding=rounding)
         # Money.of, for a finite product in this money's currency.
