@@ -26,8 +26,11 @@ from cxrecovery import (
     Agent,
     Authority,
     Engine,
+    FactKind,
+    FactSpec,
     Fault,
     Money,
+    PolicyError,
     RecoveryPlan,
     case_schema,
     default_policy,
@@ -499,3 +502,83 @@ def test_no_plan_text_mixes_time_zones(case: Any, role: str, later: int) -> None
             else:
                 expected = case.opened_at.utcoffset()
             assert shown.utcoffset() == expected, action.summary
+
+
+def test_a_recovery_table_with_a_gap_asks_a_person_and_decides_the_rest() -> None:
+    data = story("dropped-call")
+    # Every recovery row that fits the story taken out: the policy has a gap there.
+    fits = next(t.matched for t in decide(ENGINE, data).trace if t.table == "tables.recovery")
+    assert fits
+    document = copy.deepcopy(default_policy().document)
+    rules = document["tables"]["recovery"]["rules"]
+    document["tables"]["recovery"]["rules"] = [r for r in rules if r["id"] not in fits]
+    engine = Engine(load_policy(document))
+    plan = decide(engine, data)
+    assert plan.needs_judgement
+    judgement = plan.actions_of(ActionKind.NEEDS_JUDGEMENT)
+    assert any("recovery" in a.summary for a in judgement)
+    assert all(a.summary.startswith("Needs judgement: ") for a in judgement)
+    assert {a.owner for a in judgement} <= {r.name for r in ROLES}
+    # The rest of the plan is still decided: the remedy, its promise and the clocks.
+    assert plan.action(ActionKind.REMEDY) is not None or plan.action(ActionKind.MAKE_PROMISE)
+    assert plan.clocks
+    assert not plan.actions_of(ActionKind.COMPENSATE)
+
+
+def test_a_clock_table_with_a_gap_asks_a_person_for_that_clock() -> None:
+    policies = Path(__file__).parent / "policies" / "broken"
+    engine = Engine(load_policy(policies / "gap-clock-targets.toml"))
+    data = story("laptop-repair")
+    plan = decide(engine, data)
+    assert plan.facts["severity"] != "low"
+    assert plan.needs_judgement
+    judgement = plan.actions_of(ActionKind.NEEDS_JUDGEMENT)
+    assert any("limbo" in a.summary for a in judgement)
+    clocks = {c.name for c in plan.clocks}
+    assert "limbo" not in clocks
+    assert clocks == {c.name for c in decide(ENGINE, data).clocks} - {"limbo"}
+    assert plan.action(ActionKind.APOLOGIZE) is not None
+
+
+class _Loyalty:
+    """A host fact whose provider may fail to give a value."""
+
+    def __init__(self, value: dict[str, object]) -> None:
+        self.value = value
+
+    def specs(self) -> dict[str, FactSpec]:
+        return {"loyalty_years": FactSpec("loyalty_years", FactKind.INTEGER)}
+
+    def compute(self, case: Any, at: datetime) -> dict[str, object]:
+        return self.value
+
+
+def _loyalty_policy() -> Any:
+    document = copy.deepcopy(default_policy().document)
+    targets = document["clocks"]["limbo"]["targets"]
+    targets["inputs"].append("loyalty_years")
+    for rule in targets["rules"]:
+        rule.setdefault("when", {})["loyalty_years"] = ">= 0"
+    return load_policy(document)
+
+
+@pytest.mark.parametrize("given", [{}, {"loyalty_years": None}])
+def test_a_host_fact_without_a_value_asks_a_person(given: dict[str, object]) -> None:
+    engine = Engine(_loyalty_policy(), facts=[_Loyalty(given)])
+    data = story("laptop-repair")
+    plan = decide(engine, data)
+    assert plan.needs_judgement
+    judgement = plan.actions_of(ActionKind.NEEDS_JUDGEMENT)
+    assert any("loyalty_years" in a.summary and "limbo" in a.summary for a in judgement)
+    assert "limbo" not in {c.name for c in plan.clocks}
+    # The tables that do not read it still decide.
+    assert plan.action(ActionKind.APOLOGIZE) is not None
+    assert {c.name for c in plan.clocks} == {c.name for c in decide(ENGINE, data).clocks} - {
+        "limbo"
+    }
+
+
+def test_a_host_fact_with_a_value_of_the_wrong_kind_is_still_an_error() -> None:
+    engine = Engine(_loyalty_policy(), facts=[_Loyalty({"loyalty_years": "seven"})])
+    with pytest.raises(PolicyError, match="loyalty_years"):
+        decide(engine, story("laptop-repair"))

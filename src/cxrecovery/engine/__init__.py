@@ -126,8 +126,10 @@ class Engine(CompiledPolicy):
         Raises:
             InvalidValueError: ``at`` is naive or before the case opened, the agent's
                 role is unknown, or ``spent`` is in the wrong currency.
-            PolicyError: no row of a table the decision needs matches the case (a gap
-                the linter reports in advance).
+            PolicyError: a host fact has a value of the wrong kind, two rows of a
+                ``unique`` table match, or the rows of an ``any`` table disagree. A
+                table without a row for the case, or a host fact without a value, is
+                no error: that part of the plan is a ``needs_judgement`` action.
 
         .. versionadded:: 0.1.0
         """

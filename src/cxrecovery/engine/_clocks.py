@@ -82,9 +82,12 @@ class _ClockSteps:
     def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
         raise NotImplementedError
 
-    def single(
-        self, name: str, table: DecisionTable, path: str
-    ) -> tuple[Mapping[str, object], str]:
+    def decided(
+        self, name: str, table: DecisionTable, path: str, what: str
+    ) -> tuple[Mapping[str, object], str] | None:
+        raise NotImplementedError
+
+    def lacking(self, path: str, what: str) -> bool:
         raise NotImplementedError
 
     def row_reason(self, table: DecisionTable, path: str, row: str, text: str) -> Reason:
@@ -151,7 +154,12 @@ class _ClockSteps:
             if clock.stop is not _FIRST_RESPONSE and not self.is_open:
                 continue
             table = tables[clock.name]
-            out, row = self.single(table.name, table.table, table.path)
+            found = self.decided(
+                table.name, table.table, table.path, f"the {clock.name} clock's target"
+            )
+            if found is None:  # a person decides this clock's target; the rest stands
+                continue
+            out, row = found
             compiled = table.rows.get(row)
             if compiled is None or compiled.text != out["target"]:
                 # A row whose spec failed when the engine was built (this raises again),
@@ -284,9 +292,14 @@ class _ClockSteps:
         if name is not None:
             path = f"tables.{name}"
             table = self.engine._compiled.tables[name]
-            result = self.evaluate(name, table, path)
-            outputs = result.outputs if isinstance(result.outputs, tuple) else ()
-            for row, out in zip(result.chosen, outputs, strict=False):
+            # A host fact it reads without a value: a person decides the level.
+            lacking = self.lacking(path, "the escalation level")
+            result = None if lacking else self.evaluate(name, table, path)
+            chosen = result.chosen if result is not None else ()
+            outputs = (
+                result.outputs if result is not None and isinstance(result.outputs, tuple) else ()
+            )
+            for row, out in zip(chosen, outputs, strict=False):
                 row_level = int(out["level"])  # type: ignore[call-overload]
                 level = max(level, row_level)
                 text = f"level {row_level}: {out['reason']}"

@@ -25,8 +25,7 @@ from cxrecovery.engine._support import (
     remember,
 )
 from cxrecovery.engine.goodwill import goodwill, harm_step
-from cxrecovery.errors import PolicyError
-from cxrecovery.facts import Timeline
+from cxrecovery.facts import BUILTIN_FACTS, Timeline
 from cxrecovery.model import (
     Agent,
     Attributes,
@@ -184,16 +183,42 @@ class _Decision(_ClockSteps):
         )
         return result, trace
 
-    def single(
-        self, name: str, table: DecisionTable, path: str
-    ) -> tuple[Mapping[str, object], str]:
+    def decided(
+        self, name: str, table: DecisionTable, path: str, what: str
+    ) -> tuple[Mapping[str, object], str] | None:
+        """The row ``table`` chooses, or None when the policy cannot decide ``what``: no
+        row fits (a gap `cxrecovery check` reports) or a host fact it reads has no value.
+        A person then decides it (:meth:`judge`), never a plan that leaves it out."""
+        if self.lacking(path, what):
+            return None
         result = self.evaluate(name, table, path)
         outputs = result.outputs
         chosen = result.chosen
         if not isinstance(outputs, Mapping) or not chosen:
             shown = ", ".join(f"{k}={v}" for k, v in result.inputs.items())
-            raise PolicyError.at(path, f"no row matches {shown}; the policy has a gap here")
+            self.gap(path, what, f"no row of {path} fits this case ({shown})")
+            return None
         return outputs, chosen[0]
+
+    def lacking(self, path: str, what: str) -> bool:
+        """Whether a host fact the table at ``path`` reads has no value (its provider
+        returned none): then a person decides ``what``."""
+        facts = self.facts
+        names = [
+            n
+            for n in self.engine._compiled.trace_inputs[path]
+            if n not in BUILTIN_FACTS and facts.get(n) is None
+        ]
+        if names:
+            self.gap(path, what, f"the host gave no value for {', '.join(names)}")
+        return bool(names)
+
+    def gap(self, path: str, what: str, problem: str) -> None:
+        """Leave ``what`` to the lowest role that can decide it: ``problem`` at ``path``."""
+        names = self.engine._compiled.trace_inputs[path]
+        self.judge(
+            f"{what}: {problem}", self.deciding_role(), (self.reason(path, problem, *names),)
+        )
 
     def row_reason(self, table: DecisionTable, path: str, row: str, text: str) -> Reason:
         """A reason citing a table row, with the facts that row's cells test."""
@@ -301,10 +326,15 @@ class _Decision(_ClockSteps):
         policy = self.policy
         compiled = self.engine._compiled
         recovery_path = f"tables.{policy.compensation.table}"
-        recovery, recovery_row = self.single(
-            policy.compensation.table, compiled.tables[policy.compensation.table], recovery_path
+        found = self.decided(
+            policy.compensation.table,
+            compiled.tables[policy.compensation.table],
+            recovery_path,
+            "the apology's style, the goodwill and the follow-up",
         )
-        recovery_rule = f"{recovery_path}[{recovery_row}]"
+        recovery, recovery_rule = (
+            (found[0], f"{recovery_path}[{found[1]}]") if found is not None else (None, "")
+        )
         clocks, clock_levels = self.clocks()
         level, level_reasons, level_anchor = self.escalation(clock_levels)
         # An escalation already taken to a level is not raised to it again: the case is
@@ -314,27 +344,37 @@ class _Decision(_ClockSteps):
         owner, owner_reason = self.owner(at_level)
 
         if self.is_open:
-            if not (self.case.events and self.done_since_setback(CaseEventKind.APOLOGIZED)):
+            if recovery is not None and not (
+                self.case.events and self.done_since_setback(CaseEventKind.APOLOGIZED)
+            ):
                 self.apologize(recovery, recovery_rule, owner)
             promise_due = self.remedy(owner)
         else:
             promise_due = None
-        compensation, over, expectation = self.compensate(recovery, recovery_rule, owner)
+        compensation: Money | None = None
+        over, expectation = False, None
+        if recovery is not None:
+            compensation, over, expectation = self.compensate(recovery, recovery_rule, owner)
+        else:  # money owed is paid back whatever a person decides about goodwill
+            self.repay(self.case.failure.value_at_stake, self.owed_value(), owner)
         # A case put right after a broken promise, or one that now pays the customer,
         # still owes them an apology and a word: money is not a substitute for either
         # (Wirtz & Mattila 2004; Joireman et al. 2013).
         aftercare = self.case.status is CaseStatus.RESOLVED and (
             compensation is not None or int(self.facts["promises_broken"]) > 0  # type: ignore[call-overload]
         )
-        if aftercare and not (
-            self.case.events and self.done_since_setback(CaseEventKind.APOLOGIZED)
+        if (
+            aftercare
+            and recovery is not None
+            and not (self.case.events and self.done_since_setback(CaseEventKind.APOLOGIZED))
         ):
             self.apologize(recovery, recovery_rule, owner)
         if self.is_open and level > taken:
             self.escalate(level, level_reasons, level_anchor)
         if self.is_open or aftercare:
             self.notify(clocks, promise_due, compensation)
-        self.follow_up(recovery, recovery_rule, owner)
+        if recovery is not None:
+            self.follow_up(recovery, recovery_rule, owner)
         self.recognise()
         self.future_windows()
         self.actions.sort(key=lambda a: _KIND_ORDER[a.kind])
@@ -508,27 +548,15 @@ class _Decision(_ClockSteps):
     def remedy(self, owner: str) -> datetime | None:
         policy = self.policy
         path = f"tables.{policy.remedy_table}"
-        try:
-            out, row = self.single(
-                policy.remedy_table, self.engine._compiled.tables[policy.remedy_table], path
-            )
-        except PolicyError as error:
-            # No remedy row fits this case (a gap `cxrecovery check` reports): a person
-            # decides the remedy and its promise, never a plan without one.
-            self.judge(
-                "the remedy and its promise: no row of the remedy table fits this case",
-                self.deciding_role(),
-                (
-                    self.reason(
-                        path,
-                        "; ".join(p.message for p in error.problems),
-                        "category",
-                        "service_usable",
-                        "double_deviation",
-                    ),
-                ),
-            )
+        found = self.decided(
+            policy.remedy_table,
+            self.engine._compiled.tables[policy.remedy_table],
+            path,
+            "the remedy and its promise",
+        )
+        if found is None:
             return None
+        out, row = found
         action = str(out["action"])
         self.remedy_action = action
         estimate_text = str(out["estimate"])
@@ -688,6 +716,15 @@ class _Decision(_ClockSteps):
         share, reached = harm_step(max(end - start, timedelta(0)), steps)
         return share, steps[reached - 1] if reached else None
 
+    def owed_value(self) -> Money | None:
+        """The value at stake, when the remedy gives the money back: then it is owed."""
+        value = self.case.failure.value_at_stake
+        refunding = (
+            self.remedy_action is not None
+            and self.remedy_action in self.policy.compensation.refund_remedies
+        )
+        return value if refunding and value is not None and value else None
+
     def repay(self, value: Money | None, owed_value: Money | None, owner: str) -> None:
         """Pay back what the company owes: a wrong charge, the value of a service not
         delivered (when the remedy is a refund). Not goodwill: no empowerment limit
@@ -773,9 +810,10 @@ class _Decision(_ClockSteps):
         ]
         # A remedy that gives the money back pays the value at stake as money owed; any
         # other remedy restores the service (so does a case already put right).
-        refunding = self.remedy_action is not None and self.remedy_action in comp.refund_remedies
-        restored = not refunding
-        owed_value = value if refunding and value is not None and value else None
+        owed_value = self.owed_value()
+        restored = not (
+            self.remedy_action is not None and self.remedy_action in comp.refund_remedies
+        )
         refunded = _ONE if owed_value is not None else _ZERO
         lateness, late_by = self.lateness()
         downtime, down_for = self.downtime()
