@@ -12,7 +12,7 @@ evidence behind it goes, is in ``docs/metrics.md``, with the studies cited there
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -35,6 +35,7 @@ __all__ = [
     "DurationSummary",
     "Rate",
     "RatioDistribution",
+    "RecoveryCost",
     "ces",
     "compensation_ratio_distribution",
     "contacts_per_resolution",
@@ -44,6 +45,7 @@ __all__ = [
     "inbound_contacts",
     "nps",
     "promise_kept_rate",
+    "recovery_cost",
     "repeat_failure_rate",
     "time_in_limbo",
 ]
@@ -418,3 +420,39 @@ def compensation_ratio_distribution(plans: Iterable[RecoveryPlan]) -> RatioDistr
             if action.kind is ActionKind.COMPENSATE and action.ratio is not None:
                 distribution = distribution.add(action.ratio)
     return distribution
+
+
+@attrs.frozen
+class RecoveryCost:
+    """What plans cost, per currency, exactly: ``goodwill`` sums their compensation
+    (``compensate`` actions, bound by empowerment limits); ``owed`` sums the money owed
+    back (``repay`` actions: a charge made in error, a refund of what was paid for),
+    which is the customer's own money, never part of the goodwill cost.
+
+    .. versionadded:: 0.2.0
+    """
+
+    goodwill: Mapping[str, Decimal]
+    owed: Mapping[str, Decimal]
+
+
+def recovery_cost(plans: Iterable[RecoveryPlan]) -> RecoveryCost:
+    """The goodwill and the money owed back that ``plans`` propose, apart, per currency.
+
+    .. versionadded:: 0.2.0
+    """
+    goodwill: dict[str, Decimal] = {}
+    owed: dict[str, Decimal] = {}
+    for plan in items_of(plans, RecoveryPlan, "plans"):
+        for action in plan.actions:
+            if action.amount is None:
+                continue
+            if action.kind is ActionKind.COMPENSATE:
+                totals = goodwill
+            elif action.kind is ActionKind.REPAY:
+                totals = owed
+            else:
+                continue
+            currency = action.amount.currency
+            totals[currency] = totals.get(currency, Decimal(0)) + action.amount.amount
+    return RecoveryCost(dict(sorted(goodwill.items())), dict(sorted(owed.items())))

@@ -37,6 +37,9 @@ def _rows(a: Summary, b: Summary | None) -> list[tuple[str, str, str]]:
         add(f"  tier {key}", money(a.cost_by_tier, key), money(other.cost_by_tier, key))
     for key in sorted(a.cost_by_segment.keys() | other.cost_by_segment.keys()):
         add(f"  segment {key}", money(a.cost_by_segment, key), money(other.cost_by_segment, key))
+    # Money owed back (repay): beside the goodwill cost, never in it.
+    for currency in sorted(a.owed.keys() | other.owed.keys()):
+        add(f"owed {currency}", money(a.owed, currency), money(other.owed, currency))
     add("ratio > 1.2x", a.ratios.share_above_1_2, other.ratios.share_above_1_2)
     add("ratio > 1.5x", a.ratios.share_above_1_5, other.ratios.share_above_1_5)
     for role in sorted(a.approvals.keys() | other.approvals.keys()):

@@ -49,6 +49,7 @@ class _Tally:
     errors: int = 0
     bad_lines: list[BadLine] = attrs.field(factory=list)
     cost: dict[str, Decimal] = attrs.field(factory=dict)
+    owed: dict[str, Decimal] = attrs.field(factory=dict)
     cost_by_segment: dict[tuple[str, str], Decimal] = attrs.field(factory=dict)
     cost_by_tier: dict[tuple[str, str], Decimal] = attrs.field(factory=dict)
     tiers: Counter[str] = attrs.field(factory=Counter)
@@ -83,6 +84,13 @@ class _Tally:
                     self.cost_by_tier[tkey] = self.cost_by_tier.get(tkey, Decimal(0)) + amount
                 if action.ratio is not None:
                     self.ratios = self.ratios.add(action.ratio)
+            elif action.kind is ActionKind.REPAY:
+                # Money owed back: its own total, never part of the goodwill cost.
+                if action.amount is not None:
+                    currency = action.amount.currency
+                    self.owed[currency] = (
+                        self.owed.get(currency, Decimal(0)) + action.amount.amount
+                    )
             elif action.kind is ActionKind.MAKE_PROMISE:
                 self.promises_made += 1
                 if action.due is not None and action.due <= at + risk_horizon:
@@ -127,6 +135,8 @@ class _Tally:
         self.bad_lines.extend(other.bad_lines[: max(room, 0)])
         for currency, value in other.cost.items():
             self.cost[currency] = self.cost.get(currency, Decimal(0)) + value
+        for currency, value in other.owed.items():
+            self.owed[currency] = self.owed.get(currency, Decimal(0)) + value
         for mine, theirs in (
             (self.cost_by_segment, other.cost_by_segment),
             (self.cost_by_tier, other.cost_by_tier),
@@ -163,6 +173,7 @@ class _Tally:
             promises_made=self.promises_made,
             promises_at_risk=self.promises_at_risk,
             timing=_timing(self.timing),
+            owed=dict(sorted(self.owed.items())),
         )
 
 
@@ -171,9 +182,12 @@ class Summary:
     """What one policy did over a replay.
 
     Money is summed per currency, exactly: ``cost`` maps a currency to a ``Decimal``
-    total; ``cost_by_segment`` and ``cost_by_tier`` map ``"<segment> <currency>"`` and
-    ``"<tier> <currency>"``. ``tiers`` counts compensation decisions per tier (whether
-    or not the case had a value at stake), ``approvals`` plans needing each role's
+    total of the goodwill compensation (``compensate`` actions); ``owed`` totals the
+    money owed back (``repay`` actions: a wrong charge, a refund of what was paid for),
+    never part of ``cost``; ``cost_by_segment`` and ``cost_by_tier`` map
+    ``"<segment> <currency>"`` and ``"<tier> <currency>"``. ``tiers`` counts
+    compensation decisions per tier (whether or not the case had a value at stake),
+    ``approvals`` plans needing each role's
     approval, ``escalations`` plans per escalation level (above 0),
     ``escalations_by_month`` per decision month, ``breaches`` breached or missed clocks
     per clock. ``promises_made`` counts promises the plans propose; ``promises_at_risk``
@@ -188,7 +202,7 @@ class Summary:
     never asked), or asked for it when the case never records it (``policy_only``).
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.2.0 ``timing``.
+    .. versionchanged:: 0.2.0 ``timing``, ``owed``.
     """
 
     policy_name: str
@@ -209,6 +223,7 @@ class Summary:
     promises_made: int
     promises_at_risk: int
     timing: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
+    owed: Mapping[str, Decimal] = attrs.field(factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data (money as decimal strings)."""
@@ -220,6 +235,7 @@ class Summary:
             "errors": self.errors,
             "bad_lines": [{"line": b.line, "error": b.error} for b in self.bad_lines],
             "cost": {k: str(v) for k, v in self.cost.items()},
+            "owed": {k: str(v) for k, v in self.owed.items()},
             "cost_by_segment": {k: str(v) for k, v in self.cost_by_segment.items()},
             "cost_by_tier": {k: str(v) for k, v in self.cost_by_tier.items()},
             "tiers": dict(self.tiers),
