@@ -250,6 +250,27 @@ def test_a_combination_that_is_never_open_is_refused() -> None:
         tokyo & new_york
 
 
+def test_calendars_that_meet_only_in_the_fall_back_fold_share_that_hour() -> None:
+    # A closing inside the fold takes its second occurrence, an opening its first, so a
+    # shift ending Sunday 01:00 and one starting Sunday 01:00 overlap for the repeated hour
+    # on New York's fall-back night (2024-11-03) and nowhere else in the year.
+    saturday_night = BusinessCalendar(
+        "America/New_York", hours={"mon": ["00:00-00:15"], "sat": ["01:15-01:00"]}
+    ).minus("2024-11-02")
+    sunday_early = BusinessCalendar(
+        "America/New_York",
+        hours={"mon": ["00:15-00:30", "00:45-00:30"], "sun": ["01:00-01:15"]},
+    )
+    both = saturday_night & sunday_early
+    fold_start = datetime(2024, 11, 3, 5, tzinfo=UTC)  # 01:00 EDT, the first 01:00
+    assert both.between(fold_start, fold_start + 2 * 24 * H) == H
+    assert both.is_open(fold_start + 59 * timedelta(minutes=1))
+    assert not both.is_open(fold_start + H)  # 01:00 EST, the second 01:00
+    assert both.between(datetime(2024, 11, 4, tzinfo=UTC), datetime(2025, 11, 1, tzinfo=UTC)) == (
+        timedelta(0)
+    )
+
+
 def test_a_24_7_calendar_never_closes() -> None:
     always = BusinessCalendar.always_open("UTC")
     start = datetime(2026, 1, 1, tzinfo=UTC)

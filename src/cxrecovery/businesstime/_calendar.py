@@ -317,10 +317,13 @@ class BusinessCalendar:
         if self.hours is not None:
             return any(self.hours)
         zones = sorted(zones_of(self), key=lambda z: z.key)
-        weeks: dict[tuple[int, ...], int] = {}
+        # One week per kind: the offsets each zone has as the week starts and as it ends.
+        # A pair, not a sum: a spring-forward and a fall-back week sum alike, and a fold
+        # can hold the only open time two calendars share.
+        weeks: dict[tuple[tuple[int, int], ...], int] = {}
         for n in range(53):
             week = _REFERENCE_YEAR_START + n * WEEK_US
-            key = tuple(offset_us(week, z) + offset_us(week + WEEK_US, z) for z in zones)
+            key = tuple((offset_us(week, z), offset_us(week + WEEK_US, z)) for z in zones)
             weeks.setdefault(key, week)
         return any(evaluate(self, w, w + WEEK_US, exceptions=False) for w in weeks.values())
 
