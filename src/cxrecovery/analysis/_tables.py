@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from cxrecovery.analysis._findings import Finding, FindingSeverity
 from cxrecovery.analysis._sweep import Region, example, regions
+from cxrecovery.limits import SUPPORTED_TABLE_ROWS
 from cxrecovery.tables import Aggregation, Condition, DecisionTable, FactKind, HitPolicy, Rule
 
 __all__ = ["analyze_table"]
@@ -101,7 +102,8 @@ def analyze_table(table: DecisionTable, *, path: str | None = None) -> list[Find
     """
     where = path or table.path or f"tables.{table.name}"
     found = regions(table)
-    findings = _gaps(table, where, found)
+    findings = _size(table, where)
+    findings += _gaps(table, where, found)
     findings += _overlaps(table, where, found)
     duplicated, duplicates, twins = _duplicates(table, where)
     findings += duplicated
@@ -111,6 +113,20 @@ def analyze_table(table: DecisionTable, *, path: str | None = None) -> list[Find
     if policy in redundant_policies or table.aggregation in (Aggregation.MIN, Aggregation.MAX):
         findings.extend(_subsumed(table, where, found, twins))
     return findings
+
+
+def _size(table: DecisionTable, where: str) -> list[Finding]:
+    if len(table.rules) <= SUPPORTED_TABLE_ROWS:
+        return []
+    return [
+        Finding(
+            "table.large",
+            FindingSeverity.WARNING,
+            f"{where}.rules",
+            f"{len(table.rules)} rows, above the {SUPPORTED_TABLE_ROWS} a table is supported "
+            "with: compiling it takes time and memory that grow with the square of its rows",
+        )
+    ]
 
 
 def _gaps(table: DecisionTable, where: str, found: list[Region]) -> list[Finding]:

@@ -17,7 +17,13 @@ import attrs
 from cxrecovery.businesstime import BusinessCalendar, ClockWarning
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.formats.reader import MISSING, Missing, Reader, join
-from cxrecovery.limits import Limits, document_problems, read_document_file, too_big
+from cxrecovery.limits import (
+    Limits,
+    document_problems,
+    read_document_file,
+    table_problems,
+    too_big,
+)
 from cxrecovery.model import CompensationForm
 from cxrecovery.policy._layers import DEFAULT_NAME, attribute, merge_documents, resolve
 from cxrecovery.policy._model import (
@@ -129,7 +135,7 @@ def check_document(data: Mapping[str, Any], limits: Limits) -> None:
     Raises:
         PolicyError: with the first problems found, each with its path.
     """
-    problems = document_problems(data, limits)
+    problems = document_problems(data, limits) or table_problems(data, limits)
     if problems:
         raise PolicyError(problems)
 
@@ -240,6 +246,9 @@ def load_policy(
     merged, layers = resolve(
         data, origin=where, is_file=is_file, read_file=read_file, default=_default_document
     )
+    merged_problems = table_problems(merged, limits)
+    if merged_problems:
+        raise PolicyError(merged_problems)
     if len(layers) == 1 and not is_file:
         return _parse(merged)
     try:
