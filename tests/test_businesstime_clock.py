@@ -310,3 +310,23 @@ def test_due_and_warning_times_are_when_elapsed_reaches_them(history, now) -> No
     for warning, t in clock.warning_times(end):
         if t is not None:
             assert warning.threshold(spec.target) == clock.elapsed(t)
+
+
+@pytest.mark.parametrize("fraction", ["1E-999999999%", "1E+999999999", "1E-999999999", "NaN%"])
+def test_a_warning_fraction_out_of_the_document_range_is_refused_at_once(fraction: str) -> None:
+    import time
+
+    started = time.process_time()
+    with pytest.raises(CalendarError) as caught:
+        ClockWarning(fraction=fraction)
+    assert time.process_time() - started < 0.5
+    assert caught.value.problems[0].path == "fraction"
+
+
+@pytest.mark.parametrize(
+    ("fraction", "expected"), [("75%", "3/4"), ("0.5", "1/2"), ("1/3", "1/3"), ("1E-2", "1/100")]
+)
+def test_a_warning_fraction_in_range_reads_exactly(fraction: str, expected: str) -> None:
+    from fractions import Fraction
+
+    assert ClockWarning(fraction=fraction).fraction == Fraction(expected)

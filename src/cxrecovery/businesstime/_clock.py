@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -12,7 +13,8 @@ import attrs
 from cxrecovery.businesstime._calendar import BusinessCalendar
 from cxrecovery.businesstime._engine import Engine
 from cxrecovery.businesstime._time import duration_us, instant_us
-from cxrecovery.errors import CalendarError
+from cxrecovery.errors import CalendarError, InvalidValueError
+from cxrecovery.limits import check_decimal
 
 __all__ = ["Clock", "ClockSpec", "ClockWarning", "Pause", "PauseRule"]
 
@@ -55,15 +57,26 @@ def _to_fraction(value: Any) -> Fraction | None:
     try:
         if isinstance(value, str):
             text = value.strip()
-            if text.endswith("%"):
-                return Fraction(text[:-1].strip()) / 100
-            return Fraction(text)
+            percent = text.endswith("%")
+            body = text[:-1].strip() if percent else text
+            try:
+                exact = Decimal(body)
+            except ArithmeticError:  # not a decimal: '1/3' (no exponent, so cheap)
+                number = Fraction(body)
+            else:
+                # The policy loader's range, so that '1E-999999999' (a fraction of
+                # ten-to-the-billion) is refused before it is made.
+                check_decimal(exact, "fraction")
+                number = Fraction(exact)
+            return number / 100 if percent else number
         if isinstance(value, float):
             return Fraction(repr(value))  # 0.1 means one tenth, not its binary neighbour
         if isinstance(value, int) and not isinstance(value, bool):
             return Fraction(value)
-    except (ValueError, ZeroDivisionError):
+    except (ValueError, ZeroDivisionError, ArithmeticError):
         pass
+    except InvalidValueError as error:
+        raise CalendarError(error.problems) from None
     raise CalendarError.at(
         "fraction", f"expected a fraction of the target like '75%' or 0.75, got {value!r}"
     )
