@@ -83,6 +83,7 @@ TARGETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "tests/test_businesstime_bounds.py",
             "tests/test_businesstime_rules.py",
             "tests/test_businesstime_contracts.py",
+            "tests/test_businesstime_guards.py",
             "tests/test_businesstime_properties.py",
         ),
     ),
