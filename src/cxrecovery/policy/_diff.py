@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from cxrecovery.policy._load import decision_content
+from cxrecovery.policy._fingerprint import decision_content
 from cxrecovery.policy._model import Policy
 
 __all__ = ["PolicyChange", "diff_policies"]
