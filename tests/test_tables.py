@@ -767,3 +767,34 @@ def test_fact_spec_validates_itself() -> None:
     with pytest.raises(InvalidValueError, match="listed twice"):
         FactSpec("x", FactKind.ORDINAL, ("a", "a"))
     assert FactKind.INTEGER is FactSpec("x", "integer").kind  # type: ignore[arg-type]
+
+
+def test_row_set_memo_is_part_of_the_compiled_index_and_changes_no_answer() -> None:
+    # The outcome for a set of matching rules is kept in the table's index, filled as the
+    # table is evaluated; a table answers the same with it full, emptied or bounded.
+    built = table(RULES)
+    memo = built._index.outcomes
+    assert {} == memo
+    first = built.evaluate(FACTS_HIGH)
+    assert 1 == len(memo)
+    assert first == built.evaluate(FACTS_HIGH)
+    assert 1 == len(memo)  # the same rows matched: the one outcome was reused
+    memo.clear()
+    assert first == built.evaluate(FACTS_HIGH)
+    # Equal tables compare equal whatever their memos hold.
+    assert table(RULES) == built
+    assert hash(table(RULES)) == hash(built)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built._index = built._index  # type: ignore[misc]
+
+
+def test_row_set_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cxrecovery.tables as tables_module
+
+    monkeypatch.setattr(tables_module, "_MEMO_LIMIT", 1)
+    built = table(RULES)
+    low = {"severity": "low", "history": "first", "usable": False}
+    expected_low = table(RULES).evaluate(low)
+    built.evaluate(FACTS_HIGH)
+    assert expected_low == built.evaluate(low)  # computed, not kept: the memo is full
+    assert 1 == len(built._index.outcomes)

@@ -18,14 +18,23 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from fractions import Fraction
-from typing import Any, Final
+from typing import Any
 
 import attrs
 
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.tables._build import dump, read
-from cxrecovery.tables._cells import Condition, Interval, Scalar, fact_problem, show
+from cxrecovery.tables._cells import Condition, Interval, fact_problem
+from cxrecovery.tables._index import (
+    _BOOLEAN,
+    _DECIMAL,
+    _HASHED,
+    _MEMO_LIMIT,
+    _STRING,
+    TableIndex,
+    _Entry,
+)
+from cxrecovery.tables._literals import Scalar, show
 from cxrecovery.tables._model import (
     Aggregation,
     HitPolicy,
@@ -54,21 +63,7 @@ __all__ = [
     "TableResult",
 ]
 
-# Column codes for the evaluation loop: one branch per way of finding a value's mask.
-_HASHED: Final = 0  # enum, ordinal: value -> mask; an unknown value is not in the dict
-_STRING: Final = 1  # literal -> mask, and one mask for every other string
-_BOOLEAN: Final = 2  # (mask if false, mask if true); 1 and 0 are not booleans here
-_INTEGER: Final = 3  # sorted cell boundaries; a mask per point and per gap between
-_DECIMAL: Final = 4
-
-# Outcomes are cached by the set of matching rules. Bounded so that a table whose rules
-# overlap in very many ways cannot grow without limit: past it, outcomes are recomputed.
-_CACHE_LIMIT: Final = 4096
-
 _result = TableResult._make
-
-_Column = tuple[str, int, Any, Any]
-_Entry = tuple[str, Any, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
 def _has_unique_ids(_: object, attribute: attrs.Attribute[Any], rules: tuple[Rule, ...]) -> None:
@@ -85,7 +80,8 @@ class DecisionTable:
 
     Equal tables have equal names, hit policies, aggregations, descriptions, columns and
     rules; ``path`` (where the table sits in its document, for error messages) and the
-    compiled indexes do not take part.
+    compiled ``TableIndex`` (the column indexes and the row-set memo, built here
+    once) do not take part.
 
     .. versionadded:: 0.1.0
     """
@@ -99,20 +95,14 @@ class DecisionTable:
     outputs: tuple[OutputSpec, ...]
     rules: tuple[Rule, ...] = attrs.field(validator=_has_unique_ids)
     path: str = attrs.field(default="", eq=False)
-    _columns: tuple[_Column, ...] = attrs.field(init=False, eq=False)
-    _full: int = attrs.field(init=False, eq=False)
-    _cache: dict[int, _Entry] = attrs.field(init=False, eq=False)
+    _index: TableIndex = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         problems = self._inconsistencies()
         if problems:
             raise PolicyError(problems)
-        columns = tuple(
-            _compile_column(i, spec, self.rules) for i, spec in enumerate(self.input_facts)
-        )
-        object.__setattr__(self, "_columns", columns)
-        object.__setattr__(self, "_full", (1 << len(self.rules)) - 1)
-        object.__setattr__(self, "_cache", {})
+        # Set once, as attrs has a frozen class set a field derived from the others.
+        object.__setattr__(self, "_index", TableIndex(self.input_facts, self.rules))
 
     def _inconsistencies(self) -> list[Problem]:
         problems: list[Problem] = []
@@ -210,10 +200,11 @@ class DecisionTable:
                 table disagree.
             InvalidValueError: ``facts`` is not a mapping.
         """
-        mask = self._full
+        compiled = self._index
+        mask = compiled.full
         seen: dict[str, object] = {}
         try:
-            for name, code, index, other in self._columns:
+            for name, code, index, other in compiled.columns:
                 value = facts[name]
                 seen[name] = value
                 if code == _HASHED:
@@ -234,7 +225,7 @@ class DecisionTable:
                 mask &= found
         except (KeyError, TypeError):
             raise self._fact_error(facts) from None
-        entry = self._cache.get(mask)
+        entry = compiled.outcomes.get(mask)
         if entry is None:
             entry = self._settle(mask, seen)
         return _result(entry, seen)
@@ -350,8 +341,9 @@ class DecisionTable:
                         best = r
             shadowed = tuple(i for i in matched if i != best.id)
             entry = (self.name, best.outputs, matched, (best.id,), shadowed)
-        if len(self._cache) < _CACHE_LIMIT:
-            self._cache[mask] = entry
+        outcomes = self._index.outcomes
+        if len(outcomes) < _MEMO_LIMIT:
+            outcomes[mask] = entry
         return entry
 
     def _aggregate(self, picked: list[Rule]) -> Mapping[str, object] | None:
@@ -416,68 +408,3 @@ def _is_number(code: int, value: object) -> bool:
     if isinstance(value, int):
         return True
     return code == _DECIMAL and isinstance(value, Decimal) and value.is_finite()
-
-
-def _mask(rules: tuple[Rule, ...], column: int, value: object) -> int:
-    mask = 0
-    for bit, rule in enumerate(rules):
-        if rule.conditions[column].admits(value):
-            mask |= 1 << bit
-    return mask
-
-
-def _compile_column(column: int, spec: FactSpec, rules: tuple[Rule, ...]) -> _Column:
-    kind = spec.kind
-    if kind is FactKind.BOOLEAN:
-        return (
-            spec.name,
-            _BOOLEAN,
-            (_mask(rules, column, False), _mask(rules, column, True)),
-            None,
-        )
-    if kind in (FactKind.ENUM, FactKind.ORDINAL):
-        index = {v: _mask(rules, column, v) for v in spec.values}
-        return (spec.name, _HASHED, index, None)
-    if kind is FactKind.STRING:
-        literals = {v for r in rules for v in r.conditions[column].operands}
-        other = "\x00"
-        while other in literals:
-            other += "\x00"
-        strings = {v: _mask(rules, column, v) for v in literals}
-        return (spec.name, _STRING, strings, _mask(rules, column, other))
-    points = sorted(
-        {
-            bound
-            for r in rules
-            for iv in r.conditions[column].intervals()
-            for bound in (iv.low, iv.high)
-            if bound is not None
-        }
-    )
-    masks: list[int] = []
-    for i in range(len(points) + 1):
-        gap = _between(points[i - 1] if i else None, points[i] if i < len(points) else None, kind)
-        masks.append(0 if gap is None else _mask(rules, column, gap))
-        if i < len(points):
-            masks.append(_mask(rules, column, points[i]))
-    code = _INTEGER if kind is FactKind.INTEGER else _DECIMAL
-    return (spec.name, code, points, masks)
-
-
-def _between(
-    low: int | Decimal | None, high: int | Decimal | None, kind: FactKind
-) -> int | Fraction | None:
-    """A number strictly between two cell boundaries (``None``: unbounded), if any.
-
-    Fractions, not Decimals: a decimal midpoint in the default 28-digit context can
-    round onto a boundary, and then the gap would get the boundary's mask.
-    """
-    if low is None and high is None:
-        return 0
-    if kind is FactKind.INTEGER:
-        if low is None or high is None:
-            return int(high) - 1 if low is None else int(low) + 1  # type: ignore[arg-type]
-        return int(low) + 1 if high - low >= 2 else None
-    if low is None or high is None:
-        return Fraction(high) - 1 if low is None else Fraction(low) + 1  # type: ignore[arg-type]
-    return (Fraction(low) + Fraction(high)) / 2

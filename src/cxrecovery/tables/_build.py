@@ -14,14 +14,8 @@ import attrs
 
 from cxrecovery._validation import suggest
 from cxrecovery.errors import Problem
-from cxrecovery.tables._cells import (
-    CellError,
-    Condition,
-    Scalar,
-    float_message,
-    parse_cell,
-    parse_native,
-)
+from cxrecovery.tables._cells import Condition, parse_cell
+from cxrecovery.tables._literals import CellError, Scalar, float_message, parse_native
 from cxrecovery.tables._model import Aggregation, HitPolicy, Rule
 from cxrecovery.tables.vocabulary import FactKind, FactSpec, OutputSpec, values_problem
 

@@ -8,17 +8,25 @@ literals (free strings).  Evaluation and the linter work from those, not from th
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from fractions import Fraction
-from typing import Final, TypeAlias, TypeVar
+from typing import Final, TypeAlias
 
 import attrs
 
 from cxrecovery._validation import suggest
 from cxrecovery.errors import InvalidValueError
-from cxrecovery.limits import MAX_DIGITS, check_decimal, check_integer
 from cxrecovery.tables._intervals import Interval, complement, is_empty, union
+from cxrecovery.tables._literals import (
+    CellError,
+    Scalar,
+    allowed,
+    float_message,
+    literal_text,
+    parse_native,
+    parse_text_literal,
+    split,
+)
 from cxrecovery.tables.vocabulary import (
     _FINITE,
     _NUMERIC,
@@ -27,177 +35,17 @@ from cxrecovery.tables.vocabulary import (
     FactSpec,
 )
 
-__all__ = ["Condition", "Interval", "Scalar"]
-
-Scalar: TypeAlias = bool | int | Decimal | str
-"""A value a cell or an output holds: booleans, integers, decimals and strings."""
+__all__ = ["Condition", "Interval", "Scalar", "fact_problem", "parse_cell"]
 
 _Number: TypeAlias = int | Decimal | Fraction
 
-
-# --- literals -----------------------------------------------------------------------------
-
-_INTEGER: Final = re.compile(r"[+-]?\d+\Z")
-_DECIMAL: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\Z")
-_OPERATORS: Final = ("<=", ">=", "!=", "==", "<", ">", "=")
-_SPECIAL: Final = re.compile(
-    r'[,"\\]|\.\.|\A(?:[<>=!\[(]|not(?:[\s"\[(]|\Z)|-\Z|any\Z)|\A\s|\s\Z|\A\Z'
-)
-
-
-class CellError(Exception):
-    """A cell or a value does not parse; the message says why (internal)."""
-
-
-def float_message(value: float) -> str:
-    """The message for a float given where an exact number is needed."""
-    return f"{value!r} is a float, which is not exact: give decimals as strings, e.g. '0.25'"
-
-
-def show(value: object) -> str:
-    """A value as a policy document writes it (``true``, ``3``, ``'high'``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return f"'{value}'"
-    return repr(value)
-
-
-def allowed(values: tuple[str, ...]) -> str:
-    """The allowed values, listed for a message."""
-    return ", ".join(values)
-
-
-def literal_text(value: Scalar) -> str:
-    """A value as it is written inside a cell, quoted when the grammar needs it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | Decimal):
-        return str(value)
-    if _SPECIAL.search(value):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{escaped}"'
-    return value
-
-
-def parse_text_literal(kind: FactKind, values: tuple[str, ...], text: str) -> Scalar:
-    """Parse one literal written in a cell (or in an output) for a column of ``kind``."""
-    if kind is FactKind.BOOLEAN:
-        lowered = text.lower()
-        if lowered in ("true", "false"):
-            return lowered == "true"
-        raise CellError(f"{text!r} is not true or false")
-    if kind is FactKind.INTEGER:
-        if _INTEGER.match(text):
-            if len(text) > MAX_DIGITS + 1:  # the sign, then at most MAX_DIGITS digits
-                raise CellError(f"{_short(text)} has more than {MAX_DIGITS} digits")
-            return _bounded(int(text))
-        raise CellError(f"{_short(text)} is not an integer")
-    if kind is FactKind.DECIMAL:
-        if _DECIMAL.match(text):
-            return _bounded(Decimal(text))
-        raise CellError(f"{_short(text)} is not a decimal number (write it like '0.25')")
-    if kind in (FactKind.ENUM, FactKind.ORDINAL):
-        if text in values:
-            return text
-        raise CellError(f"{text!r} is not one of {allowed(values)}{suggest(text, values)}")
-    return text
-
-
-def parse_native(kind: FactKind, values: tuple[str, ...], item: object) -> Scalar:
-    """Parse one native value (TOML/JSON boolean, integer, string; a Decimal from code)."""
-    if isinstance(item, float):
-        raise CellError(float_message(item))
-    if isinstance(item, bool):
-        if kind is FactKind.BOOLEAN:
-            return item
-        raise CellError(f"{show(item)} is not {_a(kind, values)}")
-    if isinstance(item, int):
-        if kind is FactKind.INTEGER:
-            return _bounded(item)
-        if kind is FactKind.DECIMAL:
-            return _bounded(Decimal(_bounded(item)))
-        raise CellError(f"{item!r} is not {_a(kind, values)}")
-    if isinstance(item, Decimal):
-        if kind is FactKind.DECIMAL and item.is_finite():
-            return _bounded(item)
-        raise CellError(f"{item!r} is not {_a(kind, values)}")
-    if isinstance(item, str):
-        return parse_text_literal(kind, values, item)
-    raise CellError(f"{item!r} is not {_a(kind, values)}")
-
-
-_N = TypeVar("_N", int, Decimal)
-
-
-def _bounded(number: _N) -> _N:
-    """``number`` if a document may hold it (:mod:`cxrecovery.limits`), else a CellError."""
-    try:
-        if isinstance(number, Decimal):
-            check_decimal(number, "")
-        else:
-            check_integer(number, "")
-    except InvalidValueError as error:
-        raise CellError(error.problems[0].message) from None
-    return number
-
-
-def _short(text: str) -> str:
-    return repr(text if len(text) <= 40 else text[:37] + "...")
-
-
-def _a(kind: FactKind, values: tuple[str, ...]) -> str:
-    if values:
-        return f"one of {allowed(values)}"
-    return {
-        FactKind.BOOLEAN: "true or false",
-        FactKind.INTEGER: "an integer",
-        FactKind.DECIMAL: "a decimal (written as a string, e.g. '0.25')",
-    }.get(kind, "a string")
-
-
-def _split(text: str, separator: str) -> list[tuple[str, bool]]:
-    """Split ``text`` at ``separator`` outside double quotes: (item, was quoted) pairs."""
-    items: list[tuple[str, bool]] = []
-    i, n = 0, len(text)
-    while True:
-        while i < n and text[i].isspace():
-            i += 1
-        if i < n and text[i] == '"':
-            chars: list[str] = []
-            i += 1
-            while i < n and text[i] != '"':
-                if text[i] == "\\" and i + 1 < n:
-                    i += 1
-                chars.append(text[i])
-                i += 1
-            if i >= n:
-                raise CellError(f"{text!r} has an unclosed quote")
-            i += 1
-            while i < n and text[i].isspace():
-                i += 1
-            if i < n and not text.startswith(separator, i):
-                raise CellError(f"{text!r} has text after a quoted value")
-            items.append(("".join(chars), True))
-        else:
-            end = text.find(separator, i)
-            end = n if end < 0 else end
-            if '"' in text[i:end]:
-                raise CellError(f"{text!r} has a quote inside a value; quote the whole value")
-            items.append((text[i:end].strip(), False))
-            i = end
-        if i >= n:
-            return items
-        i += len(separator)
-
-
-# --- conditions ---------------------------------------------------------------------------
 
 ANY: Final = "any"
 EQ: Final = "="
 IN: Final = "in"
 RANGE: Final = "range"
 _COMPARISONS: Final = ("<", "<=", ">", ">=")
+_OPERATORS: Final = ("<=", ">=", "!=", "==", "<", ">", "=")
 
 
 @attrs.frozen(repr=False)
@@ -412,7 +260,7 @@ def parse_cell(column: str, fact: FactSpec, raw: object) -> Condition:
             raise CellError(f"{raw!r} is not a range like [2..5], (2..5] or [low..high]")
         closed = (text[0] == "[", text[-1] == "]")
         return _range(column, fact, raw, text[1:-1], closed, negated)
-    parts = _split(text, ",")
+    parts = split(text, ",")
     if kind in _ORDERED and len(parts) == 1 and not parts[0][1] and ".." in parts[0][0]:
         return _range(column, fact, raw, text, (True, True), negated)
     if any(not item and not quoted for item, quoted in parts):
@@ -429,7 +277,7 @@ def _comparison(
             f"{raw!r}: comparisons apply to ordinal, integer and decimal columns, "
             f"and {column!r} is {fact.kind}"
         )
-    parts = _split(rest, ",")
+    parts = split(rest, ",")
     if len(parts) != 1:
         raise CellError(f"{raw!r}: write one value after {op!r} (a list reads 'not a, b')")
     text, quoted = parts[0]
@@ -454,7 +302,7 @@ def _range(
             f"{raw!r}: ranges apply to ordinal, integer and decimal columns, "
             f"and {column!r} is {fact.kind}"
         )
-    parts = _split(inner, "..")
+    parts = split(inner, "..")
     if len(parts) != 2 or not all(p or q for p, q in parts):
         raise CellError(f"{raw!r} is not a range like [2..5], (2..5] or [low..high]")
     low, high = (parse_text_literal(fact.kind, fact.values, p) for p, _ in parts)

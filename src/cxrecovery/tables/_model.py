@@ -8,7 +8,8 @@ from typing import TypeAlias
 
 import attrs
 
-from cxrecovery.tables._cells import Condition, Scalar, literal_text, show
+from cxrecovery.tables._cells import Condition
+from cxrecovery.tables._literals import Scalar, literal_text, show
 from cxrecovery.tables.vocabulary import FrozenMapping
 
 __all__ = [
