@@ -54,7 +54,6 @@ ALLOWLIST: dict[str, str] = {
     "model/_case.py": "loader: Case and its consistency checks",
     "plan.py": "plan: the plan classes and their writer",
     "plan.py:record": "plan",
-    "tables/_cells.py": "facts: cells and their parsers",
     "testing/ledger.py": "ledger (issue 16): the ledger conformance kit",
     "testing/strategies.py": "sizes: hypothesis strategies for every domain type",
 }
