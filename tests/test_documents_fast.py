@@ -11,17 +11,14 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import attrs
 import pytest
 from hypothesis import given, note
-from hypothesis import strategies as st
 
-from cxrecovery import Case, CaseStatus, DocumentError, dump, load_case, model
+from cxrecovery import Case, DocumentError, dump, load_case
 from cxrecovery import documents as documents_module
-from cxrecovery.model._case import _case_problems, _plainly_valid
 from cxrecovery.replay import synthetic_cases
 from cxrecovery.testing.strategies import cases
 from test_documents import CASE_TYPES, EXAMPLES, corrupted, read
@@ -91,49 +88,6 @@ def test_corrupted_documents_fail_the_same_both_ways(document: Any) -> None:
         _same(patch, document)
         if isinstance(document, dict):
             _same(patch, json.dumps(document, default=str))
-
-
-_RULE_BREAKERS: list[Callable[[Case], dict[str, Any]]] = [
-    lambda c: {"opened_at": c.opened_at + timedelta(days=400)},
-    lambda c: {"opened_at": c.opened_at + timedelta(hours=1)},
-    lambda c: {"touchpoints": c.touchpoints[::-1]},
-    lambda c: {"touchpoints": c.touchpoints + c.touchpoints[:1]},
-    lambda c: {"promises": c.promises + c.promises[:1]},
-    lambda c: {"status": CaseStatus.OPEN},
-    lambda c: {"status": CaseStatus.RESOLVED},
-    lambda c: {"status": CaseStatus.CLOSED},
-    lambda c: {"resolved_at": c.opened_at - timedelta(seconds=1)},
-    lambda c: {"closed_at": c.opened_at + timedelta(days=1), "resolved_at": None},
-    lambda c: {"pauses": c.pauses[::-1]},
-    lambda c: {"pauses": c.pauses + c.pauses[:1]},
-    lambda c: {"pauses": (*c.pauses, model.Pause("waiting_on_customer", c.opened_at))},
-    lambda c: {"pauses": (model.Pause("waiting_on_customer", c.opened_at - timedelta(1)),)},
-    lambda c: {
-        "pauses": (
-            model.Pause("waiting_on_customer", c.opened_at),
-            model.Pause("waiting_on_customer", c.opened_at + timedelta(hours=1)),
-        )
-    },
-]
-
-
-@given(cases(), st.sampled_from(range(len(_RULE_BREAKERS))))
-def test_the_quick_case_check_vouches_only_for_cases_without_problems(
-    case: Case, which: int
-) -> None:
-    # Build a possibly rule-breaking case behind the constructor's back.
-    broken = copy.copy(case)
-    for name, value in _RULE_BREAKERS[which](case).items():
-        object.__setattr__(broken, name, value)
-    if _plainly_valid(broken):
-        assert [] == list(_case_problems(broken))
-
-
-def test_the_quick_case_check_vouches_for_typical_cases() -> None:
-    # Not needed for correctness, only for speed: the full rules are the slow way.
-    typical = list(synthetic_cases(300, seed=5))
-    assert any(case.pauses for case in typical)
-    assert all(_plainly_valid(case) for case in typical)
 
 
 def _laptop() -> dict[str, Any]:
