@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from cxrecovery._validation import aware_arg, optional_aware_arg
-from cxrecovery.engine._decision import _Decision
+from cxrecovery.engine._decision import DecisionContext, plan
 from cxrecovery.engine._support import comparable
 from cxrecovery.engine.compile import CompiledPolicy, _money_arg
 from cxrecovery.engine.sweep import SweepResult
@@ -142,9 +142,9 @@ class Engine(CompiledPolicy):
         case = _known(case, when)
         facts, timeline = self._facts(case, when, goodwill)
         ready = optional_aware_arg(remedy_ready_at, "remedy_ready_at")
-        decision = _Decision(self, case, when, role, agent, spent, facts, timeline, explain)
+        decision = DecisionContext(self, case, when, role, agent, spent, facts, timeline, explain)
         decision.ready_at = ready
-        return decision.plan(decided_at=at)
+        return plan(decision, decided_at=at)
 
     # --- many cases ----------------------------------------------------------------------
 

@@ -1,0 +1,459 @@
+"""Compensation: goodwill sized by the policy, money owed paid back, and who may grant it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import ROUND_FLOOR, Decimal
+from typing import Final
+
+from cxrecovery.engine._context import DecisionContext
+from cxrecovery.engine._support import (
+    _duration_text,
+)
+from cxrecovery.engine.goodwill import goodwill, harm_step
+from cxrecovery.model import (
+    Attributes,
+    CaseEventKind,
+    CompensationForm,
+    ExpectationBaseline,
+    Fault,
+    PromiseStatus,
+)
+from cxrecovery.money import Money
+from cxrecovery.plan import (
+    Action,
+    ActionKind,
+    Approval,
+    Authority,
+    Authorization,
+    Reason,
+)
+from cxrecovery.policy import Tier
+
+_CENT: Final = Decimal("0.01")
+_BASIS_POINT: Final = Decimal("0.0001")
+# The forms by their values: a table's output names one (the enum's lookup is slower).
+_FORMS: Final[dict[object, CompensationForm]] = {f.value: f for f in CompensationForm}
+_ZERO: Final = Decimal(0)
+_ONE: Final = Decimal(1)
+# Forms that are a remedy in their own right: goodwill on top of a remedy is a credit.
+_REMEDY_FORMS: Final = frozenset(
+    {CompensationForm.REFUND, CompensationForm.REPLACEMENT, CompensationForm.REPERFORMANCE}
+)
+# Refunds pay back money owed before they count as goodwill.
+_REFUND_FORMS: Final = frozenset({CompensationForm.REFUND, CompensationForm.REFUND_KEEP_ITEM})
+# The facts each goodwill step reads, as its reason cites them.
+_STEP_FACTS: Final[dict[str, tuple[str, ...]]] = {
+    "principles.customers_own_fault": ("fault",),
+    "compensation.fault_step": ("fault", "history"),
+    "compensation.effort_point": ("effort",),
+    "compensation.harm.lateness": ("promises_broken",),
+    "compensation.harm.downtime": ("service_usable",),
+}
+_PREFER_IMMEDIATE: Final = Attributes(
+    {"prefer": "immediate credit or refund over a delayed voucher"}
+)
+
+
+def lateness_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
+    """The share of the policy's lateness steps passed by the latest promise broken
+    (how late it was kept, or how overdue it was at the case's last event), and the
+    step reached. Counted to events, not to the decision time: goodwill is sized
+    when something happens, and a re-decision with nothing new repeats it."""
+    steps = d.policy.compensation.lateness_steps
+    if not steps:
+        return _ZERO, None
+    last = d.facts_changed_at()
+    late = None
+    for promise in d.case.promises:
+        if promise.made_at > d.at:
+            continue
+        settled = promise.settled_at
+        if settled is not None and settled <= d.at:
+            if promise.status is not PromiseStatus.BROKEN:
+                continue
+            by = settled - promise.due
+        elif promise.is_pending and promise.due < d.at:
+            by = last - promise.due
+        else:
+            continue
+        by = max(by, timedelta(0))
+        late = by if late is None else max(late, by)
+    share, reached = harm_step(late, steps)
+    return share, steps[reached - 1] if reached else None
+
+
+def downtime_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
+    """The share of the policy's downtime steps passed by the time without the
+    service: from the failure (or the case's opening) to its resolution, or to the
+    case's last event while it is open (see :func:`lateness_share`)."""
+    steps = d.policy.compensation.downtime_steps
+    failure = d.case.failure
+    if not steps or failure.service_usable:
+        return _ZERO, None
+    start = failure.occurred_at or d.case.opened_at
+    end = d.case.resolved_at or d.case.closed_at
+    if end is None or end > d.at:
+        end = d.facts_changed_at()
+    share, reached = harm_step(max(end - start, timedelta(0)), steps)
+    return share, steps[reached - 1] if reached else None
+
+
+def owed(d: DecisionContext) -> Money | None:
+    """The value at stake, when the remedy gives the money back: then it is owed."""
+    value = d.case.failure.value_at_stake
+    refunding = (
+        d.remedy_action is not None and d.remedy_action in d.policy.compensation.refund_remedies
+    )
+    return value if refunding and value is not None and value else None
+
+
+def repay(d: DecisionContext, value: Money | None, owed_value: Money | None, owner: str) -> None:
+    """Pay back what the company owes: a wrong charge, the value of a service not
+    delivered (when the remedy is a refund). Not goodwill: no empowerment limit
+    applies; it is its own line, recorded in the plan. Refunds already granted pay
+    it first (``d.repaid``)."""
+    wrong = d.case.failure.wrongly_charged
+    parts: list[tuple[Money, str, str]] = []
+    if wrong is not None and wrong:
+        parts.append((wrong, "the charge made in error", "failure.wrongly_charged"))
+    if owed_value is not None:
+        parts.append(
+            (
+                owed_value,
+                f"the {d.remedy_action or 'refund'} of what was paid for",
+                f"compensation.refund_remedies[{d.remedy_action}]",
+            )
+        )
+    if not parts:
+        return
+    refunds: dict[str, Decimal] = {}
+    for grant in d.case.grants:
+        if grant.at <= d.at and grant.form in _REFUND_FORMS and grant.amount:
+            cur = grant.amount.currency
+            refunds[cur] = refunds.get(cur, _ZERO) + grant.amount.amount
+    by_currency: dict[str, list[tuple[Money, str, str]]] = {}
+    for part in parts:
+        by_currency.setdefault(part[0].currency, []).append(part)
+    for currency, items in by_currency.items():
+        total = sum((m.amount for m, _, _ in items), _ZERO)
+        paid = min(refunds.get(currency, _ZERO), total)
+        if value is not None and currency == value.currency:
+            d.repaid = paid
+        outstanding = Money(total - paid, currency)
+        reasons = [
+            d.reason(
+                rule,
+                f"{money} is owed: {what}; money owed is paid back, not granted as goodwill",
+            )
+            for money, what, rule in items
+        ]
+        if paid:
+            reasons.append(
+                d.reason(
+                    "compensation.repaid",
+                    f"{Money(paid, currency)} already refunded",
+                    "granted_so_far",
+                )
+            )
+        if not outstanding:
+            continue
+        d.actions.append(
+            Action(
+                ActionKind.REPAY,
+                f"Pay back {outstanding} owed: "
+                + "; ".join(f"{what} ({money})" for money, what, _ in items),
+                owner=d.agent.id if d.agent is not None else owner,
+                authority=Authority.DO_NOW,
+                amount=outstanding,
+                form=CompensationForm.REFUND,
+                details=Attributes._from_sorted(
+                    (("owed", "; ".join(what for _, what, _ in items)),)
+                ),
+                reasons=tuple(reasons),
+            )
+        )
+
+
+def compensate(
+    d: DecisionContext, recovery: Mapping[str, object], rule: str, owner: str
+) -> tuple[Money | None, bool, ExpectationBaseline | None]:
+    """Goodwill as the recovery row sizes it, money owed paid back, and who may grant
+    it: the amount granted (if any), whether the case over-delivers, and the
+    customer's raised expectation when it does."""
+    value = d.case.failure.value_at_stake
+    owed_value = owed(d)
+    tier, ratio, refunded, reasons = _size(d, recovery, rule, owed_value)
+    repay(d, value, owed_value, owner)
+    form = _FORMS.get(recovery["form"]) or CompensationForm(str(recovery["form"]))
+    if form in _REMEDY_FORMS:
+        # The remedy (repair, replacement, refund) is its own line: goodwill on top
+        # of it is a credit.
+        form = CompensationForm.CREDIT
+    # Refunds already granted pay back money owed first; the rest was goodwill.
+    granted = Decimal(d.facts["granted_so_far"]) - d.repaid  # type: ignore[arg-type]
+    over, expectation = _over_delivered(d, value, granted, ratio, tier)
+    if value is None or not value or ratio == 0 or d.facts["critical"]:
+        _unsized(d, value, ratio, tier, form, rule, reasons)
+        return None, over, expectation
+    found = _amount(d, value, tier, ratio, refunded, granted, reasons)
+    if found is None:
+        return None, over, expectation
+    amount, already = found
+    # The request's case total is what was granted, read as ``already`` was, plus this.
+    request = d.engine._request(d.case, d.facts, amount, form, d.spent, already, owed_value)
+    # The plan shows only the checks that failed (in the approval it asks for).
+    auth = d.engine._ladder.authorize(
+        d.role,
+        request,
+        critical=False,
+        approval_line=d.policy.compensation.approval_above_ratio,
+        all_checks=False,
+    )
+    authority, who, approval = _authority(d, auth, amount, form, tier)
+    # (already + amount).ratio_to(value), as the request worked it out for its checks.
+    share = request.case_ratio
+    if share is None:  # pragma: no cover - the value at stake is not zero here
+        share = request.case_total.ratio_to(value)
+    if form in d.policy.compensation.delight_forms:
+        # Granting it will raise what this customer expects next time: say so now.
+        over = True
+        baseline = d.case.customer.expectation
+        expectation = ExpectationBaseline(
+            compensation_ratio=max(share, baseline.compensation_ratio).quantize(_CENT),
+            remedy=form,
+            set_at=d.at,
+            reason=f"if granted on case {d.case.id}, the customer will expect this again",
+        )
+    d.actions.append(
+        Action(
+            ActionKind.COMPENSATE,
+            f"Compensate: {form.value.replace('_', ' ')} of {amount} "
+            f"({share:.2f} of {value}); {who}",
+            owner=d.agent.id
+            if (d.agent is not None and auth.allowed)
+            else (auth.approver or owner),
+            authority=authority,
+            approval=approval,
+            amount=amount,
+            ratio=share.quantize(_BASIS_POINT),
+            form=form,
+            tier=tier.name,
+            details=_PREFER_IMMEDIATE,
+            reasons=(
+                *reasons,
+                d.reason(
+                    "compensation.prefer_immediate",
+                    "immediate compensation beats a delayed voucher (Roschk & Gelbrich 2014)",
+                ),
+            ),
+        )
+    )
+    return amount, over, expectation
+
+
+def _size(
+    d: DecisionContext, recovery: Mapping[str, object], rule: str, owed_value: Money | None
+) -> tuple[Tier, Decimal, Decimal, list[Reason]]:
+    """The tier and the share of the value at stake the goodwill comes to (the policy's
+    steps, then the customer's raised expectation), the share refunded as money owed,
+    and the reasons for each step."""
+    comp = d.policy.compensation
+    facts = d.facts
+    tier = comp.tier(str(recovery["tier"]))
+    reasons = [
+        d.reason(
+            rule,
+            f"severity and history call for tier {tier.name}",
+            "severity",
+            "history",
+            "service_usable",
+        )
+    ]
+    # A remedy that gives the money back pays the value at stake as money owed; any
+    # other remedy restores the service (so does a case already put right).
+    restored = not (d.remedy_action is not None and d.remedy_action in comp.refund_remedies)
+    refunded = _ONE if owed_value is not None else _ZERO
+    lateness, late_by = lateness_share(d)
+    downtime, down_for = downtime_share(d)
+    sized = goodwill(
+        comp,
+        tier,
+        fault=facts["fault"],
+        history=facts["history"],
+        effort=facts["effort"],
+        lateness=lateness,
+        downtime=downtime,
+        restored=restored,
+        refunded=refunded,
+    )
+    tier, ratio = sized.tier, sized.ratio
+    for step_rule, text in sized.steps:
+        names = _STEP_FACTS.get(step_rule, ())
+        if step_rule == "compensation.harm.lateness" and late_by is not None:
+            text = f"{text} (late by {_duration_text(late_by)} or more)"
+        elif step_rule == "compensation.harm.downtime" and down_for is not None:
+            text = f"{text} (without it for {_duration_text(down_for)} or more)"
+        reasons.append(d.reason(step_rule, text, *names))
+    baseline = d.case.customer.expectation
+    if baseline.compensation_ratio > ratio + refunded and facts["fault"] != Fault.CUSTOMER:
+        # What they got last time is what they expect now, a tier-0 row included
+        # (Rust & Oliver 2000); unless the failure was their own doing.
+        ratio = min(baseline.compensation_ratio - refunded, comp.hard_cap_ratio - refunded)
+        reasons.append(
+            d.reason(
+                "customer.expectation",
+                "meet the customer's raised expectation",
+                "expectation_ratio",
+            )
+        )
+    return tier, ratio, refunded, reasons
+
+
+def _over_delivered(
+    d: DecisionContext, value: Money | None, granted: Decimal, ratio: Decimal, tier: Tier
+) -> tuple[bool, ExpectationBaseline | None]:
+    """Whether what was granted already goes beyond the goodwill due (or delighted),
+    and the expectation that sets for next time."""
+    comp = d.policy.compensation
+    delight = [g for g in d.case.grants if g.at <= d.at and g.form in comp.delight_forms]
+    if value is None or not value:
+        return False, None
+    granted_ratio = granted / value.amount
+    if not (granted_ratio > max(ratio, tier.max) or delight):
+        return False, None
+    baseline = d.case.customer.expectation
+    new_ratio = max(granted_ratio, baseline.compensation_ratio)
+    remedy = delight[-1].form if delight else baseline.remedy
+    return True, ExpectationBaseline(
+        compensation_ratio=new_ratio.quantize(_CENT),
+        remedy=remedy,
+        set_at=max(g.at for g in d.case.grants if g.at <= d.at),
+        reason=f"over-delivered on case {d.case.id}: the customer will expect this again",
+    )
+
+
+def _unsized(
+    d: DecisionContext,
+    value: Money | None,
+    ratio: Decimal,
+    tier: Tier,
+    form: CompensationForm,
+    rule: str,
+    reasons: list[Reason],
+) -> None:
+    """No amount the policy can grant (no value at stake, a zero share, a critical
+    case): a person decides it where the policy would pay."""
+    critical = d.facts["critical"]
+    if (value is None or not value) and ratio > 0 and not critical:
+        # The row pays, but there is nothing to size it on: a person decides the
+        # amount, never a silent omission.
+        d.judge(
+            f"compensation: tier {tier.name} ({tier.min}-{tier.max} of the value at "
+            "stake) applies, but the case gives no value at stake; decide the amount",
+            d.deciding_role(form),
+            (
+                *reasons,
+                d.reason(
+                    "principles.no_silent_gaps",
+                    "the policy cannot size it: a person decides",
+                    "value_at_stake",
+                ),
+            ),
+            tier=tier.name,
+            form=form,
+        )
+    elif critical and d.is_open and not d.case.done(CaseEventKind.COMPENSATED):
+        d.judge(
+            "compensation for a critical failure: its human owner decides it",
+            d.deciding_role(form),
+            (
+                d.reason(
+                    rule,
+                    "critical failures are out of scope for automated amounts",
+                    "critical",
+                ),
+            ),
+            tier=tier.name,
+        )
+
+
+def _amount(
+    d: DecisionContext,
+    value: Money,
+    tier: Tier,
+    ratio: Decimal,
+    refunded: Decimal,
+    granted: Decimal,
+    reasons: list[Reason],
+) -> tuple[Money, Money] | None:
+    """The amount to grant now (the share, within the tier's floor and ceiling and the
+    hard cap, less what was granted already) and what was; None when nothing is left."""
+    # Rounded down: a share that lands on a limit stays on it, never a cent over.
+    target = value._scaled(ratio, ROUND_FLOOR)
+    floor = tier.floor.get(value.currency)
+    ceiling = tier.ceiling.get(value.currency)
+    if floor is not None and target < floor:
+        target = floor
+        reasons.append(d.reason(f"compensation.tiers[{tier.name}].floor", f"at least {floor}"))
+    if ceiling is not None and target > ceiling:
+        target = ceiling
+        reasons.append(d.reason(f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}"))
+    # Never a cent over the hard cap, the value refunded as money owed included.
+    cap = value._scaled(d.policy.compensation.hard_cap_ratio - refunded, ROUND_FLOOR)
+    already = Money(granted, value.currency)
+    amount = target - already
+    headroom = cap - already
+    if amount > headroom:
+        amount = headroom
+    if amount.amount <= 0:  # nothing, or less than nothing, is left to grant
+        if already:
+            reasons.append(
+                d.reason(
+                    "compensation.granted",
+                    f"{already} already granted covers it",
+                    "granted_so_far",
+                )
+            )
+        return None
+    if already:
+        reasons.append(
+            d.reason(
+                "compensation.granted",
+                f"{already} already granted on this case",
+                "granted_so_far",
+            )
+        )
+    return amount, already
+
+
+def _authority(
+    d: DecisionContext, auth: Authorization, amount: Money, form: CompensationForm, tier: Tier
+) -> tuple[Authority, str, Approval | None]:
+    """Who may grant ``amount``: the acting role now, an approver (an approval asked
+    for), or no role at all (a person decides)."""
+    if auth.allowed:
+        return Authority.DO_NOW, f"{d.role.name} may grant it now", None
+    if auth.approver is not None:
+        # Only the failed checks are in the answer (all_checks=False).
+        approval = Approval(auth.approver, auth.reason, auth.checks)
+        d.approvals.append(approval)
+        return Authority.NEEDS_APPROVAL, f"needs approval by {auth.approver}", approval
+    accepted = d.engine._ladder.accepts(amount.currency)
+    d.judge(
+        f"compensation of {amount} as {form.value.replace('_', ' ')}: {auth.reason}",
+        d.deciding_role(form, above=True)
+        if not accepted
+        else max(d.policy.roles, key=lambda r: r.rank).name,
+        (
+            d.reason(
+                "principles.no_silent_gaps",
+                "no role's limits cover it: a person decides, never a missing limit",
+            ),
+        ),
+        amount=amount,
+        form=form,
+        tier=tier.name,
+    )
+    return Authority.NEEDS_APPROVAL, f"no role may grant it: {auth.reason}", None

@@ -1,0 +1,300 @@
+"""One decision's context: the working state of :meth:`Engine.decide` and the helpers
+every step uses (tables through the memo, reasons, judgement), thrown away afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Final
+
+from cxrecovery.engine._clocks import _ClockSteps
+from cxrecovery.engine._support import (
+    EMPTY_ATTRIBUTES,
+    _memo_safe,
+    _picked,
+    _plain_facts,
+    _why_not,
+    instant,
+    remember,
+)
+from cxrecovery.facts import BUILTIN_FACTS, Timeline
+from cxrecovery.model import (
+    Agent,
+    Attributes,
+    Case,
+    CaseEventKind,
+    CaseStatus,
+    CompensationForm,
+    Outcome,
+    PromiseStatus,
+)
+from cxrecovery.money import Money
+from cxrecovery.plan import (
+    Action,
+    ActionKind,
+    Approval,
+    Authority,
+    Reason,
+    TableTrace,
+)
+from cxrecovery.policy import RolePolicy
+from cxrecovery.tables import DecisionTable, TableResult
+
+if TYPE_CHECKING:
+    from cxrecovery.engine.compile import CompiledPolicy
+
+# What went wrong in an interaction: an apology or a remedy is owed again after it.
+_SETBACKS: Final = frozenset({Outcome.FAILED, Outcome.MISSED, Outcome.ABANDONED})
+_ZERO: Final = Decimal(0)
+
+
+class DecisionContext(_ClockSteps):
+    """One call of :meth:`Engine.decide`: the working state, thrown away afterwards."""
+
+    def __init__(
+        self,
+        engine: CompiledPolicy,
+        case: Case,
+        at: datetime,
+        role: RolePolicy,
+        agent: Agent | None,
+        spent: Money | None,
+        facts: dict[str, object],
+        timeline: Timeline,
+        explain: bool,
+    ) -> None:
+        self.engine = engine
+        self.policy = engine.policy
+        self.case = case
+        self.at = at
+        self.role = role
+        self.agent = agent
+        self.spent = spent
+        self.facts = facts
+        # The facts as a plan shows them: reasons, the trace and the plan all cite them.
+        self.scalars = _plain_facts(facts, engine._compiled.decimal_facts)
+        self.timeline = timeline
+        self.explain = explain
+        self.memo_ok = not explain and _memo_safe(facts)
+        self.trace: list[TableTrace] = []
+        self.reviews: list[datetime] = []
+        self.actions: list[Action] = []
+        self.approvals: list[Approval] = []
+        self.is_open = case.status is CaseStatus.OPEN
+        self.judgement = False
+        self.remedy_action: str | None = None
+        # The earliest the remedy can be done, as the host said at decision time.
+        self.ready_at: datetime | None = None
+        self.repaid = _ZERO
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
+        if self.memo_ok:
+            # A table's result and trace depend only on the facts it reads: decisions
+            # that read the same values share them (the key has each value's class too,
+            # as True == 1). Without why-not traces only: explain is the slow path.
+            scalars = self.scalars
+            facts = self.facts
+            getter = self.engine._trace_getters.get(path)
+            try:
+                if getter is not None:  # the same key, its values fetched in one call
+                    key = (path, *getter(scalars), *map(type, getter(facts)))
+                else:
+                    names = self.engine._compiled.trace_inputs[path]
+                    key = (
+                        path,
+                        *map(scalars.__getitem__, names),
+                        *map(type, map(facts.__getitem__, names)),
+                    )
+            except KeyError:  # a fact is missing: evaluate() says so
+                pass
+            else:
+                memo = self.engine._table_memo
+                found = memo.get(key)
+                if found is None:
+                    found = remember(memo, key, self._evaluate(table, path))
+                self.trace.append(found[1])
+                return found[0]
+        result, trace = self._evaluate(table, path)
+        self.trace.append(trace)
+        return result
+
+    def _evaluate(self, table: DecisionTable, path: str) -> tuple[TableResult, TableTrace]:
+        result = table.evaluate(self.facts)
+        why_not: tuple[str, ...] = ()
+        if self.explain:
+            explanation = table.explain(self.facts)
+            why_not = _why_not(explanation)
+        trace = TableTrace(  # table, inputs, matched, chosen, shadowed, why_not
+            path,
+            _picked(self.scalars, self.engine._compiled.trace_inputs[path]),
+            result.matched,
+            result.chosen,
+            result.shadowed,
+            why_not,
+        )
+        return result, trace
+
+    def decided(
+        self, name: str, table: DecisionTable, path: str, what: str
+    ) -> tuple[Mapping[str, object], str] | None:
+        """The row ``table`` chooses, or None when the policy cannot decide ``what``: no
+        row fits (a gap `cxrecovery check` reports) or a host fact it reads has no value.
+        A person then decides it (:meth:`judge`), never a plan that leaves it out."""
+        if self.lacking(path, what):
+            return None
+        result = self.evaluate(name, table, path)
+        outputs = result.outputs
+        chosen = result.chosen
+        if not isinstance(outputs, Mapping) or not chosen:
+            shown = ", ".join(f"{k}={v}" for k, v in result.inputs.items())
+            self.gap(path, what, f"no row of {path} fits this case ({shown})")
+            return None
+        return outputs, chosen[0]
+
+    def lacking(self, path: str, what: str) -> bool:
+        """Whether a host fact the table at ``path`` reads has no value (its provider
+        returned none): then a person decides ``what``."""
+        facts = self.facts
+        names = [
+            n
+            for n in self.engine._compiled.trace_inputs[path]
+            if n not in BUILTIN_FACTS and facts.get(n) is None
+        ]
+        if names:
+            self.gap(path, what, f"the host gave no value for {', '.join(names)}")
+        return bool(names)
+
+    def gap(self, path: str, what: str, problem: str) -> None:
+        """Leave ``what`` to the lowest role that can decide it: ``problem`` at ``path``."""
+        names = self.engine._compiled.trace_inputs[path]
+        self.judge(
+            f"{what}: {problem}", self.deciding_role(), (self.reason(path, problem, *names),)
+        )
+
+    def row_reason(self, table: DecisionTable, path: str, row: str, text: str) -> Reason:
+        """A reason citing a table row, with the facts that row's cells test."""
+        names = self.engine._compiled.row_facts[path].get(row, ())
+        return self.reason(f"{path}[{row}]", text, *names)
+
+    def reason(self, rule: str, text: str, *names: str) -> Reason:
+        """A reason citing ``rule``, with the facts called ``names``.
+
+        A reason is a frozen value fixed by its rule, text and the plain fact values it
+        cites (with their classes, as True == 1): decisions share equal ones.
+        """
+        scalars = self.scalars
+        key: tuple[object, ...]
+        try:
+            if not names:
+                key = (rule, text)
+            elif len(names) == 1:  # the common case: the key without a tuple per part
+                value = scalars[names[0]]
+                key = (rule, text, names[0], value, value.__class__)
+            else:
+                values = tuple(map(scalars.__getitem__, names))
+                key = (rule, text, names, values, tuple(map(type, values)))
+        except KeyError:  # a fact that is not there is left out
+            return self._reason(rule, text, names)
+        memo = self.engine._reason_memo
+        found = memo.get(key)
+        if found is None:
+            found = remember(memo, key, self._reason(rule, text, names))
+        return found
+
+    def _reason(self, rule: str, text: str, names: tuple[str, ...]) -> Reason:
+        if not names:
+            return Reason(rule, text, EMPTY_ATTRIBUTES)
+        scalars = self.scalars
+        if len(names) == 1:  # the common case: nothing to sort
+            name = names[0]
+            pairs = ((name, scalars[name]),) if name in scalars else ()
+            return Reason(rule, text, Attributes._from_sorted(pairs))
+        picked = {n: scalars[n] for n in names if n in scalars}
+        return Reason(rule, text, Attributes._from_sorted(tuple(sorted(picked.items()))))
+
+    def all_facts(self) -> Attributes:
+        """Every fact, as the plan keeps them: sorted by name."""
+        scalars = self.scalars
+        # The engine knows every fact's name in sorted order: when those are the facts,
+        # the pairs come in C. A host fact it was not told about (a provider returning
+        # more than it declared) falls back to a sort.
+        order = self.engine._compiled.fact_order
+        if len(order) == len(scalars):
+            try:
+                return Attributes._from_sorted(
+                    tuple(zip(order, map(scalars.__getitem__, order), strict=True))
+                )
+            except KeyError:
+                pass
+        return Attributes._from_sorted(tuple(sorted(scalars.items())))
+
+    def future(self, when: datetime | None) -> None:
+        if when is not None and when > self.at:
+            self.reviews.append(when)
+
+    def deciding_role(self, form: CompensationForm | None = None, *, above: bool = False) -> str:
+        """The lowest role that can decide what the policy could not: from the acting
+        role up (strictly above it when ``above``), one that may grant ``form`` at all
+        and, on a critical case, handles critical cases; the top of the ladder if none."""
+        ladder = sorted(self.policy.roles, key=lambda r: r.rank)
+        critical = bool(self.facts["critical"])
+        for role in ladder:
+            if role.rank < self.role.rank or (above and role.rank == self.role.rank):
+                continue
+            if form is not None and form not in role.forms:
+                continue
+            if critical and not role.handles_critical:
+                continue
+            return role.name
+        return ladder[-1].name if ladder else self.role.name
+
+    def judge(self, what: str, role: str, reasons: tuple[Reason, ...], **fields: object) -> None:
+        """Leave ``what`` to a person: a ``needs_judgement`` action owned by ``role``
+        (unless the case records that a person judged it already)."""
+        summary = f"Needs judgement: {what}"
+        if self.case.events and any(
+            e.subject == summary for e in self.case.done(CaseEventKind.JUDGED)
+        ):
+            return
+        self.judgement = True
+        self.actions.append(
+            Action(
+                ActionKind.NEEDS_JUDGEMENT,
+                summary,
+                owner=role,
+                authority=Authority.NEEDS_APPROVAL,
+                details=Attributes._from_sorted((("decides", role),)),
+                reasons=reasons,
+                **fields,  # type: ignore[arg-type]
+            )
+        )
+
+    # --- the case's history ------------------------------------------------------------
+
+    def done_since_setback(self, kind: CaseEventKind, subject: str | None = None) -> bool:
+        """Whether the case records ``kind`` done (about ``subject``, when given) at or
+        after the last setback: a promise broken, a channel failed or missed, a
+        customer who gave up. An apology or a remedy is owed again after one."""
+        done = [
+            e.at
+            for e in self.case.events
+            if e.kind is kind and (subject is None or e.subject == subject)
+        ]
+        if not done:
+            return False
+        return max(done, key=instant) >= self.setback_at()
+
+    def setback_at(self) -> datetime:
+        """The last instant, at or before the decision, at which something went wrong."""
+        case = self.case
+        at = self.at
+        times = [case.opened_at]
+        times.extend(tp.at for tp in case.touchpoints if tp.at <= at and tp.outcome in _SETBACKS)
+        for promise in case.promises:
+            if promise.is_broken(at):
+                when = promise.settled_at if promise.status is PromiseStatus.BROKEN else None
+                times.append(when or promise.due)
+        return max(times, key=instant)

@@ -1,0 +1,264 @@
+"""Telling the customer, following up, recognising staff, and when to look again."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Final
+
+from cxrecovery.engine._context import DecisionContext
+from cxrecovery.engine._support import (
+    _TICK,
+    channel_words,
+    instant,
+)
+from cxrecovery.model import (
+    Attributes,
+    CaseEventKind,
+    CaseStatus,
+    Channel,
+    Direction,
+    Outcome,
+    Sentiment,
+    TouchpointKind,
+)
+from cxrecovery.money import Money
+from cxrecovery.plan import (
+    Action,
+    ActionKind,
+    ClockState,
+    ClockStatus,
+)
+
+# A customer whose own contact on a live channel came this recently is with us now.
+_HERE_FOR: Final = timedelta(minutes=30)
+_LIVE: Final = frozenset({Channel.IN_PERSON, Channel.PHONE, Channel.CHAT, Channel.VIDEO})
+# Outcomes after which the customer is not on the line any more.
+_GONE: Final = frozenset({Outcome.FAILED, Outcome.MISSED, Outcome.ABANDONED})
+
+
+def channel_now(d: DecisionContext) -> tuple[Channel | None, bool]:
+    """Where to tell the customer: where they are with us right now (their own
+    contact in the last :data:`_HERE_FOR` on a live channel, a shop counter
+    included), else their preferred channel, else the case's. The flag says
+    whether they are here now."""
+    at = d.at
+    for tp in reversed(d.case.touchpoints):
+        if tp.at > at:
+            continue
+        if at - tp.at > _HERE_FOR:
+            break
+        if tp.direction is Direction.INBOUND and tp.channel in _LIVE and tp.outcome not in _GONE:
+            # They are here until the window closes: the plan changes then.
+            d.future(tp.at + _HERE_FOR + _TICK)
+            return tp.channel, True
+        break
+    return d.case.customer.preferred_channel or d.case.channel, False
+
+
+def notify(
+    d: DecisionContext,
+    clocks: list[ClockState],
+    promise_due: datetime | None,
+    compensation: Money | None,
+) -> None:
+    """Tell the customer what the plan does for them: when (the next update due,
+    now when a promise is made or the case is put right) and where."""
+    channel, here = channel_now(d)
+    due = _update_due(clocks)
+    # Put right already: tell them now, unless they were told since it was put right
+    # (and since the last setback).
+    told_now = due is None and not d.is_open and not told_since_put_right(d)
+    if told_now:
+        due = d.at
+    states = _what_to_tell(d, promise_due, compensation)
+    reasons = [
+        d.reason(
+            "principles.keep_informed",
+            "set expectations up front and keep the customer informed",
+        ),
+    ]
+    if any(a.kind is ActionKind.MAKE_PROMISE for a in d.actions) and (
+        due is None or instant(due) >= instant(d.at)
+    ):
+        # The plan makes a promise now: the customer hears it now, not when the next
+        # update falls due (a remake promised in 20 minutes, told by tomorrow).
+        due = d.at
+        reasons.append(
+            d.reason(
+                "principles.promise_when_told",
+                "a promise is made when the customer hears it: tell them now",
+            )
+        )
+    if told_now:
+        reasons.append(
+            d.reason(
+                "principles.tell_now",
+                "the case is put right: the apology and what it brings are told now",
+            )
+        )
+    if here and channel is not None:
+        reasons.append(
+            d.reason(
+                "principles.where_the_customer_is",
+                f"the customer is with us {channel_words(channel)} now: tell them there",
+                "channel",
+            )
+        )
+    elif channel is not None:
+        reasons.append(
+            d.reason(
+                "customer.preferred_channel",
+                f"the customer prefers {channel_words(channel)}",
+            )
+        )
+    d.actions.append(
+        Action(
+            ActionKind.NOTIFY,
+            f"Tell the customer{' ' + channel_words(channel) if channel else ''}: "
+            + "; ".join(states),
+            due=due,
+            channel=channel,
+            details=Attributes._from_sorted((("states", "; ".join(states)),)),
+            reasons=tuple(reasons),
+        )
+    )
+
+
+def _update_due(clocks: list[ClockState]) -> datetime | None:
+    """The earliest a running or breached first-response or next-update clock is due."""
+    due = None
+    for state in clocks:
+        if (
+            state.name in ("first_response", "next_update")
+            and state.status in (ClockStatus.RUNNING, ClockStatus.BREACHED)
+            and state.due_at is not None
+            and (due is None or instant(state.due_at) < instant(due))
+        ):
+            due = state.due_at
+    return due
+
+
+def _what_to_tell(
+    d: DecisionContext, promise_due: datetime | None, compensation: Money | None
+) -> list[str]:
+    """What the customer hears: the apology, the promise, money owed back and
+    compensation, and who owns the case."""
+    states = ["an apology and what we will do"]
+    if promise_due is not None:
+        states.append("the fix and the time it will be done by (the promise)")
+    states.extend(
+        f"the money we owe back ({a.amount})"
+        for a in d.actions
+        if a.kind is ActionKind.REPAY and a.amount is not None
+    )
+    if compensation is not None:
+        states.append(f"the compensation ({compensation})")
+    states.append("who owns the case now")
+    return states
+
+
+def told_since_put_right(d: DecisionContext) -> bool:
+    """Whether someone wrote or spoke to the customer (an outbound touchpoint) at or
+    after the case was resolved and its last setback."""
+    case = d.case
+    if not case.events:  # no recorded history: decided as before
+        return False
+    since = max((t for t in (case.resolved_at, d.setback_at()) if t is not None), key=instant)
+    return any(
+        tp.direction is Direction.OUTBOUND and since <= tp.at <= d.at for tp in case.touchpoints
+    )
+
+
+def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, owner: str) -> None:
+    """Follow up after the fix at the recovery row's offsets, on the follow-up calendar."""
+    parts = d.engine._compiled.follow_ups(recovery.get("follow_up"))
+    if not parts or d.case.status is CaseStatus.CLOSED:
+        return
+    calendar = d.policy.calendars[d.policy.follow_up_calendar]
+    base = (
+        d.case.resolved_at
+        if d.case.resolved_at is not None and d.case.resolved_at <= d.at
+        else None
+    )
+    channel = d.case.customer.preferred_channel or d.case.channel
+    reasons = (d.reason(rule, "close the loop after the fix", "severity", "history"),)
+    done = (
+        {e.subject for e in d.case.done(CaseEventKind.FOLLOWED_UP) if base is None or e.at >= base}
+        if d.case.events
+        else set()
+    )
+    for part in parts:
+        if part in done:  # carried out since the fix: not asked for again
+            continue
+        after = d.engine._compiled.duration(part)
+        due = calendar.next_open(base + after) if base is not None else None
+        if due is not None:
+            when = d.shown(due)
+        else:
+            when = f"{d.engine._compiled.duration_text(part)} after the fix"
+        d.actions.append(
+            Action(
+                ActionKind.FOLLOW_UP,
+                f"Follow up {when}: check the customer is satisfied and the fix held",
+                owner=owner,
+                due=due,
+                channel=channel,
+                details=Attributes._from_sorted((("after", part),)),
+                reasons=reasons,
+            )
+        )
+
+
+def recognise(d: DecisionContext) -> None:
+    """Recognise the staff the customer's positive feedback names."""
+    if not d.policy.recognise_staff or not d.facts["positive_feedback"]:
+        return
+    seen = [tp for tp in d.case.touchpoints if tp.at <= d.at]
+    praised = [
+        i
+        for i, tp in enumerate(seen)
+        if tp.kind is TouchpointKind.FEEDBACK
+        and tp.sentiment is not None
+        and tp.sentiment >= Sentiment.POSITIVE
+    ]
+    agents: list[str] = []
+    # The staff who served the customer well before the praise came in.
+    for tp in seen[: praised[-1]] if praised else ():
+        if (
+            tp.agent
+            and tp.sentiment is not None
+            and tp.sentiment >= Sentiment.POSITIVE
+            and tp.agent not in agents
+        ):
+            agents.append(tp.agent)
+    recognised = {e.subject for e in d.case.done(CaseEventKind.RECOGNISED)}
+    for agent in agents:
+        if agent in recognised:
+            continue
+        d.actions.append(
+            Action(
+                ActionKind.RECOGNISE,
+                f"Recognise {agent}: the customer's positive feedback names their work",
+                owner=d.case.owner,
+                details=Attributes._from_sorted((("agent", agent),)),
+                reasons=(
+                    d.reason(
+                        "follow_up.recognise_staff",
+                        "close the loop on positive feedback",
+                        "positive_feedback",
+                    ),
+                ),
+            )
+        )
+
+
+def future_windows(d: DecisionContext) -> None:
+    """Look again when a promise falls overdue, a grant leaves the goodwill window, or
+    a case in limbo crosses a bound a table tests."""
+    # A promise is overdue, and a grant leaves the goodwill window, just after.
+    for when in (*d.timeline.promise_due, *d.timeline.window_exits):
+        d.future(when + _TICK)
+    for bound in d.engine._limbo_bounds:
+        hours = timedelta(microseconds=int(bound * 3_600_000_000))
+        d.future(d.engine._settings.calendar.add(d.timeline.last_progress, hours))
