@@ -46,8 +46,6 @@ ALLOWLIST: dict[str, str] = {
     "ledger/_desk.py:Desk.approve": "sizes",
     "ledger/_postgres.py": "ledger (issue 16): the Postgres store",
     "ledger/_sqlite.py": "ledger (issue 16): the SQLite store",
-    "plan.py": "plan: the plan classes and their writer",
-    "plan.py:record": "plan",
     "testing/ledger.py": "ledger (issue 16): the ledger conformance kit",
     "testing/strategies.py": "sizes: hypothesis strategies for every domain type",
 }
