@@ -44,9 +44,6 @@ ALLOWLIST: dict[str, str] = {
     "ledger/_desk.py:Desk.grant": "sizes",
     "ledger/_desk.py:Desk.request_approval": "sizes",
     "ledger/_desk.py:Desk.approve": "sizes",
-    "ledger/_postgres.py": "ledger (issue 16): the Postgres store",
-    "ledger/_sqlite.py": "ledger (issue 16): the SQLite store",
-    "testing/ledger.py": "ledger (issue 16): the ledger conformance kit",
     "testing/strategies.py": "sizes: hypothesis strategies for every domain type",
 }
 
