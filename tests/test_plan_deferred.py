@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pytest
@@ -18,7 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cxrecovery import Agent, Case, Engine, default_policy, load_case
-from cxrecovery.plan import RecoveryPlan
+from cxrecovery.plan import Action, Approval, RecoveryPlan
+from cxrecovery.plan._deferred import Deferrable
 from cxrecovery.testing.strategies import cases
 
 POLICY = default_policy()
@@ -26,18 +27,17 @@ ENGINE = Engine(POLICY)
 ROLES = [r.name for r in POLICY.roles]
 NAMES = [f.name for f in attrs.fields(RecoveryPlan)]
 CASES = Path(__file__).parent.parent / "examples" / "cases"
+D = TypeVar("D", bound=Deferrable)
 
 
-def values_of(plan: RecoveryPlan) -> dict[str, Any]:
-    return {name: getattr(plan, name) for name in NAMES}
+def values_of(value: Deferrable) -> dict[str, Any]:
+    return {f.name: getattr(value, f.name) for f in attrs.fields(type(value))}
 
 
-def split(
-    plan: RecoveryPlan, deferred: set[str]
-) -> tuple[RecoveryPlan, list[int], Callable[[], dict[str, Any]]]:
-    """A deferred twin of ``plan`` (the fields in ``deferred`` left to the fill), the
+def split(value: D, deferred: set[str]) -> tuple[D, list[int], Callable[[], dict[str, Any]]]:
+    """A deferred twin of ``value`` (the fields in ``deferred`` left to the fill), the
     list the fill counts its calls in, and the fill."""
-    values = values_of(plan)
+    values = values_of(value)
     calls: list[int] = []
 
     def fill() -> dict[str, Any]:
@@ -45,7 +45,7 @@ def split(
         return {n: values[n] for n in deferred}
 
     eager = {n: v for n, v in values.items() if n not in deferred}
-    return RecoveryPlan._deferred(fill, **eager), calls, fill
+    return type(value)._deferred(fill, **eager), calls, fill
 
 
 @st.composite
@@ -94,6 +94,27 @@ def test_a_deferred_plan_behaves_as_the_eager_plan_of_the_same_values(
     assert twin == plan
     assert values_of(twin) == values_of(plan)
     assert [1] == calls  # once, whatever is read after
+
+
+@given(plans(), st.data())
+def test_deferred_actions_and_approvals_behave_as_eager_ones_in_and_out_of_a_plan(
+    plan: RecoveryPlan, data: st.DataObject
+) -> None:
+    parts: list[Action | Approval] = [*plan.actions, *plan.approvals]
+    twins = []
+    for part in parts:
+        names = [f.name for f in attrs.fields(type(part))]
+        twin, calls, _ = split(part, data.draw(st.sets(st.sampled_from(names), min_size=1)))
+        assert type(twin) is type(part)
+        assert (twin, hash(twin), repr(twin)) == (part, hash(part), repr(part))
+        assert pickle.dumps(twin) == pickle.dumps(part)
+        assert [1] == calls
+        twins.append(split(part, set(names[1:]))[0])
+    actions, approvals = twins[: len(plan.actions)], twins[len(plan.actions) :]
+    whole = attrs.evolve(plan, actions=tuple(actions), approvals=tuple(approvals))
+    assert plan.to_json() == whole.to_json()
+    assert attrs.asdict(plan) == attrs.asdict(whole)
+    assert plan.decision() == whole.decision()
 
 
 def test_the_fields_and_the_class_are_those_of_any_plan(plan: RecoveryPlan) -> None:

@@ -15,36 +15,41 @@ The pending ``fill`` lives in one slot of its own, ``_pending``, declared on thi
 class (attrs rewrites the ``__slots__`` of the class it decorates, but keeps those of its
 bases). It is not an attrs field, so ``attrs.fields``, ``asdict`` and the pickled state do
 not change; pickle and ``copy`` carry the filled values and never the callable. After the
-fill, the slot holds ``None`` and ``fill`` (with everything it holds on to) is released.
+fill the slot holds ``None``: ``fill``, and everything it holds on to, is released.
 
-Filling takes a per-instance re-entrant lock: two threads reading at once see one fill,
-and a thread reading a field not yet set waits for it. ``fill`` runs at most once.
+Fills run under one re-entrant lock for the module: two threads reading at once see one
+fill (the second waits for it), and a thread reading a field not yet set waits for it.
+``fill`` runs at most once per instance (again only if it raised). Fills are pure
+computations, so one lock costs nothing under the GIL and needs none made per instance.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import attrs
 
 __all__ = ["Deferrable"]
 
-_set = object.__setattr__
-_get = object.__getattribute__
+Fill = Callable[[], Mapping[str, object]]
+
+_set: Final = object.__setattr__
+_get: Final = object.__getattribute__
+_LOCK: Final = threading.RLock()
 
 
-class _Pending:
-    """A fill still to run: the callable, the lock that makes it run once, and whether it
-    is running (to refuse a fill that reads the value it is filling)."""
+class _Filling:
+    """What the ``_pending`` slot holds while its fill runs (a fill that reads the value it
+    fills would otherwise recurse without end)."""
 
-    __slots__ = ("fill", "filling", "lock")
+    __slots__ = ()
 
-    def __init__(self, fill: Callable[[], Mapping[str, object]]) -> None:
-        self.fill = fill
-        self.lock = threading.RLock()
-        self.filling = False
+
+_FILLING: Final = _Filling()
+# Each class's field setters (the slots' own descriptors), by field name.
+_SETTERS: dict[type, dict[str, Callable[[object, object], None]]] = {}
 
 
 class Deferrable:
@@ -53,10 +58,10 @@ class Deferrable:
     __slots__ = ("_pending",)
 
     @classmethod
-    def _deferred(cls, fill: Callable[[], Mapping[str, object]], /, **eager: object) -> Self:
+    def _deferred(cls, fill: Fill, /, **eager: object) -> Self:
         """An instance with the ``eager`` fields set and the rest from ``fill()``.
 
-        ``fill`` takes no argument and returns a dict holding exactly the fields not in
+        ``fill`` takes no argument and returns a mapping of exactly the fields not in
         ``eager``; it runs once, on the first read of any of them, and is then dropped.
         Until then it (and whatever it refers to) stays alive. No validator or converter
         runs on either part: the caller gives finished field values.
@@ -64,15 +69,15 @@ class Deferrable:
         Raises:
             TypeError: a name in ``eager`` is not a field of the class.
         """
-        names = _field_names(cls)
-        unknown = eager.keys() - names
-        if unknown:
-            raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(unknown))}")
+        setters = _SETTERS.get(cls) or _setters(cls)
         made = object.__new__(cls)
-        for name, value in eager.items():
-            _set(made, name, value)
-        if len(eager) < len(names):
-            _set(made, "_pending", _Pending(fill))
+        try:
+            for name, value in eager.items():
+                setters[name](made, value)
+        except KeyError as error:
+            raise TypeError(f"{cls.__name__} has no field {error.args[0]}") from None
+        if len(eager) < len(setters):
+            _set(made, "_pending", fill)
         return made
 
     if not TYPE_CHECKING:  # hidden from type checkers, which would accept any name then
@@ -83,43 +88,43 @@ class Deferrable:
                 pending = _get(self, "_pending")
             except AttributeError:  # made by __init__, or being unpickled
                 pending = None
-            if pending is not None and name in _field_names(type(self)):
-                _fill(self, pending)
+            if pending is not None and name in _SETTERS[type(self)]:
+                _fill(self)
             return _get(self, name)
 
 
-_FIELDS: dict[type, frozenset[str]] = {}
+def _setters(cls: type) -> dict[str, Callable[[object, object], None]]:
+    setters = {f.name: getattr(cls, f.name).__set__ for f in attrs.fields(cls)}
+    _SETTERS[cls] = setters  # the same value whichever thread makes it
+    return setters
 
 
-def _field_names(cls: type) -> frozenset[str]:
-    names = _FIELDS.get(cls)
-    if names is None:  # the same value whichever thread computes it
-        names = _FIELDS[cls] = frozenset(f.name for f in attrs.fields(cls))
-    return names
-
-
-def _fill(made: Deferrable, pending: _Pending) -> None:
-    with pending.lock:
-        if _get(made, "_pending") is not pending:
+def _fill(made: Deferrable) -> None:
+    with _LOCK:
+        fill = _get(made, "_pending")
+        if fill is None:
             return  # another thread filled it while this one waited
-        if pending.filling:
+        if fill is _FILLING:
             raise RuntimeError(
                 f"the fill of a deferred {type(made).__name__} read one of the fields it fills"
             )
-        pending.filling = True
+        _set(made, "_pending", _FILLING)
         try:
-            values = pending.fill()
-        finally:
-            pending.filling = False
-        missing = sorted(n for n in _field_names(type(made)) if not _is_set(made, n))
+            values = fill()
+        except BaseException:
+            _set(made, "_pending", fill)  # still to fill: a later read tries again
+            raise
+        setters = _SETTERS[type(made)]
+        missing = sorted(n for n in setters if not _is_set(made, n))
         if not isinstance(values, Mapping) or sorted(values) != missing:
+            _set(made, "_pending", fill)
             got = sorted(values) if isinstance(values, Mapping) else type(values).__name__
             raise TypeError(
                 f"the fill of a deferred {type(made).__name__} must give exactly "
                 f"{missing}, gave {got}"
             )
         for name in missing:
-            _set(made, name, values[name])
+            setters[name](made, values[name])
         _set(made, "_pending", None)
 
 

@@ -10,6 +10,7 @@ import attrs
 
 from cxrecovery.model import Attributes, Channel, CompensationForm
 from cxrecovery.money import Money
+from cxrecovery.plan._deferred import Deferrable
 
 __all__ = [
     "Action",
@@ -101,10 +102,15 @@ class LimitCheck:
 
 
 @attrs.frozen
-class Approval:
+class Approval(Deferrable):
     """An approval a plan needs: the lowest role that may grant it, and why.
 
+    Like a plan, an approval may be deferred (its reason and checks worked out on first
+    read) and behaves exactly as one made in one go: see
+    :class:`~cxrecovery.plan.RecoveryPlan`.
+
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 may be deferred.
     """
 
     role: str
@@ -130,7 +136,7 @@ class Authorization:
 
 
 @attrs.frozen
-class Action:
+class Action(Deferrable):
     """One thing to do, with its owner, deadline and reasons.
 
     Only the fields that fit the kind are set: ``amount``, ``ratio``, ``form`` and
@@ -140,8 +146,12 @@ class Action:
     at the decision time (an escalation whose responder should have acted, a follow-up
     not made): do it at once.
 
+    Like a plan, an action may be deferred (its wording, details and reasons worked out
+    on first read) and behaves exactly as one made in one go: see
+    :class:`~cxrecovery.plan.RecoveryPlan`.
+
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.2.0 ``overdue``.
+    .. versionchanged:: 0.2.0 ``overdue``; may be deferred.
     """
 
     kind: ActionKind
