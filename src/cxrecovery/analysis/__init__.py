@@ -24,11 +24,11 @@ from typing import Any
 
 import attrs
 
+from cxrecovery.analysis._compensation import compensation_findings
 from cxrecovery.analysis._findings import Finding, FindingSeverity, LintReport, merged
 from cxrecovery.analysis._policy import (
     calendar_findings,
     clock_findings,
-    compensation_findings,
     escalation_findings,
     ladder_findings,
     role_findings,
