@@ -38,11 +38,6 @@ ALLOWLIST: dict[str, str] = {
     "documents.py:_fold_settlements": "loader",
     "engine/goodwill.py:goodwill": "facts",
     "facts/_derive.py:derive_facts": "facts: every built-in fact in one function",
-    "ledger/_desk.py": "sizes: Desk and its verbs",
-    "ledger/_desk.py:Desk.decide": "sizes",
-    "ledger/_desk.py:Desk.grant": "sizes",
-    "ledger/_desk.py:Desk.request_approval": "sizes",
-    "ledger/_desk.py:Desk.approve": "sizes",
     "testing/strategies.py": "sizes: hypothesis strategies for every domain type",
 }
 

@@ -13,17 +13,16 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-import attrs
-
 from cxrecovery.engine import Engine
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.ledger import _support as _s
+from cxrecovery.ledger._desk_corrections import Corrections
+from cxrecovery.ledger._desk_promises import Promises
 from cxrecovery.ledger._errors import (
     ApprovalError,
-    LedgerError,
     RequestConflictError,
 )
-from cxrecovery.ledger._protocol import Ledger, LedgerSession, LedgerView
+from cxrecovery.ledger._protocol import Ledger, LedgerSession
 from cxrecovery.ledger._records import (
     ApprovalRecord,
     ApprovalStatus,
@@ -31,19 +30,15 @@ from cxrecovery.ledger._records import (
     GrantRecord,
     LedgerEvent,
     PlanRecord,
-    PromiseRecord,
 )
 from cxrecovery.model import (
     Agent,
     Attributes,
     Case,
     CompensationForm,
-    Promise,
-    PromiseStatus,
 )
 from cxrecovery.money import Money
-from cxrecovery.plan import Action, Authorization, RecoveryPlan
-from cxrecovery.policy import RolePolicy
+from cxrecovery.plan import Action, RecoveryPlan
 
 __all__ = ["Desk"]
 
@@ -61,7 +56,7 @@ def _logged(event: str, message: str, **fields: object) -> None:
         log.info(message, extra=extra)
 
 
-class Desk:
+class Desk(Corrections, Promises):
     """Where an engine's plans are decided, granted and kept, against a ledger.
 
     Args:
@@ -117,43 +112,6 @@ class Desk:
                 self._role(agent, f"agents[{i}]")
                 self._roster[agent.id] = agent
 
-    # --- checks ----------------------------------------------------------------------
-
-    def _role(self, agent: object, path: str = "agent") -> RolePolicy:
-        if not isinstance(agent, Agent):
-            raise InvalidValueError.at(path, f"{agent!r} is not an Agent")
-        role = self.engine.policy.role(agent.role)
-        if role is None:
-            names = ", ".join(r.name for r in self.engine.policy.roles)
-            raise InvalidValueError.at(
-                f"{path}.role", f"{agent.role!r} is not a role of this policy ({names})"
-            )
-        if path in ("agent", "approver"):
-            self._on_roster(agent, path)
-        return role
-
-    def _on_roster(self, agent: Agent, path: str) -> None:
-        if self._roster is None:
-            return
-        known = self._roster.get(agent.id)
-        if known is None:
-            raise InvalidValueError.at(f"{path}.id", f"{agent.id!r} is not on the desk's roster")
-        if known.role != agent.role:
-            raise InvalidValueError.at(
-                f"{path}.role", f"{agent.id!r} holds the role {known.role!r}, not {agent.role!r}"
-            )
-
-    def _rank(self, role: str) -> int:
-        found = self.engine.policy.role(role)
-        return -1 if found is None else found.rank
-
-    # --- what the ledger knows ---------------------------------------------------------
-
-    def _spent(
-        self, view: LedgerView, agent: Agent, role: RolePolicy, currency: str, at: datetime
-    ) -> Money:
-        return view.spent(agent.id, currency, after=at - role.period, before=at + role.period)
-
     def decide(
         self,
         case: Case,
@@ -187,55 +145,41 @@ class Desk:
             merged, at=at, agent=agent, spent=spent, goodwill=goodwill, explain=explain
         )
         if record:
-            entry = PlanRecord(
-                case.id,
-                at,
-                None if agent is None else agent.id,
-                plan.role,
-                plan.policy_name,
-                plan.policy_version,
-                plan.policy_fingerprint,
-                hashlib.sha256(plan.to_json().encode()).hexdigest(),
-            )
-            with self.ledger.write() as session:
-                _s.ensure_case(session, case)
-                session.add_plan(entry)
-                session.add_event(
-                    EventKind.PLAN_DECIDED,
-                    case.id,
-                    at=at,
-                    ref=entry.plan_digest,
-                    body=Attributes(
-                        {
-                            "agent_id": entry.agent_id,
-                            "role": entry.role,
-                            "policy": f"{entry.policy_name} {entry.policy_version}",
-                            "policy_fingerprint": entry.policy_fingerprint,
-                        }
-                    ),
-                )
+            self._record_plan(case, at, agent, plan)
         if log.isEnabledFor(logging.INFO):
-            compensate = plan.action("compensate")
-            _logged(
-                "plan_decided",
-                f"plan decided for case {case.id}: owner {plan.owner},"
-                f" escalation level {plan.escalation_level}",
-                case_id=case.id,
-                at=at.isoformat(),
-                agent_id=None if agent is None else agent.id,
-                role=plan.role,
-                owner=plan.owner,
-                escalation_level=plan.escalation_level,
-                compensation=None if compensate is None else str(compensate.amount),
-                approvals=[a.role for a in plan.approvals],
-                overdue=[a.kind.value for a in plan.overdue],
-                next_review_at=None
-                if plan.next_review_at is None
-                else plan.next_review_at.isoformat(),
-                policy=f"{plan.policy_name} {plan.policy_version}",
-                policy_fingerprint=plan.policy_fingerprint,
-            )
+            _log_plan(case, at, agent, plan)
         return plan
+
+    def _record_plan(
+        self, case: Case, at: datetime, agent: Agent | None, plan: RecoveryPlan
+    ) -> None:
+        entry = PlanRecord(
+            case.id,
+            at,
+            None if agent is None else agent.id,
+            plan.role,
+            plan.policy_name,
+            plan.policy_version,
+            plan.policy_fingerprint,
+            hashlib.sha256(plan.to_json().encode()).hexdigest(),
+        )
+        with self.ledger.write() as session:
+            _s.ensure_case(session, case)
+            session.add_plan(entry)
+            session.add_event(
+                EventKind.PLAN_DECIDED,
+                case.id,
+                at=at,
+                ref=entry.plan_digest,
+                body=Attributes(
+                    {
+                        "agent_id": entry.agent_id,
+                        "role": entry.role,
+                        "policy": f"{entry.policy_name} {entry.policy_version}",
+                        "policy_fingerprint": entry.policy_fingerprint,
+                    }
+                ),
+            )
 
     def current(self, case: Case) -> Case:
         """The case with the grants, promises and earlier cases the ledger holds.
@@ -283,31 +227,8 @@ class Desk:
 
         .. versionadded:: 0.1.0
         """
-        case = _s.the_case(case)
-        if isinstance(amount, Action):
-            form = amount.form if form is None else form
-            if amount.amount is None:
-                raise InvalidValueError.at("amount", f"the {amount.kind} action has no amount")
-            amount = amount.amount
-        amount = _s.money_for(amount, case)
-        kind = _s.form_of(form)
-        _s.aware(at, "at")
-        role = self._role(agent)
-        if at < case.opened_at:
-            raise InvalidValueError.at(
-                "at", f"{at.isoformat()} is before the case opened ({case.opened_at.isoformat()})"
-            )
-        record = GrantRecord(
-            _s.identifier(request_id, "request_id"),
-            case.id,
-            case.customer.id,
-            agent.id,
-            agent.role,
-            kind,
-            amount,
-            at,
-            approval_id=None if approval is None else _s.identifier(approval, "approval"),
-            note=note,
+        case, amount, kind, role, record = self._grant_record(
+            case, amount, form, at, agent, request_id, approval, note
         )
         with self.ledger.write() as session:
             existing = session.grant(record.request_id)
@@ -319,13 +240,8 @@ class Desk:
                     f"{record.request_id!r} already granted {existing.amount} as"
                     f" {existing.form} on {existing.case_id!r} by {existing.agent_id!r}",
                 )
-            _s.check_clock(session, at, self.clock_tolerance)
-            _s.ensure_case(session, case)
-            merged = _s.merged(session, case, full=False, counted_at=at)
-            spent = self._spent(session, agent, role, amount.currency, at)
-            goodwill = _s.goodwill(session, case, amount.currency, at, role.customer_window)
-            auth = self.engine.authorize(
-                merged, amount, kind, at=at, agent=agent, spent=spent, goodwill=goodwill
+            auth, merged, spent, goodwill = self._authorized(
+                session, case, amount, kind, at, agent, role
             )
             if record.approval_id is None:
                 if not auth.allowed:
@@ -363,66 +279,6 @@ class Desk:
             approval_id=record.approval_id,
         )
         return record
-
-    def _check_approval(
-        self,
-        session: LedgerSession,
-        record: GrantRecord,
-        auth: Authorization,
-        role: RolePolicy,
-        merged: Case,
-        spent: Money,
-        goodwill: Money,
-    ) -> None:
-        approval_id = record.approval_id
-        assert approval_id is not None
-        found = session.approval(approval_id)
-        if found is None:
-            raise ApprovalError.at("approval", f"{approval_id!r} is not recorded")
-        if (found.case_id, found.form, found.amount, found.asked_by) != (
-            record.case_id,
-            record.form,
-            record.amount,
-            record.agent_id,
-        ):
-            raise ApprovalError.at(
-                "approval",
-                f"{approval_id!r} was asked by {found.asked_by!r} for {found.amount} as"
-                f" {found.form} on {found.case_id!r}, not by {record.agent_id!r} for"
-                f" {record.amount} as {record.form} on {record.case_id!r}",
-            )
-        if found.status is ApprovalStatus.WITHDRAWN:
-            raise ApprovalError.at(
-                "approval",
-                f"{approval_id!r} was withdrawn by {found.withdrawn_by!r}:"
-                f" {found.withdraw_reason}",
-            )
-        if found.is_expired(record.at):
-            assert found.expires_at is not None
-            raise ApprovalError.at(
-                "approval", f"{approval_id!r} expired at {found.expires_at.isoformat()}"
-            )
-        if found.status is ApprovalStatus.ASKED:
-            raise ApprovalError.at("approval", f"{approval_id!r} is still waiting for a decision")
-        if found.status is ApprovalStatus.REFUSED:
-            raise ApprovalError.at(
-                "approval", f"{approval_id!r} was refused by {found.decided_by!r}"
-            )
-        used = session.grant_under(approval_id)
-        if used is not None:
-            raise ApprovalError.at(
-                "approval", f"{approval_id!r} was already used by grant {used.request_id!r}"
-            )
-        if auth.allowed:
-            return
-        if auth.approver is None:
-            raise _s.refusal(auth, role, merged, record.amount, spent, goodwill)
-        if self._rank(found.decided_role or "") < self._rank(auth.approver):
-            raise ApprovalError.at(
-                "approval",
-                f"{approval_id!r} was approved by a {found.decided_role}, but the grant now"
-                f" needs a {auth.approver}: {auth.reason}",
-            )
 
     # --- approvals -------------------------------------------------------------------
 
@@ -478,13 +334,8 @@ class Desk:
                 raise RequestConflictError.at(
                     "approval_id", f"{approval_id!r} was asked for another grant"
                 )
-            _s.check_clock(session, at, self.clock_tolerance)
-            _s.ensure_case(session, case)
-            merged = _s.merged(session, case, full=False, counted_at=at)
-            spent = self._spent(session, agent, role, amount.currency, at)
-            goodwill = _s.goodwill(session, case, amount.currency, at, role.customer_window)
-            auth = self.engine.authorize(
-                merged, amount, kind, at=at, agent=agent, spent=spent, goodwill=goodwill
+            auth, merged, spent, goodwill = self._authorized(
+                session, case, amount, kind, at, agent, role
             )
             if not auth.allowed and auth.approver is None:
                 raise _s.refusal(auth, role, merged, amount, spent, goodwill)
@@ -502,22 +353,7 @@ class Desk:
                 expires_at=expires_at,
             )
             session.add_approval(record)
-            session.add_event(
-                EventKind.APPROVAL_ASKED,
-                case.id,
-                at=at,
-                ref=record.approval_id,
-                body=Attributes(
-                    {
-                        "asked_by": agent.id,
-                        "approver_role": record.approver_role,
-                        "form": kind.value,
-                        "amount": str(amount.amount),
-                        "currency": amount.currency,
-                        "expires_at": expires_at.isoformat(),
-                    }
-                ),
-            )
+            _approval_asked(session, record, at, expires_at)
         return record
 
     def approve(
@@ -558,25 +394,7 @@ class Desk:
                     f"{approval_id!r} was already {found.status} by {found.decided_by!r}",
                 )
             _s.check_clock(session, at, self.clock_tolerance)
-            if approver.id == found.asked_by:
-                raise ApprovalError.at(
-                    "approver.id", f"{approver.id!r} may not decide their own request"
-                )
-            if self._rank(approver.role) < self._rank(found.approver_role):
-                raise ApprovalError.at(
-                    "approver.role",
-                    f"{approval_id!r} needs a {found.approver_role} or above;"
-                    f" {approver.id!r} is a {approver.role}",
-                )
-            if at < found.asked_at:
-                raise InvalidValueError.at(
-                    "at", f"{at.isoformat()} is before the approval was asked"
-                )
-            if found.is_expired(at):
-                assert found.expires_at is not None
-                raise ApprovalError.at(
-                    "approval_id", f"{approval_id!r} expired at {found.expires_at.isoformat()}"
-                )
+            self._may_decide(approval_id, found, at, approver)
             session.add_decision(
                 approval_id, granted, by=approver.id, role=approver.role, at=at, note=note
             )
@@ -605,249 +423,45 @@ class Desk:
         )
         return decided
 
-    def withdraw_approval(
-        self, approval_id: str, *, at: datetime, agent: Agent, reason: str
-    ) -> ApprovalRecord:
-        """Take back an approval asked for (decided or not) while no grant used it.
 
-        The one who asked may withdraw it, or anyone holding the role it needs or
-        above. Withdrawing again with the same reason returns the recorded withdrawal.
+def _log_plan(case: Case, at: datetime, agent: Agent | None, plan: RecoveryPlan) -> None:
+    compensate = plan.action("compensate")
+    _logged(
+        "plan_decided",
+        f"plan decided for case {case.id}: owner {plan.owner},"
+        f" escalation level {plan.escalation_level}",
+        case_id=case.id,
+        at=at.isoformat(),
+        agent_id=None if agent is None else agent.id,
+        role=plan.role,
+        owner=plan.owner,
+        escalation_level=plan.escalation_level,
+        compensation=None if compensate is None else str(compensate.amount),
+        approvals=[a.role for a in plan.approvals],
+        overdue=[a.kind.value for a in plan.overdue],
+        next_review_at=None if plan.next_review_at is None else plan.next_review_at.isoformat(),
+        policy=f"{plan.policy_name} {plan.policy_version}",
+        policy_fingerprint=plan.policy_fingerprint,
+    )
 
-        Raises:
-            ApprovalError: unknown, already used by a grant, or not the agent's to
-                withdraw.
 
-        .. versionadded:: 0.2.0
-        """
-        _s.identifier(approval_id, "approval_id")
-        _s.aware(at, "at")
-        self._role(agent)
-        reason = _s.reason_arg(reason)
-        with self.ledger.write() as session:
-            found = session.approval(approval_id)
-            if found is None:
-                raise ApprovalError.at("approval_id", f"{approval_id!r} is not recorded")
-            if found.status is ApprovalStatus.WITHDRAWN:
-                if found.withdrawn_by == agent.id and found.withdraw_reason == reason:
-                    return found
-                raise ApprovalError.at(
-                    "approval_id",
-                    f"{approval_id!r} was already withdrawn by {found.withdrawn_by!r}",
-                )
-            if agent.id != found.asked_by and self._rank(agent.role) < self._rank(
-                found.approver_role
-            ):
-                raise ApprovalError.at(
-                    "agent",
-                    f"{agent.id!r} neither asked for {approval_id!r} nor holds the role it"
-                    f" needs ({found.approver_role})",
-                )
-            used = session.grant_under(approval_id)
-            if used is not None:
-                raise ApprovalError.at(
-                    "approval_id",
-                    f"{approval_id!r} was used by grant {used.request_id!r}; void the grant",
-                )
-            _s.check_clock(session, at, self.clock_tolerance)
-            session.add_withdrawal(approval_id, by=agent.id, at=at, reason=reason)
-            session.add_event(
-                EventKind.APPROVAL_WITHDRAWN,
-                found.case_id,
-                at=at,
-                ref=approval_id,
-                body=Attributes({"withdrawn_by": agent.id, "reason": reason}),
-            )
-            withdrawn = session.approval(approval_id)
-        assert withdrawn is not None
-        return withdrawn
-
-    # --- corrections ---------------------------------------------------------------------
-
-    def void(self, request_id: str, *, at: datetime, agent: Agent, reason: str) -> GrantRecord:
-        """Void a grant: a compensating entry beside it, which frees every limit it used.
-
-        The grant's row stays as it was; the void records who voided it, when and why,
-        and the history gains a ``grant_voided`` event. The agent who granted it may
-        void it, or anyone holding a role ranked above the grant's. Voiding again with
-        the same reason by the same agent returns the voided record. An approval the
-        grant used stays used.
-
-        Raises:
-            LedgerError: the grant is not recorded, or the time is far from the
-                store's clock.
-            ApprovalError: the agent may not void this grant.
-            RequestConflictError: the grant was voided already, by another or for
-                another reason.
-
-        .. versionadded:: 0.2.0
-        """
-        request_id = _s.identifier(request_id, "request_id")
-        _s.aware(at, "at")
-        self._role(agent)
-        reason = _s.reason_arg(reason)
-        with self.ledger.write() as session:
-            found = session.grant(request_id)
-            if found is None:
-                raise LedgerError.at("request_id", f"{request_id!r} is not a recorded grant")
-            if found.is_voided:
-                if found.voided_by == agent.id and found.void_reason == reason:
-                    return found
-                raise RequestConflictError.at(
-                    "request_id",
-                    f"{request_id!r} was already voided by {found.voided_by!r}:"
-                    f" {found.void_reason}",
-                )
-            if agent.id != found.agent_id and self._rank(agent.role) <= self._rank(found.role):
-                raise ApprovalError.at(
-                    "agent",
-                    f"{agent.id!r} ({agent.role}) may not void a grant by {found.agent_id!r}"
-                    f" ({found.role}); its agent or a higher role may",
-                )
-            _s.check_clock(session, at, self.clock_tolerance)
-            session.case(found.case_id)  # the case's lock: its grants change
-            session.add_void(request_id, by=agent.id, role=agent.role, at=at, reason=reason)
-            session.add_event(
-                EventKind.GRANT_VOIDED,
-                found.case_id,
-                at=at,
-                ref=request_id,
-                body=Attributes(
-                    {
-                        "voided_by": agent.id,
-                        "role": agent.role,
-                        "reason": reason,
-                        "amount": str(found.amount.amount),
-                        "currency": found.amount.currency,
-                    }
-                ),
-            )
-        return attrs.evolve(
-            found, voided_at=at, voided_by=agent.id, voided_role=agent.role, void_reason=reason
-        )
-
-    # --- promises ------------------------------------------------------------------------
-
-    def make_promise(self, case: Case, promise: Promise) -> PromiseRecord:
-        """Record a promise made on ``case`` (and its settlement, if it is settled).
-
-        .. versionadded:: 0.1.0
-        """
-        case = _s.the_case(case)
-        if not isinstance(promise, Promise):
-            raise InvalidValueError.at("promise", f"{promise!r} is not a Promise")
-        if promise.made_at < case.opened_at:
-            raise InvalidValueError.at("promise.made_at", "is before the case opened")
-        with self.ledger.write() as session:
-            return self._record_promise(session, case, promise)
-
-    def _record_promise(
-        self, session: LedgerSession, case: Case, promise: Promise
-    ) -> PromiseRecord:
-        record = PromiseRecord(
-            case.id,
-            promise.id,
-            case.customer.id,
-            promise.what,
-            promise.made_at,
-            promise.due,
-            made_by=promise.made_by,
-        )
-        existing = session.promise(case.id, promise.id)
-        if existing is not None:
-            pending = attrs.evolve(
-                existing, status=PromiseStatus.PENDING, settled_at=None, settled_by=None
-            )
-            if pending != record:
-                raise RequestConflictError.at(
-                    "promise.id", f"{promise.id!r} was recorded as another promise"
-                )
-            return existing
-        _s.ensure_case(session, case)
-        session.add_promise(record)
-        session.add_event(
-            EventKind.PROMISE_MADE,
-            case.id,
-            at=promise.made_at,
-            ref=promise.id,
-            body=Attributes({"what": promise.what, "due": promise.due.isoformat()}),
-        )
-        if not promise.is_pending and promise.settled_at is not None:
-            self._settle(session, case.id, record, promise.status, promise.settled_at, None)
-        found = session.promise(case.id, promise.id)
-        assert found is not None
-        return found
-
-    def settle_promise(
-        self,
-        case: Case,
-        promise_id: str,
-        status: PromiseStatus | str,
-        *,
-        at: datetime,
-        agent: Agent | None = None,
-    ) -> PromiseRecord:
-        """Record how a promise ended: kept, broken or withdrawn, at ``at``.
-
-        A promise on the case document that the ledger has not seen is recorded first.
-        Settling again the same way returns the recorded settlement.
-
-        .. versionadded:: 0.1.0
-        """
-        case = _s.the_case(case)
-        _s.identifier(promise_id, "promise_id")
-        try:
-            outcome = PromiseStatus(status)
-        except ValueError:
-            outcome = None
-        if outcome is None or outcome is PromiseStatus.PENDING:
-            raise InvalidValueError.at(
-                "status", f"{status!r} is not one of kept, broken, withdrawn"
-            )
-        _s.aware(at, "at")
-        if agent is not None:
-            self._role(agent)
-        with self.ledger.write() as session:
-            found = session.promise(case.id, promise_id)
-            if found is None:
-                known = case.promise(promise_id)
-                if known is None:
-                    raise LedgerError.at(
-                        "promise_id", f"{promise_id!r} is not a promise on case {case.id!r}"
-                    )
-                found = self._record_promise(
-                    session,
-                    case,
-                    attrs.evolve(known, status=PromiseStatus.PENDING, settled_at=None),
-                )
-            if not found.is_open:
-                if found.status is outcome:
-                    return found
-                raise LedgerError.at(
-                    "status",
-                    f"{promise_id!r} was already settled as {found.status} at"
-                    f" {found.settled_at.isoformat() if found.settled_at else '?'}",
-                )
-            self._settle(session, case.id, found, outcome, at, None if agent is None else agent.id)
-            settled = session.promise(case.id, promise_id)
-        assert settled is not None
-        return settled
-
-    def _settle(
-        self,
-        session: LedgerSession,
-        case_id: str,
-        record: PromiseRecord,
-        status: PromiseStatus,
-        at: datetime,
-        by: str | None,
-    ) -> None:
-        if at < record.made_at:
-            raise InvalidValueError.at("at", f"{at.isoformat()} is before the promise was made")
-        session.add_settlement(case_id, record.promise_id, status, at=at, by=by)
-        session.add_event(
-            EventKind.PROMISE_SETTLED,
-            case_id,
-            at=at,
-            ref=record.promise_id,
-            body=Attributes({"status": status.value, "settled_by": by}),
-        )
+def _approval_asked(
+    session: LedgerSession, record: ApprovalRecord, at: datetime, expires_at: datetime
+) -> None:
+    # The times as given: the record holds them in UTC.
+    session.add_event(
+        EventKind.APPROVAL_ASKED,
+        record.case_id,
+        at=at,
+        ref=record.approval_id,
+        body=Attributes(
+            {
+                "asked_by": record.asked_by,
+                "approver_role": record.approver_role,
+                "form": record.form.value,
+                "amount": str(record.amount.amount),
+                "currency": record.amount.currency,
+                "expires_at": expires_at.isoformat(),
+            }
+        ),
+    )
