@@ -38,7 +38,6 @@ ALLOWLIST: dict[str, str] = {
     "documents.py:_fold_settlements": "loader",
     "engine/goodwill.py:goodwill": "facts",
     "facts/_derive.py:derive_facts": "facts: every built-in fact in one function",
-    "testing/strategies.py": "sizes: hypothesis strategies for every domain type",
 }
 
 # Literal tables whose lines do not count toward their module: "path:NAME": why.
