@@ -17,7 +17,9 @@ For each measure the same driver (``bench/ab_driver.py``, public API only) runs 
    operations' instruction counts, per unit (a case for a replay or a sweep);
 2. ``--rounds`` interleaved wall-clock rounds, each the base then the new tree in fresh
    processes; each process reports its median per unit, each round the ratio new/base,
-   and the table the median of those ratios.
+   and the table the median of those ratios. The same for the process's CPU time
+   (``time.process_time``): on a shared, loaded machine a long operation (a replay, a
+   sweep) is descheduled part of its wall time, which CPU time leaves out.
 
 Measures (``--what``, comma-separated; default all):
 
@@ -102,8 +104,9 @@ LABELS = {
 class Row:
     measure: str
     ir: dict[str, float] = field(default_factory=dict)
-    seconds: dict[str, list[float]] = field(default_factory=dict)
+    seconds: dict[str, list[float]] = field(default_factory=dict)  # CPU seconds per unit
     ratios: list[float] = field(default_factory=list)
+    cpu_ratios: list[float] = field(default_factory=list)
 
 
 def python() -> str:
@@ -175,14 +178,16 @@ def callgrind(tree: Path, docs: Path, measure: str, ops: int, cases: int) -> flo
         return statistics.median(per_op) / report["units"]
 
 
-def wall(tree: Path, docs: Path, measure: str, ops: int, cases: int) -> float:
-    """Median seconds per unit of one measure's operations, in a fresh process."""
+def wall(tree: Path, docs: Path, measure: str, ops: int, cases: int) -> tuple[float, float]:
+    """Median wall and CPU seconds per unit of one measure's operations, in a fresh
+    process."""
     cmd = [python(), *driver_args("wall", docs, measure, ops, cases)]
     proc = subprocess.run(cmd, env=env_for(tree), capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed on {tree}:\n{proc.stderr[-3000:]}")
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    return statistics.median(report["seconds"]) / report["units"]
+    units = report["units"]
+    return statistics.median(report["seconds"]) / units, statistics.median(report["cpu"]) / units
 
 
 def fmt_ir(value: float) -> str:
@@ -192,8 +197,8 @@ def fmt_ir(value: float) -> str:
 def table(rows: Sequence[Row], instructions: bool, rounds: int) -> str:
     lines = [
         "| measure | base Ir | new Ir | Ir new/base | speed-up | target | met "
-        f"| base µs | new µs | wall new/base ({rounds} rounds) |",
-        "|---|---:|---:|---:|---:|---|---|---:|---:|---:|",
+        f"| base CPU µs | new CPU µs | CPU new/base ({rounds} rounds) | wall new/base |",
+        "|---|---:|---:|---:|---:|---|---|---:|---:|---:|---:|",
     ]
     for row in rows:
         target = TARGETS[row.measure]
@@ -214,9 +219,15 @@ def table(rows: Sequence[Row], instructions: bool, rounds: int) -> str:
             base_us = statistics.median(row.seconds["base"]) * 1e6
             new_us = statistics.median(row.seconds["new"]) * 1e6
             wall_ratio = statistics.median(row.ratios)
-            cells += [f"{base_us:,.1f}", f"{new_us:,.1f}", f"{wall_ratio:.2f}×"]
+            cpu_ratio = statistics.median(row.cpu_ratios)
+            cells += [
+                f"{base_us:,.1f}",
+                f"{new_us:,.1f}",
+                f"{cpu_ratio:.2f}×",
+                f"{wall_ratio:.2f}×",
+            ]
         else:
-            cells += ["", "", ""]
+            cells += ["", "", "", ""]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -285,11 +296,12 @@ def main() -> int:
         for r in range(args.rounds):
             for row in rows:
                 # base, new, base, new ... each in a fresh process, one after the other.
-                b = wall(trees["base"], docs, row.measure, args.ops, args.cases)
-                n = wall(trees["new"], docs, row.measure, args.ops, args.cases)
-                row.seconds["base"].append(b)
-                row.seconds["new"].append(n)
+                b, b_cpu = wall(trees["base"], docs, row.measure, args.ops, args.cases)
+                n, n_cpu = wall(trees["new"], docs, row.measure, args.ops, args.cases)
+                row.seconds["base"].append(b_cpu)
+                row.seconds["new"].append(n_cpu)
                 row.ratios.append(n / b)
+                row.cpu_ratios.append(n_cpu / b_cpu)
             print(f"wall-clock round {r + 1}/{args.rounds} done", file=sys.stderr)
 
     print(f"base: {trees['base']}\nnew:  {trees['new']}")

@@ -14,8 +14,9 @@ Modes:
   (the marker's own cost, to subtract), and once after each operation. Run under
   ``valgrind --tool=callgrind --dump-before=os_getppid`` each marker starts a new dump
   part, so every part after the second is one operation's instructions;
-- ``wall``: set up, time each operation with ``perf_counter`` and print the seconds as a
-  JSON list.
+- ``wall``: set up, time each operation with ``perf_counter`` (wall clock) and
+  ``process_time`` (this process's CPU time, which a loaded machine inflates less) and
+  print both as JSON lists of seconds.
 """
 
 from __future__ import annotations
@@ -202,13 +203,15 @@ def main() -> int:
                 mark()
             print(json.dumps({"units": units, "ops": len(operations)}))
             return 0
-        clock = time.perf_counter
+        wall, cpu = time.perf_counter, time.process_time
         seconds = []
+        cpu_seconds = []
         for op in operations:
-            start = clock()
+            start, start_cpu = wall(), cpu()
             op()
-            seconds.append(clock() - start)
-        print(json.dumps({"units": units, "seconds": seconds}))
+            seconds.append(wall() - start)
+            cpu_seconds.append(cpu() - start_cpu)
+        print(json.dumps({"units": units, "seconds": seconds, "cpu": cpu_seconds}))
     return 0
 
 

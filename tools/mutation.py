@@ -84,6 +84,7 @@ TARGETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "tests/test_businesstime_rules.py",
             "tests/test_businesstime_contracts.py",
             "tests/test_businesstime_guards.py",
+            "tests/test_businesstime_pins.py",
             "tests/test_businesstime_properties.py",
         ),
     ),

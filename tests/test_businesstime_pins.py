@@ -1,0 +1,94 @@
+"""Business-time behaviour a mutation run showed no test pinned down.
+
+Each test fails on one surviving mutant of ``tools/mutation.py businesstime`` (named in
+its docstring) and passes on the code: a window end that is not a number, a weekday
+range that wraps past Sunday, a wrong type of hours reported once, overlapping pauses
+counted once, a one-microsecond target.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cxrecovery import CalendarError
+from cxrecovery.businesstime import (
+    BusinessCalendar,
+    Clock,
+    ClockSpec,
+    Pause,
+    PauseRule,
+    Window,
+)
+
+
+def _utc_calendar(hours: object) -> BusinessCalendar:
+    return BusinessCalendar.from_dict({"time_zone": "UTC", "hours": hours})
+
+
+def test_a_window_end_of_true_is_refused_not_read_as_one_second() -> None:
+    """Mutant 73aaad57: the end check's ``or`` made ``and`` accepts a bool end."""
+    with pytest.raises(CalendarError, match=r"^end: expected seconds after midnight, got True"):
+        Window(0, True)
+
+
+def test_a_window_end_that_is_not_a_number_is_a_calendar_error() -> None:
+    """Mutant 73aaad57 again: a string end reached the comparisons (a TypeError)."""
+    with pytest.raises(CalendarError, match=r"^end: expected seconds after midnight"):
+        Window(9 * 3600, "17:00")  # type: ignore[arg-type]
+
+
+def test_a_weekday_range_wraps_past_sunday() -> None:
+    """Mutant 2e08b873: ``fri-mon`` lost Monday when the wrap-around range stopped short."""
+    calendar = _utc_calendar({"fri-mon": ["09:00-17:00"]})
+    # 2026-01-05 is a Monday; 2026-01-06 a Tuesday.
+    assert calendar.is_open(datetime(2026, 1, 5, 10, tzinfo=UTC))
+    assert calendar.is_open(datetime(2026, 1, 4, 10, tzinfo=UTC))
+    assert calendar.is_open(datetime(2026, 1, 2, 10, tzinfo=UTC))
+    assert not calendar.is_open(datetime(2026, 1, 6, 10, tzinfo=UTC))
+
+
+def test_hours_given_as_one_string_are_one_problem_at_that_day() -> None:
+    """Mutant 7e197546: without the ``continue``, each character of the string was read
+    as a window too, and reported as a problem of its own."""
+    with pytest.raises(CalendarError) as caught:
+        _utc_calendar({"mon": "09:00-17:00"})
+    paths = [p.path for p in caught.value.problems]
+    assert paths == ["hours.mon"], caught.value.problems
+
+
+def _resolution(target: timedelta) -> ClockSpec:
+    return ClockSpec("resolution", target, calendar=_utc_calendar({"daily": ["00:00-24:00"]}))
+
+
+def test_overlapping_pauses_take_their_union_off_the_clock() -> None:
+    """Mutant 76c7b647: merging pauses read the first merged span instead of the last, so a
+    pause overlapping the second of two was counted twice."""
+    start = datetime(2026, 1, 5, 0, tzinfo=UTC)
+
+    def at(hours: float) -> datetime:
+        return start + timedelta(hours=hours)
+
+    rules = (PauseRule("waiting", {"resolution"}),)
+    pauses = (
+        Pause("waiting", at(1), at(2)),
+        Pause("waiting", at(3), at(5)),
+        Pause("waiting", at(4), at(6)),
+    )
+    clock = Clock(_resolution(timedelta(hours=10)), start, pause_rules=rules, pauses=pauses)
+    # Ten hours on a 24/7 calendar, less the union of the pauses: 1 h + 3 h.
+    assert clock.elapsed(at(10)) == timedelta(hours=6)
+    # The due time moves by that union too: 10 h of running time from the start.
+    assert clock.due_at(at(10)) == at(14)
+
+
+def test_a_one_microsecond_target_is_due_a_microsecond_after_the_start() -> None:
+    """Mutant e3f455dd: the "nothing left to run" shortcut taken for one microsecond."""
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    rules = (PauseRule("waiting", {"resolution"}),)
+    pause = Pause("waiting", start + timedelta(hours=1), start + timedelta(hours=2))
+    clock = Clock(
+        _resolution(timedelta(microseconds=1)), start, pause_rules=rules, pauses=(pause,)
+    )
+    assert clock.due_at(start + timedelta(hours=3)) == start + timedelta(microseconds=1)
