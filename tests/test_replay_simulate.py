@@ -148,6 +148,7 @@ def test_json_lines_bad_line_is_fatal_on_request(tmp_path: Path) -> None:
         list(read_cases(path))
 
 
+@pytest.mark.slow  # spawns two worker processes
 def test_executor_gives_the_same_summary_as_serial(tmp_path: Path) -> None:
     path = _write(tmp_path / "cases.jsonl", synthetic_cases(400, seed=8))
     serial = compare(DEFAULT, _with_t2("0.30", "0.60"), path)
