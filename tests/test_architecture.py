@@ -37,11 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 
 # Known exceptions, each with the reason it is still here. Keep these short.
 ALLOWED: dict[tuple[str, str], str] = {}
-ALLOWED_CYCLES: dict[tuple[str, ...], str] = {
-    ("cxrecovery.businesstime._calendar", "cxrecovery.businesstime._engine"): (
-        "a calendar builds its index, which reads the calendar (a type-only import back)"
-    ),
-}
+ALLOWED_CYCLES: dict[tuple[str, ...], str] = {}
 
 LAYER_OF = {unit: number for number, units in enumerate(LAYERS) for unit in units}
 

@@ -73,8 +73,10 @@ TARGETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "src/cxrecovery/businesstime/_calendar.py",
             "src/cxrecovery/businesstime/_clock.py",
             "src/cxrecovery/businesstime/_engine.py",
+            "src/cxrecovery/businesstime/_evaluate.py",
             "src/cxrecovery/businesstime/_holidays.py",
             "src/cxrecovery/businesstime/_model.py",
+            "src/cxrecovery/businesstime/_reading.py",
             "src/cxrecovery/businesstime/_time.py",
         ),
         (

@@ -3,190 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
 
-from cxrecovery.businesstime._engine import (
-    MAX_US,
-    MIN_US,
-    Engine,
-    evaluate,
-    offset_us,
-    zones_of,
+from cxrecovery.businesstime._engine import Engine
+from cxrecovery.businesstime._evaluate import has_open_time
+from cxrecovery.businesstime._model import WEEKDAYS, ExtraOpening, Holiday
+from cxrecovery.businesstime._reading import (
+    Hours,
+    convert_holidays,
+    convert_hours,
+    convert_openings,
+    raise_problems,
+    read_document,
+    read_holiday,
+    read_list,
 )
-from cxrecovery.businesstime._model import (
-    WEEKDAYS,
-    ExtraOpening,
-    Holiday,
-    Window,
-    parse_weekly_hours,
-    weekly_overlaps,
-)
-from cxrecovery.businesstime._rules import parse_rule
 from cxrecovery.businesstime._time import (
     _ONE_US,
-    WEEK_US,
+    HIGHEST_US,
+    LOWEST_US,
+    MAX_US,
+    MIN_US,
+    check_duration,
+    check_instant,
+    check_start,
     duration_us,
     fixed_epoch,
+    in_zone,
     instant_us,
     load_zone,
-    resolve_wall,
     to_datetime,
 )
 from cxrecovery.errors import CalendarError, Problem
 
 __all__ = ["BusinessCalendar", "in_zone"]
-
-_Hours = tuple[tuple[Window, ...], ...]
-_KEYS = ("time_zone", "hours", "all_of", "any_of", "none_of", "holidays", "extra_openings")
-# Combined calendars are checked for open time in each ordinary week of a reference year
-# (one week per combination of their zones' UTC offsets), since how the parts overlap
-# depends on how those offsets line up.
-# The instants a calendar computes with: years 1801 to 2998, a margin inside the index.
-_LOWEST_US = MIN_US + WEEK_US * 80
-_HIGHEST_US = MAX_US - WEEK_US * 80
-_REFERENCE_YEAR_START = (datetime(2025, 1, 6) - datetime(1970, 1, 1)) // timedelta(microseconds=1)
-
-
-def _raise(problems: list[Problem], prefix: str = "") -> None:
-    if problems:
-        raise CalendarError(p.under(prefix) for p in problems)
-
-
-# --- reading the parts -------------------------------------------------------------------
-
-
-def _read_hours(value: object, path: str) -> tuple[_Hours | None, list[Problem]]:
-    if value is None:
-        return None, []
-    if (
-        isinstance(value, tuple)
-        and len(value) == 7
-        and all(isinstance(d, tuple) and all(isinstance(w, Window) for w in d) for d in value)
-    ):
-        hours: _Hours = tuple(tuple(sorted(d, key=lambda w: (w.start, w.end))) for d in value)
-        return hours, weekly_overlaps(hours, path)
-    hours, problems = parse_weekly_hours(value, path)
-    if not problems:
-        problems = weekly_overlaps(hours, path)
-    return hours, problems
-
-
-def _read_date(value: object, path: str) -> tuple[date | None, list[Problem]]:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value, []
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value), []
-        except ValueError:
-            pass
-    return None, [Problem(path, f"expected a date like '2026-12-25', got {value!r}")]
-
-
-def _read_holiday(value: object, path: str) -> tuple[Holiday | None, list[Problem]]:
-    if isinstance(value, Holiday):
-        return value, []
-    if not isinstance(value, Mapping):
-        on, problems = _read_date(value, path)
-        return (None if on is None else Holiday(on)), problems
-    problems = [
-        Problem(
-            f"{path}.{key}", f"unknown key {key!r}; expected date, yearly, rrule, closed, name"
-        )
-        for key in value
-        if key not in ("date", "yearly", "rrule", "closed", "name")
-    ]
-    kinds = [k for k in ("date", "yearly", "rrule") if k in value]
-    if len(kinds) != 1:
-        problems.append(
-            Problem(path, f"give exactly one of 'date', 'yearly', 'rrule'; got {kinds or 'none'}")
-        )
-        return None, problems
-    fields: dict[str, Any] = {}
-    kind = kinds[0]
-    raw = value[kind]
-    if kind == "date":
-        fields["on"], found = _read_date(raw, f"{path}.date")
-        problems.extend(found)
-    elif kind == "yearly":
-        month_day = _month_day(raw)
-        if month_day is None:
-            problems.append(Problem(f"{path}.yearly", f"expected 'MM-DD', got {raw!r}"))
-        fields["yearly"] = month_day
-    else:
-        try:
-            parse_rule(raw, f"{path}.rrule")
-        except CalendarError as exc:
-            problems.extend(exc.problems)
-        fields["rule"] = raw
-    if value.get("closed") is not None:
-        try:
-            fields["closed"] = Window.parse(value["closed"], f"{path}.closed")
-        except CalendarError as exc:
-            problems.extend(exc.problems)
-    if "name" in value:
-        fields["name"] = value["name"]
-    if problems:
-        return None, problems
-    try:
-        return Holiday(**fields), []
-    except CalendarError as exc:
-        return None, [p.under(path) for p in exc.problems]
-
-
-def _month_day(raw: object) -> tuple[int, int] | None:
-    if not isinstance(raw, str) or len(raw) != 5 or raw[2] != "-":
-        return None
-    try:
-        month_day = (int(raw[:2]), int(raw[3:]))
-        date(2000, *month_day)
-    except ValueError:
-        return None
-    return month_day
-
-
-def _read_opening(value: object, path: str) -> tuple[ExtraOpening | None, list[Problem]]:
-    if isinstance(value, ExtraOpening):
-        return value, []
-    if not isinstance(value, Mapping):
-        return None, [
-            Problem(
-                path, f"expected {{'date': 'YYYY-MM-DD', 'open': 'HH:MM-HH:MM'}}, got {value!r}"
-            )
-        ]
-    problems = [
-        Problem(f"{path}.{key}", f"unknown key {key!r}; expected date, open")
-        for key in value
-        if key not in ("date", "open")
-    ]
-    on, found = _read_date(value.get("date"), f"{path}.date")
-    problems.extend(found)
-    window = None
-    try:
-        window = Window.parse(value.get("open"), f"{path}.open")
-    except CalendarError as exc:
-        problems.extend(exc.problems)
-    if problems or on is None or window is None:
-        return None, problems
-    return ExtraOpening(on, window), []
-
-
-def _read_list(value: object, path: str, reader: Any) -> tuple[tuple[Any, ...], list[Problem]]:
-    if value is None:
-        return (), []
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        return (), [Problem(path, f"expected a list, got {value!r}")]
-    items: list[Any] = []
-    problems: list[Problem] = []
-    for i, item in enumerate(value):
-        parsed, found = reader(item, f"{path}[{i}]")
-        problems.extend(found)
-        if parsed is not None:
-            items.append(parsed)
-    return tuple(items), problems
 
 
 def _read_calendar(value: object, path: str) -> tuple[BusinessCalendar | None, list[Problem]]:
@@ -200,39 +54,21 @@ def _read_calendar(value: object, path: str) -> tuple[BusinessCalendar | None, l
         return None, [p.under(path) for p in exc.problems]
 
 
-def _convert_hours(value: Any) -> _Hours | None:
-    parsed, problems = _read_hours(value, "hours")
-    _raise(problems)
-    return parsed
-
-
-def _convert_holidays(value: Any) -> tuple[Holiday, ...]:
-    parsed, problems = _read_list(value, "holidays", _read_holiday)
-    _raise(problems)
-    return parsed
-
-
-def _convert_openings(value: Any) -> tuple[ExtraOpening, ...]:
-    parsed, problems = _read_list(value, "extra_openings", _read_opening)
-    _raise(problems)
-    return parsed
-
-
 def _convert_all_of(value: Any) -> tuple[BusinessCalendar, ...]:
-    parsed, problems = _read_list(value, "all_of", _read_calendar)
-    _raise(problems)
+    parsed, problems = read_list(value, "all_of", _read_calendar)
+    raise_problems(problems)
     return parsed
 
 
 def _convert_any_of(value: Any) -> tuple[BusinessCalendar, ...]:
-    parsed, problems = _read_list(value, "any_of", _read_calendar)
-    _raise(problems)
+    parsed, problems = read_list(value, "any_of", _read_calendar)
+    raise_problems(problems)
     return parsed
 
 
 def _convert_none_of(value: Any) -> tuple[BusinessCalendar, ...]:
-    parsed, problems = _read_list(value, "none_of", _read_calendar)
-    _raise(problems)
+    parsed, problems = read_list(value, "none_of", _read_calendar)
+    raise_problems(problems)
     return parsed
 
 
@@ -268,12 +104,12 @@ class BusinessCalendar:
     """
 
     time_zone: str
-    hours: _Hours | None = attrs.field(default=None, kw_only=True, converter=_convert_hours)
+    hours: Hours | None = attrs.field(default=None, kw_only=True, converter=convert_hours)
     holidays: tuple[Holiday, ...] = attrs.field(
-        default=(), kw_only=True, converter=_convert_holidays
+        default=(), kw_only=True, converter=convert_holidays
     )
     extra_openings: tuple[ExtraOpening, ...] = attrs.field(
-        default=(), kw_only=True, converter=_convert_openings
+        default=(), kw_only=True, converter=convert_openings
     )
     all_of: tuple[BusinessCalendar, ...] = attrs.field(
         default=(), kw_only=True, converter=_convert_all_of
@@ -304,33 +140,12 @@ class BusinessCalendar:
                 "hours",
                 f"give exactly one of hours, all_of, any_of; got {sources or 'none'}",
             )
-        if not self._has_open_time():
+        if not has_open_time(self):
             raise CalendarError.at(
                 "hours" if self.hours is not None else sources[0],
                 f"the calendar in {self.time_zone!r} is never open; give at least one "
                 f"opening window",
             )
-
-    def _has_open_time(self) -> bool:
-        if self._has_extra_openings():
-            return True
-        if self.hours is not None:
-            return any(self.hours)
-        zones = sorted(zones_of(self), key=lambda z: z.key)
-        # One week per kind: the offsets each zone has as the week starts and as it ends.
-        # A pair, not a sum: a spring-forward and a fall-back week sum alike, and a fold
-        # can hold the only open time two calendars share.
-        weeks: dict[tuple[tuple[int, int], ...], int] = {}
-        for n in range(53):
-            week = _REFERENCE_YEAR_START + n * WEEK_US
-            key = tuple((offset_us(week, z), offset_us(week + WEEK_US, z)) for z in zones)
-            weeks.setdefault(key, week)
-        return any(evaluate(self, w, w + WEEK_US, exceptions=False) for w in weeks.values())
-
-    def _has_extra_openings(self) -> bool:
-        return bool(self.extra_openings) or any(
-            c._has_extra_openings() for c in (*self.all_of, *self.any_of, *self.none_of)
-        )
 
     # --- plain data ----------------------------------------------------------------------
 
@@ -351,35 +166,8 @@ class BusinessCalendar:
 
         .. versionadded:: 0.1.0
         """
-        if not isinstance(data, Mapping):
-            raise CalendarError.at("", f"expected a calendar mapping, got {data!r}")
-        problems = [
-            Problem(str(key), f"unknown key {key!r}; expected one of {', '.join(_KEYS)}")
-            for key in data
-            if key not in _KEYS
-        ]
-        zone_name = data.get("time_zone")
-        if zone_name is None:
-            problems.append(Problem("time_zone", "missing; give an IANA name like 'Europe/Paris'"))
-        else:
-            try:
-                load_zone(zone_name)
-            except CalendarError as exc:
-                problems.extend(exc.problems)
-        hours, found = _read_hours(data.get("hours"), "hours")
-        problems.extend(found)
-        fields: dict[str, Any] = {"hours": hours}
-        for key, reader in (
-            ("holidays", _read_holiday),
-            ("extra_openings", _read_opening),
-            ("all_of", _read_calendar),
-            ("any_of", _read_calendar),
-            ("none_of", _read_calendar),
-        ):
-            fields[key], found = _read_list(data.get(key), key, reader)
-            problems.extend(found)
-        _raise(problems)
-        return cls(str(zone_name), **fields)
+        zone_name, fields = read_document(data, _read_calendar)
+        return cls(zone_name, **fields)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the plain-data form; ``from_dict(cal.to_dict()) == cal``.
@@ -444,12 +232,12 @@ class BusinessCalendar:
         .. versionadded:: 0.1.0
         """
         calendars = tuple(c for c in closures if isinstance(c, BusinessCalendar))
-        days, problems = _read_list(
+        days, problems = read_list(
             [c for c in closures if not isinstance(c, BusinessCalendar)],
             "closures",
-            _read_holiday,
+            read_holiday,
         )
-        _raise(problems)
+        raise_problems(problems)
         result = attrs.evolve(self, holidays=self.holidays + days) if days else self
         if calendars:
             result = BusinessCalendar(self.time_zone, all_of=(result,), none_of=calendars)
@@ -499,7 +287,7 @@ class BusinessCalendar:
         .. versionadded:: 0.2.0
         """
         us = instant_us(moment, path)
-        if not _LOWEST_US <= us < _HIGHEST_US:
+        if not LOWEST_US <= us < HIGHEST_US:
             raise CalendarError.at(path, f"{moment!r} is outside the supported years 1801 to 2998")
         return us
 
@@ -512,7 +300,7 @@ class BusinessCalendar:
         .. versionadded:: 0.2.0
         """
         if instant.__class__ is not int or not MIN_US <= instant < MAX_US:
-            _check_instant(instant, "instant")
+            check_instant(instant, "instant")
         epoch = self._epoch
         if epoch is not None:  # one addition: several times cheaper than astimezone
             return epoch + timedelta(microseconds=instant)
@@ -526,7 +314,7 @@ class BusinessCalendar:
         instants = list(instants) if not isinstance(instants, list) else instants
         for us in instants:
             if us.__class__ is not int or not MIN_US <= us < MAX_US:
-                _check_instant(us, f"instants[{instants.index(us)}]")
+                check_instant(us, f"instants[{instants.index(us)}]")
         epoch = self._epoch
         if epoch is not None:
             # a multiple of one microsecond is the same timedelta, made at less cost
@@ -544,10 +332,10 @@ class BusinessCalendar:
 
         .. versionadded:: 0.2.0
         """
-        if start.__class__ is not int or not _LOWEST_US <= start < _HIGHEST_US:
-            _check_start(start, "start")
+        if start.__class__ is not int or not LOWEST_US <= start < HIGHEST_US:
+            check_start(start, "start")
         if duration.__class__ is not int or duration < 0:
-            _check_duration(duration, "duration")
+            check_duration(duration, "duration")
         return self._index.add(start, duration, "duration")
 
     def add_each_us(self, start: int, durations: Iterable[int]) -> list[int]:
@@ -558,12 +346,12 @@ class BusinessCalendar:
 
         .. versionadded:: 0.2.0
         """
-        if start.__class__ is not int or not _LOWEST_US <= start < _HIGHEST_US:
-            _check_start(start, "start")
+        if start.__class__ is not int or not LOWEST_US <= start < HIGHEST_US:
+            check_start(start, "start")
         checked = durations if isinstance(durations, (list, tuple)) else list(durations)
         for d in checked:
             if d.__class__ is not int or d < 0:
-                _check_duration(d, f"durations[{list(checked).index(d)}]")
+                check_duration(d, f"durations[{list(checked).index(d)}]")
         return self._index.add_each(start, checked, "duration")
 
     def subtract_us(self, end: int, duration: int) -> int:
@@ -571,18 +359,18 @@ class BusinessCalendar:
 
         .. versionadded:: 0.2.0
         """
-        _check_start(end, "end")
-        return self._index.subtract(end, _check_duration(duration, "duration"), "duration")
+        check_start(end, "end")
+        return self._index.subtract(end, check_duration(duration, "duration"), "duration")
 
     def between_us(self, start: int, end: int) -> int:
         """:meth:`between` on instants, in microseconds (negative when ``end`` is first).
 
         .. versionadded:: 0.2.0
         """
-        if start.__class__ is not int or not _LOWEST_US <= start < _HIGHEST_US:
-            _check_start(start, "start")
-        if end.__class__ is not int or not _LOWEST_US <= end < _HIGHEST_US:
-            _check_start(end, "end")
+        if start.__class__ is not int or not LOWEST_US <= start < HIGHEST_US:
+            check_start(start, "start")
+        if end.__class__ is not int or not LOWEST_US <= end < HIGHEST_US:
+            check_start(end, "end")
         return self._index.between(start, end, "end")
 
     def next_open_us(self, at: int) -> int:
@@ -590,7 +378,7 @@ class BusinessCalendar:
 
         .. versionadded:: 0.2.0
         """
-        _check_start(at, "at")
+        check_start(at, "at")
         return self._index.next_open(at, "at")
 
     def _duration(self, value: object, path: str) -> int:
@@ -695,57 +483,4 @@ class BusinessCalendar:
         if not isinstance(days, int) or isinstance(days, bool) or days < 0:
             raise CalendarError.at("days", f"expected a whole number >= 0, got {days!r}")
         us = self.instant(at, "at")
-        engine = self._index
-        day = to_datetime(us, self._zone).date()
-        if days == 0:
-            day = self._open_day_from(engine, day)
-        for _ in range(days):
-            day = self._open_day_from(engine, day + timedelta(days=1))
-        start = self._midnight(day)
-        end = self._midnight(day + timedelta(days=1))
-        return to_datetime(engine.add(start, engine.between(start, end, "at"), "at"), self._zone)
-
-    def _midnight(self, day: date) -> int:
-        return resolve_wall(self._zone, datetime.combine(day, time()), closing=False)
-
-    def _open_day_from(self, engine: Engine, day: date) -> date:
-        return to_datetime(engine.next_open(self._midnight(day), "days"), self._zone).date()
-
-
-def _check_instant(value: object, path: str) -> None:
-    if value.__class__ is not int or not MIN_US <= value < MAX_US:
-        raise CalendarError.at(
-            path,
-            f"expected an instant in microseconds within the years 1800 to 2999, got {value!r}",
-        )
-
-
-def _check_start(value: object, path: str) -> None:
-    if value.__class__ is not int or not _LOWEST_US <= value < _HIGHEST_US:
-        raise CalendarError.at(
-            path,
-            f"expected an instant in microseconds within the years 1801 to 2998, got {value!r}",
-        )
-
-
-def _check_duration(value: object, path: str) -> int:
-    if value.__class__ is not int or value < 0:
-        raise CalendarError.at(
-            path, f"expected a business duration in microseconds, zero or more, got {value!r}"
-        )
-    return value
-
-
-def in_zone(moment: datetime, time_zone: str) -> datetime:
-    """Return ``moment`` as it reads in ``time_zone`` (a customer's own zone).
-
-    Deadlines are computed on the team's calendar; this renders one for the customer.
-
-    Raises:
-        CalendarError: ``moment`` is not an aware datetime.
-        UnknownTimeZoneError: ``time_zone`` is not an IANA zone.
-
-    .. versionadded:: 0.1.0
-    """
-    zone = load_zone(time_zone, "time_zone")
-    return to_datetime(instant_us(moment, "moment"), zone)
+        return to_datetime(self._index.end_of_day(us, days), self._zone)

@@ -15,8 +15,8 @@ total of open time at each week start.  A query is a constant number of binary s
 duration walks whole chunks by their totals, one step per ~15 months of calendar time.
 No query loops over days.
 
-The evaluator at the bottom turns the calendar's rules into exact UTC intervals for a
-span; it runs only when a chunk is built.
+The evaluator (``_evaluate``) turns the calendar's rules into exact UTC intervals; it runs
+only when a chunk is built.
 """
 
 from __future__ import annotations
@@ -25,30 +25,30 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from cxrecovery.businesstime._evaluate import (
+    CalendarRules,
+    Interval,
+    evaluate,
+    exception_nodes,
+    offset_us,
+    zones_of,
+)
 from cxrecovery.businesstime._rules import RuleDays
 from cxrecovery.businesstime._time import (
     DAY_US,
+    MAX_US,
+    MIN_US,
     SECOND_US,
     WEEK_US,
     fixed_epoch,
-    fixed_offset_us,
     resolve_wall,
     to_datetime,
 )
 from cxrecovery.errors import CalendarError, Problem
 
-if TYPE_CHECKING:
-    from cxrecovery.businesstime._calendar import BusinessCalendar
-    from cxrecovery.businesstime._model import ExtraOpening, Holiday
-
-    _ExceptionNode = tuple[ZoneInfo, tuple[Holiday, ...], tuple[ExtraOpening, ...]]
-
-__all__ = ["Engine", "Interval", "evaluate", "offset_us", "zones_of"]
-
-Interval = tuple[int, int]
+__all__ = ["STRETCH_HORIZON_US", "Engine"]
 
 _ANCHOR = 4 * DAY_US  # Monday 1970-01-05 00:00 UTC
 _CHUNK_WEEKS = 64
@@ -65,9 +65,6 @@ _WALK_CHUNKS = 30
 # years of 365.2425 days) has no close worth reporting.
 STRETCH_HORIZON_US = 9_132 * DAY_US
 _EPOCH_NAIVE = datetime(1970, 1, 1)
-_EPOCH_ORDINAL = _EPOCH_NAIVE.toordinal()
-MIN_US = (datetime(1800, 1, 1) - _EPOCH_NAIVE) // timedelta(microseconds=1)
-MAX_US = (datetime(3000, 1, 1) - _EPOCH_NAIVE) // timedelta(microseconds=1)
 
 
 class _Week:
@@ -134,12 +131,12 @@ def _check_index(index: int, path: str) -> None:
 class Engine:
     """Answers business-time questions for one calendar, in integer microseconds UTC."""
 
-    def __init__(self, calendar: BusinessCalendar) -> None:
+    def __init__(self, calendar: CalendarRules) -> None:
         self._calendar = calendar
         self._zones = sorted(zones_of(calendar), key=lambda z: z.key)
         # Zones whose UTC offset changes: only those are scanned for changes.
         self._changing = [z for z in self._zones if fixed_epoch(z) is None]
-        self._exceptions = list(_exception_nodes(calendar))
+        self._exceptions = list(exception_nodes(calendar))
         # No offset ever changes and no exception applies: every week is the one
         # template, so every chunk is the same and runs of chunks are multiplied out.
         self._uniform = not self._changing and not self._exceptions
@@ -350,6 +347,26 @@ class Engine:
         close = chunk.start + k * WEEK_US + end
         return None if close > limit else close
 
+    def end_of_day(self, us: int, days: int) -> int:
+        """The close of the business day ``days`` business days after ``us``'s local date
+        (``days=0``: that date, or the next with open time); see
+        ``BusinessCalendar.end_of_business_day``."""
+        zone = self._calendar.zone
+        day = to_datetime(us, zone).date()
+        if days == 0:
+            day = self._open_day_from(day)
+        for _ in range(days):
+            day = self._open_day_from(day + timedelta(days=1))
+        start = self._midnight(day)
+        end = self._midnight(day + timedelta(days=1))
+        return self.add(start, self.between(start, end, "at"), "at")
+
+    def _midnight(self, day: date) -> int:
+        return resolve_wall(self._calendar.zone, datetime.combine(day, time()), closing=False)
+
+    def _open_day_from(self, day: date) -> date:
+        return to_datetime(self.next_open(self._midnight(day), "days"), self._calendar.zone).date()
+
 
 _ONE_US = timedelta(microseconds=1)
 
@@ -375,156 +392,10 @@ def _offset_changes(zone: ZoneInfo, start: int) -> tuple[int, ...]:
     return tuple(found)
 
 
-def offset_us(us: int, zone: ZoneInfo) -> int:
-    offset = to_datetime(us, zone).utcoffset()
-    return 0 if offset is None else offset // _ONE_US
-
-
 def _utc_date(us: int) -> date:
     return (_EPOCH_NAIVE + timedelta(microseconds=us)).date()
 
 
-def _week_from(calendar: BusinessCalendar, week_start: int, rules: RuleDays) -> _Week:
+def _week_from(calendar: CalendarRules, week_start: int, rules: RuleDays) -> _Week:
     intervals = evaluate(calendar, week_start, week_start + WEEK_US, rules=rules)
     return _Week([(s - week_start, e - week_start) for s, e in intervals])
-
-
-def zones_of(calendar: BusinessCalendar) -> set[ZoneInfo]:
-    zones = {calendar.zone}
-    for child in (*calendar.all_of, *calendar.any_of, *calendar.none_of):
-        zones |= zones_of(child)
-    return zones
-
-
-def _exception_nodes(calendar: BusinessCalendar) -> Iterable[_ExceptionNode]:
-    if calendar.holidays or calendar.extra_openings:
-        yield calendar.zone, calendar.holidays, calendar.extra_openings
-    for child in (*calendar.all_of, *calendar.any_of, *calendar.none_of):
-        yield from _exception_nodes(child)
-
-
-# --- interval sets ---------------------------------------------------------------------
-
-
-def _merge(intervals: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for s, e in sorted(intervals):
-        if e <= s:
-            continue
-        if merged and s <= merged[-1][1]:
-            if e > merged[-1][1]:
-                merged[-1] = (merged[-1][0], e)
-        else:
-            merged.append((s, e))
-    return merged
-
-
-def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
-    out: list[Interval] = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        s, e = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if s < e:
-            out.append((s, e))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return out
-
-
-def _subtract(a: list[Interval], b: list[Interval]) -> list[Interval]:
-    out: list[Interval] = []
-    j = 0
-    for s, e in a:
-        cursor = s
-        while j < len(b) and b[j][1] <= cursor:
-            j += 1
-        k = j
-        while k < len(b) and b[k][0] < e:
-            if b[k][0] > cursor:
-                out.append((cursor, b[k][0]))
-            cursor = max(cursor, b[k][1])
-            k += 1
-        if cursor < e:
-            out.append((cursor, e))
-    return out
-
-
-# --- evaluation of the rules -------------------------------------------------------------
-
-
-def _local_days(zone: ZoneInfo, lo: int, hi: int) -> list[date]:
-    # Two days of slack before: a window lasts < 48 h of wall time from its day's start.
-    first = to_datetime(lo, zone).date() - timedelta(days=2)
-    last = to_datetime(hi, zone).date() + timedelta(days=1)
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def _span(zone: ZoneInfo, day: date, start: int, end: int) -> Interval:
-    fixed = fixed_offset_us(zone)
-    if fixed is not None:  # one offset for ever: wall time less the offset, no lookups
-        base = (day.toordinal() - _EPOCH_ORDINAL) * DAY_US - fixed
-        return base + start * SECOND_US, base + end * SECOND_US
-    midnight = datetime.combine(day, time())
-    return (
-        resolve_wall(zone, midnight + timedelta(seconds=start), closing=False),
-        resolve_wall(zone, midnight + timedelta(seconds=end), closing=True),
-    )
-
-
-def evaluate(
-    calendar: BusinessCalendar,
-    lo: int,
-    hi: int,
-    *,
-    exceptions: bool = True,
-    rules: RuleDays | None = None,
-) -> list[Interval]:
-    """Exact open intervals of ``calendar`` within ``[lo, hi)``, merged and sorted.
-
-    Open time is the weekly hours (or the intersection / union of the parts), minus the
-    ``none_of`` parts, minus holidays, plus extra openings.  ``exceptions=False`` leaves
-    holidays and extra openings out, everywhere in the tree.  ``rules`` keeps the days
-    of holiday rules once expanded (the calendar index passes its own).
-    """
-    zone = calendar.zone
-    if calendar.hours is not None:
-        spans = [
-            _span(zone, day, window.start, window.end)
-            for day in _local_days(zone, lo, hi)
-            for window in calendar.hours[day.weekday()]
-        ]
-        result = _merge(spans)
-    else:
-        parts = [evaluate(c, lo, hi, exceptions=exceptions, rules=rules) for c in calendar.all_of]
-        if parts:
-            result = parts[0]
-            for part in parts[1:]:
-                result = _intersect(result, part)
-        else:
-            result = _merge(
-                s
-                for child in calendar.any_of
-                for s in evaluate(child, lo, hi, exceptions=exceptions, rules=rules)
-            )
-    for child in calendar.none_of:
-        result = _subtract(result, evaluate(child, lo, hi, exceptions=exceptions, rules=rules))
-    if exceptions and (calendar.holidays or calendar.extra_openings):
-        days = _local_days(zone, lo, hi)
-        closures = []
-        for holiday in calendar.holidays:
-            window = holiday.closed
-            for day in holiday.days_in(days[0], days[-1], rules):
-                if window is None:
-                    closures.append(_span(zone, day, 0, 86_400))
-                else:
-                    closures.append(_span(zone, day, window.start, window.end))
-        result = _subtract(result, _merge(closures))
-        openings = [
-            _span(zone, x.on, x.window.start, x.window.end)
-            for x in calendar.extra_openings
-            if days[0] <= x.on <= days[-1]
-        ]
-        result = _merge([*result, *openings])
-    return [(max(s, lo), min(e, hi)) for s, e in result if e > lo and s < hi]

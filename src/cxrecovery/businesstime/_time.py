@@ -27,11 +27,19 @@ from cxrecovery.errors import CalendarError, UnknownTimeZoneError
 
 __all__ = [
     "DAY_US",
+    "HIGHEST_US",
+    "LOWEST_US",
+    "MAX_US",
+    "MIN_US",
     "SECOND_US",
     "WEEK_US",
+    "check_duration",
+    "check_instant",
+    "check_start",
     "duration_us",
     "fixed_epoch",
     "fixed_offset_us",
+    "in_zone",
     "instant_us",
     "load_zone",
     "local_date",
@@ -48,6 +56,12 @@ _EPOCH_NAIVE = datetime(1970, 1, 1)
 _ONE_US = timedelta(microseconds=1)
 _TRUSTED_TZINFO = (zoneinfo.ZoneInfo, timezone)
 _EXACT_TZINFO = frozenset(_TRUSTED_TZINFO)
+# The instants the index covers (years 1800 to 2999), and those a calendar computes
+# from (years 1801 to 2998: a margin inside the index).
+MIN_US = (datetime(1800, 1, 1) - _EPOCH_NAIVE) // _ONE_US
+MAX_US = (datetime(3000, 1, 1) - _EPOCH_NAIVE) // _ONE_US
+LOWEST_US = MIN_US + WEEK_US * 80
+HIGHEST_US = MAX_US - WEEK_US * 80
 
 
 @lru_cache(maxsize=256)
@@ -235,3 +249,45 @@ def duration_us(value: object, path: str) -> int:
 def local_date(us: int, zone: tzinfo) -> date:
     """The calendar date that ``zone`` shows at instant ``us``."""
     return to_datetime(us, zone).date()
+
+
+def check_instant(value: object, path: str) -> None:
+    """Raise unless ``value`` is an ``int`` instant within the years 1800 to 2999."""
+    if value.__class__ is not int or not MIN_US <= value < MAX_US:
+        raise CalendarError.at(
+            path,
+            f"expected an instant in microseconds within the years 1800 to 2999, got {value!r}",
+        )
+
+
+def check_start(value: object, path: str) -> None:
+    """Raise unless ``value`` is an ``int`` instant a calendar computes from (1801-2998)."""
+    if value.__class__ is not int or not LOWEST_US <= value < HIGHEST_US:
+        raise CalendarError.at(
+            path,
+            f"expected an instant in microseconds within the years 1801 to 2998, got {value!r}",
+        )
+
+
+def check_duration(value: object, path: str) -> int:
+    """``value`` if it is an ``int`` business duration of zero or more, else raise."""
+    if value.__class__ is not int or value < 0:
+        raise CalendarError.at(
+            path, f"expected a business duration in microseconds, zero or more, got {value!r}"
+        )
+    return value
+
+
+def in_zone(moment: datetime, time_zone: str) -> datetime:
+    """Return ``moment`` as it reads in ``time_zone`` (a customer's own zone).
+
+    Deadlines are computed on the team's calendar; this renders one for the customer.
+
+    Raises:
+        CalendarError: ``moment`` is not an aware datetime.
+        UnknownTimeZoneError: ``time_zone`` is not an IANA zone.
+
+    .. versionadded:: 0.1.0
+    """
+    zone = load_zone(time_zone, "time_zone")
+    return to_datetime(instant_us(moment, "moment"), zone)
