@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -76,8 +76,59 @@ def plan_digest(plan: RecoveryPlan) -> dict[str, str]:
     return digest
 
 
+def _decision_key(plan: RecoveryPlan) -> tuple[object, ...]:
+    """What :func:`plan_digest` reads of a plan, as values rather than text.
+
+    Each part is a value whose equality implies that of the text the digest makes of it
+    (an instant with its UTC offset, a decimal with its digits and exponent, a detail
+    with its type), so two plans with equal keys digest alike, and a replay builds the
+    digests' text only for plans whose keys differ. It reads the decision, never the
+    wording: a plan whose wording is deferred is not made to work it out.
+    """
+    compensation: object = None
+    remedy: object = None
+    timed = []
+    for action in plan.actions:
+        kind = action.kind
+        if kind is ActionKind.COMPENSATE and compensation is None:
+            amount = action.amount
+            money = None if amount is None else (amount.currency, amount.amount.as_tuple())
+            compensation = (action.tier, money, action.form)
+        elif kind is ActionKind.REMEDY and remedy is None:
+            remedy = tuple((k, _exact(v)) for k, v in action.details.items())
+        elif kind in _TIMED_KINDS:
+            timed.append((kind, _when(action.due), action.channel))
+    return (
+        compensation,
+        remedy,
+        tuple(a.role for a in plan.approvals),
+        plan.escalation_level,
+        plan.owner,
+        tuple(a.kind for a in plan.actions),
+        tuple(timed),
+        tuple((c.name, c.status, _when(c.due_at)) for c in plan.clocks),
+    )
+
+
+_TIMED_KINDS = frozenset({ActionKind.MAKE_PROMISE, ActionKind.NOTIFY, ActionKind.FOLLOW_UP})
+
+
+def _when(at: datetime | None) -> object:
+    return None if at is None else (at, at.utcoffset())
+
+
+def _exact(value: object) -> object:
+    # A string, a whole number or a truth value is its own text; anything else is
+    # compared by its text (rare in a remedy's details, which are words).
+    if type(value) in (str, int, bool) or value is None:
+        return (type(value), value)
+    return (object, repr(value))
+
+
 def _diff(case: Case, a: RecoveryPlan, b: RecoveryPlan) -> tuple[str, ...]:
     del case
+    if _decision_key(a) == _decision_key(b):
+        return ()
     left, right = plan_digest(a), plan_digest(b)
     return tuple(
         f"{key}: {left.get(key, 'absent')} -> {right.get(key, 'absent')}"

@@ -1,0 +1,97 @@
+"""Replay tallies and compares plans from their decision and never makes them word it.
+
+A plan whose wording is deferred (each action's summary and reasons, each approval's
+reason and checks, the plan's owner_reason, facts and trace), with fills that fail if
+called, adds up and compares exactly as the plan made in one go.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
+import attrs
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cxrecovery import Agent, Case, Engine, default_policy
+from cxrecovery.plan import Action, Approval, RecoveryPlan
+from cxrecovery.plan._deferred import Deferrable
+from cxrecovery.replay._compare import _diff, plan_digest
+from cxrecovery.replay._tally import _Tally
+from cxrecovery.testing.strategies import cases
+
+ENGINE = Engine(default_policy())
+ROLES = [r.name for r in default_policy().roles]
+WORDING = {
+    RecoveryPlan: {"owner_reason", "facts", "trace"},
+    Action: {"summary", "reasons"},
+    Approval: {"reason", "checks"},
+}
+
+
+def _refuse() -> dict[str, Any]:
+    raise AssertionError("the replay read a plan's wording")
+
+
+def unworded(value: Deferrable) -> Any:
+    """``value`` with its wording deferred to a fill that fails."""
+    fields = {f.name: getattr(value, f.name) for f in attrs.fields(type(value))}
+    if isinstance(value, RecoveryPlan):
+        fields["actions"] = tuple(unworded(a) for a in value.actions)
+        fields["approvals"] = tuple(unworded(a) for a in value.approvals)
+    wording = WORDING[type(value)]
+    eager = {n: v for n, v in fields.items() if n not in wording}
+    return type(value)._deferred(_refuse, **eager)
+
+
+@st.composite
+def decisions(draw: st.DrawFn) -> tuple[Case, RecoveryPlan, RecoveryPlan]:
+    """A case and two of its plans: by two roles, at two instants (often the same)."""
+    case: Case = draw(cases())
+    plans = []
+    for _ in range(2):
+        later = draw(st.sampled_from([0, 0, 3600, 86400 * 3]))
+        role = draw(st.sampled_from(ROLES))
+        at = case.last_event_at() + timedelta(seconds=later)
+        plans.append(ENGINE.decide(case, at=at, agent=Agent("a-1", role)))
+    return case, plans[0], plans[1]
+
+
+def _digest_diff(a: RecoveryPlan, b: RecoveryPlan) -> tuple[str, ...]:
+    """The comparison by digests alone, as compare made it before it read keys first."""
+    left, right = plan_digest(a), plan_digest(b)
+    return tuple(
+        f"{key}: {left.get(key, 'absent')} -> {right.get(key, 'absent')}"
+        for key in sorted(left.keys() | right.keys())
+        if left.get(key) != right.get(key)
+    )
+
+
+@given(decisions())
+def test_compare_finds_the_changes_the_digests_find(
+    decision: tuple[Case, RecoveryPlan, RecoveryPlan],
+) -> None:
+    case, a, b = decision
+    assert _digest_diff(a, b) == _diff(case, a, b)
+    assert () == _diff(case, a, a)
+    assert () == _diff(case, unworded(a), unworded(a))
+    with mock.patch("cxrecovery.replay._compare.plan_digest", side_effect=AssertionError):
+        assert () == _diff(case, a, attrs.evolve(a))  # equal plans: no digest text made
+
+
+@given(decisions())
+def test_a_tally_reads_the_decision_only(
+    decision: tuple[Case, RecoveryPlan, RecoveryPlan],
+) -> None:
+    case, a, b = decision
+    horizon = timedelta(hours=24)
+    worded, plain = _Tally(), _Tally()
+    for plan in (a, b):
+        worded.add(case.as_of(plan.decided_at), plan, horizon)
+        plain.add(case.as_of(plan.decided_at), unworded(plan), horizon)
+    ordered = sorted((a, b), key=lambda p: p.decided_at)
+    worded.timed(case, [(p.decided_at, p) for p in ordered])
+    plain.timed(case, [(p.decided_at, unworded(p)) for p in ordered])
+    assert worded.freeze("p", "f") == plain.freeze("p", "f")
