@@ -1,9 +1,10 @@
-"""The loader's fast path: the same cases, and the same errors, as the full loader.
+"""The generated readers: the same cases, and the same errors, as the plain reading.
 
-:func:`cxrecovery.documents.load` first tries a fast reader that skips the checks
-reading already made; anything unusual goes to the full loader. These tests pin that
-the fast path is taken for valid documents, builds exactly what the full loader builds,
-and never lets through anything the full loader (and the public constructors) refuse.
+Each attrs class is read by code generated from its fields
+(:mod:`cxrecovery.formats._generate`); ``Codecs.plain()`` reads the same types field by
+field through their constructors. These tests hold the two to the same outcome, case or
+error message, on generated cases, corrupted documents, the fuzz tests' hostile values
+and every refusal the constructors make.
 """
 
 from __future__ import annotations
@@ -13,15 +14,20 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import attrs
 import pytest
 from hypothesis import given, note
+from hypothesis import strategies as st
 
 from cxrecovery import Case, DocumentError, dump, load_case
-from cxrecovery import documents as documents_module
+from cxrecovery.documents import _LIMITS, CODECS, _load_case
+from cxrecovery.formats._generate import generated_reader
+from cxrecovery.formats.fields import field_plans
 from cxrecovery.replay import synthetic_cases
 from cxrecovery.testing.strategies import cases
 from test_documents import CASE_TYPES, EXAMPLES, corrupted, read
+from test_fuzz_documents import CASES, HOSTILE, _corrupt
+
+PLAIN = CODECS.plain()
 
 
 def _outcome(load: Callable[[Any], Case], document: Any) -> str:
@@ -31,63 +37,58 @@ def _outcome(load: Callable[[Any], Case], document: Any) -> str:
         return f"error {error}"
 
 
-def _full_load_case(monkeypatch: pytest.MonkeyPatch, document: Any) -> str:
-    """``load_case`` with the fast path switched off."""
-    with monkeypatch.context() as patch:
-        patch.setattr(
-            documents_module,
-            "load",
-            lambda cls, data, *, path="": documents_module._load_full(cls, data, path),
-        )
-        return _outcome(load_case, document)
+def _same(document: Any) -> str:
+    """The outcome of ``load_case`` on ``document``, checked to be the plain one's."""
+    generated = _outcome(load_case, copy.deepcopy(document))
+    plain = _outcome(lambda d: _load_case(PLAIN, d, None, _LIMITS), copy.deepcopy(document))
+    assert plain == generated
+    return generated
 
 
-def _same(monkeypatch: pytest.MonkeyPatch, document: Any) -> str:
-    fast = _outcome(load_case, copy.deepcopy(document))
-    assert _full_load_case(monkeypatch, copy.deepcopy(document)) == fast
-    return fast
-
-
-def _documents() -> list[dict[str, Any]]:
-    found = [read(path) for path in EXAMPLES]
-    found.extend(dump(case) for case in synthetic_cases(150, seed=3))
-    return found
-
-
-def test_every_type_in_a_case_has_a_fast_plan() -> None:
-    # A class without one still loads (through its full loader), only slowly.
+def test_every_type_in_a_case_has_a_generated_reader() -> None:
+    # A class without one is still read (by the plain reader), only slowly.
     for cls in CASE_TYPES:
-        attrs.resolve_types(cls)
-        plan = documents_module._fast_plan(
-            cls, lambda name, cls=cls: documents_module._codec(attrs.fields_dict(cls)[name].type)
-        )
-        assert plan is not None, cls
+        assert generated_reader(cls, field_plans(cls, lambda tp: CODECS(tp).load)) is not None, cls
 
 
-def test_valid_documents_take_the_fast_path_and_build_the_same_case() -> None:
-    reader = documents_module._codec(Case).fast
-    for document in _documents():
-        data = {k: v for k, v in document.items() if k != "format"}
-        fast = reader(copy.deepcopy(data))  # raises if the fast path gave up
-        full = documents_module._load_full(Case, copy.deepcopy(data), "")
-        assert repr(full) == repr(fast)
-        assert dump(full) == dump(fast) == document
+def test_valid_documents_build_the_same_case_both_ways() -> None:
+    documents = [read(path) for path in EXAMPLES]
+    documents.extend(dump(case) for case in synthetic_cases(150, seed=3))
+    for document in documents:
+        generated = load_case(copy.deepcopy(document))
+        plain = _load_case(PLAIN, copy.deepcopy(document), None, _LIMITS)
+        assert repr(plain) == repr(generated)
+        assert dump(plain) == dump(generated) == document
 
 
 @given(cases())
 def test_generated_cases_load_the_same_both_ways(case: Case) -> None:
-    text = json.dumps(dump(case))
-    with pytest.MonkeyPatch.context() as patch:
-        assert _same(patch, text).startswith("case ")
+    assert _same(json.dumps(dump(case))).startswith("case ")
 
 
 @given(corrupted())
 def test_corrupted_documents_fail_the_same_both_ways(document: Any) -> None:
     note(repr(document))
-    with pytest.MonkeyPatch.context() as patch:
-        _same(patch, document)
-        if isinstance(document, dict):
-            _same(patch, json.dumps(document, default=str))
+    _same(document)
+    if isinstance(document, dict):
+        _same(json.dumps(document, default=str))
+
+
+@given(
+    index=st.integers(0, len(CASES) - 1),
+    pick=st.integers(0, 10**6),
+    value=st.sampled_from(HOSTILE),
+    delete=st.booleans(),
+)
+def test_hostile_values_fail_the_same_both_ways(
+    index: int, pick: int, value: Any, delete: bool
+) -> None:
+    from _corruption import places
+
+    spots = places(CASES[index])
+    document = _corrupt(CASES[index], spots[pick % len(spots)], value, delete)
+    note(repr(document)[:500])
+    _same(document)
 
 
 def _laptop() -> dict[str, Any]:
@@ -246,14 +247,12 @@ REFUSED = {
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_what_the_constructors_refuse_the_loader_refuses(
-    name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_what_the_constructors_refuse_the_loader_refuses(name: str) -> None:
     change, path = REFUSED[name]
     document = _laptop()
     change(document)
     with pytest.raises(DocumentError) as caught:
         load_case(copy.deepcopy(document))
     assert path in [p.path for p in caught.value.problems], caught.value
-    assert _same(monkeypatch, document) == f"error {caught.value}"
-    _same(monkeypatch, json.dumps(document, default=str))  # (a float is exact in JSON text)
+    assert _same(document) == f"error {caught.value}"
+    _same(json.dumps(document, default=str))  # (a float is exact in JSON text)

@@ -237,6 +237,10 @@ class Case:
         return self.status is CaseStatus.CLOSED
 
 
+# Looked up once: every case is checked against them.
+_OPEN, _RESOLVED, _CLOSED = CaseStatus.OPEN, CaseStatus.RESOLVED, CaseStatus.CLOSED
+
+
 def _case_problems(case: Case) -> list[Problem]:
     """Every rule ``case`` breaks, each with its path, in document order (none: valid).
 
@@ -260,17 +264,17 @@ def _case_problems(case: Case) -> list[Problem]:
                     )
                 )
         previous = at
-    _duplicates(problems, "touchpoints", [tp.id for tp in case.touchpoints])
+    _duplicates(problems, "touchpoints", case.touchpoints)
     for i, promise in enumerate(case.promises):
         if promise.made_at < opened:
             problems.append(
                 Problem(f"promises[{i}].made_at", _before("promise", promise.made_at, opened))
             )
-    _duplicates(problems, "promises", [p.id for p in case.promises])
+    _duplicates(problems, "promises", case.promises)
     for i, grant in enumerate(case.grants):
         if grant.at < opened:
             problems.append(Problem(f"grants[{i}].at", _before("grant", grant.at, opened)))
-    _duplicates(problems, "grants", [g.id for g in case.grants])
+    _duplicates(problems, "grants", case.grants)
     if case.pauses:
         _pause_problems(case, problems)
     for i, prior in enumerate(case.prior_cases):
@@ -292,12 +296,15 @@ def _before(what: str, when: datetime, opened: datetime) -> str:
     return f"{what} {when.isoformat()} is before the case opened at {opened.isoformat()}"
 
 
-def _duplicates(problems: list[Problem], name: str, ids: list[str | None]) -> None:
-    named = [ident for ident in ids if ident is not None]
+def _duplicates(problems: list[Problem], name: str, items: tuple[Any, ...]) -> None:
+    if len(items) < 2:
+        return
+    named = [item.id for item in items if item.id is not None]
     if len(set(named)) == len(named):
         return
     seen: set[str] = set()
-    for i, ident in enumerate(ids):
+    for i, item in enumerate(items):
+        ident = item.id
         if ident is None:
             continue
         if ident in seen:
@@ -381,15 +388,15 @@ def _status_problems(case: Case, problems: list[Problem]) -> None:
         problems.append(Problem("resolved_at", _before("resolved at", resolved, opened)))
     if closed is not None and closed < opened:
         problems.append(Problem("closed_at", _before("closed at", closed, opened)))
-    if status is CaseStatus.OPEN:
+    if status is _OPEN:
         if resolved or closed:
             problems.append(Problem("status", "an open case has no resolved_at or closed_at"))
-    elif status is CaseStatus.RESOLVED:
+    elif status is _RESOLVED:
         if resolved is None:
             problems.append(Problem("resolved_at", "a resolved case needs resolved_at"))
         if closed is not None:
             problems.append(Problem("closed_at", "a resolved case is not closed yet"))
-    elif status is CaseStatus.CLOSED:
+    elif status is _CLOSED:
         if closed is None:
             problems.append(Problem("closed_at", "a closed case needs closed_at"))
         for i, pause in enumerate(case.pauses):

@@ -27,6 +27,10 @@ from cxrecovery.money import Money
 
 __all__ = ["Failure", "Grant", "Pause", "PriorCase", "Promise", "Touchpoint"]
 
+# Looked up once: the checks every instance is made through compare with them.
+_SURVEY_ANSWER = TouchpointKind.SURVEY_ANSWER
+_PENDING = PromiseStatus.PENDING
+
 
 @attrs.frozen
 class Touchpoint:
@@ -60,7 +64,7 @@ class Touchpoint:
     note: str | None = attrs.field(default=None, validator=v.optional_text, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
-        if self.kind is TouchpointKind.SURVEY_ANSWER and self.survey is None:
+        if self.kind is _SURVEY_ANSWER and self.survey is None:
             raise InvalidValueError.at("survey", "a survey_answer touchpoint needs its answer")
 
 
@@ -142,11 +146,11 @@ class Promise:
         problems = []
         if self.due < self.made_at:
             problems.append(Problem("due", f"{self.due.isoformat()} is before made_at"))
-        if self.status is PromiseStatus.PENDING and self.settled_at is not None:
+        if self.status is _PENDING and self.settled_at is not None:
             problems.append(Problem("settled_at", "a pending promise is not settled yet"))
-        if self.status is PromiseStatus.PENDING and self.settled_by is not None:
+        if self.status is _PENDING and self.settled_by is not None:
             problems.append(Problem("settled_by", "a pending promise is not settled yet"))
-        if self.status is not PromiseStatus.PENDING and self.settled_at is None:
+        if self.status is not _PENDING and self.settled_at is None:
             problems.append(Problem("settled_at", f"a {self.status} promise needs settled_at"))
         if self.settled_at is not None and self.settled_at < self.made_at:
             problems.append(

@@ -1,0 +1,199 @@
+"""The generated reader of an attrs class: straight-line code made from its fields.
+
+For ``Touchpoint`` it reads, in field order, each field present in the mapping (a
+string, a boolean, a whole number or an enumeration's value is tested in line; any
+other value, or one that fails the test, goes to the field's reader, which records
+what is wrong), takes the default of each absent one, and then, if nothing was wrong,
+makes the instance once: each field set as the class's own ``__init__`` sets it, the
+converters and validators that reading does not imply run in field order, and then
+``__attrs_post_init__``. A constructor's :class:`~cxrecovery.errors.InvalidValueError`
+becomes problems under the instance's path, as from the class's own constructor.
+
+The plain reader in :mod:`cxrecovery.formats.codec` reads the same way, field by field,
+calling the constructor; a class this module cannot build directly (its own
+``__init__``, a field that is not set by name, no slots) is read by it.
+"""
+
+from __future__ import annotations
+
+import linecache
+import types
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+import attrs
+
+from cxrecovery._validation import is_implied_by_document_type, kind_of
+from cxrecovery.errors import InvalidValueError, Problem
+from cxrecovery.formats.fields import FieldPlan, unknown_fields
+from cxrecovery.formats.values import FAIL, Problems, Reader, Where, join, path_of, under
+
+__all__ = ["generated_reader"]
+
+# The value tests made in line, by the type a field holds: ``{v}`` is the raw value.
+_IN_LINE = {
+    str: "type({v}) is str",
+    bool: "{v} is True or {v} is False",
+    int: "type({v}) is int",
+}
+
+
+class _Absent:
+    """The value of a field the document leaves out (before its default is taken)."""
+
+
+_ABSENT = _Absent()
+
+
+def _setter(cls: type, name: str) -> Any:
+    """The slot's own setter of field ``name`` (what ``object.__setattr__`` finds)."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            found = klass.__dict__[name]
+            return found.__set__ if isinstance(found, types.MemberDescriptorType) else None
+    return None
+
+
+def _buildable(cls: type, plans: list[FieldPlan]) -> bool:
+    """Whether an instance of ``cls`` can be made the way its generated ``__init__``
+    makes one: fields set by name in slots, nothing else done before or between."""
+    if any(hasattr(cls, hook) for hook in ("__attrs_init__", "__attrs_pre_init__")):
+        return False
+    slots = {s for klass in cls.__mro__ for s in klass.__dict__.get("__slots__", ())}
+    if slots - {"__weakref__"} != {plan.name for plan in plans}:
+        return False  # a cached hash, or a slot attrs does not set from a field
+    for plan in plans:
+        field = plan.field
+        default: Any = field.default
+        if not field.init or field.alias != field.name or _setter(cls, plan.name) is None:
+            return False
+        if isinstance(default, attrs.Factory) and default.takes_self:  # type: ignore[arg-type]
+            return False
+    return True
+
+
+def _missing(where: Where, name: str, problems: Problems) -> bool:
+    """Record that the required field ``name`` is missing; ``False`` (not read)."""
+    problems.append(Problem(join(path_of(where), name), "missing (required)"))
+    return False
+
+
+def generated_reader(cls: type, plans: list[FieldPlan]) -> Reader | None:
+    """The generated reader of ``cls``, or ``None`` if it cannot be built directly."""
+    if not _buildable(cls, plans):
+        return None
+    names = [plan.name for plan in plans]
+    scope: dict[str, Any] = {
+        "Mapping": Mapping,
+        "Problem": Problem,
+        "InvalidValueError": InvalidValueError,
+        "FAIL": FAIL,
+        "ABSENT": _ABSENT,
+        "KNOWN": frozenset(names),
+        "ALL_KNOWN": frozenset(names).issuperset,
+        "NAMES": names,
+        "CLS": cls,
+        "new": object.__new__,
+        "kind_of": kind_of,
+        "path_of": path_of,
+        "join": join,
+        "under": under,
+        "unknown_fields": unknown_fields,
+        "missing": _missing,
+        "POST": getattr(cls, "__attrs_post_init__", None),
+    }
+    lines = [
+        "def read(value, where, problems):",
+        "    if type(value) is not dict and not isinstance(value, Mapping):",
+        "        problems.append(Problem(path_of(where),"
+        f" 'expected an object ({cls.__name__}), got ' + kind_of(value)))",
+        "        return FAIL",
+        "    ok = True",
+        "    if not ALL_KNOWN(value):",
+        "        ok = unknown_fields(value, KNOWN, NAMES, where, problems)",
+    ]
+    for k, plan in enumerate(plans):
+        lines.extend(_read_field(k, plan, scope))
+    lines.extend(["    if not ok:", "        return FAIL", "    made = new(CLS)", "    try:"])
+    lines.extend(_make(cls, plans, scope))
+    lines.extend(
+        [
+            "    except InvalidValueError as error:",
+            "        return under(error, where, problems)",
+            "    return made",
+        ]
+    )
+    source = "\n".join(lines) + "\n"
+    filename = f"<cxrecovery reader of {cls.__module__}.{cls.__qualname__}>"
+    exec(compile(source, filename, "exec"), scope)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    reader: Reader = scope["read"]
+    return reader
+
+
+def _read_field(k: int, plan: FieldPlan, scope: dict[str, Any]) -> list[str]:
+    """The lines that read field ``k`` into ``x{k}`` (``ok`` false if it cannot be).
+
+    ``x{k}`` starts as the raw value, or ``ABSENT``; the usual value takes one test.
+    """
+    name, kind = plan.name, plan.kind
+    scope[f"R{k}"] = plan.read
+    x = f"x{k}"
+    lines = [f"    {x} = value[{name!r}] if {name!r} in value else ABSENT"]
+    if kind in _IN_LINE:
+        lines.append(f"    if {_IN_LINE[kind].format(v=x)}:")
+        lines.append("        pass")
+        keyword = "elif"
+    elif isinstance(kind, type) and issubclass(kind, Enum) and _by_string(kind):
+        scope[f"E{k}"] = {m.value: m for m in kind}
+        lines.append(f"    if type({x}) is str and {x} in E{k}:")
+        lines.append(f"        {x} = E{k}[{x}]")
+        keyword = "elif"
+    else:
+        keyword = "if"
+    lines.append(f"    {keyword} {x} is ABSENT:")
+    default: Any = plan.default
+    if default is attrs.NOTHING:
+        lines.append(f"        ok = missing(where, {name!r}, problems)")
+    elif isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        scope[f"F{k}"] = default.factory
+        lines.append(f"        {x} = F{k}()")
+    else:
+        scope[f"D{k}"] = default
+        lines.append(f"        {x} = D{k}")
+    if plan.nullable:
+        lines.append(f"    elif {x} is not None:")
+    else:
+        lines.append("    else:")
+    lines.append(f"        {x} = R{k}({x}, (where, {name!r}), problems)")
+    lines.append(f"        if {x} is FAIL:")
+    lines.append("            ok = False")
+    return lines
+
+
+def _by_string(enum: type[Enum]) -> bool:
+    """Whether every value of ``enum`` is a string (the in-line test finds only those)."""
+    return all(type(m.value) is str for m in enum)
+
+
+def _make(cls: type, plans: list[FieldPlan], scope: dict[str, Any]) -> list[str]:
+    """The lines that make the instance ``made`` from ``x0`` … (inside a ``try``)."""
+    lines = []
+    for k, plan in enumerate(plans):
+        converter = plan.field.converter
+        if converter is not None and not is_implied_by_document_type(converter):
+            scope[f"C{k}"] = converter
+            lines.append(f"        x{k} = C{k}(x{k})")
+    for k, plan in enumerate(plans):
+        scope[f"S{k}"] = _setter(cls, plan.name)
+        lines.append(f"        S{k}(made, x{k})")
+    for k, plan in enumerate(plans):
+        validator = plan.field.validator
+        if validator is not None and not is_implied_by_document_type(validator):
+            scope[f"V{k}"] = validator
+            scope[f"A{k}"] = plan.field
+            lines.append(f"        V{k}(made, A{k}, x{k})")
+    if scope["POST"] is not None:
+        lines.append("        POST(made)")
+    return lines
