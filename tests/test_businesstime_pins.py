@@ -92,3 +92,51 @@ def test_a_one_microsecond_target_is_due_a_microsecond_after_the_start() -> None
         _resolution(timedelta(microseconds=1)), start, pause_rules=rules, pauses=(pause,)
     )
     assert clock.due_at(start + timedelta(hours=3)) == start + timedelta(microseconds=1)
+
+
+def test_subtracting_nothing_gives_the_end_back_even_when_closed() -> None:
+    """Mutant e3cb65fd: without the shortcut for a zero duration, subtracting nothing from
+    a closed instant (a Saturday) moved it to the next opening, after the end."""
+    calendar = BusinessCalendar.from_dict(
+        {"time_zone": "America/New_York", "hours": {"mon-fri": ["09:00-17:00"]}}
+    )
+    saturday = datetime(2026, 3, 7, 16, tzinfo=UTC)
+    assert calendar.subtract(saturday, timedelta(0)) == saturday
+    end = calendar.instant(saturday)
+    assert calendar.subtract_us(end, 0) == end
+
+
+def test_three_closures_in_one_window_are_each_taken_out() -> None:
+    """Mutant 5e2e5b25: taking closures out of a window skipped every second one."""
+    hours = _utc_calendar({"mon": ["09:00-17:00"]})
+    closed = _utc_calendar({"mon": ["10:00-11:00", "12:00-13:00", "14:00-15:00"]})
+    calendar = hours.minus(closed)
+    monday = datetime(2026, 1, 5, tzinfo=UTC)
+    assert calendar.between(monday + timedelta(hours=9), monday + timedelta(hours=17)) == (
+        timedelta(hours=5)
+    )
+    assert not calendar.is_open(monday + timedelta(hours=12, minutes=30))
+
+
+def test_a_clocks_pause_rules_are_keyword_only() -> None:
+    """Mutant 13057c89: ``pause_rules`` taken by position, after the start."""
+    rules = (PauseRule("waiting", {"resolution"}),)
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    with pytest.raises(TypeError):
+        Clock(_resolution(timedelta(hours=1)), start, rules)  # type: ignore[misc]
+
+
+def test_a_clock_stopped_the_moment_it_reaches_its_target_was_due_then() -> None:
+    """Mutant 8529ad8c: a due time equal to the stop was read as never reached."""
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    rules = (PauseRule("waiting", {"resolution"}),)
+    pause = Pause("waiting", start + timedelta(hours=1), start + timedelta(hours=2))
+    stop = start + timedelta(hours=4)  # 3 h running + 1 h paused
+    clock = Clock(
+        _resolution(timedelta(hours=3)),
+        start,
+        pause_rules=rules,
+        pauses=(pause,),
+        stopped_at=stop,
+    )
+    assert clock.due_at(start + timedelta(hours=6)) == stop
