@@ -1,14 +1,13 @@
 """Business-time behaviour a mutation run showed no test pinned down.
 
-Each test fails on one surviving mutant of ``tools/mutation.py businesstime`` (named in
-its docstring) and passes on the code: a window end that is not a number, a weekday
-range that wraps past Sunday, a wrong type of hours reported once, overlapping pauses
-counted once, a one-microsecond target.
+Each test fails on a surviving mutant of ``tools/mutation.py businesstime`` (named in its
+docstring; each checked by applying the mutant by hand) and passes on the code.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,6 +20,7 @@ from cxrecovery.businesstime import (
     PauseRule,
     Window,
 )
+from cxrecovery.businesstime._time import resolve_wall
 
 
 def _utc_calendar(hours: object) -> BusinessCalendar:
@@ -123,7 +123,7 @@ def test_a_clocks_pause_rules_are_keyword_only() -> None:
     rules = (PauseRule("waiting", {"resolution"}),)
     start = datetime(2026, 1, 5, 9, tzinfo=UTC)
     with pytest.raises(TypeError):
-        Clock(_resolution(timedelta(hours=1)), start, rules)  # type: ignore[misc]
+        Clock(_resolution(timedelta(hours=1)), start, rules)  # type: ignore[call-arg]
 
 
 def test_a_clock_stopped_the_moment_it_reaches_its_target_was_due_then() -> None:
@@ -140,3 +140,71 @@ def test_a_clock_stopped_the_moment_it_reaches_its_target_was_due_then() -> None
         stopped_at=stop,
     )
     assert clock.due_at(start + timedelta(hours=6)) == stop
+
+
+def test_a_zero_target_is_due_at_the_start_even_paused_from_it() -> None:
+    """Mutant 03ed2c24: a zero target went through the pauses, and one open from the
+    start made it never due."""
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    rules = (PauseRule("waiting", {"resolution"}),)
+    clock = Clock(
+        _resolution(timedelta(0)), start, pause_rules=rules, pauses=(Pause("waiting", start),)
+    )
+    assert clock.due_at(start + timedelta(hours=1)) == start
+
+
+def test_a_pause_for_another_reason_listed_first_leaves_the_next_one_counted() -> None:
+    """Mutant 00a85c63: after a pause the clock ignores, the pauses that follow were
+    dropped too (``continue`` made ``break``)."""
+    start = datetime(2026, 1, 5, 0, tzinfo=UTC)
+
+    def at(hours: int) -> datetime:
+        return start + timedelta(hours=hours)
+
+    rules = (PauseRule("waiting", {"resolution"}),)
+    ignored_first = (Pause("lunch", at(1), at(2)), Pause("waiting", at(3), at(5)))
+    clock = Clock(_resolution(timedelta(hours=10)), start, pause_rules=rules, pauses=ignored_first)
+    assert clock.elapsed(at(8)) == timedelta(hours=6)
+    later_first = (Pause("waiting", at(9), at(10)), Pause("waiting", at(3), at(5)))
+    clock = Clock(_resolution(timedelta(hours=10)), start, pause_rules=rules, pauses=later_first)
+    assert clock.elapsed(at(8)) == timedelta(hours=6)
+
+
+def test_a_clock_is_no_longer_paused_at_the_instant_its_pause_ends() -> None:
+    """Mutant 73f78a82: a pause was read as holding the clock at its own end too."""
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    rules = (PauseRule("waiting", {"resolution"}),)
+    end = start + timedelta(hours=2)
+    pause = Pause("waiting", start + timedelta(hours=1), end)
+    clock = Clock(_resolution(timedelta(hours=8)), start, pause_rules=rules, pauses=(pause,))
+    assert clock.is_paused(end - timedelta(microseconds=1))
+    assert not clock.is_paused(end)
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Europe/London", "Australia/Sydney"])
+def test_a_wall_time_in_a_gap_resolves_to_the_transition_itself(zone: str) -> None:
+    """Mutant 9c1c9b46: the search for a gap's transition stopped a second short of it,
+    giving an instant up to a second after the transition."""
+    tz = ZoneInfo(zone)
+    found = 0
+    for year in range(1990, 2031):
+        for day in range(365):
+            midnight = datetime(year, 1, 1) + timedelta(days=day)
+            # A spring-forward day: the zone's offset grows between 00:00 and 06:00.
+            before = midnight.replace(tzinfo=tz).utcoffset()
+            after = (midnight + timedelta(hours=6)).replace(tzinfo=tz).utcoffset()
+            if before is None or after is None or after <= before:
+                continue
+            for minutes in range(1, 360, 7):  # some fall inside the gap
+                wall = midnight + timedelta(minutes=minutes)
+                if wall.replace(tzinfo=tz, fold=0).utcoffset() == (
+                    wall.replace(tzinfo=tz, fold=1).utcoffset()
+                ):
+                    continue  # not in this zone's gap
+                us = resolve_wall(tz, wall, closing=False)
+                instant = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
+                tick = timedelta(seconds=1)
+                assert instant.astimezone(tz).utcoffset() == after, (wall, instant)
+                assert (instant - tick).astimezone(tz).utcoffset() == before, (wall, instant)
+                found += 1
+    assert found > 100
