@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -37,6 +37,11 @@ __all__ = ["Session"]
 
 _us = instant_us
 
+_QUEUE_EVENT: Final = (
+    "INSERT INTO event_queue (kind, case_id, at_us, ref, body)"
+    " VALUES (%s, %s, %s, %s, %s) RETURNING id"
+)
+
 
 class Session(View):
     def __init__(
@@ -55,6 +60,7 @@ class Session(View):
         # server's clock) at first, then the appends, which return nothing to wait for.
         self._deferred: list[tuple[str, Any]] = [("BEGIN", None)]
         self._clock_cursor: psycopg.Cursor[Any] | None = None
+        self._event_cursor: psycopg.Cursor[Any] | None = None
         self._now: datetime | None = None
         self._case_grants: dict[str, list[GrantRecord]] = {}
         self._started = False
@@ -68,8 +74,10 @@ class Session(View):
     def _flush(self) -> None:
         """Send the deferred statements and the locks (inside a pipeline)."""
         for sql, args in self._deferred:
-            self._c.execute(sql, args)
-            if sql == "BEGIN":
+            cursor = self._c.execute(sql, args)
+            if sql is _QUEUE_EVENT:
+                self._event_cursor = cursor  # the last one queued has the highest id
+            elif sql == "BEGIN":
                 self._started = True
                 if self._clock is None:
                     self._clock_cursor = self._c.execute("SELECT clock_timestamp()")
@@ -308,9 +316,12 @@ class Session(View):
     def add_event(
         self, kind: EventKind, case_id: str, *, at: datetime, ref: str, body: Attributes
     ) -> None:
-        self._defer(
-            "INSERT INTO event_queue (kind, case_id, at_us, ref, body)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (EventKind(kind).value, case_id, _us(at), ref, body_json(body)),
-        )
+        self._defer(_QUEUE_EVENT, (EventKind(kind).value, case_id, _us(at), ref, body_json(body)))
         self.queued = True
+
+    def last_queued(self) -> int:
+        """The queue id of this session's last event (call it after the commit)."""
+        assert self._event_cursor is not None
+        row = self._event_cursor.fetchone()
+        assert row is not None
+        return int(row[0])

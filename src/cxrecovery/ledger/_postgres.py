@@ -13,8 +13,10 @@ Design (argued at length in ``docs/ledger.md``):
 - **Event order.** A write session queues its events; a *seal* moves queued events
   into ``events`` under one lock, giving each the next ``seq`` and its chain hash. A
   session seals inside its own transaction when the seal lock is free (one commit), or
-  right after its commit otherwise, so the seals of many writers share one commit
-  while their grants commit in parallel (the server groups their WAL flushes).
+  right after its commit otherwise, unless a writer before it has sealed its events
+  already. So the seals of many writers share one commit while their grants commit in
+  parallel (the server groups their WAL flushes), and the seal lock is held through
+  one flush per batch of events rather than one per writer.
 """
 
 from __future__ import annotations
@@ -225,13 +227,32 @@ class PostgresLedger:
         assert row is not None
         return int(row[0])
 
-    def _seal_now(self) -> None:
-        """Seal every queued event, waiting for the seal lock: one round trip."""
+    def _seal_now(self, upto: int | None = None) -> None:
+        """Seal every queued event, waiting for the seal lock: one round trip.
+
+        With ``upto`` (a writer's last queue id), only when some event up to it is
+        still queued: a writer whose events a writer before it has sealed (all of
+        them, with the others queued) then leaves at once, without a commit to flush
+        while it holds the lock. So the lock is held through one flush per batch of
+        events, not one per writer.
+        """
         conn = self._connection()
         try:
             with conn.pipeline():
                 conn.execute("BEGIN")
-                conn.execute("SELECT seal_waiting(%s, %s)", (SEAL, self.schema))
+                if upto is None:
+                    conn.execute("SELECT seal_waiting(%s, %s)", (SEAL, self.schema))
+                else:
+                    # The lock first: the next statement's snapshot then sees every
+                    # seal committed before it was granted.
+                    conn.execute(
+                        "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (SEAL, self.schema)
+                    )
+                    conn.execute(
+                        "SELECT CASE WHEN EXISTS (SELECT 1 FROM event_queue WHERE id <= %s)"
+                        " THEN seal() ELSE 0 END",
+                        (upto,),
+                    )
                 conn.execute("COMMIT")
         except BaseException:
             if not conn.closed and conn.info.transaction_status != 0:  # not IDLE
@@ -266,7 +287,7 @@ class PostgresLedger:
             if session.queued and not sealed:
                 # Another writer held the seal: ours is committed (durable) and queued;
                 # seal it, with whatever else is queued, before the call returns.
-                self._seal_now()
+                self._seal_now(session.last_queued())
         except pg.Error as error:
             raise _translate(error, self._where) from None
 
