@@ -2,7 +2,9 @@
 
 Run: ``.venv/bin/python bench/bench_ledger.py`` with ``CXRECOVERY_PG_DSN`` set to a
 PostgreSQL server (``.ci/postgres start DIR`` starts a throw-away one and prints its
-DSN); without it only SQLite is measured. ``--grants N`` per writer (default 200).
+DSN); without it only SQLite is measured. ``--grants N`` per writer (default 200),
+``--rounds R`` (default 3): each round measures every store in turn, so a machine
+whose load changes during the run weighs on all of them alike; medians at the end.
 
 Each writer is its own process (spawned) with its own desk and connection, granting
 EUR 0.01 credits as its own front-line agent to its own customers at the wall clock's
@@ -10,10 +12,26 @@ time, so every grant is accepted and goes through the full path: the write
 transaction, the ledger's queries (and, on PostgreSQL, its budget locks),
 ``Engine.authorize``, the inserts and the event's hash, and a durable commit
 (SQLite ``synchronous=FULL``; PostgreSQL ``fsync=on``, ``synchronous_commit=on``).
-All writers start together; the rate is all grants over the wall time from the start
-to the last writer's end. Beside the rates, what durability costs on this machine: one
-``fdatasync`` of an 8 kB write beside the SQLite file, and a one-row commit on each
-store with and without its flush (the difference is the fsync a grant waits for).
+Writers on distinct budgets is the case that can scale: grants on one budget take
+turns at that budget's lock by design. All writers connect, then start together; the
+rate is all grants over the wall time from the first start to the last end.
+
+Beside the rates:
+
+- what durability costs here: one ``fdatasync`` of an 8 kB write beside the SQLite
+  file, and a one-row commit on each store with and without its flush;
+- the *floor* on PostgreSQL: the same writers doing nothing but one-row
+  ``INSERT``-and-commit, so the 8/1 ratio this machine allows durable commits is
+  measured in the same run as the ledger's (the ledger's ratio is also given as a
+  share of the floor's), and the *CPU floor*: the same commits, each after as much
+  busy CPU in the writer as one grant took in that round (writer and server), which
+  is what a grant's CPU alone lets 8 writers reach on this machine at this load;
+- the CPU each grant costs, in the writer and (PostgreSQL on this host, read from
+  ``/proc``) in its server process, and the rate 8 writers could reach if they had
+  every CPU of the machine to themselves: a ceiling the 8/1 ratio cannot pass when a
+  grant is CPU-bound;
+- the load average and the kernel's CPU pressure, because on a shared machine they,
+  as much as the store, set the figures.
 """
 
 from __future__ import annotations
@@ -29,6 +47,9 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
+
+import attrs
 
 import cxrecovery as cx
 from cxrecovery.ledger import Desk, Ledger, PostgresLedger, SQLiteLedger
@@ -37,7 +58,31 @@ T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 WRITERS = (1, 8)
 
 
-def writer(open_ledger: Callable[[], Ledger], n: int, grants: int, start_at: float) -> float:
+def _cpu_of(pid: int | None) -> float:
+    """The CPU seconds (user + system) process ``pid`` has used; 0 when unreadable."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            fields = file.read().rsplit(")", 1)[1].split()
+    except OSError:  # not Linux, or the server runs on another host
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backend_pid(ledger: Ledger) -> int | None:
+    """The PostgreSQL server process serving this ledger's connection (bench only)."""
+    if isinstance(ledger, PostgresLedger):
+        return int(ledger._connection().info.backend_pid)
+    return None
+
+
+def writer(
+    open_ledger: Callable[[], Ledger], n: int, grants: int, ready: Any
+) -> tuple[float, ...]:
+    """Grant ``grants`` times once every writer is ready; the start and end times, and
+    the CPU seconds of the writer and of its server process (0 on SQLite, whose server
+    is the writer) over the grants."""
     ledger = open_ledger()
     desk = Desk(cx.Engine(cx.default_policy()), ledger)
     agent = cx.Agent(f"agent-{n}", "front_line")
@@ -51,8 +96,10 @@ def writer(open_ledger: Callable[[], Ledger], n: int, grants: int, start_at: flo
     cases = [
         cx.Case(f"w{n}-case{k}", cx.Customer(f"w{n}-cust{k}"), failure, T0) for k in range(50)
     ]
-    while time.time() < start_at:
-        time.sleep(0.001)
+    server = _backend_pid(ledger)
+    ready.wait()
+    start = time.time()
+    cpu, server_cpu = time.process_time(), _cpu_of(server)
     for i in range(grants):
         desk.grant(
             cases[i % len(cases)],
@@ -63,8 +110,31 @@ def writer(open_ledger: Callable[[], Ledger], n: int, grants: int, start_at: flo
             request_id=f"w{n}-{i}",
         )
     end = time.time()
+    cpu, server_cpu = time.process_time() - cpu, _cpu_of(server) - server_cpu
     ledger.close()
-    return end
+    return start, end, cpu, server_cpu
+
+
+def bare_writer(
+    dsn: str, table: str, burn_ms: float, n: int, grants: int, ready: Any
+) -> tuple[float, ...]:
+    """The floor: ``grants`` one-row ``INSERT``s, each its own durable commit, each
+    after ``burn_ms`` of busy CPU in the writer (0: none)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        server = int(conn.info.backend_pid)
+        ready.wait()
+        start = time.time()
+        cpu, server_cpu = time.process_time(), _cpu_of(server)
+        for i in range(grants):
+            if burn_ms:
+                until = time.process_time() + burn_ms / 1000
+                while time.process_time() < until:
+                    pass
+            conn.execute(f"INSERT INTO {table} VALUES (%s, %s)", (n, i))
+        end = time.time()
+        return start, end, time.process_time() - cpu, _cpu_of(server) - server_cpu
 
 
 def _sqlite(path: str) -> Ledger:
@@ -75,21 +145,54 @@ def _postgres(dsn: str, schema: str) -> Ledger:
     return PostgresLedger(dsn, schema=schema)
 
 
-def rate(open_ledger: Callable[[], Ledger], writers: int, grants: int) -> float:
-    open_ledger().close()  # the schema exists before the clock starts
+@attrs.frozen
+class Rate:
+    """One measurement: grants per second, and CPU milliseconds per grant."""
+
+    per_second: float
+    client_ms: float
+    server_ms: float
+
+
+def _run(job: Callable[..., tuple[float, ...]], args: list[object], writers: int, n: int) -> Rate:
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(writers, mp_context=context) as pool:
-        start_at = time.time() + 3.0
+    with context.Manager() as manager, ProcessPoolExecutor(writers, mp_context=context) as pool:
+        # Every writer connects first, then all start together: the wall time is from
+        # the first start to the last end, without the interpreters' start-up.
+        ready = manager.Barrier(writers)
         ends = list(
             pool.map(
-                writer,
-                [open_ledger] * writers,
+                job,
+                *([a] * writers for a in args),
                 range(writers),
-                [grants] * writers,
-                [start_at] * writers,
+                [n] * writers,
+                [ready] * writers,
             )
         )
-    return writers * grants / (max(ends) - start_at)
+    total = writers * n
+    return Rate(
+        total / (max(e[1] for e in ends) - min(e[0] for e in ends)),
+        sum(e[2] for e in ends) / total * 1000,
+        sum(e[3] for e in ends) / total * 1000,
+    )
+
+
+def rate(open_ledger: Callable[[], Ledger], writers: int, grants: int) -> Rate:
+    open_ledger().close()  # the schema exists before the clock starts
+    return _run(writer, [open_ledger], writers, grants)
+
+
+def floor_rate(dsn: str, writers: int, grants: int, burn_ms: float = 0.0) -> Rate:
+    import psycopg
+
+    table = f"bench_floor_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE {table} (w INTEGER, i INTEGER)")
+    try:
+        return _run(bare_writer, [dsn, table, burn_ms], writers, grants)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE {table}")
 
 
 def fsync_ms(directory: str, rounds: int = 200) -> float:
@@ -158,7 +261,7 @@ def _pg_version(dsn: str) -> str:
 
     with psycopg.connect(dsn) as conn:
         row = conn.execute("SHOW server_version").fetchone()
-        settings = dict(
+        settings: dict[str, str] = dict(
             conn.execute(
                 "SELECT name, setting FROM pg_settings WHERE name IN"
                 " ('fsync', 'synchronous_commit', 'wal_sync_method', 'commit_delay')"
@@ -175,59 +278,136 @@ def _drop(dsn: str, schema: str) -> None:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
+def _load() -> str:
+    """The load average and, where the kernel reports it, the CPU pressure (the share
+    of the last 10 s in which some runnable task waited for a CPU)."""
+    text = f"load {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "load ?"
+    try:
+        with open("/proc/pressure/cpu") as file:
+            some = file.readline().split()[1].split("=")[1]
+        text += f", CPU pressure {some}%"
+    except (OSError, IndexError):
+        pass
+    return text
+
+
+def _line(label: str, writers: int, found: Rate) -> str:
+    cpu = f"client {found.client_ms:.2f}"
+    if found.server_ms:
+        cpu += f" + server {found.server_ms:.2f}"
+    return (
+        f"{label:<17} {writers} writer(s): {found.per_second:6.0f} grants/s"
+        f"  (CPU a grant: {cpu} ms; {_load()})"
+    )
+
+
+def _ratios(found: dict[int, list[Rate]]) -> list[float]:
+    """Each round's 8-writer rate over its 1-writer rate."""
+    return [b.per_second / a.per_second for a, b in zip(found[1], found[8], strict=True)]
+
+
+def _summary(label: str, found: dict[int, list[Rate]], floors: dict[str, list[float]]) -> None:
+    median = statistics.median
+    ratios = _ratios(found)
+    text = (
+        f"{label:<17} 1 writer {median(r.per_second for r in found[1]):6.0f},"
+        f" 8 writers {median(r.per_second for r in found[8]):6.0f} grants/s;"
+        f" 8/1 = {median(ratios):.2f}x (rounds: {' '.join(f'{r:.2f}x' for r in ratios)})"
+    )
+    for name, floor in floors.items():
+        share = median(r / f for r, f in zip(ratios, floor, strict=True))
+        text += f"; {share:.2f} of the {name}'s 8/1"
+    print(text)
+    cpu = median(r.client_ms + r.server_ms for r in found[8])
+    cpus = os.cpu_count() or 1
+    used = median(r.per_second * (r.client_ms + r.server_ms) / 10 / cpus for r in found[8])
+    print(
+        f"{'':<17} CPU a grant at 8 writers {cpu:.2f} ms: {cpus} idle CPUs would cap"
+        f" 8 writers at {cpus * 1000 / cpu:.0f} grants/s; they had {used:.0f}% of the CPUs"
+    )
+
+
+def _durability(tmp: str, dsn: str) -> None:
+    print(f"fdatasync of 8 kB (median of 200): {fsync_ms(tmp):.2f} ms")
+    full, off = sqlite_commit_ms(tmp)
+    print(
+        f"SQLite one-row commit: {full:.2f} ms synchronous=FULL, {off:.2f} ms OFF"
+        f" (the fsync: {full - off:.2f} ms)"
+    )
+    if dsn:
+        on, off = pg_commit_ms(dsn)
+        print(
+            f"PostgreSQL one-row commit: {on:.2f} ms synchronous_commit=on,"
+            f" {off:.2f} ms off (the WAL flush: {on - off:.2f} ms)"
+        )
+
+
+Measure = Callable[[int, int], Rate]
+
+
+def _measures(
+    tmp: str, dsn: str, grants: int, schemas: list[str], found: dict[str, dict[int, list[Rate]]]
+) -> list[tuple[str, Measure]]:
+    """What each round measures, in order: (label, measure(round, writers))."""
+    measures: list[tuple[str, Measure]] = [
+        ("SQLite", lambda n, w: rate(_sqlite_opener(tmp, f"{n}-{w}"), w, grants)),
+    ]
+    if not dsn:
+        return measures
+
+    def ledger(n: int, writers: int) -> Rate:
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        schemas.append(schema)
+        return rate(_opener(_postgres, dsn, schema), writers, grants)
+
+    def cpu_floor(n: int, writers: int) -> Rate:
+        # As much CPU before each commit as one grant took this round (writer and
+        # server both: the writer burns it all).
+        one = found["PostgreSQL"][1][n]
+        return floor_rate(dsn, writers, grants, one.client_ms + one.server_ms)
+
+    measures.append(("PostgreSQL", ledger))
+    measures.append(("PostgreSQL floor", lambda n, w: floor_rate(dsn, w, grants)))
+    measures.append(("floor + grant CPU", cpu_floor))
+    return measures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--grants", type=int, default=200, help="grants per writer")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--dsn", default=os.environ.get("CXRECOVERY_PG_DSN", ""))
     args = parser.parse_args()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"Python {sys.version.split()[0]}, SQLite {__import__('sqlite3').sqlite_version},"
-        f" {os.cpu_count()} CPUs (load {load:.1f} at the start),"
-        f" {args.grants} grants per writer"
+        f" {os.cpu_count()} CPUs ({_load()} at the start),"
+        f" {args.grants} grants per writer, {args.rounds} rounds"
     )
-    if args.dsn:
-        print(_pg_version(args.dsn))
+    print(_pg_version(args.dsn) if args.dsn else "PostgreSQL: skipped (set CXRECOVERY_PG_DSN)")
+    schemas: list[str] = []
+    found: dict[str, dict[int, list[Rate]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"fdatasync of 8 kB (median of 200): {fsync_ms(tmp):.2f} ms")
-        full, off = sqlite_commit_ms(tmp)
-        print(
-            f"SQLite one-row commit: {full:.2f} ms synchronous=FULL, {off:.2f} ms OFF"
-            f" (the fsync: {full - off:.2f} ms)"
-        )
-        if args.dsn:
-            on, off = pg_commit_ms(args.dsn)
-            print(
-                f"PostgreSQL one-row commit: {on:.2f} ms synchronous_commit=on,"
-                f" {off:.2f} ms off (the WAL flush: {on - off:.2f} ms)"
-            )
-        stores: list[tuple[str, Callable[[int], Callable[[], Ledger]]]] = [
-            ("SQLite", lambda w: _sqlite_opener(tmp, w)),
-        ]
-        schemas: list[str] = []
-        if args.dsn:
-
-            def pg(w: int) -> Callable[[], Ledger]:
-                schema = f"bench_{uuid.uuid4().hex[:10]}"
-                schemas.append(schema)
-                return _opener(_postgres, args.dsn, schema)
-
-            stores.append(("PostgreSQL", pg))
-        else:
-            print("PostgreSQL: skipped (set CXRECOVERY_PG_DSN)")
+        _durability(tmp, args.dsn)
+        measures = _measures(tmp, args.dsn, args.grants, schemas, found)
+        found.update({m: {w: [] for w in WRITERS} for m, _ in measures})
         try:
-            for name, opener in stores:
-                base = None
-                for writers in WRITERS:
-                    found = rate(opener(writers), writers, args.grants)
-                    base = base or found
-                    print(
-                        f"{name:<10} {writers} writer(s): {found:7.0f} grants/s"
-                        f"  ({found / base:.2f}x of 1 writer)"
-                    )
+            for n in range(args.rounds):
+                for label, measure in measures:
+                    for writers in WRITERS:
+                        got = measure(n, writers)
+                        found[label][writers].append(got)
+                        print(f"round {n + 1} " + _line(label, writers, got), flush=True)
         finally:
             for schema in schemas:
                 _drop(args.dsn, schema)
+    print(f"Medians of {args.rounds} rounds ({_load()} at the end):")
+    floors = {
+        name: _ratios(found[label])
+        for name, label in (("floor", "PostgreSQL floor"), ("CPU floor", "floor + grant CPU"))
+        if label in found
+    }
+    for label, _ in measures:
+        _summary(label, found[label], floors if label == "PostgreSQL" else {})
     return 0
 
 
@@ -242,8 +422,8 @@ class _opener:
         return self.make(*self.args)
 
 
-def _sqlite_opener(tmp: str, writers: int) -> Callable[[], Ledger]:
-    return _opener(_sqlite, os.path.join(tmp, f"ledger-{writers}.db"))
+def _sqlite_opener(tmp: str, name: str) -> Callable[[], Ledger]:
+    return _opener(_sqlite, os.path.join(tmp, f"ledger-{name}.db"))
 
 
 if __name__ == "__main__":
