@@ -261,7 +261,7 @@ def test_a_fill_that_reads_its_own_plan_is_refused(plan: RecoveryPlan) -> None:
 def test_an_unknown_eager_name_is_refused_and_a_full_set_needs_no_fill(
     plan: RecoveryPlan,
 ) -> None:
-    with pytest.raises(TypeError, match="no field colour"):
+    with pytest.raises(TypeError, match="colour"):
         RecoveryPlan._deferred(dict, colour="red")
 
     def never() -> dict[str, Any]:
@@ -271,3 +271,24 @@ def test_an_unknown_eager_name_is_refused_and_a_full_set_needs_no_fill(
     assert plan == whole
     with pytest.raises(AttributeError):
         _ = whole.colour  # type: ignore[attr-defined]
+
+
+@attrs.frozen
+class Toy(Deferrable):
+    cls: int
+    fill: int
+    left: int = 0
+
+
+@attrs.frozen
+class ToyChild(Toy):
+    made: str = ""
+
+
+def test_any_field_names_and_a_subclass_with_fields_of_its_own() -> None:
+    toy = Toy._deferred(lambda: {"fill": 2, "left": 3}, cls=1)
+    assert Toy(1, 2, 3) == toy
+    child = ToyChild._deferred(lambda: {"made": "x", "left": 3}, cls=1, fill=2)
+    assert type(child) is ToyChild
+    assert ToyChild(1, 2, 3, "x") == child
+    assert Toy(4, 5, 6) == Toy._deferred(dict, cls=4, fill=5, left=6)

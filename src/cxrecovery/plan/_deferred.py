@@ -11,11 +11,12 @@ which fills the slots and reads again. Everything attrs generates reads fields b
 ``__getstate__``, hence ``copy`` and ``deepcopy``), so each of them sees the filled value;
 a slot once set is read at C speed and ``__getattr__`` is never called again.
 
-The pending ``fill`` lives in one slot of its own, ``_pending``, declared on this base
-class (attrs rewrites the ``__slots__`` of the class it decorates, but keeps those of its
-bases). It is not an attrs field, so ``attrs.fields``, ``asdict`` and the pickled state do
-not change; pickle and ``copy`` carry the filled values and never the callable. After the
-fill the slot holds ``None``: ``fill``, and everything it holds on to, is released.
+The pending ``fill`` lives in a slot of its own, ``_pending`` (beside ``_left``, the
+number of fields it is to give), declared on this base class: attrs rewrites the
+``__slots__`` of the class it decorates, but keeps those of its bases. Neither is an attrs
+field, so ``attrs.fields``, ``asdict`` and the pickled state do not change; pickle and
+``copy`` carry the filled values and never the callable. After the fill ``_pending``
+holds ``None``: ``fill``, and everything it holds on to, is released.
 
 Fills run under one re-entrant lock for the module: two threads reading at once see one
 fill (the second waits for it), and a thread reading a field not yet set waits for it.
@@ -48,6 +49,7 @@ class _Filling:
 
 
 _FILLING: Final = _Filling()
+_NOTHING: Final = _Filling()  # an argument not given to a maker (never a field's value)
 # Each class's field setters (the slots' own descriptors), by field name.
 _SETTERS: dict[type, dict[str, Callable[[object, object], None]]] = {}
 
@@ -55,7 +57,7 @@ _SETTERS: dict[type, dict[str, Callable[[object, object], None]]] = {}
 class Deferrable:
     """Base of a frozen, slotted attrs class whose fields may be filled on first read."""
 
-    __slots__ = ("_pending",)
+    __slots__ = ("_left", "_pending")
 
     @classmethod
     def _deferred(cls, fill: Fill, /, **eager: object) -> Self:
@@ -66,18 +68,13 @@ class Deferrable:
         Until then it (and whatever it refers to) stays alive. No validator or converter
         runs on either part: the caller gives finished field values.
 
+        The first call for a class puts in its place a maker written for the class's
+        fields (each a keyword with no default), as attrs writes an ``__init__``.
+
         Raises:
             TypeError: a name in ``eager`` is not a field of the class.
         """
-        setters = _SETTERS.get(cls) or _setters(cls)
-        made = object.__new__(cls)
-        try:
-            for name, value in eager.items():
-                setters[name](made, value)
-        except KeyError as error:
-            raise TypeError(f"{cls.__name__} has no field {error.args[0]}") from None
-        if len(eager) < len(setters):
-            _set(made, "_pending", fill)
+        made: Self = _install(cls)(cls, fill, **eager)
         return made
 
     if not TYPE_CHECKING:  # hidden from type checkers, which would accept any name then
@@ -88,15 +85,57 @@ class Deferrable:
                 pending = _get(self, "_pending")
             except AttributeError:  # made by __init__, or being unpickled
                 pending = None
-            if pending is not None and name in _SETTERS[type(self)]:
+            if pending is not None and name in _setters(type(self)):
                 _fill(self)
             return _get(self, name)
 
 
 def _setters(cls: type) -> dict[str, Callable[[object, object], None]]:
-    setters = {f.name: getattr(cls, f.name).__set__ for f in attrs.fields(cls)}
-    _SETTERS[cls] = setters  # the same value whichever thread makes it
+    setters = _SETTERS.get(cls)
+    if setters is None:  # the same value whichever thread makes it
+        setters = {f.name: getattr(cls, f.name).__set__ for f in attrs.fields(cls)}
+        _SETTERS[cls] = setters
     return setters
+
+
+def _install(cls: type) -> Callable[..., Any]:
+    """Write ``cls``'s maker and put it in the place of ``_deferred`` on ``cls``."""
+    maker = _maker(cls)
+    type.__setattr__(cls, "_deferred", classmethod(maker))
+    return maker
+
+
+def _other(cls: type, fill: Fill, given: dict[str, object]) -> Any:
+    """A subclass's deferred instance, asked of the maker it inherited."""
+    eager = {name: value for name, value in given.items() if value is not _NOTHING}
+    return _install(cls)(cls, fill, **eager)
+
+
+def _maker(cls: type) -> Callable[..., Any]:
+    """``cls``'s maker: each field a keyword, set when given, counted when not."""
+    setters = _setters(cls)
+    names = list(setters)
+    # Local names start with two underscores, so that no field name can shadow them.
+    lines = [f"def _deferred(__cls, __fill, /, *, {', '.join(f'{n}=__N' for n in names)}):"]
+    lines.append("    if __cls is not __own:")
+    given = ", ".join(f"{n!r}: {n}" for n in names)
+    lines.append(f"        return __other(__cls, __fill, {{{given}}})")
+    lines.append("    __made = __new(__cls)")
+    lines.append("    __left = 0")
+    for n in names:
+        lines.append(f"    if {n} is __N: __left += 1")
+        lines.append(f"    else: __set_{n}(__made, {n})")
+    lines.append("    if __left:")
+    lines.append("        __set(__made, '_pending', __fill)")
+    lines.append("        __set(__made, '_left', __left)")
+    lines.append("    return __made")
+    scope: dict[str, Any] = {f"__set_{n}": setters[n] for n in names}
+    scope.update(__N=_NOTHING, __new=object.__new__, __set=_set, __own=cls, __other=_other)
+    exec("\n".join(lines), scope)  # the source is made of the field names alone
+    maker: Callable[..., Any] = scope["_deferred"]
+    maker.__qualname__ = f"{cls.__qualname__}._deferred"
+    maker.__doc__ = Deferrable._deferred.__doc__
+    return maker
 
 
 def _fill(made: Deferrable) -> None:
@@ -115,16 +154,20 @@ def _fill(made: Deferrable) -> None:
             _set(made, "_pending", fill)  # still to fill: a later read tries again
             raise
         setters = _SETTERS[type(made)]
-        missing = sorted(n for n in setters if not _is_set(made, n))
-        if not isinstance(values, Mapping) or sorted(values) != missing:
+        if (
+            not isinstance(values, Mapping)
+            or len(values) != _get(made, "_left")
+            or any(n not in setters or _is_set(made, n) for n in values)
+        ):
             _set(made, "_pending", fill)
+            missing = sorted(n for n in setters if not _is_set(made, n))
             got = sorted(values) if isinstance(values, Mapping) else type(values).__name__
             raise TypeError(
                 f"the fill of a deferred {type(made).__name__} must give exactly "
                 f"{missing}, gave {got}"
             )
-        for name in missing:
-            setters[name](made, values[name])
+        for name, value in values.items():
+            setters[name](made, value)
         _set(made, "_pending", None)
 
 
