@@ -100,24 +100,14 @@ def goodwill(
     effort_harm = _POINTS[point]
     harm = max(effort_harm, lateness, downtime)
     if high > low:
-        if effort_harm == harm:
-            steps.append(
-                ("compensation.effort_point", f"{effort} effort: the {point} of the band")
-            )
-        if lateness == harm and lateness > 0:
-            steps.append(
-                (
-                    "compensation.harm.lateness",
-                    f"late against the promise: {_way(lateness)}",
-                )
-            )
-        if downtime == harm and downtime > 0:
-            steps.append(
-                (
-                    "compensation.harm.downtime",
-                    f"time without the service: {_way(downtime)}",
-                )
-            )
+        _harm_steps(
+            steps,
+            harm,
+            f"{effort} effort: the {point} of the band",
+            effort_harm,
+            lateness,
+            downtime,
+        )
     ratio = (low + (high - low) * harm).quantize(_PLACES)
     if restored and comp.restored_scale != _ONE and ratio > 0:
         ratio = (ratio * comp.restored_scale).quantize(_PLACES)
@@ -128,6 +118,45 @@ def goodwill(
                 f"the remedy restores the service: goodwill times {comp.restored_scale}",
             )
         )
+    return Goodwill(tier, _held(steps, comp, ratio, low, refunded), harm, tuple(steps))
+
+
+def _harm_steps(
+    steps: list[tuple[str, str]],
+    harm: Decimal,
+    effort_text: str,
+    effort_harm: Decimal,
+    lateness: Decimal,
+    downtime: Decimal,
+) -> None:
+    """The steps that placed the amount in its band: each harm that is the highest."""
+    if effort_harm == harm:
+        steps.append(("compensation.effort_point", effort_text))
+    if lateness == harm and lateness > 0:
+        steps.append(
+            (
+                "compensation.harm.lateness",
+                f"late against the promise: {_way(lateness)}",
+            )
+        )
+    if downtime == harm and downtime > 0:
+        steps.append(
+            (
+                "compensation.harm.downtime",
+                f"time without the service: {_way(downtime)}",
+            )
+        )
+
+
+def _held(
+    steps: list[tuple[str, str]],
+    comp: CompensationPolicy,
+    ratio: Decimal,
+    low: Decimal,
+    refunded: Decimal,
+) -> Decimal:
+    """``ratio`` held at the approval line (unless the band's floor is above it) and
+    capped by the hard cap, both less what was refunded; each hold is a step."""
     line = comp.approval_above_ratio - refunded
     if ratio > line >= low:
         # Above the approval line satisfaction hardly grows: harm alone does not carry a
@@ -149,4 +178,4 @@ def goodwill(
                 f"capped at {comp.hard_cap_ratio} of the value at stake in all",
             )
         )
-    return Goodwill(tier, ratio, harm, tuple(steps))
+    return ratio

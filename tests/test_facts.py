@@ -1,0 +1,54 @@
+"""Deriving the built-in facts: the recency score and relationship health."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, localcontext
+from fractions import Fraction
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cxrecovery.facts._derive import _health, _recency_score
+
+T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
+def _events(values: list[int]) -> list[tuple[datetime, int]]:
+    return [(T0 + timedelta(hours=i), v) for i, v in enumerate(values)]
+
+
+@given(
+    st.lists(st.sampled_from([-2, -1, 0, 1, 2]), min_size=1, max_size=12),
+    st.sampled_from(["0.5", "0.25", "0.8", "1", "0.1"]),
+)
+def test_recency_score_is_the_weighted_mean_latest_first(values: list[int], decay: str) -> None:
+    # Few events and a short decay: no step of the Decimal loop rounds, so the score is
+    # the exact weighted mean (the latest weighs 1, the one before decay, ...) rounded.
+    d = Fraction(decay)
+    weights = [d**j for j in range(len(values))]
+    exact = sum(w * v for w, v in zip(weights, reversed(values), strict=True)) / sum(weights)
+    expected = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(Decimal("0.01"))
+    assert expected == _recency_score(_events(values), Decimal(decay))
+
+
+def test_recency_score_of_nothing_is_zero_and_follows_the_context() -> None:
+    assert Decimal(0) == _recency_score([], Decimal("0.5"))
+    # -1 then +1 with decay 1/3: (1 - 1/3) / (4/3) = 0.5; the context rounds each step.
+    events = _events([-1, 1])
+    assert Decimal("0.50") == _recency_score(events, Decimal(1) / Decimal(3))
+    with localcontext() as context:
+        context.prec = 3
+        assert Decimal("0.50") == _recency_score(events, Decimal("0.333"))
+
+
+def test_health_bands_and_a_negative_last_word() -> None:
+    assert "at_risk" == _health(Decimal("-0.76"), _events([-2]))
+    assert "fragile" == _health(Decimal("-0.75"), _events([1]))
+    assert "stable" == _health(Decimal("0.25"), _events([1]))
+    assert "strong" == _health(Decimal("1.25"), _events([1]))
+    # The last word was negative: never better than fragile, whatever the score.
+    assert "fragile" == _health(Decimal("0.30"), _events([2, -1]))
+    assert "fragile" == _health(Decimal("1.50"), _events([2, -1]))
+    assert "at_risk" == _health(Decimal("-1"), _events([2, -1]))
+    assert "strong" == _health(Decimal(0) + 2, [])
