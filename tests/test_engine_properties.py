@@ -188,3 +188,34 @@ def test_next_review_at_on_the_stories(name: str) -> None:
     after = ENGINE.decide(case, at=plan.next_review_at)
     assert plan.decision() == before.decision()
     assert plan.decision() != after.decision()
+
+
+def test_role_limits_compare_amounts_in_the_limits_currency() -> None:
+    from cxrecovery.engine.authority import RoleLimits
+    from cxrecovery.model import CompensationForm
+    from cxrecovery.policy import RolePolicy
+
+    role = RolePolicy(
+        "agent",
+        rank=1,
+        forms=frozenset({CompensationForm.CREDIT}),
+        max_per_case={"EUR": Money("20.00", "EUR")},
+    )
+    limits = RoleLimits(role)
+
+    def request(amount: str, currency: str = "EUR") -> GrantRequest:
+        zero = Money.zero(currency)
+        return GrantRequest(
+            amount=Money(amount, currency),
+            form=CompensationForm.CREDIT,
+            value=None,
+            granted_before=zero,
+            recent_goodwill=zero,
+            period_spent=zero,
+        )
+
+    assert limits.passes(request("20.00"))
+    assert not limits.passes(request("20.01"))
+    (check,) = [c for c in limits.check(request("20.01")) if c.rule.endswith("max_per_case")]
+    assert (False, "at most 20.00 EUR") == (check.ok, check.limit)
+    assert not limits.passes(request("1.00", "USD"))  # no limit in USD: nothing passes

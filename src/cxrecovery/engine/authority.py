@@ -76,14 +76,25 @@ class GrantRequest:
         """The forms on the case once this one is granted."""
 
 
-_MoneyLimit = tuple[str, Mapping[str, tuple[Money, str]]]
+_MoneyLimit = tuple[str, Mapping[str, tuple[Decimal | None, str, Money]]]
 
 
 def _money_limits(rule: str, limits: Mapping[str, Money]) -> _MoneyLimit | None:
-    """A money limit's rule and, per currency, the limit with the text a check shows."""
+    """A money limit's rule and, per currency, the limit's amount, the text a check
+    shows and the limit, worked out once: a check finds the limit by the total's
+    currency and compares the amounts. A limit given in another currency than its key
+    (a policy built in code) has no amount: comparing it raises, as Money does."""
     if not limits:
         return None
-    return rule, {currency: (limit, f"at most {limit}") for currency, limit in limits.items()}
+    return rule, {
+        currency: (limit.amount if limit.currency == currency else None, f"at most {limit}", limit)
+        for currency, limit in limits.items()
+    }
+
+
+def _within(total: Money, limit: tuple[Decimal | None, str, Money]) -> bool:
+    amount = limit[0]
+    return total.amount <= amount if amount is not None else total <= limit[2]
 
 
 def _money_check(
@@ -94,17 +105,16 @@ def _money_check(
     if found is None:
         checks.append(LimitCheck(rule, f"no limit in {total.currency}", f"{what} {total}", False))
     else:
-        limit, text = found
-        ok = total <= limit
+        ok = _within(total, found)
         if keep_ok or not ok:
-            checks.append(LimitCheck(rule, text, f"{what} {total}", ok))
+            checks.append(LimitCheck(rule, found[1], f"{what} {total}", ok))
 
 
 def _money_ok(limits: _MoneyLimit | None, total: Money) -> bool:
     if limits is None:
         return True
     found = limits[1].get(total.currency)
-    return found is not None and total <= found[0]
+    return found is not None and _within(total, found)
 
 
 class RoleLimits:
