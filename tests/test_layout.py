@@ -23,7 +23,6 @@ TESTED_THROUGH: dict[str, str] = {
     "_version": "test_api.py (cxrecovery.__version__)",
     "_validation": "test_arguments.py (each public entry point refusing a bad argument)",
     "formats": "test_documents*.py and test_policy.py (durations, the reader's paths)",
-    "facts": "test_engine_*.py, test_judgement.py (facts through Engine.facts and decide)",
 }
 
 # Test files about the library as a whole, not one unit: file -> why.
