@@ -208,3 +208,21 @@ def test_a_wall_time_in_a_gap_resolves_to_the_transition_itself(zone: str) -> No
                 assert (instant - tick).astimezone(tz).utcoffset() == before, (wall, instant)
                 found += 1
     assert found > 100
+
+
+@pytest.mark.parametrize(
+    ("fields", "path"),
+    [
+        ({"holidays": [5]}, "holidays[0]"),
+        ({"extra_openings": [5]}, "extra_openings[0]"),
+        ({"hours": {"mon": "09:00-17:00"}}, "hours.mon"),
+    ],
+)
+def test_a_calendar_made_directly_refuses_a_bad_part(fields: dict[str, object], path: str) -> None:
+    """Mutant 9445e250 (and its neighbours): a converter that dropped a bad holiday,
+    opening or day of hours instead of raising, when the calendar is built directly
+    rather than from a document."""
+    arguments: dict[str, object] = {"hours": {"mon-fri": ["09:00-17:00"]}, **fields}
+    with pytest.raises(CalendarError) as caught:
+        BusinessCalendar("UTC", **arguments)
+    assert [p.path for p in caught.value.problems] == [path]
