@@ -31,12 +31,10 @@ ACROSS: dict[str, str] = {
     "test_architecture.py": "the import layers",
     "test_arguments.py": "bad arguments at every public entry point",
     "test_docs_reference.py": "the reference pages against the code",
-    "test_fuzz_documents.py": "documents fuzzed through load and decide",
-    "test_judgement.py": "needs_judgement across engine, policy and facts",
+    "test_fuzz_documents.py": "case and policy documents fuzzed through load and decide",
     "test_layout.py": "this file",
     "test_service_example.py": "the examples/service host",
     "test_sizes.py": "module and function sizes",
-    "test_table_size.py": "the size limits of a table, through the loader and the linter",
 }
 
 
