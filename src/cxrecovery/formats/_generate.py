@@ -39,13 +39,6 @@ _IN_LINE = {
 }
 
 
-class _Absent:
-    """The value of a field the document leaves out (before its default is taken)."""
-
-
-_ABSENT = _Absent()
-
-
 def _setter(cls: type, name: str) -> Any:
     """The slot's own setter of field ``name`` (what ``object.__setattr__`` finds)."""
     for klass in cls.__mro__:
@@ -89,9 +82,8 @@ def generated_reader(cls: type, plans: list[FieldPlan]) -> Reader | None:
         "Problem": Problem,
         "InvalidValueError": InvalidValueError,
         "FAIL": FAIL,
-        "ABSENT": _ABSENT,
         "KNOWN": frozenset(names),
-        "ALL_KNOWN": frozenset(names).issuperset,
+        "FIELDS": len(names),
         "NAMES": names,
         "CLS": cls,
         "new": object.__new__,
@@ -110,12 +102,23 @@ def generated_reader(cls: type, plans: list[FieldPlan]) -> Reader | None:
         f" 'expected an object ({cls.__name__}), got ' + kind_of(value)))",
         "        return FAIL",
         "    ok = True",
-        "    if not ALL_KNOWN(value):",
-        "        ok = unknown_fields(value, KNOWN, NAMES, where, problems)",
+        "    start = len(problems)",
+        "    absent = 0",
     ]
     for k, plan in enumerate(plans):
         lines.extend(_read_field(k, plan, scope))
-    lines.extend(["    if not ok:", "        return FAIL", "    made = new(CLS)", "    try:"])
+    # A key that is not a field: the fields present and absent do not add up. Its problem
+    # goes before those of the fields, as if it had been found first.
+    lines.extend(
+        [
+            "    if len(value) + absent != FIELDS:",
+            "        ok = unknown_fields(value, KNOWN, NAMES, where, problems, start)",
+            "    if not ok:",
+            "        return FAIL",
+            "    made = new(CLS)",
+            "    try:",
+        ]
+    )
     lines.extend(_make(cls, plans, scope))
     lines.extend(
         [
@@ -135,40 +138,47 @@ def generated_reader(cls: type, plans: list[FieldPlan]) -> Reader | None:
 def _read_field(k: int, plan: FieldPlan, scope: dict[str, Any]) -> list[str]:
     """The lines that read field ``k`` into ``x{k}`` (``ok`` false if it cannot be).
 
-    ``x{k}`` starts as the raw value, or ``ABSENT``; the usual value takes one test.
+    A present value of the usual kind takes one test; any other goes to the field's
+    reader, which records what is wrong. An absent field is counted and takes its default.
     """
-    name, kind = plan.name, plan.kind
+    name, kind, x = plan.name, plan.kind, f"x{k}"
     scope[f"R{k}"] = plan.read
-    x = f"x{k}"
-    lines = [f"    {x} = value[{name!r}] if {name!r} in value else ABSENT"]
+    read = [
+        f"{x} = R{k}({x}, (where, {name!r}), problems)",
+        f"if {x} is FAIL:",
+        "    ok = False",
+    ]
+    lines = [f"    if {name!r} in value:", f"        {x} = value[{name!r}]"]
     if kind in _IN_LINE:
-        lines.append(f"    if {_IN_LINE[kind].format(v=x)}:")
-        lines.append("        pass")
-        keyword = "elif"
+        test = f"not ({_IN_LINE[kind].format(v=x)})"
+        lines.append(
+            f"        if {test} and {x} is not None:" if plan.nullable else f"        if {test}:"
+        )
+        lines.extend("            " + line for line in read)
     elif isinstance(kind, type) and issubclass(kind, Enum) and _by_string(kind):
         scope[f"E{k}"] = {m.value: m for m in kind}
-        lines.append(f"    if type({x}) is str and {x} in E{k}:")
-        lines.append(f"        {x} = E{k}[{x}]")
-        keyword = "elif"
+        lines.append(f"        if type({x}) is str and {x} in E{k}:")
+        lines.append(f"            {x} = E{k}[{x}]")
+        lines.append(f"        elif {x} is not None:" if plan.nullable else "        else:")
+        lines.extend("            " + line for line in read)
+    elif plan.nullable:
+        lines.append(f"        if {x} is not None:")
+        lines.extend("            " + line for line in read)
     else:
-        keyword = "if"
-    lines.append(f"    {keyword} {x} is ABSENT:")
+        lines.extend("        " + line for line in read)
+    lines.append("    else:")
+    lines.append("        absent += 1")
     default: Any = plan.default
     if default is attrs.NOTHING:
         lines.append(f"        ok = missing(where, {name!r}, problems)")
     elif isinstance(default, attrs.Factory):  # type: ignore[arg-type]
         scope[f"F{k}"] = default.factory
         lines.append(f"        {x} = F{k}()")
+    elif default is None or default is True or default is False:
+        lines.append(f"        {x} = {default!r}")
     else:
         scope[f"D{k}"] = default
         lines.append(f"        {x} = D{k}")
-    if plan.nullable:
-        lines.append(f"    elif {x} is not None:")
-    else:
-        lines.append("    else:")
-    lines.append(f"        {x} = R{k}({x}, (where, {name!r}), problems)")
-    lines.append(f"        if {x} is FAIL:")
-    lines.append("            ok = False")
     return lines
 
 

@@ -84,13 +84,22 @@ def plain_reader(cls: type, plans: list[FieldPlan]) -> Reader:
 
 
 def unknown_fields(
-    value: Any, known: frozenset[str], names: list[str], where: Where, problems: Problems
+    value: Any,
+    known: frozenset[str],
+    names: list[str],
+    where: Where,
+    problems: Problems,
+    at: int | None = None,
 ) -> bool:
-    """Whether every key of ``value`` is a field; else each other key is a problem."""
+    """Whether every key of ``value`` is a field; else each other key is a problem,
+    recorded in ``problems`` at index ``at`` (by default, at the end)."""
     if value.keys() <= known:
         return True
+    found = []
     for key in value:
         if key not in known:
             hint = suggest(key, names)
-            problems.append(Problem(join(path_of(where), str(key)), f"unknown field{hint}"))
+            found.append(Problem(join(path_of(where), str(key)), f"unknown field{hint}"))
+    at = len(problems) if at is None else at
+    problems[at:at] = found
     return False
