@@ -123,6 +123,13 @@ class Engine(CompiledPolicy):
                 ``remedy_lead_time`` and ``remedy_ready_at``, the latest counts. The
                 promise is that plus the policy's margin, never earlier.
 
+        The plan's decision (owner, each action's kind, owner, due time, amount and
+        approver, the clocks, the escalation level, ``next_review_at``…) is made here;
+        its explanation (the actions' words and reasons, the facts, the trace) is made
+        from it on first read, unless ``explain`` asks for everything now. A plan not
+        yet read keeps the case and the facts it explains alive. Every error is raised
+        here, never on a later read.
+
         Raises:
             InvalidValueError: ``at`` is naive or before the case opened, the agent's
                 role is unknown, or ``spent`` is in the wrong currency.

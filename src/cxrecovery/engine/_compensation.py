@@ -8,6 +8,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Final
 
 from cxrecovery.engine._context import DecisionContext
+from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
 from cxrecovery.engine._support import (
     _duration_text,
 )
@@ -22,12 +23,10 @@ from cxrecovery.model import (
 )
 from cxrecovery.money import Money
 from cxrecovery.plan import (
-    Action,
     ActionKind,
     Approval,
     Authority,
     Authorization,
-    Reason,
 )
 from cxrecovery.policy import Tier
 
@@ -53,6 +52,10 @@ _STEP_FACTS: Final[dict[str, tuple[str, ...]]] = {
 }
 _PREFER_IMMEDIATE: Final = Attributes(
     {"prefer": "immediate credit or refund over a delayed voucher"}
+)
+_PREFER_REASON: Final = (
+    "compensation.prefer_immediate",
+    "immediate compensation beats a delayed voucher (Roschk & Gelbrich 2014)",
 )
 
 
@@ -142,38 +145,42 @@ def repay(d: DecisionContext, value: Money | None, owed_value: Money | None, own
         if value is not None and currency == value.currency:
             d.repaid = paid
         outstanding = Money(total - paid, currency)
-        reasons = [
-            d.reason(
-                rule,
-                f"{money} is owed: {what}; money owed is paid back, not granted as goodwill",
-            )
-            for money, what, rule in items
-        ]
-        if paid:
-            reasons.append(
-                d.reason(
-                    "compensation.repaid",
-                    f"{Money(paid, currency)} already refunded",
-                    "granted_so_far",
-                )
-            )
         if not outstanding:
             continue
-        d.actions.append(
-            Action(
+        d.pending.append(
+            Pending(
                 ActionKind.REPAY,
-                f"Pay back {outstanding} owed: "
-                + "; ".join(f"{what} ({money})" for money, what, _ in items),
-                owner=d.agent.id if d.agent is not None else owner,
+                _repay_text,
+                (items, paid, currency, outstanding),
+                d.agent.id if d.agent is not None else owner,
                 authority=Authority.DO_NOW,
                 amount=outstanding,
                 form=CompensationForm.REFUND,
-                details=Attributes._from_sorted(
-                    (("owed", "; ".join(what for _, what, _ in items)),)
-                ),
-                reasons=tuple(reasons),
             )
         )
+
+
+def _repay_text(
+    d: DecisionContext,
+    items: list[tuple[Money, str, str]],
+    paid: Decimal,
+    currency: str,
+    outstanding: Money,
+) -> Explained:
+    reasons: list[ReasonSpec] = [
+        (rule, f"{money} is owed: {what}; money owed is paid back, not granted as goodwill")
+        for money, what, rule in items
+    ]
+    if paid:
+        reasons.append(
+            ("compensation.repaid", f"{Money(paid, currency)} already refunded", "granted_so_far")
+        )
+    return (
+        f"Pay back {outstanding} owed: "
+        + "; ".join(f"{what} ({money})" for money, what, _ in items),
+        Attributes._from_sorted((("owed", "; ".join(what for _, what, _ in items)),)),
+        reasons_of(d, reasons),
+    )
 
 
 def compensate(
@@ -226,44 +233,50 @@ def compensate(
             set_at=d.at,
             reason=f"if granted on case {d.case.id}, the customer will expect this again",
         )
-    d.actions.append(
-        Action(
+    d.pending.append(
+        Pending(
             ActionKind.COMPENSATE,
-            f"Compensate: {form.value.replace('_', ' ')} of {amount} "
-            f"({share:.2f} of {value}); {who}",
-            owner=d.agent.id
-            if (d.agent is not None and auth.allowed)
-            else (auth.approver or owner),
+            _compensation_text,
+            (form, amount, share, value, who, reasons),
+            d.agent.id if (d.agent is not None and auth.allowed) else (auth.approver or owner),
             authority=authority,
             approval=approval,
             amount=amount,
             ratio=share.quantize(_BASIS_POINT),
             form=form,
             tier=tier.name,
-            details=_PREFER_IMMEDIATE,
-            reasons=(
-                *reasons,
-                d.reason(
-                    "compensation.prefer_immediate",
-                    "immediate compensation beats a delayed voucher (Roschk & Gelbrich 2014)",
-                ),
-            ),
         )
     )
     return amount, over, expectation
 
 
+def _compensation_text(
+    d: DecisionContext,
+    form: CompensationForm,
+    amount: Money,
+    share: Decimal,
+    value: Money,
+    who: str,
+    reasons: list[ReasonSpec],
+) -> Explained:
+    return (
+        f"Compensate: {form.value.replace('_', ' ')} of {amount} ({share:.2f} of {value}); {who}",
+        _PREFER_IMMEDIATE,
+        (*reasons_of(d, reasons), d.reason(*_PREFER_REASON)),
+    )
+
+
 def _size(
     d: DecisionContext, recovery: Mapping[str, object], rule: str, owed_value: Money | None
-) -> tuple[Tier, Decimal, Decimal, list[Reason]]:
+) -> tuple[Tier, Decimal, Decimal, list[ReasonSpec]]:
     """The tier and the share of the value at stake the goodwill comes to (the policy's
     steps, then the customer's raised expectation), the share refunded as money owed,
     and the reasons for each step."""
     comp = d.policy.compensation
     facts = d.facts
     tier = comp.tier(str(recovery["tier"]))
-    reasons = [
-        d.reason(
+    reasons: list[ReasonSpec] = [
+        (
             rule,
             f"severity and history call for tier {tier.name}",
             "severity",
@@ -295,14 +308,14 @@ def _size(
             text = f"{text} (late by {_duration_text(late_by)} or more)"
         elif step_rule == "compensation.harm.downtime" and down_for is not None:
             text = f"{text} (without it for {_duration_text(down_for)} or more)"
-        reasons.append(d.reason(step_rule, text, *names))
+        reasons.append((step_rule, text, *names))
     baseline = d.case.customer.expectation
     if baseline.compensation_ratio > ratio + refunded and facts["fault"] != Fault.CUSTOMER:
         # What they got last time is what they expect now, a tier-0 row included
         # (Rust & Oliver 2000); unless the failure was their own doing.
         ratio = min(baseline.compensation_ratio - refunded, comp.hard_cap_ratio - refunded)
         reasons.append(
-            d.reason(
+            (
                 "customer.expectation",
                 "meet the customer's raised expectation",
                 "expectation_ratio",
@@ -341,7 +354,7 @@ def _unsized(
     tier: Tier,
     form: CompensationForm,
     rule: str,
-    reasons: list[Reason],
+    reasons: list[ReasonSpec],
 ) -> None:
     """No amount the policy can grant (no value at stake, a zero share, a critical
     case): a person decides it where the policy would pay."""
@@ -355,7 +368,7 @@ def _unsized(
             d.deciding_role(form),
             (
                 *reasons,
-                d.reason(
+                (
                     "principles.no_silent_gaps",
                     "the policy cannot size it: a person decides",
                     "value_at_stake",
@@ -369,7 +382,7 @@ def _unsized(
             "compensation for a critical failure: its human owner decides it",
             d.deciding_role(form),
             (
-                d.reason(
+                (
                     rule,
                     "critical failures are out of scope for automated amounts",
                     "critical",
@@ -386,7 +399,7 @@ def _amount(
     ratio: Decimal,
     refunded: Decimal,
     granted: Decimal,
-    reasons: list[Reason],
+    reasons: list[ReasonSpec],
 ) -> tuple[Money, Money] | None:
     """The amount to grant now (the share, within the tier's floor and ceiling and the
     hard cap, less what was granted already) and what was; None when nothing is left."""
@@ -396,10 +409,10 @@ def _amount(
     ceiling = tier.ceiling.get(value.currency)
     if floor is not None and target < floor:
         target = floor
-        reasons.append(d.reason(f"compensation.tiers[{tier.name}].floor", f"at least {floor}"))
+        reasons.append((f"compensation.tiers[{tier.name}].floor", f"at least {floor}"))
     if ceiling is not None and target > ceiling:
         target = ceiling
-        reasons.append(d.reason(f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}"))
+        reasons.append((f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}"))
     # Never a cent over the hard cap, the value refunded as money owed included.
     cap = value._scaled(d.policy.compensation.hard_cap_ratio - refunded, ROUND_FLOOR)
     already = Money(granted, value.currency)
@@ -410,7 +423,7 @@ def _amount(
     if amount.amount <= 0:  # nothing, or less than nothing, is left to grant
         if already:
             reasons.append(
-                d.reason(
+                (
                     "compensation.granted",
                     f"{already} already granted covers it",
                     "granted_so_far",
@@ -419,7 +432,7 @@ def _amount(
         return None
     if already:
         reasons.append(
-            d.reason(
+            (
                 "compensation.granted",
                 f"{already} already granted on this case",
                 "granted_so_far",
@@ -447,7 +460,7 @@ def _authority(
         if not accepted
         else max(d.policy.roles, key=lambda r: r.rank).name,
         (
-            d.reason(
+            (
                 "principles.no_silent_gaps",
                 "no role's limits cover it: a person decides, never a missing limit",
             ),

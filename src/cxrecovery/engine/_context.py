@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from cxrecovery.engine._clocks import _ClockSteps
+from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
 from cxrecovery.engine._support import (
     EMPTY_ATTRIBUTES,
     _memo_safe,
@@ -79,7 +80,10 @@ class DecisionContext(_ClockSteps):
         self.memo_ok = not explain and _memo_safe(facts)
         self.trace: list[TableTrace] = []
         self.reviews: list[datetime] = []
+        # Each action as decided (``pending``), explained when the plan is read; the
+        # clock steps' escalation comes explained (``actions``).
         self.actions: list[Action] = []
+        self.pending: list[Pending] = []
         self.approvals: list[Approval] = []
         self.is_open = case.status is CaseStatus.OPEN
         self.judgement = False
@@ -87,6 +91,7 @@ class DecisionContext(_ClockSteps):
         # The earliest the remedy can be done, as the host said at decision time.
         self.ready_at: datetime | None = None
         self.repaid = _ZERO
+        self._changed_at: datetime | None = None
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -170,9 +175,7 @@ class DecisionContext(_ClockSteps):
     def gap(self, path: str, what: str, problem: str) -> None:
         """Leave ``what`` to the lowest role that can decide it: ``problem`` at ``path``."""
         names = self.engine._compiled.trace_inputs[path]
-        self.judge(
-            f"{what}: {problem}", self.deciding_role(), (self.reason(path, problem, *names),)
-        )
+        self.judge(f"{what}: {problem}", self.deciding_role(), ((path, problem, *names),))
 
     def row_reason(self, table: DecisionTable, path: str, row: str, text: str) -> Reason:
         """A reason citing a table row, with the facts that row's cells test."""
@@ -251,7 +254,7 @@ class DecisionContext(_ClockSteps):
             return role.name
         return ladder[-1].name if ladder else self.role.name
 
-    def judge(self, what: str, role: str, reasons: tuple[Reason, ...], **fields: object) -> None:
+    def judge(self, what: str, role: str, reasons: tuple[ReasonSpec, ...], **fields: Any) -> None:
         """Leave ``what`` to a person: a ``needs_judgement`` action owned by ``role``
         (unless the case records that a person judged it already)."""
         summary = f"Needs judgement: {what}"
@@ -260,19 +263,26 @@ class DecisionContext(_ClockSteps):
         ):
             return
         self.judgement = True
-        self.actions.append(
-            Action(
+        self.pending.append(
+            Pending(
                 ActionKind.NEEDS_JUDGEMENT,
-                summary,
-                owner=role,
+                _judgement,
+                (summary, role, reasons),
+                role,
                 authority=Authority.NEEDS_APPROVAL,
-                details=Attributes._from_sorted((("decides", role),)),
-                reasons=reasons,
-                **fields,  # type: ignore[arg-type]
+                **fields,
             )
         )
 
     # --- the case's history ------------------------------------------------------------
+
+    def facts_changed_at(self) -> datetime:
+        """The clock steps' answer, worked out once per decision (the escalation and
+        both harm steps of compensation ask)."""
+        found = self._changed_at
+        if found is None:
+            found = self._changed_at = super().facts_changed_at()
+        return found
 
     def done_since_setback(self, kind: CaseEventKind, subject: str | None = None) -> bool:
         """Whether the case records ``kind`` done (about ``subject``, when given) at or
@@ -298,3 +308,9 @@ class DecisionContext(_ClockSteps):
                 when = promise.settled_at if promise.status is PromiseStatus.BROKEN else None
                 times.append(when or promise.due)
         return max(times, key=instant)
+
+
+def _judgement(
+    d: DecisionContext, summary: str, role: str, reasons: tuple[ReasonSpec, ...]
+) -> Explained:
+    return summary, Attributes._from_sorted((("decides", role),)), reasons_of(d, reasons)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Final
+from functools import partial
+from typing import Any, Final
 
 import attrs
 
@@ -18,13 +19,14 @@ from cxrecovery.engine._compensation import compensate, owed, repay
 from cxrecovery.engine._context import DecisionContext
 from cxrecovery.engine._notify import follow_up, future_windows, notify, recognise
 from cxrecovery.engine._owner import owner as owner_of
+from cxrecovery.engine._pending import Pending
 from cxrecovery.engine._remedy import apologize, remedy
 from cxrecovery.engine._support import instant
 from cxrecovery.model import CaseEventKind, CaseStatus, ExpectationBaseline
 from cxrecovery.money import Money
-from cxrecovery.plan import ActionKind, ClockState, RecoveryPlan
+from cxrecovery.plan import Action, ActionKind, ClockState, RecoveryPlan
 
-__all__ = ["DecisionContext", "plan"]
+__all__ = ["DecisionContext", "ordered", "plan"]
 
 # Where each kind of action goes in a plan: the order ActionKind lists them in.
 _KIND_ORDER: Final = {kind: i for i, kind in enumerate(ActionKind)}
@@ -102,33 +104,59 @@ def _assemble(
     over: bool,
     expectation: ExpectationBaseline | None,
 ) -> RecoveryPlan:
-    """The plan of the steps taken: actions in kind order, overdue ones marked."""
+    """The plan of the steps taken: the decision's own fields now; its actions, facts
+    and trace on the first read of any of them (each action's words, details and
+    reasons on the first read of those); everything now with ``explain``."""
     policy = d.policy
-    actions = d.actions
-    actions.sort(key=lambda a: _KIND_ORDER[a.kind])
+    eager: dict[str, Any] = {
+        "case_id": d.case.id,
+        "decided_at": d.at if decided_at is None else decided_at,
+        "role": d.role.name,
+        "agent": d.agent.id if d.agent is not None else None,
+        "owner": owned[0],
+        "owner_reason": owned[1],
+        "policy_name": policy.name,
+        "policy_version": policy.version,
+        "policy_fingerprint": policy.fingerprint,
+        "approvals": tuple(d.approvals),
+        "clocks": tuple(clocks),
+        "escalation_level": at_level,
+        "relationship_health": str(d.facts["relationship_health"]),
+        "next_review_at": min(d.reviews, key=instant) if d.reviews else None,
+        "over_delivery": over,
+        "expectation": expectation,
+        "needs_judgement": d.judgement,
+    }
+    if d.explain:
+        return RecoveryPlan(**eager, **_explanation(d))
+    return RecoveryPlan._deferred(partial(_explanation, d), **eager)
+
+
+def _explanation(d: DecisionContext) -> dict[str, Any]:
+    """The plan's actions in kind order (overdue ones marked), the facts and the trace.
+    Each action is the one its step decided; its words wait for their first read
+    unless the decision explains everything (``explain``). Nothing here decides or
+    can fail: it only formats what the steps settled."""
     now = instant(d.at)
-    for i, action in enumerate(actions):
-        if action.due is not None and instant(action.due) < now:
-            actions[i] = attrs.evolve(action, overdue=True)
-    return RecoveryPlan(
-        case_id=d.case.id,
-        decided_at=d.at if decided_at is None else decided_at,
-        role=d.role.name,
-        agent=d.agent.id if d.agent is not None else None,
-        owner=owned[0],
-        owner_reason=owned[1],
-        policy_name=policy.name,
-        policy_version=policy.version,
-        policy_fingerprint=policy.fingerprint,
-        actions=tuple(actions),
-        approvals=tuple(d.approvals),
-        clocks=tuple(clocks),
-        escalation_level=at_level,
-        relationship_health=str(d.facts["relationship_health"]),
-        next_review_at=min(d.reviews, key=instant) if d.reviews else None,
-        over_delivery=over,
-        expectation=expectation,
-        needs_judgement=d.judgement,
-        facts=d.all_facts(),
-        trace=tuple(d.trace),
-    )
+    explain = d.explain
+    actions: list[Action] = []
+    for item in ordered(d):
+        overdue = item.due is not None and instant(item.due) < now
+        if not isinstance(item, Pending):  # made explained (escalate's)
+            actions.append(attrs.evolve(item, overdue=True) if overdue else item)
+        elif explain:
+            actions.append(item.action(d, overdue))
+        else:
+            actions.append(item.deferred(d, overdue))
+    return {"actions": tuple(actions), "facts": d.all_facts(), "trace": tuple(d.trace)}
+
+
+def ordered(d: DecisionContext) -> list[Pending | Action]:
+    """The plan's actions as decided, in the plan's order (by kind, as taken)."""
+    items: list[Pending | Action] = [*d.pending, *d.actions]
+    items.sort(key=_kind_order)
+    return items
+
+
+def _kind_order(item: Pending | Action) -> int:
+    return _KIND_ORDER[item.kind]

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from cxrecovery.engine._context import DecisionContext
+from cxrecovery.engine._pending import Explained, Pending
 from cxrecovery.engine._support import (
     _TICK,
     channel_words,
@@ -24,7 +25,6 @@ from cxrecovery.model import (
 )
 from cxrecovery.money import Money
 from cxrecovery.plan import (
-    Action,
     ActionKind,
     ClockState,
     ClockStatus,
@@ -71,19 +71,44 @@ def notify(
     told_now = due is None and not d.is_open and not told_since_put_right(d)
     if told_now:
         due = d.at
-    states = _what_to_tell(d, promise_due, compensation)
+    promised_now = any(a.kind is ActionKind.MAKE_PROMISE for a in d.pending) and (
+        due is None or instant(due) >= instant(d.at)
+    )
+    if promised_now:
+        # The plan makes a promise now: the customer hears it now, not when the next
+        # update falls due (a remake promised in 20 minutes, told by tomorrow).
+        due = d.at
+    repaid = [a.amount for a in d.pending if a.kind is ActionKind.REPAY and a.amount is not None]
+    d.pending.append(
+        Pending(
+            ActionKind.NOTIFY,
+            _notify_text,
+            (channel, here, told_now, promised_now, promise_due, repaid, compensation),
+            None,
+            due,
+            channel=channel,
+        )
+    )
+
+
+def _notify_text(
+    d: DecisionContext,
+    channel: Channel | None,
+    here: bool,
+    told_now: bool,
+    promised_now: bool,
+    promise_due: datetime | None,
+    repaid: list[Money],
+    compensation: Money | None,
+) -> Explained:
+    states = _what_to_tell(promise_due, repaid, compensation)
     reasons = [
         d.reason(
             "principles.keep_informed",
             "set expectations up front and keep the customer informed",
         ),
     ]
-    if any(a.kind is ActionKind.MAKE_PROMISE for a in d.actions) and (
-        due is None or instant(due) >= instant(d.at)
-    ):
-        # The plan makes a promise now: the customer hears it now, not when the next
-        # update falls due (a remake promised in 20 minutes, told by tomorrow).
-        due = d.at
+    if promised_now:
         reasons.append(
             d.reason(
                 "principles.promise_when_told",
@@ -112,16 +137,12 @@ def notify(
                 f"the customer prefers {channel_words(channel)}",
             )
         )
-    d.actions.append(
-        Action(
-            ActionKind.NOTIFY,
-            f"Tell the customer{' ' + channel_words(channel) if channel else ''}: "
-            + "; ".join(states),
-            due=due,
-            channel=channel,
-            details=Attributes._from_sorted((("states", "; ".join(states)),)),
-            reasons=tuple(reasons),
-        )
+    told = "; ".join(states)
+    where = " " + channel_words(channel) if channel else ""
+    return (
+        f"Tell the customer{where}: {told}",
+        Attributes._from_sorted((("states", told),)),
+        tuple(reasons),
     )
 
 
@@ -140,18 +161,14 @@ def _update_due(clocks: list[ClockState]) -> datetime | None:
 
 
 def _what_to_tell(
-    d: DecisionContext, promise_due: datetime | None, compensation: Money | None
+    promise_due: datetime | None, repaid: list[Money], compensation: Money | None
 ) -> list[str]:
     """What the customer hears: the apology, the promise, money owed back and
     compensation, and who owns the case."""
     states = ["an apology and what we will do"]
     if promise_due is not None:
         states.append("the fix and the time it will be done by (the promise)")
-    states.extend(
-        f"the money we owe back ({a.amount})"
-        for a in d.actions
-        if a.kind is ActionKind.REPAY and a.amount is not None
-    )
+    states.extend(f"the money we owe back ({amount})" for amount in repaid)
     if compensation is not None:
         states.append(f"the compensation ({compensation})")
     states.append("who owns the case now")
@@ -182,7 +199,6 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
         else None
     )
     channel = d.case.customer.preferred_channel or d.case.channel
-    reasons = (d.reason(rule, "close the loop after the fix", "severity", "history"),)
     done = (
         {e.subject for e in d.case.done(CaseEventKind.FOLLOWED_UP) if base is None or e.at >= base}
         if d.case.events
@@ -193,21 +209,28 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
             continue
         after = d.engine._compiled.duration(part)
         due = calendar.next_open(base + after) if base is not None else None
-        if due is not None:
-            when = d.shown(due)
-        else:
-            when = f"{d.engine._compiled.duration_text(part)} after the fix"
-        d.actions.append(
-            Action(
+        d.pending.append(
+            Pending(
                 ActionKind.FOLLOW_UP,
-                f"Follow up {when}: check the customer is satisfied and the fix held",
-                owner=owner,
-                due=due,
+                _follow_up_text,
+                (part, rule, due),
+                owner,
+                due,
                 channel=channel,
-                details=Attributes._from_sorted((("after", part),)),
-                reasons=reasons,
             )
         )
+
+
+def _follow_up_text(d: DecisionContext, part: str, rule: str, due: datetime | None) -> Explained:
+    if due is not None:
+        when = d.shown(due)
+    else:
+        when = f"{d.engine._compiled.duration_text(part)} after the fix"
+    return (
+        f"Follow up {when}: check the customer is satisfied and the fix held",
+        Attributes._from_sorted((("after", part),)),
+        (d.reason(rule, "close the loop after the fix", "severity", "history"),),
+    )
 
 
 def recognise(d: DecisionContext) -> None:
@@ -236,21 +259,18 @@ def recognise(d: DecisionContext) -> None:
     for agent in agents:
         if agent in recognised:
             continue
-        d.actions.append(
-            Action(
-                ActionKind.RECOGNISE,
-                f"Recognise {agent}: the customer's positive feedback names their work",
-                owner=d.case.owner,
-                details=Attributes._from_sorted((("agent", agent),)),
-                reasons=(
-                    d.reason(
-                        "follow_up.recognise_staff",
-                        "close the loop on positive feedback",
-                        "positive_feedback",
-                    ),
-                ),
-            )
-        )
+        d.pending.append(Pending(ActionKind.RECOGNISE, _recognise_text, (agent,), d.case.owner))
+
+
+def _recognise_text(d: DecisionContext, agent: str) -> Explained:
+    reason = d.reason(
+        "follow_up.recognise_staff", "close the loop on positive feedback", "positive_feedback"
+    )
+    return (
+        f"Recognise {agent}: the customer's positive feedback names their work",
+        Attributes._from_sorted((("agent", agent),)),
+        (reason,),
+    )
 
 
 def future_windows(d: DecisionContext) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from cxrecovery.engine._context import DecisionContext
+from cxrecovery.engine._pending import Explained, Pending
 from cxrecovery.engine._support import (
     _customer_time,
     _duration_text,
+    _Margin,
     _scaled,
     instant,
 )
@@ -21,17 +23,21 @@ from cxrecovery.model import (
     TouchpointKind,
 )
 from cxrecovery.plan import (
-    Action,
     ActionKind,
-    Reason,
 )
 
+# A quoted wait: when the remedy is possible, why, and the margin on that wait.
+_Quote = tuple[datetime, str, timedelta]
 _PROGRESSED: Final = frozenset({Outcome.RESOLVED, Outcome.PROGRESSED})
 
 
 def apologize(d: DecisionContext, recovery: Mapping[str, object], rule: str, owner: str) -> None:
     """Apologise in the recovery row's style, owning the problem and acknowledging
     what went wrong on the way."""
+    d.pending.append(Pending(ActionKind.APOLOGIZE, _apology_text, (recovery, rule), owner))
+
+
+def _apology_text(d: DecisionContext, recovery: Mapping[str, object], rule: str) -> Explained:
     style = str(recovery["apology"])
     facts = d.facts
     own = (
@@ -83,15 +89,7 @@ def apologize(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
                 "relationship_health",
             )
         )
-    d.actions.append(
-        Action(
-            ActionKind.APOLOGIZE,
-            summary,
-            owner=owner,
-            details=details,
-            reasons=tuple(reasons),
-        )
-    )
+    return summary, details, tuple(reasons)
 
 
 def fix_failed(d: DecisionContext) -> bool:
@@ -128,14 +126,20 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
     estimate_text = str(out["estimate"])
     estimate = d.engine._compiled.duration(estimate_text)
     calendar_name = str(out["calendar"])
-    calendar = policy.calendars[calendar_name]
-    margin_text, promised, promised_text = d.engine._compiled.margin(estimate_text, estimate)
+    margin = d.engine._compiled.margin(estimate_text, estimate)
     rule = f"{path}[{row}]"
     # A remedy under way since the last setback is not asked for again (its
     # promise is tracked below).
     remedied = bool(d.case.events) and d.done_since_setback(CaseEventKind.REMEDIED)
     if not remedied:
-        _ask_remedy(d, action, calendar_name, estimate_text, rule, owner)
+        d.pending.append(
+            Pending(
+                ActionKind.REMEDY,
+                _remedy_text,
+                (action, calendar_name, estimate_text, rule),
+                owner,
+            )
+        )
     # Promise the remedy unless a pending promise already covers it.
     pending = [
         p
@@ -144,59 +148,60 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
     ]
     if pending:
         return min((p.due for p in pending), key=instant)
-    start, quoted = remedy_start(d)
-    due = calendar.add(start, promised)
+    start, quote = remedy_start(d)
+    due = policy.calendars[calendar_name].add(start, margin[1])
+    d.pending.append(
+        Pending(
+            ActionKind.MAKE_PROMISE,
+            _promise_text,
+            (action, calendar_name, str(out["estimate"]), margin, rule, quote, due),
+            owner,
+            due,
+        )
+    )
+    return due
+
+
+def _remedy_text(
+    d: DecisionContext, action: str, calendar_name: str, estimate_text: str, rule: str
+) -> Explained:
+    details = Attributes._from_sorted(
+        (("action", action), ("calendar", calendar_name), ("estimate", estimate_text))
+    )
+    reason = d.reason(
+        rule, "the remedy row for this failure", "category", "service_usable", "double_deviation"
+    )
+    return f"Remedy: {action.replace('_', ' ')}", details, (reason,)
+
+
+def _promise_text(
+    d: DecisionContext,
+    action: str,
+    calendar_name: str,
+    estimate: str,
+    margin: _Margin,
+    rule: str,
+    quote: _Quote | None,
+    due: datetime,
+) -> Explained:
+    """The promise of the remedy by ``due``, in business time on its calendar."""
+    margin_text, _, promised_text = margin
     reasons = [
-        d.reason(rule, f"estimate {out['estimate']} on the {calendar_name} calendar"),
+        d.reason(rule, f"estimate {estimate} on the {calendar_name} calendar"),
         d.reason(
             "promises.margin_ratio",
             f"plus a safety margin of {margin_text}: never promise what the policy cannot meet",
         ),
-        *quoted,
     ]
-    _promise(d, action, calendar_name, promised_text, due, reasons, owner)
-    return due
-
-
-def _ask_remedy(
-    d: DecisionContext, action: str, calendar_name: str, estimate_text: str, rule: str, owner: str
-) -> None:
-    """The remedy's action: what the recovery row says to do."""
-    d.actions.append(
-        Action(
-            ActionKind.REMEDY,
-            f"Remedy: {action.replace('_', ' ')}",
-            owner=owner,
-            details=Attributes._from_sorted(
-                (
-                    ("action", action),
-                    ("calendar", calendar_name),
-                    ("estimate", estimate_text),
-                )
-            ),
-            reasons=(
-                d.reason(
-                    rule,
-                    "the remedy row for this failure",
-                    "category",
-                    "service_usable",
-                    "double_deviation",
-                ),
-            ),
+    if quote is not None:
+        ready, what, quoted_margin = quote
+        reasons.append(
+            d.reason(
+                "promises.quote",
+                f"the remedy is possible from {d.shown(ready)} ({what}); plus a margin of "
+                f"{_duration_text(quoted_margin)} on that wait",
+            )
         )
-    )
-
-
-def _promise(
-    d: DecisionContext,
-    action: str,
-    calendar_name: str,
-    promised_text: str,
-    due: datetime,
-    reasons: list[Reason],
-    owner: str,
-) -> None:
-    """The promise of the remedy by ``due``, in business time on its calendar."""
     if int(d.facts["promises_broken"]) > 0:  # type: ignore[call-overload]
         reasons.append(
             d.reason(
@@ -205,30 +210,23 @@ def _promise(
                 "promises_broken",
             )
         )
-    d.actions.append(
-        Action(
-            ActionKind.MAKE_PROMISE,
-            f"Promise: {action.replace('_', ' ')} by {d.shown(due)}",
-            owner=owner,
-            due=due,
-            details=Attributes._from_sorted(
-                (
-                    ("business_time", promised_text),
-                    ("calendar", calendar_name),
-                    ("customer_time", _customer_time(due, d.case.customer.time_zone)),
-                    ("what", action),
-                )
-            ),
-            reasons=tuple(reasons),
+    details = Attributes._from_sorted(
+        (
+            ("business_time", promised_text),
+            ("calendar", calendar_name),
+            ("customer_time", _customer_time(due, d.case.customer.time_zone)),
+            ("what", action),
         )
     )
+    return f"Promise: {action.replace('_', ' ')} by {d.shown(due)}", details, tuple(reasons)
 
 
-def remedy_start(d: DecisionContext) -> tuple[datetime, list[Reason]]:
+def remedy_start(d: DecisionContext) -> tuple[datetime, _Quote | None]:
     """When the remedy's work can start: now, or later when the case or the host
     gives its lead time or the time it is possible (parts on order, a technician's
-    slot). A quoted wait gets the policy's margin on top (a share of it, as the
-    estimate does): a promise is never earlier than what the host says is possible.
+    slot), with the wait quoted (when it is possible, why, and the margin on it). A
+    quoted wait gets the policy's margin on top (a share of it, as the estimate does):
+    a promise is never earlier than what the host says is possible.
     """
     at = d.at
     candidates: list[tuple[datetime, str]] = []
@@ -241,14 +239,8 @@ def remedy_start(d: DecisionContext) -> tuple[datetime, list[Reason]]:
         candidates.append((d.ready_at, "remedy_ready_at (the host, at decision time)"))
     later = [(when, what) for when, what in candidates if instant(when) > instant(at)]
     if not later:
-        return at, []
+        return at, None
     ready, what = max(later, key=lambda c: instant(c[0]))
     wait = instant(ready) - instant(at)
     margin = _scaled(wait, d.policy.promises.margin_ratio)
-    start = ready + margin
-    reason = d.reason(
-        "promises.quote",
-        f"the remedy is possible from {d.shown(ready)} ({what}); plus a margin of "
-        f"{_duration_text(margin)} on that wait",
-    )
-    return start, [reason]
+    return ready + margin, (ready, what, margin)

@@ -1,0 +1,182 @@
+"""decide() in two halves: the decision now, its explanation on first read.
+
+The plan ``decide()`` returns sets its decision's fields at once and explains itself
+(the actions' words and reasons, the facts, the trace) the first time one of those is
+read. These tests hold the two halves to each other: the explanation is made from the
+decision, says what an eagerly explained plan says, and cannot fail after ``decide()``
+has returned.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from datetime import timedelta
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+import attrs
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cxrecovery import (
+    ActionKind,
+    Agent,
+    Case,
+    Engine,
+    PolicyError,
+    RecoveryPlan,
+    default_policy,
+    load_case,
+    load_policy,
+)
+from cxrecovery.engine.sweep import sweep
+from cxrecovery.testing.strategies import cases
+
+POLICY = default_policy()
+ENGINE = Engine(POLICY)
+ROLES = [r.name for r in POLICY.roles]
+CASES = Path(__file__).resolve().parent.parent / "examples" / "cases"
+# The fields an explanation fills; every other field is the decision's, set at once.
+EXPLAINED = ("actions", "facts", "trace")
+
+
+def _is_set(plan: RecoveryPlan, name: str) -> bool:
+    try:
+        object.__getattribute__(plan, name)
+    except AttributeError:
+        return False
+    return True
+
+
+def _without_why_not(plan: RecoveryPlan) -> RecoveryPlan:
+    """``plan`` as decided without ``explain``: the trace without its why-not lines."""
+    return attrs.evolve(plan, trace=tuple(attrs.evolve(t, why_not=()) for t in plan.trace))
+
+
+def _story(name: str) -> Case:
+    return load_case(json.loads((CASES / f"{name}.json").read_text()))
+
+
+@st.composite
+def decisions(draw: st.DrawFn) -> tuple[Case, Any, Agent]:
+    case = draw(cases())
+    offset = draw(st.integers(min_value=0, max_value=10 * 24 * 3600))
+    role = draw(st.sampled_from(ROLES))
+    return case, case.last_event_at() + timedelta(seconds=offset), Agent("a-1", role)
+
+
+_DECIDED = attrgetter(
+    "kind", "owner", "due", "amount", "ratio", "form", "tier", "level", "channel"
+)
+_AUTHORISED = attrgetter("authority", "approval", "overdue")
+# An action's words: worked out on their first read.
+WORDS = ("summary", "details", "reasons")
+
+
+@given(decisions())
+def test_the_explanation_is_made_from_the_decision(found: tuple[Case, Any, Agent]) -> None:
+    """Differential: the plan as decided (each action's kind, owner, due time, amount,
+    ratio, form, tier, level, channel, authority, approval, and the plan's own fields)
+    is the plan explained eagerly (``explain=True``, less its why-not lines), and its
+    explanation, read later, is the same too."""
+    case, at, agent = found
+    plan = ENGINE.decide(case, at=at, agent=agent)
+    assert not any(_is_set(plan, name) for name in EXPLAINED)  # deferred until read
+    eager = _without_why_not(ENGINE.decide(case, at=at, agent=agent, explain=True))
+    assert all(_is_set(eager, name) for name in EXPLAINED)  # explain=True stays eager
+    decided = plan.actions
+    worded = [a for a in decided if a.kind is not ActionKind.ESCALATE]  # escalate's: now
+    assert not any(_is_set(a, w) for a in worded for w in WORDS)
+    assert [(*_DECIDED(a), *_AUTHORISED(a)) for a in decided] == [
+        (*_DECIDED(a), *_AUTHORISED(a)) for a in eager.actions
+    ]
+    assert not any(_is_set(a, "summary") for a in worded)
+    assert [a.summary for a in decided] == [a.summary for a in eager.actions]
+    assert plan == eager
+    assert plan.to_json() == eager.to_json()
+
+
+def _pickled(plan: RecoveryPlan) -> RecoveryPlan:
+    copied: RecoveryPlan = pickle.loads(pickle.dumps(plan))
+    return copied
+
+
+@given(decisions())
+def test_a_deferred_plan_behaves_as_an_eager_one(found: tuple[Case, Any, Agent]) -> None:
+    """Equality, hash, repr, pickling and evolve read a deferred plan through."""
+    case, at, agent = found
+    eager = _without_why_not(ENGINE.decide(case, at=at, agent=agent, explain=True))
+    for use in (hash, repr, _pickled, attrs.asdict):
+        plan = ENGINE.decide(case, at=at, agent=agent)
+        assert use(plan) == use(eager)  # type: ignore[operator]
+    plan = ENGINE.decide(case, at=at, agent=agent)
+    assert attrs.evolve(plan, owner="someone") == attrs.evolve(eager, owner="someone")
+
+
+def _clashing_policy() -> Any:
+    """The default policy with its recovery table's rows (written for first-hit) made
+    ``unique``: a case that more than one row fits is an error of the policy."""
+    document = copy.deepcopy(POLICY.document)
+    document["tables"]["recovery"]["hit_policy"] = "unique"
+    return load_policy(document)
+
+
+def test_an_error_is_raised_by_decide_itself() -> None:
+    """A policy error found while deciding is raised by decide(), never later when the
+    plan is read; a case it does not touch decides, and its plan reads without error."""
+    engine = Engine(_clashing_policy())
+    outcomes = []
+    for path in sorted(CASES.glob("*.json")):
+        case = _story(path.stem)
+        at = case.last_event_at() + timedelta(hours=1)
+        try:
+            plan = engine.decide(case, at=at)
+        except PolicyError as error:
+            assert "a unique table allows one" in str(error)
+            outcomes.append("raised")
+            continue
+        assert plan.to_json()  # reads every field: nothing is raised on reading
+        assert plan == _without_why_not(engine.decide(case, at=at, explain=True))
+        outcomes.append("decided")
+    assert "raised" in outcomes
+
+
+def test_the_explanation_waits_for_its_first_read() -> None:
+    """decide() makes the decision only: no action object, no text, no trace."""
+    case = _story("laptop-repair")
+    plan = ENGINE.decide(case, at=case.last_event_at() + timedelta(hours=1))
+    assert plan.owner
+    assert plan.next_review_at is not None  # the decision reads at once
+    assert not any(_is_set(plan, name) for name in EXPLAINED)
+    apology = plan.action(ActionKind.APOLOGIZE)  # the actions, still without words
+    assert apology is not None
+    assert not any(_is_set(apology, w) for w in WORDS)
+    assert apology.summary.startswith("Apologise")
+    assert all(_is_set(apology, w) for w in WORDS)
+
+
+class _Explained:
+    """A decider whose plans are explained when made (``explain=True``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def decide(self, case: Case, *, at: Any) -> RecoveryPlan:
+        return self.engine.decide(case, at=at, explain=True)
+
+
+@given(st.lists(cases(), min_size=1, max_size=4), st.integers(0, 5 * 24 * 3600))
+def test_a_sweep_reads_the_decision_as_it_reads_the_plan(
+    open_cases: list[Case], offset: int
+) -> None:
+    """A sweep over deferred plans (the decision, explained only where it lists an
+    item) finds what it finds over plans explained when made."""
+    unique = {c.id: c for c in open_cases}.values()
+    at = max(c.last_event_at() for c in unique) + timedelta(seconds=offset)
+    hours = timedelta(hours=8)
+    assert sweep(ENGINE, unique, at, horizon=hours) == sweep(
+        _Explained(ENGINE), unique, at, horizon=hours
+    )
