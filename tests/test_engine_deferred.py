@@ -12,10 +12,11 @@ from __future__ import annotations
 import copy
 import json
 import pickle
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 from hypothesis import given
@@ -32,6 +33,7 @@ from cxrecovery import (
     load_case,
     load_policy,
 )
+from cxrecovery.engine._support import earliest, instant
 from cxrecovery.engine.sweep import sweep
 from cxrecovery.testing.strategies import cases
 
@@ -180,3 +182,32 @@ def test_a_sweep_reads_the_decision_as_it_reads_the_plan(
     assert sweep(ENGINE, unique, at, horizon=hours) == sweep(
         _Explained(ENGINE), unique, at, horizon=hours
     )
+
+
+_FIXED = st.sampled_from(
+    [UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30))]
+)
+# The hours a DST zone repeats (a fold): its wall clock and its instants disagree there.
+_FOLDS = st.sampled_from(
+    [
+        (ZoneInfo("America/New_York"), datetime(2025, 11, 2, 1)),
+        (ZoneInfo("Europe/Berlin"), datetime(2025, 10, 26, 2)),
+    ]
+)
+
+
+@st.composite
+def _times(draw: st.DrawFn) -> datetime:
+    minute = timedelta(minutes=draw(st.integers(0, 59)))
+    if draw(st.booleans()):
+        zone, hour = draw(_FOLDS)
+        return (hour + minute).replace(tzinfo=zone, fold=draw(st.integers(0, 1)))
+    naive = datetime(2025, 11, 2, 5) + minute * draw(st.integers(-180, 180))
+    return naive.replace(tzinfo=draw(_FIXED))
+
+
+@given(st.lists(_times(), min_size=1, max_size=8))
+def test_the_earliest_time_is_the_first_of_the_earliest_instants(times: list[datetime]) -> None:
+    """The plan's next review time: ``min`` without a key where every zone is a fixed
+    offset, against the keyed ``min`` it stands for (DST folds included)."""
+    assert earliest(times) is min(times, key=instant)

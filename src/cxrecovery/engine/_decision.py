@@ -21,7 +21,7 @@ from cxrecovery.engine._notify import follow_up, future_windows, notify, recogni
 from cxrecovery.engine._owner import owner as owner_of
 from cxrecovery.engine._pending import Pending
 from cxrecovery.engine._remedy import apologize, remedy
-from cxrecovery.engine._support import instant
+from cxrecovery.engine._support import earliest, instant
 from cxrecovery.model import CaseEventKind, CaseStatus, ExpectationBaseline
 from cxrecovery.money import Money
 from cxrecovery.plan import Action, ActionKind, ClockState, RecoveryPlan
@@ -122,7 +122,7 @@ def _assemble(
         "clocks": tuple(clocks),
         "escalation_level": at_level,
         "relationship_health": str(d.facts["relationship_health"]),
-        "next_review_at": min(d.reviews, key=instant) if d.reviews else None,
+        "next_review_at": earliest(d.reviews) if d.reviews else None,
         "over_delivery": over,
         "expectation": expectation,
         "needs_judgement": d.judgement,

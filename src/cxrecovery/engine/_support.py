@@ -37,6 +37,20 @@ def instant(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def earliest(times: Sequence[datetime]) -> datetime:
+    """``min(times, key=instant)``: the first of the earliest instants.
+
+    Datetimes whose zones are all fixed offsets (``timezone``) compare as the instants
+    they name, so ``min`` needs no key then: one conversion per time saved. A time in a
+    zone with DST (a fold) takes the keyed path.
+    """
+    fixed = timezone
+    for when in times:
+        if type(when.tzinfo) is not fixed:
+            return min(times, key=instant)
+    return min(times)
+
+
 _Plain = str | int | bool | None
 # A promise's margin on an estimate: the margin's text, estimate + margin, its text.
 _Margin = tuple[str, timedelta, str]
