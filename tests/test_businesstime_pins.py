@@ -6,7 +6,7 @@ docstring; each checked by applying the mutant by hand) and passes on the code.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -226,3 +226,21 @@ def test_a_calendar_made_directly_refuses_a_bad_part(fields: dict[str, object], 
     with pytest.raises(CalendarError) as caught:
         BusinessCalendar("UTC", **arguments)
     assert [p.path for p in caught.value.problems] == [path]
+
+
+def test_an_empty_clock_or_pause_name_is_refused() -> None:
+    """Mutant c664ed78: the name check's raise dropped, an empty name accepted."""
+    with pytest.raises(CalendarError, match=r"^name: expected a non-empty name, got ''"):
+        _resolution_named("")
+    with pytest.raises(CalendarError, match=r"^reason: expected a non-empty name, got ''"):
+        PauseRule("", {"resolution"})
+
+
+def _resolution_named(name: str) -> ClockSpec:
+    return ClockSpec(name, timedelta(hours=1), calendar=_utc_calendar({"daily": ["00:00-24:00"]}))
+
+
+def test_a_window_of_times_with_microseconds_is_refused() -> None:
+    """Mutant 871e3b2f: ``Window.of`` took a time with microseconds (its raise dropped)."""
+    with pytest.raises(CalendarError, match=r"^start: expected a naive time with whole seconds"):
+        Window.of(time(9, 0, 0, 5), time(17, 0))
