@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +17,9 @@ from cxrecovery.businesstime import (
     ClockWarning,
     Pause,
     PauseRule,
+    clock_times_us,
+    duration_us,
+    instant_us,
 )
 from cxrecovery.errors import CalendarError
 
@@ -330,3 +334,117 @@ def test_a_warning_fraction_in_range_reads_exactly(fraction: str, expected: str)
     from fractions import Fraction
 
     assert ClockWarning(fraction=fraction).fraction == Fraction(expected)
+
+
+# --- the instant-level clock against Clock and against plain calendar arithmetic ---------
+
+
+def _us(moment: datetime) -> int:
+    return instant_us(moment, "at")
+
+
+@given(history=histories(), now=st.integers(0, SPAN), lead=st.integers(0, 30 * 60))
+def test_clock_times_us_answers_what_the_clock_answers(history, now, lead) -> None:
+    start, pauses, cap, target, stop = history
+    if stop is not None and stop > now:
+        stop = None  # the engine asks about a stop it knows of
+    spec = ClockSpec(
+        "resolution",
+        timedelta(minutes=target),
+        calendar=OFFICE,
+        max_pause=None if cap is None else timedelta(minutes=cap),
+        warnings=[ClockWarning(fraction="50%"), ClockWarning(before=timedelta(minutes=lead))],
+    )
+    clock = Clock(
+        spec,
+        at_minute(start),
+        pause_rules=RULES,
+        pauses=[Pause(r, at_minute(s), None if e is None else at_minute(e)) for r, s, e in pauses],
+    )
+    at = at_minute(now)
+    thresholds = [duration_us(spec.target, "t")] + [
+        duration_us(w.threshold(spec.target), "t") for w in spec.warnings
+    ]
+    times = clock_times_us(
+        OFFICE,
+        _us(at_minute(start)),
+        thresholds,
+        at=_us(at),
+        pauses=[
+            (_us(at_minute(s)), None if e is None else _us(at_minute(e)))
+            for r, s, e in pauses
+            if r != "waiting_on_third_party"  # the reasons RULES apply to this clock
+        ],
+        max_pause=None if cap is None else cap * 60_000_000,
+        stopped=None if stop is None else _us(at_minute(stop)),
+    )
+    # The clock running on (its stop left out): the instants do not depend on a stop.
+    due = clock.due_at(at)
+    assert times.reached[0] == (None if due is None else _us(due))
+    warned = [None if t is None else _us(t) for _, t in clock.warning_times(at)]
+    assert times.reached[1:] == warned
+    if stop is None:
+        assert times.elapsed_at_stop is None
+        assert times.paused == clock.is_paused(at)
+    else:
+        stopped = attrs.evolve(clock, stopped_at=at_minute(stop))
+        assert times.elapsed_at_stop == duration_us(stopped.elapsed(at_minute(stop)), "e")
+        assert times.paused is False
+        assert not stopped.is_paused(at)
+        # Clock.due_at is the same instant, or None when the clock stopped first.
+        stopped_due = stopped.due_at(at)
+        if due is not None and _us(due) <= _us(at_minute(stop)):
+            assert stopped_due == due
+        else:
+            assert stopped_due is None
+
+
+@given(
+    case=st.tuples(st.integers(0, SPAN), st.none() | st.integers(0, SPAN)),
+    thresholds=st.lists(st.integers(0, 60 * 60_000_000), max_size=4),
+)
+def test_a_clock_without_pauses_is_additions_from_its_start(case, thresholds) -> None:
+    start_m, stop_m = case
+    start = _us(at_minute(start_m))
+    now = _us(at_minute(SPAN))
+    stop = None if stop_m is None else _us(at_minute(max(stop_m, start_m)))
+    times = clock_times_us(OFFICE, start, thresholds, at=now, stopped=stop)
+    assert times.reached == [OFFICE.add_us(start, d) for d in thresholds]
+    expected = None if stop is None else OFFICE.between_us(start, stop)
+    assert times.elapsed_at_stop == expected
+    assert times.paused is False
+    # A pause that starts after the decision time is not known yet: nothing changes.
+    later = clock_times_us(
+        OFFICE, start, thresholds, at=now, pauses=[(now + 1, None)], stopped=stop
+    )
+    assert later == times
+
+
+def test_clock_times_us_checks_its_start() -> None:
+    with pytest.raises(CalendarError, match="start"):
+        clock_times_us(OFFICE, 1.5, [0], at=0)  # type: ignore[arg-type]
+    with pytest.raises(CalendarError, match="start"):
+        clock_times_us(OFFICE, -(10**18), [0], at=0)
+
+
+def test_an_open_pause_without_cap_holds_every_threshold_past_it() -> None:
+    start = _us(ny(2026, 3, 2, 9))
+    pause = _us(ny(2026, 3, 2, 10))
+    at = _us(ny(2026, 3, 2, 12))
+    times = clock_times_us(
+        OFFICE, start, [0, 30 * 60_000_000, 2 * 3600_000_000], at=at, pauses=[(pause, None)]
+    )
+    # Zero is reached at the start, 30 min before the pause, two hours never.
+    assert times.reached == [start, start + 30 * 60_000_000, None]
+    assert times.paused is True
+    capped = clock_times_us(
+        OFFICE,
+        start,
+        [2 * 3600_000_000],
+        at=at,
+        pauses=[(pause, None)],
+        max_pause=3600_000_000,
+    )
+    # An hour of the pause counts off; then the clock runs: 09-10 and 11-12 make two hours.
+    assert capped.reached == [_us(ny(2026, 3, 2, 12))]
+    assert capped.paused is False  # at noon the hour's cap is used up

@@ -13,12 +13,11 @@ import attrs
 from cxrecovery.businesstime._calendar import BusinessCalendar
 from cxrecovery.businesstime._engine import Engine
 from cxrecovery.businesstime._time import duration_us, instant_us
+from cxrecovery.businesstime._timing import Span, elapsed, known_pauses, paused, reach
 from cxrecovery.errors import CalendarError, InvalidValueError
 from cxrecovery.limits import check_decimal
 
 __all__ = ["Clock", "ClockSpec", "ClockWarning", "Pause", "PauseRule"]
-
-_Span = tuple[int, int | None]
 
 
 def _name(path: str) -> Callable[[Any, Any, Any], None]:
@@ -302,7 +301,7 @@ class Clock:
 
     # --- answers -------------------------------------------------------------------------
 
-    def _state(self, at: datetime) -> tuple[Engine, int, int, int | None, list[_Span]]:
+    def _state(self, at: datetime) -> tuple[Engine, int, int, int | None, list[Span]]:
         """Engine, start, ``at``, stop known at ``at``, merged relevant pauses."""
         now = instant_us(at, "at")
         start = instant_us(self.started_at, "started_at")
@@ -310,30 +309,15 @@ class Clock:
         if stop is not None and stop > now:
             stop = None
         reasons = self.paused_by
-        spans: list[tuple[int, int | None]] = []
-        for p in self.pauses:
-            if p.reason not in reasons:
-                continue
-            s = instant_us(p.start, "pauses.start")
-            if s > now:
-                continue
-            e = None if p.end is None else instant_us(p.end, "pauses.end")
-            if e is not None and e > now:
-                e = None
-            spans.append((max(s, start), None if e is None else max(e, start)))
-        spans.sort(key=lambda span: span[0])
-        merged: list[_Span] = []
-        for s, e in spans:
-            if merged:
-                last_s, last_e = merged[-1]
-                if last_e is None:
-                    continue
-                if s <= last_e:
-                    merged[-1] = (last_s, None if e is None else max(last_e, e))
-                    continue
-            merged.append((s, e))
-        merged = [(s, e) for s, e in merged if e is None or e > s]
-        return self.spec.calendar._index, start, now, stop, merged
+        spans = [
+            (
+                instant_us(p.start, "pauses.start"),
+                None if p.end is None else instant_us(p.end, "pauses.end"),
+            )
+            for p in self.pauses
+            if p.reason in reasons
+        ]
+        return self.spec.calendar._index, start, now, stop, known_pauses(start, now, spans)
 
     def _cap(self) -> int | None:
         cap = self.spec.max_pause
@@ -341,49 +325,16 @@ class Clock:
 
     def _elapsed_us(self, at: datetime) -> int:
         engine, start, now, stop, pauses = self._state(at)
-        end = now if stop is None else stop
-        if end <= start:
-            return 0
-        total = engine.between(start, end, "at")
-        paused = sum(
-            engine.between(s, min(end, e if e is not None else end), "at")
-            for s, e in pauses
-            if s < end
-        )
-        cap = self._cap()
-        return total - (paused if cap is None else min(paused, cap))
+        return elapsed(engine, start, now if stop is None else stop, pauses, self._cap())
 
-    def _reach(self, at: datetime, threshold: int) -> int | None:
-        """Earliest instant at which elapsed time reaches ``threshold``, as known at ``at``."""
+    def _reach(self, at: datetime, thresholds: list[int]) -> list[int | None]:
+        """Earliest instant at which elapsed time reaches each threshold, as known at ``at``
+        (``None`` where the clock stopped first)."""
         engine, start, _now, stop, pauses = self._state(at)
-        cap = self._cap()
-        cursor, remaining = start, threshold
-        found: int | None = None
-        if remaining <= 0:
-            found = start
-        else:
-            for s, e in pauses:
-                if s > cursor:
-                    run = engine.between(cursor, s, "at")
-                    if run >= remaining:
-                        break
-                    remaining -= run
-                    cursor = s
-                if cap is None:
-                    if e is None:
-                        return None
-                    cursor = e
-                    continue
-                if e is not None and engine.between(cursor, e, "at") <= cap:
-                    cap -= engine.between(cursor, e, "at")
-                    cursor = e
-                    continue
-                cursor = engine.add(cursor, cap, "max_pause")  # the cap runs out here
-                break
-            found = engine.add(cursor, remaining, "target")
-        if stop is not None and found is not None and found > stop:
-            return None
-        return found
+        found = reach(engine, start, thresholds, pauses, self._cap())
+        if stop is None:
+            return found
+        return [None if f is None or f > stop else f for f in found]
 
     def elapsed(self, at: datetime) -> timedelta:
         """Business time the clock has run from ``started_at`` to ``at`` (never negative).
@@ -408,7 +359,7 @@ class Clock:
 
         .. versionadded:: 0.1.0
         """
-        found = self._reach(at, duration_us(self.spec.target, "target"))
+        found = self._reach(at, [duration_us(self.spec.target, "target")])[0]
         return None if found is None else self.spec.calendar.datetime_at(found)
 
     def is_breached(self, at: datetime) -> bool:
@@ -419,7 +370,7 @@ class Clock:
         .. versionadded:: 0.1.0
         """
         now = instant_us(at, "at")
-        found = self._reach(at, duration_us(self.spec.target, "target"))
+        found = self._reach(at, [duration_us(self.spec.target, "target")])[0]
         if found is None:
             return False
         stop = None if self.stopped_at is None else instant_us(self.stopped_at, "stopped_at")
@@ -431,17 +382,8 @@ class Clock:
 
         .. versionadded:: 0.1.0
         """
-        _, start, now, stop, pauses = self._state(at)
-        if stop is not None or now < start:
-            return False
-        if not any(s <= now and (e is None or now < e) for s, e in pauses):
-            return False
-        cap = self._cap()
-        if cap is None:
-            return True
-        engine = self.spec.calendar._index
-        used = sum(engine.between(s, now if e is None else min(now, e), "at") for s, e in pauses)
-        return used < cap
+        engine, start, now, stop, pauses = self._state(at)
+        return stop is None and paused(engine, start, now, pauses, self._cap())
 
     def warning_times(self, at: datetime) -> tuple[tuple[ClockWarning, datetime | None], ...]:
         """Each of the spec's warnings with the instant it fires, as known at ``at``.
@@ -449,9 +391,10 @@ class Clock:
         .. versionadded:: 0.1.0
         """
         convert = self.spec.calendar.datetime_at
-        result = []
-        for warning in self.spec.warnings:
-            threshold = duration_us(warning.threshold(self.spec.target), "target")
-            found = self._reach(at, threshold)
-            result.append((warning, None if found is None else convert(found)))
-        return tuple(result)
+        target = self.spec.target
+        warnings = self.spec.warnings
+        found = self._reach(at, [duration_us(w.threshold(target), "target") for w in warnings])
+        return tuple(
+            (warning, None if when is None else convert(when))
+            for warning, when in zip(warnings, found, strict=True)
+        )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
-from cxrecovery.businesstime import Clock, instant_us
-from cxrecovery.businesstime import Pause as ClockPause
+from cxrecovery.businesstime import clock_times_us, duration_us, instant_us
 from cxrecovery.engine._support import (
     _TICK,
     EMPTY_ATTRIBUTES,
@@ -148,6 +147,7 @@ class _ClockSteps:
         # ``at`` (a fixed offset) converts both on every comparison.
         at_us = instant_us(at, "at")
         reviews = self.reviews
+        starts: dict[int, int] = {}
         engine = self.engine
         tables = engine._targets
         for clock in self.policy.clocks:
@@ -170,7 +170,7 @@ class _ClockSteps:
             stopped = self.clock_stop(clock, start)
             calendar = compiled.spec.calendar
             due, due_us, warned, warned_us, met, paused = self.clock_times(
-                clock, compiled, start, stopped
+                clock, compiled, start, stopped, at_us, starts
             )
             if met is not None:
                 status = _MET if met else _MISSED
@@ -218,7 +218,13 @@ class _ClockSteps:
         return states, levels
 
     def clock_times(
-        self, clock: ClockPolicy, compiled: _Target, start: datetime, stopped: datetime | None
+        self,
+        clock: ClockPolicy,
+        compiled: _Target,
+        start: datetime,
+        stopped: datetime | None,
+        at_us: int | None = None,
+        starts: dict[int, int] | None = None,
     ) -> tuple[
         datetime | None,
         int | None,
@@ -228,58 +234,55 @@ class _ClockSteps:
         bool,
     ]:
         """A clock's due time, warning times (each also in microseconds), whether it met
-        its target (``None`` while it runs) and whether it is paused at the decision time."""
-        at = self.at
+        its target (``None`` while it runs) and whether it is paused at the decision time.
+
+        One computation for every clock, paused or not (``clock_times_us``, the arithmetic
+        of ``Clock``): a clock no pause touches is business-time additions from its start.
+        The due and warning times are those of a clock that kept running, stopped or not.
+        """
+        calendar = compiled.spec.calendar
+        if at_us is None:
+            at_us = instant_us(self.at, "at")
+        # Clocks often share a start (the case's opening): ``starts`` keeps each one
+        # converted, by identity (the case's own datetimes, alive for the decision).
+        start_us = None if starts is None else starts.get(id(start))
+        if start_us is None:
+            start_us = calendar.instant(start, "start")
+            if starts is not None:
+                starts[id(start)] = start_us
         case_pauses = self.case.pauses
-        spec = compiled.spec
-        pauses = (
-            tuple(
-                ClockPause(
-                    p.reason,
-                    max(p.started_at, start),
-                    min(p.ended_at, at) if p.ended_at and p.ended_at <= at else None,
+        spans = (
+            [
+                (
+                    instant_us(p.started_at, "pauses.started_at"),
+                    None if p.ended_at is None else instant_us(p.ended_at, "pauses.ended_at"),
                 )
                 for p in case_pauses
                 if p.reason in clock.pauses
-                and p.started_at <= at
-                and (p.ended_at is None or p.ended_at > start)
-            )
+            ]
             if case_pauses
             else ()
         )
-        calendar = spec.calendar
-        due: datetime | None
-        due_us: int | None
-        warned: Sequence[datetime | None]
-        warned_us: Sequence[int | None]
-        if pauses:
-            running = Clock(
-                spec,
-                start,
-                pause_rules=self.engine._pause_rules[clock.name],
-                pauses=pauses,
-                stopped_at=stopped,
-            )
-            due = running.due_at(at)
-            due_us = None if due is None else instant_us(due, "due")
-            met = running.elapsed(stopped) <= compiled.target if stopped is not None else None
-            paused = running.is_paused(at)
-            warned = [when for _, when in running.warning_times(at)]
-            warned_us = [None if w is None else instant_us(w, "warning") for w in warned]
+        cap = compiled.spec.max_pause
+        times = clock_times_us(
+            calendar,
+            start_us,
+            compiled.durations,
+            at=at_us,
+            pauses=spans,
+            max_pause=None if cap is None or not spans else duration_us(cap, "max_pause"),
+            stopped=None if stopped is None else calendar.instant(stopped, "end"),
+        )
+        reached = times.reached
+        found: Sequence[datetime | None]
+        if None in reached:  # a pause without end holds the clock: no time for those
+            shown = iter(calendar.datetimes_at([r for r in reached if r is not None]))
+            found = [None if r is None else next(shown) for r in reached]
         else:
-            # No pause touches this clock: it is plain business-time arithmetic, the
-            # due time and every warning counted from the one start.
-            a = calendar.instant(start, "start")
-            found = calendar.add_each_us(a, compiled.durations)
-            due, *warned = calendar.datetimes_at(found)
-            due_us, *warned_us = found
-            met = (
-                calendar.between_us(a, calendar.instant(stopped, "end")) <= compiled.target_us
-                if stopped is not None
-                else None
-            )
-            paused = False
-        return due, due_us, warned, warned_us, met, paused
+            found = calendar.datetimes_at(cast("list[int]", reached))
+        ran = times.elapsed_at_stop
+        met = None if ran is None else ran <= compiled.target_us
+        return found[0], reached[0], found[1:], reached[1:], met, times.paused
 
     def escalation(self, clock_levels: list[_Level]) -> tuple[int, list[Reason], datetime]:
         policy = self.policy

@@ -1,0 +1,103 @@
+"""The engine's clocks: one computation for every clock, paused or not."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+import cxrecovery as cx
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "cases" / "coffee-order.json"
+
+
+def _policy(pauses: list[str]) -> cx.Policy:
+    clock: dict[str, Any] = {
+        "calendar": "support",
+        "start": "opened",
+        "stop": "first_response",
+        "pauses": pauses,
+        "warnings": ["50%", "75%"],
+        "escalate": {"breach": 1},
+        "targets": {
+            "hit_policy": "first",
+            "inputs": ["severity"],
+            "outputs": {"target": "string"},
+            "rules": [{"id": "all", "then": {"target": "PT8H"}}],
+        },
+    }
+    return cx.load_policy(
+        {
+            "policy": {"name": "p", "version": "1", "extends": "default"},
+            "clocks": {"first_response": clock},
+        }
+    )
+
+
+def _case(pauses: list[dict[str, str]]) -> cx.Case:
+    doc = json.loads(EXAMPLE.read_text())
+    doc["opened_at"] = "2026-06-09T09:00:00+00:00"
+    doc["touchpoints"] = [
+        {"at": "2026-06-09T09:00:00+00:00", "channel": "email", "kind": "contact"},
+        {
+            "at": "2026-06-09T12:00:00+00:00",
+            "channel": "email",
+            "kind": "contact",
+            "direction": "outbound",
+            "agent": "a",
+        },
+    ]
+    doc["pauses"] = pauses
+    return cx.load_case(doc)
+
+
+def _first_response(policy: cx.Policy, case: cx.Case) -> cx.ClockState:
+    plan = cx.Engine(policy).decide(case, at=datetime(2026, 6, 9, 13, tzinfo=UTC))
+    return next(c for c in plan.clocks if c.name == "first_response")
+
+
+def test_a_stopped_clock_shows_its_due_and_warning_times_whether_or_not_it_pauses() -> None:
+    pause = {
+        "reason": "waiting_on_customer",
+        "started_at": "2026-06-09T10:00:00+00:00",
+        "ended_at": "2026-06-09T11:00:00+00:00",
+    }
+    # Met at 12:00: the clock's due time and warnings stay in the plan.
+    plain = _first_response(_policy([]), _case([pause]))
+    assert plain.status is cx.ClockStatus.MET
+    assert plain.due_at == datetime(2026, 6, 9, 17, tzinfo=UTC)
+    assert [w.at for w in plain.warnings] == [
+        datetime(2026, 6, 9, 13, tzinfo=UTC),
+        datetime(2026, 6, 9, 15, tzinfo=UTC),
+    ]
+    # The same clock paused for an hour by the customer: each time an hour later (before,
+    # a paused clock that stopped lost its due time and its warnings).
+    paused = _first_response(_policy(["waiting_on_customer"]), _case([pause]))
+    assert paused.status is cx.ClockStatus.MET
+    assert paused.due_at == datetime(2026, 6, 10, 10, tzinfo=UTC)  # 17:00 is closing time
+    assert [w.at for w in paused.warnings] == [
+        datetime(2026, 6, 9, 14, tzinfo=UTC),
+        datetime(2026, 6, 9, 16, tzinfo=UTC),
+    ]
+    assert paused.stopped_at == plain.stopped_at
+
+
+def test_a_clock_paused_at_the_decision_time_says_so_and_has_no_due_time() -> None:
+    pause = {"reason": "waiting_on_customer", "started_at": "2026-06-09T10:00:00+00:00"}
+    case = attrs.evolve(_case([pause]), touchpoints=_case([]).touchpoints[:1])  # no answer
+    plan = cx.Engine(_policy(["waiting_on_customer"])).decide(
+        case, at=datetime(2026, 6, 9, 11, tzinfo=UTC)
+    )
+    clock = next(c for c in plan.clocks if c.name == "first_response")
+    assert clock.status is cx.ClockStatus.PAUSED
+    assert clock.due_at is None  # a pause without end and no cap: never due
+    assert clock.warnings == ()  # 50 % (4 h) and 75 % lie past the pause too
+    # Without the pause the same clock runs: due at 17:00, warnings at 13:00 and 15:00.
+    running = cx.Engine(_policy([])).decide(case, at=datetime(2026, 6, 9, 11, tzinfo=UTC))
+    plain = next(c for c in running.clocks if c.name == "first_response")
+    assert plain.status is cx.ClockStatus.RUNNING
+    assert plain.due_at == datetime(2026, 6, 9, 17, tzinfo=UTC)
+    assert len(plain.warnings) == 2
