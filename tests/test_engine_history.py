@@ -3,7 +3,7 @@ and carrying out a plan leaves nothing to do again at that instant."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import attrs
@@ -146,6 +146,81 @@ def test_carrying_out_a_plan_leaves_nothing_to_do_again_at_that_instant(
     swept = ENGINE.sweep([done], at, promise_horizon=timedelta(0))
     left = [item for item in swept.items if item.kind is not DueKind.PROMISE_DUE]
     assert left == [], left
+
+
+def _late_promise_case(*touchpoints: Touchpoint) -> Case:
+    """A small company-fault case: two promises due at the opening and still pending a
+    week later, put right at the opening, escalated then."""
+    from decimal import Decimal
+
+    from cxrecovery import Customer, ExpectationBaseline, Failure, Fault, Severity
+
+    opened = datetime(2024, 1, 1, tzinfo=UTC)
+    return Case(
+        id="late-promise",
+        customer=Customer(
+            id="c-1",
+            segment="standard",
+            expectation=ExpectationBaseline(compensation_ratio=Decimal("0.00"), reason=""),
+        ),
+        failure=Failure(
+            category="delivery",
+            severity=Severity.LOW,
+            fault=Fault.COMPANY,
+            value_at_stake=Money("0.08", "EUR"),
+            service_usable=False,
+        ),
+        opened_at=opened,
+        status=CaseStatus.RESOLVED,
+        resolved_at=opened,
+        owner="agent-1",
+        touchpoints=touchpoints,
+        promises=(
+            Promise("p-1", "a call back", opened, opened),
+            Promise("p-2", "a new date", opened, opened),
+        ),
+        events=(
+            CaseEvent(CaseEventKind.ASSIGNED, opened, owner="agent-1"),
+            CaseEvent(CaseEventKind.ESCALATED, opened, level=1),
+            CaseEvent(CaseEventKind.ESCALATED, opened + timedelta(days=7), level=1),
+        ),
+    )
+
+
+def test_granting_the_goodwill_a_plan_asks_for_does_not_make_it_ask_for_more() -> None:
+    # Found by the property above: the grant and the message that carry out the plan
+    # were read as news, so the overdue promises looked a week late and the same
+    # decision asked for a second credit. The harm is measured to the customer's side
+    # of the case; the company's own acts do not grow it.
+    case = _late_promise_case()
+    at = datetime(2024, 1, 8, tzinfo=UTC)
+    first = ENGINE.decide(case, at=at)
+    assert first.action(ActionKind.COMPENSATE) is not None
+    done, _ = _carry_out(case, at)
+    assert done.grants
+    assert done.grants[0].amount == first.action(ActionKind.COMPENSATE).amount
+    assert ENGINE.decide(done, at=at).action(ActionKind.COMPENSATE) is None
+
+
+def test_the_customer_chasing_a_late_promise_still_grows_the_goodwill() -> None:
+    # The other side of the fix above: the customer's own contact a week on is news,
+    # and goodwill for a promise a week late is more than for one just due.
+    at = datetime(2024, 1, 8, tzinfo=UTC)
+    quiet = ENGINE.decide(_late_promise_case(), at=at, explain=True)
+    chased = ENGINE.decide(
+        _late_promise_case(Touchpoint(at, Channel.PHONE, TouchpointKind.CONTACT)),
+        at=at,
+        explain=True,
+    )
+    quiet_comp = quiet.action(ActionKind.COMPENSATE)
+    chased_comp = chased.action(ActionKind.COMPENSATE)
+    assert quiet_comp is not None
+    assert chased_comp is not None
+    assert chased_comp.amount is not None
+    assert quiet_comp.amount is not None
+    assert chased_comp.amount > quiet_comp.amount
+    assert "compensation.harm.lateness" in {r.rule for r in chased_comp.reasons}
+    assert "compensation.harm.lateness" not in {r.rule for r in quiet_comp.reasons}
 
 
 def test_the_laptop_repair_loop_closes() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Final
 
@@ -11,12 +11,14 @@ from cxrecovery.engine._context import DecisionContext
 from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
 from cxrecovery.engine._support import (
     _duration_text,
+    instant,
 )
 from cxrecovery.engine.goodwill import goodwill, harm_step
 from cxrecovery.model import (
     Attributes,
     CaseEventKind,
     CompensationForm,
+    Direction,
     ExpectationBaseline,
     Fault,
     PromiseStatus,
@@ -59,15 +61,38 @@ _PREFER_REASON: Final = (
 )
 
 
+def harm_changed_at(d: DecisionContext) -> datetime:
+    """The last instant at or before the decision at which the harm could have grown:
+    the case's opening, the customer's own touchpoints, a promise falling due or being
+    settled. The company's own recovery acts (a grant, a message it sent, a promise it
+    made) are left out: carrying out a plan must not make its goodwill look too small,
+    or a decision taken again at the same instant would ask for more."""
+    at = d.at
+    case = d.case
+    times = [case.opened_at]
+    times.extend(
+        tp.at for tp in case.touchpoints if tp.at <= at and tp.direction is not Direction.OUTBOUND
+    )
+    for promise in case.promises:
+        if promise.made_at > at:
+            continue
+        if promise.settled_at is not None and promise.settled_at <= at:
+            times.append(promise.settled_at)
+        elif promise.is_pending and promise.due < at:
+            times.append(promise.due)
+    return max(times, key=instant)
+
+
 def lateness_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
     """The share of the policy's lateness steps passed by the latest promise broken
-    (how late it was kept, or how overdue it was at the case's last event), and the
+    (how late it was kept, or how overdue it was at the customer's last event, see
+    :func:`harm_changed_at`), and the
     step reached. Counted to events, not to the decision time: goodwill is sized
     when something happens, and a re-decision with nothing new repeats it."""
     steps = d.policy.compensation.lateness_steps
     if not steps:
         return _ZERO, None
-    last = d.facts_changed_at()
+    last = harm_changed_at(d)
     late = None
     for promise in d.case.promises:
         if promise.made_at > d.at:
@@ -90,7 +115,7 @@ def lateness_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
 def downtime_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
     """The share of the policy's downtime steps passed by the time without the
     service: from the failure (or the case's opening) to its resolution, or to the
-    case's last event while it is open (see :func:`lateness_share`)."""
+    customer's last event while it is open (see :func:`lateness_share`)."""
     steps = d.policy.compensation.downtime_steps
     failure = d.case.failure
     if not steps or failure.service_usable:
@@ -98,7 +123,7 @@ def downtime_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
     start = failure.occurred_at or d.case.opened_at
     end = d.case.resolved_at or d.case.closed_at
     if end is None or end > d.at:
-        end = d.facts_changed_at()
+        end = harm_changed_at(d)
     share, reached = harm_step(max(end - start, timedelta(0)), steps)
     return share, steps[reached - 1] if reached else None
 
