@@ -27,7 +27,16 @@ from cxrecovery.ledger._records import (
     PromiseRecord,
     instant_us,
 )
-from cxrecovery.ledger._sql import grant_row
+from cxrecovery.ledger._sql import (
+    approval_values,
+    case_values,
+    grant_row,
+    grant_values,
+    inserts,
+    plan_values,
+    promise_values,
+    settlement_values,
+)
 from cxrecovery.model import Attributes, PromiseStatus
 
 if TYPE_CHECKING:
@@ -36,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["Session"]
 
 _us = instant_us
+_INSERT: Final = inserts("%s")
 
 _QUEUE_EVENT: Final = (
     "INSERT INTO event_queue (kind, case_id, at_us, ref, body)"
@@ -173,56 +183,17 @@ class Session(View):
             self._c.execute("ROLLBACK")
 
     def add_case(self, record: CaseRecord) -> None:
-        self._defer(
-            "INSERT INTO cases (case_id, customer_id, opened_us, category, severity)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (
-                record.case_id,
-                record.customer_id,
-                _us(record.opened_at),
-                record.category,
-                record.severity.value,
-            ),
-        )
+        self._defer(_INSERT["case"], case_values(record))
 
     def add_grant(self, record: GrantRecord) -> None:
-        self._defer(
-            "INSERT INTO grants (request_id, case_id, customer_id, agent_id, role, form,"
-            " currency, amount_minor, at_us, approval_id, note)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                record.request_id,
-                record.case_id,
-                record.customer_id,
-                record.agent_id,
-                record.role,
-                record.form.value,
-                record.amount.currency,
-                record.amount.minor,
-                _us(record.at),
-                record.approval_id,
-                record.note,
-            ),
-        )
+        self._defer(_INSERT["grant"], grant_values(record))
         known = self._case_grants.get(record.case_id)
         if known is not None:
             known.append(record)
             known.sort(key=lambda g: (g.at, g.request_id))
 
     def add_promise(self, record: PromiseRecord) -> None:
-        self._defer(
-            "INSERT INTO promises (case_id, promise_id, customer_id, what, made_us, due_us,"
-            " made_by) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (
-                record.case_id,
-                record.promise_id,
-                record.customer_id,
-                record.what,
-                _us(record.made_at),
-                _us(record.due),
-                record.made_by,
-            ),
-        )
+        self._defer(_INSERT["promise"], promise_values(record))
 
     def add_settlement(
         self,
@@ -233,32 +204,10 @@ class Session(View):
         at: datetime,
         by: str | None,
     ) -> None:
-        self._defer(
-            "INSERT INTO promise_settlements (case_id, promise_id, status, settled_us,"
-            " settled_by) VALUES (%s, %s, %s, %s, %s)",
-            (case_id, promise_id, PromiseStatus(status).value, _us(at), by),
-        )
+        self._defer(_INSERT["settlement"], settlement_values(case_id, promise_id, status, at, by))
 
     def add_approval(self, record: ApprovalRecord) -> None:
-        self._defer(
-            "INSERT INTO approvals (approval_id, case_id, customer_id, asked_by, asked_role,"
-            " approver_role, form, currency, amount_minor, asked_us, reason, expires_us)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                record.approval_id,
-                record.case_id,
-                record.customer_id,
-                record.asked_by,
-                record.asked_role,
-                record.approver_role,
-                record.form.value,
-                record.amount.currency,
-                record.amount.minor,
-                _us(record.asked_at),
-                record.reason,
-                None if record.expires_at is None else _us(record.expires_at),
-            ),
-        )
+        self._defer(_INSERT["approval"], approval_values(record))
 
     def add_decision(
         self,
@@ -270,18 +219,10 @@ class Session(View):
         at: datetime,
         note: str | None,
     ) -> None:
-        self._defer(
-            "INSERT INTO approval_decisions (approval_id, granted, decided_by, decided_role,"
-            " decided_us, note) VALUES (%s, %s, %s, %s, %s, %s)",
-            (approval_id, granted, by, role, _us(at), note),
-        )
+        self._defer(_INSERT["decision"], (approval_id, granted, by, role, _us(at), note))
 
     def add_void(self, request_id: str, *, by: str, role: str, at: datetime, reason: str) -> None:
-        self._defer(
-            "INSERT INTO grant_voids (request_id, voided_by, voided_role, voided_us, reason)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (request_id, by, role, _us(at), reason),
-        )
+        self._defer(_INSERT["void"], (request_id, by, role, _us(at), reason))
         for known in self._case_grants.values():
             for i, g in enumerate(known):
                 if g.request_id == request_id:
@@ -290,28 +231,10 @@ class Session(View):
                     )
 
     def add_withdrawal(self, approval_id: str, *, by: str, at: datetime, reason: str) -> None:
-        self._defer(
-            "INSERT INTO approval_withdrawals (approval_id, withdrawn_by, withdrawn_us, reason)"
-            " VALUES (%s, %s, %s, %s)",
-            (approval_id, by, _us(at), reason),
-        )
+        self._defer(_INSERT["withdrawal"], (approval_id, by, _us(at), reason))
 
     def add_plan(self, record: PlanRecord) -> None:
-        self._defer(
-            "INSERT INTO plans (case_id, decided_us, agent_id, role, policy_name,"
-            " policy_version, policy_fingerprint, plan_digest)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                record.case_id,
-                _us(record.decided_at),
-                record.agent_id,
-                record.role,
-                record.policy_name,
-                record.policy_version,
-                record.policy_fingerprint,
-                record.plan_digest,
-            ),
-        )
+        self._defer(_INSERT["plan"], plan_values(record))
 
     def add_event(
         self, kind: EventKind, case_id: str, *, at: datetime, ref: str, body: Attributes

@@ -12,12 +12,16 @@ from typing import Any, Final
 from cxrecovery.ledger._records import (
     ApprovalRecord,
     ApprovalStatus,
+    CaseRecord,
     EventKind,
     GrantRecord,
+    PlanRecord,
+    PromiseRecord,
     from_us,
     instant_us,
 )
 from cxrecovery.ledger._support import after_arg, kinds_arg, page_limit, seq_arg
+from cxrecovery.model import PromiseStatus
 from cxrecovery.money import Money
 
 __all__ = [
@@ -28,6 +32,7 @@ __all__ = [
     "events_query",
     "grant_row",
     "grants_query",
+    "inserts",
 ]
 
 GRANT_SELECT: Final = (
@@ -180,3 +185,110 @@ def events_query(
     if limit is not None:
         sql += f" LIMIT {limit}"
     return sql, args
+
+
+# --- writes: one statement and one row of values per record, for both stores --------
+# Written with ``?``; :func:`inserts` gives them in a store's placeholder style.
+
+_INSERTS: Final[dict[str, str]] = {
+    "case": "INSERT INTO cases (case_id, customer_id, opened_us, category, severity)"
+    " VALUES (?, ?, ?, ?, ?)",
+    "grant": "INSERT INTO grants (request_id, case_id, customer_id, agent_id, role, form,"
+    " currency, amount_minor, at_us, approval_id, note)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "promise": "INSERT INTO promises (case_id, promise_id, customer_id, what, made_us,"
+    " due_us, made_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "settlement": "INSERT INTO promise_settlements (case_id, promise_id, status, settled_us,"
+    " settled_by) VALUES (?, ?, ?, ?, ?)",
+    "approval": "INSERT INTO approvals (approval_id, case_id, customer_id, asked_by,"
+    " asked_role, approver_role, form, currency, amount_minor, asked_us, reason, expires_us)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "decision": "INSERT INTO approval_decisions (approval_id, granted, decided_by,"
+    " decided_role, decided_us, note) VALUES (?, ?, ?, ?, ?, ?)",
+    "void": "INSERT INTO grant_voids (request_id, voided_by, voided_role, voided_us, reason)"
+    " VALUES (?, ?, ?, ?, ?)",
+    "withdrawal": "INSERT INTO approval_withdrawals (approval_id, withdrawn_by, withdrawn_us,"
+    " reason) VALUES (?, ?, ?, ?)",
+    "plan": "INSERT INTO plans (case_id, decided_us, agent_id, role, policy_name,"
+    " policy_version, policy_fingerprint, plan_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+}
+
+
+def inserts(ph: str) -> dict[str, str]:
+    """The insert statements by record name, with ``ph`` as the placeholder."""
+    return {name: sql.replace("?", ph) for name, sql in _INSERTS.items()}
+
+
+def case_values(record: CaseRecord) -> tuple[Any, ...]:
+    return (
+        record.case_id,
+        record.customer_id,
+        instant_us(record.opened_at),
+        record.category,
+        record.severity.value,
+    )
+
+
+def grant_values(record: GrantRecord) -> tuple[Any, ...]:
+    return (
+        record.request_id,
+        record.case_id,
+        record.customer_id,
+        record.agent_id,
+        record.role,
+        record.form.value,
+        record.amount.currency,
+        record.amount.minor,
+        instant_us(record.at),
+        record.approval_id,
+        record.note,
+    )
+
+
+def promise_values(record: PromiseRecord) -> tuple[Any, ...]:
+    return (
+        record.case_id,
+        record.promise_id,
+        record.customer_id,
+        record.what,
+        instant_us(record.made_at),
+        instant_us(record.due),
+        record.made_by,
+    )
+
+
+def settlement_values(
+    case_id: str, promise_id: str, status: PromiseStatus, at: datetime, by: str | None
+) -> tuple[Any, ...]:
+    return (case_id, promise_id, PromiseStatus(status).value, instant_us(at), by)
+
+
+def approval_values(record: ApprovalRecord) -> tuple[Any, ...]:
+    expires = record.expires_at
+    return (
+        record.approval_id,
+        record.case_id,
+        record.customer_id,
+        record.asked_by,
+        record.asked_role,
+        record.approver_role,
+        record.form.value,
+        record.amount.currency,
+        record.amount.minor,
+        instant_us(record.asked_at),
+        record.reason,
+        None if expires is None else instant_us(expires),
+    )
+
+
+def plan_values(record: PlanRecord) -> tuple[Any, ...]:
+    return (
+        record.case_id,
+        instant_us(record.decided_at),
+        record.agent_id,
+        record.role,
+        record.policy_name,
+        record.policy_version,
+        record.policy_fingerprint,
+        record.plan_digest,
+    )

@@ -33,9 +33,16 @@ from cxrecovery.ledger._sql import (
     GRANT_SELECT,
     NOT_VOIDED,
     approval_row,
+    approval_values,
+    case_values,
     events_query,
     grant_row,
+    grant_values,
     grants_query,
+    inserts,
+    plan_values,
+    promise_values,
+    settlement_values,
 )
 from cxrecovery.model import Attributes, PromiseStatus
 from cxrecovery.money import Money
@@ -43,6 +50,7 @@ from cxrecovery.money import Money
 __all__ = ["Session", "View", "damaged", "translate"]
 
 _us = instant_us
+_INSERT: Final = inserts("?")
 _dt = from_us
 
 
@@ -275,52 +283,13 @@ class Session(View):
         return self._clock()
 
     def add_case(self, record: CaseRecord) -> None:
-        self._c.execute(
-            "INSERT INTO cases (case_id, customer_id, opened_us, category, severity)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (
-                record.case_id,
-                record.customer_id,
-                _us(record.opened_at),
-                record.category,
-                record.severity.value,
-            ),
-        )
+        self._c.execute(_INSERT["case"], case_values(record))
 
     def add_grant(self, record: GrantRecord) -> None:
-        self._c.execute(
-            "INSERT INTO grants (request_id, case_id, customer_id, agent_id, role, form,"
-            " currency, amount_minor, at_us, approval_id, note)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.request_id,
-                record.case_id,
-                record.customer_id,
-                record.agent_id,
-                record.role,
-                record.form.value,
-                record.amount.currency,
-                record.amount.minor,
-                _us(record.at),
-                record.approval_id,
-                record.note,
-            ),
-        )
+        self._c.execute(_INSERT["grant"], grant_values(record))
 
     def add_promise(self, record: PromiseRecord) -> None:
-        self._c.execute(
-            "INSERT INTO promises (case_id, promise_id, customer_id, what, made_us, due_us,"
-            " made_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.case_id,
-                record.promise_id,
-                record.customer_id,
-                record.what,
-                _us(record.made_at),
-                _us(record.due),
-                record.made_by,
-            ),
-        )
+        self._c.execute(_INSERT["promise"], promise_values(record))
 
     def add_settlement(
         self,
@@ -332,31 +301,11 @@ class Session(View):
         by: str | None,
     ) -> None:
         self._c.execute(
-            "INSERT INTO promise_settlements (case_id, promise_id, status, settled_us,"
-            " settled_by) VALUES (?, ?, ?, ?, ?)",
-            (case_id, promise_id, PromiseStatus(status).value, _us(at), by),
+            _INSERT["settlement"], settlement_values(case_id, promise_id, status, at, by)
         )
 
     def add_approval(self, record: ApprovalRecord) -> None:
-        self._c.execute(
-            "INSERT INTO approvals (approval_id, case_id, customer_id, asked_by, asked_role,"
-            " approver_role, form, currency, amount_minor, asked_us, reason, expires_us)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.approval_id,
-                record.case_id,
-                record.customer_id,
-                record.asked_by,
-                record.asked_role,
-                record.approver_role,
-                record.form.value,
-                record.amount.currency,
-                record.amount.minor,
-                _us(record.asked_at),
-                record.reason,
-                None if record.expires_at is None else _us(record.expires_at),
-            ),
-        )
+        self._c.execute(_INSERT["approval"], approval_values(record))
 
     def add_decision(
         self,
@@ -368,41 +317,16 @@ class Session(View):
         at: datetime,
         note: str | None,
     ) -> None:
-        self._c.execute(
-            "INSERT INTO approval_decisions (approval_id, granted, decided_by, decided_role,"
-            " decided_us, note) VALUES (?, ?, ?, ?, ?, ?)",
-            (approval_id, int(granted), by, role, _us(at), note),
-        )
+        self._c.execute(_INSERT["decision"], (approval_id, int(granted), by, role, _us(at), note))
 
     def add_void(self, request_id: str, *, by: str, role: str, at: datetime, reason: str) -> None:
-        self._c.execute(
-            "INSERT INTO grant_voids (request_id, voided_by, voided_role, voided_us, reason)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (request_id, by, role, _us(at), reason),
-        )
+        self._c.execute(_INSERT["void"], (request_id, by, role, _us(at), reason))
 
     def add_withdrawal(self, approval_id: str, *, by: str, at: datetime, reason: str) -> None:
-        self._c.execute(
-            "INSERT INTO approval_withdrawals (approval_id, withdrawn_by, withdrawn_us, reason)"
-            " VALUES (?, ?, ?, ?)",
-            (approval_id, by, _us(at), reason),
-        )
+        self._c.execute(_INSERT["withdrawal"], (approval_id, by, _us(at), reason))
 
     def add_plan(self, record: PlanRecord) -> None:
-        self._c.execute(
-            "INSERT INTO plans (case_id, decided_us, agent_id, role, policy_name,"
-            " policy_version, policy_fingerprint, plan_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.case_id,
-                _us(record.decided_at),
-                record.agent_id,
-                record.role,
-                record.policy_name,
-                record.policy_version,
-                record.policy_fingerprint,
-                record.plan_digest,
-            ),
-        )
+        self._c.execute(_INSERT["plan"], plan_values(record))
 
     def add_event(
         self, kind: EventKind, case_id: str, *, at: datetime, ref: str, body: Attributes
