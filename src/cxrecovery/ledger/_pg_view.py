@@ -22,12 +22,14 @@ from cxrecovery.ledger._sql import (
     APPROVAL_SELECT,
     GRANT_SELECT,
     NOT_VOIDED,
+    PROMISE_SELECT,
     approval_row,
     events_query,
     grant_row,
     grants_query,
+    promise_row,
 )
-from cxrecovery.model import Attributes, PromiseStatus
+from cxrecovery.model import Attributes
 from cxrecovery.money import Money
 
 if TYPE_CHECKING:
@@ -65,26 +67,6 @@ CASE_SELECT: Final = (
     "SELECT case_id, customer_id, opened_us, category, severity FROM cases WHERE case_id = %s"
 )
 CASE_GRANTS_SELECT: Final = f"{GRANT_SELECT} WHERE g.case_id = %s ORDER BY g.at_us, g.request_id"
-PROMISE_SELECT: Final = (
-    "SELECT p.case_id, p.promise_id, p.customer_id, p.what, p.made_us, p.due_us, p.made_by,"
-    " s.status, s.settled_us, s.settled_by FROM promises p LEFT JOIN promise_settlements s"
-    " ON s.case_id = p.case_id AND s.promise_id = p.promise_id"
-)
-
-
-def _promise(row: tuple[Any, ...]) -> PromiseRecord:
-    return PromiseRecord(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        _dt(row[4]),
-        _dt(row[5]),
-        made_by=row[6],
-        status=row[7] or PromiseStatus.PENDING,
-        settled_at=None if row[8] is None else _dt(row[8]),
-        settled_by=row[9],
-    )
 
 
 def case_row(row: tuple[Any, ...]) -> CaseRecord:
@@ -190,7 +172,7 @@ class View:
         return self._one(
             f"{PROMISE_SELECT} WHERE p.case_id = %s AND p.promise_id = %s",
             (case_id, promise_id),
-            _promise,
+            promise_row,
         )
 
     def promises(
@@ -200,7 +182,7 @@ class View:
             f"{PROMISE_SELECT} WHERE (%(c)s::text IS NULL OR p.case_id = %(c)s)"
             " AND (%(k)s::text IS NULL OR p.customer_id = %(k)s) ORDER BY p.n",
             {"c": case_id, "k": customer_id},
-            _promise,
+            promise_row,
         )
 
     def approval(self, approval_id: str) -> ApprovalRecord | None:

@@ -28,11 +28,13 @@ __all__ = [
     "APPROVAL_SELECT",
     "GRANT_SELECT",
     "NOT_VOIDED",
+    "PROMISE_SELECT",
     "approval_row",
     "events_query",
     "grant_row",
     "grants_query",
     "inserts",
+    "promise_row",
 ]
 
 GRANT_SELECT: Final = (
@@ -58,6 +60,28 @@ APPROVAL_SELECT: Final = (
 
 def _opt(us: int | None) -> datetime | None:
     return None if us is None else from_us(us)
+
+
+PROMISE_SELECT: Final = (
+    "SELECT p.case_id, p.promise_id, p.customer_id, p.what, p.made_us, p.due_us, p.made_by,"
+    " s.status, s.settled_us, s.settled_by FROM promises p LEFT JOIN promise_settlements s"
+    " ON s.case_id = p.case_id AND s.promise_id = p.promise_id"
+)
+
+
+def promise_row(row: tuple[Any, ...]) -> PromiseRecord:
+    return PromiseRecord(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        from_us(row[4]),
+        from_us(row[5]),
+        made_by=row[6],
+        status=row[7] or PromiseStatus.PENDING,
+        settled_at=_opt(row[8]),
+        settled_by=row[9],
+    )
 
 
 def grant_row(row: tuple[Any, ...]) -> GrantRecord:

@@ -32,6 +32,7 @@ from cxrecovery.ledger._sql import (
     APPROVAL_SELECT,
     GRANT_SELECT,
     NOT_VOIDED,
+    PROMISE_SELECT,
     approval_row,
     approval_values,
     case_values,
@@ -41,6 +42,7 @@ from cxrecovery.ledger._sql import (
     grants_query,
     inserts,
     plan_values,
+    promise_row,
     promise_values,
     settlement_values,
 )
@@ -52,10 +54,6 @@ __all__ = ["Session", "View", "damaged", "translate"]
 _us = instant_us
 _INSERT: Final = inserts("?")
 _dt = from_us
-
-
-def _opt_dt(us: int | None) -> datetime | None:
-    return None if us is None else _dt(us)
 
 
 def translate(error: sqlite3.Error, path: str) -> CxRecoveryError:
@@ -70,28 +68,6 @@ def translate(error: sqlite3.Error, path: str) -> CxRecoveryError:
     if isinstance(error, sqlite3.DatabaseError):
         return LedgerFormatError.at("ledger", f"{path}: not a usable cxrecovery ledger: {text}")
     return LedgerError.at("ledger", f"{path}: {text}")
-
-
-_PROMISE_SELECT: Final = (
-    "SELECT p.case_id, p.promise_id, p.customer_id, p.what, p.made_us, p.due_us, p.made_by,"
-    " s.status, s.settled_us, s.settled_by FROM promises p LEFT JOIN promise_settlements s"
-    " ON s.case_id = p.case_id AND s.promise_id = p.promise_id"
-)
-
-
-def _promise(row: tuple[Any, ...]) -> PromiseRecord:
-    return PromiseRecord(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        _dt(row[4]),
-        _dt(row[5]),
-        made_by=row[6],
-        status=row[7] or PromiseStatus.PENDING,
-        settled_at=_opt_dt(row[8]),
-        settled_by=row[9],
-    )
 
 
 _T = TypeVar("_T")
@@ -222,10 +198,10 @@ class View:
 
     def promise(self, case_id: str, promise_id: str) -> PromiseRecord | None:
         found: PromiseRecord | None = self._one(
-            f"{_PROMISE_SELECT} WHERE p.case_id = ? AND p.promise_id = ?",
+            f"{PROMISE_SELECT} WHERE p.case_id = ? AND p.promise_id = ?",
             case_id,
             promise_id,
-            convert=_promise,
+            convert=promise_row,
         )
         return found
 
@@ -233,11 +209,11 @@ class View:
         self, *, case_id: str | None = None, customer_id: str | None = None
     ) -> tuple[PromiseRecord, ...]:
         return self._all(
-            f"{_PROMISE_SELECT} WHERE (?1 IS NULL OR p.case_id = ?1)"
+            f"{PROMISE_SELECT} WHERE (?1 IS NULL OR p.case_id = ?1)"
             " AND (?2 IS NULL OR p.customer_id = ?2) ORDER BY p.rowid",
             case_id,
             customer_id,
-            convert=_promise,
+            convert=promise_row,
         )
 
     def approval(self, approval_id: str) -> ApprovalRecord | None:
