@@ -244,3 +244,19 @@ def test_a_window_of_times_with_microseconds_is_refused() -> None:
     """Mutant 871e3b2f: ``Window.of`` took a time with microseconds (its raise dropped)."""
     with pytest.raises(CalendarError, match=r"^start: expected a naive time with whole seconds"):
         Window.of(time(9, 0, 0, 5), time(17, 0))
+
+
+def test_a_calendar_in_a_fixed_offset_east_of_utc_opens_at_its_own_wall_time() -> None:
+    """Mutant 10a49573: a day's windows in a zone with one fixed offset were placed by
+    adding the offset instead of subtracting it, ten hours off for UTC+05:00."""
+    calendar = BusinessCalendar.from_dict(
+        {"time_zone": "Etc/GMT-5", "hours": {"mon-fri": ["09:00-17:00"]}}
+    )
+    zone = ZoneInfo("Etc/GMT-5")  # POSIX sign: five hours east of UTC
+    # 2026-01-05 is a Monday.
+    assert calendar.is_open(datetime(2026, 1, 5, 9, 30, tzinfo=zone))
+    assert calendar.is_open(datetime(2026, 1, 5, 4, 30, tzinfo=UTC))
+    assert not calendar.is_open(datetime(2026, 1, 5, 8, 30, tzinfo=zone))
+    assert not calendar.is_open(datetime(2026, 1, 5, 17, 30, tzinfo=zone))
+    due = calendar.add(datetime(2026, 1, 5, 9, tzinfo=zone), timedelta(hours=9))
+    assert due == datetime(2026, 1, 6, 10, tzinfo=zone)
