@@ -398,3 +398,28 @@ def test_one_value_written_two_ways_is_one_condition() -> None:
     assert cell("severity", "high") == cell("severity", ["high"])
     assert cell("contacts", 3) == cell("contacts", "= 3")
     assert cell("severity", "!= high") == cell("severity", "not high")
+
+
+# --- literal limits (mutants of tables/_literals.py) --------------------------------------
+
+
+def test_a_five_thousand_digit_integer_cell_is_refused_by_its_length() -> None:
+    """Mutant 83d0c0a0: without the length check the text reached ``int()``, which Python
+    refuses past 4,300 digits (a ValueError escaping the policy loader)."""
+    message = cell_error("contacts", "1" * 5000)
+    assert message.endswith("has more than 24 digits")
+    assert len(message) < 120
+
+
+def test_an_integer_cell_of_twenty_five_digits_is_refused_by_the_document_limit() -> None:
+    """Mutant ff6eca05: 10**24 passes the length check (25 characters) and only the
+    document limit on whole numbers refuses it."""
+    message = cell_error("contacts", "1" + "0" * 24)
+    assert "a whole number of more than 24 digits" in message
+
+
+def test_a_forty_character_literal_is_quoted_whole_in_the_message() -> None:
+    """Mutant d4cb833f: the message shortened a literal of exactly 40 characters."""
+    text = "1.5" + "0" * 37
+    assert len(text) == 40
+    assert cell_error("contacts", text).startswith(repr(text))

@@ -65,7 +65,7 @@ EQUIVALENT_FILE = Path(__file__).resolve().parent / "mutation_equivalent.toml"
 TARGETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "money": (("src/cxrecovery/money.py",), ("tests/test_money.py",)),
     "cells": (
-        ("src/cxrecovery/tables/_cells.py",),
+        ("src/cxrecovery/tables/_cells.py", "src/cxrecovery/tables/_literals.py"),
         ("tests/test_tables.py", "tests/test_tables_properties.py", "tests/test_tables_cells.py"),
     ),
     # Every module of the package but the holiday-rule grammar (_rules.py, its own
