@@ -54,6 +54,28 @@ _PAUSED: Final = ClockStatus.PAUSED
 _RUNNING: Final = ClockStatus.RUNNING
 
 
+def changed_at(case: Case, at: datetime, *, own_acts: bool) -> datetime:
+    """The last instant at or before ``at`` at which something happened on the case: its
+    opening, a touchpoint, a promise falling due or settled, and — with ``own_acts`` — the
+    company's own acts too (a message it sent, a promise it made, a grant)."""
+    times = [case.opened_at]
+    times.extend(
+        tp.at
+        for tp in case.touchpoints
+        if tp.at <= at and (own_acts or tp.direction is not _OUTBOUND)
+    )
+    for promise in case.promises:
+        if own_acts and promise.made_at <= at:
+            times.append(promise.made_at)
+        if promise.settled_at is not None and promise.settled_at <= at:
+            times.append(promise.settled_at)
+        elif promise.is_pending and promise.due < at:
+            times.append(promise.due)
+    if own_acts:
+        times.extend(g.at for g in case.grants if g.at <= at)
+    return max(times, key=instant)
+
+
 class _ClockSteps:
     """The clock and escalation steps of :class:`~cxrecovery.engine._decision._Decision`."""
 
@@ -322,17 +344,7 @@ class _ClockSteps:
 
     def facts_changed_at(self) -> datetime:
         """The last instant at or before the decision at which an event changed the facts."""
-        times = [self.case.opened_at]
-        times.extend(tp.at for tp in self.case.touchpoints if tp.at <= self.at)
-        for promise in self.case.promises:
-            if promise.made_at <= self.at:
-                times.append(promise.made_at)
-            if promise.settled_at is not None and promise.settled_at <= self.at:
-                times.append(promise.settled_at)
-            elif promise.is_pending and promise.due < self.at:
-                times.append(promise.due)
-        times.extend(g.at for g in self.case.grants if g.at <= self.at)
-        return max(times, key=instant)
+        return changed_at(self.case, self.at, own_acts=True)
 
     def escalate(self, level: int, reasons: list[Reason], anchor: datetime) -> None:
         rung = self.policy.escalation.level(level)

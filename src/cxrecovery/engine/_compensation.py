@@ -7,18 +7,17 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Final
 
+from cxrecovery.engine._clocks import changed_at
 from cxrecovery.engine._context import DecisionContext
 from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
 from cxrecovery.engine._support import (
     _duration_text,
-    instant,
 )
 from cxrecovery.engine.goodwill import goodwill, harm_step
 from cxrecovery.model import (
     Attributes,
     CaseEventKind,
     CompensationForm,
-    Direction,
     ExpectationBaseline,
     Fault,
     PromiseStatus,
@@ -63,24 +62,10 @@ _PREFER_REASON: Final = (
 
 def harm_changed_at(d: DecisionContext) -> datetime:
     """The last instant at or before the decision at which the harm could have grown:
-    the case's opening, the customer's own touchpoints, a promise falling due or being
-    settled. The company's own recovery acts (a grant, a message it sent, a promise it
-    made) are left out: carrying out a plan must not make its goodwill look too small,
-    or a decision taken again at the same instant would ask for more."""
-    at = d.at
-    case = d.case
-    times = [case.opened_at]
-    times.extend(
-        tp.at for tp in case.touchpoints if tp.at <= at and tp.direction is not Direction.OUTBOUND
-    )
-    for promise in case.promises:
-        if promise.made_at > at:
-            continue
-        if promise.settled_at is not None and promise.settled_at <= at:
-            times.append(promise.settled_at)
-        elif promise.is_pending and promise.due < at:
-            times.append(promise.due)
-    return max(times, key=instant)
+    the company's own recovery acts (a grant, a message it sent, a promise it made) are
+    left out, so carrying out a plan never makes its goodwill look too small and a
+    decision taken again at the same instant never asks for more."""
+    return changed_at(d.case, d.at, own_acts=False)
 
 
 def lateness_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
