@@ -132,6 +132,15 @@ def test_a_missing_file_is_one_error_naming_both_files(tmp_path: Path) -> None:
     assert "'company.toml': cannot read" in problem.message
 
 
+def test_a_nul_byte_in_extends_is_a_policy_error_not_a_value_error() -> None:
+    # Found by fuzzing: resolving the path raised ValueError from os.path.realpath.
+    with pytest.raises(PolicyError) as caught:
+        load_policy({"policy": {"name": "t", "version": "1", "extends": "team\x00.toml"}})
+    (problem,) = caught.value.problems
+    assert problem.path == "policy.extends"
+    assert "cannot read" in problem.message
+
+
 @pytest.mark.parametrize(
     "url", ["https://example.com/policy.toml", "file:///etc/policy.toml", "s3://bucket/p.toml"]
 )

@@ -119,6 +119,8 @@ def _key(origin: str, is_file: bool) -> str:
         return f"<{origin}>"
     try:
         return str(Path(origin).resolve())
+    except ValueError:  # a NUL byte: no such file; reading it reports the problem
+        return os.path.abspath(origin)
     except (OSError, RuntimeError):  # pragma: no cover - a path resolve() cannot follow
         return os.path.abspath(origin)
 
