@@ -11,12 +11,13 @@ from __future__ import annotations
 import copy
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
@@ -29,6 +30,7 @@ from cxrecovery import (
     FactKind,
     FactSpec,
     Fault,
+    InvalidValueError,
     Money,
     PolicyError,
     RecoveryPlan,
@@ -293,6 +295,33 @@ def test_the_host_can_say_when_the_remedy_is_possible_at_decision_time(engine: E
     assert promise is not None
     assert promise.due is not None
     assert promise.due > slot
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "path"),
+    [
+        ("remedy_ready_at", datetime(9999, 12, 31, 23, tzinfo=UTC), "case.remedy_ready_at"),
+        ("remedy_lead_time", timedelta(days=999_999_999), "case.remedy_lead_time"),
+    ],
+)
+def test_a_remedy_out_of_range_is_refused_by_decide_naming_the_field(
+    engine: Engine, field: str, value: object, path: str
+) -> None:
+    # Found by fuzzing: a case built in code (not loaded, so not range-checked) with
+    # its remedy in year 9999 made decide() raise OverflowError.
+    case = attrs.evolve(load_case(second_visit()), **{field: value})
+    with pytest.raises(InvalidValueError) as caught:
+        engine.decide(case, at=case.last_event_at())
+    assert caught.value.problems[0].path == path
+
+
+def test_the_hosts_remedy_time_out_of_range_is_refused_by_decide(engine: Engine) -> None:
+    case = load_case(second_visit())
+    with pytest.raises(InvalidValueError) as caught:
+        engine.decide(
+            case, at=case.last_event_at(), remedy_ready_at=datetime(9999, 1, 1, tzinfo=UTC)
+        )
+    assert caught.value.problems[0].path == "remedy_ready_at"
 
 
 def test_no_failed_fix_is_acknowledged_when_none_failed(engine: Engine) -> None:

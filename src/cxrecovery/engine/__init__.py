@@ -132,7 +132,9 @@ class Engine(CompiledPolicy):
 
         Raises:
             InvalidValueError: ``at`` is naive or before the case opened, the agent's
-                role is unknown, or ``spent`` is in the wrong currency.
+                role is unknown, ``spent`` is in the wrong currency, or the remedy's
+                time (``remedy_ready_at``, the case's ``remedy_ready_at`` or
+                ``remedy_lead_time``) lies outside the years cxrecovery handles.
             PolicyError: a host fact has a value of the wrong kind, two rows of a
                 ``unique`` table match, or the rows of an ``any`` table disagree. A
                 table without a row for the case, or a host fact without a value, is

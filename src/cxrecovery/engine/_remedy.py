@@ -15,6 +15,7 @@ from cxrecovery.engine._support import (
     _scaled,
     instant,
 )
+from cxrecovery.limits import check_duration, check_instant
 from cxrecovery.model import (
     Attributes,
     CaseEventKind,
@@ -232,10 +233,13 @@ def remedy_start(d: DecisionContext) -> tuple[datetime, _Quote | None]:
     candidates: list[tuple[datetime, str]] = []
     lead = d.case.remedy_lead_time
     if lead:
+        check_duration(lead, "case.remedy_lead_time")
         candidates.append((at + lead, f"case.remedy_lead_time ({_duration_text(lead)})"))
     if d.case.remedy_ready_at is not None:
+        check_instant(d.case.remedy_ready_at, "case.remedy_ready_at")
         candidates.append((d.case.remedy_ready_at, "case.remedy_ready_at"))
     if d.ready_at is not None:
+        check_instant(d.ready_at, "remedy_ready_at")
         candidates.append((d.ready_at, "remedy_ready_at (the host, at decision time)"))
     later = [(when, what) for when, what in candidates if instant(when) > instant(at)]
     if not later:
