@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -517,6 +517,13 @@ def test_settling_an_unknown_promise_is_an_error(desk: Desk) -> None:
         (lambda d: d.approve("nope", at=T0, approver=SUPERVISOR), "approval_id", ApprovalError),
         (
             lambda d: d.decide(make_case("k", "c1"), at=T0.replace(tzinfo=None)),
+            "at",
+            cx.InvalidValueError,
+        ),
+        # Found by fuzzing: year 1 reached the goodwill window's arithmetic first and
+        # raised OverflowError.
+        (
+            lambda d: d.decide(make_case("k", "c1"), at=datetime(1, 1, 1, tzinfo=UTC)),
             "at",
             cx.InvalidValueError,
         ),

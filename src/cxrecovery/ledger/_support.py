@@ -13,6 +13,7 @@ from cxrecovery.errors import InvalidValueError, Problem
 from cxrecovery.ledger._errors import LedgerError, LimitExceededError, RequestConflictError
 from cxrecovery.ledger._protocol import LedgerSession, LedgerView
 from cxrecovery.ledger._records import CaseRecord, EventKind, GrantRecord
+from cxrecovery.limits import check_instant
 from cxrecovery.model import Attributes, Case, CompensationForm, Grant, PriorCase, Promise
 from cxrecovery.model.arguments import case_arg
 from cxrecovery.money import Money
@@ -40,7 +41,12 @@ __all__ = [
 ]
 
 
-aware = aware_arg
+def aware(value: object, name: str) -> datetime:
+    """``value`` if it is an aware datetime within the years cxrecovery handles;
+    otherwise :class:`InvalidValueError` at ``name``."""
+    when = aware_arg(value, name)
+    check_instant(when, name)
+    return when
 
 
 def identifier(value: object, path: str) -> str:
