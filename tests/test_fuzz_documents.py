@@ -11,10 +11,12 @@ from __future__ import annotations
 import copy
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -59,6 +61,8 @@ HOSTILE: list[Any] = [
     "9999-12-31T23:59:59.999999-14:00",
     "2400-01-01T00:00:00+00:00",
     "DTSTART;TZID=/etc/passwd:20260101T000000",
+    "\x00",
+    "default\x00.toml",
     Decimal("sNaN"),
     Decimal("NaN"),
     Decimal("1E+999999"),
@@ -112,7 +116,7 @@ def test_a_corrupted_case_loads_and_decides_or_is_refused(
     start = time.process_time()
     try:
         case = load_case(document)
-        ENGINE.decide(case, at=case.last_event_at())
+        ENGINE.decide(case, at=case.last_event_at()).to_json()  # the explanation too
     except CxRecoveryError as error:
         _refused_properly(error)
     spent = time.process_time() - start
@@ -129,7 +133,7 @@ def test_a_corrupted_policy_loads_and_decides_or_is_refused(
     start = time.process_time()
     try:
         engine = Engine(load_policy(document))
-        engine.decide(case, at=case.last_event_at())
+        engine.decide(case, at=case.last_event_at()).to_json()  # the explanation too
     except CxRecoveryError as error:
         _refused_properly(error)
     spent = time.process_time() - start
@@ -143,3 +147,41 @@ def test_corrupted_json_text_is_refused_or_read(text: str) -> None:
             load_case(text[:cut] + "\x00" + text[cut + 1 :])
         except CxRecoveryError as error:
             _refused_properly(error)
+
+
+# Times a host passes in code (not read from a document, so not range-checked there).
+FAR_TIMES = [
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(1899, 12, 31, tzinfo=UTC),
+    datetime(2200, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+    datetime.max.replace(tzinfo=UTC),
+    datetime(2026, 1, 1),  # naive
+]
+FAR_SPANS = [timedelta(days=999_999_999), timedelta(days=-5), timedelta(days=3652)]
+
+
+@given(
+    index=st.integers(0, len(CASES) - 1),
+    field=st.sampled_from(["remedy_ready_at", "remedy_lead_time", "argument", "at"]),
+    when=st.sampled_from(FAR_TIMES),
+    span=st.sampled_from(FAR_SPANS),
+)
+def test_hostile_times_given_in_code_are_decided_or_refused(
+    index: int, field: str, when: datetime, span: timedelta
+) -> None:
+    # Found by fuzzing: a remedy in year 9999 raised OverflowError from decide().
+    case = load_case(CASES[index])
+    at = case.last_event_at()
+    try:
+        if field == "remedy_lead_time":
+            case = attrs.evolve(case, remedy_lead_time=span)
+        elif field == "remedy_ready_at":
+            case = attrs.evolve(case, remedy_ready_at=when)
+        if field == "argument":
+            plan = ENGINE.decide(case, at=at, remedy_ready_at=when)
+        else:
+            plan = ENGINE.decide(case, at=when if field == "at" else at)
+        plan.to_json()
+    except CxRecoveryError as error:
+        _refused_properly(error)
