@@ -164,7 +164,9 @@ def test_dask_executor_gives_the_same_summary_as_serial() -> None:
     cases = list(synthetic_cases(100, seed=6))
     serial = simulate(DEFAULT, cases)
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster,
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
         distributed.Client(cluster) as client,
     ):
         parallel = simulate(DEFAULT, cases, executor=client.get_executor(), chunk_size=25)
