@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
@@ -257,3 +259,18 @@ def test_what_the_constructors_refuse_the_loader_refuses(name: str) -> None:
     assert path in [p.path for p in caught.value.problems], caught.value
     assert _same(document) == f"error {caught.value}"
     _same(json.dumps(document, default=str))  # (a float is exact in JSON text)
+
+
+def test_a_read_object_is_of_its_own_class_and_frozen() -> None:
+    # The generated reader sets slots on a twin of each class, then gives the object the
+    # class itself: nothing of the twin may show.
+    case = load_case(_laptop())
+    objects: list[Any] = [case, case.customer, case.failure, *case.touchpoints, *case.promises]
+    for item in objects:
+        cls = type(item)
+        assert cls.__module__.startswith("cxrecovery.model"), cls
+        assert cls in CASE_TYPES, cls
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            item.id = "changed"
+        assert item == attrs.evolve(item)
+        assert pickle.loads(pickle.dumps(item)) == item

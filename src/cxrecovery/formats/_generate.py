@@ -4,9 +4,11 @@ For ``Touchpoint`` it reads, in field order, each field present in the mapping (
 string, a boolean, a whole number or an enumeration's value is tested in line; any
 other value, or one that fails the test, goes to the field's reader, which records
 what is wrong), takes the default of each absent one, and then, if nothing was wrong,
-makes the instance once: each field set as the class's own ``__init__`` sets it, the
-converters and validators that reading does not imply run in field order, and then
-``__attrs_post_init__``. A constructor's :class:`~cxrecovery.errors.InvalidValueError`
+makes the instance once: each field is stored in its slot (on a twin of the class that
+lets its slots be set as plain attributes, the instance then given the class itself —
+the class's own ``__init__`` sets them through ``object.__setattr__``, some ten times the
+cost), the converters and validators that reading does not imply run in field order,
+and then ``__attrs_post_init__``. A constructor's :class:`~cxrecovery.errors.InvalidValueError`
 becomes problems under the instance's path, as from the class's own constructor.
 
 The plain reader in :mod:`cxrecovery.formats.codec` reads the same way, field by field,
@@ -39,13 +41,31 @@ _IN_LINE = {
 }
 
 
-def _setter(cls: type, name: str) -> Any:
-    """The slot's own setter of field ``name`` (what ``object.__setattr__`` finds)."""
+def _is_slot(cls: type, name: str) -> bool:
+    """Whether field ``name`` is stored in a slot (what ``object.__setattr__`` finds)."""
     for klass in cls.__mro__:
         if name in klass.__dict__:
-            found = klass.__dict__[name]
-            return found.__set__ if isinstance(found, types.MemberDescriptorType) else None
-    return None
+            return isinstance(klass.__dict__[name], types.MemberDescriptorType)
+    return False
+
+
+def _builder(cls: type) -> type:
+    """A twin of ``cls`` whose slots are set as plain attributes (a frozen class refuses).
+
+    It adds no slot, so an instance made of it, its fields set, can be given ``cls`` as
+    its class (``made.__class__ = cls``): the instance of ``cls`` it would have been.
+    """
+    return type(
+        cls.__name__,
+        (cls,),
+        {
+            "__slots__": (),
+            "__setattr__": object.__setattr__,
+            "__delattr__": object.__delattr__,
+            "__module__": cls.__module__,
+            "__qualname__": f"{cls.__qualname__} (being read)",
+        },
+    )
 
 
 def _buildable(cls: type, plans: list[FieldPlan]) -> bool:
@@ -59,7 +79,7 @@ def _buildable(cls: type, plans: list[FieldPlan]) -> bool:
     for plan in plans:
         field = plan.field
         default: Any = field.default
-        if not field.init or field.alias != field.name or _setter(cls, plan.name) is None:
+        if not field.init or field.alias != field.name or not _is_slot(cls, plan.name):
             return False
         if isinstance(default, attrs.Factory) and default.takes_self:  # type: ignore[arg-type]
             return False
@@ -86,6 +106,7 @@ def generated_reader(cls: type, plans: list[FieldPlan]) -> Reader | None:
         "FIELDS": len(names),
         "NAMES": names,
         "CLS": cls,
+        "BUILDER": _builder(cls),
         "new": object.__new__,
         "kind_of": kind_of,
         "path_of": path_of,
@@ -115,11 +136,10 @@ def generated_reader(cls: type, plans: list[FieldPlan]) -> Reader | None:
             "        ok = unknown_fields(value, KNOWN, NAMES, where, problems, start)",
             "    if not ok:",
             "        return FAIL",
-            "    made = new(CLS)",
-            "    try:",
+            "    made = new(BUILDER)",
         ]
     )
-    lines.extend(_make(cls, plans, scope))
+    lines.extend(_make(plans, scope))
     lines.extend(
         [
             "    except InvalidValueError as error:",
@@ -187,17 +207,18 @@ def _by_string(enum: type[Enum]) -> bool:
     return all(type(m.value) is str for m in enum)
 
 
-def _make(cls: type, plans: list[FieldPlan], scope: dict[str, Any]) -> list[str]:
-    """The lines that make the instance ``made`` from ``x0`` … (inside a ``try``)."""
-    lines = []
+def _make(plans: list[FieldPlan], scope: dict[str, Any]) -> list[str]:
+    """The lines that make the instance ``made`` from ``x0`` …: its slots set on the
+    builder, then its class made the class read, then its checks (inside a ``try``)."""
+    lines = ["    try:"]
     for k, plan in enumerate(plans):
         converter = plan.field.converter
         if converter is not None and not is_implied_by_document_type(converter):
             scope[f"C{k}"] = converter
             lines.append(f"        x{k} = C{k}(x{k})")
     for k, plan in enumerate(plans):
-        scope[f"S{k}"] = _setter(cls, plan.name)
-        lines.append(f"        S{k}(made, x{k})")
+        lines.append(f"        made.{plan.name} = x{k}")
+    lines.append("        made.__class__ = CLS")
     for k, plan in enumerate(plans):
         validator = plan.field.validator
         if validator is not None and not is_implied_by_document_type(validator):
