@@ -15,9 +15,10 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cxrecovery import Agent, Case, Engine, default_policy
-from cxrecovery.plan import Action, Approval, RecoveryPlan
+from cxrecovery import ActionKind, Agent, Case, Engine, compare, default_policy, simulate
+from cxrecovery.plan import Action, Approval, RecoveryPlan, decided_actions
 from cxrecovery.plan._deferred import Deferrable
+from cxrecovery.replay import DueKind, synthetic_cases
 from cxrecovery.replay._compare import _diff, plan_digest
 from cxrecovery.replay._tally import _Tally
 from cxrecovery.testing.strategies import cases
@@ -95,3 +96,73 @@ def test_a_tally_reads_the_decision_only(
     worded.timed(case, [(p.decided_at, p) for p in ordered])
     plain.timed(case, [(p.decided_at, unworded(p)) for p in ordered])
     assert worded.freeze("p", "f") == plain.freeze("p", "f")
+
+
+def _is_set(value: object, name: str) -> bool:
+    try:
+        object.__getattribute__(value, name)
+    except AttributeError:
+        return False
+    return True
+
+
+def _recording(monkeypatch: Any) -> list[RecoveryPlan]:
+    """Every plan ``Engine.decide`` returns from now on, in a list."""
+    made: list[RecoveryPlan] = []
+    decide = Engine.decide
+
+    def recorded(self: Engine, *args: Any, **kwargs: Any) -> RecoveryPlan:
+        plan = decide(self, *args, **kwargs)
+        made.append(plan)
+        return plan
+
+    monkeypatch.setattr(Engine, "decide", recorded)
+    return made
+
+
+SYNTHETIC = list(synthetic_cases(120, seed=5))
+
+
+def test_a_replay_fills_no_plan_and_words_no_action(monkeypatch: Any) -> None:
+    made = _recording(monkeypatch)
+    summary = simulate(default_policy(), SYNTHETIC, at="walk")
+    assert summary.decisions > len(SYNTHETIC)
+    assert len(made) == summary.decisions
+    assert summary.cost
+    assert summary.escalations
+    # The explanation of a plan (its facts and trace) and the words of its actions are
+    # never worked out: the tally reads the decision only.
+    assert [] == [p for p in made if _is_set(p, "facts") or _is_set(p, "trace")]
+    worded = {a.kind for p in made for a in decided_actions(p) if _is_set(a, "reasons")}
+    assert {ActionKind.ESCALATE} == worded  # an escalation is made with its words
+
+
+def test_a_comparison_fills_no_plan(monkeypatch: Any) -> None:
+    made = _recording(monkeypatch)
+    policy = default_policy()
+    comparison = compare(policy, policy, SYNTHETIC[:40])
+    assert 0 == comparison.changed
+    assert len(made) == 80
+    assert [] == [p for p in made if _is_set(p, "facts") or _is_set(p, "trace")]
+    # A remedy's details are part of what a comparison compares.
+    worded = {a.kind for p in made for a in decided_actions(p) if _is_set(a, "reasons")}
+    assert worded <= {ActionKind.ESCALATE, ActionKind.REMEDY}
+
+
+def test_a_sweep_fills_no_plan_and_words_only_the_actions_it_lists(monkeypatch: Any) -> None:
+    made = _recording(monkeypatch)
+    at = max(c.opened_at for c in SYNTHETIC) + timedelta(hours=1)
+    result = ENGINE.sweep(SYNTHETIC, at, horizon=timedelta(days=3))
+    assert result.decided == len(made) > 20
+    listed = {DueKind.ESCALATION, DueKind.CUSTOMER_UPDATE, DueKind.FOLLOW_UP}
+    assert any(item.kind in listed for item in result.items)
+    assert [] == [p for p in made if _is_set(p, "facts") or _is_set(p, "trace")]
+    worded = sum(
+        1
+        for p in made
+        for a in decided_actions(p)
+        if _is_set(a, "summary") and a.kind is not ActionKind.ESCALATE
+    )
+    assert worded == sum(
+        1 for i in result.items if i.kind in (DueKind.CUSTOMER_UPDATE, DueKind.FOLLOW_UP)
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from functools import partial
 from typing import Any, Final
 
 import attrs
@@ -24,7 +23,7 @@ from cxrecovery.engine._remedy import apologize, remedy
 from cxrecovery.engine._support import earliest, instant
 from cxrecovery.model import CaseEventKind, CaseStatus, ExpectationBaseline
 from cxrecovery.money import Money
-from cxrecovery.plan import Action, ActionKind, ClockState, RecoveryPlan
+from cxrecovery.plan import Action, ActionKind, ClockState, FieldParts, RecoveryPlan, TableTrace
 
 __all__ = ["DecisionContext", "ordered", "plan"]
 
@@ -127,15 +126,16 @@ def _assemble(
         "expectation": expectation,
         "needs_judgement": d.judgement,
     }
+    explanation = FieldParts(d, _EXPLANATION)
     if d.explain:
-        return RecoveryPlan(**eager, **_explanation(d))
-    return RecoveryPlan._deferred(partial(_explanation, d), **eager)
+        return RecoveryPlan(**eager, **explanation())
+    return RecoveryPlan._deferred(explanation, **eager)
 
 
-def _explanation(d: DecisionContext) -> dict[str, Any]:
-    """The plan's actions in kind order (overdue ones marked), the facts and the trace.
-    Each action is the one its step decided; its words wait for their first read
-    unless the decision explains everything (``explain``). Nothing here decides or
+def _actions(d: DecisionContext) -> tuple[Action, ...]:
+    """The plan's actions in kind order (overdue ones marked). Each action is the one
+    its step decided; its words wait for their first read unless the decision explains
+    everything (``explain``). Nothing here, nor in the facts or the trace, decides or
     can fail: it only formats what the steps settled."""
     now = instant(d.at)
     explain = d.explain
@@ -148,7 +148,15 @@ def _explanation(d: DecisionContext) -> dict[str, Any]:
             actions.append(item.action(d, overdue))
         else:
             actions.append(item.deferred(d, overdue))
-    return {"actions": tuple(actions), "facts": d.all_facts(), "trace": tuple(d.trace)}
+    return tuple(actions)
+
+
+def _trace(d: DecisionContext) -> tuple[TableTrace, ...]:
+    return tuple(d.trace)
+
+
+# The explanation, a part per field: the actions can be read alone (``decided_actions``).
+_EXPLANATION: Final = {"actions": _actions, "facts": DecisionContext.all_facts, "trace": _trace}
 
 
 def ordered(d: DecisionContext) -> list[Pending | Action]:

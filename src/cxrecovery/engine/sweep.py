@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Final, Protocol
 
 import attrs
 
@@ -13,7 +13,7 @@ from cxrecovery._validation import aware_arg, duration_arg, items_of, optional_a
 from cxrecovery.engine._support import instant
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.model import Case, CaseStatus
-from cxrecovery.plan import ActionKind, ClockStatus, RecoveryPlan
+from cxrecovery.plan import ActionKind, ClockStatus, RecoveryPlan, decided_actions
 
 __all__ = ["Decider", "DueItem", "DueKind", "SweepResult", "sweep"]
 
@@ -45,7 +45,10 @@ class DueKind(enum.StrEnum):
     @property
     def urgency(self) -> int:
         """0 for the most urgent kind."""
-        return list(DueKind).index(self)
+        return _URGENCY[self]
+
+
+_URGENCY: Final = {kind: i for i, kind in enumerate(DueKind)}
 
 
 @attrs.frozen
@@ -144,18 +147,31 @@ def sweep(
         decided += 1
         reviews[case.id] = plan.next_review_at
         items.extend(_due(case, plan, at, until, promise_horizon))
-    # Due times as instants: two in one zone compare by wall clock in a DST fold.
-    items.sort(key=lambda i: (i.kind.urgency, instant(i.due), i.case_id))
+    items.sort(key=_order)
     return SweepResult(tuple(items), reviews, decided, skipped)
+
+
+def _order(item: DueItem) -> tuple[int, datetime, str]:
+    # Due times as instants: two in one zone compare by wall clock in a DST fold.
+    return (_URGENCY[item.kind], instant(item.due), item.case_id)
 
 
 def _due(
     case: Case, plan: RecoveryPlan, at: datetime, until: datetime, promise_horizon: timedelta
-) -> Iterable[DueItem]:
-    for item in _found(case, plan, at, until, promise_horizon):
-        if item.kind in _HANDLED_KINDS and case.events and instant(item.due) <= _acted_at(case):
-            continue  # it fell due before the case was last acted on
-        yield item
+) -> list[DueItem]:
+    found = _found(case, plan, at, until, promise_horizon)
+    if not found or not case.events:
+        return found
+    acted: datetime | None = None
+    due: list[DueItem] = []
+    for item in found:
+        if item.kind in _HANDLED_KINDS:
+            if acted is None:
+                acted = _acted_at(case)
+            if instant(item.due) <= acted:
+                continue  # it fell due before the case was last acted on
+        due.append(item)
+    return due
 
 
 # What the plan of a case acted on since does not repeat: a breach, a clock warning or
@@ -172,33 +188,45 @@ def _acted_at(case: Case) -> datetime:
 
 def _found(
     case: Case, plan: RecoveryPlan, at: datetime, until: datetime, promise_horizon: timedelta
-) -> Iterable[DueItem]:
+) -> list[DueItem]:
+    found: list[DueItem] = []
+    case_id = case.id
     # A resolved case is escalated no more: its clocks call for nothing.
     clocks = plan.clocks if case.status is CaseStatus.OPEN else ()
     for clock in clocks:
         if clock.status is ClockStatus.BREACHED and clock.due_at is not None:
-            yield DueItem(case.id, DueKind.BREACH, clock.due_at, f"{clock.name} clock breached")
+            found.append(
+                DueItem(case_id, DueKind.BREACH, clock.due_at, f"{clock.name} clock breached")
+            )
         elif clock.status is ClockStatus.RUNNING:
             fired = [w for w in clock.warnings if w.at <= at]
             if fired:
-                yield DueItem(
-                    case.id,
-                    DueKind.WARNING,
-                    fired[-1].at,
-                    f"{clock.name} clock at {fired[-1].name}",
-                )
+                last = fired[-1]
+                what = f"{clock.name} clock at {last.name}"
+                found.append(DueItem(case_id, DueKind.WARNING, last.at, what))
+    soon = at + promise_horizon
     for promise in case.promises:
         if not promise.is_pending:
             continue
         if promise.due < at:
-            yield DueItem(case.id, DueKind.PROMISE_BROKEN, promise.due, f"overdue: {promise.what}")
-        elif promise.due <= at + promise_horizon:
-            yield DueItem(case.id, DueKind.PROMISE_DUE, promise.due, f"due soon: {promise.what}")
-    for action in plan.actions:
-        due = action.due or at
-        if action.kind is ActionKind.ESCALATE:
-            yield DueItem(case.id, DueKind.ESCALATION, due, action.summary)
-        elif action.kind is ActionKind.NOTIFY and action.due is not None and due <= until:
-            yield DueItem(case.id, DueKind.CUSTOMER_UPDATE, due, action.summary)
-        elif action.kind is ActionKind.FOLLOW_UP and action.due is not None and due <= until:
-            yield DueItem(case.id, DueKind.FOLLOW_UP, due, action.summary)
+            found.append(
+                DueItem(case_id, DueKind.PROMISE_BROKEN, promise.due, f"overdue: {promise.what}")
+            )
+        elif promise.due <= soon:
+            found.append(
+                DueItem(case_id, DueKind.PROMISE_DUE, promise.due, f"due soon: {promise.what}")
+            )
+    for action in decided_actions(plan):
+        kind = action.kind
+        if kind is ActionKind.ESCALATE:
+            found.append(DueItem(case_id, DueKind.ESCALATION, action.due or at, action.summary))
+        elif kind in _LISTED_WHEN_DUE and action.due is not None and action.due <= until:
+            found.append(DueItem(case_id, _LISTED_WHEN_DUE[kind], action.due, action.summary))
+    return found
+
+
+# The actions listed when due by the sweep's horizon, and the item each is listed as.
+_LISTED_WHEN_DUE: Final = {
+    ActionKind.NOTIFY: DueKind.CUSTOMER_UPDATE,
+    ActionKind.FOLLOW_UP: DueKind.FOLLOW_UP,
+}

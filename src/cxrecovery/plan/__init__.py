@@ -8,6 +8,7 @@ happened, so a host schedules one job instead of polling.
 
 from __future__ import annotations
 
+from cxrecovery.plan._deferred import FieldParts
 from cxrecovery.plan._parts import (
     Action,
     ActionKind,
@@ -21,7 +22,7 @@ from cxrecovery.plan._parts import (
     TableTrace,
     WarningTime,
 )
-from cxrecovery.plan._plan import RecoveryPlan
+from cxrecovery.plan._plan import RecoveryPlan, decided_actions
 from cxrecovery.plan._record import record
 
 __all__ = [
@@ -32,10 +33,12 @@ __all__ = [
     "Authorization",
     "ClockState",
     "ClockStatus",
+    "FieldParts",
     "LimitCheck",
     "Reason",
     "RecoveryPlan",
     "TableTrace",
     "WarningTime",
+    "decided_actions",
     "record",
 ]

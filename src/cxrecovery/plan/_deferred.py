@@ -22,6 +22,12 @@ Fills run under one re-entrant lock for the module: two threads reading at once 
 fill (the second waits for it), and a thread reading a field not yet set waits for it.
 ``fill`` runs at most once per instance (again only if it raised). Fills are pure
 computations, so one lock costs nothing under the GIL and needs none made per instance.
+
+One field read alone: a fill made of :class:`FieldParts` (one function per field) gives one of
+its fields early, to :func:`early`, without working out the others; the fill then gives
+that same value with the rest. This is the one way for code that needs part of a
+deferred value (a replay adding up what plans decide needs their actions, not their
+facts) to read it without paying for the whole.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Final, Self
 
 import attrs
 
-__all__ = ["Deferrable"]
+__all__ = ["Deferrable", "FieldParts", "early"]
 
 Fill = Callable[[], Mapping[str, object]]
 
@@ -88,6 +94,59 @@ class Deferrable:
             if pending is not None and name in _setters(type(self)):
                 _fill(self)
             return _get(self, name)
+
+
+class FieldParts:
+    """A fill made of one function per field, each given the same argument.
+
+    ``FieldParts(arg, {"a": f, "b": g})()`` is ``{"a": f(arg), "b": g(arg)}``; a field given
+    early (:func:`early`) is worked out then, alone, and kept: the fill gives that same
+    value and works out only the others. Each function runs at most once.
+    """
+
+    __slots__ = ("_arg", "_made", "_parts")
+
+    def __init__(self, arg: object, parts: Mapping[str, Callable[[Any], object]]) -> None:
+        self._arg = arg
+        self._parts = parts
+        self._made: dict[str, object] | None = None
+
+    def __call__(self) -> dict[str, Any]:
+        made, arg = self._made, self._arg
+        if made is None:
+            return {name: part(arg) for name, part in self._parts.items()}
+        return {
+            name: made[name] if name in made else part(arg) for name, part in self._parts.items()
+        }
+
+    def _early(self, name: str) -> object:
+        made = self._made
+        if made is None:
+            made = self._made = {}
+        elif name in made:
+            return made[name]
+        value = made[name] = self._parts[name](self._arg)
+        return value
+
+
+def early(made: Deferrable, name: str) -> Any:
+    """Field ``name`` of ``made``, without filling its other fields when it can be read
+    alone: when ``made`` is deferred to :class:`FieldParts` that make ``name``, that part
+    alone is worked out now (and kept for the fill); otherwise, the field as any read
+    gives it (filling the deferred fields if they are not yet set).
+    """
+    try:
+        return _get(made, name)
+    except AttributeError:
+        pass
+    with _LOCK:
+        try:
+            pending = _get(made, "_pending")
+        except AttributeError:  # made by __init__, or being unpickled
+            pending = None
+        if isinstance(pending, FieldParts) and name in pending._parts:
+            return pending._early(name)
+    return getattr(made, name)
 
 
 def _setters(cls: type) -> dict[str, Callable[[object, object], None]]:

@@ -11,7 +11,7 @@ from cxrecovery._validation import suggest
 from cxrecovery.documents import dump
 from cxrecovery.errors import UnknownNameError
 from cxrecovery.model import Attributes, ExpectationBaseline
-from cxrecovery.plan._deferred import Deferrable
+from cxrecovery.plan._deferred import Deferrable, early
 from cxrecovery.plan._parts import (
     Action,
     ActionKind,
@@ -20,7 +20,7 @@ from cxrecovery.plan._parts import (
     TableTrace,
 )
 
-__all__ = ["RecoveryPlan"]
+__all__ = ["RecoveryPlan", "decided_actions"]
 
 _MOVING_FACTS = frozenset({"limbo_hours"})
 # The reasons a notification is due at the decision time: it tells a promise made then,
@@ -182,3 +182,16 @@ class RecoveryPlan(Deferrable):
     def to_json(self) -> str:
         """The plan as canonical JSON text: the same plan gives the same bytes."""
         return json.dumps(dump(self), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def decided_actions(plan: RecoveryPlan) -> tuple[Action, ...]:
+    """``plan.actions``, without working out the rest of a deferred plan's explanation.
+
+    For code that reads what a plan decides and not why (a replay adding plans up, a
+    sweep listing what is due): the actions are the very objects ``plan.actions`` gives,
+    now or later, each with its decision (kind, owner, due time, amount, approver…) set
+    and its words made on their first read; the plan's facts and trace are left to
+    their own first read.
+    """
+    actions: tuple[Action, ...] = early(plan, "actions")
+    return actions

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from cxrecovery.model import Case
-from cxrecovery.plan import ActionKind, RecoveryPlan
+from cxrecovery.plan import ActionKind, RecoveryPlan, decided_actions
 from cxrecovery.policy import Policy
 from cxrecovery.replay._replay import CaseSource, DecisionTimes, OnError, _drive
 from cxrecovery.replay._tally import Summary
@@ -88,7 +88,8 @@ def _decision_key(plan: RecoveryPlan) -> tuple[object, ...]:
     compensation: object = None
     remedy: object = None
     timed = []
-    for action in plan.actions:
+    actions = decided_actions(plan)
+    for action in actions:
         kind = action.kind
         if kind is ActionKind.COMPENSATE and compensation is None:
             amount = action.amount
@@ -104,7 +105,7 @@ def _decision_key(plan: RecoveryPlan) -> tuple[object, ...]:
         tuple(a.role for a in plan.approvals),
         plan.escalation_level,
         plan.owner,
-        tuple(a.kind for a in plan.actions),
+        tuple(a.kind for a in actions),
         tuple(timed),
         tuple((c.name, c.status, _when(c.due_at)) for c in plan.clocks),
     )

@@ -17,7 +17,7 @@ import attrs
 
 from cxrecovery.metrics import RatioDistribution
 from cxrecovery.model import Case
-from cxrecovery.plan import ActionKind, ClockStatus, RecoveryPlan
+from cxrecovery.plan import ActionKind, ClockStatus, RecoveryPlan, decided_actions
 
 __all__ = ["BadLine", "Summary"]
 
@@ -70,7 +70,7 @@ class _Tally:
     def add(self, case: Case, plan: RecoveryPlan, risk_horizon: timedelta) -> None:
         self.decisions += 1
         at = plan.decided_at
-        for action in plan.actions:
+        for action in decided_actions(plan):
             if action.kind is ActionKind.COMPENSATE:
                 tier = action.tier or "-"
                 self.tiers[tier] += 1
@@ -114,7 +114,10 @@ class _Tally:
         case, with when the case records it first done."""
         for aspect, kind, done in _TIMED:
             history = done(case)
-            policy = next((at for at, plan in walk if plan.action(kind) is not None), None)
+            policy = next(
+                (at for at, plan in walk if any(a.kind is kind for a in decided_actions(plan))),
+                None,
+            )
             if history is None and policy is None:
                 continue
             if history is None:

@@ -1,0 +1,163 @@
+"""One field of a deferred value read alone: FieldParts, early() and decided_actions()."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from cxrecovery import ActionKind, Engine, default_policy, load_case
+from cxrecovery.plan import FieldParts, RecoveryPlan, decided_actions
+from cxrecovery.plan._deferred import early
+
+ENGINE = Engine(default_policy())
+CASES = Path(__file__).parent.parent / "examples" / "cases"
+
+
+def _is_set(value: object, name: str) -> bool:
+    try:
+        object.__getattribute__(value, name)
+    except AttributeError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def plan() -> RecoveryPlan:
+    case = load_case(CASES / "laptop-repair.json")
+    return ENGINE.decide(case, at=case.last_event_at(), explain=True)
+
+
+def counted(plan: RecoveryPlan) -> tuple[RecoveryPlan, dict[str, int]]:
+    """A twin of ``plan`` with actions, facts and trace deferred to counting parts."""
+    calls = {"actions": 0, "facts": 0, "trace": 0}
+
+    def part(name: str) -> Callable[[RecoveryPlan], object]:
+        def made(source: RecoveryPlan) -> object:
+            calls[name] += 1
+            return getattr(source, name)
+
+        return made
+
+    eager = {
+        f.name: getattr(plan, f.name) for f in attrs.fields(RecoveryPlan) if f.name not in calls
+    }
+    parts = FieldParts(plan, {name: part(name) for name in calls})
+    return RecoveryPlan._deferred(parts, **eager), calls
+
+
+def test_the_actions_read_alone_work_out_nothing_else(plan: RecoveryPlan) -> None:
+    twin, calls = counted(plan)
+    actions = decided_actions(twin)
+    assert actions == plan.actions
+    assert {"actions": 1, "facts": 0, "trace": 0} == calls
+    assert not _is_set(twin, "actions")  # the plan itself is not filled
+    assert not _is_set(twin, "facts")
+    assert decided_actions(twin) is actions  # kept: worked out once
+    assert 1 == calls["actions"]
+
+
+def test_the_fill_after_an_early_read_gives_the_same_actions_and_the_rest(
+    plan: RecoveryPlan,
+) -> None:
+    twin, calls = counted(plan)
+    actions = decided_actions(twin)
+    assert twin.facts == plan.facts  # the first read of another field fills the plan
+    assert twin.actions is actions
+    assert {"actions": 1, "facts": 1, "trace": 1} == calls
+    assert twin == plan
+    assert hash(twin) == hash(plan)
+    assert repr(twin) == repr(plan)
+    assert pickle.dumps(twin) == pickle.dumps(plan)
+    assert decided_actions(twin) is actions
+    assert {"actions": 1, "facts": 1, "trace": 1} == calls
+
+
+def test_a_filled_plan_an_eager_plan_and_a_plain_fill_give_their_actions(
+    plan: RecoveryPlan,
+) -> None:
+    assert decided_actions(plan) is plan.actions  # made in one go
+    twin, calls = counted(plan)
+    assert twin.trace == plan.trace
+    assert decided_actions(twin) is twin.actions  # filled already: nothing worked out
+    assert {"actions": 1, "facts": 1, "trace": 1} == calls
+    values = {f.name: getattr(plan, f.name) for f in attrs.fields(RecoveryPlan)}
+    plain = RecoveryPlan._deferred(
+        lambda: {"actions": values["actions"], "facts": values["facts"]},
+        **{n: v for n, v in values.items() if n not in ("actions", "facts")},
+    )
+    assert decided_actions(plain) == plan.actions  # a plain fill: the whole fill runs
+    assert _is_set(plain, "facts")
+
+
+def test_a_field_without_a_part_of_its_own_is_read_as_any_read_reads_it(
+    plan: RecoveryPlan,
+) -> None:
+    twin, calls = counted(plan)
+    assert early(twin, "owner") == plan.owner  # set already
+    assert early(twin, "facts") == plan.facts  # a part: made alone
+    assert {"actions": 0, "facts": 1, "trace": 0} == calls
+    assert not _is_set(twin, "facts")
+
+
+def test_fieldparts_give_each_field_once_and_a_failing_part_leaves_the_plan_pending(
+    plan: RecoveryPlan,
+) -> None:
+    failures = [RuntimeError("no")]
+
+    def actions(source: RecoveryPlan) -> Any:
+        if failures:
+            raise failures.pop()
+        return source.actions
+
+    eager = {
+        f.name: getattr(plan, f.name)
+        for f in attrs.fields(RecoveryPlan)
+        if f.name not in ("actions", "facts")
+    }
+    parts = FieldParts(plan, {"actions": actions, "facts": lambda p: p.facts})
+    twin = RecoveryPlan._deferred(parts, **eager)
+    with pytest.raises(RuntimeError):
+        decided_actions(twin)
+    assert decided_actions(twin) == plan.actions
+    assert twin == plan
+
+
+def test_threads_reading_early_and_filling_at_once_work_each_part_out_once(
+    plan: RecoveryPlan,
+) -> None:
+    def read(twin: RecoveryPlan, alone: bool, start: threading.Barrier, seen: list[Any]) -> None:
+        start.wait()
+        seen.append(decided_actions(twin) if alone else twin.actions)
+
+    for _ in range(20):
+        twin, calls = counted(plan)
+        start = threading.Barrier(8)
+        seen: list[object] = []
+        threads = [
+            threading.Thread(target=read, args=(twin, i % 2 == 1, start, seen)) for i in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert {"actions": 1, "facts": 1, "trace": 1} == calls
+        assert all(s is twin.actions for s in seen)
+
+
+def test_decide_keeps_a_plan_it_did_not_explain_unfilled_after_decided_actions() -> None:
+    case = load_case(CASES / "laptop-repair.json")
+    made = ENGINE.decide(case, at=case.last_event_at())
+    actions = decided_actions(made)
+    assert not _is_set(made, "facts")
+    assert not _is_set(made, "trace")
+    # Their words wait too (an escalation is made with its words: its step words it).
+    waiting = [a for a in actions if not _is_set(a, "summary")]
+    assert [a for a in actions if a.kind is not ActionKind.ESCALATE] == waiting
+    assert made.actions is actions
+    assert made == ENGINE.decide(case, at=case.last_event_at(), explain=False)
