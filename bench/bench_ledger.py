@@ -325,6 +325,26 @@ def _summary(label: str, found: dict[int, list[Rate]], floors: dict[str, list[fl
         f"{'':<17} CPU a grant at 8 writers {cpu:.2f} ms: {cpus} idle CPUs would cap"
         f" 8 writers at {cpus * 1000 / cpu:.0f} grants/s; they had {used:.0f}% of the CPUs"
     )
+    if label == "SQLite":  # one writer at a time: no CPU bound to show
+        return
+    bounds = _bounds(found)
+    print(
+        f"{'':<17} bound on 8/1 here: {median(bounds):.2f}x"
+        f" (rounds: {' '.join(f'{b:.2f}x' for b in bounds)})"
+    )
+
+
+def _bounds(found: dict[int, list[Rate]]) -> list[float]:
+    """Each round's bound on the 8/1 ratio when the writers and their servers share
+    this machine's CPUs: one writer takes ``t1`` a grant (its CPU plus its waits: the
+    flush, the round trips, a CPU to run on); 8 writers, if every CPU were theirs, at
+    most ``cpus / C8`` grants a second, ``C8`` the CPU a grant takes at 8 writers
+    (writer + server). So 8/1 <= cpus * t1 / C8, and <= 8."""
+    cpus = os.cpu_count() or 1
+    return [
+        min(8.0, cpus * (1000 / one.per_second) / (eight.client_ms + eight.server_ms))
+        for one, eight in zip(found[1], found[8], strict=True)
+    ]
 
 
 def _durability(tmp: str, dsn: str) -> None:

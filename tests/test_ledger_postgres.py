@@ -239,3 +239,149 @@ def test_a_writer_whose_events_were_sealed_while_it_waited_seals_nothing_more(
         assert ["case-1", "case-1", "case-2"] == [e.case_id for e in view.events()]
     assert verify(reopened).ok
     reopened.close()
+
+
+def _populated(schema: str) -> PostgresLedger:
+    """A ledger with what a grant's reads must see and leave out: grants inside and
+    outside the agent's window, another currency, a voided grant, an approval decided
+    and the grant made under it."""
+    ledger = PostgresLedger(pg_dsn(), schema=schema, clock=clock)
+    desk = Desk(ENGINE, ledger, clock_tolerance=TOLERANCE)
+    case, other = make_case("case-1", "c1"), make_case("case-2", "c1")
+    for n, (at, on) in enumerate(
+        [(T0 - timedelta(hours=20), case), (T0, case), (T0 + timedelta(hours=1), other)]
+    ):
+        desk.grant(on, cx.Money("5.00", "EUR"), "credit", at=at, agent=FRONT, request_id=f"r{n}")
+    desk.grant(
+        make_case("case-3", "c1", currency="GBP"),
+        cx.Money("7.00", "GBP"),
+        "credit",
+        at=T0,
+        agent=FRONT,
+        request_id="gbp",
+    )
+    desk.void("r1", at=T0, agent=FRONT, reason="entered twice")
+    desk.request_approval(
+        case, cx.Money("60.00", "EUR"), "credit", at=T0, agent=FRONT, approval_id="ap-1"
+    )
+    desk.approve("ap-1", at=T0, approver=cx.Agent("sup-1", "supervisor"))
+    desk.grant(
+        case,
+        cx.Money("60.00", "EUR"),
+        "credit",
+        at=T0,
+        agent=FRONT,
+        request_id="r-ap",
+        approval="ap-1",
+    )
+    return ledger
+
+
+def _reads(request_id: str, approval_id: str | None) -> object:
+    from cxrecovery.ledger._protocol import GrantReads
+
+    return GrantReads(request_id, "case-1", "c1", FRONT.id, "EUR", *_WINDOWS, approval_id)
+
+
+# The agent's window (an hour either side) and the customer's (90 days).
+_WINDOWS = (
+    (T0 - timedelta(hours=1), T0 + timedelta(hours=1)),
+    (T0 - timedelta(days=90), T0 + timedelta(days=90)),
+)
+
+
+@pytest.mark.parametrize(("request_id", "approval_id"), [("r0", "ap-1"), ("new", None)])
+def test_a_grants_reads_in_one_round_trip_answer_as_the_queries_do(
+    schema: str, request_id: str, approval_id: str | None
+) -> None:
+    ledger = _populated(schema)
+    reads = _reads(request_id, approval_id)
+
+    def answers(prefetch: bool) -> list[object]:
+        with ledger.write() as session:
+            if prefetch:
+                session.prefetch_grant(reads)  # type: ignore[attr-defined]
+            (a_after, a_before), (c_after, c_before) = _WINDOWS
+            found: list[object] = [
+                session.grant(request_id),
+                session.case("case-1"),
+                session.grants(case_id="case-1"),
+                session.spent(FRONT.id, "EUR", after=a_after, before=a_before),
+                session.goodwill("c1", "EUR", after=c_after, before=c_before),
+            ]
+            if approval_id is not None:
+                found += [session.approval(approval_id), session.grant_under(approval_id)]
+            return found
+
+    plain = answers(prefetch=False)
+    assert answers(prefetch=True) == plain
+    # The data is what the test says it is: the agent's spend counts the grant an hour
+    # ahead, not the one 20 hours before, the voided one or the approved one.
+    assert cx.Money("5.00", "EUR") == plain[3]
+    assert cx.Money("70.00", "EUR") == plain[4]
+    ledger.close()
+
+
+def test_a_sessions_own_appends_are_seen_after_its_prefetched_reads(schema: str) -> None:
+    from cxrecovery.ledger import GrantRecord
+
+    ledger = _populated(schema)
+    (a_after, a_before), (c_after, c_before) = _WINDOWS
+    with ledger.write() as session:
+        session.prefetch_grant(_reads("new", None))  # type: ignore[attr-defined]
+        assert session.case("case-9") is None  # another case: asked of the server
+        session.add_grant(
+            GrantRecord(
+                "new",
+                "case-1",
+                "c1",
+                FRONT.id,
+                FRONT.role,
+                cx.CompensationForm.CREDIT,
+                cx.Money("1.00", "EUR"),
+                T0,
+            )
+        )
+        assert "new" == getattr(session.grant("new"), "request_id", None)
+        assert cx.Money("6.00", "EUR") == session.spent(
+            FRONT.id, "EUR", after=a_after, before=a_before
+        )
+        assert cx.Money("71.00", "EUR") == session.goodwill(
+            "c1", "EUR", after=c_after, before=c_before
+        )
+    ledger.close()
+
+
+def test_a_version_2_schema_is_migrated_and_its_queued_events_sealed(schema: str) -> None:
+    """A schema from the release before, with a grant and an event a killed writer left
+    queued: opened, it gains version 3's functions, and the chain runs on unbroken."""
+    import psycopg
+
+    from cxrecovery.ledger._pg_schema import PG_MIGRATIONS
+
+    with psycopg.connect(pg_dsn(), autocommit=True) as conn, conn.transaction():
+        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(f"SET LOCAL search_path TO {schema}")
+        for step in PG_MIGRATIONS[:2]:
+            for statement in step:
+                conn.execute(statement)
+        conn.execute("UPDATE ledger_meta SET value = '2' WHERE key = 'schema_version'")
+        conn.execute(
+            "INSERT INTO event_queue (kind, case_id, at_us, ref, body)"
+            " VALUES ('case_opened', 'case-0', 0, 'case-0', '{}')"
+        )
+    ledger = PostgresLedger(pg_dsn(), schema=schema, clock=clock)
+    assert 3 == ledger.schema_version == PG_SCHEMA_VERSION
+    desk = Desk(ENGINE, ledger, clock_tolerance=TOLERANCE)
+    desk.grant(
+        make_case("case-1", "c1"),
+        cx.Money("5.00", "EUR"),
+        "credit",
+        at=T0,
+        agent=FRONT,
+        request_id="r1",
+    )
+    with ledger.read() as view:
+        assert ["case-0", "case-1", "case-1"] == [e.case_id for e in view.events()]
+    assert verify(ledger).ok
+    ledger.close()

@@ -22,7 +22,7 @@ from cxrecovery.ledger._errors import (
 from cxrecovery.ledger._memory import MemoryLedger
 from cxrecovery.ledger._migrations import SCHEMA_VERSION
 from cxrecovery.ledger._postgres import PostgresLedger
-from cxrecovery.ledger._protocol import Ledger, LedgerSession, LedgerView
+from cxrecovery.ledger._protocol import GrantReads, Ledger, LedgerSession, LedgerView
 from cxrecovery.ledger._records import (
     ApprovalRecord,
     ApprovalStatus,
@@ -44,6 +44,7 @@ __all__ = [
     "ChainReport",
     "Desk",
     "EventKind",
+    "GrantReads",
     "GrantRecord",
     "Ledger",
     "LedgerBusyError",

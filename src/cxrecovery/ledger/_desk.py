@@ -231,6 +231,7 @@ class Desk(Corrections, Promises):
             case, amount, form, at, agent, request_id, approval, note
         )
         with self.ledger.write() as session:
+            _s.prefetch_grant(session, record, role)
             existing = session.grant(record.request_id)
             if existing is not None:
                 if existing.same_request(record):

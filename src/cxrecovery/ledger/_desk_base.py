@@ -63,7 +63,8 @@ class DeskBase:
     def _spent(
         self, view: LedgerView, agent: Agent, role: RolePolicy, currency: str, at: datetime
     ) -> Money:
-        return view.spent(agent.id, currency, after=at - role.period, before=at + role.period)
+        after, before = _s.window(at, role.period)
+        return view.spent(agent.id, currency, after=after, before=before)
 
     def _authorized(
         self,

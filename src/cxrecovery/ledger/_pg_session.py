@@ -1,5 +1,10 @@
 """The PostgreSQL ledger's write session: locks before reads, appends deferred into the
-next round trip, and the commit (see ``_postgres.py`` for the design)."""
+next round trip, and the commit (see ``_postgres.py`` for the design).
+
+A grant takes two round trips: ``BEGIN`` and ``grant_reads`` (every lock, then every
+read its limits need, on the server), then the appends, the queued events with a try
+of the seal, ``COMMIT`` and, when the seal was busy, the wait for it (``seal_mine``).
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,18 @@ import attrs
 
 from cxrecovery.ledger._chain import body_json
 from cxrecovery.ledger._pg_view import (
+    AGENT,
+    APPROVAL,
     CASE,
     CASE_GRANTS_SELECT,
     CASE_SELECT,
+    CUSTOMER,
+    REQUEST,
     SEAL,
     View,
     case_row,
 )
+from cxrecovery.ledger._protocol import GrantReads
 from cxrecovery.ledger._records import (
     ApprovalRecord,
     CaseRecord,
@@ -25,9 +35,11 @@ from cxrecovery.ledger._records import (
     GrantRecord,
     PlanRecord,
     PromiseRecord,
+    from_us,
     instant_us,
 )
 from cxrecovery.ledger._sql import (
+    approval_row,
     approval_values,
     case_values,
     grant_row,
@@ -38,6 +50,7 @@ from cxrecovery.ledger._sql import (
     settlement_values,
 )
 from cxrecovery.model import Attributes, PromiseStatus
+from cxrecovery.money import Money
 
 if TYPE_CHECKING:
     import psycopg
@@ -47,10 +60,22 @@ __all__ = ["Session"]
 _us = instant_us
 _INSERT: Final = inserts("%s")
 
-_QUEUE_EVENT: Final = (
-    "INSERT INTO event_queue (kind, case_id, at_us, ref, body)"
-    " VALUES (%s, %s, %s, %s, %s) RETURNING id"
-)
+_GRANT_READS: Final = "SELECT grant_reads(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_QUEUE_EVENTS: Final = "SELECT queue_events(%s, %s, %s, %s, %s, %s, %s)"
+_SEAL_MINE: Final = "SELECT seal_mine(%s, %s)"
+
+
+@attrs.frozen
+class _Read:
+    """What ``grant_reads`` answered, for the queries that follow it."""
+
+    reads: GrantReads
+    case: CaseRecord | None
+    grant: GrantRecord | None
+    spent: int
+    goodwill: int
+    approval: ApprovalRecord | None
+    under: GrantRecord | None
 
 
 class Session(View):
@@ -70,26 +95,32 @@ class Session(View):
         # server's clock) at first, then the appends, which return nothing to wait for.
         self._deferred: list[tuple[str, Any]] = [("BEGIN", None)]
         self._clock_cursor: psycopg.Cursor[Any] | None = None
-        self._event_cursor: psycopg.Cursor[Any] | None = None
         self._now: datetime | None = None
         self._case_grants: dict[str, list[GrantRecord]] = {}
+        # What grant_reads answered, while the session has not appended since.
+        self._read: _Read | None = None
+        # The events to queue at the commit, as the columns of ``queue_events``.
+        self._events: tuple[list[str], list[str], list[int], list[str], list[str]]
+        self._events = ([], [], [], [], [])
         self._started = False
-        self.queued = False
 
     def _lock(self, kind: int, key: str) -> None:
         if (kind, key) not in self._held:
             self._held.add((kind, key))
             self._locks.append((kind, f"{self._schema}:{key}"))
 
-    def _flush(self) -> None:
+    @property
+    def queued(self) -> bool:
+        """Whether this session has events to queue at its commit."""
+        return bool(self._events[0])
+
+    def _flush(self, *, clock: bool = True) -> None:
         """Send the deferred statements and the locks (inside a pipeline)."""
         for sql, args in self._deferred:
-            cursor = self._c.execute(sql, args)
-            if sql is _QUEUE_EVENT:
-                self._event_cursor = cursor  # the last one queued has the highest id
-            elif sql == "BEGIN":
+            self._c.execute(sql, args)
+            if sql == "BEGIN":
                 self._started = True
-                if self._clock is None:
+                if self._clock is None and clock:
                     self._clock_cursor = self._c.execute("SELECT clock_timestamp()")
         self._deferred.clear()
         for key in self._locks:
@@ -106,7 +137,99 @@ class Session(View):
             cursor = self._c.execute(sql, args)
         return cursor
 
+    def prefetch_grant(self, reads: GrantReads) -> None:
+        """Lock and read all a grant's checks need, in one round trip with ``BEGIN``
+        (see :class:`GrantReads`); only as the session's first step."""
+        if self._started or self._locks:
+            return
+        keys = [
+            (REQUEST, reads.request_id),
+            (CASE, reads.case_id),
+            (AGENT, reads.agent_id),
+            (CUSTOMER, reads.customer_id),
+        ]
+        if reads.approval_id is not None:
+            keys.append((APPROVAL, reads.approval_id))
+        self._held.update(keys)
+        (a_after, a_before), (c_after, c_before) = reads.agent_window, reads.customer_window
+        with self._c.pipeline():
+            self._flush(clock=False)
+            found = self._c.execute(
+                _GRANT_READS,
+                (
+                    self._schema,
+                    reads.request_id,
+                    reads.case_id,
+                    reads.agent_id,
+                    reads.customer_id,
+                    reads.currency,
+                    _us(a_after),
+                    _us(a_before),
+                    _us(c_after),
+                    _us(c_before),
+                    reads.approval_id,
+                ),
+            )
+        row = found.fetchone()
+        assert row is not None
+        now, grant, case, grants, spent, goodwill, approval, under = row[0]
+        self._case_grants[reads.case_id] = [grant_row(g) for g in grants]
+        if self._clock is None:
+            self._now = from_us(now)
+        self._read = _Read(
+            reads,
+            None if case is None else case_row(case),
+            None if grant is None else grant_row(grant),
+            spent,
+            goodwill,
+            None if approval is None else approval_row(approval),
+            None if under is None else grant_row(under),
+        )
+
+    def grant(self, request_id: str) -> GrantRecord | None:
+        read = self._read
+        if read is not None and read.reads.request_id == request_id:
+            return read.grant
+        return super().grant(request_id)
+
+    def spent(self, agent_id: str, currency: str, *, after: datetime, before: datetime) -> Money:
+        read = self._read
+        if read is not None and (agent_id, currency, after, before) == (
+            read.reads.agent_id,
+            read.reads.currency,
+            *read.reads.agent_window,
+        ):
+            return Money.from_minor(read.spent, currency)
+        return super().spent(agent_id, currency, after=after, before=before)
+
+    def goodwill(
+        self, customer_id: str, currency: str, *, after: datetime, before: datetime
+    ) -> Money:
+        read = self._read
+        if read is not None and (customer_id, currency, after, before) == (
+            read.reads.customer_id,
+            read.reads.currency,
+            *read.reads.customer_window,
+        ):
+            return Money.from_minor(read.goodwill, currency)
+        return super().goodwill(customer_id, currency, after=after, before=before)
+
+    def approval(self, approval_id: str) -> ApprovalRecord | None:
+        read = self._read
+        if read is not None and read.reads.approval_id == approval_id:
+            return read.approval
+        return super().approval(approval_id)
+
+    def grant_under(self, approval_id: str) -> GrantRecord | None:
+        read = self._read
+        if read is not None and read.reads.approval_id == approval_id:
+            return read.under
+        return super().grant_under(approval_id)
+
     def case(self, case_id: str) -> CaseRecord | None:
+        read = self._read
+        if read is not None and read.reads.case_id == case_id:
+            return read.case
         # A desk that looks a case up next reads its grants: both in one round trip.
         # The case's lock keeps them current for the rest of the session, since every
         # grant on the case is written under that lock.
@@ -146,8 +269,10 @@ class Session(View):
             limit=limit,
         )
 
-    def _defer(self, sql: str, args: Any) -> None:
+    def _defer(self, sql: str, args: Any, *, stale: bool = False) -> None:
         self._deferred.append((sql, args))
+        if stale:  # an append that changes what grant_reads answered
+            self._read = None
 
     def now(self) -> datetime:
         if self._clock is not None:
@@ -162,21 +287,19 @@ class Session(View):
             self._now = row[0]
         return self._now
 
-    def commit(self) -> bool:
-        """Commit (sealing the queue when the seal lock is free); whether it sealed."""
-        if not self._started and len(self._deferred) <= 1:
-            return False  # nothing was read or written: no transaction to end
-        if not self.queued:
-            with self._c.pipeline():
-                self._flush()
-                self._c.execute("COMMIT")
-            return False
+    def commit(self) -> None:
+        """Commit, in one round trip: the deferred appends, the events queued (sealed at
+        once when the seal lock is free), ``COMMIT``, and then, if the seal was busy,
+        the wait for it and the seal of this session's events (see ``seal_mine``)."""
+        if not self._started and len(self._deferred) <= 1 and not self.queued:
+            return  # nothing was read or written: no transaction to end
         with self._c.pipeline():
-            self._flush()
-            got = self._c.execute("SELECT try_seal(%s, %s)", (SEAL, self._schema))
+            self._flush(clock=False)
+            if self.queued:
+                self._c.execute(_QUEUE_EVENTS, (SEAL, self._schema, *self._events))
             self._c.execute("COMMIT")
-        row = got.fetchone()
-        return row is not None and bool(row[0])
+            if self.queued:
+                self._c.execute(_SEAL_MINE, (SEAL, self._schema))
 
     def rollback(self) -> None:
         if self._started and not self._c.closed:
@@ -184,9 +307,11 @@ class Session(View):
 
     def add_case(self, record: CaseRecord) -> None:
         self._defer(_INSERT["case"], case_values(record))
+        if self._read is not None and self._read.reads.case_id == record.case_id:
+            self._read = attrs.evolve(self._read, case=record)
 
     def add_grant(self, record: GrantRecord) -> None:
-        self._defer(_INSERT["grant"], grant_values(record))
+        self._defer(_INSERT["grant"], grant_values(record), stale=True)
         known = self._case_grants.get(record.case_id)
         if known is not None:
             known.append(record)
@@ -207,7 +332,7 @@ class Session(View):
         self._defer(_INSERT["settlement"], settlement_values(case_id, promise_id, status, at, by))
 
     def add_approval(self, record: ApprovalRecord) -> None:
-        self._defer(_INSERT["approval"], approval_values(record))
+        self._defer(_INSERT["approval"], approval_values(record), stale=True)
 
     def add_decision(
         self,
@@ -219,10 +344,12 @@ class Session(View):
         at: datetime,
         note: str | None,
     ) -> None:
-        self._defer(_INSERT["decision"], (approval_id, granted, by, role, _us(at), note))
+        self._defer(
+            _INSERT["decision"], (approval_id, granted, by, role, _us(at), note), stale=True
+        )
 
     def add_void(self, request_id: str, *, by: str, role: str, at: datetime, reason: str) -> None:
-        self._defer(_INSERT["void"], (request_id, by, role, _us(at), reason))
+        self._defer(_INSERT["void"], (request_id, by, role, _us(at), reason), stale=True)
         for known in self._case_grants.values():
             for i, g in enumerate(known):
                 if g.request_id == request_id:
@@ -231,7 +358,7 @@ class Session(View):
                     )
 
     def add_withdrawal(self, approval_id: str, *, by: str, at: datetime, reason: str) -> None:
-        self._defer(_INSERT["withdrawal"], (approval_id, by, _us(at), reason))
+        self._defer(_INSERT["withdrawal"], (approval_id, by, _us(at), reason), stale=True)
 
     def add_plan(self, record: PlanRecord) -> None:
         self._defer(_INSERT["plan"], plan_values(record))
@@ -239,12 +366,9 @@ class Session(View):
     def add_event(
         self, kind: EventKind, case_id: str, *, at: datetime, ref: str, body: Attributes
     ) -> None:
-        self._defer(_QUEUE_EVENT, (EventKind(kind).value, case_id, _us(at), ref, body_json(body)))
-        self.queued = True
-
-    def last_queued(self) -> int:
-        """The queue id of this session's last event (call it after the commit)."""
-        assert self._event_cursor is not None
-        row = self._event_cursor.fetchone()
-        assert row is not None
-        return int(row[0])
+        kinds, cases, ats, refs, bodies = self._events
+        kinds.append(EventKind(kind).value)
+        cases.append(case_id)
+        ats.append(_us(at))
+        refs.append(ref)
+        bodies.append(body_json(body))

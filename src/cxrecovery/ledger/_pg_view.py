@@ -21,7 +21,6 @@ from cxrecovery.ledger._records import (
 from cxrecovery.ledger._sql import (
     APPROVAL_SELECT,
     GRANT_SELECT,
-    NOT_VOIDED,
     PROMISE_SELECT,
     approval_row,
     events_query,
@@ -150,9 +149,7 @@ class View:
     def spent(self, agent_id: str, currency: str, *, after: datetime, before: datetime) -> Money:
         self._lock(AGENT, agent_id)
         return self._sum(
-            "SELECT coalesce(sum(amount_minor), 0) FROM grants WHERE agent_id = %s"
-            " AND currency = %s AND approval_id IS NULL AND at_us > %s AND at_us <= %s"
-            + NOT_VOIDED,
+            "SELECT agent_spent(%s, %s, %s, %s)",
             (agent_id, currency, _us(after), _us(before)),
             currency,
         )
@@ -162,8 +159,7 @@ class View:
     ) -> Money:
         self._lock(CUSTOMER, customer_id)
         return self._sum(
-            "SELECT coalesce(sum(amount_minor), 0) FROM grants WHERE customer_id = %s"
-            " AND currency = %s AND at_us > %s AND at_us <= %s" + NOT_VOIDED,
+            "SELECT customer_goodwill(%s, %s, %s, %s)",
             (customer_id, currency, _us(after), _us(before)),
             currency,
         )

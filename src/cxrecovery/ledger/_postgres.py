@@ -227,32 +227,14 @@ class PostgresLedger:
         assert row is not None
         return int(row[0])
 
-    def _seal_now(self, upto: int | None = None) -> None:
-        """Seal every queued event, waiting for the seal lock: one round trip.
-
-        With ``upto`` (a writer's last queue id), only when some event up to it is
-        still queued: a writer whose events a writer before it has sealed (all of
-        them, with the others queued) then leaves at once, without a commit to flush
-        while it holds the lock. So the lock is held through one flush per batch of
-        events, not one per writer.
-        """
+    def _seal_now(self) -> None:
+        """Seal every queued event, waiting for the seal lock (on opening: events a
+        writer killed between its commit and its seal left queued)."""
         conn = self._connection()
         try:
             with conn.pipeline():
                 conn.execute("BEGIN")
-                if upto is None:
-                    conn.execute("SELECT seal_waiting(%s, %s)", (SEAL, self.schema))
-                else:
-                    # The lock first: the next statement's snapshot then sees every
-                    # seal committed before it was granted.
-                    conn.execute(
-                        "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (SEAL, self.schema)
-                    )
-                    conn.execute(
-                        "SELECT CASE WHEN EXISTS (SELECT 1 FROM event_queue WHERE id <= %s)"
-                        " THEN seal() ELSE 0 END",
-                        (upto,),
-                    )
+                conn.execute("SELECT seal_waiting(%s, %s)", (SEAL, self.schema))
                 conn.execute("COMMIT")
         except BaseException:
             if not conn.closed and conn.info.transaction_status != 0:  # not IDLE
@@ -280,14 +262,10 @@ class PostgresLedger:
         try:
             try:
                 yield session
-                sealed = session.commit()
+                session.commit()
             except BaseException:
                 session.rollback()
                 raise
-            if session.queued and not sealed:
-                # Another writer held the seal: ours is committed (durable) and queued;
-                # seal it, with whatever else is queued, before the call returns.
-                self._seal_now(session.last_queued())
         except pg.Error as error:
             raise _translate(error, self._where) from None
 

@@ -12,6 +12,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+import attrs
+
 from cxrecovery.ledger._records import (
     ApprovalRecord,
     CaseRecord,
@@ -24,7 +26,29 @@ from cxrecovery.ledger._records import (
 from cxrecovery.model import Attributes, PromiseStatus
 from cxrecovery.money import Money
 
-__all__ = ["Ledger", "LedgerSession", "LedgerView"]
+__all__ = ["GrantReads", "Ledger", "LedgerSession", "LedgerView"]
+
+
+@attrs.frozen
+class GrantReads:
+    """Everything a grant's limit checks are about to read, announced up front.
+
+    A desk hands it to ``session.prefetch_grant(reads)`` before its first read, when
+    the session has that method (no store needs it): a store that can, then locks and
+    reads it all in one round trip, and answers the queries that follow (the request
+    id, the case and its grants, the agent's spend and the customer's goodwill in
+    these windows, the approval and the grant under it) from what it read, until the
+    session appends. The answers must be the very ones the queries would give.
+    """
+
+    request_id: str
+    case_id: str
+    customer_id: str
+    agent_id: str
+    currency: str
+    agent_window: tuple[datetime, datetime]
+    customer_window: tuple[datetime, datetime]
+    approval_id: str | None
 
 
 @runtime_checkable

@@ -11,7 +11,7 @@ import attrs
 from cxrecovery._validation import aware_arg
 from cxrecovery.errors import InvalidValueError, Problem
 from cxrecovery.ledger._errors import LedgerError, LimitExceededError, RequestConflictError
-from cxrecovery.ledger._protocol import LedgerSession, LedgerView
+from cxrecovery.ledger._protocol import GrantReads, LedgerSession, LedgerView
 from cxrecovery.ledger._records import CaseRecord, EventKind, GrantRecord
 from cxrecovery.limits import check_instant
 from cxrecovery.model import Attributes, Case, CompensationForm, Grant, PriorCase, Promise
@@ -33,11 +33,13 @@ __all__ = [
     "merged",
     "money_for",
     "page_limit",
+    "prefetch_grant",
     "reason_arg",
     "refusal",
     "select_grants",
     "seq_arg",
     "the_case",
+    "window",
 ]
 
 
@@ -253,7 +255,8 @@ def merged(
 def goodwill(
     view: LedgerView, case: Case, currency: str, at: datetime, window: timedelta
 ) -> Money:
-    ledger = view.goodwill(case.customer.id, currency, after=at - window, before=at + window)
+    after, before = _window(at, window)
+    ledger = view.goodwill(case.customer.id, currency, after=after, before=before)
     # Grants on the case document that never went through the ledger count too.
     recorded = {g.request_id for g in view.grants(case_id=case.id)}
     outside = (
@@ -262,9 +265,40 @@ def goodwill(
         if g.id not in recorded
         and g.amount is not None
         and g.amount.currency == currency
-        and at - window < g.at <= at + window
+        and after < g.at <= before
     )
     return ledger + Money.sum(outside, currency)
+
+
+def window(at: datetime, length: timedelta) -> tuple[datetime, datetime]:
+    """The budget window a grant at ``at`` counts in: ``(at - length, at + length]``.
+
+    A grant recorded later than ``at`` counts too, so that no window of that length
+    holds more than the limit.
+    """
+    return at - length, at + length
+
+
+_window = window
+
+
+def prefetch_grant(session: LedgerSession, record: GrantRecord, role: RolePolicy) -> None:
+    """Announce a grant's reads to a session that can fetch them at once (see
+    :class:`GrantReads`); the reads that follow ask for exactly these."""
+    prefetch = getattr(session, "prefetch_grant", None)
+    if prefetch is not None:
+        prefetch(
+            GrantReads(
+                record.request_id,
+                record.case_id,
+                record.customer_id,
+                record.agent_id,
+                record.amount.currency,
+                window(record.at, role.period),
+                window(record.at, role.customer_window),
+                record.approval_id,
+            )
+        )
 
 
 def ensure_case(session: LedgerSession, case: Case) -> None:
