@@ -17,9 +17,10 @@ from cxrecovery.engine._support import (
     _plain_facts,
     _why_not,
     instant,
+    plain,
     remember,
 )
-from cxrecovery.facts import BUILTIN_FACTS, Timeline
+from cxrecovery.facts import Timeline
 from cxrecovery.model import (
     Agent,
     Attributes,
@@ -73,11 +74,11 @@ class DecisionContext(_ClockSteps):
         self.agent = agent
         self.spent = spent
         self.facts = facts
-        # The facts as a plan shows them: reasons, the trace and the plan all cite them.
-        self.scalars = _plain_facts(facts, engine._compiled.decimal_facts)
         self.timeline = timeline
         self.explain = explain
-        self.memo_ok = not explain and _memo_safe(facts)
+        # The memo keys a table's result by the plain values of the facts it reads: a
+        # host fact of another class (not a built-in one) leaves it out.
+        self.memo_ok = not explain and (not engine._providers or _memo_safe(facts))
         self.trace: list[TableTrace] = []
         self.reviews: list[datetime] = []
         # Each action as decided (``pending``), explained when the plan is read; the
@@ -98,21 +99,10 @@ class DecisionContext(_ClockSteps):
     def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
         if self.memo_ok:
             # A table's result and trace depend only on the facts it reads: decisions
-            # that read the same values share them (the key has each value's class too,
-            # as True == 1). Without why-not traces only: explain is the slow path.
-            scalars = self.scalars
-            facts = self.facts
-            getter = self.engine._trace_getters.get(path)
+            # that read the same values share them (see ``memo_key``). Without why-not
+            # traces only: explain is the slow path.
             try:
-                if getter is not None:  # the same key, its values fetched in one call
-                    key = (path, *getter(scalars), *map(type, getter(facts)))
-                else:
-                    names = self.engine._compiled.trace_inputs[path]
-                    key = (
-                        path,
-                        *map(scalars.__getitem__, names),
-                        *map(type, map(facts.__getitem__, names)),
-                    )
+                key = self.engine._compiled.memo_keys[path](self.facts)
             except KeyError:  # a fact is missing: evaluate() says so
                 pass
             else:
@@ -134,7 +124,7 @@ class DecisionContext(_ClockSteps):
             why_not = _why_not(explanation)
         trace = TableTrace(  # table, inputs, matched, chosen, shadowed, why_not
             path,
-            _picked(self.scalars, self.engine._compiled.trace_inputs[path]),
+            _picked(self.facts, self.engine._compiled.trace_inputs[path]),
             result.matched,
             result.chosen,
             result.shadowed,
@@ -162,12 +152,11 @@ class DecisionContext(_ClockSteps):
     def lacking(self, path: str, what: str) -> bool:
         """Whether a host fact the table at ``path`` reads has no value (its provider
         returned none): then a person decides ``what``."""
+        hosts = self.engine._compiled.host_inputs[path]
+        if not hosts:  # built-in facts only: they always have values
+            return False
         facts = self.facts
-        names = [
-            n
-            for n in self.engine._compiled.trace_inputs[path]
-            if n not in BUILTIN_FACTS and facts.get(n) is None
-        ]
+        names = [n for n in hosts if facts.get(n) is None]
         if names:
             self.gap(path, what, f"the host gave no value for {', '.join(names)}")
         return bool(names)
@@ -188,16 +177,16 @@ class DecisionContext(_ClockSteps):
         A reason is a frozen value fixed by its rule, text and the plain fact values it
         cites (with their classes, as True == 1): decisions share equal ones.
         """
-        scalars = self.scalars
+        facts = self.facts
         key: tuple[object, ...]
         try:
             if not names:
                 key = (rule, text)
             elif len(names) == 1:  # the common case: the key without a tuple per part
-                value = scalars[names[0]]
+                value = plain(facts[names[0]])
                 key = (rule, text, names[0], value, value.__class__)
             else:
-                values = tuple(map(scalars.__getitem__, names))
+                values = tuple(map(plain, map(facts.__getitem__, names)))
                 key = (rule, text, names, values, tuple(map(type, values)))
         except KeyError:  # a fact that is not there is left out
             return self._reason(rule, text, names)
@@ -210,17 +199,17 @@ class DecisionContext(_ClockSteps):
     def _reason(self, rule: str, text: str, names: tuple[str, ...]) -> Reason:
         if not names:
             return Reason(rule, text, EMPTY_ATTRIBUTES)
-        scalars = self.scalars
+        facts = self.facts
         if len(names) == 1:  # the common case: nothing to sort
             name = names[0]
-            pairs = ((name, scalars[name]),) if name in scalars else ()
+            pairs = ((name, plain(facts[name])),) if name in facts else ()
             return Reason(rule, text, Attributes._from_sorted(pairs))
-        picked = {n: scalars[n] for n in names if n in scalars}
+        picked = {n: plain(facts[n]) for n in names if n in facts}
         return Reason(rule, text, Attributes._from_sorted(tuple(sorted(picked.items()))))
 
     def all_facts(self) -> Attributes:
         """Every fact, as the plan keeps them: sorted by name."""
-        scalars = self.scalars
+        scalars = _plain_facts(self.facts, self.engine._compiled.decimal_facts)
         # The engine knows every fact's name in sorted order: when those are the facts,
         # the pairs come in C. A host fact it was not told about (a provider returning
         # more than it declared) falls back to a sort.

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Final, TypeVar
 
 from cxrecovery.businesstime import in_zone
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
+from cxrecovery.facts import BUILTIN_FACTS
 from cxrecovery.formats.durations import format_duration, parse_duration
 from cxrecovery.model import (
     Attributes,
@@ -121,9 +123,61 @@ def _memo_safe(facts: Mapping[str, object]) -> bool:
     return _MEMO_SAFE.issuperset(map(type, facts.values()))
 
 
-def _picked(scalars: Mapping[str, _Plain], names: Sequence[str]) -> Attributes:
-    """The facts called ``names`` (sorted, unique, as precompiled) that are present."""
-    return Attributes._from_sorted(tuple([(n, scalars[n]) for n in names if n in scalars]))
+def _picked(facts: Mapping[str, object], names: Sequence[str]) -> Attributes:
+    """The facts called ``names`` (sorted, unique, as precompiled) that are present, as
+    plain values."""
+    return Attributes._from_sorted(tuple([(n, plain(facts[n])) for n in names if n in facts]))
+
+
+def plain(value: object) -> _Plain:
+    """``value`` as a plan shows a fact (``scalar``), with an exact class test first."""
+    return value if value.__class__ in _PLAIN_TYPES else scalar(value)  # type: ignore[return-value]
+
+
+# A table's key in the engine's memo of results, from the facts (KeyError when one of
+# the facts it reads is missing).
+MemoKey = Callable[[Mapping[str, object]], tuple[object, ...]]
+
+
+def memo_key(path: str, names: Sequence[str], specs: Mapping[str, FactSpec]) -> MemoKey:
+    """How the memo keys the result of the table at ``path``, which reads ``names``:
+    the path and each value as a plan shows it (``plain``), which with the fact's class
+    fixes the value as the table reads it. A built-in fact's class is fixed by its kind
+    (``derive_facts`` gives each kind one class, a decimal always a ``Decimal``), so
+    its plain value is the key; a host fact's class is in the key too (True == 1).
+    """
+    if any(n not in BUILTIN_FACTS for n in names):
+        get = itemgetter(*names) if names else _nothing
+        single = len(names) == 1
+
+        def hosted(facts: Mapping[str, object]) -> tuple[object, ...]:
+            values = (get(facts),) if single else get(facts)
+            return (path, *map(plain, values), *map(type, values))
+
+        return hosted
+    decimals = [i for i, n in enumerate(names) if specs[n].kind is FactKind.DECIMAL]
+    if len(names) == 1:
+        name = names[0]
+        if decimals:
+            return lambda facts: (path, plain(facts[name]))
+        return lambda facts: (path, facts[name])
+    get = itemgetter(*names) if names else _nothing
+    if not decimals:
+        return lambda facts: (path, *get(facts))
+
+    def converted(facts: Mapping[str, object]) -> tuple[object, ...]:
+        values = list(get(facts))
+        for i in decimals:
+            value = values[i]
+            if value.__class__ is Decimal:
+                values[i] = str(value)  # what scalar() gives a Decimal
+        return (path, *values)
+
+    return converted
+
+
+def _nothing(facts: Mapping[str, object]) -> tuple[object, ...]:
+    return ()
 
 
 def comparable(at: datetime) -> datetime:
@@ -301,12 +355,18 @@ class _Compiled:
         self.row_facts: dict[str, dict[str, tuple[str, ...]]] = {}
         located = [(f"tables.{name}", table) for name, table in self.tables.items()]
         located += [(f"clocks.{name}.targets", t) for name, t in self.clock_tables.items()]
+        # Per table: the host facts it reads (a person decides when one has no value),
+        # and how a decision keys its result in the engine's memo.
+        self.host_inputs: dict[str, tuple[str, ...]] = {}
+        self.memo_keys: dict[str, MemoKey] = {}
         for path, table in located:
-            self.trace_inputs[path] = tuple(sorted(set(table.inputs)))
+            names = self.trace_inputs[path] = tuple(sorted(set(table.inputs)))
             self.row_facts[path] = {
                 rule.id: tuple(sorted({c.fact.name for c in rule.conditions if not c.is_any}))
                 for rule in table.rules
             }
+            self.host_inputs[path] = tuple(n for n in names if n not in BUILTIN_FACTS)
+            self.memo_keys[path] = memo_key(path, names, specs)
 
     def _read_durations(
         self, policy: Policy, recovery: DecisionTable | None, remedy: DecisionTable | None

@@ -1,0 +1,104 @@
+"""The engine's memo of table results: keyed by the plain values of the facts a table
+reads, so that it never changes what a plan says."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cxrecovery import Engine, FactKind, FactSpec, default_policy, load_case, load_policy
+from cxrecovery.facts import BUILTIN_FACTS, derive_facts
+from cxrecovery.testing.strategies import cases
+
+CASES = Path(__file__).parent.parent / "examples" / "cases"
+ENGINE = Engine(default_policy())
+# The one class derive_facts gives each kind of fact: the memo keys a built-in fact by
+# its plain value alone because of it.
+_CLASSES = {
+    FactKind.BOOLEAN: bool,
+    FactKind.INTEGER: int,
+    FactKind.DECIMAL: Decimal,
+    FactKind.ENUM: str,
+    FactKind.ORDINAL: str,
+    FactKind.STRING: str,
+}
+
+
+@settings(max_examples=60)
+@given(cases(policy=default_policy()), st.integers(0, 400))
+def test_each_built_in_fact_has_the_one_class_of_its_kind(case: Any, hours: int) -> None:
+    at = case.last_event_at() + timedelta(hours=hours)
+    facts, _ = derive_facts(case, at, ENGINE._settings)
+    assert set(facts) == set(BUILTIN_FACTS)
+    for name, value in facts.items():
+        assert type(value) is _CLASSES[BUILTIN_FACTS[name].kind], (name, value)
+
+
+class _Years:
+    """A host fact declared as a decimal, given as an int or as a Decimal."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def specs(self) -> dict[str, FactSpec]:
+        return {"loyalty_years": FactSpec("loyalty_years", FactKind.DECIMAL)}
+
+    def compute(self, case: Any, at: datetime) -> dict[str, object]:
+        return {"loyalty_years": self.value}
+
+
+def _policy_reading_loyalty() -> Any:
+    document = copy.deepcopy(default_policy().document)
+    targets = document["clocks"]["limbo"]["targets"]
+    targets["inputs"].append("loyalty_years")
+    for rule in targets["rules"]:
+        rule.setdefault("when", {})["loyalty_years"] = ">= 0"
+    return load_policy(document)
+
+
+def _limbo_inputs(engine: Engine, years: _Years, value: object) -> object:
+    years.value = value
+    data = json.loads((CASES / "laptop-repair.json").read_text())
+    case = load_case(data)
+    plan = engine.decide(case, at=case.last_event_at())
+    (trace,) = [t for t in plan.trace if t.table == "clocks.limbo.targets"]
+    return trace.inputs["loyalty_years"]
+
+
+def test_equal_host_values_of_different_classes_are_not_shared_in_the_memo() -> None:
+    years = _Years(1)
+    engine = Engine(_policy_reading_loyalty(), facts=[years])
+    # 1, Decimal("1") and Decimal("1.0") are equal and the table reads them alike, but a
+    # plan shows them as 1, "1" and "1.0": each decision shows its own.
+    assert 1 == _limbo_inputs(engine, years, 1)
+    assert "1" == _limbo_inputs(engine, years, Decimal("1"))
+    assert "1.0" == _limbo_inputs(engine, years, Decimal("1.0"))
+    assert 1 == _limbo_inputs(engine, years, 1)
+
+
+def test_a_built_in_decimal_fact_is_keyed_by_its_digits() -> None:
+    document = copy.deepcopy(default_policy().document)
+    targets = document["clocks"]["limbo"]["targets"]
+    targets["inputs"].append("expectation_ratio")
+    for rule in targets["rules"]:
+        rule.setdefault("when", {})["expectation_ratio"] = ">= 0"
+    engine = Engine(load_policy(document))
+    data = json.loads((CASES / "laptop-repair.json").read_text())
+    shown = []
+    # Equal ratios with other digits: the plan shows each as the case gives it, in the
+    # facts and in the trace of the table that reads it, decided by one engine.
+    for ratio in ("0.5", "0.50", "0.5"):
+        changed = copy.deepcopy(data)
+        changed["customer"]["expectation"] = {"compensation_ratio": ratio}
+        case = load_case(changed)
+        plan = engine.decide(case, at=case.last_event_at())
+        (trace,) = [t for t in plan.trace if t.table == "clocks.limbo.targets"]
+        shown.append((plan.facts["expectation_ratio"], trace.inputs["expectation_ratio"]))
+    assert [("0.5", "0.5"), ("0.50", "0.50"), ("0.5", "0.5")] == shown
