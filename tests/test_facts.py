@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, localcontext
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_UP, Decimal, localcontext
 from fractions import Fraction
 
 from hypothesis import given
@@ -30,6 +30,34 @@ def test_recency_score_is_the_weighted_mean_latest_first(values: list[int], deca
     exact = sum(w * v for w, v in zip(weights, reversed(values), strict=True)) / sum(weights)
     expected = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(Decimal("0.01"))
     assert expected == _recency_score(_events(values), Decimal(decay))
+
+
+def _stepwise(values: list[int], decay: Decimal) -> Decimal:
+    """The score's definition, step by step in the current context: weight × value
+    summed latest first over the sum of the weights."""
+    weighing, summed, weighed = Decimal(1), Decimal(0), Decimal(0)
+    for value in reversed(values):
+        summed += weighing * value
+        weighed += weighing
+        weighing *= decay
+    return (summed / weighed).quantize(Decimal("0.01"))
+
+
+@given(
+    st.lists(st.sampled_from([-2, -1, 0, 1, 2]), min_size=1, max_size=60),
+    st.decimals(min_value=0, max_value=1, places=6),
+    st.integers(3, 28),
+    st.sampled_from([ROUND_HALF_EVEN, ROUND_FLOOR, ROUND_UP]),
+)
+def test_recency_score_takes_each_step_in_the_context(
+    values: list[int], decay: Decimal, precision: int, rounding: str
+) -> None:
+    # Long histories and long decays round at some steps: the score is the definition's,
+    # step for step, whatever the context (the weights are kept per context).
+    with localcontext() as context:
+        context.prec = precision
+        context.rounding = rounding
+        assert str(_stepwise(values, decay)) == str(_recency_score(_events(values), decay))
 
 
 def test_recency_score_of_nothing_is_zero_and_follows_the_context() -> None:

@@ -138,7 +138,7 @@ class DecisionContext(_ClockSteps):
         """The row ``table`` chooses, or None when the policy cannot decide ``what``: no
         row fits (a gap `cxrecovery check` reports) or a host fact it reads has no value.
         A person then decides it (:meth:`judge`), never a plan that leaves it out."""
-        if self.lacking(path, what):
+        if self.engine._compiled.host_inputs[path] and self.lacking(path, what):
             return None
         result = self.evaluate(name, table, path)
         outputs = result.outputs

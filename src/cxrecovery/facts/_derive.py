@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
-from operator import attrgetter, itemgetter
+from decimal import ROUND_FLOOR, Decimal, getcontext
+from functools import lru_cache
+from operator import attrgetter, getitem, itemgetter
 from typing import Final
 
 from cxrecovery.facts._builtin import BUILTIN_FACTS, FactSettings, Timeline
@@ -74,6 +75,11 @@ _NO_WAIT: Final = timedelta(0)
 _BLANK_FACTS: Final[dict[str, object]] = dict.fromkeys(BUILTIN_FACTS)
 # Search keys: the time of a (time, score) event, of a touchpoint.
 _TIME: Final = itemgetter(0)
+_VALUE: Final = itemgetter(1)
+# The values an event sways relationship health by, in the order a tuple indexed by the
+# value holds them (-2 and -1 from its end).
+_EVENT_VALUES: Final = (0, 1, 2, -2, -1)
+_product: Final[Callable[[tuple[Decimal, ...], int], Decimal]] = getitem
 _AT: Final = attrgetter("at")
 
 
@@ -340,10 +346,28 @@ def _recency_score(events: list[tuple[datetime, int]], decay: Decimal) -> Decima
     """
     if not events:
         return _ZERO
+    context = getcontext()
+    products, weighed = _weights(decay, len(events), context.prec, context.rounding)
+    # Each event's weight × value, looked up; sum() adds them left to right from its
+    # start, as a loop would: the same steps.
+    summed: Decimal = sum(map(_product, products, map(_VALUE, reversed(events))), _ZERO)
+    return (summed / weighed).quantize(_CENT_HOUR)
+
+
+@lru_cache(maxsize=256)
+def _weights(
+    decay: Decimal, count: int, precision: int, rounding: str
+) -> tuple[tuple[tuple[Decimal, ...], ...], Decimal]:
+    """For ``count`` events, the latest first: each one's weight (1, ``decay``, ``decay``
+    × ``decay``…) times each value an event may have (-2 to 2, at that index), and the
+    sum of the weights; each step in Decimal in the current context (whose
+    ``precision`` and ``rounding`` are in the key): the same for every case with as many
+    events."""
     weighing = _ONE
-    summed = weighed = _ZERO
-    for _, value in reversed(events):
-        summed += weighing * value
+    weighed = _ZERO
+    products = []
+    for _ in range(count):
+        products.append(tuple(weighing * value for value in _EVENT_VALUES))
         weighed += weighing
         weighing *= decay
-    return (summed / weighed).quantize(_CENT_HOUR)
+    return tuple(products), weighed
