@@ -127,3 +127,19 @@ def test_next_close_of_a_24_7_calendar_is_none_and_of_a_stretch_its_end() -> Non
     office = BusinessCalendar("UTC", hours={"mon-fri": ["09:00-17:00"]})
     assert datetime(2026, 3, 2, 17, tzinfo=UTC) == office.next_close(START)
     assert date(2026, 3, 2) == office.next_close(START.replace(hour=8)).date()  # type: ignore[union-attr]
+
+
+def test_the_add_bounds_are_the_chunks_the_index_accepts() -> None:
+    """An add checks its target against two instants instead of computing its chunk:
+    those are exactly the first and last instants whose chunks the index accepts."""
+    from cxrecovery.businesstime import _engine
+
+    def accepted(us: int) -> bool:
+        try:
+            _engine._check_index((us - _engine._ANCHOR) // _engine._CHUNK_US, "p")
+        except CalendarError:
+            return False
+        return True
+
+    low, high = _engine._ADD_LOW, _engine._ADD_HIGH
+    assert [accepted(us) for us in (low - 1, low, high - 1, high)] == [False, True, True, False]

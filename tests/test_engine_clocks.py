@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
+from hypothesis import given
+from hypothesis import strategies as st
 
 import cxrecovery as cx
+from cxrecovery.engine._clocks import latest
+
+NEW_YORK = "America/New_York"
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "cases" / "coffee-order.json"
 
@@ -101,3 +107,48 @@ def test_a_clock_paused_at_the_decision_time_says_so_and_has_no_due_time() -> No
     assert plain.status is cx.ClockStatus.RUNNING
     assert plain.due_at == datetime(2026, 6, 9, 17, tzinfo=UTC)
     assert len(plain.warnings) == 2
+
+
+# --- the latest of several times -------------------------------------------------------
+
+_ZONES = [UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5)), ZoneInfo(NEW_YORK)]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            # around the night New York's clocks go back (a fold) and a whole day more
+            st.integers(0, 30 * 3600),
+            st.sampled_from(_ZONES),
+            st.integers(0, 1),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_latest_is_the_first_of_the_latest_instants(
+    parts: list[tuple[int, tzinfo, int]],
+) -> None:
+    """``latest`` answers as ``max(times, key=instant)`` whatever the zones: the same
+    object, so the first of equal instants; DST zones compare as instants, not walls."""
+    base = datetime(2026, 10, 31, 20, tzinfo=UTC)
+    times = [
+        (base + timedelta(seconds=s)).astimezone(zone).replace(fold=fold)
+        for s, zone, fold in parts
+    ]
+    assert latest(times) is max(times, key=lambda t: t.astimezone(UTC))
+
+
+def test_latest_of_equal_instants_in_fixed_offsets_is_the_first() -> None:
+    one = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    other = one.astimezone(timezone(timedelta(hours=2)))
+    assert latest([one, other]) is one
+    assert latest([other, one]) is other
+
+
+def test_latest_across_a_dst_fold_is_the_later_instant_not_the_later_wall_time() -> None:
+    zone = ZoneInfo(NEW_YORK)
+    edt = datetime(2026, 11, 1, 1, 30, tzinfo=zone)  # 05:30 UTC, before the clocks go back
+    est = datetime(2026, 11, 1, 1, 10, tzinfo=zone, fold=1)  # 06:10 UTC, after
+    assert latest([edt, est]) is est
+    assert latest([est, edt]) is est

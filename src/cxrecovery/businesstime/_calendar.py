@@ -311,14 +311,17 @@ class BusinessCalendar:
 
         .. versionadded:: 0.2.0
         """
-        instants = list(instants) if not isinstance(instants, list) else instants
+        if instants.__class__ is not list:
+            instants = list(instants)
+        lowest, highest = MIN_US, MAX_US
         for us in instants:
-            if us.__class__ is not int or not MIN_US <= us < MAX_US:
+            if us.__class__ is not int or not lowest <= us < highest:
                 check_instant(us, f"instants[{instants.index(us)}]")
         epoch = self._epoch
         if epoch is not None:
             # a multiple of one microsecond is the same timedelta, made at less cost
-            return [epoch + _ONE_US * us for us in instants]
+            one = _ONE_US
+            return [epoch + one * us for us in instants]
         zone = self._zone
         return [to_datetime(us, zone) for us in instants]
 

@@ -128,6 +128,13 @@ def _check_index(index: int, path: str) -> None:
         raise _out_of_range(path, "the computation")
 
 
+# The instants whose chunks _check_index accepts: from the start of the first such chunk
+# to the end of the last, worked out from its two conditions (a check of the bounds
+# themselves is in the tests).
+_ADD_LOW = _ANCHOR - (_ANCHOR - MIN_US - 2 * _MARGIN_US) // _CHUNK_US * _CHUNK_US
+_ADD_HIGH = _ANCHOR + ((MAX_US - 2 * _MARGIN_US - _ANCHOR) // _CHUNK_US) * _CHUNK_US
+
+
 class Engine:
     """Answers business-time questions for one calendar, in integer microseconds UTC."""
 
@@ -197,6 +204,11 @@ class Engine:
             chunk = self._chunk(index, path)
         return chunk, index, k, us - chunk.start - k * WEEK_US
 
+    def _locate(self, us: int, path: str) -> tuple[_Chunk, int, int]:
+        """Chunk, chunk index, and the open time from the chunk's start to ``us``."""
+        chunk, index, k, rel = self._split(us, path)
+        return chunk, index, chunk.cum[k] + chunk.weeks[k].within(rel)
+
     def _next_chunk(self, index: int, step: int, path: str) -> tuple[_Chunk, int]:
         empty = 0
         while True:
@@ -221,10 +233,8 @@ class Engine:
     def between(self, a: int, b: int, path: str) -> int:
         if b < a:
             return -self.between(b, a, path)
-        chunk_a, index_a, k_a, rel_a = self._split(a, path)
-        chunk_b, index_b, k_b, rel_b = self._split(b, path)
-        cum_a = chunk_a.cum[k_a] + chunk_a.weeks[k_a].within(rel_a)
-        cum_b = chunk_b.cum[k_b] + chunk_b.weeks[k_b].within(rel_b)
+        chunk_a, index_a, cum_a = self._locate(a, path)
+        _, index_b, cum_b = self._locate(b, path)
         if index_a == index_b:
             return cum_b - cum_a
         total = chunk_a.total - cum_a + cum_b
@@ -236,16 +246,11 @@ class Engine:
 
     def add(self, a: int, duration: int, path: str) -> int:
         """Earliest instant at which ``duration`` of open time has passed since ``a``."""
-        if duration <= 0:
-            return a
-        _check_index((a + duration - _ANCHOR) // _CHUNK_US, path)  # business <= real time
-        chunk, index, k, rel = self._split(a, path)
-        return self._add_from(
-            chunk, index, chunk.cum[k] + chunk.weeks[k].within(rel) + duration, path
-        )
+        return self.add_each(a, (duration,), path)[0]
 
     def add_each(self, a: int, durations: Iterable[int], path: str) -> list[int]:
-        """``add(a, d, path)`` for each duration ``d``.
+        """``add(a, d, path)`` for each duration ``d``: the earliest instant at which
+        ``d`` of open time has passed since ``a``.
 
         A clock adds its target and every warning to the one start: locating the start
         in the index (its chunk, week and open time so far) is done once for them all.
@@ -255,19 +260,30 @@ class Engine:
         index = base = 0
         for d in durations:
             if d <= 0:
-                found.append(a)  # like add(): a zero duration never reads the index
+                found.append(a)  # a zero duration never reads the index
                 continue
+            if not _ADD_LOW <= a + d < _ADD_HIGH:  # business time <= real time
+                _check_index((a + d - _ANCHOR) // _CHUNK_US, path)
             if chunk is None:
-                chunk, index, k, rel = self._split(a, path)
-                base = chunk.cum[k] + chunk.weeks[k].within(rel)
-            _check_index((a + d - _ANCHOR) // _CHUNK_US, path)  # business <= real time
-            found.append(self._add_from(chunk, index, base + d, path))
+                chunk, index, base = self._locate(a, path)
+            target = base + d
+            at, at_index = chunk, index
+            if target > at.total:  # beyond the start's chunk: on to the chunk it ends in
+                at, at_index, target = self._walk(at, at_index, target, path)
+            cum = at.cum
+            k = bisect_left(cum, target) - 1
+            week = at.weeks[k]
+            rem = target - cum[k]
+            i = bisect_left(week.pre_end, rem)
+            found.append(at.start + k * WEEK_US + week.starts[i] + rem - week.pre_start[i])
         return found
 
-    def _add_from(self, chunk: _Chunk, index: int, target: int, path: str) -> int:
-        """The instant at which the open time counted from ``chunk``'s start is ``target``."""
+    def _walk(self, chunk: _Chunk, index: int, target: int, path: str) -> tuple[_Chunk, int, int]:
+        """The chunk in which the open time counted from ``chunk``'s start reaches
+        ``target`` (more than ``chunk`` holds), its index, and the target counted from
+        its own start."""
         first = index
-        if self._uniform and target > chunk.total:  # every chunk alike: jump, closed form
+        if self._uniform:  # every chunk alike: jump, closed form
             skip = (target - 1) // chunk.total
             _check_walk(skip, path)
             target -= skip * chunk.total
@@ -277,19 +293,15 @@ class Engine:
             target -= chunk.total
             _check_walk(index + 1 - first, path)
             chunk, index = self._next_chunk(index, 1, path)
-        k = bisect_left(chunk.cum, target) - 1
-        week = chunk.weeks[k]
-        rem = target - chunk.cum[k]
-        i = bisect_left(week.pre_end, rem)
-        return chunk.start + k * WEEK_US + week.starts[i] + rem - week.pre_start[i]
+        return chunk, index, target
 
     def subtract(self, b: int, duration: int, path: str) -> int:
         """Latest instant from which ``duration`` of open time passes before ``b``."""
         if duration <= 0:
             return b
         _check_index((b - duration - _ANCHOR) // _CHUNK_US, path)  # business <= real time
-        chunk, index, k, rel = self._split(b, path)
-        target = chunk.cum[k] + chunk.weeks[k].within(rel) - duration
+        chunk, index, target = self._locate(b, path)
+        target -= duration
         first = index
         if self._uniform and target < 0:  # every chunk alike: jump, closed form
             skip = (-target - 1) // chunk.total  # target + skip * total stays below zero

@@ -144,6 +144,10 @@ class ClockTimes(NamedTuple):
     paused: bool
 
 
+# A ClockTimes from a tuple of its three fields, without NamedTuple's own __new__.
+_new = tuple.__new__
+
+
 def clock_times_us(
     calendar: BusinessCalendar,
     start: int,
@@ -179,10 +183,12 @@ def clock_times_us(
     """
     if start.__class__ is not int or not LOWEST_US <= start < HIGHEST_US:
         check_start(start, "start")
-    engine = calendar._index
+    engine = calendar._engine or calendar._index
     if not pauses:  # nothing to walk over or take off: additions from the start
-        ran = None if stopped is None else elapsed(engine, start, stopped, (), max_pause)
-        return ClockTimes(engine.add_each(start, thresholds, "target"), ran, False)
+        reached = engine.add_each(start, thresholds, "target")
+        if stopped is None:
+            return _new(ClockTimes, (reached, None, False))
+        return _new(ClockTimes, (reached, elapsed(engine, start, stopped, (), max_pause), False))
     spans = list(pauses)
     known = known_pauses(start, at, spans)
     ran = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Final, cast
 
 from cxrecovery.businesstime import clock_times_us, duration_us, instant_us
@@ -57,7 +57,8 @@ _RUNNING: Final = ClockStatus.RUNNING
 def changed_at(case: Case, at: datetime, *, own_acts: bool) -> datetime:
     """The last instant at or before ``at`` at which something happened on the case: its
     opening, a touchpoint, a promise falling due or settled, and — with ``own_acts`` — the
-    company's own acts too (a message it sent, a promise it made, a grant)."""
+    company's own acts too (a message it sent, a promise it made, a grant). The first
+    of equal instants, in that order."""
     times = [case.opened_at]
     times.extend(
         tp.at
@@ -73,7 +74,21 @@ def changed_at(case: Case, at: datetime, *, own_acts: bool) -> datetime:
             times.append(promise.due)
     if own_acts:
         times.extend(g.at for g in case.grants if g.at <= at)
-    return max(times, key=instant)
+    return latest(times)
+
+
+def latest(times: list[datetime]) -> datetime:
+    """``max(times, key=instant)``: the first of the latest instants.
+
+    Datetimes whose zones are all fixed offsets (``timezone``) compare as the instants
+    they name, so ``max`` needs no key then (one conversion per time saved); a time in
+    a zone with DST (a fold) takes the keyed path.
+    """
+    fixed = timezone
+    for when in times:
+        if when.tzinfo.__class__ is not fixed:
+            return max(times, key=instant)
+    return max(times)
 
 
 class _ClockSteps:
@@ -119,46 +134,44 @@ class _ClockSteps:
 
     # --- clocks and escalation -----------------------------------------------------------
 
-    def clock_start(self, clock: ClockPolicy) -> datetime:
+    def clock_span(self, clock: ClockPolicy) -> tuple[datetime, datetime | None]:
+        """When ``clock`` started, and when it stopped (``None`` while it runs)."""
         case = self.case
         at = self.at
         kind = clock.start
         if kind is _OPENED:
-            return case.opened_at
-        if kind is _LAST_PROGRESS:
-            return self.timeline.last_progress
-        latest = case.opened_at
-        if kind is _LAST_UPDATE:
-            for tp in case.touchpoints:
-                if tp.at > at:
-                    break
-                if tp.direction is _OUTBOUND or tp.agent:
-                    latest = tp.at
-        elif kind is _LAST_CUSTOMER_CONTACT:
-            for tp in case.touchpoints:
-                if tp.at > at:
-                    break
-                if tp.direction is _INBOUND:
-                    latest = tp.at
-        return latest
-
-    def clock_stop(self, clock: ClockPolicy, start: datetime) -> datetime | None:
-        case = self.case
-        at = self.at
-        kind = clock.stop
-        if kind is _FIRST_RESPONSE:
+            start = case.opened_at
+        elif kind is _LAST_PROGRESS:
+            start = self.timeline.last_progress
+        else:
+            start = case.opened_at
+            if kind is _LAST_UPDATE:
+                for tp in case.touchpoints:
+                    if tp.at > at:
+                        break
+                    if tp.direction is _OUTBOUND or tp.agent:
+                        start = tp.at
+            elif kind is _LAST_CUSTOMER_CONTACT:
+                for tp in case.touchpoints:
+                    if tp.at > at:
+                        break
+                    if tp.direction is _INBOUND:
+                        start = tp.at
+        stop = clock.stop
+        if stop is _FIRST_RESPONSE:
             for tp in case.touchpoints:
                 if tp.at > at:
                     break
                 if tp.at >= start and (tp.direction is _OUTBOUND or tp.agent):
-                    return tp.at
-            return None
-        if kind is _RESOLVED:
+                    return start, tp.at
+            return start, None
+        if stop is _RESOLVED:
             when = case.resolved_at or case.closed_at
-            return when if when is not None and when <= at else None
-        if kind is _CLOSED:
-            return case.closed_at if case.closed_at is not None and case.closed_at <= at else None
-        return None
+            return start, when if when is not None and when <= at else None
+        if stop is _CLOSED:
+            when = case.closed_at
+            return start, when if when is not None and when <= at else None
+        return start, None
 
     def clocks(self) -> tuple[list[ClockState], list[_Level]]:
         states: list[ClockState] = []
@@ -169,11 +182,13 @@ class _ClockSteps:
         # ``at`` (a fixed offset) converts both on every comparison.
         at_us = instant_us(at, "at")
         reviews = self.reviews
-        starts: dict[int, int] = {}
+        # The case's times as instants, each converted once (clocks share starts).
+        known: dict[int, int] = {}
         engine = self.engine
         tables = engine._targets
+        is_open = self.is_open
         for clock in self.policy.clocks:
-            if clock.stop is not _FIRST_RESPONSE and not self.is_open:
+            if clock.stop is not _FIRST_RESPONSE and not is_open:
                 continue
             table = tables[clock.name]
             found = self.decided(
@@ -187,13 +202,12 @@ class _ClockSteps:
                 # A row whose spec failed when the engine was built (this raises again),
                 # or a target that is not the row's own (an aggregating table).
                 compiled = clock_target(engine, clock, row, out["target"])
-            target = compiled.target
-            start = self.clock_start(clock)
-            stopped = self.clock_stop(clock, start)
-            calendar = compiled.spec.calendar
-            due, due_us, warned, warned_us, met, paused = self.clock_times(
-                clock, compiled, start, stopped, at_us, starts
+            start, stopped = self.clock_span(clock)
+            reached, shown, met, paused = self.clock_times(
+                clock, compiled, start, stopped, at_us, known
             )
+            due_us = reached[0]
+            due = shown[0]
             if met is not None:
                 status = _MET if met else _MISSED
             elif due_us is not None and due_us < at_us:
@@ -203,9 +217,11 @@ class _ClockSteps:
             else:
                 status = _RUNNING
             warnings: list[WarningTime] = []
-            for (name, level, text), when, when_us in zip(
-                compiled.points, warned, warned_us, strict=True
-            ):
+            i = 0
+            for name, level, text in compiled.points:
+                i += 1
+                when = shown[i]
+                when_us = reached[i]
                 if when is None or when_us is None:
                     continue
                 warnings.append(WarningTime(name, when))
@@ -215,20 +231,12 @@ class _ClockSteps:
                     if level is not None and when_us <= at_us:
                         levels.append((level, text, when, when_us))
             if stopped is None and due is not None and due_us is not None:
-                # Being due exactly is on time: the breach begins a microsecond later.
-                # (In a zone with DST, a microsecond later on the wall clock, which in a
-                # fold is not the next instant: compared as a datetime, as it is.)
-                after = due + _TICK
-                if (due_us >= at_us) if calendar.fixed_offset else (after > at):
-                    reviews.append(after)
-                level, text = compiled.breach
-                if level is not None and due_us < at_us:
-                    levels.append((level, text, due, due_us))
+                self.breach(compiled, due, due_us, at_us, levels)
             states.append(
                 ClockState(  # positional, in field order: cheaper than by keyword
                     clock.name,
                     status,
-                    target,
+                    compiled.target,
                     start,
                     due,
                     stopped,
@@ -239,39 +247,44 @@ class _ClockSteps:
             )
         return states, levels
 
+    def breach(
+        self, compiled: _Target, due: datetime, due_us: int, at_us: int, levels: list[_Level]
+    ) -> None:
+        """A running clock's breach: the review a microsecond after its due time, and
+        its escalation once it is past."""
+        # Being due exactly is on time: the breach begins a microsecond later. (In a
+        # zone with DST, a microsecond later on the wall clock, which in a fold is not
+        # the next instant: compared as a datetime, as it is.)
+        after = due + _TICK
+        if (due_us >= at_us) if compiled.spec.calendar.fixed_offset else (after > self.at):
+            self.reviews.append(after)
+        level, text = compiled.breach
+        if level is not None and due_us < at_us:
+            levels.append((level, text, due, due_us))
+
     def clock_times(
         self,
         clock: ClockPolicy,
         compiled: _Target,
         start: datetime,
         stopped: datetime | None,
-        at_us: int | None = None,
-        starts: dict[int, int] | None = None,
-    ) -> tuple[
-        datetime | None,
-        int | None,
-        Sequence[datetime | None],
-        Sequence[int | None],
-        bool | None,
-        bool,
-    ]:
-        """A clock's due time, warning times (each also in microseconds), whether it met
-        its target (``None`` while it runs) and whether it is paused at the decision time.
+        at_us: int,
+        known: dict[int, int],
+    ) -> tuple[Sequence[int | None], Sequence[datetime | None], bool | None, bool]:
+        """A clock's due time and warning times (as instants and as datetimes in its
+        calendar's zone), whether it met its target (``None`` while it runs) and whether
+        it is paused at the decision time.
 
         One computation for every clock, paused or not (``clock_times_us``, the arithmetic
         of ``Clock``): a clock no pause touches is business-time additions from its start.
         The due and warning times are those of a clock that kept running, stopped or not.
+        ``known`` keeps the case's times converted to instants, by identity (the case's
+        own datetimes, alive for the decision): clocks often share a start.
         """
         calendar = compiled.spec.calendar
-        if at_us is None:
-            at_us = instant_us(self.at, "at")
-        # Clocks often share a start (the case's opening): ``starts`` keeps each one
-        # converted, by identity (the case's own datetimes, alive for the decision).
-        start_us = None if starts is None else starts.get(id(start))
+        start_us = known.get(id(start))
         if start_us is None:
-            start_us = calendar.instant(start, "start")
-            if starts is not None:
-                starts[id(start)] = start_us
+            start_us = known[id(start)] = calendar.instant(start, "start")
         case_pauses = self.case.pauses
         spans = (
             [
@@ -285,6 +298,11 @@ class _ClockSteps:
             if case_pauses
             else ()
         )
+        stop_us = None
+        if stopped is not None:
+            stop_us = known.get(id(stopped))
+            if stop_us is None:
+                stop_us = known[id(stopped)] = calendar.instant(stopped, "end")
         cap = compiled.spec.max_pause
         times = clock_times_us(
             calendar,
@@ -293,18 +311,18 @@ class _ClockSteps:
             at=at_us,
             pauses=spans,
             max_pause=None if cap is None or not spans else duration_us(cap, "max_pause"),
-            stopped=None if stopped is None else calendar.instant(stopped, "end"),
+            stopped=stop_us,
         )
         reached = times.reached
-        found: Sequence[datetime | None]
+        shown: Sequence[datetime | None]
         if None in reached:  # a pause without end holds the clock: no time for those
-            shown = iter(calendar.datetimes_at([r for r in reached if r is not None]))
-            found = [None if r is None else next(shown) for r in reached]
+            found = iter(calendar.datetimes_at([r for r in reached if r is not None]))
+            shown = [None if r is None else next(found) for r in reached]
         else:
-            found = calendar.datetimes_at(cast("list[int]", reached))
+            shown = calendar.datetimes_at(cast("list[int]", reached))
         ran = times.elapsed_at_stop
         met = None if ran is None else ran <= compiled.target_us
-        return found[0], reached[0], found[1:], reached[1:], met, times.paused
+        return reached, shown, met, times.paused
 
     def escalation(self, clock_levels: list[_Level]) -> tuple[int, list[Reason], datetime]:
         policy = self.policy
@@ -330,7 +348,7 @@ class _ClockSteps:
                 text = f"level {row_level}: {out['reason']}"
                 reasons.append(self.row_reason(table, path, row, text))
             if reasons:
-                anchor = max(anchor, self.facts_changed_at(), key=instant)
+                anchor = latest([anchor, self.facts_changed_at()])
         if clock_levels:
             # The latest as instants, the first of equals: max(..., key=instant), with
             # the instants the clocks computed.
