@@ -292,3 +292,19 @@ def test_any_field_names_and_a_subclass_with_fields_of_its_own() -> None:
     assert type(child) is ToyChild
     assert ToyChild(1, 2, 3, "x") == child
     assert Toy(4, 5, 6) == Toy._deferred(dict, cls=4, fill=5, left=6)
+
+
+def test_a_made_value_is_of_its_own_class_and_frozen_whatever_was_given(
+    plan: RecoveryPlan,
+) -> None:
+    # The maker sets the slots on a twin class and then gives the value its own class.
+    action = plan.actions[0]
+    for value, deferred in ((plan, {"facts"}), (plan, set()), (action, {"summary"})):
+        twin, _, _ = split(value, deferred)
+        assert type(twin) is type(value)
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            twin.owner = "someone"  # type: ignore[misc]
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            del twin.owner
+        assert value == twin
+        assert pickle.dumps(value) == pickle.dumps(twin)
