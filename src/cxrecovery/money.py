@@ -87,6 +87,8 @@ def minor_units(currency: str) -> int:
 
 
 def _to_decimal(value: object, where: str) -> Decimal:
+    if type(value) is Decimal and value.is_finite():  # the common case, taken as it is
+        return value
     if isinstance(value, bool | float):
         raise MoneyError.at(
             where,
@@ -192,11 +194,16 @@ class Money:
         """
         if not amount.same_quantum(like):
             return cls(amount, currency)
-        if amount.adjusted() >= _MAX_DIGITS:
-            raise MoneyError.at("amount", f"{amount!r} is too large an amount")
-        if amount.is_zero():
-            amount = abs(amount)  # one zero: -0.00 and 0.00 are the same money
-        return cls._made(amount, currency)
+        return cls._made(_sized(amount), currency)
+
+    @staticmethod
+    def _held_amount(amount: Decimal, currency: str, like: Decimal) -> Decimal:
+        """``Money._held(amount, currency, like).amount``, without building the Money:
+        for arithmetic on plain amounts that keeps only some of its results as Money.
+        Raises what :meth:`_held` raises."""
+        if not amount.same_quantum(like):
+            return Money(amount, currency).amount
+        return _sized(amount)
 
     @classmethod
     def _made(cls, amount: Decimal, currency: str) -> Money:
@@ -310,18 +317,29 @@ class Money:
         """:meth:`times` for a factor already read as a finite ``Decimal`` (by
         ``_to_decimal``, or a policy's ratio), with fewer calls than ``Money.of``: the
         same checks in the same order."""
+        currency = self.currency
+        return Money._made(Money._scaled_amount(self.amount, currency, factor, rounding), currency)
+
+    @staticmethod
+    def _scaled_amount(
+        amount: Decimal, currency: str, factor: Decimal, rounding: Rounding
+    ) -> Decimal:
+        """``Money(amount, currency)._scaled(factor, rounding).amount`` for an amount held
+        to ``currency``'s minor unit, without building either Money. Raises what
+        :meth:`_scaled` raises."""
         try:
-            product = self.amount * factor
+            product = amount * factor
         except decimal.DecimalException:  # beyond the decimal context: a runaway factor
             raise MoneyError.at(
-                "factor", f"a factor of about 1E{factor.adjusted()} times {self} is too large"
+                "factor",
+                f"a factor of about 1E{factor.adjusted()} times {amount} {currency} is too large",
             ) from None
         if not product.is_finite():  # Money.of says why
-            return Money.of(product, self.currency, rounding=rounding)
+            return Money.of(product, currency, rounding=rounding).amount
         # Money.of, for a finite product in this money's currency.
-        exponent = minor_units(self.currency)
-        rounded = _round(product, exponent, _check_rounding(rounding))
-        return Money._held(rounded, self.currency, _QUANTUM[exponent])
+        # Rounded to the minor unit (quantizing gives the quantum's exponent): only the
+        # size check and the one zero remain.
+        return _sized(_round(product, minor_units(currency), _check_rounding(rounding)))
 
     def fraction(
         self, fraction: Decimal | int | str, *, rounding: Rounding = decimal.ROUND_HALF_EVEN
@@ -429,8 +447,18 @@ _set_amount: Final = Money.__dict__["amount"].__set__
 _set_currency: Final = Money.__dict__["currency"].__set__
 
 
+def _sized(amount: Decimal) -> Decimal:
+    """``amount``, held to its currency's minor unit already, within the size limit and
+    never a negative zero (-0.00 and 0.00 are the same money)."""
+    if amount.adjusted() >= _MAX_DIGITS:
+        raise MoneyError.at("amount", f"{amount!r} is too large an amount")
+    if amount.is_zero():
+        return abs(amount)
+    return amount
+
+
 def _round(value: Decimal, exponent: int, rounding: str) -> Decimal:
     try:
-        return value.quantize(_QUANTUM[exponent], rounding=rounding)
+        return value.quantize(_QUANTUM[exponent], rounding)
     except decimal.InvalidOperation:
         raise MoneyError.at("amount", f"{value!r} is too large an amount") from None

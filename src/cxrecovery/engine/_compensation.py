@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
 from decimal import ROUND_FLOOR, Decimal
+from functools import partial
 from typing import Final
 
-from cxrecovery.engine._clocks import changed_at
 from cxrecovery.engine._context import DecisionContext
+from cxrecovery.engine._harm import downtime_share, lateness_share
 from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
-from cxrecovery.engine._support import (
-    _duration_text,
-)
-from cxrecovery.engine.goodwill import goodwill, harm_step
+from cxrecovery.engine._support import _duration_text
+from cxrecovery.engine.authority import GrantRequest, Verdict
+from cxrecovery.engine.goodwill import goodwill
 from cxrecovery.model import (
     Attributes,
     CaseEventKind,
     CompensationForm,
     ExpectationBaseline,
     Fault,
-    PromiseStatus,
 )
 from cxrecovery.money import Money
 from cxrecovery.plan import (
@@ -58,59 +56,6 @@ _PREFER_REASON: Final = (
     "compensation.prefer_immediate",
     "immediate compensation beats a delayed voucher (Roschk & Gelbrich 2014)",
 )
-
-
-def harm_changed_at(d: DecisionContext) -> datetime:
-    """The last instant at or before the decision at which the harm could have grown:
-    the company's own recovery acts (a grant, a message it sent, a promise it made) are
-    left out, so carrying out a plan never makes its goodwill look too small and a
-    decision taken again at the same instant never asks for more."""
-    return changed_at(d.case, d.at, own_acts=False)
-
-
-def lateness_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
-    """The share of the policy's lateness steps passed by the latest promise broken
-    (how late it was kept, or how overdue it was at the customer's last event, see
-    :func:`harm_changed_at`), and the
-    step reached. Counted to events, not to the decision time: goodwill is sized
-    when something happens, and a re-decision with nothing new repeats it."""
-    steps = d.policy.compensation.lateness_steps
-    if not steps:
-        return _ZERO, None
-    last = harm_changed_at(d)
-    late = None
-    for promise in d.case.promises:
-        if promise.made_at > d.at:
-            continue
-        settled = promise.settled_at
-        if settled is not None and settled <= d.at:
-            if promise.status is not PromiseStatus.BROKEN:
-                continue
-            by = settled - promise.due
-        elif promise.is_pending and promise.due < d.at:
-            by = last - promise.due
-        else:
-            continue
-        by = max(by, timedelta(0))
-        late = by if late is None else max(late, by)
-    share, reached = harm_step(late, steps)
-    return share, steps[reached - 1] if reached else None
-
-
-def downtime_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
-    """The share of the policy's downtime steps passed by the time without the
-    service: from the failure (or the case's opening) to its resolution, or to the
-    customer's last event while it is open (see :func:`lateness_share`)."""
-    steps = d.policy.compensation.downtime_steps
-    failure = d.case.failure
-    if not steps or failure.service_usable:
-        return _ZERO, None
-    start = failure.occurred_at or d.case.opened_at
-    end = d.case.resolved_at or d.case.closed_at
-    if end is None or end > d.at:
-        end = harm_changed_at(d)
-    share, reached = harm_step(max(end - start, timedelta(0)), steps)
-    return share, steps[reached - 1] if reached else None
 
 
 def owed(d: DecisionContext) -> Money | None:
@@ -220,15 +165,11 @@ def compensate(
     amount, already = found
     # The request's case total is what was granted, read as ``already`` was, plus this.
     request = d.engine._request(d.case, d.facts, amount, form, d.spent, already, owed_value)
-    # The plan shows only the checks that failed (in the approval it asks for).
-    auth = d.engine._ladder.authorize(
-        d.role,
-        request,
-        critical=False,
-        approval_line=d.policy.compensation.approval_above_ratio,
-        all_checks=False,
+    ladder = d.engine._ladder
+    verdict = ladder.verdict(
+        d.role, request, critical=False, approval_line=d.policy.compensation.approval_above_ratio
     )
-    authority, who, approval = _authority(d, auth, amount, form, tier)
+    authority, who, approval = _authority(d, request, verdict, amount, form, tier)
     # (already + amount).ratio_to(value), as the request worked it out for its checks.
     share = request.case_ratio
     if share is None:  # pragma: no cover - the value at stake is not zero here
@@ -248,7 +189,9 @@ def compensate(
             ActionKind.COMPENSATE,
             _compensation_text,
             (form, amount, share, value, who, reasons),
-            d.agent.id if (d.agent is not None and auth.allowed) else (auth.approver or owner),
+            d.agent.id
+            if (d.agent is not None and verdict.allowed)
+            else (verdict.approver or owner),
             authority=authority,
             approval=approval,
             amount=amount,
@@ -410,32 +353,40 @@ def _amount(
     refunded: Decimal,
     granted: Decimal,
     reasons: list[ReasonSpec],
-) -> tuple[Money, Money] | None:
+) -> tuple[Money, Decimal] | None:
     """The amount to grant now (the share, within the tier's floor and ceiling and the
-    hard cap, less what was granted already) and what was; None when nothing is left."""
+    hard cap, less what was granted already) and what was, held in the value's
+    currency; None when nothing is left."""
+    # Plain amounts held to the currency's minor unit, as Money holds them (with its
+    # errors); Money is made for the amount the plan keeps.
+    currency = value.currency
+    worth = value.amount
+    held = Money._held_amount
     # Rounded down: a share that lands on a limit stays on it, never a cent over.
-    target = value._scaled(ratio, ROUND_FLOOR)
-    floor = tier.floor.get(value.currency)
-    ceiling = tier.ceiling.get(value.currency)
-    if floor is not None and target < floor:
-        target = floor
+    target = Money._scaled_amount(worth, currency, ratio, ROUND_FLOOR)
+    floor = tier.floor.get(currency)
+    ceiling = tier.ceiling.get(currency)
+    if floor is not None and Money._made(target, currency) < floor:
+        target = floor.amount
         reasons.append((f"compensation.tiers[{tier.name}].floor", f"at least {floor}"))
-    if ceiling is not None and target > ceiling:
-        target = ceiling
+    if ceiling is not None and Money._made(target, currency) > ceiling:
+        target = ceiling.amount
         reasons.append((f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}"))
     # Never a cent over the hard cap, the value refunded as money owed included.
-    cap = value._scaled(d.policy.compensation.hard_cap_ratio - refunded, ROUND_FLOOR)
-    already = Money(granted, value.currency)
-    amount = target - already
-    headroom = cap - already
+    cap = Money._scaled_amount(
+        worth, currency, d.policy.compensation.hard_cap_ratio - refunded, ROUND_FLOOR
+    )
+    already = held(granted, currency, worth)
+    amount = held(target - already, currency, target)
+    headroom = held(cap - already, currency, cap)
     if amount > headroom:
         amount = headroom
-    if amount.amount <= 0:  # nothing, or less than nothing, is left to grant
+    if amount <= 0:  # nothing, or less than nothing, is left to grant
         if already:
             reasons.append(
                 (
                     "compensation.granted",
-                    f"{already} already granted covers it",
+                    f"{already} {currency} already granted covers it",
                     "granted_so_far",
                 )
             )
@@ -444,28 +395,45 @@ def _amount(
         reasons.append(
             (
                 "compensation.granted",
-                f"{already} already granted on this case",
+                f"{already} {currency} already granted on this case",
                 "granted_so_far",
             )
         )
-    return amount, already
+    return Money._made(amount, currency), already
 
 
 def _authority(
-    d: DecisionContext, auth: Authorization, amount: Money, form: CompensationForm, tier: Tier
+    d: DecisionContext,
+    request: GrantRequest,
+    verdict: Verdict,
+    amount: Money,
+    form: CompensationForm,
+    tier: Tier,
 ) -> tuple[Authority, str, Approval | None]:
     """Who may grant ``amount``: the acting role now, an approver (an approval asked
-    for), or no role at all (a person decides)."""
-    if auth.allowed:
+    for, its reason and failed checks written on first read), or no role at all (a
+    person decides)."""
+    if verdict.allowed:
         return Authority.DO_NOW, f"{d.role.name} may grant it now", None
-    if auth.approver is not None:
-        # Only the failed checks are in the answer (all_checks=False).
-        approval = Approval(auth.approver, auth.reason, auth.checks)
+    ladder = d.engine._ladder
+    line = d.policy.compensation.approval_above_ratio
+    written = partial(
+        ladder.written, d.role, request, verdict, approval_line=line, all_checks=False
+    )
+    approver = verdict.approver
+    if approver is not None:
+        # Only the failed checks are in the approval (all_checks=False).
+        approval = (
+            _approval(approver, written())
+            if d.explain
+            else Approval._deferred(partial(_approval_text, written), role=approver)
+        )
         d.approvals.append(approval)
-        return Authority.NEEDS_APPROVAL, f"needs approval by {auth.approver}", approval
-    accepted = d.engine._ladder.accepts(amount.currency)
+        return Authority.NEEDS_APPROVAL, f"needs approval by {approver}", approval
+    reason = written().reason
+    accepted = ladder.accepts(amount.currency)
     d.judge(
-        f"compensation of {amount} as {form.value.replace('_', ' ')}: {auth.reason}",
+        f"compensation of {amount} as {form.value.replace('_', ' ')}: {reason}",
         d.deciding_role(form, above=True)
         if not accepted
         else max(d.policy.roles, key=lambda r: r.rank).name,
@@ -479,4 +447,14 @@ def _authority(
         form=form,
         tier=tier.name,
     )
-    return Authority.NEEDS_APPROVAL, f"no role may grant it: {auth.reason}", None
+    return Authority.NEEDS_APPROVAL, f"no role may grant it: {reason}", None
+
+
+def _approval(approver: str, auth: Authorization) -> Approval:
+    return Approval(approver, auth.reason, auth.checks)
+
+
+def _approval_text(written: Callable[[], Authorization]) -> dict[str, object]:
+    """An approval's reason and checks, written out from the verdict on first read."""
+    auth = written()
+    return {"reason": auth.reason, "checks": auth.checks}

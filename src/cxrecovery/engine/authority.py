@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import NamedTuple
 
-from cxrecovery.model import CompensationForm
+from cxrecovery.engine._grant import GrantRequest
 from cxrecovery.money import Money
 from cxrecovery.plan import Authorization, LimitCheck
 from cxrecovery.policy import Policy, RolePolicy
@@ -13,77 +14,13 @@ from cxrecovery.policy import Policy, RolePolicy
 __all__ = ["GrantRequest", "Ladder", "RoleLimits", "authorize", "check_role"]
 
 
-class GrantRequest:
-    """What a grant would add, with what is already known of the case and the agent.
-
-    The totals every limit check compares are worked out once, here: every role checked
-    for one request reads the same ones.
-    """
-
-    __slots__ = (
-        "amount",
-        "case_ratio",
-        "case_total",
-        "customer_total",
-        "form",
-        "forms_after",
-        "forms_before",
-        "granted_before",
-        "line_ratio",
-        "period_spent",
-        "period_total",
-        "recent_goodwill",
-        "value",
-    )
-
-    def __init__(
-        self,
-        *,
-        amount: Money,
-        form: CompensationForm,
-        value: Money | None,
-        granted_before: Money,
-        recent_goodwill: Money,
-        period_spent: Money,
-        forms_before: Iterable[CompensationForm] = (),
-        owed: Money | None = None,
-    ) -> None:
-        self.amount = amount
-        self.form = form
-        self.value = value
-        self.granted_before = granted_before
-        self.recent_goodwill = recent_goodwill
-        self.period_spent = period_spent
-        self.forms_before = frozenset(forms_before)
-        self.case_total = granted_before + amount
-        """What the case would have received in all."""
-        self.case_ratio: Decimal | None = (
-            self.case_total.ratio_to(value) if value is not None and value else None
-        )
-        """:attr:`case_total` as a share of the value at stake; None if that is unknown or 0."""
-        self.line_ratio: Decimal | None = (
-            (self.case_total + owed).ratio_to(value)
-            if owed is not None and self.case_ratio is not None and value is not None
-            else self.case_ratio
-        )
-        """What the approval line compares: :attr:`case_ratio` with the value at stake
-        refunded as money owed (``owed``) on top, as the customer receives both."""
-        self.period_total = period_spent + amount
-        """What the agent would have granted in the period."""
-        self.customer_total = recent_goodwill + amount
-        """What the customer would have received in the goodwill window."""
-        self.forms_after = self.forms_before | {form}
-        """The forms on the case once this one is granted."""
-
-
+# A money limit, worked out once: its rule and, per currency, the limit's amount (None
+# when the limit is given in another currency than its key: comparing it raises, as
+# Money does), the text a check shows and the limit itself.
 _MoneyLimit = tuple[str, Mapping[str, tuple[Decimal | None, str, Money]]]
 
 
 def _money_limits(rule: str, limits: Mapping[str, Money]) -> _MoneyLimit | None:
-    """A money limit's rule and, per currency, the limit's amount, the text a check
-    shows and the limit, worked out once: a check finds the limit by the total's
-    currency and compares the amounts. A limit given in another currency than its key
-    (a policy built in code) has no amount: comparing it raises, as Money does."""
     if not limits:
         return None
     return rule, {
@@ -92,29 +29,38 @@ def _money_limits(rule: str, limits: Mapping[str, Money]) -> _MoneyLimit | None:
     }
 
 
-def _within(total: Money, limit: tuple[Decimal | None, str, Money]) -> bool:
+def _within(total: Decimal, currency: str, limit: tuple[Decimal | None, str, Money]) -> bool:
     amount = limit[0]
-    return total.amount <= amount if amount is not None else total <= limit[2]
+    if amount is None:  # a limit in another currency than its key: Money says why not
+        return Money._made(total, currency) <= limit[2]
+    return total <= amount
 
 
 def _money_check(
-    checks: list[LimitCheck], limits: _MoneyLimit, total: Money, what: str, keep_ok: bool
+    checks: list[LimitCheck],
+    limits: _MoneyLimit,
+    total: Decimal,
+    currency: str,
+    what: str,
+    keep_ok: bool,
 ) -> None:
     rule, by_currency = limits
-    found = by_currency.get(total.currency)
+    found = by_currency.get(currency)
     if found is None:
-        checks.append(LimitCheck(rule, f"no limit in {total.currency}", f"{what} {total}", False))
+        checks.append(
+            LimitCheck(rule, f"no limit in {currency}", f"{what} {total} {currency}", False)
+        )
     else:
-        ok = _within(total, found)
+        ok = _within(total, currency, found)
         if keep_ok or not ok:
-            checks.append(LimitCheck(rule, found[1], f"{what} {total}", ok))
+            checks.append(LimitCheck(rule, found[1], f"{what} {total} {currency}", ok))
 
 
-def _money_ok(limits: _MoneyLimit | None, total: Money) -> bool:
+def _money_ok(limits: _MoneyLimit | None, total: Decimal, currency: str) -> bool:
     if limits is None:
         return True
-    found = limits[1].get(total.currency)
-    return found is not None and _within(total, found)
+    found = limits[1].get(currency)
+    return found is not None and _within(total, currency, found)
 
 
 class RoleLimits:
@@ -125,6 +71,7 @@ class RoleLimits:
         "forms_rule",
         "max_forms_limit",
         "max_forms_rule",
+        "mismatched",
         "per_case",
         "per_customer",
         "per_period",
@@ -146,6 +93,13 @@ class RoleLimits:
         self.per_customer = _money_limits(f"{base}.max_per_customer", role.max_per_customer)
         self.max_forms_rule = f"{base}.max_forms"
         self.max_forms_limit = f"at most {role.max_forms} forms on one case"
+        self.mismatched = any(
+            found[0] is None
+            for limits in (self.per_case, self.per_period, self.per_customer)
+            if limits is not None
+            for found in limits[1].values()
+        )
+        """Whether a money limit is given in another currency than its key."""
 
     def check(
         self, request: GrantRequest, *, with_period: bool = True, keep_ok: bool = True
@@ -153,15 +107,16 @@ class RoleLimits:
         """Check every limit against ``request``; each check says its verdict.
 
         ``keep_ok=False`` leaves out the checks that pass: a caller that only reports
-        failures does not need them written out.
+        failures does not need them written out. Every check passes exactly when
+        :meth:`passes` says so.
         """
         role = self.role
         form = request.form
+        currency = request.currency
         checks: list[LimitCheck] = []
         ok = form in role.forms
         if keep_ok or not ok:
             checks.append(LimitCheck(self.forms_rule, self.forms_limit, form.value, ok))
-        case_total = request.case_total
         ratio = request.case_ratio
         if role.max_ratio is not None and ratio is not None:
             ok = ratio <= role.max_ratio
@@ -172,15 +127,15 @@ class RoleLimits:
                     )
                 )
         if self.per_case is not None:
-            _money_check(checks, self.per_case, case_total, "case total", keep_ok)
+            _money_check(checks, self.per_case, request._case, currency, "case total", keep_ok)
         if with_period and self.per_period is not None:
             what = "agent's spend this period"
-            _money_check(checks, self.per_period, request.period_total, what, keep_ok)
+            _money_check(checks, self.per_period, request._period, currency, what, keep_ok)
         if self.per_customer is not None:
             what = "customer's recent goodwill"
-            _money_check(checks, self.per_customer, request.customer_total, what, keep_ok)
+            _money_check(checks, self.per_customer, request._customer, currency, what, keep_ok)
         if role.max_forms is not None:
-            forms = request.forms_after
+            forms = request._forms_after
             ok = len(forms) <= role.max_forms
             if keep_ok or not ok:
                 checks.append(
@@ -193,19 +148,19 @@ class RoleLimits:
                 )
         return tuple(checks)
 
-    def passes(self, request: GrantRequest) -> bool:
-        """Whether every limit but the period budget holds: :meth:`check` with
-        ``with_period=False`` and all checks ok, without writing the checks out.
-
-        """
+    def passes(self, request: GrantRequest, *, with_period: bool = False) -> bool:
+        """Whether every limit holds (the period budget only ``with_period``): whether
+        every check of :meth:`check` is ok, without writing the checks out."""
         role = self.role
         ratio = request.case_ratio
+        currency = request.currency
         return (
             request.form in role.forms
             and (role.max_ratio is None or ratio is None or ratio <= role.max_ratio)
-            and _money_ok(self.per_case, request.case_total)
-            and _money_ok(self.per_customer, request.customer_total)
-            and (role.max_forms is None or len(request.forms_after) <= role.max_forms)
+            and _money_ok(self.per_case, request._case, currency)
+            and (not with_period or _money_ok(self.per_period, request._period, currency))
+            and _money_ok(self.per_customer, request._customer, currency)
+            and (role.max_forms is None or len(request._forms_after) <= role.max_forms)
         )
 
 
@@ -237,6 +192,26 @@ def limited_currencies(policy: Policy) -> frozenset[str]:
     return frozenset(found)
 
 
+class Verdict(NamedTuple):
+    """What :meth:`Ladder.verdict` decides, before any of it is written out."""
+
+    allowed: bool
+    """The acting role may grant it now."""
+    approver: str | None
+    """The lowest role that may approve it, when the acting role may not."""
+    accepted: bool
+    """Some role's limits were set in the grant's currency."""
+    failed: bool
+    """A limit of the acting role fails."""
+    over_line: bool
+    """The grant is above the approval line."""
+    needs_critical: bool
+    """A critical failure, and the acting role does not handle critical cases."""
+    signs_off: bool = False
+    """The acting role tops the ladder and its limits hold: above the approval line it
+    signs its own grant off."""
+
+
 class Ladder:
     """A policy's empowerment ladder, compiled: every role's limits, lowest rank first."""
 
@@ -259,43 +234,31 @@ class Ladder:
             return RoleLimits(role)
         return found
 
-    def authorize(
+    def verdict(
         self,
         role: RolePolicy,
         request: GrantRequest,
         *,
         critical: bool = False,
         approval_line: Decimal | None = None,
-        all_checks: bool = True,
-    ) -> Authorization:
-        """See :func:`authorize`; ``all_checks=False`` keeps only the failed checks in
-        the answer (all a plan shows)."""
-        checks = self._of(role).check(request, keep_ok=all_checks)
-        currency = request.amount.currency
-        if not self.accepts(currency):
+    ) -> Verdict:
+        """See :func:`authorize`: who may grant it, without the checks written out
+        (:meth:`written` writes them)."""
+        limits = self._of(role)
+        failed = not limits.passes(request, with_period=True)
+        if failed and limits.mismatched:
+            # A limit given in another currency than its key: checking every limit
+            # raises what comparing it raises, as the checks written out would.
+            limits.check(request)
+        if not self.accepts(request.currency):
             # No role's limits were set in this currency: a missing limit approves
             # nothing. A person decides (the plan says so).
-            return Authorization(
-                False,
-                role.name,
-                None,
-                f"the policy sets no limits in {currency}: no role may grant in it "
-                "until a person decides",
-                checks,
-            )
-        failed = [c for c in checks if not c.ok]
+            return Verdict(False, None, False, failed, False, False)
         ratio = request.line_ratio
         over_line = approval_line is not None and ratio is not None and ratio > approval_line
         needs_critical = critical and not role.handles_critical
         if not failed and not over_line and not needs_critical:
-            return Authorization(True, role.name, None, "within the agent's own limits", checks)
-        reasons = [f"{c.rule}: {c.value} is over {c.limit}" for c in failed]
-        if over_line:
-            reasons.append(
-                f"compensation above {approval_line} of the value at stake needs a human approval"
-            )
-        if needs_critical:
-            reasons.append("a critical failure needs a role that handles critical cases")
+            return Verdict(True, None, True, False, False, False)
         for candidate in self._by_rank:
             if not (
                 candidate.rank > role.rank
@@ -307,19 +270,65 @@ class Ladder:
             if over_line and candidate.rank <= role.rank:
                 continue
             if self._of(candidate).passes(request):
-                return Authorization(False, role.name, candidate.name, "; ".join(reasons), checks)
+                return Verdict(False, candidate.name, True, failed, over_line, needs_critical)
         top = self._by_rank[-1].rank if self._by_rank else role.rank
         if over_line and not failed and not needs_critical and role.rank >= top:
             # Nobody ranks above the acting role, and its own limits hold: the human
             # above the approval line is the one acting. It is theirs to sign off.
+            return Verdict(False, role.name, True, False, True, False, signs_off=True)
+        return Verdict(False, None, True, failed, over_line, needs_critical)
+
+    def written(
+        self,
+        role: RolePolicy,
+        request: GrantRequest,
+        verdict: Verdict,
+        *,
+        approval_line: Decimal | None = None,
+        all_checks: bool = True,
+    ) -> Authorization:
+        """The authorization ``verdict`` stands for, its reason and checks written out;
+        ``all_checks=False`` keeps only the failed checks (all a plan shows)."""
+        checks = self._of(role).check(request, keep_ok=all_checks)
+        if not verdict.accepted:
+            return Authorization(
+                False,
+                role.name,
+                None,
+                f"the policy sets no limits in {request.currency}: no role may grant in it "
+                "until a person decides",
+                checks,
+            )
+        if verdict.allowed:
+            return Authorization(True, role.name, None, "within the agent's own limits", checks)
+        reasons = [f"{c.rule}: {c.value} is over {c.limit}" for c in checks if not c.ok]
+        if verdict.over_line:
+            reasons.append(
+                f"compensation above {approval_line} of the value at stake needs a human approval"
+            )
+        if verdict.needs_critical:
+            reasons.append("a critical failure needs a role that handles critical cases")
+        approver = verdict.approver
+        if approver is None:
+            reasons.append("no role in the policy may grant this much")
+        elif verdict.signs_off:
             reasons.append(f"{role.name} is the top of the ladder: they sign it off themselves")
-            return Authorization(False, role.name, role.name, "; ".join(reasons), checks)
-        return Authorization(
-            False,
-            role.name,
-            None,
-            "; ".join([*reasons, "no role in the policy may grant this much"]),
-            checks,
+        return Authorization(False, role.name, approver, "; ".join(reasons), checks)
+
+    def authorize(
+        self,
+        role: RolePolicy,
+        request: GrantRequest,
+        *,
+        critical: bool = False,
+        approval_line: Decimal | None = None,
+        all_checks: bool = True,
+    ) -> Authorization:
+        """See :func:`authorize`; ``all_checks=False`` keeps only the failed checks in
+        the answer (all a plan shows)."""
+        verdict = self.verdict(role, request, critical=critical, approval_line=approval_line)
+        return self.written(
+            role, request, verdict, approval_line=approval_line, all_checks=all_checks
         )
 
 

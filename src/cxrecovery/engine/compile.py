@@ -191,11 +191,11 @@ class CompiledPolicy:
         amount: Money,
         form: CompensationForm,
         spent: Money | None,
-        granted_before: Money | None = None,
+        granted_before: Decimal | None = None,
         owed: Money | None = None,
     ) -> _authority.GrantRequest:
         """The request to grant ``amount``; ``granted_before`` is the ``granted_so_far``
-        fact as money in ``amount``'s currency, when the caller has it already."""
+        fact as an amount held in ``amount``'s currency, when the caller has it already."""
         currency = amount.currency
         if spent is not None and spent.currency != currency:
             raise InvalidValueError.at(
@@ -206,18 +206,25 @@ class CompiledPolicy:
             raise InvalidValueError.at(
                 "amount", f"{amount} is not in {value.currency}, the value at stake's currency"
             )
-        return _authority.GrantRequest(
-            amount=amount,
-            form=form,
-            value=value,
-            granted_before=granted_before
+        # The facts' amounts held as Money(fact, currency) holds them (its errors too).
+        like = amount.amount
+        held = Money._held_amount
+        grants = case.grants
+        return _authority.GrantRequest._of(
+            amount,
+            form,
+            value,
+            granted_before
             if granted_before is not None
-            else Money(facts["granted_so_far"], currency),  # type: ignore[arg-type]
-            recent_goodwill=Money(facts["recent_goodwill"], currency),  # type: ignore[arg-type]
-            period_spent=spent if spent is not None else Money.zero(currency),
-            forms_before=(g.form for g in case.grants),
-            owed=owed,
+            else held(facts["granted_so_far"], currency, like),  # type: ignore[arg-type]
+            held(facts["recent_goodwill"], currency, like),  # type: ignore[arg-type]
+            spent.amount if spent is not None else Money.zero(currency).amount,
+            frozenset([g.form for g in grants]) if grants else _NO_FORMS,
+            owed.amount if owed is not None else None,
         )
+
+
+_NO_FORMS: frozenset[CompensationForm] = frozenset()
 
 
 class _Target:

@@ -1,0 +1,171 @@
+"""A grant asked for: its amount and form, and the totals every limit check compares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Final
+
+from cxrecovery.model import CompensationForm
+from cxrecovery.money import Money
+
+__all__ = ["GrantRequest"]
+
+
+class GrantRequest:
+    """What a grant would add, with what is already known of the case and the agent.
+
+    The totals every limit check compares are worked out once, here: every role checked
+    for one request reads the same ones. They are held as plain amounts in the grant's
+    currency; the money attributes (:attr:`case_total` and the rest) are made from them
+    when read.
+    """
+
+    __slots__ = (
+        "_case",
+        "_customer",
+        "_forms_after",
+        "_granted",
+        "_period",
+        "_recent",
+        "_spent",
+        "amount",
+        "case_ratio",
+        "currency",
+        "form",
+        "forms_before",
+        "line_ratio",
+        "value",
+    )
+
+    def __init__(
+        self,
+        *,
+        amount: Money,
+        form: CompensationForm,
+        value: Money | None,
+        granted_before: Money,
+        recent_goodwill: Money,
+        period_spent: Money,
+        forms_before: Iterable[CompensationForm] = (),
+        owed: Money | None = None,
+    ) -> None:
+        # The money arithmetic the totals stand for, for its checks (another currency,
+        # not Money, too large an amount), in its order.
+        case_total = granted_before + amount
+        if value is not None and value:
+            case_total.ratio_to(value)
+            if owed is not None:
+                (case_total + owed).ratio_to(value)
+        period_spent + amount
+        recent_goodwill + amount
+        self._fill(
+            amount,
+            form,
+            value,
+            granted_before.amount,
+            recent_goodwill.amount,
+            period_spent.amount,
+            frozenset(forms_before),
+            owed.amount if owed is not None else None,
+        )
+
+    @classmethod
+    def _of(
+        cls,
+        amount: Money,
+        form: CompensationForm,
+        value: Money | None,
+        granted_before: Decimal,
+        recent_goodwill: Decimal,
+        period_spent: Decimal,
+        forms_before: frozenset[CompensationForm],
+        owed: Decimal | None,
+    ) -> GrantRequest:
+        """The request from plain amounts, each held to the minor unit of ``amount``'s
+        currency, in which ``value`` and ``owed`` are too (the caller checked it)."""
+        request: GrantRequest = object.__new__(cls)
+        request._fill(
+            amount, form, value, granted_before, recent_goodwill, period_spent, forms_before, owed
+        )
+        return request
+
+    def _fill(
+        self,
+        amount: Money,
+        form: CompensationForm,
+        value: Money | None,
+        granted: Decimal,
+        recent: Decimal,
+        spent: Decimal,
+        forms_before: frozenset[CompensationForm],
+        owed: Decimal | None,
+    ) -> None:
+        currency = amount.currency
+        adding = amount.amount
+        held = Money._held_amount
+        self.amount = amount
+        self.currency = currency
+        self.form = form
+        self.value = value
+        self._granted = granted
+        self._recent = recent
+        self._spent = spent
+        self.forms_before = forms_before
+        self._forms_after = forms_before | _ONE_FORM[form] if forms_before else _ONE_FORM[form]
+        self._case = case = held(granted + adding, currency, adding)
+        if value is not None and value:
+            self.case_ratio: Decimal | None = case / value.amount
+            """:attr:`case_total` as a share of the value at stake; None if that is
+            unknown or 0."""
+            self.line_ratio: Decimal | None = (
+                held(case + owed, currency, adding) / value.amount
+                if owed is not None
+                else self.case_ratio
+            )
+            """What the approval line compares: :attr:`case_ratio` with the value at
+            stake refunded as money owed (``owed``) on top, as the customer receives
+            both."""
+        else:
+            self.case_ratio = self.line_ratio = None
+        self._period = held(spent + adding, currency, adding)
+        self._customer = held(recent + adding, currency, adding)
+
+    @property
+    def granted_before(self) -> Money:
+        """What the case received before this grant."""
+        return Money._made(self._granted, self.currency)
+
+    @property
+    def recent_goodwill(self) -> Money:
+        """What the customer received in the goodwill window before this grant."""
+        return Money._made(self._recent, self.currency)
+
+    @property
+    def period_spent(self) -> Money:
+        """What the agent granted in the period before this grant."""
+        return Money._made(self._spent, self.currency)
+
+    @property
+    def case_total(self) -> Money:
+        """What the case would have received in all."""
+        return Money._made(self._case, self.currency)
+
+    @property
+    def period_total(self) -> Money:
+        """What the agent would have granted in the period."""
+        return Money._made(self._period, self.currency)
+
+    @property
+    def customer_total(self) -> Money:
+        """What the customer would have received in the goodwill window."""
+        return Money._made(self._customer, self.currency)
+
+    @property
+    def forms_after(self) -> frozenset[CompensationForm]:
+        """The forms on the case once this one is granted."""
+        return self._forms_after
+
+
+# Each form on its own, as a set: the forms on a case that had none before.
+_ONE_FORM: Final = {form: frozenset({form}) for form in CompensationForm}

@@ -1,0 +1,72 @@
+"""The harm done, as shares of the policy's steps: how late a broken promise was kept,
+how long the service was down."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Final
+
+from cxrecovery.engine._clocks import changed_at
+from cxrecovery.engine._context import DecisionContext
+from cxrecovery.engine.goodwill import harm_step
+from cxrecovery.model import PromiseStatus
+
+__all__ = ["downtime_share", "harm_changed_at", "lateness_share"]
+
+_ZERO: Final = Decimal(0)
+
+
+def harm_changed_at(d: DecisionContext) -> datetime:
+    """The last instant at or before the decision at which the harm could have grown:
+    the company's own recovery acts (a grant, a message it sent, a promise it made) are
+    left out, so carrying out a plan never makes its goodwill look too small and a
+    decision taken again at the same instant never asks for more."""
+    return changed_at(d.case, d.at, own_acts=False)
+
+
+def lateness_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
+    """The share of the policy's lateness steps passed by the latest promise broken
+    (how late it was kept, or how overdue it was at the customer's last event, see
+    :func:`harm_changed_at`), and the
+    step reached. Counted to events, not to the decision time: goodwill is sized
+    when something happens, and a re-decision with nothing new repeats it."""
+    steps = d.policy.compensation.lateness_steps
+    if not steps:
+        return _ZERO, None
+    last = None  # worked out only for a promise still pending past its due time
+    late = None
+    for promise in d.case.promises:
+        if promise.made_at > d.at:
+            continue
+        settled = promise.settled_at
+        if settled is not None and settled <= d.at:
+            if promise.status is not PromiseStatus.BROKEN:
+                continue
+            by = settled - promise.due
+        elif promise.is_pending and promise.due < d.at:
+            if last is None:
+                last = harm_changed_at(d)
+            by = last - promise.due
+        else:
+            continue
+        by = max(by, timedelta(0))
+        late = by if late is None else max(late, by)
+    share, reached = harm_step(late, steps)
+    return share, steps[reached - 1] if reached else None
+
+
+def downtime_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
+    """The share of the policy's downtime steps passed by the time without the
+    service: from the failure (or the case's opening) to its resolution, or to the
+    customer's last event while it is open (see :func:`lateness_share`)."""
+    steps = d.policy.compensation.downtime_steps
+    failure = d.case.failure
+    if not steps or failure.service_usable:
+        return _ZERO, None
+    start = failure.occurred_at or d.case.opened_at
+    end = d.case.resolved_at or d.case.closed_at
+    if end is None or end > d.at:
+        end = harm_changed_at(d)
+    share, reached = harm_step(max(end - start, timedelta(0)), steps)
+    return share, steps[reached - 1] if reached else None
