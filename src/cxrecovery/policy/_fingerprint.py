@@ -44,11 +44,16 @@ def decision_content(document: Mapping[str, Any]) -> dict[str, Any]:
     return relevant
 
 
-def fingerprint(document: Mapping[str, Any]) -> str:
+def fingerprint(document: Mapping[str, Any], *, is_canonical: bool = False) -> str:
     """The SHA-256 of a document's canonical JSON form (sorted keys, no spaces).
 
     Only what can change a decision counts (:func:`decision_content`): rewording the
     description or a row's source leaves every plan, and every golden file, as it was.
+    ``is_canonical``: ``document`` is its own canonical form already (what
+    :func:`canonical` gives), and is not converted again.
     """
-    text = json.dumps(canonical(decision_content(document)), sort_keys=True, separators=(",", ":"))
+    content = decision_content(document)
+    if not is_canonical:
+        content = canonical(content)
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tomllib
@@ -112,9 +113,31 @@ def check_document(data: Mapping[str, Any], limits: Limits) -> None:
         raise PolicyError(problems)
 
 
-def _default_document() -> Mapping[str, Any]:
+def _default_document() -> dict[str, Any]:
+    """The bundled default policy document, a fresh copy for each caller.
+
+    Its text ships with the package and does not change while the process runs, so it
+    is parsed once; each call copies the parsed document (the copy costs about a
+    tenth of the parse), so that no caller sees what another does with its copy.
+    """
+    document: dict[str, Any] = _copied(_parsed_default())
+    return document
+
+
+@functools.cache
+def _parsed_default() -> dict[str, Any]:
     text = resources.files("cxrecovery.policy").joinpath("default.toml").read_text("utf-8")
     return tomllib.loads(text)
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a parsed TOML document: its tables and arrays new, its values (text,
+    numbers, truth values, dates and times, all immutable) shared."""
+    if type(value) is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copied(item) for item in value]
+    return value
 
 
 def load_policy(

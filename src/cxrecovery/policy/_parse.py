@@ -99,7 +99,7 @@ def parse(data: Mapping[str, Any]) -> Policy:
         follow_up_calendar=follow_calendar,
         recognise_staff=recognise,
         document=document,
-        fingerprint=fingerprint(document),
+        fingerprint=fingerprint(document, is_canonical=True),
     )
 
 
