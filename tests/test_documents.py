@@ -182,6 +182,16 @@ def test_json_numbers_for_money_are_read_exactly() -> None:
     assert "649.10" == str(load_case(text).failure.value_at_stake.amount)  # type: ignore[union-attr]
 
 
+def test_json_text_reads_with_white_space_around_it_and_not_with_more_after_it() -> None:
+    text = LAPTOP.read_text(encoding="utf-8").strip()
+    case = load_case(text)
+    for spaced in (text + "\n", text + " \r\n\t ", "\n " + text + "\n"):
+        assert load_case(spaced) == case
+    for extra in (text + " {}", text + "\n\x0b", text + "\u2003"):
+        with pytest.raises(DocumentError, match="not valid JSON: Extra data"):
+            load_case(extra)
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [

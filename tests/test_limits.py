@@ -239,6 +239,18 @@ def test_too_many_touchpoints_are_refused() -> None:
     assert "touchpoints" == refused(caught.value)[0]
 
 
+@pytest.mark.parametrize("most", [1, 2, 3, 10, 25])
+@pytest.mark.parametrize("key", ["touchpoints", "events", "attributes"])
+def test_the_shortest_text_with_one_item_too_many_is_refused(most: int, key: str) -> None:
+    # load_case checks the sizes only of JSON text longer than twice max_items: no list or
+    # object in shorter text can hold more. At the edge, the shortest text that does:
+    items = ",".join([f'"{chr(97 + i % 26)}{i}":0' for i in range(most + 1)])
+    body = "{" + items + "}" if key == "attributes" else "[" + ",".join("0" * (most + 1)) + "]"
+    with pytest.raises(DocumentError, match="max_items") as caught:
+        load_case(f'{{"{key}":{body}}}', limits=Limits(max_items=most))
+    assert key == refused(caught.value)[0]
+
+
 # --- policies ----------------------------------------------------------------------------
 
 HEADER = '[policy]\nname = "hostile"\nversion = "1"\nextends = "default"\n'

@@ -211,13 +211,16 @@ def boolean(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         raise _fail(attribute, f"{value!r} is not true or false")
 
 
+_NO_TIME = timedelta(0)
+
+
 def non_negative_duration(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """``None`` or a timedelta of zero or more."""
     if value is None:
         return
     if not isinstance(value, timedelta):
         raise _fail(attribute, f"{value!r} is not a duration")
-    if value < timedelta(0):
+    if value < _NO_TIME:
         raise _fail(attribute, f"{value!r} is negative")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final, TypeVar
 
@@ -118,7 +118,21 @@ def _reject_constant(name: str) -> object:
 _DECODER: Final = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
 
 
+_SCAN: Final[Callable[[str, int], tuple[object, int]]] = _DECODER.scan_once  # type: ignore[attr-defined]
+_JSON_SPACE: Final = " \t\n\r"
+
+
 def _parse_json(text: str, what: str) -> object:
+    if text.startswith("{"):
+        # An object from the first character: the scanner alone, as ``decode`` calls it,
+        # without its two regular-expression calls for white space around it.
+        try:
+            data, end = _SCAN(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            pass  # not valid: ``decode`` below says why, as always
+        else:
+            if end == len(text) or not text[end:].strip(_JSON_SPACE):
+                return data
     try:
         if text.startswith("\ufeff"):  # json.loads refuses a byte order mark; so do we
             return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
@@ -194,7 +208,13 @@ def _load_case(codecs: Codecs, source: object, policy: PolicyLike | None, limits
     data = _read_source(source, "case", limits)
     problems: Problems = []
     if type(data) is dict or isinstance(data, Mapping):
-        check_sizes(data, limits)
+        # JSON text holds no list or object of more items than half its characters (each
+        # item takes one and a separator or a bracket one more): short text cannot break
+        # the limit, and the sizes are checked only of longer text, files and mappings.
+        if not (
+            type(source) is str and len(source) <= 2 * limits.max_items and source.startswith("{")
+        ):
+            check_sizes(data, limits)
         version = data.get("format", CASE_FORMAT)
         if "format" in data:
             # The type first: comparing Decimal('sNaN') raises.

@@ -164,18 +164,24 @@ def renumbered(problem: Problem, where: list[int]) -> Problem:
     return Problem(_EVENT_PATH.sub(place, problem.path), _EVENT_PATH.sub(place, problem.message))
 
 
-def format_2_only(data: Mapping[str, Any]) -> Iterator[Problem]:
+def format_2_only(data: Mapping[str, Any]) -> list[Problem]:
     """The fields of format 2 that a format 1 document does not have."""
+    found = []
     if "events" in data:
-        yield Problem("events", "a format 1 document has no events; write format 2 for them")
+        found.append(
+            Problem("events", "a format 1 document has no events; write format 2 for them")
+        )
     promises = data.get("promises")
     if isinstance(promises, list):
         for i, promise in enumerate(promises):
             if isinstance(promise, Mapping) and "settled_by" in promise:
-                yield Problem(
-                    f"promises[{i}].settled_by",
-                    "a format 1 document has no settled_by; write format 2 for it",
+                found.append(
+                    Problem(
+                        f"promises[{i}].settled_by",
+                        "a format 1 document has no settled_by; write format 2 for it",
+                    )
                 )
+    return found
 
 
 def policy_problems(events: object, policy: PolicyLike) -> Iterator[Problem]:

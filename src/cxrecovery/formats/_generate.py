@@ -21,15 +21,28 @@ from __future__ import annotations
 import linecache
 import types
 from collections.abc import Mapping
+from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
 from cxrecovery._validation import is_implied_by_document_type, kind_of
 from cxrecovery.errors import InvalidValueError, Problem
+from cxrecovery.formats.durations import parse_duration
 from cxrecovery.formats.fields import FieldPlan, unknown_fields
-from cxrecovery.formats.values import FAIL, Problems, Reader, Where, join, path_of, under
+from cxrecovery.formats.values import (
+    FAIL,
+    Problems,
+    Reader,
+    Where,
+    join,
+    path_of,
+    read_datetime,
+    read_timedelta,
+    under,
+)
+from cxrecovery.limits import EARLIEST, LATEST
 
 __all__ = ["generated_reader"]
 
@@ -115,6 +128,10 @@ def generated_reader(cls: type, plans: list[FieldPlan]) -> Reader | None:
         "unknown_fields": unknown_fields,
         "missing": _missing,
         "POST": getattr(cls, "__attrs_post_init__", None),
+        "ISO": datetime.fromisoformat,
+        "DURATION": parse_duration,
+        "EARLIEST": EARLIEST,
+        "LATEST": LATEST,
     }
     lines = [
         "def read(value, where, problems):",
@@ -177,10 +194,20 @@ def _read_field(k: int, plan: FieldPlan, scope: dict[str, Any]) -> list[str]:
         lines.extend("            " + line for line in read)
     elif isinstance(kind, type) and issubclass(kind, Enum) and _by_string(kind):
         scope[f"E{k}"] = {m.value: m for m in kind}
-        lines.append(f"        if type({x}) is str and {x} in E{k}:")
-        lines.append(f"            {x} = E{k}[{x}]")
+        lines.append(f"        if type({x}) is str:")
+        lines.append("            try:")
+        lines.append(f"                {x} = E{k}[{x}]")
+        lines.append("            except KeyError:")
+        lines.extend("                " + line for line in read)
         lines.append(f"        elif {x} is not None:" if plan.nullable else "        else:")
         lines.extend("            " + line for line in read)
+    elif plan.read is read_datetime or plan.read is read_timedelta:
+        indent = "        "
+        if plan.nullable:
+            lines.append(f"        if {x} is not None:")
+            indent += "    "
+        parse = _instant if plan.read is read_datetime else _duration
+        lines.extend(indent + line for line in parse(x, read))
     elif plan.nullable:
         lines.append(f"        if {x} is not None:")
         lines.extend("            " + line for line in read)
@@ -202,9 +229,58 @@ def _read_field(k: int, plan: FieldPlan, scope: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _instant(x: str, read: list[str]) -> list[str]:
+    """The lines that read an ISO 8601 time in line: what :func:`read_datetime` takes
+    (it parses, has an offset, and lies in the range ``check_instant`` allows) is taken
+    as parsed; anything else, or anything that raises, goes to ``read_datetime``, which
+    says what is wrong. (A function call fewer, and the range checked without one.)"""
+    return [
+        "try:",
+        f"    t = ISO({x})",
+        "    good = t.tzinfo is not None and EARLIEST <= t < LATEST",
+        "except (TypeError, ValueError, OverflowError):",
+        "    good = False",
+        "if good:",
+        f"    {x} = t",
+        "else:",
+        *("    " + line for line in read),
+    ]
+
+
+def _duration(x: str, read: list[str]) -> list[str]:
+    """The lines that read an ISO 8601 duration in line: a string
+    :func:`~cxrecovery.formats.durations.parse_duration` reads is taken as read; anything
+    else goes to ``read_timedelta``, which says what is wrong."""
+    return [
+        "try:",
+        f"    t = DURATION({x}) if type({x}) is str else FAIL",
+        "except InvalidValueError:",
+        "    t = FAIL",
+        "if t is not FAIL:",
+        f"    {x} = t",
+        "else:",
+        *("    " + line for line in read),
+    ]
+
+
 def _by_string(enum: type[Enum]) -> bool:
     """Whether every value of ``enum`` is a string (the in-line test finds only those)."""
     return all(type(m.value) is str for m in enum)
+
+
+# What ``attrs.validators.and_`` (and a field with more than one validator) makes.
+_AND: Final[type] = type(attrs.validators.and_())
+
+
+def _checks(validator: object) -> list[Any]:
+    """The checks of a field's validator that reading does not imply, in its order: the
+    validators ``and_`` composes, each on its own (one implied is left out), or the one."""
+    if validator is None:
+        return []
+    if type(validator) is _AND:
+        parts: tuple[Any, ...] = validator._validators  # type: ignore[attr-defined]
+        return [part for each in parts for part in _checks(each)]
+    return [] if is_implied_by_document_type(validator) else [validator]
 
 
 def _make(plans: list[FieldPlan], scope: dict[str, Any]) -> list[str]:
@@ -221,10 +297,10 @@ def _make(plans: list[FieldPlan], scope: dict[str, Any]) -> list[str]:
     lines.append("        made.__class__ = CLS")
     for k, plan in enumerate(plans):
         validator = plan.field.validator
-        if validator is not None and not is_implied_by_document_type(validator):
-            scope[f"V{k}"] = validator
+        for j, check in enumerate(_checks(validator)):
+            scope[f"V{k}_{j}"] = check
             scope[f"A{k}"] = plan.field
-            lines.append(f"        V{k}(made, A{k}, x{k})")
+            lines.append(f"        V{k}_{j}(made, A{k}, x{k})")
     if scope["POST"] is not None:
         lines.append("        POST(made)")
     return lines

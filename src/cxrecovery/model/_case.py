@@ -29,6 +29,8 @@ from cxrecovery.model._items import Failure, Grant, Pause, PriorCase, Promise, T
 from cxrecovery.model._kinds import CaseEventKind, CaseStatus, Channel, PromiseStatus
 from cxrecovery.model._values import (
     _ATTRIBUTES,
+    NO_ATTRIBUTES,
+    NOTHING_EXPECTED,
     Agent,
     Attributes,
     Customer,
@@ -103,7 +105,7 @@ class Case:
     closed_at: datetime | None = attrs.field(
         default=None, validator=v.optional_aware, kw_only=True
     )
-    attributes: Attributes = attrs.field(factory=Attributes, kw_only=True, **_ATTRIBUTES)
+    attributes: Attributes = attrs.field(default=NO_ATTRIBUTES, kw_only=True, **_ATTRIBUTES)
     remedy_lead_time: timedelta | None = attrs.field(
         default=None, validator=v.non_negative_duration, kw_only=True
     )
@@ -342,7 +344,7 @@ def _as_of(case: Case, at: datetime) -> Case:
     status, resolved_at, closed_at = status_at(case.events, now, at)
     customer = case.customer
     if _expected_later(case, at):
-        customer = attrs.evolve(customer, expectation=ExpectationBaseline())
+        customer = attrs.evolve(customer, expectation=NOTHING_EXPECTED)
     return attrs.evolve(
         case,
         customer=customer,

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -129,6 +129,10 @@ def _to_attributes(value: object) -> object:
     return value
 
 
+# No attributes: one value, the default of every ``attributes`` field (it is immutable,
+# so every case may share it; a factory made a new one for each, at a cost).
+NO_ATTRIBUTES: Final = Attributes()
+
 _ATTRIBUTES: dict[str, Any] = {
     "converter": _to_attributes,
     "validator": v.instance_of(Attributes),
@@ -189,6 +193,10 @@ class ExpectationBaseline:
     reason: str = attrs.field(default="", validator=v.text, kw_only=True)
 
 
+# The default expectation, shared as NO_ATTRIBUTES is (immutable, so one value serves).
+NOTHING_EXPECTED: Final = ExpectationBaseline()
+
+
 @attrs.frozen
 class Customer:
     """The person or business the case is about.
@@ -210,11 +218,11 @@ class Customer:
         default=None, validator=_time_zone, kw_only=True, metadata={"document": "time_zone"}
     )
     expectation: ExpectationBaseline = attrs.field(
-        factory=ExpectationBaseline,
+        default=NOTHING_EXPECTED,
         validator=v.instance_of(ExpectationBaseline),
         kw_only=True,
     )
-    attributes: Attributes = attrs.field(factory=Attributes, kw_only=True, **_ATTRIBUTES)
+    attributes: Attributes = attrs.field(default=NO_ATTRIBUTES, kw_only=True, **_ATTRIBUTES)
 
 
 @attrs.frozen
