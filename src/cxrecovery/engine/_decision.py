@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 import attrs
 
@@ -107,29 +107,29 @@ def _assemble(
     and trace on the first read of any of them (each action's words, details and
     reasons on the first read of those); everything now with ``explain``."""
     policy = d.policy
-    eager: dict[str, Any] = {
-        "case_id": d.case.id,
-        "decided_at": d.at if decided_at is None else decided_at,
-        "role": d.role.name,
-        "agent": d.agent.id if d.agent is not None else None,
-        "owner": owned[0],
-        "owner_reason": owned[1],
-        "policy_name": policy.name,
-        "policy_version": policy.version,
-        "policy_fingerprint": policy.fingerprint,
-        "approvals": tuple(d.approvals),
-        "clocks": tuple(clocks),
-        "escalation_level": at_level,
-        "relationship_health": str(d.facts["relationship_health"]),
-        "next_review_at": earliest(d.reviews) if d.reviews else None,
-        "over_delivery": over,
-        "expectation": expectation,
-        "needs_judgement": d.judgement,
-    }
-    explanation = FieldParts(d, _EXPLANATION)
+    made = RecoveryPlan._deferred(  # by keyword: no dict of the fields to unpack
+        FieldParts(d, _EXPLANATION),
+        case_id=d.case.id,
+        decided_at=d.at if decided_at is None else decided_at,
+        role=d.role.name,
+        agent=d.agent.id if d.agent is not None else None,
+        owner=owned[0],
+        owner_reason=owned[1],
+        policy_name=policy.name,
+        policy_version=policy.version,
+        policy_fingerprint=policy.fingerprint,
+        approvals=tuple(d.approvals),
+        clocks=tuple(clocks),
+        escalation_level=at_level,
+        relationship_health=str(d.facts["relationship_health"]),
+        next_review_at=earliest(d.reviews) if d.reviews else None,
+        over_delivery=over,
+        expectation=expectation,
+        needs_judgement=d.judgement,
+    )
     if d.explain:
-        return RecoveryPlan(**eager, **explanation())
-    return RecoveryPlan._deferred(explanation, **eager)
+        made.actions  # noqa: B018 - the first read fills the rest: explained now
+    return made
 
 
 def _actions(d: DecisionContext) -> tuple[Action, ...]:

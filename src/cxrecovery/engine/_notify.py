@@ -33,6 +33,11 @@ from cxrecovery.plan import (
 # A customer whose own contact on a live channel came this recently is with us now.
 _HERE_FOR: Final = timedelta(minutes=30)
 _LIVE: Final = frozenset({Channel.IN_PERSON, Channel.PHONE, Channel.CHAT, Channel.VIDEO})
+# The clocks whose due time is when the customer next hears from us, while they run
+# or once they are breached.
+_UPDATE_CLOCKS: Final = ("first_response", "next_update")
+_UPDATE_STATUSES: Final = (ClockStatus.RUNNING, ClockStatus.BREACHED)
+_MAKE_PROMISE: Final = ActionKind.MAKE_PROMISE
 # Outcomes after which the customer is not on the line any more.
 _GONE: Final = frozenset({Outcome.FAILED, Outcome.MISSED, Outcome.ABANDONED})
 
@@ -65,14 +70,15 @@ def notify(
     """Tell the customer what the plan does for them: when (the next update due,
     now when a promise is made or the case is put right) and where."""
     channel, here = channel_now(d)
-    due = _update_due(clocks)
+    due, due_instant = _update_due(clocks)
     # Put right already: tell them now, unless they were told since it was put right
     # (and since the last setback).
     told_now = due is None and not d.is_open and not told_since_put_right(d)
     if told_now:
         due = d.at
-    promised_now = any(a.kind is ActionKind.MAKE_PROMISE for a in d.pending) and (
-        due is None or instant(due) >= instant(d.at)
+        due_instant = instant(due)
+    promised_now = any(a.kind is _MAKE_PROMISE for a in d.pending) and (
+        due_instant is None or due_instant >= instant(d.at)
     )
     if promised_now:
         # The plan makes a promise now: the customer hears it now, not when the next
@@ -146,18 +152,20 @@ def _notify_text(
     )
 
 
-def _update_due(clocks: list[ClockState]) -> datetime | None:
-    """The earliest a running or breached first-response or next-update clock is due."""
-    due = None
+def _update_due(clocks: list[ClockState]) -> tuple[datetime | None, datetime | None]:
+    """The earliest a running or breached first-response or next-update clock is due
+    (the first of equal instants), and that instant in UTC."""
+    due = earliest = None
     for state in clocks:
         if (
-            state.name in ("first_response", "next_update")
-            and state.status in (ClockStatus.RUNNING, ClockStatus.BREACHED)
+            state.name in _UPDATE_CLOCKS
+            and state.status in _UPDATE_STATUSES
             and state.due_at is not None
-            and (due is None or instant(state.due_at) < instant(due))
         ):
-            due = state.due_at
-    return due
+            when = instant(state.due_at)
+            if earliest is None or when < earliest:
+                due, earliest = state.due_at, when
+    return due, earliest
 
 
 def _what_to_tell(

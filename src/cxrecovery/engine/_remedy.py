@@ -21,6 +21,7 @@ from cxrecovery.model import (
     CaseEventKind,
     Fault,
     Outcome,
+    PromiseStatus,
     TouchpointKind,
 )
 from cxrecovery.plan import (
@@ -30,6 +31,7 @@ from cxrecovery.plan import (
 # A quoted wait: when the remedy is possible, why, and the margin on that wait.
 _Quote = tuple[datetime, str, timedelta]
 _PROGRESSED: Final = frozenset({Outcome.RESOLVED, Outcome.PROGRESSED})
+_PENDING: Final = PromiseStatus.PENDING
 
 
 def apologize(d: DecisionContext, recovery: Mapping[str, object], rule: str, owner: str) -> None:
@@ -142,13 +144,14 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
             )
         )
     # Promise the remedy unless a pending promise already covers it.
+    at = d.at
     pending = [
-        p
+        p.due
         for p in d.case.promises
-        if p.made_at <= d.at and p.is_pending and p.due >= d.at and (p.settled_at is None)
+        if p.status is _PENDING and p.made_at <= at and p.due >= at and p.settled_at is None
     ]
-    if pending:
-        return min((p.due for p in pending), key=instant)
+    if pending:  # the earliest due (the first of equal instants)
+        return pending[0] if len(pending) == 1 else min(pending, key=instant)
     start, quote = remedy_start(d)
     due = policy.calendars[calendar_name].add(start, margin[1])
     d.pending.append(
