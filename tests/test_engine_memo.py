@@ -102,3 +102,34 @@ def test_a_built_in_decimal_fact_is_keyed_by_its_digits() -> None:
         (trace,) = [t for t in plan.trace if t.table == "clocks.limbo.targets"]
         shown.append((plan.facts["expectation_ratio"], trace.inputs["expectation_ratio"]))
     assert [("0.5", "0.5"), ("0.50", "0.50"), ("0.5", "0.5")] == shown
+
+
+def test_limbo_hours_is_worked_out_when_the_plan_s_facts_are_read() -> None:
+    # No table of the default policy reads limbo_hours: the decision leaves it for the
+    # plan's facts, which show what derive_facts gives.
+    assert not ENGINE._compiled.reads_limbo
+    data = json.loads((CASES / "laptop-repair.json").read_text())
+    case = load_case(data)
+    at = case.last_event_at() + timedelta(hours=30)
+    expected = ENGINE.facts(case, at)["limbo_hours"]
+    assert isinstance(expected, Decimal)
+    assert expected > 0
+    plan = ENGINE.decide(case, at=at)
+    assert str(expected) == plan.facts["limbo_hours"]
+    assert plan.facts == ENGINE.decide(case, at=at, explain=True).facts
+
+
+def test_a_table_that_reads_limbo_hours_decides_with_it() -> None:
+    document = copy.deepcopy(default_policy().document)
+    targets = document["clocks"]["limbo"]["targets"]
+    targets["inputs"].append("limbo_hours")
+    for rule in targets["rules"]:
+        rule.setdefault("when", {})["limbo_hours"] = ">= 0"
+    engine = Engine(load_policy(document))
+    assert engine._compiled.reads_limbo
+    data = json.loads((CASES / "laptop-repair.json").read_text())
+    case = load_case(data)
+    at = case.last_event_at() + timedelta(hours=30)
+    plan = engine.decide(case, at=at)
+    (trace,) = [t for t in plan.trace if t.table == "clocks.limbo.targets"]
+    assert str(engine.facts(case, at)["limbo_hours"]) == trace.inputs["limbo_hours"]

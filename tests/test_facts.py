@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_UP, Decimal, localcontext
 from fractions import Fraction
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cxrecovery import Case, Engine, default_policy
+from cxrecovery.facts import derive_facts, derive_facts_but_limbo, limbo_hours
 from cxrecovery.facts._derive import _health, _recency_score
+from cxrecovery.testing.strategies import cases
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
@@ -80,3 +83,18 @@ def test_health_bands_and_a_negative_last_word() -> None:
     assert "fragile" == _health(Decimal("1.50"), _events([2, -1]))
     assert "at_risk" == _health(Decimal("-1"), _events([2, -1]))
     assert "strong" == _health(Decimal(0) + 2, [])
+
+
+@settings(max_examples=40)
+@given(cases(policy=default_policy()), st.integers(0, 400))
+def test_derive_facts_is_the_facts_but_limbo_and_limbo_hours(case: Case, hours: int) -> None:
+    at = case.last_event_at() + timedelta(hours=hours)
+    settings_ = Engine(default_policy())._settings
+    facts, timeline = derive_facts(case, at, settings_)
+    lean, lean_timeline = derive_facts_but_limbo(case, at, settings_)
+    assert timeline == lean_timeline
+    assert list(facts) == list(lean)
+    assert lean["limbo_hours"] is None
+    lean["limbo_hours"] = limbo_hours(lean_timeline, at, settings_)
+    assert facts == lean
+    assert str(facts["limbo_hours"]) == str(lean["limbo_hours"])

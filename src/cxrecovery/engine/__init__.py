@@ -149,7 +149,7 @@ class Engine(CompiledPolicy):
         _money_arg(spent, "spent")
         role = self._role(agent)
         case = _known(case, when)
-        facts, timeline = self._facts(case, when, goodwill)
+        facts, timeline = self._facts(case, when, goodwill, limbo=self._compiled.reads_limbo)
         ready = optional_aware_arg(remedy_ready_at, "remedy_ready_at")
         decision = DecisionContext(self, case, when, role, agent, spent, facts, timeline, explain)
         decision.ready_at = ready

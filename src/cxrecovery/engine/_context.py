@@ -20,7 +20,7 @@ from cxrecovery.engine._support import (
     plain,
     remember,
 )
-from cxrecovery.facts import Timeline
+from cxrecovery.facts import Timeline, limbo_hours
 from cxrecovery.model import (
     Agent,
     Attributes,
@@ -74,6 +74,8 @@ class DecisionContext(_ClockSteps):
         self.agent = agent
         self.spent = spent
         self.facts = facts
+        # No table reads limbo_hours: it is worked out when the plan's facts are read.
+        self.limbo_later = facts.get("limbo_hours", 0) is None
         self.timeline = timeline
         self.explain = explain
         # The memo keys a table's result by the plain values of the facts it reads: a
@@ -177,6 +179,8 @@ class DecisionContext(_ClockSteps):
         A reason is a frozen value fixed by its rule, text and the plain fact values it
         cites (with their classes, as True == 1): decisions share equal ones.
         """
+        if self.limbo_later and "limbo_hours" in names:
+            self.limbo()
         facts = self.facts
         key: tuple[object, ...]
         try:
@@ -207,8 +211,16 @@ class DecisionContext(_ClockSteps):
         picked = {n: plain(facts[n]) for n in names if n in facts}
         return Reason(rule, text, Attributes._from_sorted(tuple(sorted(picked.items()))))
 
+    def limbo(self) -> None:
+        """Work out ``limbo_hours``, left for when a plan's explanation reads it (no
+        table reads it: the decision does not depend on it)."""
+        if self.limbo_later:
+            self.facts["limbo_hours"] = limbo_hours(self.timeline, self.at, self.engine._settings)
+            self.limbo_later = False
+
     def all_facts(self) -> Attributes:
         """Every fact, as the plan keeps them: sorted by name."""
+        self.limbo()
         scalars = _plain_facts(self.facts, self.engine._compiled.decimal_facts)
         # The engine knows every fact's name in sorted order: when those are the facts,
         # the pairs come in C. A host fact it was not told about (a provider returning

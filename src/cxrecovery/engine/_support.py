@@ -367,6 +367,9 @@ class _Compiled:
             }
             self.host_inputs[path] = tuple(n for n in names if n not in BUILTIN_FACTS)
             self.memo_keys[path] = memo_key(path, names, specs)
+        # Whether a decision needs ``limbo_hours`` (business time, dear to work out) to
+        # decide: only a table reads it; otherwise the plan's facts work it out when read.
+        self.reads_limbo = any("limbo_hours" in names for names in self.trace_inputs.values())
 
     def _read_durations(
         self, policy: Policy, recovery: DecisionTable | None, remedy: DecisionTable | None

@@ -19,7 +19,14 @@ from cxrecovery.businesstime import ClockSpec, ClockWarning, PauseRule, duration
 from cxrecovery.engine import authority as _authority
 from cxrecovery.engine._support import _Compiled, _duration_text
 from cxrecovery.errors import CxRecoveryError, InvalidValueError, PolicyError, Problem
-from cxrecovery.facts import BUILTIN_FACTS, FactProvider, FactSettings, Timeline, derive_facts
+from cxrecovery.facts import (
+    BUILTIN_FACTS,
+    FactProvider,
+    FactSettings,
+    Timeline,
+    derive_facts,
+    derive_facts_but_limbo,
+)
 from cxrecovery.formats.durations import parse_duration
 from cxrecovery.model import Agent, Case, CompensationForm
 from cxrecovery.model.arguments import case_arg
@@ -155,9 +162,10 @@ class CompiledPolicy:
         return self._compiled.clock_tables
 
     def _facts(
-        self, case: Case, at: datetime, goodwill: Money | None = None
+        self, case: Case, at: datetime, goodwill: Money | None = None, *, limbo: bool = True
     ) -> tuple[dict[str, object], Timeline]:
-        facts, timeline = derive_facts(case_arg(case), at, self._settings)
+        derive = derive_facts if limbo else derive_facts_but_limbo  # see DecisionContext
+        facts, timeline = derive(case_arg(case), at, self._settings)
         goodwill = _money_arg(goodwill, "goodwill")
         if goodwill is not None:
             # A ledger knows the customer's goodwill better than the case document does.

@@ -16,7 +16,7 @@ from cxrecovery.facts._builtin import (
     FactSettings,
     Timeline,
 )
-from cxrecovery.facts._derive import derive_facts
+from cxrecovery.facts._derive import derive_facts, derive_facts_but_limbo, limbo_hours
 
 __all__ = [
     "BUILTIN_FACTS",
@@ -27,4 +27,6 @@ __all__ = [
     "FactSettings",
     "Timeline",
     "derive_facts",
+    "derive_facts_but_limbo",
+    "limbo_hours",
 ]
