@@ -234,6 +234,9 @@ def test_a_fill_that_raises_raises_on_the_read_and_stays_pending(plan: RecoveryP
         ({"trace": ()}, r"must give exactly \['facts', 'trace'\], gave \['trace'\]"),
         ({"trace": (), "facts": {}, "owner": "x"}, r"gave \['facts', 'owner', 'trace'\]"),
         ([("trace", ())], r"gave list"),
+        # As many fields as are left, but one of them set already, or not a field.
+        ({"trace": (), "owner": "x"}, r"gave \['owner', 'trace'\]"),
+        ({"trace": (), "nothing": 1}, r"gave \['nothing', 'trace'\]"),
     ],
 )
 def test_a_fill_must_give_exactly_the_fields_left(

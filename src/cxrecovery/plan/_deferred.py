@@ -12,11 +12,12 @@ which fills the slots and reads again. Everything attrs generates reads fields b
 a slot once set is read at C speed and ``__getattr__`` is never called again.
 
 The pending ``fill`` lives in a slot of its own, ``_pending`` (beside ``_left``, the
-number of fields it is to give), declared on this base class: attrs rewrites the
-``__slots__`` of the class it decorates, but keeps those of its bases. Neither is an attrs
-field, so ``attrs.fields``, ``asdict`` and the pickled state do not change; pickle and
-``copy`` carry the filled values and never the callable. After the fill ``_pending``
-holds ``None``: ``fill``, and everything it holds on to, is released.
+fields it is to give, one bit a field in field order), declared on this base class:
+attrs rewrites the ``__slots__`` of the class it decorates, but keeps those of its
+bases. Neither is an attrs field, so ``attrs.fields``, ``asdict`` and the pickled state
+do not change; pickle and ``copy`` carry the filled values and never the callable. After
+the fill ``_pending`` holds ``None``: ``fill``, and everything it holds on to, is
+released.
 
 Fills run under one re-entrant lock for the module: two threads reading at once see one
 fill (the second waits for it), and a thread reading a field not yet set waits for it.
@@ -58,6 +59,8 @@ _FILLING: Final = _Filling()
 _NOTHING: Final = _Filling()  # an argument not given to a maker (never a field's value)
 # Each class's field setters (the slots' own descriptors), by field name.
 _SETTERS: dict[type, dict[str, Callable[[object, object], None]]] = {}
+# Each class's fields as bits (the first field 1, the next 2, ...), by field name.
+_BITS: dict[type, dict[str, int]] = {}
 
 
 class Deferrable:
@@ -157,6 +160,14 @@ def _setters(cls: type) -> dict[str, Callable[[object, object], None]]:
     return setters
 
 
+def _bits(cls: type) -> dict[str, int]:
+    bits = _BITS.get(cls)
+    if bits is None:  # the same value whichever thread makes it
+        bits = {name: 1 << i for i, name in enumerate(_setters(cls))}
+        _BITS[cls] = bits
+    return bits
+
+
 def _install(cls: type) -> Callable[..., Any]:
     """Write ``cls``'s maker and put it in the place of ``_deferred`` on ``cls``."""
     maker = _maker(cls)
@@ -178,7 +189,8 @@ def _maker(cls: type) -> Callable[..., Any]:
     slot set by the interpreter's own attribute store, where a slot's setter called as
     a function costs about four times as much.
     """
-    names = list(_setters(cls))
+    bits = _bits(cls)
+    names = list(bits)
     # Local names start with two underscores, so that no field name can shadow them.
     lines = [f"def _deferred(__cls, __fill, /, *, {', '.join(f'{n}=__N' for n in names)}):"]
     lines.append("    if __cls is not __own:")
@@ -187,7 +199,7 @@ def _maker(cls: type) -> Callable[..., Any]:
     lines.append("    __made = __new(__twin)")
     lines.append("    __left = 0")
     for n in names:
-        lines.append(f"    if {n} is __N: __left += 1")
+        lines.append(f"    if {n} is __N: __left |= {bits[n]}")
         lines.append(f"    else: __made.{n} = {n}")
     lines.append("    if __left:")
     lines.append("        __made._pending = __fill")
@@ -241,19 +253,29 @@ def _fill(made: Deferrable) -> None:
         except BaseException:
             _set(made, "_pending", fill)  # still to fill: a later read tries again
             raise
-        setters = _SETTERS[type(made)]
-        if (
-            not isinstance(values, Mapping)
-            or len(values) != _get(made, "_left")
-            or any(n not in setters or _is_set(made, n) for n in values)
-        ):
+        cls = type(made)
+        # The fields given, as bits: exactly those left (a name given once each).
+        given = 0
+        if type(values) is dict or isinstance(values, Mapping):
+            bits = _BITS[cls]
+            for name in values:
+                bit = bits.get(name)
+                if bit is None:
+                    given = -1
+                    break
+                given |= bit
+        else:
+            given = -1
+        if given != _get(made, "_left"):
             _set(made, "_pending", fill)
+            setters = _SETTERS[cls]
             missing = sorted(n for n in setters if not _is_set(made, n))
             got = sorted(values) if isinstance(values, Mapping) else type(values).__name__
             raise TypeError(
                 f"the fill of a deferred {type(made).__name__} must give exactly "
                 f"{missing}, gave {got}"
             )
+        setters = _SETTERS[cls]
         for name, value in values.items():
             setters[name](made, value)
         _set(made, "_pending", None)
