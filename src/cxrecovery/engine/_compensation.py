@@ -12,7 +12,6 @@ from cxrecovery.engine._harm import downtime_share, lateness_share
 from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
 from cxrecovery.engine._support import _duration_text
 from cxrecovery.engine.authority import GrantRequest, Verdict
-from cxrecovery.engine.goodwill import goodwill
 from cxrecovery.model import (
     Attributes,
     CaseEventKind,
@@ -227,7 +226,8 @@ def _size(
     and the reasons for each step."""
     comp = d.policy.compensation
     facts = d.facts
-    tier = comp.tier(str(recovery["tier"]))
+    sizing = d.engine._goodwill
+    tier = sizing.tier(str(recovery["tier"]))
     reasons: list[ReasonSpec] = [
         (
             rule,
@@ -243,8 +243,7 @@ def _size(
     refunded = _ONE if owed_value is not None else _ZERO
     lateness, late_by = lateness_share(d)
     downtime, down_for = downtime_share(d)
-    sized = goodwill(
-        comp,
+    sized = sizing(
         tier,
         fault=facts["fault"],
         history=facts["history"],

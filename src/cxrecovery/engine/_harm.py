@@ -15,6 +15,8 @@ from cxrecovery.model import PromiseStatus
 __all__ = ["downtime_share", "harm_changed_at", "lateness_share"]
 
 _ZERO: Final = Decimal(0)
+_NO_TIME: Final = timedelta(0)
+_BROKEN: Final = PromiseStatus.BROKEN
 
 
 def harm_changed_at(d: DecisionContext) -> datetime:
@@ -34,24 +36,27 @@ def lateness_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
     steps = d.policy.compensation.lateness_steps
     if not steps:
         return _ZERO, None
+    at = d.at
     last = None  # worked out only for a promise still pending past its due time
     late = None
     for promise in d.case.promises:
-        if promise.made_at > d.at:
+        if promise.made_at > at:
             continue
         settled = promise.settled_at
-        if settled is not None and settled <= d.at:
-            if promise.status is not PromiseStatus.BROKEN:
+        if settled is not None and settled <= at:
+            if promise.status is not _BROKEN:
                 continue
             by = settled - promise.due
-        elif promise.is_pending and promise.due < d.at:
+        elif promise.is_pending and promise.due < at:
             if last is None:
                 last = harm_changed_at(d)
             by = last - promise.due
         else:
             continue
-        by = max(by, timedelta(0))
-        late = by if late is None else max(late, by)
+        if by < _NO_TIME:
+            by = _NO_TIME
+        if late is None or by > late:
+            late = by
     share, reached = harm_step(late, steps)
     return share, steps[reached - 1] if reached else None
 
@@ -68,5 +73,5 @@ def downtime_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
     end = d.case.resolved_at or d.case.closed_at
     if end is None or end > d.at:
         end = harm_changed_at(d)
-    share, reached = harm_step(max(end - start, timedelta(0)), steps)
+    share, reached = harm_step(max(end - start, _NO_TIME), steps)
     return share, steps[reached - 1] if reached else None

@@ -18,6 +18,7 @@ from operator import itemgetter
 from cxrecovery.businesstime import ClockSpec, ClockWarning, PauseRule, duration_us
 from cxrecovery.engine import authority as _authority
 from cxrecovery.engine._support import _Compiled, _duration_text
+from cxrecovery.engine.goodwill import GoodwillRule
 from cxrecovery.errors import CxRecoveryError, InvalidValueError, PolicyError, Problem
 from cxrecovery.facts import (
     BUILTIN_FACTS,
@@ -102,6 +103,7 @@ class CompiledPolicy:
         for role in policy.roles:
             self._roles.setdefault(role.name, role)  # the first of a name, as policy.role
         self._ladder = _authority.Ladder(policy)
+        self._goodwill = GoodwillRule(policy.compensation)
         self._pause_rules = {
             clock.name: tuple(PauseRule(reason, {clock.name}) for reason in sorted(clock.pauses))
             for clock in policy.clocks

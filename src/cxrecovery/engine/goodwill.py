@@ -22,7 +22,7 @@ import attrs
 from cxrecovery.model import Fault
 from cxrecovery.policy import CompensationPolicy, Tier
 
-__all__ = ["Goodwill", "goodwill", "harm_step"]
+__all__ = ["Goodwill", "GoodwillRule", "goodwill", "harm_step"]
 
 _ZERO: Final = Decimal(0)
 _ONE: Final = Decimal(1)
@@ -40,8 +40,26 @@ def harm_step(elapsed: timedelta | None, steps: Sequence[timedelta]) -> tuple[De
     """The share of ``steps`` that ``elapsed`` has reached, and how many it reached."""
     if elapsed is None or not steps:
         return _ZERO, 0
-    reached = sum(1 for step in steps if elapsed >= step)
-    return (Decimal(reached) / len(steps)).quantize(_PLACES), reached
+    reached = 0
+    for step in steps:
+        if elapsed >= step:
+            reached += 1
+    count = len(steps)
+    if count < len(_SHARES):
+        return _SHARES[count][reached], reached
+    return _share(reached, count), reached
+
+
+def _share(reached: int, count: int) -> Decimal:
+    """``reached`` of ``count`` steps as a share, to four places."""
+    return (Decimal(reached) / count).quantize(_PLACES)
+
+
+# The shares of up to 15 steps, worked out once: _SHARES[count][reached].
+_SHARES: Final = tuple(
+    tuple(_share(reached, count) for reached in range(count + 1)) if count else ()
+    for count in range(16)
+)
 
 
 @attrs.frozen
@@ -74,51 +92,177 @@ def goodwill(
 
     ``lateness`` and ``downtime`` are the shares of the policy's harm steps passed (see
     :func:`harm_step`); ``refunded`` is the share of the value at stake paid back as
-    money owed alongside, which the approval line counts too.
+    money owed alongside, which the approval line counts too. A caller asking for many
+    cases keeps a :class:`GoodwillRule` of ``comp`` instead.
     """
-    steps: list[tuple[str, str]] = []
-    if fault == Fault.CUSTOMER:
-        steps.append(
-            (
-                "principles.customers_own_fault",
-                "the customer's own doing: help in full, no goodwill",
+    return GoodwillRule(comp)(
+        tier,
+        fault=fault,
+        history=history,
+        effort=effort,
+        lateness=lateness,
+        downtime=downtime,
+        restored=restored,
+        refunded=refunded,
+    )
+
+
+_OWN_FAULT: Final = (
+    "principles.customers_own_fault",
+    "the customer's own doing: help in full, no goodwill",
+)
+
+
+class GoodwillRule:
+    """:func:`goodwill` for one compensation policy, keeping what depends on the policy
+    alone once it is worked out: each tier's goodwill band and fault step, the tiers by
+    name, the texts of the policy's own steps. A compiled policy keeps one."""
+
+    __slots__ = ("_bands", "_by_name", "_memo", "_said", "_steps", "comp")
+
+    def __init__(self, comp: CompensationPolicy) -> None:
+        self.comp = comp
+        # By the tier's identity (the entry holds the tier, so its id is not reused).
+        self._bands: dict[int, tuple[Tier, Decimal, Decimal]] = {}
+        self._steps: dict[int, tuple[Tier, Tier]] = {}
+        self._memo: dict[tuple[object, ...], tuple[Tier, Goodwill]] = {}
+        self._by_name: dict[str, Tier] | None = None
+        self._said: dict[str, tuple[str, str]] = {}
+
+    def tier(self, name: str) -> Tier:
+        """The policy's tier called ``name`` (the first of that name), as
+        :meth:`~cxrecovery.policy.CompensationPolicy.tier` finds it."""
+        by_name = self._by_name
+        if by_name is None:
+            by_name = self._by_name = {}
+            for tier in self.comp.tiers:
+                by_name.setdefault(tier.name, tier)
+        found = by_name.get(name)
+        return found if found is not None else self.comp.tier(name)  # raises
+
+    def _band(self, tier: Tier) -> tuple[Tier, Decimal, Decimal]:
+        """``tier`` and its goodwill band."""
+        found = self._bands.get(id(tier))
+        if found is None or found[0] is not tier:
+            found = self._bands[id(tier)] = (tier, tier.goodwill_min, tier.goodwill_max)
+        return found
+
+    def _stepped(self, tier: Tier) -> Tier:
+        """The tier the policy's fault step leads to from ``tier``."""
+        found = self._steps.get(id(tier))
+        if found is None or found[0] is not tier:
+            comp = self.comp
+            found = self._steps[id(tier)] = (tier, comp.step(tier.name, comp.fault_step))
+        return found[1]
+
+    def _step(self, rule: str) -> tuple[str, str]:
+        """The step ``rule`` with its text, which the policy alone fixes."""
+        found = self._said.get(rule)
+        if found is None:
+            comp = self.comp
+            text = {
+                "compensation.restored_scale": "the remedy restores the service: goodwill "
+                f"times {comp.restored_scale}",
+                "compensation.approval_above_ratio": f"held at {comp.approval_above_ratio} "
+                "of the value at stake in all: above it satisfaction hardly grows",
+                "compensation.hard_cap_ratio": f"capped at {comp.hard_cap_ratio} of the "
+                "value at stake in all",
+            }[rule]
+            found = self._said[rule] = (rule, text)
+        return found
+
+    def __call__(
+        self,
+        tier: Tier,
+        *,
+        fault: object,
+        history: object,
+        effort: object,
+        lateness: Decimal = _ZERO,
+        downtime: Decimal = _ZERO,
+        restored: bool = False,
+        refunded: Decimal = _ZERO,
+    ) -> Goodwill:
+        """See :func:`goodwill`. The answer for equal arguments is kept: it is a frozen
+        value fixed by them (the tier by identity), and they take few values."""
+        key = (id(tier), fault, history, effort, lateness, downtime, restored, refunded)
+        try:
+            found = self._memo.get(key)
+        except TypeError:  # a fact value that cannot be a key: worked out each time
+            return self._sized(
+                tier, fault, history, effort, lateness, downtime, restored, refunded
             )
-        )
-        return Goodwill(tier, _ZERO, _ZERO, tuple(steps))
-    if fault != Fault.COMPANY and history == "first" and comp.fault_step:
-        stepped = comp.step(tier.name, comp.fault_step)
-        if stepped.name != tier.name:
-            steps.append(
-                (
-                    "compensation.fault_step",
-                    f"not our fault and the first time: tier {tier.name} to {stepped.name}",
+        if found is None or found[0] is not tier:
+            sized = self._sized(
+                tier, fault, history, effort, lateness, downtime, restored, refunded
+            )
+            found = self._memo[key] = (tier, sized)
+        return found[1]
+
+    def _sized(
+        self,
+        tier: Tier,
+        fault: object,
+        history: object,
+        effort: object,
+        lateness: Decimal,
+        downtime: Decimal,
+        restored: bool,
+        refunded: Decimal,
+    ) -> Goodwill:
+        if fault == Fault.CUSTOMER:
+            return Goodwill(tier, _ZERO, _ZERO, (_OWN_FAULT,))
+        comp = self.comp
+        steps: list[tuple[str, str]] = []
+        if fault != Fault.COMPANY and history == "first" and comp.fault_step:
+            stepped = self._stepped(tier)
+            if stepped.name != tier.name:
+                steps.append(
+                    (
+                        "compensation.fault_step",
+                        f"not our fault and the first time: tier {tier.name} to {stepped.name}",
+                    )
                 )
+                tier = stepped
+        band = self._band(tier)
+        low, high = band[1], band[2]
+        point = comp.effort_point.get(str(effort), "min")
+        effort_harm = _POINTS[point]
+        harm = max(effort_harm, lateness, downtime)
+        if high > low:
+            _harm_steps(
+                steps,
+                harm,
+                f"{effort} effort: the {point} of the band",
+                effort_harm,
+                lateness,
+                downtime,
             )
-            tier = stepped
-    low, high = tier.goodwill_min, tier.goodwill_max
-    point = comp.effort_point.get(str(effort), "min")
-    effort_harm = _POINTS[point]
-    harm = max(effort_harm, lateness, downtime)
-    if high > low:
-        _harm_steps(
-            steps,
-            harm,
-            f"{effort} effort: the {point} of the band",
-            effort_harm,
-            lateness,
-            downtime,
-        )
-    ratio = (low + (high - low) * harm).quantize(_PLACES)
-    if restored and comp.restored_scale != _ONE and ratio > 0:
-        ratio = (ratio * comp.restored_scale).quantize(_PLACES)
-        low = (low * comp.restored_scale).quantize(_PLACES)
-        steps.append(
-            (
-                "compensation.restored_scale",
-                f"the remedy restores the service: goodwill times {comp.restored_scale}",
-            )
-        )
-    return Goodwill(tier, _held(steps, comp, ratio, low, refunded), harm, tuple(steps))
+        ratio = (low + (high - low) * harm).quantize(_PLACES)
+        scale = comp.restored_scale
+        if restored and scale != _ONE and ratio > 0:
+            ratio = (ratio * scale).quantize(_PLACES)
+            low = (low * scale).quantize(_PLACES)
+            steps.append(self._step("compensation.restored_scale"))
+        return Goodwill(tier, self._held(steps, ratio, low, refunded), harm, tuple(steps))
+
+    def _held(
+        self, steps: list[tuple[str, str]], ratio: Decimal, low: Decimal, refunded: Decimal
+    ) -> Decimal:
+        """``ratio`` held at the approval line (unless the band's floor is above it) and
+        capped by the hard cap, both less what was refunded; each hold is a step."""
+        comp = self.comp
+        line = comp.approval_above_ratio - refunded
+        if ratio > line >= low:
+            # Above the approval line satisfaction hardly grows: harm alone does not carry
+            # a proposal past it (the band's own floor may).
+            ratio = max(line, _ZERO)
+            steps.append(self._step("compensation.approval_above_ratio"))
+        cap = comp.hard_cap_ratio - refunded
+        if ratio > cap:
+            ratio = max(cap, _ZERO)
+            steps.append(self._step("compensation.hard_cap_ratio"))
+        return ratio
 
 
 def _harm_steps(
@@ -146,36 +290,3 @@ def _harm_steps(
                 f"time without the service: {_way(downtime)}",
             )
         )
-
-
-def _held(
-    steps: list[tuple[str, str]],
-    comp: CompensationPolicy,
-    ratio: Decimal,
-    low: Decimal,
-    refunded: Decimal,
-) -> Decimal:
-    """``ratio`` held at the approval line (unless the band's floor is above it) and
-    capped by the hard cap, both less what was refunded; each hold is a step."""
-    line = comp.approval_above_ratio - refunded
-    if ratio > line >= low:
-        # Above the approval line satisfaction hardly grows: harm alone does not carry a
-        # proposal past it (the band's own floor may).
-        ratio = max(line, _ZERO)
-        steps.append(
-            (
-                "compensation.approval_above_ratio",
-                f"held at {comp.approval_above_ratio} of the value at stake in all: "
-                "above it satisfaction hardly grows",
-            )
-        )
-    cap = comp.hard_cap_ratio - refunded
-    if ratio > cap:
-        ratio = max(cap, _ZERO)
-        steps.append(
-            (
-                "compensation.hard_cap_ratio",
-                f"capped at {comp.hard_cap_ratio} of the value at stake in all",
-            )
-        )
-    return ratio
