@@ -143,3 +143,49 @@ def test_the_add_bounds_are_the_chunks_the_index_accepts() -> None:
 
     low, high = _engine._ADD_LOW, _engine._ADD_HIGH
     assert [accepted(us) for us in (low - 1, low, high - 1, high)] == [False, True, True, False]
+
+
+@given(
+    calendars,
+    st.integers(-200, 800),
+    st.lists(
+        st.tuples(st.integers(-3 * 7 * 86_400, 3 * 7 * 86_400), st.integers(0, 10**12)),
+        min_size=2,
+        max_size=6,
+    ),
+)
+def test_answers_do_not_depend_on_the_queries_before(
+    hours: dict[str, list[str]], chunk: int, queries: list[tuple[int, int]]
+) -> None:
+    """The index keeps the chunk it found last, so that the next instant near it is
+    found at less cost: a calendar asked many things in turn, on either side of a
+    chunk's first week, gives each answer that a new calendar gives."""
+    from cxrecovery.businesstime import _engine
+
+    boundary = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
+        microseconds=_engine._ANCHOR + chunk * _engine._CHUNK_US
+    )
+
+    def answers(
+        calendar: BusinessCalendar, a: datetime, b: datetime, d: timedelta
+    ) -> list[object]:
+        found: list[object] = []
+        for ask in (
+            lambda: calendar.between(a, b),
+            lambda: calendar.add(a, d),
+            lambda: calendar.is_open(b),
+            lambda: calendar.next_open(b),
+        ):
+            try:
+                found.append(ask())
+            except CalendarError as exc:  # refused the same way, or the test fails
+                found.append(str(exc))
+        return found
+
+    shared = BusinessCalendar("Etc/GMT+5", hours=hours)
+    for seconds, span_us in queries:
+        a = boundary + timedelta(seconds=seconds)
+        b = a + timedelta(microseconds=span_us)
+        d = timedelta(microseconds=span_us // 20)
+        fresh = BusinessCalendar("Etc/GMT+5", hours=hours)
+        assert answers(shared, a, b, d) == answers(fresh, a, b, d)

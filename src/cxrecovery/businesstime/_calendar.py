@@ -303,7 +303,7 @@ class BusinessCalendar:
             check_instant(instant, "instant")
         epoch = self._epoch
         if epoch is not None:  # one addition: several times cheaper than astimezone
-            return epoch + timedelta(microseconds=instant)
+            return epoch + _ONE_US * instant
         return to_datetime(instant, self._zone)
 
     def datetimes_at(self, instants: Iterable[int]) -> list[datetime]:
@@ -448,7 +448,7 @@ class BusinessCalendar:
         """
         a = self.instant(start, "start")
         b = self.instant(end, "end")
-        return timedelta(microseconds=self._index.between(a, b, "end"))
+        return _ONE_US * self._index.between(a, b, "end")
 
     def next_open(self, at: datetime) -> datetime:
         """Return ``at`` if the calendar is open then, else the next opening instant.

@@ -94,15 +94,21 @@ class _Week:
 
 
 class _Chunk:
-    __slots__ = ("cum", "start", "total", "weeks")
+    __slots__ = ("cum", "index", "start", "total", "weeks")
 
-    def __init__(self, start: int, weeks: list[_Week]) -> None:
+    def __init__(self, start: int, weeks: list[_Week], index: int) -> None:
         self.start = start
+        self.index = index
         self.weeks = weeks
         self.cum = [0]
         for week in weeks:
             self.cum.append(self.cum[-1] + week.total)
         self.total = self.cum[-1]
+
+
+# The chunk found last before any is: it starts long after any instant a datetime can
+# name (year 9999 is below 2**58 microseconds), so it holds none.
+_NO_CHUNK = _Chunk(2**64, [], 0)
 
 
 def _out_of_range(path: str, what: str) -> CalendarError:
@@ -149,6 +155,10 @@ class Engine:
         self._uniform = not self._changing and not self._exceptions
         self._rule_days = RuleDays()  # each holiday rule expanded once, for this index
         self._chunks: dict[int, _Chunk] = {}
+        # The chunk _split() found last: an instant in it is split with one division.
+        # Replaced whole, so a reader in another thread sees an old chunk or a new one,
+        # each right for its own instants.
+        self._last_chunk = _NO_CHUNK
         self._templates: dict[tuple[int, ...], _Week] = {}
 
     # --- index -------------------------------------------------------------------------
@@ -157,10 +167,11 @@ class Engine:
         chunk = self._chunks.get(index)
         if chunk is None:
             _check_index(index, path)
-            chunk = self._chunks[index] = self._build(_ANCHOR + index * _CHUNK_US)
+            chunk = self._chunks[index] = self._build(index)
         return chunk
 
-    def _build(self, start: int) -> _Chunk:
+    def _build(self, index: int) -> _Chunk:
+        start = _ANCHOR + index * _CHUNK_US
         end = start + _CHUNK_US
         special: set[int] = set()
 
@@ -194,15 +205,20 @@ class Engine:
                     self._calendar, week_start, self._rule_days
                 )
             weeks.append(template)
-        return _Chunk(start, weeks)
+        return _Chunk(start, weeks, index)
 
     def _split(self, us: int, path: str) -> tuple[_Chunk, int, int, int]:
         """Chunk, chunk index, week index within the chunk, offset within the week."""
-        index, k = divmod((us - _ANCHOR) // WEEK_US, _CHUNK_WEEKS)
-        chunk = self._chunks.get(index)
-        if chunk is None:  # _chunk() builds it; a built one is read here, at less cost
-            chunk = self._chunk(index, path)
-        return chunk, index, k, us - chunk.start - k * WEEK_US
+        chunk = self._last_chunk  # the chunk found last: the times of one case are near
+        k, rel = divmod(us - chunk.start, WEEK_US)
+        if not 0 <= k < _CHUNK_WEEKS:
+            index, k = divmod((us - _ANCHOR) // WEEK_US, _CHUNK_WEEKS)
+            found = self._chunks.get(index)
+            if found is None:  # _chunk() builds it; a built one is read here, at less cost
+                found = self._chunk(index, path)
+            chunk = self._last_chunk = found
+            rel = us - chunk.start - k * WEEK_US
+        return chunk, chunk.index, k, rel
 
     def _locate(self, us: int, path: str) -> tuple[_Chunk, int, int]:
         """Chunk, chunk index, and the open time from the chunk's start to ``us``."""

@@ -88,7 +88,7 @@ def load_zone(name: object, path: str = "time_zone") -> zoneinfo.ZoneInfo:
 
 def to_datetime(us: int, zone: tzinfo) -> datetime:
     """Return the aware datetime for instant ``us`` in ``zone``."""
-    return (_EPOCH + timedelta(microseconds=us)).astimezone(zone)
+    return (_EPOCH + _ONE_US * us).astimezone(zone)
 
 
 # IANA names of zones whose UTC offset never changes (UTC itself and its aliases, and
@@ -134,7 +134,7 @@ def _wall_us(wall: datetime) -> int:
 
 def _local_wall_us(us: int, zone: tzinfo) -> int:
     """The wall time that ``zone`` shows at instant ``us``, as naive microseconds."""
-    local = (_EPOCH + timedelta(microseconds=us)).astimezone(zone)
+    local = (_EPOCH + _ONE_US * us).astimezone(zone)
     return _wall_us(local.replace(tzinfo=None))
 
 

@@ -18,6 +18,7 @@ from cxrecovery.facts import Timeline
 from cxrecovery.model import (
     Case,
     Direction,
+    PromiseStatus,
 )
 from cxrecovery.plan import (
     Action,
@@ -46,6 +47,7 @@ _FIRST_RESPONSE: Final = ClockStop.FIRST_RESPONSE
 _RESOLVED: Final = ClockStop.RESOLVED
 _CLOSED: Final = ClockStop.CLOSED
 _OUTBOUND: Final = Direction.OUTBOUND
+_PENDING: Final = PromiseStatus.PENDING
 _INBOUND: Final = Direction.INBOUND
 _MET: Final = ClockStatus.MET
 _MISSED: Final = ClockStatus.MISSED
@@ -60,20 +62,22 @@ def changed_at(case: Case, at: datetime, *, own_acts: bool) -> datetime:
     company's own acts too (a message it sent, a promise it made, a grant). The first
     of equal instants, in that order."""
     times = [case.opened_at]
-    times.extend(
-        tp.at
-        for tp in case.touchpoints
-        if tp.at <= at and (own_acts or tp.direction is not _OUTBOUND)
-    )
+    if own_acts:
+        times += [tp.at for tp in case.touchpoints if tp.at <= at]
+    else:
+        times += [
+            tp.at for tp in case.touchpoints if tp.at <= at and tp.direction is not _OUTBOUND
+        ]
     for promise in case.promises:
         if own_acts and promise.made_at <= at:
             times.append(promise.made_at)
-        if promise.settled_at is not None and promise.settled_at <= at:
-            times.append(promise.settled_at)
-        elif promise.is_pending and promise.due < at:
+        settled = promise.settled_at
+        if settled is not None and settled <= at:
+            times.append(settled)
+        elif promise.status is _PENDING and promise.due < at:
             times.append(promise.due)
-    if own_acts:
-        times.extend(g.at for g in case.grants if g.at <= at)
+    if own_acts and case.grants:
+        times += [g.at for g in case.grants if g.at <= at]
     return latest(times)
 
 
