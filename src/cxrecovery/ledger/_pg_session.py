@@ -61,7 +61,9 @@ _us = instant_us
 _INSERT: Final = inserts("%s")
 
 _GRANT_READS: Final = "SELECT grant_reads(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-_QUEUE_EVENTS: Final = "SELECT queue_events(%s, %s, %s, %s, %s, %s, %s)"
+# The event columns as binary arrays: psycopg quotes a text array with a regular
+# expression per element, a binary one it copies.
+_QUEUE_EVENTS: Final = "SELECT queue_events(%s, %s, %b, %b, %b, %b, %b)"
 _SEAL_MINE: Final = "SELECT seal_mine(%s, %s)"
 
 
@@ -87,6 +89,9 @@ class Session(View):
         clock: Callable[[], datetime] | None,
     ) -> None:
         super().__init__(conn, where)
+        # One cursor for the statements whose results nobody reads (BEGIN, the locks,
+        # the appends, COMMIT): fewer cursors made a grant.
+        self._sink = conn.cursor()
         self._schema = schema
         self._clock = clock
         self._held: set[tuple[int, str]] = set()
@@ -117,7 +122,7 @@ class Session(View):
     def _flush(self, *, clock: bool = True) -> None:
         """Send the deferred statements and the locks (inside a pipeline)."""
         for sql, args in self._deferred:
-            self._c.execute(sql, args)
+            self._sink.execute(sql, args)
             if sql == "BEGIN":
                 self._started = True
                 if self._clock is None and clock:
@@ -126,7 +131,7 @@ class Session(View):
         for key in self._locks:
             # The lock before the query it guards: the server runs them in turn, so
             # the query's snapshot is taken once the lock is held.
-            self._c.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", key)
+            self._sink.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", key)
         self._locks.clear()
 
     def _execute(self, sql: str, args: Any) -> psycopg.Cursor[Any]:
@@ -296,10 +301,10 @@ class Session(View):
         with self._c.pipeline():
             self._flush(clock=False)
             if self.queued:
-                self._c.execute(_QUEUE_EVENTS, (SEAL, self._schema, *self._events))
-            self._c.execute("COMMIT")
+                self._sink.execute(_QUEUE_EVENTS, (SEAL, self._schema, *self._events))
+            self._sink.execute("COMMIT")
             if self.queued:
-                self._c.execute(_SEAL_MINE, (SEAL, self._schema))
+                self._sink.execute(_SEAL_MINE, (SEAL, self._schema))
 
     def rollback(self) -> None:
         if self._started and not self._c.closed:
