@@ -385,3 +385,23 @@ def test_a_version_2_schema_is_migrated_and_its_queued_events_sealed(schema: str
         assert ["case-0", "case-1", "case-1"] == [e.case_id for e in view.events()]
     assert verify(ledger).ok
     ledger.close()
+
+
+def test_values_with_quotes_and_placeholders_go_through_as_written(schema: str) -> None:
+    """A grant's two round trips bind their values on the client: ids and notes with
+    quotes, semicolons, backslashes and placeholders are stored and chained as given."""
+    ledger = PostgresLedger(pg_dsn(), schema=schema, clock=clock)
+    desk = Desk(ENGINE, ledger, clock_tolerance=TOLERANCE)
+    case = make_case("case-'ü€;--", "c'1\\")
+    agent = cx.Agent("a%s'ë", "front_line")
+    request = "r'); DROP TABLE grants; --"
+    note = 'naïve "quote" {brace} \\ %s %(x)s'
+    record = desk.grant(
+        case, cx.Money("5.00", "EUR"), "credit", at=T0, agent=agent, request_id=request, note=note
+    )
+    with ledger.read() as view:
+        assert (record,) == view.grants()
+        assert (note, "c'1\\") == (view.grants()[0].note, view.grants()[0].customer_id)
+        assert [case.id, request] == [e.ref for e in view.events()]
+    assert verify(ledger).ok
+    ledger.close()
