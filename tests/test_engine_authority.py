@@ -150,3 +150,19 @@ def test_an_approval_is_written_on_first_read() -> None:
     assert approval.role == "supervisor"
     assert "roles[front_line].max_per_case: case total 120.00 EUR" in approval.reason
     assert all(not c.ok for c in approval.checks)
+
+
+@given(requests())
+def test_the_totals_are_the_money_arithmetic(request: GrantRequest) -> None:
+    """Differential: the totals held as amounts are what adding the Money gives."""
+    amount = request.amount
+    case_total = request.granted_before + amount
+    assert case_total == request.case_total
+    assert str(case_total) == str(request.case_total)
+    assert str(request.period_spent + amount) == str(request.period_total)
+    assert str(request.recent_goodwill + amount) == str(request.customer_total)
+    value = request.value
+    if value is not None and value:
+        assert case_total.ratio_to(value) == request.case_ratio
+    else:
+        assert request.case_ratio is None

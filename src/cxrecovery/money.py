@@ -242,6 +242,11 @@ class Money:
         # The currency's one zero is held to its minor unit and within the size limit.
         return cls._made(_ZEROS[minor_units(currency)], currency)
 
+    @staticmethod
+    def _zero_amount(currency: str) -> Decimal:
+        """``Money.zero(currency).amount``, without building the Money."""
+        return _ZEROS[minor_units(currency)]
+
     @property
     def minor(self) -> int:
         """The amount in minor units (cents for EUR) as an integer."""
@@ -339,7 +344,12 @@ class Money:
         # Money.of, for a finite product in this money's currency.
         # Rounded to the minor unit (quantizing gives the quantum's exponent): only the
         # size check and the one zero remain.
-        return _sized(_round(product, minor_units(currency), _check_rounding(rounding)))
+        exponent = _MINOR_UNITS.get(currency)
+        if exponent is None:  # not a currency: minor_units says so
+            exponent = minor_units(currency)
+        if rounding not in _ROUNDINGS:  # not a rounding mode: _check_rounding says so
+            _check_rounding(rounding)
+        return _sized(_round(product, exponent, rounding))
 
     def fraction(
         self, fraction: Decimal | int | str, *, rounding: Rounding = decimal.ROUND_HALF_EVEN

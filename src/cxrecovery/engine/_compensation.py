@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 from functools import partial
 from typing import Final
@@ -145,7 +146,7 @@ def compensate(
     customer's raised expectation when it does."""
     value = d.case.failure.value_at_stake
     owed_value = owed(d)
-    tier, ratio, refunded, reasons = _size(d, recovery, rule, owed_value)
+    tier, ratio, refunded, why = _size(d, recovery, rule, owed_value)
     repay(d, value, owed_value, owner)
     form = _FORMS.get(recovery["form"]) or CompensationForm(str(recovery["form"]))
     if form in _REMEDY_FORMS:
@@ -156,8 +157,10 @@ def compensate(
     granted = Decimal(d.facts["granted_so_far"]) - d.repaid  # type: ignore[arg-type]
     over, expectation = _over_delivered(d, value, granted, ratio, tier)
     if value is None or not value or ratio == 0 or d.facts["critical"]:
-        _unsized(d, value, ratio, tier, form, rule, reasons)
+        _unsized(d, value, ratio, tier, form, rule, _size_reasons(why))
         return None, over, expectation
+    # The reasons the amount adds to the goodwill's (a floor, a ceiling, a grant).
+    reasons: list[ReasonSpec] = []
     found = _amount(d, value, tier, ratio, refunded, granted, reasons)
     if found is None:
         return None, over, expectation
@@ -187,7 +190,7 @@ def compensate(
         Pending(
             ActionKind.COMPENSATE,
             _compensation_text,
-            (form, amount, share, value, who, reasons),
+            (form, amount, share, value, who, why, reasons),
             d.agent.id
             if (d.agent is not None and verdict.allowed)
             else (verdict.approver or owner),
@@ -209,34 +212,34 @@ def _compensation_text(
     share: Decimal,
     value: Money,
     who: str,
+    why: _Why,
     reasons: list[ReasonSpec],
 ) -> Explained:
     return (
         f"Compensate: {form.value.replace('_', ' ')} of {amount} ({share:.2f} of {value}); {who}",
         _PREFER_IMMEDIATE,
-        (*reasons_of(d, reasons), d.reason(*_PREFER_REASON)),
+        (*reasons_of(d, [*_size_reasons(why), *reasons]), d.reason(*_PREFER_REASON)),
     )
+
+
+# Why the goodwill is what it is, kept as the values its reasons are written from (on
+# first read): the row's rule, the row's tier, the goodwill's steps, how late and how
+# long without the service (the steps reached), and whether the customer's raised
+# expectation set it.
+_Why = tuple[str, str, tuple[tuple[str, str], ...], timedelta | None, timedelta | None, bool]
 
 
 def _size(
     d: DecisionContext, recovery: Mapping[str, object], rule: str, owed_value: Money | None
-) -> tuple[Tier, Decimal, Decimal, list[ReasonSpec]]:
+) -> tuple[Tier, Decimal, Decimal, _Why]:
     """The tier and the share of the value at stake the goodwill comes to (the policy's
     steps, then the customer's raised expectation), the share refunded as money owed,
-    and the reasons for each step."""
+    and why (see :func:`_size_reasons`)."""
     comp = d.policy.compensation
     facts = d.facts
     sizing = d.engine._goodwill
     tier = sizing.tier(str(recovery["tier"]))
-    reasons: list[ReasonSpec] = [
-        (
-            rule,
-            f"severity and history call for tier {tier.name}",
-            "severity",
-            "history",
-            "service_usable",
-        )
-    ]
+    row_tier = tier.name
     # A remedy that gives the money back pays the value at stake as money owed; any
     # other remedy restores the service (so does a case already put right).
     restored = not (d.remedy_action is not None and d.remedy_action in comp.refund_remedies)
@@ -254,18 +257,35 @@ def _size(
         refunded=refunded,
     )
     tier, ratio = sized.tier, sized.ratio
-    for step_rule, text in sized.steps:
+    baseline = d.case.customer.expectation
+    expected = baseline.compensation_ratio > ratio + refunded and facts["fault"] != Fault.CUSTOMER
+    if expected:
+        # What they got last time is what they expect now, a tier-0 row included
+        # (Rust & Oliver 2000); unless the failure was their own doing.
+        ratio = min(baseline.compensation_ratio - refunded, comp.hard_cap_ratio - refunded)
+    return tier, ratio, refunded, (rule, row_tier, sized.steps, late_by, down_for, expected)
+
+
+def _size_reasons(why: _Why) -> list[ReasonSpec]:
+    """The reasons for each step that sized the goodwill, written from ``why``."""
+    rule, row_tier, steps, late_by, down_for, expected = why
+    reasons: list[ReasonSpec] = [
+        (
+            rule,
+            f"severity and history call for tier {row_tier}",
+            "severity",
+            "history",
+            "service_usable",
+        )
+    ]
+    for step_rule, text in steps:
         names = _STEP_FACTS.get(step_rule, ())
         if step_rule == "compensation.harm.lateness" and late_by is not None:
             text = f"{text} (late by {_duration_text(late_by)} or more)"
         elif step_rule == "compensation.harm.downtime" and down_for is not None:
             text = f"{text} (without it for {_duration_text(down_for)} or more)"
         reasons.append((step_rule, text, *names))
-    baseline = d.case.customer.expectation
-    if baseline.compensation_ratio > ratio + refunded and facts["fault"] != Fault.CUSTOMER:
-        # What they got last time is what they expect now, a tier-0 row included
-        # (Rust & Oliver 2000); unless the failure was their own doing.
-        ratio = min(baseline.compensation_ratio - refunded, comp.hard_cap_ratio - refunded)
+    if expected:
         reasons.append(
             (
                 "customer.expectation",
@@ -273,7 +293,7 @@ def _size(
                 "expectation_ratio",
             )
         )
-    return tier, ratio, refunded, reasons
+    return reasons
 
 
 def _over_delivered(
@@ -281,10 +301,14 @@ def _over_delivered(
 ) -> tuple[bool, ExpectationBaseline | None]:
     """Whether what was granted already goes beyond the goodwill due (or delighted),
     and the expectation that sets for next time."""
-    comp = d.policy.compensation
-    delight = [g for g in d.case.grants if g.at <= d.at and g.form in comp.delight_forms]
     if value is None or not value:
         return False, None
+    grants = d.case.grants
+    if grants:
+        forms = d.policy.compensation.delight_forms
+        delight = [g for g in grants if g.at <= d.at and g.form in forms]
+    else:
+        delight = []
     granted_ratio = granted / value.amount
     if not (granted_ratio > max(ratio, tier.max) or delight):
         return False, None
@@ -376,8 +400,11 @@ def _amount(
         worth, currency, d.policy.compensation.hard_cap_ratio - refunded, ROUND_FLOOR
     )
     already = held(granted, currency, worth)
-    amount = held(target - already, currency, target)
-    headroom = held(cap - already, currency, cap)
+    if already:
+        amount = held(target - already, currency, target)
+        headroom = held(cap - already, currency, cap)
+    else:  # less nothing: each is held already
+        amount, headroom = target, cap
     if amount > headroom:
         amount = headroom
     if amount <= 0:  # nothing, or less than nothing, is left to grant

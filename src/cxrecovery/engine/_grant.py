@@ -102,7 +102,7 @@ class GrantRequest:
         owed: Decimal | None,
     ) -> None:
         currency = amount.currency
-        adding = amount.amount
+        adding = amount.amount  # held already (Money): nothing added to it leaves it so
         held = Money._held_amount
         self.amount = amount
         self.currency = currency
@@ -113,7 +113,7 @@ class GrantRequest:
         self._spent = spent
         self.forms_before = forms_before
         self._forms_after = forms_before | _ONE_FORM[form] if forms_before else _ONE_FORM[form]
-        self._case = case = held(granted + adding, currency, adding)
+        self._case = case = held(granted + adding, currency, adding) if granted else adding
         if value is not None and value:
             self.case_ratio: Decimal | None = case / value.amount
             """:attr:`case_total` as a share of the value at stake; None if that is
@@ -128,8 +128,8 @@ class GrantRequest:
             both."""
         else:
             self.case_ratio = self.line_ratio = None
-        self._period = held(spent + adding, currency, adding)
-        self._customer = held(recent + adding, currency, adding)
+        self._period = held(spent + adding, currency, adding) if spent else adding
+        self._customer = held(recent + adding, currency, adding) if recent else adding
 
     @property
     def granted_before(self) -> Money:

@@ -148,7 +148,7 @@ class RoleLimits:
                 )
         return tuple(checks)
 
-    def passes(self, request: GrantRequest, *, with_period: bool = False) -> bool:
+    def passes(self, request: GrantRequest, with_period: bool = False) -> bool:
         """Whether every limit holds (the period budget only ``with_period``): whether
         every check of :meth:`check` is ok, without writing the checks out."""
         role = self.role
@@ -245,12 +245,13 @@ class Ladder:
         """See :func:`authorize`: who may grant it, without the checks written out
         (:meth:`written` writes them)."""
         limits = self._of(role)
-        failed = not limits.passes(request, with_period=True)
+        failed = not limits.passes(request, True)
         if failed and limits.mismatched:
             # A limit given in another currency than its key: checking every limit
             # raises what comparing it raises, as the checks written out would.
             limits.check(request)
-        if not self.accepts(request.currency):
+        currencies = self.currencies
+        if currencies and request.currency not in currencies:  # see accepts()
             # No role's limits were set in this currency: a missing limit approves
             # nothing. A person decides (the plan says so).
             return Verdict(False, None, False, failed, False, False)

@@ -228,7 +228,7 @@ class CompiledPolicy:
             if granted_before is not None
             else held(facts["granted_so_far"], currency, like),  # type: ignore[arg-type]
             held(facts["recent_goodwill"], currency, like),  # type: ignore[arg-type]
-            spent.amount if spent is not None else Money.zero(currency).amount,
+            spent.amount if spent is not None else Money._zero_amount(currency),
             frozenset([g.form for g in grants]) if grants else _NO_FORMS,
             owed.amount if owed is not None else None,
         )
