@@ -145,7 +145,9 @@ class DecisionContext(_ClockSteps):
         result = self.evaluate(name, table, path)
         outputs = result.outputs
         chosen = result.chosen
-        if not isinstance(outputs, Mapping) or not chosen:
+        # A table's outputs are a row's (a mapping), every row's (a tuple) or None: the
+        # tuple and None told by their classes, cheaper than the Mapping ABC's test.
+        if outputs is None or isinstance(outputs, tuple) or not chosen:
             shown = ", ".join(f"{k}={v}" for k, v in result.inputs.items())
             self.gap(path, what, f"no row of {path} fits this case ({shown})")
             return None

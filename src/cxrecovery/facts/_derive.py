@@ -71,6 +71,8 @@ _CRITICAL: Final = Severity.CRITICAL
 _ZERO: Final = Decimal(0)
 _ONE: Final = Decimal(1)
 _NO_WAIT: Final = timedelta(0)
+# A customer without earlier failures or grants: none, no repeat, no goodwill, nothing.
+_NO_HISTORY: Final = (0, False, _ZERO, _ZERO)
 # The facts derive_facts returns, in order, none of them set yet (it sets every one).
 _BLANK_FACTS: Final[dict[str, object]] = dict.fromkeys(BUILTIN_FACTS)
 # Search keys: the time of a (time, score) event, of a touchpoint.
@@ -308,6 +310,26 @@ def _history_facts(
 ) -> list[datetime]:
     """The facts of the customer's history (earlier failures, goodwill in the window,
     grants on this case); returns when each grant counted leaves the goodwill window."""
+    exits: list[datetime] = []
+    prior, same_type, goodwill, granted = (
+        _history(case, at, settings, exits) if case.prior_cases or case.grants else _NO_HISTORY
+    )
+    facts["prior_failures"] = prior
+    facts["same_type_repeat"] = same_type
+    facts["history"] = (
+        "double_deviation" if facts["double_deviation"] else "repeat" if prior else "first"
+    )
+    facts["recent_goodwill"] = goodwill
+    facts["granted_so_far"] = granted
+    return exits
+
+
+def _history(
+    case: Case, at: datetime, settings: FactSettings, exits: list[datetime]
+) -> tuple[int, bool, Decimal, Decimal]:
+    """The earlier failures in the history window, whether one was of the same
+    category, the goodwill in the goodwill window and what this case was granted;
+    appends to ``exits`` when each grant counted leaves the goodwill window."""
     value_at_stake = case.failure.value_at_stake
     currency = value_at_stake.currency if value_at_stake else None
     history_start = case.opened_at - settings.history_window
@@ -317,7 +339,6 @@ def _history_facts(
     prior = 0
     same_type = False
     goodwill = _ZERO
-    exits: list[datetime] = []
     for earlier in case.prior_cases:
         opened_at = earlier.opened_at
         if opened_at >= history_start:
@@ -342,14 +363,7 @@ def _history_facts(
         if when >= goodwill_start:
             goodwill += given.amount
             exits.append(when + goodwill_window)
-    facts["prior_failures"] = prior
-    facts["same_type_repeat"] = same_type
-    facts["history"] = (
-        "double_deviation" if facts["double_deviation"] else "repeat" if prior else "first"
-    )
-    facts["recent_goodwill"] = goodwill
-    facts["granted_so_far"] = granted
-    return exits
+    return prior, same_type, goodwill, granted
 
 
 def _health(score: Decimal, events: list[tuple[datetime, int]]) -> str:
