@@ -386,10 +386,17 @@ def _recency_score(events: list[tuple[datetime, int]], decay: Decimal) -> Decima
     if not events:
         return _ZERO
     context = getcontext()
-    products, weighed = _weights(decay, len(events), context.prec, context.rounding)
+    return _score(tuple(map(_VALUE, reversed(events))), decay, context.prec, context.rounding)
+
+
+@lru_cache(maxsize=4096)
+def _score(values: tuple[int, ...], decay: Decimal, precision: int, rounding: str) -> Decimal:
+    """The score of events of ``values``, the latest first, in a context of ``precision``
+    and ``rounding`` (the current one): cases with the same values share it."""
+    products, weighed = _weights(decay, len(values), precision, rounding)
     # Each event's weight × value, looked up; sum() adds them left to right from its
     # start, as a loop would: the same steps.
-    summed: Decimal = sum(map(_product, products, map(_VALUE, reversed(events))), _ZERO)
+    summed: Decimal = sum(map(_product, products, values), _ZERO)
     return (summed / weighed).quantize(_CENT_HOUR)
 
 
