@@ -84,26 +84,48 @@ class _Week:
             self.pre_end.append(running)
         self.total = running
 
-    def within(self, rel: int) -> int:
-        """Open time from the week start to ``rel``."""
-        i = bisect_right(self.starts, rel) - 1
-        if i < 0:
-            return 0
-        end = self.ends[i]
-        return self.pre_end[i] - (end - rel if rel < end else 0)
-
 
 class _Chunk:
-    __slots__ = ("cum", "index", "start", "total", "weeks")
+    """64 weeks of the index: each week's intervals (a template or a special week), the
+    open time before each week, and every interval of the chunk in one sorted run (as
+    instants, with the open time before and after each, counted from the chunk's
+    start), so that an instant is placed with one binary search."""
+
+    __slots__ = (
+        "cum",
+        "end",
+        "ends",
+        "index",
+        "pre_end",
+        "pre_start",
+        "start",
+        "starts",
+        "total",
+        "weeks",
+    )
 
     def __init__(self, start: int, weeks: list[_Week], index: int) -> None:
         self.start = start
+        self.end = start + _CHUNK_US
         self.index = index
         self.weeks = weeks
-        self.cum = [0]
+        self.cum = cum = [0]
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.pre_start: list[int] = []
+        self.pre_end: list[int] = []
+        running = 0
+        week_start = start
         for week in weeks:
-            self.cum.append(self.cum[-1] + week.total)
-        self.total = self.cum[-1]
+            for s, e in zip(week.starts, week.ends, strict=True):
+                self.starts.append(week_start + s)
+                self.ends.append(week_start + e)
+                self.pre_start.append(running)
+                running += e - s
+                self.pre_end.append(running)
+            cum.append(running)
+            week_start += WEEK_US
+        self.total = running
 
 
 # The chunk found last before any is: it starts long after any instant a datetime can
@@ -210,20 +232,30 @@ class Engine:
     def _split(self, us: int, path: str) -> tuple[_Chunk, int, int, int]:
         """Chunk, chunk index, week index within the chunk, offset within the week."""
         chunk = self._last_chunk  # the chunk found last: the times of one case are near
+        if not chunk.start <= us < chunk.end:
+            chunk = self._find(us, path)
         k, rel = divmod(us - chunk.start, WEEK_US)
-        if not 0 <= k < _CHUNK_WEEKS:
-            index, k = divmod((us - _ANCHOR) // WEEK_US, _CHUNK_WEEKS)
-            found = self._chunks.get(index)
-            if found is None:  # _chunk() builds it; a built one is read here, at less cost
-                found = self._chunk(index, path)
-            chunk = self._last_chunk = found
-            rel = us - chunk.start - k * WEEK_US
         return chunk, chunk.index, k, rel
 
     def _locate(self, us: int, path: str) -> tuple[_Chunk, int, int]:
         """Chunk, chunk index, and the open time from the chunk's start to ``us``."""
-        chunk, index, k, rel = self._split(us, path)
-        return chunk, index, chunk.cum[k] + chunk.weeks[k].within(rel)
+        chunk = self._last_chunk  # as in _split
+        if not chunk.start <= us < chunk.end:
+            chunk = self._find(us, path)
+        i = bisect_right(chunk.starts, us) - 1
+        if i < 0:
+            return chunk, chunk.index, 0
+        end = chunk.ends[i]
+        return chunk, chunk.index, chunk.pre_end[i] - (end - us if us < end else 0)
+
+    def _find(self, us: int, path: str) -> _Chunk:
+        """The chunk holding ``us`` (built if need be), kept as the chunk found last."""
+        index = (us - _ANCHOR) // _CHUNK_US
+        chunk = self._chunks.get(index)
+        if chunk is None:  # _chunk() builds it; a built one is read here, at less cost
+            chunk = self._chunk(index, path)
+        self._last_chunk = chunk
+        return chunk
 
     def _next_chunk(self, index: int, step: int, path: str) -> tuple[_Chunk, int]:
         empty = 0
@@ -283,15 +315,11 @@ class Engine:
             if chunk is None:
                 chunk, index, base = self._locate(a, path)
             target = base + d
-            at, at_index = chunk, index
+            at = chunk
             if target > at.total:  # beyond the start's chunk: on to the chunk it ends in
-                at, at_index, target = self._walk(at, at_index, target, path)
-            cum = at.cum
-            k = bisect_left(cum, target) - 1
-            week = at.weeks[k]
-            rem = target - cum[k]
-            i = bisect_left(week.pre_end, rem)
-            found.append(at.start + k * WEEK_US + week.starts[i] + rem - week.pre_start[i])
+                at, _, target = self._walk(at, index, target, path)
+            i = bisect_left(at.pre_end, target)  # the interval in which it is reached
+            found.append(at.starts[i] + target - at.pre_start[i])
         return found
 
     def _walk(self, chunk: _Chunk, index: int, target: int, path: str) -> tuple[_Chunk, int, int]:
