@@ -139,16 +139,14 @@ def early(made: Deferrable, name: str) -> Any:
     gives it (filling the deferred fields if they are not yet set).
     """
     try:
-        return _get(made, name)
-    except AttributeError:
-        pass
-    with _LOCK:
-        try:
-            pending = _get(made, "_pending")
-        except AttributeError:  # made by __init__, or being unpickled
-            pending = None
-        if isinstance(pending, FieldParts) and name in pending._parts:
-            return pending._early(name)
+        pending = _get(made, "_pending")
+    except AttributeError:  # made by __init__ (every field set), or being unpickled
+        return getattr(made, name)
+    if type(pending) is FieldParts:
+        with _LOCK:
+            pending = _get(made, "_pending")  # filled meanwhile by another thread?
+            if type(pending) is FieldParts and name in pending._parts:
+                return pending._early(name)
     return getattr(made, name)
 
 
