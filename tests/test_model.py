@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import pytest
@@ -14,6 +15,7 @@ from cxrecovery import (
     ExpectationBaseline,
     Failure,
     Fault,
+    Grant,
     InvalidValueError,
     Money,
     Pause,
@@ -27,6 +29,7 @@ from cxrecovery import (
     Touchpoint,
     TouchpointKind,
     UnknownTimeZoneError,
+    _validation,
 )
 from cxrecovery.model import Attributes
 
@@ -208,3 +211,61 @@ class TestCaseConsistency:
     def test_wrong_item_type_names_the_index(self) -> None:
         with pytest.raises(InvalidValueError, match=r"promises\[0\]: 'p' is not a Promise"):
             a_case(promises=("p",))
+
+
+# --- validators written as one expression ------------------------------------------------
+
+_SAMPLES: list[object] = [None, "", "a", " a", "a ", "late_delivery", "Late", "a-b.c", 3, True]
+_SAMPLES += [timedelta(0), timedelta(minutes=-1), timedelta(hours=2), Money("1.00", "EUR")]
+_SAMPLES += [Money("-1.00", "EUR"), Money("0", "EUR")]
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        _validation.identifier,
+        _validation.optional_identifier,
+        _validation.slug,
+        _validation.optional_slug,
+        _validation.non_negative_duration,
+    ],
+)
+def test_a_validator_made_of_an_expression_passes_exactly_what_it_says(check: Any) -> None:
+    # The generated document readers test the expression in line and call the validator
+    # only when it is false: the two must agree on every value.
+    found = _validation.passing_test(check)
+    assert found is not None
+    test, names = found
+    field = attrs.fields(Touchpoint).agent
+    for value in _SAMPLES:
+        try:
+            check(None, field, value)
+            passed = True
+        except InvalidValueError:
+            passed = False
+        assert bool(eval(test.format(v="value"), {**names, "value": value})) is passed, value
+
+
+@pytest.mark.parametrize(
+    ("make", "path"),
+    [
+        (
+            lambda m: Failure("x", "low", "company", service_usable=True, value_at_stake=m),
+            "value_at_stake",
+        ),
+        (
+            lambda m: Failure("x", "low", "company", service_usable=True, wrongly_charged=m),
+            "wrongly_charged",
+        ),
+        (lambda m: Grant("g-1", "voucher", datetime(2026, 1, 5, tzinfo=UTC), amount=m), "amount"),
+    ],
+)
+def test_negative_money_is_refused_with_its_field(make: Any, path: str) -> None:
+    assert make(Money("0.00", "EUR")) == make(Money("0", "EUR"))
+    with pytest.raises(InvalidValueError) as caught:
+        make(Money("-1.50", "EUR"))
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        (path, "-1.50 EUR is negative")
+    ]
+    with pytest.raises(InvalidValueError, match="is not a Money"):
+        make("-1.50")

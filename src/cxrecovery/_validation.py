@@ -159,35 +159,73 @@ def optional_aware(instance: object, attribute: attrs.Attribute[Any], value: obj
         aware(instance, attribute, value)
 
 
-def identifier(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """A non-empty string with no leading or trailing white space (ids from hosts)."""
+# --- validators whose test is an expression --------------------------------------------
+# Each is made from one expression over ``{v}``, true of exactly the values it passes, and
+# a function that words the error for any other. The document readers generated from
+# the fields (cxrecovery.formats) test the same expression in line and call the
+# validator only for a value that fails it: the rule is written once.
+
+_PASSES = "_cxrecovery_passes"
+_Validator = Callable[[object, "attrs.Attribute[Any]", object], None]
+_Words = Callable[["attrs.Attribute[Any]", object], InvalidValueError]
+
+
+def validator_of(name: str, passes: str, words: _Words, **names: object) -> _Validator:
+    """A validator that lets through each value ``passes`` holds true of (an expression
+    over ``{v}``, the other names it reads given as keywords) and raises what
+    ``words(attribute, value)`` makes for any other."""
+    scope: dict[str, Any] = {**names, "_words": words}
+    test = passes.format(v="value")
+    source = (
+        f"def {name}(_, attribute, value):\n"
+        f"    if not ({test}):\n"
+        "        raise _words(attribute, value)\n"
+    )
+    exec(compile(source, f"<cxrecovery validator {name}>", "exec"), scope)
+    check: _Validator = scope[name]
+    check.__dict__[_PASSES] = (passes, names)
+    return check
+
+
+def passing_test(validator: object) -> tuple[str, dict[str, object]] | None:
+    """The expression over ``{v}`` that ``validator`` (made by :func:`validator_of`)
+    passes exactly, with the names it reads; ``None`` for any other validator."""
+    found = getattr(validator, "__dict__", {}).get(_PASSES)
+    return found if isinstance(found, tuple) else None
+
+
+def _identifier_words(attribute: attrs.Attribute[Any], value: object) -> InvalidValueError:
     if not isinstance(value, str):
-        raise _fail(attribute, f"{value!r} is not a string")
-    if not value or value != value.strip():
-        raise _fail(attribute, f"{value!r} is empty or has white space around it")
+        return _fail(attribute, f"{value!r} is not a string")
+    return _fail(attribute, f"{value!r} is empty or has white space around it")
 
 
-def optional_identifier(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """``None`` or an identifier."""
-    # The test in line (most values pass it); ``identifier`` words the error.
-    if value is not None and (type(value) is not str or not value or value != value.strip()):
-        identifier(instance, attribute, value)
+_IDENTIFIER = "isinstance({v}, str) and {v} != '' and {v} == {v}.strip()"
+
+#: A non-empty string with no leading or trailing white space (ids from hosts).
+identifier = validator_of("identifier", _IDENTIFIER, _identifier_words)
+#: ``None`` or an identifier.
+optional_identifier = validator_of(
+    "optional_identifier", f"{{v}} is None or ({_IDENTIFIER})", _identifier_words
+)
 
 
-def slug(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """A lower-case name such as ``late_delivery`` (categories, segments, reasons)."""
-    if not isinstance(value, str) or not _SLUG.match(value):
-        raise _fail(
-            attribute,
-            f"{value!r} is not a lower-case name (letters, digits, '_', '-', '.'; "
-            "starting with a letter)",
-        )
+def _slug_words(attribute: attrs.Attribute[Any], value: object) -> InvalidValueError:
+    return _fail(
+        attribute,
+        f"{value!r} is not a lower-case name (letters, digits, '_', '-', '.'; "
+        "starting with a letter)",
+    )
 
 
-def optional_slug(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """``None`` or a slug."""
-    if value is not None:
-        slug(instance, attribute, value)
+_IS_SLUG = "isinstance({v}, str) and _slug_match({v}) is not None"
+
+#: A lower-case name such as ``late_delivery`` (categories, segments, reasons).
+slug = validator_of("slug", _IS_SLUG, _slug_words, _slug_match=_SLUG.match)
+#: ``None`` or a slug.
+optional_slug = validator_of(
+    "optional_slug", f"{{v}} is None or ({_IS_SLUG})", _slug_words, _slug_match=_SLUG.match
+)
 
 
 @implied_by_document_type
@@ -211,17 +249,20 @@ def boolean(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         raise _fail(attribute, f"{value!r} is not true or false")
 
 
-_NO_TIME = timedelta(0)
-
-
-def non_negative_duration(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """``None`` or a timedelta of zero or more."""
-    if value is None:
-        return
+def _duration_words(attribute: attrs.Attribute[Any], value: object) -> InvalidValueError:
     if not isinstance(value, timedelta):
-        raise _fail(attribute, f"{value!r} is not a duration")
-    if value < _NO_TIME:
-        raise _fail(attribute, f"{value!r} is negative")
+        return _fail(attribute, f"{value!r} is not a duration")
+    return _fail(attribute, f"{value!r} is negative")
+
+
+#: ``None`` or a timedelta of zero or more.
+non_negative_duration = validator_of(
+    "non_negative_duration",
+    "{v} is None or (isinstance({v}, _timedelta) and {v} >= _no_time)",
+    _duration_words,
+    _timedelta=timedelta,
+    _no_time=timedelta(0),
+)
 
 
 def instance_of(*types: type) -> Callable[[object, attrs.Attribute[Any], object], None]:

@@ -27,7 +27,7 @@ from typing import Any, Final
 
 import attrs
 
-from cxrecovery._validation import is_implied_by_document_type, kind_of
+from cxrecovery._validation import is_implied_by_document_type, kind_of, passing_test
 from cxrecovery.errors import InvalidValueError, Problem
 from cxrecovery.formats.durations import parse_duration
 from cxrecovery.formats.fields import FieldPlan, unknown_fields
@@ -283,6 +283,19 @@ def _checks(validator: object) -> list[Any]:
     return [] if is_implied_by_document_type(validator) else [validator]
 
 
+def _in_line(check: object, x: str, scope: dict[str, Any]) -> str | None:
+    """The test ``check`` passes exactly, on ``x``, to make in line before calling it
+    (its names added to ``scope``); ``None`` if it has none, or a name is taken."""
+    found = passing_test(check)
+    if found is None:
+        return None
+    test, names = found
+    if any(scope.get(name, value) is not value for name, value in names.items()):
+        return None
+    scope.update(names)
+    return test.format(v=x)
+
+
 def _make(plans: list[FieldPlan], scope: dict[str, Any]) -> list[str]:
     """The lines that make the instance ``made`` from ``x0`` …: its slots set on the
     builder, then its class made the class read, then its checks (inside a ``try``)."""
@@ -300,7 +313,13 @@ def _make(plans: list[FieldPlan], scope: dict[str, Any]) -> list[str]:
         for j, check in enumerate(_checks(validator)):
             scope[f"V{k}_{j}"] = check
             scope[f"A{k}"] = plan.field
-            lines.append(f"        V{k}_{j}(made, A{k}, x{k})")
+            call = f"V{k}_{j}(made, A{k}, x{k})"
+            test = _in_line(check, f"x{k}", scope)
+            lines.extend(
+                [f"        if not ({test}):", f"            {call}"]
+                if test
+                else [f"        {call}"]
+            )
     if scope["POST"] is not None:
         lines.append("        POST(made)")
     return lines

@@ -301,9 +301,6 @@ def _before(what: str, when: datetime, opened: datetime) -> str:
 def _duplicates(problems: list[Problem], name: str, items: tuple[Any, ...]) -> None:
     if len(items) < 2:
         return
-    named = [item.id for item in items if item.id is not None]
-    if len(set(named)) == len(named):
-        return
     seen: set[str] = set()
     for i, item in enumerate(items):
         ident = item.id

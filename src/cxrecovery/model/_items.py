@@ -5,7 +5,7 @@ they fit together."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -30,6 +30,17 @@ __all__ = ["Failure", "Grant", "Pause", "PriorCase", "Promise", "Touchpoint"]
 # Looked up once: the checks every instance is made through compare with them.
 _SURVEY_ANSWER = TouchpointKind.SURVEY_ANSWER
 _PENDING = PromiseStatus.PENDING
+
+
+def _negative(attribute: attrs.Attribute[Any], value: object) -> InvalidValueError:
+    return InvalidValueError.at(attribute.name, f"{value} is negative")
+
+
+# ``None`` or money of zero or more (a value at stake, a charge, a grant's amount).
+_MONEY: Final = [
+    v.optional_instance_of(Money),
+    v.validator_of("non_negative", "{v} is None or {v}.amount >= 0", _negative),
+]
 
 
 @attrs.frozen
@@ -89,27 +100,13 @@ class Failure:
     category: str = attrs.field(validator=v.slug)
     severity: Severity = attrs.field(**v.enum_field(Severity))
     fault: Fault = attrs.field(**v.enum_field(Fault))
-    value_at_stake: Money | None = attrs.field(
-        default=None, validator=v.optional_instance_of(Money), kw_only=True
-    )
+    value_at_stake: Money | None = attrs.field(default=None, validator=_MONEY, kw_only=True)
     service_usable: bool = attrs.field(validator=v.boolean, kw_only=True)
     description: str = attrs.field(default="", validator=v.text, kw_only=True)
     occurred_at: datetime | None = attrs.field(
         default=None, validator=v.optional_aware, kw_only=True
     )
-    wrongly_charged: Money | None = attrs.field(
-        default=None, validator=v.optional_instance_of(Money), kw_only=True
-    )
-
-    @value_at_stake.validator
-    def _value(self, attribute: attrs.Attribute[Any], value: Money | None) -> None:
-        if value is not None and value.amount < 0:
-            raise InvalidValueError.at(attribute.name, f"{value} is negative")
-
-    @wrongly_charged.validator
-    def _wrongly_charged(self, attribute: attrs.Attribute[Any], value: Money | None) -> None:
-        if value is not None and value.amount < 0:
-            raise InvalidValueError.at(attribute.name, f"{value} is negative")
+    wrongly_charged: Money | None = attrs.field(default=None, validator=_MONEY, kw_only=True)
 
 
 @attrs.frozen
@@ -211,9 +208,7 @@ class Grant:
     id: str = attrs.field(validator=v.identifier)
     form: CompensationForm = attrs.field(**v.enum_field(CompensationForm))
     at: datetime = attrs.field(validator=v.aware)
-    amount: Money | None = attrs.field(
-        default=None, validator=v.optional_instance_of(Money), kw_only=True
-    )
+    amount: Money | None = attrs.field(default=None, validator=_MONEY, kw_only=True)
     granted_by: str | None = attrs.field(
         default=None, validator=v.optional_identifier, kw_only=True
     )
@@ -222,11 +217,6 @@ class Grant:
         default=None, validator=v.optional_identifier, kw_only=True
     )
     note: str | None = attrs.field(default=None, validator=v.optional_text, kw_only=True)
-
-    @amount.validator
-    def _amount(self, attribute: attrs.Attribute[Any], value: Money | None) -> None:
-        if value is not None and value.amount < 0:
-            raise InvalidValueError.at(attribute.name, f"{value} is negative")
 
 
 @attrs.frozen
