@@ -31,7 +31,7 @@ from cxrecovery import (
     UnknownTimeZoneError,
     _validation,
 )
-from cxrecovery.model import Attributes
+from cxrecovery.model import Attributes, _values
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -217,7 +217,7 @@ class TestCaseConsistency:
 
 _SAMPLES: list[object] = [None, "", "a", " a", "a ", "late_delivery", "Late", "a-b.c", 3, True]
 _SAMPLES += [timedelta(0), timedelta(minutes=-1), timedelta(hours=2), Money("1.00", "EUR")]
-_SAMPLES += [Money("-1.00", "EUR"), Money("0", "EUR")]
+_SAMPLES += [Money("-1.00", "EUR"), Money("0", "EUR"), "Europe/Paris", "UTC", "Mars/Olympus"]
 
 
 @pytest.mark.parametrize(
@@ -228,6 +228,7 @@ _SAMPLES += [Money("-1.00", "EUR"), Money("0", "EUR")]
         _validation.slug,
         _validation.optional_slug,
         _validation.non_negative_duration,
+        _values._time_zone,
     ],
 )
 def test_a_validator_made_of_an_expression_passes_exactly_what_it_says(check: Any) -> None:

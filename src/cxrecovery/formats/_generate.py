@@ -75,6 +75,7 @@ def _builder(cls: type) -> type:
             "__slots__": (),
             "__setattr__": object.__setattr__,
             "__delattr__": object.__delattr__,
+            "__init__": object.__init__,  # BUILDER() makes an empty one (no __new__ call)
             "__module__": cls.__module__,
             "__qualname__": f"{cls.__qualname__} (being read)",
         },
@@ -120,7 +121,6 @@ def generated_reader(cls: type, plans: list[FieldPlan]) -> Reader | None:
         "NAMES": names,
         "CLS": cls,
         "BUILDER": _builder(cls),
-        "new": object.__new__,
         "kind_of": kind_of,
         "path_of": path_of,
         "join": join,
@@ -153,7 +153,7 @@ def generated_reader(cls: type, plans: list[FieldPlan]) -> Reader | None:
             "        ok = unknown_fields(value, KNOWN, NAMES, where, problems, start)",
             "    if not ok:",
             "        return FAIL",
-            "    made = new(BUILDER)",
+            "    made = BUILDER()",
         ]
     )
     lines.extend(_make(plans, scope))
@@ -283,9 +283,13 @@ def _checks(validator: object) -> list[Any]:
     return [] if is_implied_by_document_type(validator) else [validator]
 
 
-def _in_line(check: object, x: str, scope: dict[str, Any]) -> str | None:
-    """The test ``check`` passes exactly, on ``x``, to make in line before calling it
-    (its names added to ``scope``); ``None`` if it has none, or a name is taken."""
+def _in_line(check: object, k: int, plan: FieldPlan, scope: dict[str, Any]) -> str | None:
+    """The test ``check`` passes exactly, on ``x{k}``, to make in line before calling it
+    (its names added to ``scope``); ``None`` if it has none, or a name is taken.
+
+    The test reads the value alone, so a default (not ``None``) that passes it when the
+    reader is made passes it each time: the default itself is let through first.
+    """
     found = passing_test(check)
     if found is None:
         return None
@@ -293,7 +297,16 @@ def _in_line(check: object, x: str, scope: dict[str, Any]) -> str | None:
     if any(scope.get(name, value) is not value for name, value in names.items()):
         return None
     scope.update(names)
-    return test.format(v=x)
+    default: Any = plan.default
+    if (
+        default is not None
+        and default is not attrs.NOTHING
+        and not isinstance(default, attrs.Factory)  # type: ignore[arg-type]
+        and eval(test.format(v=f"D{k}"), {**scope, f"D{k}": default})
+    ):
+        scope[f"D{k}"] = default
+        test = f"{{v}} is D{k} or {test}"
+    return test.format(v=f"x{k}")
 
 
 def _make(plans: list[FieldPlan], scope: dict[str, Any]) -> list[str]:
@@ -314,7 +327,7 @@ def _make(plans: list[FieldPlan], scope: dict[str, Any]) -> list[str]:
             scope[f"V{k}_{j}"] = check
             scope[f"A{k}"] = plan.field
             call = f"V{k}_{j}(made, A{k}, x{k})"
-            test = _in_line(check, f"x{k}", scope)
+            test = _in_line(check, k, plan, scope)
             lines.extend(
                 [f"        if not ({test}):", f"            {call}"]
                 if test

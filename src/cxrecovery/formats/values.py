@@ -215,6 +215,14 @@ def read_money(value: object, where: Where, problems: Problems) -> object:
             f"got {kind_of(value)} {show(value)}"
         )
         return _fail(where, message, problems)
+    if len(value) == 2 and "amount" in value:
+        currency = value.get("currency")
+        if type(currency) is str and currency in _CURRENCIES:
+            # The two fields, the currency known: nothing for the checks below to word.
+            try:
+                return Money(value["amount"], currency)
+            except InvalidValueError as error:
+                return under(error, where, problems)
     before = len(problems)
     if not _ONLY_MONEY_KEYS(value):
         for key in value:

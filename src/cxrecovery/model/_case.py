@@ -266,27 +266,34 @@ def _case_problems(case: Case) -> list[Problem]:
                     )
                 )
         previous = at
-    _duplicates(problems, "touchpoints", case.touchpoints)
-    for i, promise in enumerate(case.promises):
-        if promise.made_at < opened:
-            problems.append(
-                Problem(f"promises[{i}].made_at", _before("promise", promise.made_at, opened))
-            )
-    _duplicates(problems, "promises", case.promises)
-    for i, grant in enumerate(case.grants):
-        if grant.at < opened:
-            problems.append(Problem(f"grants[{i}].at", _before("grant", grant.at, opened)))
-    _duplicates(problems, "grants", case.grants)
+    if len(case.touchpoints) > 1:
+        _duplicates(problems, "touchpoints", case.touchpoints)
+    # (An empty list, the usual case for most, is passed over without a loop.)
+    if case.promises:
+        for i, promise in enumerate(case.promises):
+            if promise.made_at < opened:
+                problems.append(
+                    Problem(f"promises[{i}].made_at", _before("promise", promise.made_at, opened))
+                )
+        if len(case.promises) > 1:
+            _duplicates(problems, "promises", case.promises)
+    if case.grants:
+        for i, grant in enumerate(case.grants):
+            if grant.at < opened:
+                problems.append(Problem(f"grants[{i}].at", _before("grant", grant.at, opened)))
+        if len(case.grants) > 1:
+            _duplicates(problems, "grants", case.grants)
     if case.pauses:
         _pause_problems(case, problems)
-    for i, prior in enumerate(case.prior_cases):
-        if prior.opened_at > opened:
-            problems.append(
-                Problem(
-                    f"prior_cases[{i}].opened_at",
-                    f"{prior.opened_at.isoformat()} is after this case opened",
+    if case.prior_cases:
+        for i, prior in enumerate(case.prior_cases):
+            if prior.opened_at > opened:
+                problems.append(
+                    Problem(
+                        f"prior_cases[{i}].opened_at",
+                        f"{prior.opened_at.isoformat()} is after this case opened",
+                    )
                 )
-            )
     _status_problems(case, problems)
     if case.events:
         now = StatusAt(case.status, case.resolved_at, case.closed_at)
@@ -299,8 +306,6 @@ def _before(what: str, when: datetime, opened: datetime) -> str:
 
 
 def _duplicates(problems: list[Problem], name: str, items: tuple[Any, ...]) -> None:
-    if len(items) < 2:
-        return
     seen: set[str] = set()
     for i, item in enumerate(items):
         ident = item.id

@@ -139,17 +139,29 @@ _ATTRIBUTES: dict[str, Any] = {
 }
 
 
-def _time_zone(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is None:
-        return
-    if not isinstance(value, str) or not value:
-        raise InvalidValueError.at(attribute.name, f"{value!r} is not a time zone name")
+def _zone_known(name: str) -> bool:
     try:
-        ZoneInfo(value)
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise UnknownTimeZoneError.at(
-            attribute.name, f"{value!r} is not an IANA time zone (such as 'Europe/Paris')"
-        ) from None
+        return False
+    return True
+
+
+def _zone_words(attribute: attrs.Attribute[Any], value: object) -> InvalidValueError:
+    if not isinstance(value, str) or not value:
+        return InvalidValueError.at(attribute.name, f"{value!r} is not a time zone name")
+    return UnknownTimeZoneError.at(
+        attribute.name, f"{value!r} is not an IANA time zone (such as 'Europe/Paris')"
+    )
+
+
+# ``None`` or the name of a zone this machine's IANA database has.
+_time_zone = v.validator_of(
+    "time_zone",
+    "{v} is None or (isinstance({v}, str) and {v} != '' and _zone_known({v}))",
+    _zone_words,
+    _zone_known=_zone_known,
+)
 
 
 def _ratio(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
