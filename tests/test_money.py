@@ -357,3 +357,31 @@ def test_each_bad_allocation_says_what_is_wrong(weights: list[int], message: str
 def test_a_factor_beyond_the_decimal_context_is_a_money_error(factor: str | Decimal) -> None:
     with pytest.raises(MoneyError, match=r"^factor: a factor of about 1E999999 times"):
         Money.of("999999999999.99", "EUR").times(factor)
+
+
+_PLAIN = st.decimals(
+    allow_nan=False, allow_infinity=False, places=4, min_value=-1_000_000, max_value=1_000_000
+)
+
+
+@given(_PLAIN, st.sampled_from(["EUR", "JPY", "KWD"]))
+def test_a_held_amount_is_what_money_holds(amount: Decimal, currency: str) -> None:
+    """Differential: ``Money._held_amount`` (amounts without the Money) gives what
+    ``Money(amount, currency)`` holds, or raises what it raises."""
+    like = Money.zero(currency).amount
+    try:
+        expected = Money(amount, currency).amount
+    except MoneyError as error:
+        with pytest.raises(MoneyError) as raised:
+            Money._held_amount(amount, currency, like)
+        assert str(error) == str(raised.value)
+        return
+    found = Money._held_amount(amount, currency, like)
+    assert (str(expected), expected.as_tuple()) == (str(found), found.as_tuple())
+
+
+@given(money(), _PLAIN, st.sampled_from([decimal.ROUND_FLOOR, decimal.ROUND_HALF_EVEN]))
+def test_a_scaled_amount_is_the_scaled_money(base: Money, factor: Decimal, rounding: str) -> None:
+    expected = base._scaled(factor, rounding)
+    found = Money._scaled_amount(base.amount, base.currency, factor, rounding)
+    assert (str(expected.amount), expected.amount.as_tuple()) == (str(found), found.as_tuple())

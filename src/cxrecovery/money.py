@@ -201,6 +201,8 @@ class Money:
         """``Money._held(amount, currency, like).amount``, without building the Money:
         for arithmetic on plain amounts that keeps only some of its results as Money.
         Raises what :meth:`_held` raises."""
+        if amount.is_zero():  # every zero is the currency's one zero, as Money makes it
+            return _ZEROS[minor_units(currency)]
         if not amount.same_quantum(like):
             return Money(amount, currency).amount
         return _sized(amount)

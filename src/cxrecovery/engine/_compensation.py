@@ -34,6 +34,7 @@ _BASIS_POINT: Final = Decimal("0.0001")
 # The forms by their values: a table's output names one (the enum's lookup is slower).
 _FORMS: Final[dict[object, CompensationForm]] = {f.value: f for f in CompensationForm}
 _ZERO: Final = Decimal(0)
+_CUSTOMER: Final = Fault.CUSTOMER
 _ONE: Final = Decimal(1)
 # Forms that are a remedy in their own right: goodwill on top of a remedy is a credit.
 _REMEDY_FORMS: Final = frozenset(
@@ -258,7 +259,7 @@ def _size(
     )
     tier, ratio = sized.tier, sized.ratio
     baseline = d.case.customer.expectation
-    expected = baseline.compensation_ratio > ratio + refunded and facts["fault"] != Fault.CUSTOMER
+    expected = baseline.compensation_ratio > ratio + refunded and facts["fault"] != _CUSTOMER
     if expected:
         # What they got last time is what they expect now, a tier-0 row included
         # (Rust & Oliver 2000); unless the failure was their own doing.

@@ -114,7 +114,7 @@ class GrantRequest:
         self.forms_before = forms_before
         self._forms_after = forms_before | _ONE_FORM[form] if forms_before else _ONE_FORM[form]
         self._case = case = held(granted + adding, currency, adding) if granted else adding
-        if value is not None and value:
+        if value is not None and value.amount:  # Money's truth, read directly
             self.case_ratio: Decimal | None = case / value.amount
             """:attr:`case_total` as a share of the value at stake; None if that is
             unknown or 0."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from cxrecovery.engine._grant import GrantRequest
 from cxrecovery.money import Money
@@ -212,6 +212,16 @@ class Verdict(NamedTuple):
     signs its own grant off."""
 
 
+def _verdict(*fields: object) -> Verdict:
+    """A verdict of all its fields in order, made as ``Verdict._make`` makes one (the
+    generated ``__new__`` with its keywords costs more than the tuple)."""
+    made: Verdict = tuple.__new__(Verdict, fields)
+    return made
+
+
+_ALLOWED: Final = Verdict(True, None, True, False, False, False)
+
+
 class Ladder:
     """A policy's empowerment ladder, compiled: every role's limits, lowest rank first."""
 
@@ -254,12 +264,12 @@ class Ladder:
         if currencies and request.currency not in currencies:  # see accepts()
             # No role's limits were set in this currency: a missing limit approves
             # nothing. A person decides (the plan says so).
-            return Verdict(False, None, False, failed, False, False)
+            return _verdict(False, None, False, failed, False, False, False)
         ratio = request.line_ratio
         over_line = approval_line is not None and ratio is not None and ratio > approval_line
         needs_critical = critical and not role.handles_critical
         if not failed and not over_line and not needs_critical:
-            return Verdict(True, None, True, False, False, False)
+            return _ALLOWED
         for candidate in self._by_rank:
             if not (
                 candidate.rank > role.rank
@@ -271,13 +281,15 @@ class Ladder:
             if over_line and candidate.rank <= role.rank:
                 continue
             if self._of(candidate).passes(request):
-                return Verdict(False, candidate.name, True, failed, over_line, needs_critical)
+                return _verdict(
+                    False, candidate.name, True, failed, over_line, needs_critical, False
+                )
         top = self._by_rank[-1].rank if self._by_rank else role.rank
         if over_line and not failed and not needs_critical and role.rank >= top:
             # Nobody ranks above the acting role, and its own limits hold: the human
             # above the approval line is the one acting. It is theirs to sign off.
-            return Verdict(False, role.name, True, False, True, False, signs_off=True)
-        return Verdict(False, None, True, failed, over_line, needs_critical)
+            return _verdict(False, role.name, True, False, True, False, True)
+        return _verdict(False, None, True, failed, over_line, needs_critical, False)
 
     def written(
         self,
