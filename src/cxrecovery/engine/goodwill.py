@@ -95,15 +95,9 @@ def goodwill(
     money owed alongside, which the approval line counts too. A caller asking for many
     cases keeps a :class:`GoodwillRule` of ``comp`` instead.
     """
-    return GoodwillRule(comp)(
-        tier,
-        fault=fault,
-        history=history,
-        effort=effort,
-        lateness=lateness,
-        downtime=downtime,
-        restored=restored,
-        refunded=refunded,
+    # Asked once: nothing to keep, so the rule's memo is left out.
+    return GoodwillRule(comp)._sized(
+        tier, fault, history, effort, lateness, downtime, restored, refunded
     )
 
 
