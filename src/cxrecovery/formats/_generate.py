@@ -27,7 +27,12 @@ from typing import Any, Final
 
 import attrs
 
-from cxrecovery._validation import is_implied_by_document_type, kind_of, passing_test
+from cxrecovery._validation import (
+    is_implied_by_document_type,
+    kind_of,
+    passing_test,
+    settable_twin,
+)
 from cxrecovery.errors import InvalidValueError, Problem
 from cxrecovery.formats.durations import parse_duration
 from cxrecovery.formats.fields import FieldPlan, unknown_fields
@@ -60,26 +65,6 @@ def _is_slot(cls: type, name: str) -> bool:
         if name in klass.__dict__:
             return isinstance(klass.__dict__[name], types.MemberDescriptorType)
     return False
-
-
-def _builder(cls: type) -> type:
-    """A twin of ``cls`` whose slots are set as plain attributes (a frozen class refuses).
-
-    It adds no slot, so an instance made of it, its fields set, can be given ``cls`` as
-    its class (``made.__class__ = cls``): the instance of ``cls`` it would have been.
-    """
-    return type(
-        cls.__name__,
-        (cls,),
-        {
-            "__slots__": (),
-            "__setattr__": object.__setattr__,
-            "__delattr__": object.__delattr__,
-            "__init__": object.__init__,  # BUILDER() makes an empty one (no __new__ call)
-            "__module__": cls.__module__,
-            "__qualname__": f"{cls.__qualname__} (being read)",
-        },
-    )
 
 
 def _buildable(cls: type, plans: list[FieldPlan]) -> bool:
@@ -120,7 +105,7 @@ def generated_reader(cls: type, plans: list[FieldPlan]) -> Reader | None:
         "FIELDS": len(names),
         "NAMES": names,
         "CLS": cls,
-        "BUILDER": _builder(cls),
+        "BUILDER": settable_twin(cls, "being read"),
         "kind_of": kind_of,
         "path_of": path_of,
         "join": join,

@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING, Any, Final, Self
 
 import attrs
 
+from cxrecovery._validation import settable_twin
+
 __all__ = ["Deferrable", "FieldParts", "early"]
 
 Fill = Callable[[], Mapping[str, object]]
@@ -182,10 +184,9 @@ def _other(cls: type, fill: Fill, given: dict[str, object]) -> Any:
 def _maker(cls: type) -> Callable[..., Any]:
     """``cls``'s maker: each field a keyword, set when given, counted when not.
 
-    The maker makes an instance of a twin of ``cls`` (:func:`_twin`), sets the given
-    fields as plain attributes, and then gives the instance ``cls`` as its class: each
-    slot set by the interpreter's own attribute store, where a slot's setter called as
-    a function costs about four times as much.
+    The maker makes an empty instance of ``cls``'s settable twin
+    (:func:`cxrecovery._validation.settable_twin`), sets the given fields as plain
+    attributes, and then gives the instance ``cls`` as its class.
     """
     bits = _bits(cls)
     names = list(bits)
@@ -207,7 +208,7 @@ def _maker(cls: type) -> Callable[..., Any]:
     scope: dict[str, Any] = {
         "__N": _NOTHING,
         "__new": object.__new__,
-        "__twin": _twin(cls),
+        "__twin": settable_twin(cls, "being made"),
         "__own": cls,
         "__other": _other,
     }
@@ -216,24 +217,6 @@ def _maker(cls: type) -> Callable[..., Any]:
     maker.__qualname__ = f"{cls.__qualname__}._deferred"
     maker.__doc__ = Deferrable._deferred.__doc__
     return maker
-
-
-def _twin(cls: type) -> type:
-    """A subclass of ``cls`` whose slots are set as plain attributes (a frozen class
-    refuses), adding no slot of its own: an instance of it, its fields set, can be
-    given ``cls`` as its class and is then the instance of ``cls`` it would have been."""
-    return type(
-        cls.__name__,
-        (cls,),
-        {
-            "__slots__": (),
-            # Both, or neither is the interpreter's own: they fill one type slot.
-            "__setattr__": object.__setattr__,
-            "__delattr__": object.__delattr__,
-            "__module__": cls.__module__,
-            "__qualname__": f"{cls.__qualname__} (being made)",
-        },
-    )
 
 
 def _fill(made: Deferrable) -> None:
