@@ -134,10 +134,11 @@ def driver_args(mode: str, docs: Path, measure: str, ops: int, cases: int) -> li
     ]
 
 
-def part_totals(out_dir: Path, pid: int) -> list[int]:
-    """Each dump part's instruction total, in part order."""
+def part_totals(out_dir: Path, pid: int | None = None) -> list[int]:
+    """Each dump part's instruction total, in part order (of process ``pid``'s dumps, or of
+    every ``cg.*`` dump in ``out_dir``)."""
     totals: dict[int, int] = {}
-    for path in out_dir.glob(f"cg.{pid}*"):
+    for path in out_dir.glob("cg.*" if pid is None else f"cg.{pid}*"):
         part = total = None
         with path.open(encoding="utf-8", errors="replace") as f:
             for line in f:

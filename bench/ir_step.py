@@ -28,6 +28,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ab import part_totals  # bench/ is the script's own folder, first on sys.path
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -77,22 +79,6 @@ def _child(cases: str, ops: int, step: str | None) -> None:
             mark()
 
 
-def _parts(out: Path) -> list[int]:
-    totals: dict[int, int] = {}
-    for path in out.glob("cg.*"):
-        part = total = None
-        with path.open(encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.startswith("part:"):
-                    part = int(line.split()[1])
-                elif line.startswith(("totals:", "summary:")):
-                    total = int(line.split()[1])
-                    break
-        if part is not None and total is not None:
-            totals[part] = total
-    return [totals[k] for k in sorted(totals)]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tree", type=Path, default=HERE.parent)
@@ -121,7 +107,7 @@ def main() -> int:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             sys.exit(proc.stderr[-3000:])
-        parts = _parts(Path(tmp))
+        parts = part_totals(Path(tmp))
     # The setup, the two markers, then (before, inside) pairs and the exit.
     marker = parts[1]
     inside = [p - marker for p in parts[3:-1:2]]
