@@ -166,3 +166,35 @@ def test_the_totals_are_the_money_arithmetic(request: GrantRequest) -> None:
         assert case_total.ratio_to(value) == request.case_ratio
     else:
         assert request.case_ratio is None
+
+
+def test_a_mismatched_limit_is_compared_only_when_reached() -> None:
+    """passes() compares a limit given in another currency than its key only when the
+    checks before it hold (then it raises, as Money does); check() reaches every one."""
+    from cxrecovery.policy import RolePolicy
+
+    role = RolePolicy(
+        "agent",
+        rank=1,
+        forms=frozenset({CompensationForm.CREDIT}),
+        max_per_case={"EUR": Money("5.00", "USD")},
+    )
+    limits = RoleLimits(role)
+
+    def request(form: CompensationForm) -> GrantRequest:
+        zero = Money.zero("EUR")
+        return GrantRequest(
+            amount=Money("1.00", "EUR"),
+            form=form,
+            value=None,
+            granted_before=zero,
+            recent_goodwill=zero,
+            period_spent=zero,
+        )
+
+    assert not limits.passes(request(CompensationForm.REFUND))  # the form fails first
+    mismatch = re.escape("cannot compare 1.00 EUR and 5.00 USD")
+    with pytest.raises(CurrencyMismatchError, match=mismatch):
+        limits.passes(request(CompensationForm.CREDIT))
+    with pytest.raises(CurrencyMismatchError, match=mismatch):
+        limits.check(request(CompensationForm.REFUND))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 from functools import partial
@@ -12,7 +12,7 @@ from cxrecovery.engine._context import DecisionContext
 from cxrecovery.engine._harm import downtime_share, lateness_share
 from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
 from cxrecovery.engine._support import _duration_text
-from cxrecovery.engine.authority import GrantRequest, Verdict
+from cxrecovery.engine.authority import GrantRequest, Ladder, Verdict
 from cxrecovery.model import (
     Attributes,
     CaseEventKind,
@@ -27,9 +27,17 @@ from cxrecovery.plan import (
     Authority,
     Authorization,
 )
-from cxrecovery.policy import Tier
+from cxrecovery.policy import RolePolicy, Tier
 
 _CENT: Final = Decimal("0.01")
+# Enum members looked up once: an enum class's attribute costs a lookup through its
+# metaclass on every read.
+_REPAY: Final = ActionKind.REPAY
+_COMPENSATE: Final = ActionKind.COMPENSATE
+_DO_NOW: Final = Authority.DO_NOW
+_NEEDS_APPROVAL: Final = Authority.NEEDS_APPROVAL
+_REFUND: Final = CompensationForm.REFUND
+_CREDIT: Final = CompensationForm.CREDIT
 _BASIS_POINT: Final = Decimal("0.0001")
 # The forms by their values: a table's output names one (the enum's lookup is slower).
 _FORMS: Final[dict[object, CompensationForm]] = {f.value: f for f in CompensationForm}
@@ -104,14 +112,17 @@ def repay(d: DecisionContext, value: Money | None, owed_value: Money | None, own
         if not outstanding:
             continue
         d.pending.append(
-            Pending(
-                ActionKind.REPAY,
+            Pending(  # by position: see Pending
+                _REPAY,
                 _repay_text,
                 (items, paid, currency, outstanding),
                 d.agent.id if d.agent is not None else owner,
-                authority=Authority.DO_NOW,
-                amount=outstanding,
-                form=CompensationForm.REFUND,
+                None,
+                _DO_NOW,
+                None,
+                outstanding,
+                None,
+                _REFUND,
             )
         )
 
@@ -153,11 +164,11 @@ def compensate(
     if form in _REMEDY_FORMS:
         # The remedy (repair, replacement, refund) is its own line: goodwill on top
         # of it is a credit.
-        form = CompensationForm.CREDIT
+        form = _CREDIT
     # Refunds already granted pay back money owed first; the rest was goodwill.
     granted = Decimal(d.facts["granted_so_far"]) - d.repaid  # type: ignore[arg-type]
     over, expectation = _over_delivered(d, value, granted, ratio, tier)
-    if value is None or not value or ratio == 0 or d.facts["critical"]:
+    if value is None or not value.amount or ratio == 0 or d.facts["critical"]:
         _unsized(d, value, ratio, tier, form, rule, _size_reasons(why))
         return None, over, expectation
     # The reasons the amount adds to the goodwill's (a floor, a ceiling, a grant).
@@ -168,9 +179,9 @@ def compensate(
     amount, already = found
     # The request's case total is what was granted, read as ``already`` was, plus this.
     request = d.engine._request(d.case, d.facts, amount, form, d.spent, already, owed_value)
-    ladder = d.engine._ladder
-    verdict = ladder.verdict(
-        d.role, request, critical=False, approval_line=d.policy.compensation.approval_above_ratio
+    # By position: not critical (a critical case has no amount), the approval line.
+    verdict = d.engine._ladder.verdict(
+        d.role, request, False, d.policy.compensation.approval_above_ratio
     )
     authority, who, approval = _authority(d, request, verdict, amount, form, tier)
     # (already + amount).ratio_to(value), as the request worked it out for its checks.
@@ -188,19 +199,20 @@ def compensate(
             reason=f"if granted on case {d.case.id}, the customer will expect this again",
         )
     d.pending.append(
-        Pending(
-            ActionKind.COMPENSATE,
+        Pending(  # by position: see Pending
+            _COMPENSATE,
             _compensation_text,
             (form, amount, share, value, who, why, reasons),
             d.agent.id
             if (d.agent is not None and verdict.allowed)
             else (verdict.approver or owner),
-            authority=authority,
-            approval=approval,
-            amount=amount,
-            ratio=share.quantize(_BASIS_POINT),
-            form=form,
-            tier=tier.name,
+            None,
+            authority,
+            approval,
+            amount,
+            share.quantize(_BASIS_POINT),
+            form,
+            tier.name,
         )
     )
     return amount, over, expectation
@@ -247,15 +259,15 @@ def _size(
     refunded = _ONE if owed_value is not None else _ZERO
     lateness, late_by = lateness_share(d)
     downtime, down_for = downtime_share(d)
-    sized = sizing(
+    sized = sizing(  # by position: fault, history, effort, the harms, restored, refunded
         tier,
-        fault=facts["fault"],
-        history=facts["history"],
-        effort=facts["effort"],
-        lateness=lateness,
-        downtime=downtime,
-        restored=restored,
-        refunded=refunded,
+        facts["fault"],
+        facts["history"],
+        facts["effort"],
+        lateness,
+        downtime,
+        restored,
+        refunded,
     )
     tier, ratio = sized.tier, sized.ratio
     baseline = d.case.customer.expectation
@@ -302,12 +314,14 @@ def _over_delivered(
 ) -> tuple[bool, ExpectationBaseline | None]:
     """Whether what was granted already goes beyond the goodwill due (or delighted),
     and the expectation that sets for next time."""
-    if value is None or not value:
+    if value is None or not value.amount:
         return False, None
     grants = d.case.grants
     if grants:
         forms = d.policy.compensation.delight_forms
         delight = [g for g in grants if g.at <= d.at and g.form in forms]
+    elif not granted:  # nothing granted, nothing delighted: a share of 0 goes beyond
+        return False, None  # nothing (the goodwill due and its tier's top are not negative)
     else:
         delight = []
     granted_ratio = granted / value.amount
@@ -397,16 +411,21 @@ def _amount(
         target = ceiling.amount
         reasons.append((f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}"))
     # Never a cent over the hard cap, the value refunded as money owed included.
-    cap = Money._scaled_amount(
-        worth, currency, d.policy.compensation.hard_cap_ratio - refunded, ROUND_FLOOR
-    )
+    cap_ratio = d.policy.compensation.hard_cap_ratio - refunded
+    # The target is the value's share, within the cap's share: the cap does not bind
+    # unless something was granted already (and working it out raises nothing).
+    bound = floor is not None or ceiling is not None or not _under_cap(worth, ratio, cap_ratio)
+    cap = Money._scaled_amount(worth, currency, cap_ratio, ROUND_FLOOR) if bound else None
     already = held(granted, currency, worth)
+    headroom: Decimal | None
     if already:
+        if cap is None:
+            cap = Money._scaled_amount(worth, currency, cap_ratio, ROUND_FLOOR)
         amount = held(target - already, currency, target)
         headroom = held(cap - already, currency, cap)
     else:  # less nothing: each is held already
         amount, headroom = target, cap
-    if amount > headroom:
+    if headroom is not None and amount > headroom:
         amount = headroom
     if amount <= 0:  # nothing, or less than nothing, is left to grant
         if already:
@@ -429,6 +448,14 @@ def _amount(
     return Money._made(amount, currency), already
 
 
+def _under_cap(worth: Decimal, ratio: Decimal, cap_ratio: Decimal) -> bool:
+    """Whether ``worth`` times ``ratio``, rounded down, is certain to be within
+    ``worth`` times ``cap_ratio``, rounded down, and that the latter is money (no error
+    to raise): ``ratio`` is within ``cap_ratio``, the worth is not negative, and the
+    product has at most 17 digits before the point (``Money`` holds 18)."""
+    return ratio <= cap_ratio and worth >= 0 and worth.adjusted() + cap_ratio.adjusted() < 16
+
+
 def _authority(
     d: DecisionContext,
     request: GrantRequest,
@@ -441,23 +468,21 @@ def _authority(
     for, its reason and failed checks written on first read), or no role at all (a
     person decides)."""
     if verdict.allowed:
-        return Authority.DO_NOW, f"{d.role.name} may grant it now", None
+        return _DO_NOW, f"{d.role.name} may grant it now", None
     ladder = d.engine._ladder
     line = d.policy.compensation.approval_above_ratio
-    written = partial(
-        ladder.written, d.role, request, verdict, approval_line=line, all_checks=False
-    )
     approver = verdict.approver
     if approver is not None:
-        # Only the failed checks are in the approval (all_checks=False).
         approval = (
-            _approval(approver, written())
+            _approval(approver, _written(ladder, d.role, request, verdict, line))
             if d.explain
-            else Approval._deferred(partial(_approval_text, written), role=approver)
+            else Approval._deferred(
+                partial(_approval_text, ladder, d.role, request, verdict, line), role=approver
+            )
         )
         d.approvals.append(approval)
-        return Authority.NEEDS_APPROVAL, f"needs approval by {approver}", approval
-    reason = written().reason
+        return _NEEDS_APPROVAL, f"needs approval by {approver}", approval
+    reason = _written(ladder, d.role, request, verdict, line).reason
     accepted = ladder.accepts(amount.currency)
     d.judge(
         f"compensation of {amount} as {form.value.replace('_', ' ')}: {reason}",
@@ -481,7 +506,17 @@ def _approval(approver: str, auth: Authorization) -> Approval:
     return Approval(approver, auth.reason, auth.checks)
 
 
-def _approval_text(written: Callable[[], Authorization]) -> dict[str, object]:
+def _written(
+    ladder: Ladder, role: RolePolicy, request: GrantRequest, verdict: Verdict, line: Decimal
+) -> Authorization:
+    """The authorization ``verdict`` stands for, with only its failed checks (all an
+    approval shows)."""
+    return ladder.written(role, request, verdict, approval_line=line, all_checks=False)
+
+
+def _approval_text(
+    ladder: Ladder, role: RolePolicy, request: GrantRequest, verdict: Verdict, line: Decimal
+) -> dict[str, object]:
     """An approval's reason and checks, written out from the verdict on first read."""
-    auth = written()
+    auth = _written(ladder, role, request, verdict, line)
     return {"reason": auth.reason, "checks": auth.checks}

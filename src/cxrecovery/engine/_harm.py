@@ -17,6 +17,7 @@ __all__ = ["downtime_share", "harm_changed_at", "lateness_share"]
 _ZERO: Final = Decimal(0)
 _NO_TIME: Final = timedelta(0)
 _BROKEN: Final = PromiseStatus.BROKEN
+_PENDING: Final = PromiseStatus.PENDING
 
 
 def harm_changed_at(d: DecisionContext) -> datetime:
@@ -47,7 +48,7 @@ def lateness_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
             if promise.status is not _BROKEN:
                 continue
             by = settled - promise.due
-        elif promise.is_pending and promise.due < at:
+        elif promise.status is _PENDING and promise.due < at:  # pending (is_pending)
             if last is None:
                 last = harm_changed_at(d)
             by = last - promise.due

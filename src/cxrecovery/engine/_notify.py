@@ -38,6 +38,15 @@ _LIVE: Final = frozenset({Channel.IN_PERSON, Channel.PHONE, Channel.CHAT, Channe
 _UPDATE_CLOCKS: Final = ("first_response", "next_update")
 _UPDATE_STATUSES: Final = (ClockStatus.RUNNING, ClockStatus.BREACHED)
 _MAKE_PROMISE: Final = ActionKind.MAKE_PROMISE
+# Enum members looked up once (an enum class's attribute costs a lookup through its
+# metaclass on every read).
+_REPAY: Final = ActionKind.REPAY
+_NOTIFY: Final = ActionKind.NOTIFY
+_FOLLOW_UP: Final = ActionKind.FOLLOW_UP
+_INBOUND: Final = Direction.INBOUND
+_OUTBOUND: Final = Direction.OUTBOUND
+_CLOSED: Final = CaseStatus.CLOSED
+_FOLLOWED_UP: Final = CaseEventKind.FOLLOWED_UP
 # Outcomes after which the customer is not on the line any more.
 _GONE: Final = frozenset({Outcome.FAILED, Outcome.MISSED, Outcome.ABANDONED})
 
@@ -53,7 +62,7 @@ def channel_now(d: DecisionContext) -> tuple[Channel | None, bool]:
             continue
         if at - tp.at > _HERE_FOR:
             break
-        if tp.direction is Direction.INBOUND and tp.channel in _LIVE and tp.outcome not in _GONE:
+        if tp.direction is _INBOUND and tp.channel in _LIVE and tp.outcome not in _GONE:
             # They are here until the window closes: the plan changes then.
             d.future(tp.at + _HERE_FOR + _TICK)
             return tp.channel, True
@@ -84,15 +93,22 @@ def notify(
         # The plan makes a promise now: the customer hears it now, not when the next
         # update falls due (a remake promised in 20 minutes, told by tomorrow).
         due = d.at
-    repaid = [a.amount for a in d.pending if a.kind is ActionKind.REPAY and a.amount is not None]
+    repaid = [a.amount for a in d.pending if a.kind is _REPAY and a.amount is not None]
     d.pending.append(
-        Pending(
-            ActionKind.NOTIFY,
+        Pending(  # by position: see Pending
+            _NOTIFY,
             _notify_text,
             (channel, here, told_now, promised_now, promise_due, repaid, compensation),
             None,
             due,
-            channel=channel,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            channel,
         )
     )
 
@@ -190,15 +206,13 @@ def told_since_put_right(d: DecisionContext) -> bool:
     if not case.events:  # no recorded history: decided as before
         return False
     since = max((t for t in (case.resolved_at, d.setback_at()) if t is not None), key=instant)
-    return any(
-        tp.direction is Direction.OUTBOUND and since <= tp.at <= d.at for tp in case.touchpoints
-    )
+    return any(tp.direction is _OUTBOUND and since <= tp.at <= d.at for tp in case.touchpoints)
 
 
 def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, owner: str) -> None:
     """Follow up after the fix at the recovery row's offsets, on the follow-up calendar."""
     parts = d.engine._compiled.follow_ups(recovery.get("follow_up"))
-    if not parts or d.case.status is CaseStatus.CLOSED:
+    if not parts or d.case.status is _CLOSED:
         return
     calendar = d.policy.calendars[d.policy.follow_up_calendar]
     base = (
@@ -208,7 +222,7 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
     )
     channel = d.case.customer.preferred_channel or d.case.channel
     done = (
-        {e.subject for e in d.case.done(CaseEventKind.FOLLOWED_UP) if base is None or e.at >= base}
+        {e.subject for e in d.case.done(_FOLLOWED_UP) if base is None or e.at >= base}
         if d.case.events
         else set()
     )
@@ -218,13 +232,20 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
         after = d.engine._compiled.duration(part)
         due = calendar.next_open(base + after) if base is not None else None
         d.pending.append(
-            Pending(
-                ActionKind.FOLLOW_UP,
+            Pending(  # by position: see Pending
+                _FOLLOW_UP,
                 _follow_up_text,
                 (part, rule, due),
                 owner,
                 due,
-                channel=channel,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                channel,
             )
         )
 

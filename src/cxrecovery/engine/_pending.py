@@ -41,7 +41,11 @@ def reasons_of(d: Explaining, specs: Sequence[ReasonSpec]) -> tuple[Reason, ...]
 
 
 class Pending:
-    """One action of a plan: the decision's values, and the call that explains it."""
+    """One action of a plan: the decision's values, and the call that explains it.
+
+    Every parameter may be passed by position, in the order of the signature: a step
+    that makes one per decision passes them so (keywords, and keyword-only defaults,
+    cost more per call)."""
 
     __slots__ = (
         "amount",
@@ -66,7 +70,6 @@ class Pending:
         args: tuple[Any, ...],
         owner: str | None = None,
         due: datetime | None = None,
-        *,
         authority: Authority | None = None,
         approval: Approval | None = None,
         amount: Money | None = None,

@@ -32,12 +32,20 @@ from cxrecovery.plan import (
 _Quote = tuple[datetime, str, timedelta]
 _PROGRESSED: Final = frozenset({Outcome.RESOLVED, Outcome.PROGRESSED})
 _PENDING: Final = PromiseStatus.PENDING
+# Enum members looked up once (an enum class's attribute costs a lookup through its
+# metaclass on every read).
+_APOLOGIZE: Final = ActionKind.APOLOGIZE
+_REMEDY: Final = ActionKind.REMEDY
+_MAKE_PROMISE: Final = ActionKind.MAKE_PROMISE
+_REMEDIED: Final = CaseEventKind.REMEDIED
+_FAILED: Final = Outcome.FAILED
+_VISIT: Final = TouchpointKind.VISIT
 
 
 def apologize(d: DecisionContext, recovery: Mapping[str, object], rule: str, owner: str) -> None:
     """Apologise in the recovery row's style, owning the problem and acknowledging
     what went wrong on the way."""
-    d.pending.append(Pending(ActionKind.APOLOGIZE, _apology_text, (recovery, rule), owner))
+    d.pending.append(Pending(_APOLOGIZE, _apology_text, (recovery, rule), owner))
 
 
 def _apology_text(d: DecisionContext, recovery: Mapping[str, object], rule: str) -> Explained:
@@ -105,7 +113,7 @@ def fix_failed(d: DecisionContext) -> bool:
             break
         if tp.outcome in _PROGRESSED:
             progressed = True
-        elif progressed and tp.outcome is Outcome.FAILED and tp.kind is TouchpointKind.VISIT:
+        elif progressed and tp.outcome is _FAILED and tp.kind is _VISIT:
             return True
     return False
 
@@ -133,11 +141,11 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
     rule = f"{path}[{row}]"
     # A remedy under way since the last setback is not asked for again (its
     # promise is tracked below).
-    remedied = bool(d.case.events) and d.done_since_setback(CaseEventKind.REMEDIED)
+    remedied = bool(d.case.events) and d.done_since_setback(_REMEDIED)
     if not remedied:
         d.pending.append(
             Pending(
-                ActionKind.REMEDY,
+                _REMEDY,
                 _remedy_text,
                 (action, calendar_name, estimate_text, rule),
                 owner,
@@ -156,7 +164,7 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
     due = policy.calendars[calendar_name].add(start, margin[1])
     d.pending.append(
         Pending(
-            ActionKind.MAKE_PROMISE,
+            _MAKE_PROMISE,
             _promise_text,
             (action, calendar_name, str(out["estimate"]), margin, rule, quote, due),
             owner,

@@ -14,59 +14,75 @@ from cxrecovery.policy import Policy, RolePolicy
 __all__ = ["GrantRequest", "Ladder", "RoleLimits", "authorize", "check_role"]
 
 
-# A money limit, worked out once: its rule and, per currency, the limit's amount (None
-# when the limit is given in another currency than its key: comparing it raises, as
-# Money does), the text a check shows and the limit itself.
-_MoneyLimit = tuple[str, Mapping[str, tuple[Decimal | None, str, Money]]]
+# A money limit, worked out once: its rule and, per currency, the text a check shows.
+_MoneyLimit = tuple[str, Mapping[str, str]]
+# What a total is compared with (``total <= bound``) for one money limit in the grant's
+# currency: the limit's amount; for a limit not set in that currency, minus infinity
+# (no total is within it); for a limit given in another currency than its key, a
+# bound that compares as Money does (it raises why not). None: the role has no such limit.
+_NOT_SET: Final = Decimal("-Infinity")
+
+
+class _Mismatched:
+    """A money limit given in another currency than its key: comparing a total with it
+    raises what comparing the two as Money raises."""
+
+    __slots__ = ("currency", "limit")
+
+    def __init__(self, currency: str, limit: Money) -> None:
+        self.currency = currency
+        self.limit = limit
+
+    def __ge__(self, total: Decimal) -> bool:  # ``total <= self``
+        return Money._made(total, self.currency) <= self.limit
+
+
+_Bound = Decimal | _Mismatched | None
 
 
 def _money_limits(rule: str, limits: Mapping[str, Money]) -> _MoneyLimit | None:
     if not limits:
         return None
-    return rule, {
-        currency: (limit.amount if limit.currency == currency else None, f"at most {limit}", limit)
-        for currency, limit in limits.items()
-    }
+    return rule, {currency: f"at most {limit}" for currency, limit in limits.items()}
 
 
-def _within(total: Decimal, currency: str, limit: tuple[Decimal | None, str, Money]) -> bool:
-    amount = limit[0]
-    if amount is None:  # a limit in another currency than its key: Money says why not
-        return Money._made(total, currency) <= limit[2]
-    return total <= amount
+def _bound(limits: Mapping[str, Money], currency: str) -> _Bound:
+    """What a total in ``currency`` is compared with for ``limits`` (see ``_Bound``)."""
+    if not limits:
+        return None
+    limit = limits.get(currency)
+    if limit is None:
+        return _NOT_SET
+    return limit.amount if limit.currency == currency else _Mismatched(currency, limit)
 
 
 def _money_check(
     checks: list[LimitCheck],
     limits: _MoneyLimit,
+    bound: _Bound,
     total: Decimal,
     currency: str,
     what: str,
     keep_ok: bool,
 ) -> None:
-    rule, by_currency = limits
-    found = by_currency.get(currency)
-    if found is None:
+    rule, texts = limits
+    text = texts.get(currency)
+    if text is None:
         checks.append(
             LimitCheck(rule, f"no limit in {currency}", f"{what} {total} {currency}", False)
         )
     else:
-        ok = _within(total, currency, found)
+        ok = bound is None or total <= bound
         if keep_ok or not ok:
-            checks.append(LimitCheck(rule, found[1], f"{what} {total} {currency}", ok))
-
-
-def _money_ok(limits: _MoneyLimit | None, total: Decimal, currency: str) -> bool:
-    if limits is None:
-        return True
-    found = limits[1].get(currency)
-    return found is not None and _within(total, currency, found)
+            checks.append(LimitCheck(rule, text, f"{what} {total} {currency}", ok))
 
 
 class RoleLimits:
     """A role's limits with the rule paths and texts its checks show, worked out once."""
 
     __slots__ = (
+        "_bounds",
+        "_elsewhere",
         "forms_limit",
         "forms_rule",
         "max_forms_limit",
@@ -94,12 +110,28 @@ class RoleLimits:
         self.max_forms_rule = f"{base}.max_forms"
         self.max_forms_limit = f"at most {role.max_forms} forms on one case"
         self.mismatched = any(
-            found[0] is None
-            for limits in (self.per_case, self.per_period, self.per_customer)
-            if limits is not None
-            for found in limits[1].values()
+            limit.currency != currency
+            for limits in (role.max_per_case, role.max_per_period, role.max_per_customer)
+            for currency, limit in limits.items()
         )
         """Whether a money limit is given in another currency than its key."""
+        # The bounds of the case, period and customer limits in each currency the role
+        # sets one in, and in any other (``_elsewhere``), worked out once.
+        money = (role.max_per_case, role.max_per_period, role.max_per_customer)
+        self._bounds: dict[str, tuple[_Bound, _Bound, _Bound]] = {
+            currency: (
+                _bound(money[0], currency),
+                _bound(money[1], currency),
+                _bound(money[2], currency),
+            )
+            for limits in money
+            for currency in limits
+        }
+        self._elsewhere: tuple[_Bound, _Bound, _Bound] = (
+            None if not money[0] else _NOT_SET,
+            None if not money[1] else _NOT_SET,
+            None if not money[2] else _NOT_SET,
+        )
 
     def check(
         self, request: GrantRequest, *, with_period: bool = True, keep_ok: bool = True
@@ -126,14 +158,18 @@ class RoleLimits:
                         self.ratio_rule, self.ratio_limit, f"{_fmt(ratio)} of {request.value}", ok
                     )
                 )
+        case, period, customer = self._bounds.get(currency, self._elsewhere)
         if self.per_case is not None:
-            _money_check(checks, self.per_case, request._case, currency, "case total", keep_ok)
+            total = request._case
+            _money_check(checks, self.per_case, case, total, currency, "case total", keep_ok)
         if with_period and self.per_period is not None:
             what = "agent's spend this period"
-            _money_check(checks, self.per_period, request._period, currency, what, keep_ok)
+            total = request._period
+            _money_check(checks, self.per_period, period, total, currency, what, keep_ok)
         if self.per_customer is not None:
             what = "customer's recent goodwill"
-            _money_check(checks, self.per_customer, request._customer, currency, what, keep_ok)
+            total = request._customer
+            _money_check(checks, self.per_customer, customer, total, currency, what, keep_ok)
         if role.max_forms is not None:
             forms = request._forms_after
             ok = len(forms) <= role.max_forms
@@ -153,13 +189,13 @@ class RoleLimits:
         every check of :meth:`check` is ok, without writing the checks out."""
         role = self.role
         ratio = request.case_ratio
-        currency = request.currency
+        case, period, customer = self._bounds.get(request.currency, self._elsewhere)
         return (
             request.form in role.forms
             and (role.max_ratio is None or ratio is None or ratio <= role.max_ratio)
-            and _money_ok(self.per_case, request._case, currency)
-            and (not with_period or _money_ok(self.per_period, request._period, currency))
-            and _money_ok(self.per_customer, request._customer, currency)
+            and (case is None or request._case <= case)
+            and (not with_period or period is None or request._period <= period)
+            and (customer is None or request._customer <= customer)
             and (role.max_forms is None or len(request._forms_after) <= role.max_forms)
         )
 
@@ -212,11 +248,9 @@ class Verdict(NamedTuple):
     signs its own grant off."""
 
 
-def _verdict(*fields: object) -> Verdict:
-    """A verdict of all its fields in order, made as ``Verdict._make`` makes one (the
-    generated ``__new__`` with its keywords costs more than the tuple)."""
-    made: Verdict = tuple.__new__(Verdict, fields)
-    return made
+# A verdict made from the tuple of all its fields in order, as ``Verdict._make`` makes
+# one (the generated ``__new__`` with its keywords costs more).
+_new: Final = tuple.__new__
 
 
 _ALLOWED: Final = Verdict(True, None, True, False, False, False)
@@ -225,12 +259,14 @@ _ALLOWED: Final = Verdict(True, None, True, False, False, False)
 class Ladder:
     """A policy's empowerment ladder, compiled: every role's limits, lowest rank first."""
 
-    __slots__ = ("_by_rank", "_limits", "currencies", "policy")
+    __slots__ = ("_by_rank", "_limits", "_ranked", "currencies", "policy")
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self._limits = {id(role): RoleLimits(role) for role in policy.roles}
         self._by_rank: Sequence[RolePolicy] = sorted(policy.roles, key=lambda r: r.rank)
+        # Each role with its limits, lowest rank first: the approvers a verdict looks at.
+        self._ranked = tuple((role, self._limits[id(role)]) for role in self._by_rank)
         self.currencies = limited_currencies(policy)
         """The currencies the policy gives money limits in (see :func:`limited_currencies`)."""
 
@@ -248,13 +284,15 @@ class Ladder:
         self,
         role: RolePolicy,
         request: GrantRequest,
-        *,
         critical: bool = False,
         approval_line: Decimal | None = None,
     ) -> Verdict:
         """See :func:`authorize`: who may grant it, without the checks written out
-        (:meth:`written` writes them)."""
-        limits = self._of(role)
+        (:meth:`written` writes them). ``critical`` and ``approval_line`` may be given by
+        position (cheaper per call)."""
+        limits = self._limits.get(id(role))
+        if limits is None or limits.role is not role:  # see _of
+            limits = RoleLimits(role)
         failed = not limits.passes(request, True)
         if failed and limits.mismatched:
             # A limit given in another currency than its key: checking every limit
@@ -264,32 +302,33 @@ class Ladder:
         if currencies and request.currency not in currencies:  # see accepts()
             # No role's limits were set in this currency: a missing limit approves
             # nothing. A person decides (the plan says so).
-            return _verdict(False, None, False, failed, False, False, False)
+            return _new(Verdict, (False, None, False, failed, False, False, False))
         ratio = request.line_ratio
         over_line = approval_line is not None and ratio is not None and ratio > approval_line
         needs_critical = critical and not role.handles_critical
         if not failed and not over_line and not needs_critical:
             return _ALLOWED
-        for candidate in self._by_rank:
+        rank = role.rank
+        for candidate, its_limits in self._ranked:
             if not (
-                candidate.rank > role.rank
-                or (not failed and not needs_critical and candidate is role)
+                candidate.rank > rank or (not failed and not needs_critical and candidate is role)
             ):
                 continue
             if critical and not candidate.handles_critical:
                 continue
-            if over_line and candidate.rank <= role.rank:
+            if over_line and candidate.rank <= rank:
                 continue
-            if self._of(candidate).passes(request):
-                return _verdict(
-                    False, candidate.name, True, failed, over_line, needs_critical, False
+            if its_limits.passes(request):
+                return _new(
+                    Verdict,
+                    (False, candidate.name, True, failed, over_line, needs_critical, False),
                 )
-        top = self._by_rank[-1].rank if self._by_rank else role.rank
-        if over_line and not failed and not needs_critical and role.rank >= top:
+        top = self._by_rank[-1].rank if self._by_rank else rank
+        if over_line and not failed and not needs_critical and rank >= top:
             # Nobody ranks above the acting role, and its own limits hold: the human
             # above the approval line is the one acting. It is theirs to sign off.
-            return _verdict(False, role.name, True, False, True, False, True)
-        return _verdict(False, None, True, failed, over_line, needs_critical, False)
+            return _new(Verdict, (False, role.name, True, False, True, False, True))
+        return _new(Verdict, (False, None, True, failed, over_line, needs_critical, False))
 
     def written(
         self,

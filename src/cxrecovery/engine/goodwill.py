@@ -168,7 +168,6 @@ class GoodwillRule:
     def __call__(
         self,
         tier: Tier,
-        *,
         fault: object,
         history: object,
         effort: object,
@@ -178,7 +177,8 @@ class GoodwillRule:
         refunded: Decimal = _ZERO,
     ) -> Goodwill:
         """See :func:`goodwill`. The answer for equal arguments is kept: it is a frozen
-        value fixed by them (the tier by identity), and they take few values."""
+        value fixed by them (the tier by identity), and they take few values. The
+        arguments may be given by position, in this order (cheaper per call)."""
         key = (id(tier), fault, history, effort, lateness, downtime, restored, refunded)
         try:
             found = self._memo.get(key)
