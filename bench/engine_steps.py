@@ -28,6 +28,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ab import part_totals  # bench/ is the script's own folder, first on sys.path
+
 # (label, module, attribute path): wrapped where the label's caller looks it up.
 STEPS = [
     ("compensate", "cxrecovery.engine._decision", "compensate"),
@@ -87,12 +89,12 @@ engine = cx.Engine(cx.default_policy())
 if sys.argv[1] == "typical":
     case = d.typical_case()
     ops = [(case, d.after_last_event(case))] * int(sys.argv[2])
+    for _ in range(20):  # warm: the interpreter has specialised its code by then
+        engine.decide(case, at=d.after_last_event(case))
 else:
     for c in cx.synthetic_cases(30, seed=8):
         engine.decide(c, at=d.after_last_event(c))
     ops = [(c, d.after_last_event(c)) for c in cx.synthetic_cases(int(sys.argv[2]), seed=7)]
-for case, at in ops[:3]:
-    engine.decide(case, at=at)
 decide = wrap("decide()", engine.decide)
 mark()
 mark()
@@ -103,19 +105,6 @@ on[0] = False
 with open(os.environ["ENGINE_STEPS_LOG"], "w") as f:
     json.dump(log, f)
 """
-
-
-def parts(out: Path) -> list[int]:
-    """Each callgrind dump part's instruction total, in part order."""
-    totals: dict[int, int] = {}
-    for path in out.glob("cg.*"):
-        part = None
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("part:"):
-                part = int(line.split()[1])
-            elif line.startswith(("totals:", "summary:")) and part is not None:
-                totals[part] = int(line.split()[1])
-    return [totals[k] for k in sorted(totals)]
 
 
 def measure(
@@ -144,7 +133,7 @@ def measure(
             str(count),
         ]
         subprocess.run(cmd, env=env, check=True, capture_output=True)
-        found = parts(out)
+        found = part_totals(out)
         log = json.loads((out / "log.json").read_text(encoding="utf-8"))
     # A part holds what ran up to the marker that wrote it: part 0 the setup, part 1
     # the marker alone, part 2 up to the first logged marker; part 3 + i follows the
