@@ -1,4 +1,5 @@
-"""Compensation: goodwill sized by the policy, money owed paid back, and who may grant it."""
+"""Compensation: goodwill sized by the policy, money owed paid back (:mod:`._owed`), and
+who may grant it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Final
 
 from cxrecovery.engine._context import DecisionContext
 from cxrecovery.engine._harm import downtime_share, lateness_share
+from cxrecovery.engine._owed import owed, repay
 from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
 from cxrecovery.engine._support import _duration_text
 from cxrecovery.engine.authority import GrantRequest, Ladder, Verdict
@@ -29,14 +31,14 @@ from cxrecovery.plan import (
 )
 from cxrecovery.policy import RolePolicy, Tier
 
+__all__ = ["compensate", "owed", "repay"]
+
 _CENT: Final = Decimal("0.01")
 # Enum members looked up once: an enum class's attribute costs a lookup through its
 # metaclass on every read.
-_REPAY: Final = ActionKind.REPAY
 _COMPENSATE: Final = ActionKind.COMPENSATE
 _DO_NOW: Final = Authority.DO_NOW
 _NEEDS_APPROVAL: Final = Authority.NEEDS_APPROVAL
-_REFUND: Final = CompensationForm.REFUND
 _CREDIT: Final = CompensationForm.CREDIT
 _BASIS_POINT: Final = Decimal("0.0001")
 # The forms by their values: a table's output names one (the enum's lookup is slower).
@@ -48,8 +50,6 @@ _ONE: Final = Decimal(1)
 _REMEDY_FORMS: Final = frozenset(
     {CompensationForm.REFUND, CompensationForm.REPLACEMENT, CompensationForm.REPERFORMANCE}
 )
-# Refunds pay back money owed before they count as goodwill.
-_REFUND_FORMS: Final = frozenset({CompensationForm.REFUND, CompensationForm.REFUND_KEEP_ITEM})
 # The facts each goodwill step reads, as its reason cites them.
 _STEP_FACTS: Final[dict[str, tuple[str, ...]]] = {
     "principles.customers_own_fault": ("fault",),
@@ -65,89 +65,6 @@ _PREFER_REASON: Final = (
     "compensation.prefer_immediate",
     "immediate compensation beats a delayed voucher (Roschk & Gelbrich 2014)",
 )
-
-
-def owed(d: DecisionContext) -> Money | None:
-    """The value at stake, when the remedy gives the money back: then it is owed."""
-    value = d.case.failure.value_at_stake
-    refunding = (
-        d.remedy_action is not None and d.remedy_action in d.policy.compensation.refund_remedies
-    )
-    return value if refunding and value is not None and value else None
-
-
-def repay(d: DecisionContext, value: Money | None, owed_value: Money | None, owner: str) -> None:
-    """Pay back what the company owes: a wrong charge, the value of a service not
-    delivered (when the remedy is a refund). Not goodwill: no empowerment limit
-    applies; it is its own line, recorded in the plan. Refunds already granted pay
-    it first (``d.repaid``)."""
-    wrong = d.case.failure.wrongly_charged
-    parts: list[tuple[Money, str, str]] = []
-    if wrong is not None and wrong:
-        parts.append((wrong, "the charge made in error", "failure.wrongly_charged"))
-    if owed_value is not None:
-        parts.append(
-            (
-                owed_value,
-                f"the {d.remedy_action or 'refund'} of what was paid for",
-                f"compensation.refund_remedies[{d.remedy_action}]",
-            )
-        )
-    if not parts:
-        return
-    refunds: dict[str, Decimal] = {}
-    for grant in d.case.grants:
-        if grant.at <= d.at and grant.form in _REFUND_FORMS and grant.amount:
-            cur = grant.amount.currency
-            refunds[cur] = refunds.get(cur, _ZERO) + grant.amount.amount
-    by_currency: dict[str, list[tuple[Money, str, str]]] = {}
-    for part in parts:
-        by_currency.setdefault(part[0].currency, []).append(part)
-    for currency, items in by_currency.items():
-        total = sum((m.amount for m, _, _ in items), _ZERO)
-        paid = min(refunds.get(currency, _ZERO), total)
-        if value is not None and currency == value.currency:
-            d.repaid = paid
-        outstanding = Money(total - paid, currency)
-        if not outstanding:
-            continue
-        d.pending.append(
-            Pending(  # by position: see Pending
-                _REPAY,
-                _repay_text,
-                (items, paid, currency, outstanding),
-                d.agent.id if d.agent is not None else owner,
-                None,
-                _DO_NOW,
-                None,
-                outstanding,
-                None,
-                _REFUND,
-            )
-        )
-
-
-def _repay_text(
-    d: DecisionContext,
-    items: list[tuple[Money, str, str]],
-    paid: Decimal,
-    currency: str,
-    outstanding: Money,
-) -> Explained:
-    reasons: list[ReasonSpec] = [
-        (rule, f"{money} is owed: {what}; money owed is paid back, not granted as goodwill")
-        for money, what, rule in items
-    ]
-    if paid:
-        reasons.append(
-            ("compensation.repaid", f"{Money(paid, currency)} already refunded", "granted_so_far")
-        )
-    return (
-        f"Pay back {outstanding} owed: "
-        + "; ".join(f"{what} ({money})" for money, what, _ in items),
-        Attributes._from_sorted((("owed", "; ".join(what for _, what, _ in items)),)),
-        reasons_of(d, reasons),
-    )
 
 
 def compensate(
