@@ -152,6 +152,7 @@ class Rate:
     per_second: float
     client_ms: float
     server_ms: float
+    flush_ms: float | None = None  # the mean WAL flush during the run, when timed
 
 
 def _run(job: Callable[..., tuple[float, ...]], args: list[object], writers: int, n: int) -> Rate:
@@ -256,6 +257,25 @@ def pg_commit_ms(dsn: str, rounds: int = 100) -> tuple[float, float]:
     return found[0], found[1]
 
 
+def _wal_syncs(dsn: str) -> tuple[int, float] | None:
+    """The server's WAL flushes so far and the ms they took (``pg_stat_wal``); None
+    unless the server times them (``track_wal_io_timing``, as ``.ci/postgres`` sets)."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        timed = conn.execute("SHOW track_wal_io_timing").fetchone()
+        row = conn.execute("SELECT wal_sync, wal_sync_time FROM pg_stat_wal").fetchone()
+    if timed is None or timed[0] != "on" or row is None:
+        return None
+    return int(row[0]), float(row[1])
+
+
+def pg_flush_ms(dsn: str, rounds: int = 50) -> float:
+    """What a one-row commit's WAL flush costs now: synchronous_commit on minus off."""
+    on, off = pg_commit_ms(dsn, rounds)
+    return max(0.0, on - off)
+
+
 def _pg_version(dsn: str) -> str:
     import psycopg
 
@@ -264,7 +284,8 @@ def _pg_version(dsn: str) -> str:
         settings: dict[str, str] = dict(
             conn.execute(
                 "SELECT name, setting FROM pg_settings WHERE name IN"
-                " ('fsync', 'synchronous_commit', 'wal_sync_method', 'commit_delay')"
+                " ('fsync', 'synchronous_commit', 'wal_sync_method', 'commit_delay',"
+                " 'commit_siblings')"
             ).fetchall()
         )
     assert row is not None
@@ -304,6 +325,51 @@ def _line(label: str, writers: int, found: Rate) -> str:
 def _ratios(found: dict[int, list[Rate]]) -> list[float]:
     """Each round's 8-writer rate over its 1-writer rate."""
     return [b.per_second / a.per_second for a, b in zip(found[1], found[8], strict=True)]
+
+
+@attrs.frozen
+class Pieces:
+    """One round's PostgreSQL figures taken apart (all in ms a grant, shares of the
+    CPUs): one writer's time ``t1 = c1 + flush + waits``, where ``c1`` is its CPU
+    (writer and server, never both at once), ``flush`` the mean WAL flush during that
+    run (``pg_stat_wal``; a one-row commit's just before the round when the server
+    does not time its flushes) and ``waits`` the rest (mostly waiting for a CPU at each wake-up);
+    ``c8`` the CPU a grant takes at 8 writers and ``share`` the part of the machine's
+    CPUs the 8 writers and their servers had. Then ``8/1 = cpus * share * t1 / c8``
+    exactly, and 3x needs ``share >= 3 * c8 / (cpus * t1)``."""
+
+    t1: float
+    c1: float
+    flush: float
+    waits: float
+    c8: float
+    share: float
+    needed: float
+
+    @classmethod
+    def of(cls, one: Rate, eight: Rate, flush: float) -> Pieces:
+        cpus = os.cpu_count() or 1
+        t1 = 1000 / one.per_second
+        c1 = one.client_ms + one.server_ms
+        c8 = eight.client_ms + eight.server_ms
+        share = eight.per_second * c8 / 1000 / cpus
+        return cls(t1, c1, flush, t1 - c1 - flush, c8, share, 3 * c8 / (cpus * t1))
+
+    def text(self) -> str:
+        return (
+            f"t1 {self.t1:.2f} = CPU {self.c1:.2f} + flush {self.flush:.2f}"
+            f" + waits {self.waits:.2f} ms; CPU a grant at 8 writers {self.c8:.2f} ms;"
+            f" the 8 had {self.share:.0%} of the CPUs, 3x needed {self.needed:.0%}"
+        )
+
+
+def _pieces_summary(pieces: list[Pieces]) -> None:
+    median = statistics.median
+    fields = [f.name for f in attrs.fields(Pieces)]
+    print(
+        f"{'':<17} the pieces (medians): "
+        + Pieces(**{f: median(getattr(p, f) for p in pieces) for f in fields}).text()
+    )
 
 
 def _summary(label: str, found: dict[int, list[Rate]], floors: dict[str, list[float]]) -> None:
@@ -378,7 +444,12 @@ def _measures(
     def ledger(n: int, writers: int) -> Rate:
         schema = f"bench_{uuid.uuid4().hex[:10]}"
         schemas.append(schema)
-        return rate(_opener(_postgres, dsn, schema), writers, grants)
+        before = _wal_syncs(dsn)
+        got = rate(_opener(_postgres, dsn, schema), writers, grants)
+        after = _wal_syncs(dsn)
+        if before is None or after is None or after[0] == before[0]:
+            return got
+        return attrs.evolve(got, flush_ms=(after[1] - before[1]) / (after[0] - before[0]))
 
     def cpu_floor(n: int, writers: int) -> Rate:
         # As much CPU before each commit as one grant took this round (writer and
@@ -410,13 +481,22 @@ def main() -> int:
         _durability(tmp, args.dsn)
         measures = _measures(tmp, args.dsn, args.grants, schemas, found)
         found.update({m: {w: [] for w in WRITERS} for m, _ in measures})
+        pieces: list[Pieces] = []
         try:
             for n in range(args.rounds):
+                # This disk's flush moves within minutes: measured again each round.
+                flush = pg_flush_ms(args.dsn) if args.dsn else 0.0
                 for label, measure in measures:
                     for writers in WRITERS:
                         got = measure(n, writers)
                         found[label][writers].append(got)
                         print(f"round {n + 1} " + _line(label, writers, got), flush=True)
+                if args.dsn:
+                    pg = found["PostgreSQL"]
+                    one = pg[1][n]
+                    flush = flush if one.flush_ms is None else one.flush_ms
+                    pieces.append(Pieces.of(one, pg[8][n], flush))
+                    print(f"round {n + 1} PostgreSQL pieces: {pieces[-1].text()}")
         finally:
             for schema in schemas:
                 _drop(args.dsn, schema)
@@ -428,6 +508,8 @@ def main() -> int:
     }
     for label, _ in measures:
         _summary(label, found[label], floors if label == "PostgreSQL" else {})
+        if label == "PostgreSQL":
+            _pieces_summary(pieces)
     return 0
 
 

@@ -354,7 +354,8 @@ def test_a_sessions_own_appends_are_seen_after_its_prefetched_reads(schema: str)
 
 def test_a_version_2_schema_is_migrated_and_its_queued_events_sealed(schema: str) -> None:
     """A schema from the release before, with a grant and an event a killed writer left
-    queued: opened, it gains version 3's functions, and the chain runs on unbroken."""
+    queued: opened, it gains version 3's functions and version 4's index, and the chain
+    runs on unbroken."""
     import psycopg
 
     from cxrecovery.ledger._pg_schema import PG_MIGRATIONS
@@ -371,7 +372,7 @@ def test_a_version_2_schema_is_migrated_and_its_queued_events_sealed(schema: str
             " VALUES ('case_opened', 'case-0', 0, 'case-0', '{}')"
         )
     ledger = PostgresLedger(pg_dsn(), schema=schema, clock=clock)
-    assert 3 == ledger.schema_version == PG_SCHEMA_VERSION
+    assert 4 == ledger.schema_version == PG_SCHEMA_VERSION
     desk = Desk(ENGINE, ledger, clock_tolerance=TOLERANCE)
     desk.grant(
         make_case("case-1", "c1"),
@@ -405,3 +406,42 @@ def test_values_with_quotes_and_placeholders_go_through_as_written(schema: str) 
         assert [case.id, request] == [e.ref for e in view.events()]
     assert verify(ledger).ok
     ledger.close()
+
+
+def test_an_agents_own_spend_reads_only_that_agents_rows(schema: str) -> None:
+    """Version 4: the own-authority spend reads its own partial index (the amount in
+    it), not the unique index on ``approval_id``, which holds every agent's own grants,
+    also before the server has gathered any statistics on the table."""
+    ledger = PostgresLedger(pg_dsn(), schema=schema, clock=clock)
+    desk = Desk(ENGINE, ledger, clock_tolerance=TOLERANCE)
+    for n in range(6):
+        desk.grant(
+            make_case(f"case-{n}", f"c{n}"),
+            cx.Money("1.00", "EUR"),
+            "credit",
+            at=T0,
+            agent=cx.Agent(f"a{n % 3}", "front_line"),
+            request_id=f"r{n}",
+        )
+    ledger.close()
+    import psycopg
+
+    with psycopg.connect(pg_dsn(), autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        conn.execute("SET enable_seqscan = off")  # a table this small is read whole
+        conn.execute("SET plan_cache_mode = force_generic_plan")  # as inside agent_spent
+        conn.execute(
+            "PREPARE spent(text, text, bigint, bigint) AS"
+            " SELECT coalesce(sum(g.amount_minor), 0) FROM grants g"
+            " WHERE g.agent_id = $1 AND g.currency = $2 AND g.approval_id IS NULL"
+            " AND g.at_us > $3 AND g.at_us <= $4"
+            " AND NOT EXISTS (SELECT 1 FROM grant_voids v WHERE v.request_id = g.request_id)"
+        )
+        plan = "\n".join(
+            row[0] for row in conn.execute("EXPLAIN EXECUTE spent('a1', 'EUR', 0, 1)")
+        )
+        spent = conn.execute(
+            "SELECT agent_spent('a1', 'EUR', %s, %s)", (-(2**62), 2**62)
+        ).fetchone()
+    assert "grants_agent_own" in plan, plan
+    assert (200,) == spent

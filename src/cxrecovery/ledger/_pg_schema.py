@@ -378,7 +378,16 @@ _V3: Final = (
     END $$""",
 )
 
-PG_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3)
+# Version 4: an index that holds exactly the rows an agent's own-authority spend sums
+# (``agent_spent``), with the amount in it. Without it, in a young ledger whose
+# statistics are not yet gathered, the planner may read that sum through the unique
+# index on ``approval_id`` (``IS NULL``): every agent's own grants, not one agent's.
+_V4: Final = (
+    "CREATE INDEX grants_agent_own ON grants (agent_id, currency, at_us)"
+    " INCLUDE (amount_minor) WHERE approval_id IS NULL",
+)
+
+PG_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4)
 """``PG_MIGRATIONS[n]`` takes a ledger schema from version ``n`` to ``n + 1``."""
 
 PG_SCHEMA_VERSION: Final = len(PG_MIGRATIONS)
