@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -22,9 +23,10 @@ from cxrecovery.documents import dump
 from cxrecovery.engine import Engine
 from cxrecovery.errors import DocumentError
 from cxrecovery.model import Case
+from cxrecovery.model import _case as _case_module
 from cxrecovery.plan import ActionKind
 from cxrecovery.policy import Policy, default_policy, load_policy
-from cxrecovery.replay import compare, read_cases, simulate, synthetic_cases
+from cxrecovery.replay import compare, read_cases, simulate, synthetic_cases, walk_instants
 from cxrecovery.replay.cli import add_commands
 
 DEFAULT = default_policy()
@@ -81,6 +83,18 @@ def test_several_decision_times_per_case_count_as_decisions() -> None:
     summary = simulate(DEFAULT, cases, at=lambda c: (c.opened_at, c.last_event_at()))
     assert 20 == summary.cases
     assert 40 == summary.decisions
+
+
+def test_a_walk_takes_a_case_with_promises_as_of_each_instant_once() -> None:
+    # The plans of both policies and the tally see the case as known at the instant:
+    # it is copied once there, not once per policy and again for the tally.
+    stories = [c for c in synthetic_cases(60, seed=4) if c.promises][:12]
+    later = sum(1 for case in stories for at in walk_instants(case) if case.as_of(at) is not case)
+    assert later > 12
+    with mock.patch.object(_case_module, "_as_of", wraps=_case_module._as_of) as copies:
+        result = compare(DEFAULT, load_policy(DEFAULT.document), stories, at="walk")
+    assert later == copies.call_count
+    assert sum(len(walk_instants(c)) for c in stories) == result.a.decisions
 
 
 def test_a_policy_against_itself_changes_nothing() -> None:

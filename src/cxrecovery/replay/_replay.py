@@ -9,6 +9,7 @@ a per-process cache keyed by fingerprint.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections import deque
@@ -212,10 +213,7 @@ def _run_chunk(job: _Job, items: list[_Item], differ: Differ | None) -> _ChunkRe
     for number, item in items:
         try:
             case = _case_of(item)
-            decided = [
-                (at, [engine.decide(case, at=at) for engine in engines])
-                for at in _times(case, job.at)
-            ]
+            decided = [_decided(engines, case, at) for at in _times(case, job.at)]
         except CxRecoveryError as error:
             if job.on_error == "fail":
                 result.failure = _line_error(number, error)
@@ -225,8 +223,7 @@ def _run_chunk(job: _Job, items: list[_Item], differ: Differ | None) -> _ChunkRe
             continue
         for tally in result.tallies:
             tally.cases += 1
-        for at, plans in decided:
-            known = case.as_of(at)  # what the plans saw
+        for at, known, plans in decided:
             for tally, plan in zip(result.tallies, plans, strict=True):
                 tally.add(known, plan, job.risk_horizon)
             if differ is not None:
@@ -237,8 +234,27 @@ def _run_chunk(job: _Job, items: list[_Item], differ: Differ | None) -> _ChunkRe
                         result.changes.append((case.id, at.isoformat(), what))
         if job.at == WALK:
             for i, tally in enumerate(result.tallies):
-                tally.timed(case, [(at, plans[i]) for at, plans in decided])
+                tally.timed(case, [(at, plans[i]) for at, _, plans in decided])
     return result
+
+
+def _decided(
+    engines: list[Engine], case: Case, at: datetime
+) -> tuple[datetime, Case, list[RecoveryPlan]]:
+    """The case as known at ``at`` for the tally, and each engine's plan then.
+
+    Deciding takes the case as of ``at`` first. The tally reads of the case only its
+    customer's segment, which is the same at every instant, and its promises: a case
+    with promises is taken as of ``at`` here, once, and each engine decides on that (a
+    case already known at ``at`` is itself), so a walk copies it once per instant; a
+    case without any is passed as it is. An instant ``as_of`` refuses is left to
+    ``decide``, which raises its own error for it (the one a replay always reported).
+    """
+    known = case
+    if case.promises:
+        with contextlib.suppress(CxRecoveryError):
+            known = case.as_of(at)
+    return at, known, [engine.decide(known, at=at) for engine in engines]
 
 
 def _chunks(items: Iterator[_Item], size: int) -> Iterator[list[_Item]]:

@@ -17,11 +17,14 @@ import attrs
 
 from cxrecovery.metrics import RatioDistribution
 from cxrecovery.model import Case
-from cxrecovery.plan import ActionKind, ClockStatus, RecoveryPlan, decided_actions
+from cxrecovery.plan import Action, ActionKind, ClockStatus, RecoveryPlan, decided_actions
 
 __all__ = ["BadLine", "Summary"]
 
 _KEEP_BAD_LINES = 100
+_COMPENSATE, _REPAY = ActionKind.COMPENSATE, ActionKind.REPAY
+_MAKE_PROMISE = ActionKind.MAKE_PROMISE
+_BREACHES = frozenset({ClockStatus.BREACHED, ClockStatus.MISSED})
 
 
 @attrs.frozen
@@ -68,46 +71,53 @@ class _Tally:
             self.bad_lines.append(BadLine(line, error))
 
     def add(self, case: Case, plan: RecoveryPlan, risk_horizon: timedelta) -> None:
+        """Count ``plan``, decided on ``case``: of the case, only its customer's segment
+        and its promises as known at the decision time are read."""
         self.decisions += 1
         at = plan.decided_at
+        soon = at + risk_horizon
         for action in decided_actions(plan):
-            if action.kind is ActionKind.COMPENSATE:
-                tier = action.tier or "-"
-                self.tiers[tier] += 1
-                if action.amount is not None:
-                    currency = action.amount.currency
-                    amount = action.amount.amount
-                    self.cost[currency] = self.cost.get(currency, Decimal(0)) + amount
-                    key = (case.customer.segment, currency)
-                    self.cost_by_segment[key] = self.cost_by_segment.get(key, Decimal(0)) + amount
-                    tkey = (tier, currency)
-                    self.cost_by_tier[tkey] = self.cost_by_tier.get(tkey, Decimal(0)) + amount
-                if action.ratio is not None:
-                    self.ratios = self.ratios.add(action.ratio)
-            elif action.kind is ActionKind.REPAY:
+            kind = action.kind
+            if kind is _COMPENSATE:
+                self._compensation(case, action)
+            elif kind is _REPAY:
                 # Money owed back: its own total, never part of the goodwill cost.
                 if action.amount is not None:
                     currency = action.amount.currency
                     self.owed[currency] = (
                         self.owed.get(currency, Decimal(0)) + action.amount.amount
                     )
-            elif action.kind is ActionKind.MAKE_PROMISE:
+            elif kind is _MAKE_PROMISE:
                 self.promises_made += 1
-                if action.due is not None and action.due <= at + risk_horizon:
+                if action.due is not None and action.due <= soon:
                     self.promises_at_risk += 1
         for approval in plan.approvals:
             self.approvals[approval.role] += 1
         if plan.escalation_level > 0:
             self.escalations[plan.escalation_level] += 1
-            self.escalations_by_month[at.strftime("%Y-%m")] += 1
+            # The month as strftime("%Y-%m") writes it (every year handled has 4 digits).
+            self.escalations_by_month[f"{at.year}-{at.month:02d}"] += 1
         for clock in plan.clocks:
-            if clock.status in (ClockStatus.BREACHED, ClockStatus.MISSED):
+            if clock.status in _BREACHES:
                 self.breaches[clock.name] += 1
-        self.promises_at_risk += sum(
-            1
-            for p in case.promises
-            if p.is_pending and p.made_at <= at and p.due <= at + risk_horizon
-        )
+        if case.promises:
+            self.promises_at_risk += sum(
+                1 for p in case.promises if p.is_pending and p.made_at <= at and p.due <= soon
+            )
+
+    def _compensation(self, case: Case, action: Action) -> None:
+        tier = action.tier or "-"
+        self.tiers[tier] += 1
+        if action.amount is not None:
+            currency = action.amount.currency
+            amount = action.amount.amount
+            self.cost[currency] = self.cost.get(currency, Decimal(0)) + amount
+            key = (case.customer.segment, currency)
+            self.cost_by_segment[key] = self.cost_by_segment.get(key, Decimal(0)) + amount
+            tkey = (tier, currency)
+            self.cost_by_tier[tkey] = self.cost_by_tier.get(tkey, Decimal(0)) + amount
+        if action.ratio is not None:
+            self.ratios = self.ratios.add(action.ratio)
 
     def timed(self, case: Case, walk: list[tuple[datetime, RecoveryPlan]]) -> None:
         """Compare when the policy first asked for each aspect, on a walk through the
