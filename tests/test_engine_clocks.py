@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 import cxrecovery as cx
 from cxrecovery.engine._clocks import latest
+from cxrecovery.testing.strategies import cases as cx_cases
 
 NEW_YORK = "America/New_York"
 
@@ -152,3 +154,84 @@ def test_latest_across_a_dst_fold_is_the_later_instant_not_the_later_wall_time()
     est = datetime(2026, 11, 1, 1, 10, tzinfo=zone, fold=1)  # 06:10 UTC, after
     assert latest([edt, est]) is est
     assert latest([est, edt]) is est
+
+
+# --- the clocks' share of the decision's two halves ----------------------------------------
+
+ENGINE = cx.Engine(cx.default_policy())
+ROLES = [r.name for r in ENGINE.policy.roles]
+CASES = EXAMPLE.parent
+# A clock state's fields shown in its calendar's zone, on first read.
+SHOWN = ("due_at", "warnings")
+
+
+def _is_set(value: object, name: str) -> bool:
+    try:
+        object.__getattribute__(value, name)
+    except AttributeError:
+        return False
+    return True
+
+
+def _eager(state: cx.ClockState) -> cx.ClockState:
+    """The state made in one go, by its constructor, from the values it reads."""
+    return cx.ClockState(**{f.name: getattr(state, f.name) for f in attrs.fields(cx.ClockState)})
+
+
+@st.composite
+def _decisions(draw: st.DrawFn) -> tuple[cx.Case, datetime, cx.Agent]:
+    case = draw(cx_cases())
+    offset = draw(st.integers(min_value=0, max_value=10 * 24 * 3600))
+    role = draw(st.sampled_from(ROLES))
+    return case, case.last_event_at() + timedelta(seconds=offset), cx.Agent("a-1", role)
+
+
+@given(_decisions())
+def test_a_clock_state_shows_its_times_on_first_read_as_one_made_in_one_go(
+    found: tuple[cx.Case, datetime, cx.Agent],
+) -> None:
+    """Differential: each clock state of a plan, its due time and warnings left to its
+    first read, reads as the state made by the constructor from the same values (==,
+    hash, repr, pickle, JSON), and the plan's clocks and next review are the eager
+    plan's. (A stopped clock's times are read by nothing the decision does.)"""
+    case, at, agent = found
+    eager = ENGINE.decide(case, at=at, agent=agent, explain=True)
+    made = [_eager(s) for s in ENGINE.decide(case, at=at, agent=agent).clocks]
+    for read in (lambda s: s, hash, repr, pickle.dumps, attrs.asdict):
+        states = ENGINE.decide(case, at=at, agent=agent).clocks
+        stopped = [s for s in states if s.stopped_at is not None]
+        assert not any(_is_set(s, name) for s in stopped for name in SHOWN)
+        assert [read(s) for s in states] == [read(s) for s in made]
+        assert all(_is_set(s, name) for s in states for name in SHOWN)
+    plan = ENGINE.decide(case, at=at, agent=agent)
+    assert json.dumps([attrs.asdict(s) for s in plan.clocks], default=str) == json.dumps(
+        [attrs.asdict(s) for s in eager.clocks], default=str
+    )
+    assert plan.next_review_at == eager.next_review_at
+
+
+def test_an_escalation_is_worded_on_first_read_as_an_eager_plan_words_it() -> None:
+    """The escalate action's summary and reasons (each row of the escalation table and
+    each clock level behind it) wait for their first read, and then say what an
+    explained plan says."""
+    case = cx.load_case(CASES / "dropped-call.json")
+    at = case.last_event_at() + timedelta(hours=30)
+    eager = ENGINE.decide(case, at=at, explain=True)
+    (told,) = [a for a in eager.actions if a.kind is cx.ActionKind.ESCALATE]
+    assert told.level == 2
+    assert len(told.reasons) >= 2
+    plan = ENGINE.decide(case, at=at)
+    (action,) = [a for a in plan.actions if a.kind is cx.ActionKind.ESCALATE]
+    assert (action.kind, action.owner, action.due, action.level) == (
+        told.kind,
+        told.owner,
+        told.due,
+        told.level,
+    )
+    assert not any(_is_set(action, name) for name in ("summary", "details", "reasons"))
+    assert (action.summary, action.details, action.reasons) == (
+        told.summary,
+        told.details,
+        told.reasons,
+    )
+    assert action == told

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
+from functools import partial
 from typing import TYPE_CHECKING, Final, cast
 
-from cxrecovery.businesstime import clock_times_us, duration_us, instant_us
+from cxrecovery.businesstime import BusinessCalendar, clock_times_us, duration_us, instant_us
+from cxrecovery.engine._pending import Explained, Pending
 from cxrecovery.engine._support import (
     _TICK,
     EMPTY_ATTRIBUTES,
@@ -21,22 +23,27 @@ from cxrecovery.model import (
     PromiseStatus,
 )
 from cxrecovery.plan import (
-    Action,
     ActionKind,
     ClockState,
     ClockStatus,
     Reason,
     WarningTime,
 )
-from cxrecovery.policy import ClockPolicy, ClockStart, ClockStop, Policy
+from cxrecovery.policy import ClockPolicy, ClockStart, ClockStop, EscalationLevel, Policy
 from cxrecovery.tables import DecisionTable, TableResult
 
 if TYPE_CHECKING:
     from cxrecovery.engine.compile import CompiledPolicy, _Target
 
-# A clock's escalation: level, reason, the time it was reached (as a datetime and as
-# an instant in microseconds).
-_Level = tuple[int, str, datetime, int]
+# A clock's escalation: level, reason, and the time it was reached (an instant) with
+# the calendar it is shown in.
+_Level = tuple[int, str, BusinessCalendar, int]
+# A time the decision is to be reviewed at: its instant, the calendar it is shown in,
+# and the datetime itself when it is not that instant shown (a breach in a zone with DST).
+_Review = tuple[int, BusinessCalendar, datetime | None]
+# Why a level is due, for its reason: the escalation table (None for a clock's level),
+# its path and row, the level, and the reason's text.
+_Why = tuple[DecisionTable | None, str, str, int, object]
 # The members compared against, read off their enums once: reading a member off its
 # class goes through the enum's metaclass, several times dearer than a global.
 _OPENED: Final = ClockStart.OPENED
@@ -54,6 +61,7 @@ _MISSED: Final = ClockStatus.MISSED
 _BREACHED: Final = ClockStatus.BREACHED
 _PAUSED: Final = ClockStatus.PAUSED
 _RUNNING: Final = ClockStatus.RUNNING
+_ESCALATE: Final = ActionKind.ESCALATE
 
 
 def changed_at(case: Case, at: datetime, *, own_acts: bool) -> datetime:
@@ -104,7 +112,7 @@ class _ClockSteps:
     at: datetime
     timeline: Timeline
     is_open: bool
-    actions: list[Action]
+    pending: list[Pending]
     reviews: list[datetime]
 
     def future(self, when: datetime | None) -> None:
@@ -178,6 +186,11 @@ class _ClockSteps:
         return start, None
 
     def clocks(self) -> tuple[list[ClockState], list[_Level]]:
+        """Each clock's state, and the escalation levels its warnings and breach reached,
+        worked out on instants: a state's due time and warnings are shown in its zone when
+        read (:func:`_shown`; an add's result is within the years a calendar shows, so
+        that cannot fail). Only the earliest of the clocks' reviews joins the decision's
+        (the first of equal instants: ``earliest()`` of them all is the same)."""
         states: list[ClockState] = []
         levels: list[_Level] = []
         at = self.at
@@ -185,7 +198,9 @@ class _ClockSteps:
         # integer microseconds: comparing a calendar's datetimes (in its zone) with
         # ``at`` (a fixed offset) converts both on every comparison.
         at_us = instant_us(at, "at")
-        reviews = self.reviews
+        # The earliest review: its instant, and the calendar and instant it is shown
+        # from (or the datetime itself, a breach's in a zone with DST).
+        review: _Review | None = None
         # The case's times as instants, each converted once (clocks share starts).
         known: dict[int, int] = {}
         engine = self.engine
@@ -207,11 +222,9 @@ class _ClockSteps:
                 # or a target that is not the row's own (an aggregating table).
                 compiled = clock_target(engine, clock, row, out["target"])
             start, stopped = self.clock_span(clock)
-            reached, shown, met, paused = self.clock_times(
-                clock, compiled, start, stopped, at_us, known
-            )
+            reached, met, paused = self.clock_times(clock, compiled, start, stopped, at_us, known)
+            calendar = compiled.spec.calendar
             due_us = reached[0]
-            due = shown[0]
             if met is not None:
                 status = _MET if met else _MISSED
             elif due_us is not None and due_us < at_us:
@@ -220,51 +233,64 @@ class _ClockSteps:
                 status = _PAUSED
             else:
                 status = _RUNNING
-            warnings: list[WarningTime] = []
-            i = 0
-            for name, level, text in compiled.points:
-                i += 1
-                when = shown[i]
-                when_us = reached[i]
-                if when is None or when_us is None:
-                    continue
-                warnings.append(WarningTime(name, when))
-                if stopped is None:
+            if stopped is None:
+                i = 0
+                for _name, level, text in compiled.points:
+                    i += 1
+                    when_us = reached[i]
+                    if when_us is None:
+                        continue
                     if when_us > at_us:
-                        reviews.append(when)
-                    if level is not None and when_us <= at_us:
-                        levels.append((level, text, when, when_us))
-            if stopped is None and due is not None and due_us is not None:
-                self.breach(compiled, due, due_us, at_us, levels)
+                        if review is None or when_us < review[0]:
+                            review = (when_us, calendar, None)
+                    elif level is not None:
+                        levels.append((level, text, calendar, when_us))
+                if due_us is not None:
+                    review = self.breach(compiled, due_us, at_us, levels, review)
             states.append(
-                ClockState(  # positional, in field order: cheaper than by keyword
-                    clock.name,
-                    status,
-                    compiled.target,
-                    start,
-                    due,
-                    stopped,
-                    clock.calendar,
-                    tuple(warnings),
-                    compiled.rule,
+                ClockState._deferred(  # due_at and warnings shown on first read
+                    partial(_shown, calendar, reached, compiled.points),
+                    name=clock.name,
+                    status=status,
+                    target=compiled.target,
+                    started_at=start,
+                    stopped_at=stopped,
+                    calendar=clock.calendar,
+                    rule=compiled.rule,
                 )
             )
+        if review is not None:
+            shown = review[2]
+            self.reviews.append(shown if shown is not None else review[1].datetime_at(review[0]))
         return states, levels
 
     def breach(
-        self, compiled: _Target, due: datetime, due_us: int, at_us: int, levels: list[_Level]
-    ) -> None:
-        """A running clock's breach: the review a microsecond after its due time, and
-        its escalation once it is past."""
+        self,
+        compiled: _Target,
+        due_us: int,
+        at_us: int,
+        levels: list[_Level],
+        review: _Review | None,
+    ) -> _Review | None:
+        """A running clock's breach: the review a microsecond after its due time (the
+        earliest review so far, or this one), and its escalation once it is past."""
         # Being due exactly is on time: the breach begins a microsecond later. (In a
         # zone with DST, a microsecond later on the wall clock, which in a fold is not
-        # the next instant: compared as a datetime, as it is.)
-        after = due + _TICK
-        if (due_us >= at_us) if compiled.spec.calendar.fixed_offset else (after > self.at):
-            self.reviews.append(after)
+        # the next instant: worked out as a datetime, as it is.)
+        calendar = compiled.spec.calendar
+        if calendar.fixed_offset:
+            if due_us >= at_us and (review is None or due_us + 1 < review[0]):
+                review = (due_us + 1, calendar, None)
+        else:
+            after = calendar.datetime_at(due_us) + _TICK
+            if after > self.at:
+                after_us = instant_us(after, "due")
+                if review is None or after_us < review[0]:
+                    review = (after_us, calendar, after)
         level, text = compiled.breach
         if level is not None and due_us < at_us:
-            levels.append((level, text, due, due_us))
+            levels.append((level, text, calendar, due_us))
+        return review
 
     def clock_times(
         self,
@@ -274,10 +300,9 @@ class _ClockSteps:
         stopped: datetime | None,
         at_us: int,
         known: dict[int, int],
-    ) -> tuple[Sequence[int | None], Sequence[datetime | None], bool | None, bool]:
-        """A clock's due time and warning times (as instants and as datetimes in its
-        calendar's zone), whether it met its target (``None`` while it runs) and whether
-        it is paused at the decision time.
+    ) -> tuple[Sequence[int | None], bool | None, bool]:
+        """A clock's due time and warning times (as instants), whether it met its
+        target (``None`` while it runs) and whether it is paused at the decision time.
 
         One computation for every clock, paused or not (``clock_times_us``, the arithmetic
         of ``Clock``): a clock no pause touches is business-time additions from its start.
@@ -317,24 +342,20 @@ class _ClockSteps:
             max_pause=None if cap is None or not spans else duration_us(cap, "max_pause"),
             stopped=stop_us,
         )
-        reached = times.reached
-        shown: Sequence[datetime | None]
-        if None in reached:  # a pause without end holds the clock: no time for those
-            found = iter(calendar.datetimes_at([r for r in reached if r is not None]))
-            shown = [None if r is None else next(found) for r in reached]
-        else:
-            shown = calendar.datetimes_at(cast("list[int]", reached))
         ran = times.elapsed_at_stop
         met = None if ran is None else ran <= compiled.target_us
-        return reached, shown, met, times.paused
+        return times.reached, met, times.paused
 
-    def escalation(self, clock_levels: list[_Level]) -> tuple[int, list[Reason], datetime]:
+    def escalation(self, clock_levels: list[_Level]) -> tuple[int, list[_Why], datetime]:
+        """The escalation level due, why (its reasons, made when the plan's actions are
+        read) and the instant it counts from: the latest of the facts' last change (when
+        a row of the escalation table applies) and each level's clock time."""
         policy = self.policy
-        reasons: list[Reason] = []
+        why: list[_Why] = []
         level = 0
         anchor = self.case.opened_at
         if not self.is_open:
-            return 0, reasons, anchor
+            return 0, why, anchor
         name = policy.escalation.table
         if name is not None:
             path = f"tables.{name}"
@@ -349,39 +370,77 @@ class _ClockSteps:
             for row, out in zip(chosen, outputs, strict=False):
                 row_level = int(out["level"])  # type: ignore[call-overload]
                 level = max(level, row_level)
-                text = f"level {row_level}: {out['reason']}"
-                reasons.append(self.row_reason(table, path, row, text))
-            if reasons:
+                why.append((table, path, row, row_level, out["reason"]))
+            if why:
                 anchor = latest([anchor, self.facts_changed_at()])
         if clock_levels:
             # The latest as instants, the first of equals: max(..., key=instant), with
-            # the instants the clocks computed.
+            # the instants the clocks computed; shown in its calendar's zone once.
             anchor_us = instant_us(anchor, "anchor")
-            for clock_level, text, when, when_us in clock_levels:
+            clock_anchor = None
+            for clock_level, text, calendar, when_us in clock_levels:
                 level = max(level, clock_level)
-                reasons.append(self.reason("clocks", f"level {clock_level}: {text}"))
+                why.append((None, "clocks", "", clock_level, text))
                 if when_us > anchor_us:
-                    anchor, anchor_us = when, when_us
-        return level, reasons, anchor
+                    anchor_us = when_us
+                    clock_anchor = calendar
+            if clock_anchor is not None:
+                anchor = clock_anchor.datetime_at(anchor_us)
+        return level, why, anchor
 
     def facts_changed_at(self) -> datetime:
         """The last instant at or before the decision at which an event changed the facts."""
         return changed_at(self.case, self.at, own_acts=True)
 
-    def escalate(self, level: int, reasons: list[Reason], anchor: datetime) -> None:
+    def escalate(self, level: int, why: list[_Why], anchor: datetime) -> None:
         rung = self.policy.escalation.level(level)
         if rung is None:
             return
         due = anchor + rung.respond_within
-        self.actions.append(
-            Action(
-                ActionKind.ESCALATE,
-                f"Escalate to level {level} ({rung.name or rung.role}): {rung.role} acts by "
-                f"{self.shown(due)}",
-                owner=rung.role,
-                due=due,
-                level=level,
-                details=EMPTY_ATTRIBUTES,
-                reasons=tuple(reasons),
+        self.pending.append(
+            Pending(
+                _ESCALATE, _escalation_words, (level, rung, due, why), rung.role, due, level=level
             )
         )
+
+
+def _escalation_words(
+    d: _ClockSteps, level: int, rung: EscalationLevel, due: datetime, why: list[_Why]
+) -> Explained:
+    """What an escalation says: to whom, by when, and why (each reason through the
+    decision's memo, as made when the plan is read)."""
+    summary = (
+        f"Escalate to level {level} ({rung.name or rung.role}): {rung.role} acts by {d.shown(due)}"
+    )
+    reasons = tuple(
+        [
+            d.reason("clocks", f"level {at}: {text}")
+            if table is None
+            else d.row_reason(table, path, row, f"level {at}: {text}")
+            for table, path, row, at, text in why
+        ]
+    )
+    return summary, EMPTY_ATTRIBUTES, reasons
+
+
+def _shown(
+    calendar: BusinessCalendar,
+    reached: Sequence[int | None],
+    points: tuple[tuple[str, int | None, str], ...],
+) -> dict[str, object]:
+    """A clock state's due time and warnings, shown in its calendar's zone: the instants
+    its clock reached (``None``: a pause without end holds it), the due time first."""
+    shown: Sequence[datetime | None]
+    if None in reached:
+        found = iter(calendar.datetimes_at([r for r in reached if r is not None]))
+        shown = [None if r is None else next(found) for r in reached]
+    else:
+        shown = calendar.datetimes_at(cast("list[int]", reached))
+    warnings = tuple(
+        [
+            WarningTime(name, when)
+            for (name, _level, _text), when in zip(points, shown[1:], strict=True)
+            if when is not None
+        ]
+    )
+    return {"due_at": shown[0], "warnings": warnings}

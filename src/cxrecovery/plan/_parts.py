@@ -183,10 +183,15 @@ class WarningTime:
 
 
 @attrs.frozen
-class ClockState:
+class ClockState(Deferrable):
     """A clock at the decision time: its target, due time, warnings and status.
 
+    Like a plan, a clock's state may be deferred (its due time and warnings shown in
+    its calendar's zone on first read) and behaves exactly as one made in one go: see
+    :class:`~cxrecovery.plan.RecoveryPlan`.
+
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.3.0 may be deferred.
     """
 
     name: str
