@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cxrecovery import (
     Case,
@@ -270,3 +272,56 @@ def test_negative_money_is_refused_with_its_field(make: Any, path: str) -> None:
     ]
     with pytest.raises(InvalidValueError, match="is not a Money"):
         make("-1.50")
+
+
+def _plain_last_event_at(case: Case) -> datetime:
+    """``Case.last_event_at`` as its docstring says it: the max() of every instant the
+    case records, the first of the latest when several are equal."""
+    times = [case.opened_at, *(tp.at for tp in case.touchpoints)]
+    for promise in case.promises:
+        times += [promise.made_at] + ([promise.settled_at] if promise.settled_at else [])
+    times += [g.at for g in case.grants]
+    times += [p.ended_at or p.started_at for p in case.pauses]
+    times += [t for t in (case.resolved_at, case.closed_at) if t is not None]
+    for event in case.events:
+        times += [event.at] + ([event.acknowledged_at] if event.acknowledged_at else [])
+    return max(times)
+
+
+_ZONES = (UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5)))
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.sampled_from(_ZONES)), min_size=0, max_size=6).map(
+        lambda pairs: sorted(pairs, key=lambda pair: pair[0])
+    ),
+    st.lists(st.integers(0, 4), max_size=2),
+)
+def test_last_event_at_is_the_first_of_the_latest_instants(
+    touchpoints: list[tuple[int, timezone]], grants: list[int]
+) -> None:
+    # Equal instants in other zones: the first of them is the answer, as max() gives it.
+    case = Case(
+        "c-1",
+        Customer("u-1"),
+        Failure("x", "low", "company", service_usable=True),
+        T0,
+        touchpoints=tuple(
+            Touchpoint(at(h).astimezone(zone), Channel.EMAIL, TouchpointKind.CONTACT)
+            for h, zone in touchpoints
+        ),
+        grants=tuple(
+            Grant(f"g-{i}", "voucher", at(h).astimezone(_ZONES[i % 3]))
+            for i, h in enumerate(grants)
+        ),
+    )
+    found = case.last_event_at()
+    assert found is _plain_last_event_at(case)
+    assert found.tzinfo is _plain_last_event_at(case).tzinfo
+
+
+def test_last_event_at_of_synthetic_cases_is_the_plain_max() -> None:
+    from cxrecovery import synthetic_cases
+
+    for case in synthetic_cases(300, seed=5):
+        assert case.last_event_at() is _plain_last_event_at(case)

@@ -135,14 +135,27 @@ class Case:
         .. versionadded:: 0.1.0
         """
         times = [self.opened_at]
-        times.extend(tp.at for tp in self.touchpoints)
+        touchpoints = self.touchpoints
+        if touchpoints:
+            # Touchpoints are in time order (a rule of the case): the latest of them is
+            # the last, or the first of those at its instant, which max() would pick.
+            i = len(touchpoints) - 1
+            last = touchpoints[i].at
+            while i and touchpoints[i - 1].at == last:
+                i -= 1
+            times.append(touchpoints[i].at)
         for promise in self.promises:
             times.append(promise.made_at)
             if promise.settled_at is not None:
                 times.append(promise.settled_at)
-        times.extend(g.at for g in self.grants)
-        times.extend(pause.ended_at or pause.started_at for pause in self.pauses)
-        times.extend(t for t in (self.resolved_at, self.closed_at) if t is not None)
+        if self.grants:
+            times.extend([g.at for g in self.grants])
+        if self.pauses:
+            times.extend([pause.ended_at or pause.started_at for pause in self.pauses])
+        if self.resolved_at is not None:
+            times.append(self.resolved_at)
+        if self.closed_at is not None:
+            times.append(self.closed_at)
         for event in self.events:
             times.append(event.at)
             if event.acknowledged_at is not None:
