@@ -33,7 +33,7 @@ from cxrecovery import (
     load_case,
     load_policy,
 )
-from cxrecovery.engine._support import earliest, instant
+from cxrecovery.engine._support import earliest, fixed_epochs, instant
 from cxrecovery.engine.sweep import sweep
 from cxrecovery.testing.strategies import cases
 
@@ -185,7 +185,30 @@ def test_a_sweep_reads_the_decision_as_it_reads_the_plan(
 
 
 _FIXED = st.sampled_from(
-    [UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30))]
+    [
+        UTC,
+        timezone(timedelta(hours=-5)),
+        timezone(timedelta(hours=5, minutes=30)),
+        # Zones with one offset for all time, as a calendar's answers come in them.
+        ZoneInfo("UTC"),
+        ZoneInfo("Etc/GMT+5"),
+    ]
+)
+# The epochs of the zones a policy's fixed calendars answer in (UTC and Etc/GMT+5; not
+# New York's, which has DST).
+_EPOCHS = fixed_epochs(
+    load_policy(
+        {
+            "policy": {"name": "fixed", "version": "1", "extends": "default"},
+            "calendars": {
+                "gmt5": {"time_zone": "Etc/GMT+5", "hours": {"mon-sun": ["00:00-24:00"]}},
+                "support": {
+                    "time_zone": "America/New_York",
+                    "hours": {"mon-fri": ["09:00-17:00"]},
+                },
+            },
+        }
+    )
 )
 # The hours a DST zone repeats (a fold): its wall clock and its instants disagree there.
 _FOLDS = st.sampled_from(
@@ -209,5 +232,8 @@ def _times(draw: st.DrawFn) -> datetime:
 @given(st.lists(_times(), min_size=1, max_size=8))
 def test_the_earliest_time_is_the_first_of_the_earliest_instants(times: list[datetime]) -> None:
     """The plan's next review time: ``min`` without a key where every zone is a fixed
-    offset, against the keyed ``min`` it stands for (DST folds included)."""
-    assert earliest(times) is min(times, key=instant)
+    offset, or keyed by a subtraction within the zone for a zone the policy knows has
+    one offset, against the keyed ``min`` it stands for (DST folds included)."""
+    assert set(_EPOCHS) == {UTC, ZoneInfo("UTC"), ZoneInfo("Etc/GMT+5")}
+    for epochs in (_EPOCHS, {}):
+        assert earliest(times, epochs) is min(times, key=instant)

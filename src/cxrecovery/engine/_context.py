@@ -10,15 +10,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from cxrecovery.engine._clocks import _ClockSteps
 from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
+from cxrecovery.engine._slots import Entry, TableSlot, _memo_safe, plain, remember
 from cxrecovery.engine._support import (
     EMPTY_ATTRIBUTES,
-    _memo_safe,
     _picked,
     _plain_facts,
     _why_not,
     instant,
-    plain,
-    remember,
 )
 from cxrecovery.facts import Timeline, limbo_hours
 from cxrecovery.model import (
@@ -81,6 +79,7 @@ class DecisionContext(_ClockSteps):
         # The memo keys a table's result by the plain values of the facts it reads: a
         # host fact of another class (not a built-in one) leaves it out.
         self.memo_ok = not explain and (not engine._providers or _memo_safe(facts))
+        self._slots = engine._compiled.slots
         self.trace: list[TableTrace] = []
         self.reviews: list[datetime] = []
         # Each action as decided (``pending``), explained when the plan is read; the
@@ -99,40 +98,51 @@ class DecisionContext(_ClockSteps):
     # --- helpers -------------------------------------------------------------------------
 
     def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
+        return self._entry(table, path)[0]
+
+    def _entry(self, table: DecisionTable, path: str) -> Entry:
+        """The table's result, its trace (kept for the plan) and the row it decides with."""
+        slot = self._slots[path]
         if self.memo_ok:
             # A table's result and trace depend only on the facts it reads: decisions
             # that read the same values share them (see ``memo_key``). Without why-not
             # traces only: explain is the slow path.
             try:
-                key = self.engine._compiled.memo_keys[path](self.facts)
+                key = slot.key(self.facts)
             except KeyError:  # a fact is missing: evaluate() says so
                 pass
             else:
-                memo = self.engine._table_memo
+                memo = slot.memo
                 found = memo.get(key)
                 if found is None:
-                    found = remember(memo, key, self._evaluate(table, path))
+                    found = remember(memo, key, self._evaluate(table, slot))
                 self.trace.append(found[1])
-                return found[0]
-        result, trace = self._evaluate(table, path)
-        self.trace.append(trace)
-        return result
+                return found
+        found = self._evaluate(table, slot)
+        self.trace.append(found[1])
+        return found
 
-    def _evaluate(self, table: DecisionTable, path: str) -> tuple[TableResult, TableTrace]:
-        result = table.evaluate(self.facts)
+    def _evaluate(self, table: DecisionTable, slot: TableSlot) -> Entry:
+        facts = self.facts
+        result = table.evaluate(facts)
         why_not: tuple[str, ...] = ()
         if self.explain:
-            explanation = table.explain(self.facts)
-            why_not = _why_not(explanation)
+            why_not = _why_not(table.explain(facts))
+        chosen = result.chosen
         trace = TableTrace(  # table, inputs, matched, chosen, shadowed, why_not
-            path,
-            _picked(self.facts, self.engine._compiled.trace_inputs[path]),
+            slot.path,
+            _picked(facts, slot.inputs),
             result.matched,
-            result.chosen,
+            chosen,
             result.shadowed,
             why_not,
         )
-        return result, trace
+        # A table's outputs are a row's (a mapping), every row's (a tuple) or None: the
+        # tuple and None told by their classes, cheaper than the Mapping ABC's test.
+        outputs = result.outputs
+        if outputs is None or isinstance(outputs, tuple) or not chosen:
+            return result, trace, None
+        return result, trace, (outputs, chosen[0])
 
     def decided(
         self, name: str, table: DecisionTable, path: str, what: str
@@ -140,23 +150,19 @@ class DecisionContext(_ClockSteps):
         """The row ``table`` chooses, or None when the policy cannot decide ``what``: no
         row fits (a gap `cxrecovery check` reports) or a host fact it reads has no value.
         A person then decides it (:meth:`judge`), never a plan that leaves it out."""
-        if self.engine._compiled.host_inputs[path] and self.lacking(path, what):
+        if self._slots[path].hosts and self.lacking(path, what):
             return None
-        result = self.evaluate(name, table, path)
-        outputs = result.outputs
-        chosen = result.chosen
-        # A table's outputs are a row's (a mapping), every row's (a tuple) or None: the
-        # tuple and None told by their classes, cheaper than the Mapping ABC's test.
-        if outputs is None or isinstance(outputs, tuple) or not chosen:
-            shown = ", ".join(f"{k}={v}" for k, v in result.inputs.items())
+        found = self._entry(table, path)
+        row = found[2]
+        if row is None:
+            shown = ", ".join(f"{k}={v}" for k, v in found[0].inputs.items())
             self.gap(path, what, f"no row of {path} fits this case ({shown})")
-            return None
-        return outputs, chosen[0]
+        return row
 
     def lacking(self, path: str, what: str) -> bool:
         """Whether a host fact the table at ``path`` reads has no value (its provider
         returned none): then a person decides ``what``."""
-        hosts = self.engine._compiled.host_inputs[path]
+        hosts = self._slots[path].hosts
         if not hosts:  # built-in facts only: they always have values
             return False
         facts = self.facts
@@ -167,13 +173,13 @@ class DecisionContext(_ClockSteps):
 
     def gap(self, path: str, what: str, problem: str) -> None:
         """Leave ``what`` to the lowest role that can decide it: ``problem`` at ``path``."""
-        names = self.engine._compiled.trace_inputs[path]
+        names = self._slots[path].inputs
         self.judge(f"{what}: {problem}", self.deciding_role(), ((path, problem, *names),))
 
     def row_reason(self, table: DecisionTable, path: str, row: str, text: str) -> Reason:
         """A reason citing a table row, with the facts that row's cells test."""
-        names = self.engine._compiled.row_facts[path].get(row, ())
-        return self.reason(f"{path}[{row}]", text, *names)
+        rule, names = self._slots[path].row(row)
+        return self.reason(rule, text, *names)
 
     def reason(self, rule: str, text: str, *names: str) -> Reason:
         """A reason citing ``rule``, with the facts called ``names``.

@@ -33,17 +33,15 @@ _KIND_ORDER: Final = {kind: i for i, kind in enumerate(ActionKind)}
 
 def _recovery(d: DecisionContext) -> tuple[Mapping[str, object] | None, str]:
     """The recovery row (the apology's style, the goodwill, the follow-up) and its rule."""
-    policy = d.policy
-    recovery_path = f"tables.{policy.compensation.table}"
-    found = d.decided(
-        policy.compensation.table,
-        d.engine._compiled.tables[policy.compensation.table],
-        recovery_path,
-        "the apology's style, the goodwill and the follow-up",
-    )
+    name = d.policy.compensation.table
+    path = d.engine._compiled.recovery_path
+    found = d.decided(name, d.engine._compiled.tables[name], path, _RECOVERY_WHAT)
     if found is None:
         return None, ""
-    return found[0], f"{recovery_path}[{found[1]}]"
+    return found[0], d._slots[path].row(found[1])[0]
+
+
+_RECOVERY_WHAT: Final = "the apology's style, the goodwill and the follow-up"
 
 
 def _unapologised(d: DecisionContext) -> bool:
@@ -122,7 +120,7 @@ def _assemble(
         clocks=tuple(clocks),
         escalation_level=at_level,
         relationship_health=str(d.facts["relationship_health"]),
-        next_review_at=earliest(d.reviews) if d.reviews else None,
+        next_review_at=earliest(d.reviews, d.engine._compiled.epochs) if d.reviews else None,
         over_delivery=over,
         expectation=expectation,
         needs_judgement=d.judgement,

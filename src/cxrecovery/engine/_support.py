@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from operator import itemgetter
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from cxrecovery.businesstime import in_zone
+from cxrecovery.engine._slots import _PLAIN_TYPES, _Plain, plain, scalar, table_slots
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
-from cxrecovery.facts import BUILTIN_FACTS
 from cxrecovery.formats.durations import format_duration, parse_duration
 from cxrecovery.model import (
     Attributes,
@@ -23,7 +22,6 @@ from cxrecovery.tables import DecisionTable, FactKind, FactSpec, TableExplanatio
 _RECOVERY_OUTPUTS: Final = ("tier", "form", "apology", "follow_up", "human")
 _REMEDY_OUTPUTS: Final = ("action", "estimate", "calendar")
 _APOLOGIES: Final = ("brief", "empathic", "personal", "senior")
-T = TypeVar("T")
 
 _TICK: Final = timedelta(microseconds=1)
 
@@ -39,21 +37,40 @@ def instant(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def earliest(times: Sequence[datetime]) -> datetime:
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def earliest(times: Sequence[datetime], epochs: Mapping[object, datetime]) -> datetime:
     """``min(times, key=instant)``: the first of the earliest instants.
 
-    Datetimes whose zones are all fixed offsets (``timezone``) compare as the instants
-    they name, so ``min`` needs no key then: one conversion per time saved. A time in a
-    zone with DST (a fold) takes the keyed path.
+    Each time is compared by its time since the epoch (an exact instant): for a time in
+    a zone of ``epochs`` (UTC and zones with one offset for all time, each with the
+    epoch shown in it), a subtraction within its zone (wall times), several times
+    cheaper than a conversion; for any other (a zone with DST: a fold), an aware
+    subtraction, which converts.
     """
-    fixed = timezone
-    for when in times:
-        if type(when.tzinfo) is not fixed:
-            return min(times, key=instant)
-    return min(times)
+    get = epochs.get
+    found = times[0]
+    least = found - get(found.tzinfo, _EPOCH)
+    for when in times[1:]:
+        since = when - get(when.tzinfo, _EPOCH)
+        if since < least:
+            found, least = when, since
+    return found
 
 
-_Plain = str | int | bool | None
+def fixed_epochs(policy: Policy) -> dict[object, datetime]:
+    """UTC and the zone of each of the policy's calendars that has one UTC offset for all
+    time, each with the epoch shown in it: a datetime in such a zone less that epoch
+    (a subtraction within one zone: wall times) is its time since the epoch."""
+    epochs: dict[object, datetime] = {UTC: _EPOCH}
+    for calendar in policy.calendars.values():
+        if calendar.fixed_offset:
+            epoch = calendar.datetime_at(0)
+            epochs[epoch.tzinfo] = epoch
+    return epochs
+
+
 # A promise's margin on an estimate: the margin's text, estimate + margin, its text.
 _Margin = tuple[str, timedelta, str]
 
@@ -62,17 +79,8 @@ _Margin = tuple[str, timedelta, str]
 EMPTY_ATTRIBUTES: Final = Attributes()
 
 
-def scalar(value: object) -> _Plain:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return str(value)
-
-
 def _attrs(values: Mapping[str, object]) -> Attributes:
     return Attributes._trusted({k: scalar(v) for k, v in values.items()})
-
-
-_PLAIN_TYPES: Final = frozenset({str, int, bool, type(None)})
 
 
 def _plain_facts(facts: Mapping[str, object], decimals: Sequence[str]) -> dict[str, _Plain]:
@@ -102,82 +110,10 @@ def _scalars(facts: Mapping[str, object]) -> dict[str, _Plain]:
     }
 
 
-# The classes of fact values whose class and plain form (``_scalars``) together fix
-# the value as a table reads it: what a memo keyed by plain values may stand for.
-_MEMO_SAFE: Final = frozenset({str, int, bool, type(None), Decimal})
-# How many entries an engine's memo of table results and reasons holds before it
-# starts afresh: enough for every row combination a policy's tables meet in practice.
-MEMO_LIMIT: Final = 4096
-
-
-def remember(memo: dict[Any, T], key: object, value: T) -> T:
-    """Keep ``value`` under ``key`` in a bounded memo (emptied when full); return it."""
-    if len(memo) >= MEMO_LIMIT:
-        memo.clear()
-    memo[key] = value
-    return value
-
-
-def _memo_safe(facts: Mapping[str, object]) -> bool:
-    """Whether every fact's value is of a class a memo key may stand for."""
-    return _MEMO_SAFE.issuperset(map(type, facts.values()))
-
-
 def _picked(facts: Mapping[str, object], names: Sequence[str]) -> Attributes:
     """The facts called ``names`` (sorted, unique, as precompiled) that are present, as
     plain values."""
     return Attributes._from_sorted(tuple([(n, plain(facts[n])) for n in names if n in facts]))
-
-
-def plain(value: object) -> _Plain:
-    """``value`` as a plan shows a fact (``scalar``), with an exact class test first."""
-    return value if value.__class__ in _PLAIN_TYPES else scalar(value)  # type: ignore[return-value]
-
-
-# A table's key in the engine's memo of results, from the facts (KeyError when one of
-# the facts it reads is missing).
-MemoKey = Callable[[Mapping[str, object]], tuple[object, ...]]
-
-
-def memo_key(path: str, names: Sequence[str], specs: Mapping[str, FactSpec]) -> MemoKey:
-    """How the memo keys the result of the table at ``path``, which reads ``names``:
-    the path and each value as a plan shows it (``plain``), which with the fact's class
-    fixes the value as the table reads it. A built-in fact's class is fixed by its kind
-    (``derive_facts`` gives each kind one class, a decimal always a ``Decimal``), so
-    its plain value is the key; a host fact's class is in the key too (True == 1).
-    """
-    if any(n not in BUILTIN_FACTS for n in names):
-        get = itemgetter(*names) if names else _nothing
-        single = len(names) == 1
-
-        def hosted(facts: Mapping[str, object]) -> tuple[object, ...]:
-            values = (get(facts),) if single else get(facts)
-            return (path, *map(plain, values), *map(type, values))
-
-        return hosted
-    decimals = [i for i, n in enumerate(names) if specs[n].kind is FactKind.DECIMAL]
-    if len(names) == 1:
-        name = names[0]
-        if decimals:
-            return lambda facts: (path, plain(facts[name]))
-        return lambda facts: (path, facts[name])
-    get = itemgetter(*names) if names else _nothing
-    if not decimals:
-        return lambda facts: (path, *get(facts))
-
-    def converted(facts: Mapping[str, object]) -> tuple[object, ...]:
-        values = list(get(facts))
-        for i in decimals:
-            value = values[i]
-            if value.__class__ is Decimal:
-                values[i] = str(value)  # what scalar() gives a Decimal
-        return (path, *values)
-
-    return converted
-
-
-def _nothing(facts: Mapping[str, object]) -> tuple[object, ...]:
-    return ()
 
 
 def comparable(at: datetime) -> datetime:
@@ -264,7 +200,7 @@ class _Compiled:
         self._check_escalation(policy, problems)
         if problems:
             raise PolicyError(problems)
-        self._index_rows(specs)
+        self._index_rows(policy, specs)
         self._read_durations(policy, recovery, remedy)
         self._policy = policy
 
@@ -344,32 +280,22 @@ class _Compiled:
                         )
                     )
 
-    def _index_rows(self, specs: Mapping[str, FactSpec]) -> None:
+    def _index_rows(self, policy: Policy, specs: Mapping[str, FactSpec]) -> None:
         """The facts each table's trace and each row's reason list, worked out once."""
         self.fact_order = tuple(sorted(specs))
         self.decimal_facts = tuple(n for n in self.fact_order if specs[n].kind is FactKind.DECIMAL)
-        # What the plan shows of each table, by its path in the policy, worked out once:
-        # the facts a trace entry lists (sorted, as Attributes keep them), and the facts
-        # each row's cells test (what a reason citing that row lists).
-        self.trace_inputs: dict[str, tuple[str, ...]] = {}
-        self.row_facts: dict[str, dict[str, tuple[str, ...]]] = {}
         located = [(f"tables.{name}", table) for name, table in self.tables.items()]
         located += [(f"clocks.{name}.targets", t) for name, t in self.clock_tables.items()]
-        # Per table: the host facts it reads (a person decides when one has no value),
-        # and how a decision keys its result in the engine's memo.
-        self.host_inputs: dict[str, tuple[str, ...]] = {}
-        self.memo_keys: dict[str, MemoKey] = {}
-        for path, table in located:
-            names = self.trace_inputs[path] = tuple(sorted(set(table.inputs)))
-            self.row_facts[path] = {
-                rule.id: tuple(sorted({c.fact.name for c in rule.conditions if not c.is_any}))
-                for rule in table.rules
-            }
-            self.host_inputs[path] = tuple(n for n in names if n not in BUILTIN_FACTS)
-            self.memo_keys[path] = memo_key(path, names, specs)
+        # What a decision needs of each table, by its path in the policy (TableSlot).
+        self.slots = table_slots(located, specs)
         # Whether a decision needs ``limbo_hours`` (business time, dear to work out) to
         # decide: only a table reads it; otherwise the plan's facts work it out when read.
-        self.reads_limbo = any("limbo_hours" in names for names in self.trace_inputs.values())
+        self.reads_limbo = any("limbo_hours" in slot.inputs for slot in self.slots.values())
+        # Where the recovery table sits (the first table every decision reads).
+        self.recovery_path = f"tables.{policy.compensation.table}"
+        # Where a decision's times come from (the case, in UTC or an offset, and the
+        # calendars) with their epochs, for ordering them as instants (earliest).
+        self.epochs = fixed_epochs(policy)
 
     def _read_durations(
         self, policy: Policy, recovery: DecisionTable | None, remedy: DecisionTable | None

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from operator import itemgetter
 
 from cxrecovery.businesstime import ClockSpec, ClockWarning, PauseRule, duration_us
 from cxrecovery.engine import authority as _authority
@@ -32,9 +31,9 @@ from cxrecovery.formats.durations import parse_duration
 from cxrecovery.model import Agent, Case, CompensationForm
 from cxrecovery.model.arguments import case_arg
 from cxrecovery.money import Money
-from cxrecovery.plan import Reason, TableTrace
+from cxrecovery.plan import Reason
 from cxrecovery.policy import ClockPolicy, Policy, RolePolicy
-from cxrecovery.tables import DecisionTable, FactSpec, TableResult
+from cxrecovery.tables import DecisionTable, FactSpec
 
 __all__ = ["CompiledPolicy", "compile_policy"]
 
@@ -111,17 +110,9 @@ class CompiledPolicy:
         self._specs: dict[tuple[str, timedelta], ClockSpec] = {}
         self._targets = compile_targets(self)
         self._limbo_bounds = self._numeric_bounds("limbo_hours")
-        # Pure pieces of a plan by the values they depend on: a table's result and trace
-        # by the facts it reads, a reason by its rule, text and facts. Frozen values,
-        # shared by plans; see _Decision.evaluate and _Decision.reason.
-        self._table_memo: dict[tuple[object, ...], tuple[TableResult, TableTrace]] = {}
-        # The facts a table's trace reads, fetched in one call, for a table reading more
-        # than one (a memo key reads them: see _Decision.evaluate).
-        self._trace_getters = {
-            path: itemgetter(*names)
-            for path, names in self._compiled.trace_inputs.items()
-            if len(names) > 1
-        }
+        # A reason by its rule, text and the facts it cites: a frozen value, shared by
+        # plans (see DecisionContext.reason; each table's results have a memo of their
+        # own, in its TableSlot).
         self._reason_memo: dict[tuple[object, ...], Reason] = {}
 
     def _numeric_bounds(self, fact: str) -> tuple[Decimal, ...]:

@@ -1,0 +1,138 @@
+"""What a decision needs of each table, worked out once per policy, and the memos a
+decision shares its pure pieces through (a table's result and trace by the facts it
+reads, a reason by its rule, text and facts)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from cxrecovery.facts import BUILTIN_FACTS
+from cxrecovery.tables import DecisionTable, FactKind, FactSpec, TableResult
+
+if TYPE_CHECKING:
+    from cxrecovery.plan import TableTrace
+
+T = TypeVar("T")
+
+_Plain = str | int | bool | None
+_PLAIN_TYPES: Final = frozenset({str, int, bool, type(None)})
+
+
+def scalar(value: object) -> _Plain:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def plain(value: object) -> _Plain:
+    """``value`` as a plan shows a fact (``scalar``), with an exact class test first."""
+    return value if value.__class__ in _PLAIN_TYPES else scalar(value)  # type: ignore[return-value]
+
+
+# The classes of fact values whose class and plain form (``_scalars``) together fix
+# the value as a table reads it: what a memo keyed by plain values may stand for.
+_MEMO_SAFE: Final = frozenset({str, int, bool, type(None), Decimal})
+# How many entries each memo of an engine (a table's results, the reasons) holds before
+# it starts afresh: enough for every row combination a policy's tables meet in practice.
+MEMO_LIMIT: Final = 4096
+
+
+def remember(memo: dict[Any, T], key: object, value: T) -> T:
+    """Keep ``value`` under ``key`` in a bounded memo (emptied when full); return it."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+def _memo_safe(facts: Mapping[str, object]) -> bool:
+    """Whether every fact's value is of a class a memo key may stand for."""
+    return _MEMO_SAFE.issuperset(map(type, facts.values()))
+
+
+# A table's key in its memo of results, from the facts (KeyError when one of the facts
+# it reads is missing).
+MemoKey = Callable[[Mapping[str, object]], object]
+
+
+def memo_key(names: Sequence[str], specs: Mapping[str, FactSpec]) -> MemoKey:
+    """How a table's memo keys its result, the table reading ``names``: each value as a
+    plan shows it (``plain``), which with the fact's class fixes the value as the table
+    reads it. A built-in fact's class is fixed by its kind (``derive_facts`` gives each
+    kind one class, a decimal always a ``Decimal``), so its plain value is the key (the
+    value itself for one fact, their tuple for several: an ``itemgetter``, called in C);
+    a host fact's class is in the key too (True == 1).
+    """
+    get = itemgetter(*names) if names else _nothing
+    if any(n not in BUILTIN_FACTS for n in names):
+        single = len(names) == 1
+
+        def hosted(facts: Mapping[str, object]) -> tuple[object, ...]:
+            values = (get(facts),) if single else get(facts)
+            return (*map(plain, values), *map(type, values))
+
+        return hosted
+    decimals = [i for i, n in enumerate(names) if specs[n].kind is FactKind.DECIMAL]
+    if not decimals:
+        return get
+    if len(names) == 1:
+        name = names[0]
+        return lambda facts: plain(facts[name])
+
+    def converted(facts: Mapping[str, object]) -> tuple[object, ...]:
+        values = list(get(facts))
+        for i in decimals:
+            value = values[i]
+            if value.__class__ is Decimal:
+                values[i] = str(value)  # what scalar() gives a Decimal
+        return tuple(values)
+
+    return converted
+
+
+def _nothing(facts: Mapping[str, object]) -> tuple[object, ...]:
+    return ()
+
+
+# A memo entry: the table's result, its trace, and the row it decides with and that
+# row's rule (``path[row]``), or None when it decides nothing (see
+# DecisionContext.decided).
+Entry = tuple[TableResult, "TableTrace", tuple[Mapping[str, object], str] | None]
+
+
+class TableSlot:
+    """One table as a decision uses it, by its path in the policy: the facts its trace
+    lists (sorted, as Attributes keep them), the host facts it reads (a person decides
+    when one has no value), each row's rule and the facts that row's cells test (what a
+    reason citing the row lists), and its memo of results with the key to it."""
+
+    __slots__ = ("hosts", "inputs", "key", "memo", "path", "rows")
+
+    def __init__(self, path: str, table: DecisionTable, specs: Mapping[str, FactSpec]) -> None:
+        self.path = path
+        names = self.inputs = tuple(sorted(set(table.inputs)))
+        self.hosts = tuple(n for n in names if n not in BUILTIN_FACTS)
+        self.rows: dict[str, tuple[str, tuple[str, ...]]] = {
+            rule.id: (
+                f"{path}[{rule.id}]",
+                tuple(sorted({c.fact.name for c in rule.conditions if not c.is_any})),
+            )
+            for rule in table.rules
+        }
+        self.key = memo_key(names, specs)
+        self.memo: dict[object, Entry] = {}
+
+    def row(self, row: str) -> tuple[str, tuple[str, ...]]:
+        """Row ``row``'s rule and the facts its cells test."""
+        found = self.rows.get(row)
+        return found if found is not None else (f"{self.path}[{row}]", ())
+
+
+def table_slots(
+    located: Iterable[tuple[str, DecisionTable]], specs: Mapping[str, FactSpec]
+) -> dict[str, TableSlot]:
+    """Each table's slot, by its path."""
+    return {path: TableSlot(path, table, specs) for path, table in located}
