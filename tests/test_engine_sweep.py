@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from cxrecovery.engine import Engine
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.model import CaseStatus
 from cxrecovery.policy import default_policy
-from cxrecovery.replay import DueKind, sweep, synthetic_cases
+from cxrecovery.replay import DueItem, DueKind, sweep, synthetic_cases
 
 ENGINE = Engine(default_policy())
 AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -22,6 +24,19 @@ def test_items_are_in_urgency_order_then_due_time() -> None:
     assert items
     keys = [(i.kind.urgency, i.due, i.case_id) for i in items]
     assert sorted(keys) == keys
+
+
+def test_items_are_the_due_items_their_fields_make() -> None:
+    # The sweep sets an item's four fields itself: it is the value DueItem(...) makes.
+    items = sweep(ENGINE, OPEN, AT, horizon=timedelta(days=3)).items
+    assert {i.kind for i in items} >= {DueKind.BREACH, DueKind.ESCALATION, DueKind.CUSTOMER_UPDATE}
+    for item in items:
+        made = DueItem(item.case_id, item.kind, item.due, item.summary)
+        assert type(item) is DueItem
+        assert (item, hash(item), repr(item)) == (made, hash(made), repr(made))
+        assert pickle.loads(pickle.dumps(item)) == made
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            item.summary = "changed"  # type: ignore[misc]
 
 
 def test_only_due_items_are_returned() -> None:
