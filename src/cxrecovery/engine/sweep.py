@@ -236,8 +236,10 @@ def _found(
         kind = action.kind
         if kind is ActionKind.ESCALATE:
             found.append(_item(_ESCALATION, case_id, action.due or at, action.summary))
-        elif kind in _LISTED_WHEN_DUE and action.due is not None and action.due <= until:
-            found.append(_item(_LISTED_WHEN_DUE[kind], case_id, action.due, action.summary))
+        elif kind in _LISTED_WHEN_DUE:
+            due = action.due
+            if due is not None and due <= until:
+                found.append(_item(_LISTED_WHEN_DUE[kind], case_id, due, action.summary))
     return found
 
 

@@ -82,19 +82,20 @@ class _Tally:
                 self._compensation(case, action)
             elif kind is _REPAY:
                 # Money owed back: its own total, never part of the goodwill cost.
-                if action.amount is not None:
-                    currency = action.amount.currency
-                    self.owed[currency] = (
-                        self.owed.get(currency, Decimal(0)) + action.amount.amount
-                    )
+                money = action.amount
+                if money is not None:
+                    currency = money.currency
+                    self.owed[currency] = self.owed.get(currency, Decimal(0)) + money.amount
             elif kind is _MAKE_PROMISE:
                 self.promises_made += 1
-                if action.due is not None and action.due <= soon:
+                due = action.due
+                if due is not None and due <= soon:
                     self.promises_at_risk += 1
         for approval in plan.approvals:
             self.approvals[approval.role] += 1
-        if plan.escalation_level > 0:
-            self.escalations[plan.escalation_level] += 1
+        level = plan.escalation_level
+        if level > 0:
+            self.escalations[level] += 1
             # The month as strftime("%Y-%m") writes it (every year handled has 4 digits).
             self.escalations_by_month[f"{at.year}-{at.month:02d}"] += 1
         for clock in plan.clocks:
@@ -108,16 +109,17 @@ class _Tally:
     def _compensation(self, case: Case, action: Action) -> None:
         tier = action.tier or "-"
         self.tiers[tier] += 1
-        if action.amount is not None:
-            currency = action.amount.currency
-            amount = action.amount.amount
+        money = action.amount
+        if money is not None:
+            currency, amount = money.currency, money.amount
             self.cost[currency] = self.cost.get(currency, Decimal(0)) + amount
             key = (case.customer.segment, currency)
             self.cost_by_segment[key] = self.cost_by_segment.get(key, Decimal(0)) + amount
             tkey = (tier, currency)
             self.cost_by_tier[tkey] = self.cost_by_tier.get(tkey, Decimal(0)) + amount
-        if action.ratio is not None:
-            self.ratios = self.ratios.add(action.ratio)
+        ratio = action.ratio
+        if ratio is not None:
+            self.ratios = self.ratios.add(ratio)
 
     def timed(self, case: Case, walk: list[tuple[datetime, RecoveryPlan]]) -> None:
         """Compare when the policy first asked for each aspect, on a walk through the
