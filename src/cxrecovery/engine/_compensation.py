@@ -83,7 +83,10 @@ def compensate(
         # of it is a credit.
         form = _CREDIT
     # Refunds already granted pay back money owed first; the rest was goodwill.
-    granted = Decimal(d.facts["granted_so_far"]) - d.repaid  # type: ignore[arg-type]
+    granted = d.facts["granted_so_far"]
+    if granted.__class__ is not Decimal:
+        granted = Decimal(granted)  # type: ignore[arg-type]
+    granted -= d.repaid
     over, expectation = _over_delivered(d, value, granted, ratio, tier)
     if value is None or not value.amount or ratio == 0 or d.facts["critical"]:
         _unsized(d, value, ratio, tier, form, rule, _size_reasons(why))

@@ -11,6 +11,7 @@ from cxrecovery.engine._pending import Explained, Pending
 from cxrecovery.engine._support import (
     _TICK,
     channel_words,
+    earliest,
     instant,
 )
 from cxrecovery.model import (
@@ -47,6 +48,7 @@ _INBOUND: Final = Direction.INBOUND
 _OUTBOUND: Final = Direction.OUTBOUND
 _CLOSED: Final = CaseStatus.CLOSED
 _FOLLOWED_UP: Final = CaseEventKind.FOLLOWED_UP
+_NONE_DONE: Final[frozenset[str | None]] = frozenset()
 # Outcomes after which the customer is not on the line any more.
 _GONE: Final = frozenset({Outcome.FAILED, Outcome.MISSED, Outcome.ABANDONED})
 
@@ -79,15 +81,14 @@ def notify(
     """Tell the customer what the plan does for them: when (the next update due,
     now when a promise is made or the case is put right) and where."""
     channel, here = channel_now(d)
-    due, due_instant = _update_due(clocks)
+    due = _update_due(clocks)
     # Put right already: tell them now, unless they were told since it was put right
     # (and since the last setback).
     told_now = due is None and not d.is_open and not told_since_put_right(d)
     if told_now:
         due = d.at
-        due_instant = instant(due)
     promised_now = any(a.kind is _MAKE_PROMISE for a in d.pending) and (
-        due_instant is None or due_instant >= instant(d.at)
+        due is None or instant(due) >= instant(d.at)
     )
     if promised_now:
         # The plan makes a promise now: the customer hears it now, not when the next
@@ -168,20 +169,19 @@ def _notify_text(
     )
 
 
-def _update_due(clocks: list[ClockState]) -> tuple[datetime | None, datetime | None]:
+def _update_due(clocks: list[ClockState]) -> datetime | None:
     """The earliest a running or breached first-response or next-update clock is due
-    (the first of equal instants), and that instant in UTC."""
-    due = earliest = None
-    for state in clocks:
-        if (
-            state.name in _UPDATE_CLOCKS
-            and state.status in _UPDATE_STATUSES
-            and state.due_at is not None
-        ):
-            when = instant(state.due_at)
-            if earliest is None or when < earliest:
-                due, earliest = state.due_at, when
-    return due, earliest
+    (the first of equal instants)."""
+    dues = [
+        state.due_at
+        for state in clocks
+        if state.name in _UPDATE_CLOCKS
+        and state.status in _UPDATE_STATUSES
+        and state.due_at is not None
+    ]
+    if not dues:
+        return None
+    return dues[0] if len(dues) == 1 else earliest(dues)
 
 
 def _what_to_tell(
@@ -224,7 +224,7 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
     done = (
         {e.subject for e in d.case.done(_FOLLOWED_UP) if base is None or e.at >= base}
         if d.case.events
-        else set()
+        else _NONE_DONE
     )
     for part in parts:
         if part in done:  # carried out since the fix: not asked for again

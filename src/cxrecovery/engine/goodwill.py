@@ -19,6 +19,7 @@ from typing import Final
 
 import attrs
 
+from cxrecovery._validation import settable_twin
 from cxrecovery.model import Fault
 from cxrecovery.policy import CompensationPolicy, Tier
 
@@ -28,6 +29,9 @@ _ZERO: Final = Decimal(0)
 _ONE: Final = Decimal(1)
 _POINTS: Final = {"min": _ZERO, "mid": Decimal("0.5"), "max": _ONE}
 _PLACES: Final = Decimal("0.0001")
+# Looked up once: an enum class's attribute costs a lookup through its metaclass.
+_CUSTOMER: Final = Fault.CUSTOMER
+_COMPANY: Final = Fault.COMPANY
 
 
 def _way(share: Decimal) -> str:
@@ -73,6 +77,25 @@ class Goodwill:
     ratio: Decimal
     harm: Decimal
     steps: tuple[tuple[str, str], ...]
+
+
+# Goodwill whose slots are set by plain assignment, then given the class Goodwill (see
+# settable_twin): cheaper than the frozen class's __init__.
+_Making: Final = settable_twin(Goodwill, "being sized")
+
+
+def _goodwill(
+    tier: Tier, ratio: Decimal, harm: Decimal, steps: tuple[tuple[str, str], ...]
+) -> Goodwill:
+    """``Goodwill(tier, ratio, harm, steps)``, made with fewer calls."""
+    made = _Making()
+    made.tier = tier
+    made.ratio = ratio
+    made.harm = harm
+    made.steps = steps
+    made.__class__ = Goodwill
+    found: Goodwill = made
+    return found
 
 
 def goodwill(
@@ -204,11 +227,11 @@ class GoodwillRule:
         restored: bool,
         refunded: Decimal,
     ) -> Goodwill:
-        if fault == Fault.CUSTOMER:
-            return Goodwill(tier, _ZERO, _ZERO, (_OWN_FAULT,))
+        if fault == _CUSTOMER:
+            return _goodwill(tier, _ZERO, _ZERO, (_OWN_FAULT,))
         comp = self.comp
         steps: list[tuple[str, str]] = []
-        if fault != Fault.COMPANY and history == "first" and comp.fault_step:
+        if fault != _COMPANY and history == "first" and comp.fault_step:
             stepped = self._stepped(tier)
             if stepped.name != tier.name:
                 steps.append(
@@ -224,21 +247,14 @@ class GoodwillRule:
         effort_harm = _POINTS[point]
         harm = max(effort_harm, lateness, downtime)
         if high > low:
-            _harm_steps(
-                steps,
-                harm,
-                f"{effort} effort: the {point} of the band",
-                effort_harm,
-                lateness,
-                downtime,
-            )
+            _harm_steps(steps, harm, effort, point, effort_harm, lateness, downtime)
         ratio = (low + (high - low) * harm).quantize(_PLACES)
         scale = comp.restored_scale
         if restored and scale != _ONE and ratio > 0:
             ratio = (ratio * scale).quantize(_PLACES)
             low = (low * scale).quantize(_PLACES)
             steps.append(self._step("compensation.restored_scale"))
-        return Goodwill(tier, self._held(steps, ratio, low, refunded), harm, tuple(steps))
+        return _goodwill(tier, self._held(steps, ratio, low, refunded), harm, tuple(steps))
 
     def _held(
         self, steps: list[tuple[str, str]], ratio: Decimal, low: Decimal, refunded: Decimal
@@ -262,14 +278,15 @@ class GoodwillRule:
 def _harm_steps(
     steps: list[tuple[str, str]],
     harm: Decimal,
-    effort_text: str,
+    effort: object,
+    point: str,
     effort_harm: Decimal,
     lateness: Decimal,
     downtime: Decimal,
 ) -> None:
     """The steps that placed the amount in its band: each harm that is the highest."""
     if effort_harm == harm:
-        steps.append(("compensation.effort_point", effort_text))
+        steps.append(("compensation.effort_point", f"{effort} effort: the {point} of the band"))
     if lateness == harm and lateness > 0:
         steps.append(
             (
