@@ -34,6 +34,10 @@ from cxrecovery.policy import RolePolicy, Tier
 __all__ = ["compensate", "owed", "repay"]
 
 _CENT: Final = Decimal("0.01")
+# Money's arithmetic on plain amounts, looked up once (a class attribute costs a lookup).
+_held_amount: Final = Money._held_amount
+_scaled_amount: Final = Money._scaled_amount
+_money: Final = Money._made
 # Enum members looked up once: an enum class's attribute costs a lookup through its
 # metaclass on every read.
 _COMPENSATE: Final = ActionKind.COMPENSATE
@@ -319,9 +323,9 @@ def _amount(
     # errors); Money is made for the amount the plan keeps.
     currency = value.currency
     worth = value.amount
-    held = Money._held_amount
+    held = _held_amount
     # Rounded down: a share that lands on a limit stays on it, never a cent over.
-    target = Money._scaled_amount(worth, currency, ratio, ROUND_FLOOR)
+    target = _scaled_amount(worth, currency, ratio, ROUND_FLOOR)
     floor = tier.floor.get(currency)
     ceiling = tier.ceiling.get(currency)
     if floor is not None and Money._made(target, currency) < floor:
@@ -335,12 +339,12 @@ def _amount(
     # The target is the value's share, within the cap's share: the cap does not bind
     # unless something was granted already (and working it out raises nothing).
     bound = floor is not None or ceiling is not None or not _under_cap(worth, ratio, cap_ratio)
-    cap = Money._scaled_amount(worth, currency, cap_ratio, ROUND_FLOOR) if bound else None
+    cap = _scaled_amount(worth, currency, cap_ratio, ROUND_FLOOR) if bound else None
     already = held(granted, currency, worth)
     headroom: Decimal | None
     if already:
         if cap is None:
-            cap = Money._scaled_amount(worth, currency, cap_ratio, ROUND_FLOOR)
+            cap = _scaled_amount(worth, currency, cap_ratio, ROUND_FLOOR)
         amount = held(target - already, currency, target)
         headroom = held(cap - already, currency, cap)
     else:  # less nothing: each is held already
@@ -365,7 +369,7 @@ def _amount(
                 "granted_so_far",
             )
         )
-    return Money._made(amount, currency), already
+    return _money(amount, currency), already
 
 
 def _under_cap(worth: Decimal, ratio: Decimal, cap_ratio: Decimal) -> bool:

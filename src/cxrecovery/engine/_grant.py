@@ -103,7 +103,7 @@ class GrantRequest:
     ) -> None:
         currency = amount.currency
         adding = amount.amount  # held already (Money): nothing added to it leaves it so
-        held = Money._held_amount
+        held = _held_amount
         self.amount = amount
         self.currency = currency
         self.form = form
@@ -167,5 +167,7 @@ class GrantRequest:
         return self._forms_after
 
 
+# Looked up once (a class attribute costs a lookup).
+_held_amount: Final = Money._held_amount
 # Each form on its own, as a set: the forms on a case that had none before.
 _ONE_FORM: Final = {form: frozenset({form}) for form in CompensationForm}
