@@ -81,7 +81,7 @@ def notify(
     """Tell the customer what the plan does for them: when (the next update due,
     now when a promise is made or the case is put right) and where."""
     channel, here = channel_now(d)
-    due = _update_due(clocks)
+    due = _update_due(clocks, d.engine._compiled.epochs)
     # Put right already: tell them now, unless they were told since it was put right
     # (and since the last setback).
     told_now = due is None and not d.is_open and not told_since_put_right(d)
@@ -169,7 +169,7 @@ def _notify_text(
     )
 
 
-def _update_due(clocks: list[ClockState]) -> datetime | None:
+def _update_due(clocks: list[ClockState], epochs: Mapping[object, datetime]) -> datetime | None:
     """The earliest a running or breached first-response or next-update clock is due
     (the first of equal instants)."""
     dues = [
@@ -181,7 +181,7 @@ def _update_due(clocks: list[ClockState]) -> datetime | None:
     ]
     if not dues:
         return None
-    return dues[0] if len(dues) == 1 else earliest(dues)
+    return dues[0] if len(dues) == 1 else earliest(dues, epochs)
 
 
 def _what_to_tell(
