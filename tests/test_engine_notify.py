@@ -40,4 +40,5 @@ def test_of_equal_instants_the_first_update_clock_gives_the_due_time() -> None:
         _clock("next_update", ClockStatus.RUNNING, utc),
     ]
     found = _update_due(clocks, EPOCHS)
-    assert found is not None and found.tzinfo == shown.tzinfo
+    assert found is not None
+    assert found.tzinfo == shown.tzinfo
