@@ -181,8 +181,8 @@ def _size(
     # other remedy restores the service (so does a case already put right).
     restored = not (d.remedy_action is not None and d.remedy_action in comp.refund_remedies)
     refunded = _ONE if owed_value is not None else _ZERO
-    lateness, late_by = lateness_share(d)
-    downtime, down_for = downtime_share(d)
+    lateness, late_by, changed = lateness_share(d)
+    downtime, down_for = downtime_share(d, changed)
     sized = sizing(  # by position: fault, history, effort, the harms, restored, refunded
         tier,
         facts["fault"],

@@ -28,15 +28,16 @@ def harm_changed_at(d: DecisionContext) -> datetime:
     return changed_at(d.case, d.at, own_acts=False)
 
 
-def lateness_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
+def lateness_share(d: DecisionContext) -> tuple[Decimal, timedelta | None, datetime | None]:
     """The share of the policy's lateness steps passed by the latest promise broken
     (how late it was kept, or how overdue it was at the customer's last event, see
-    :func:`harm_changed_at`), and the
-    step reached. Counted to events, not to the decision time: goodwill is sized
-    when something happens, and a re-decision with nothing new repeats it."""
+    :func:`harm_changed_at`), the step reached, and :func:`harm_changed_at` when it was
+    worked out (for :func:`downtime_share`). Counted to events, not to the decision
+    time: goodwill is sized when something happens, and a re-decision with nothing new
+    repeats it."""
     steps = d.policy.compensation.lateness_steps
     if not steps:
-        return _ZERO, None
+        return _ZERO, None, None
     at = d.at
     last = None  # worked out only for a promise still pending past its due time
     late = None
@@ -59,13 +60,16 @@ def lateness_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
         if late is None or by > late:
             late = by
     share, reached = harm_step(late, steps)
-    return share, steps[reached - 1] if reached else None
+    return share, steps[reached - 1] if reached else None, last
 
 
-def downtime_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
+def downtime_share(
+    d: DecisionContext, changed: datetime | None = None
+) -> tuple[Decimal, timedelta | None]:
     """The share of the policy's downtime steps passed by the time without the
     service: from the failure (or the case's opening) to its resolution, or to the
-    customer's last event while it is open (see :func:`lateness_share`)."""
+    customer's last event while it is open (see :func:`lateness_share`; ``changed``
+    is :func:`harm_changed_at` when the caller has it already)."""
     steps = d.policy.compensation.downtime_steps
     failure = d.case.failure
     if not steps or failure.service_usable:
@@ -73,6 +77,6 @@ def downtime_share(d: DecisionContext) -> tuple[Decimal, timedelta | None]:
     start = failure.occurred_at or d.case.opened_at
     end = d.case.resolved_at or d.case.closed_at
     if end is None or end > d.at:
-        end = harm_changed_at(d)
+        end = changed if changed is not None else harm_changed_at(d)
     share, reached = harm_step(max(end - start, _NO_TIME), steps)
     return share, steps[reached - 1] if reached else None
