@@ -47,6 +47,9 @@ _MINOR_UNITS: Final[dict[str, int]] = {
 }
 _QUANTUM: Final[dict[int, Decimal]] = {e: Decimal(1).scaleb(-e) for e in range(5)}
 _ZEROS: Final[dict[int, Decimal]] = {e: Decimal(0).scaleb(-e) for e in range(5)}
+# Each currency's one zero, by its code: ``_ZEROS[minor_units(currency)]`` in one lookup
+# (a code not in it takes that path, which says why it is not a currency).
+_ZERO_IN: Final[dict[str, Decimal]] = {c: _ZEROS[e] for c, e in _MINOR_UNITS.items()}
 _ROUNDINGS: Final = frozenset(
     {
         decimal.ROUND_CEILING,
@@ -203,7 +206,8 @@ class Money:
         for arithmetic on plain amounts that keeps only some of its results as Money.
         Raises what :meth:`_held` raises."""
         if amount.is_zero():  # every zero is the currency's one zero, as Money makes it
-            return _ZEROS[minor_units(currency)]
+            zero = _ZERO_IN.get(currency)
+            return zero if zero is not None else _ZEROS[minor_units(currency)]
         if not amount.same_quantum(like):
             return Money(amount, currency).amount
         return _sized(amount)
@@ -255,7 +259,8 @@ class Money:
     @staticmethod
     def _zero_amount(currency: str) -> Decimal:
         """``Money.zero(currency).amount``, without building the Money."""
-        return _ZEROS[minor_units(currency)]
+        zero = _ZERO_IN.get(currency)
+        return zero if zero is not None else _ZEROS[minor_units(currency)]
 
     @property
     def minor(self) -> int:

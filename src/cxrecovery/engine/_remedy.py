@@ -138,7 +138,7 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
     estimate = d.engine._compiled.duration(estimate_text)
     calendar_name = str(out["calendar"])
     margin = d.engine._compiled.margin(estimate_text, estimate)
-    rule = f"{path}[{row}]"
+    rule = (path, row)  # the row's rule, written on first read
     # A remedy under way since the last setback is not asked for again (its
     # promise is tracked below).
     remedied = bool(d.case.events) and d.done_since_setback(_REMEDIED)
@@ -175,13 +175,21 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
 
 
 def _remedy_text(
-    d: DecisionContext, action: str, calendar_name: str, estimate_text: str, rule: str
+    d: DecisionContext,
+    action: str,
+    calendar_name: str,
+    estimate_text: str,
+    rule: tuple[str, str],
 ) -> Explained:
     details = Attributes._from_sorted(
         (("action", action), ("calendar", calendar_name), ("estimate", estimate_text))
     )
     reason = d.reason(
-        rule, "the remedy row for this failure", "category", "service_usable", "double_deviation"
+        _rule(rule),
+        "the remedy row for this failure",
+        "category",
+        "service_usable",
+        "double_deviation",
     )
     return f"Remedy: {action.replace('_', ' ')}", details, (reason,)
 
@@ -192,14 +200,14 @@ def _promise_text(
     calendar_name: str,
     estimate: str,
     margin: _Margin,
-    rule: str,
+    rule: tuple[str, str],
     quote: _Quote | None,
     due: datetime,
 ) -> Explained:
     """The promise of the remedy by ``due``, in business time on its calendar."""
     margin_text, _, promised_text = margin
     reasons = [
-        d.reason(rule, f"estimate {estimate} on the {calendar_name} calendar"),
+        d.reason(_rule(rule), f"estimate {estimate} on the {calendar_name} calendar"),
         d.reason(
             "promises.margin_ratio",
             f"plus a safety margin of {margin_text}: never promise what the policy cannot meet",
@@ -231,6 +239,12 @@ def _promise_text(
         )
     )
     return f"Promise: {action.replace('_', ' ')} by {d.shown(due)}", details, tuple(reasons)
+
+
+def _rule(rule: tuple[str, str]) -> str:
+    """The remedy row's rule: its table's path and the row."""
+    path, row = rule
+    return f"{path}[{row}]"
 
 
 def remedy_start(d: DecisionContext) -> tuple[datetime, _Quote | None]:
