@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_UP, Decimal, localcontext
 from fractions import Fraction
 
+import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxrecovery import Case, Engine, default_policy
-from cxrecovery.facts import derive_facts, derive_facts_but_limbo, limbo_hours
+from cxrecovery import Case, Engine, default_policy, synthetic_cases
+from cxrecovery.facts import Timeline, derive_facts, derive_facts_but_limbo, limbo_hours
 from cxrecovery.facts._derive import _health, _recency_score
 from cxrecovery.testing.strategies import cases
 
@@ -98,3 +101,18 @@ def test_derive_facts_is_the_facts_but_limbo_and_limbo_hours(case: Case, hours: 
     lean["limbo_hours"] = limbo_hours(lean_timeline, at, settings_)
     assert facts == lean
     assert str(facts["limbo_hours"]) == str(lean["limbo_hours"])
+
+
+def test_the_timeline_is_a_frozen_timeline_like_any_other() -> None:
+    case = next(iter(synthetic_cases(1, seed=3)))
+    at = case.last_event_at() + timedelta(hours=1)
+    _, timeline = derive_facts_but_limbo(case, at, Engine(default_policy())._settings)
+    plain = Timeline(timeline.promise_due, timeline.window_exits, timeline.last_progress)
+    assert type(timeline) is Timeline
+    assert timeline == plain
+    assert hash(timeline) == hash(plain)
+    assert repr(timeline) == repr(plain)
+    assert pickle.loads(pickle.dumps(timeline)) == plain
+    assert attrs.evolve(timeline) == plain
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        timeline.last_progress = at  # type: ignore[misc]

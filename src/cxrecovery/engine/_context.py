@@ -47,10 +47,19 @@ if TYPE_CHECKING:
 # What went wrong in an interaction: an apology or a remedy is owed again after it.
 _SETBACKS: Final = frozenset({Outcome.FAILED, Outcome.MISSED, Outcome.ABANDONED})
 _ZERO: Final = Decimal(0)
+_OPEN: Final = CaseStatus.OPEN
 
 
 class DecisionContext(_ClockSteps):
     """One call of :meth:`Engine.decide`: the working state, thrown away afterwards."""
+
+    # What every decision starts with and few change, read off the class until one does.
+    judgement = False
+    remedy_action: str | None = None
+    # The earliest the remedy can be done, as the host said at decision time.
+    ready_at: datetime | None = None
+    repaid = _ZERO
+    _changed_at: datetime | None = None
 
     def __init__(
         self,
@@ -73,7 +82,7 @@ class DecisionContext(_ClockSteps):
         self.spent = spent
         self.facts = facts
         # No table reads limbo_hours: it is worked out when the plan's facts are read.
-        self.limbo_later = facts.get("limbo_hours", 0) is None
+        self.limbo_later = facts["limbo_hours"] is None
         self.timeline = timeline
         self.explain = explain
         # The memo keys a table's result by the plain values of the facts it reads: a
@@ -87,22 +96,15 @@ class DecisionContext(_ClockSteps):
         self.actions: list[Action] = []
         self.pending: list[Pending] = []
         self.approvals: list[Approval] = []
-        self.is_open = case.status is CaseStatus.OPEN
-        self.judgement = False
-        self.remedy_action: str | None = None
-        # The earliest the remedy can be done, as the host said at decision time.
-        self.ready_at: datetime | None = None
-        self.repaid = _ZERO
-        self._changed_at: datetime | None = None
+        self.is_open = case.status is _OPEN
 
     # --- helpers -------------------------------------------------------------------------
 
     def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
-        return self._entry(table, path)[0]
+        return self._entry(table, self._slots[path])[0]
 
-    def _entry(self, table: DecisionTable, path: str) -> Entry:
+    def _entry(self, table: DecisionTable, slot: TableSlot) -> Entry:
         """The table's result, its trace (kept for the plan) and the row it decides with."""
-        slot = self._slots[path]
         if self.memo_ok:
             # A table's result and trace depend only on the facts it reads: decisions
             # that read the same values share them (see ``memo_key``). Without why-not
@@ -150,9 +152,10 @@ class DecisionContext(_ClockSteps):
         """The row ``table`` chooses, or None when the policy cannot decide ``what``: no
         row fits (a gap `cxrecovery check` reports) or a host fact it reads has no value.
         A person then decides it (:meth:`judge`), never a plan that leaves it out."""
-        if self._slots[path].hosts and self.lacking(path, what):
+        slot = self._slots[path]
+        if slot.hosts and self.lacking(path, what):
             return None
-        found = self._entry(table, path)
+        found = self._entry(table, slot)
         row = found[2]
         if row is None:
             shown = ", ".join(f"{k}={v}" for k, v in found[0].inputs.items())
