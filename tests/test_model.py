@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cxrecovery import (
@@ -289,35 +290,51 @@ def _plain_last_event_at(case: Case) -> datetime:
 
 
 _ZONES = (UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5)))
+# Around 2026-11-01 05:00 UTC: New York's fold (01:00-02:00 twice), where times in its
+# zone compare by wall clock and times across zones by instant.
+_NEW_YORK = ZoneInfo("America/New_York")
+_FOLD = datetime(2026, 11, 1, 4, 30, tzinfo=UTC)
+
+
+def _in_fold(minutes: int, zone: tzinfo | None) -> datetime:
+    when = _FOLD + timedelta(minutes=minutes)
+    return when.astimezone(_NEW_YORK if zone is None else zone)
 
 
 @given(
-    st.lists(st.tuples(st.integers(0, 3), st.sampled_from(_ZONES)), min_size=0, max_size=6).map(
-        lambda pairs: sorted(pairs, key=lambda pair: pair[0])
+    st.lists(
+        st.tuples(st.integers(0, 12).map(lambda q: q * 10), st.sampled_from((*_ZONES, None))),
+        min_size=1,
+        max_size=6,
     ),
     st.lists(st.integers(0, 4), max_size=2),
 )
-def test_last_event_at_is_the_first_of_the_latest_instants(
-    touchpoints: list[tuple[int, timezone]], grants: list[int]
+# The same instant in UTC and in New York's fold: never equal across zones (PEP 495).
+@example([(0, UTC), (30, UTC), (30, None)], [])
+def test_last_event_at_is_what_max_makes_of_every_time(
+    times: list[tuple[int, tzinfo | None]], grants: list[int]
 ) -> None:
-    # Equal instants in other zones: the first of them is the answer, as max() gives it.
+    # Equal instants in other zones, and New York's fold mixed with them (None draws a
+    # time there): the answer is what max() makes of every time, the same object.
+    opened, *rest = [_in_fold(m, zone) for m, zone in times]
+    touchpoints = []
+    for when in rest:  # kept in time order as the case checks it: no time before the last
+        if when >= opened and (not touchpoints or when >= touchpoints[-1]):
+            touchpoints.append(when)
     case = Case(
         "c-1",
         Customer("u-1"),
         Failure("x", "low", "company", service_usable=True),
-        T0,
+        opened,
         touchpoints=tuple(
-            Touchpoint(at(h).astimezone(zone), Channel.EMAIL, TouchpointKind.CONTACT)
-            for h, zone in touchpoints
+            Touchpoint(t, Channel.EMAIL, TouchpointKind.CONTACT) for t in touchpoints
         ),
         grants=tuple(
-            Grant(f"g-{i}", "voucher", at(h).astimezone(_ZONES[i % 3]))
+            Grant(f"g-{i}", "voucher", _in_fold(120 + 30 * h, _ZONES[i % 3]))
             for i, h in enumerate(grants)
         ),
     )
-    found = case.last_event_at()
-    assert found is _plain_last_event_at(case)
-    assert found.tzinfo is _plain_last_event_at(case).tzinfo
+    assert case.last_event_at() is _plain_last_event_at(case)
 
 
 def test_last_event_at_of_synthetic_cases_is_the_plain_max() -> None:

@@ -135,15 +135,11 @@ class Case:
         .. versionadded:: 0.1.0
         """
         times = [self.opened_at]
-        touchpoints = self.touchpoints
-        if touchpoints:
-            # Touchpoints are in time order (a rule of the case): the latest of them is
-            # the last, or the first of those at its instant, which max() would pick.
-            i = len(touchpoints) - 1
-            last = touchpoints[i].at
-            while i and touchpoints[i - 1].at == last:
-                i -= 1
-            times.append(touchpoints[i].at)
+        if self.touchpoints:
+            # Every one, in order: the latest is what max() makes of the whole list,
+            # which in a fold (a zone with DST, times compared by wall clock) need not
+            # be the last of a list in time order.
+            times += [tp.at for tp in self.touchpoints]
         for promise in self.promises:
             times.append(promise.made_at)
             if promise.settled_at is not None:
