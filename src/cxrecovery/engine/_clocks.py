@@ -371,8 +371,8 @@ class _ClockSteps:
                 row_level = int(out["level"])  # type: ignore[call-overload]
                 level = max(level, row_level)
                 why.append((table, path, row, row_level, out["reason"]))
-            if why:
-                anchor = latest([anchor, self.facts_changed_at()])
+            if why:  # the facts' last change: never before the opening, the first of equals
+                anchor = self.facts_changed_at()
         if clock_levels:
             # The latest as instants, the first of equals: max(..., key=instant), with
             # the instants the clocks computed; shown in its calendar's zone once.
