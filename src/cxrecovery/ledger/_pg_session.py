@@ -2,8 +2,8 @@
 next round trip, and the commit (see ``_postgres.py`` for the design).
 
 A grant takes two round trips: ``BEGIN`` and ``grant_reads`` (every lock, then every
-read its limits need, on the server), then the appends, the queued events with a try
-of the seal, ``COMMIT`` and, when the seal was busy, the wait for it (``seal_mine``).
+read its limits need, on the server), then the appends, the events (sealed at once
+when the seal lock is free, queued otherwise) and ``COMMIT``.
 """
 
 from __future__ import annotations
@@ -62,7 +62,6 @@ _INSERT: Final = inserts("%s")
 
 _GRANT_READS: Final = "SELECT grant_reads(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 _QUEUE_EVENTS: Final = "SELECT queue_events(%s, %s, %s, %s, %s, %s, %s)"
-_SEAL_MINE: Final = "SELECT seal_mine(%s, %s)"
 
 
 @attrs.frozen
@@ -321,15 +320,15 @@ class Session(View):
         return self._now
 
     def commit(self) -> None:
-        """Commit, in one round trip: the deferred appends, the events queued (sealed at
-        once when the seal lock is free), ``COMMIT``, and then, if the seal was busy,
-        the wait for it and the seal of this session's events (see ``seal_mine``)."""
+        """Commit, in one round trip: the deferred appends, the events (sealed at once
+        when the seal lock is free, after any others queued; queued otherwise, for the
+        next seal: a writer's, or the one every read begins with) and ``COMMIT``. The
+        writer never waits for the seal lock."""
         if not self._started and len(self._deferred) <= 1 and not self.queued:
             return  # nothing was read or written: no transaction to end
         last: list[tuple[str, Any]] = [("COMMIT", ())]
         if self.queued:
             last.insert(0, (_QUEUE_EVENTS, (SEAL, self._schema, *self._events)))
-            last.append((_SEAL_MINE, (SEAL, self._schema)))
         self._send(last)
 
     def rollback(self) -> None:

@@ -10,13 +10,14 @@ Design (argued at length in ``docs/ledger.md``):
   wait for each other. The desk always takes the locks in that order, so they cannot
   deadlock among themselves. SERIALIZABLE would need the whole desk call re-run on a
   serialization failure, which a ``with ledger.write()`` block cannot do for its caller.
-- **Event order.** A write session queues its events; a *seal* moves queued events
-  into ``events`` under one lock, giving each the next ``seq`` and its chain hash. A
-  session seals inside its own transaction when the seal lock is free (one commit), or
-  right after its commit otherwise, unless a writer before it has sealed its events
-  already. So the seals of many writers share one commit while their grants commit in
-  parallel (the server groups their WAL flushes), and the seal lock is held through
-  one flush per batch of events rather than one per writer.
+- **Event order.** A *seal* moves queued events into ``events`` under one lock,
+  giving each the next ``seq`` and its chain hash. A write session seals inside its
+  own transaction when the seal lock is free (the events others left queued first,
+  then its own: one commit), and otherwise queues its events and commits without
+  waiting. Queued events are sealed by the next writer that finds the lock free, and
+  before every read (:meth:`PostgresLedger.read`), so a read that begins after a desk
+  call returned sees its events. Writers never wait for one another's seal: their
+  commits overlap and the server groups their WAL flushes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from cxrecovery.errors import CxRecoveryError
 from cxrecovery.ledger._errors import (
@@ -43,6 +44,13 @@ if TYPE_CHECKING:
     import psycopg
 
 __all__ = ["PostgresLedger"]
+
+# A read's one message: seal what writers left queued (a transaction of its own, only
+# when the queue holds something), then begin the snapshot.
+_READ: Final = (
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM event_queue) THEN seal_waiting(%s, %s) END;"
+    " COMMIT; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+)
 
 
 def _psycopg() -> Any:
@@ -78,7 +86,7 @@ class PostgresLedger:
     concurrent writers: a write session locks each budget (request id, case, agent,
     customer, approval) before it reads it, so writers on one budget take turns and
     writers on different budgets do not wait for each other. Events get a dense ``seq``
-    and a hash chain; a desk call's events are sealed before the call returns.
+    and a hash chain; a read that begins after a desk call returned sees its events.
 
     Args:
         dsn: a libpq connection string or URI.
@@ -245,12 +253,21 @@ class PostgresLedger:
 
     @contextmanager
     def read(self) -> Iterator[View]:
+        """A read-only snapshot. Events that writers left queued are sealed first
+        (waiting for the seal lock if another holds it), so a read that begins after a
+        desk call returned sees that call's events; then the snapshot's transaction
+        begins, in the same message."""
         conn = self._connection()
         pg = self._pg
         try:
-            with conn.transaction():
-                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                pg.ClientCursor(conn).execute(_READ, (SEAL, self.schema))
                 yield View(conn, self._where)
+            except BaseException:
+                if not conn.closed and conn.info.transaction_status != 0:  # not IDLE
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
         except pg.Error as error:
             raise _translate(error, self._where) from None
 
