@@ -185,5 +185,6 @@ class Engine(CompiledPolicy):
 
 
 def _known(case: object, at: datetime) -> Case:
-    """The case as it was known at ``at`` (the first step of every answer)."""
-    return case_arg(case).as_of(at)
+    """The case as it was known at ``at`` (the first step of every answer); ``at`` is
+    an aware datetime (every caller checked it)."""
+    return case_arg(case)._as_of_aware(at)

@@ -29,7 +29,6 @@ from cxrecovery.facts import (
 )
 from cxrecovery.formats.durations import parse_duration
 from cxrecovery.model import Agent, Case, CompensationForm
-from cxrecovery.model.arguments import case_arg
 from cxrecovery.money import Money
 from cxrecovery.plan import Reason
 from cxrecovery.policy import ClockPolicy, Policy, RolePolicy
@@ -157,10 +156,13 @@ class CompiledPolicy:
     def _facts(
         self, case: Case, at: datetime, goodwill: Money | None = None, *, limbo: bool = True
     ) -> tuple[dict[str, object], Timeline]:
+        """The facts of ``case`` (a Case, as the engine's callers give it after
+        ``_known``) at ``at``, with the host's and a ledger's ``goodwill``."""
         derive = derive_facts if limbo else derive_facts_but_limbo  # see DecisionContext
-        facts, timeline = derive(case_arg(case), at, self._settings)
-        goodwill = _money_arg(goodwill, "goodwill")
+        facts, timeline = derive(case, at, self._settings)
         if goodwill is not None:
+            goodwill = _money_arg(goodwill, "goodwill", optional=False)
+            assert goodwill is not None  # not optional: Money or raised
             # A ledger knows the customer's goodwill better than the case document does.
             value = case.failure.value_at_stake
             if value is not None and goodwill.currency != value.currency:

@@ -175,7 +175,11 @@ class Case:
 
         .. versionadded:: 0.2.0
         """
-        at = v.aware_arg(at, "at")
+        return self._as_of_aware(v.aware_arg(at, "at"))
+
+    def _as_of_aware(self, at: datetime) -> Case:
+        """:meth:`as_of` at an instant already known to be an aware datetime (the engine
+        checks its argument first)."""
         if at < self.opened_at:
             raise InvalidValueError.at(
                 "at",
