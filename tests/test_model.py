@@ -88,6 +88,9 @@ def test_survey_answer_must_fit_its_scale() -> None:
         SurveyAnswer(SurveyMetric.CSAT, 0)
     with pytest.raises(InvalidValueError, match="score"):
         SurveyAnswer(SurveyMetric.CES, True)
+    # Too long for Python to write out in the message: named by its size, not a ValueError.
+    with pytest.raises(InvalidValueError, match=r"score: a whole number of more than \d+ digits"):
+        SurveyAnswer(SurveyMetric.NPS, 10**5000)
 
 
 def test_survey_touchpoint_needs_its_answer() -> None:
@@ -121,6 +124,10 @@ def test_attributes_are_immutable_hashable_and_scalar_only() -> None:
     assert hash(customer) == hash(Customer("c", attributes={"vip": True, "store": "Leeds"}))
     with pytest.raises(InvalidValueError, match=r"attributes\.score: 1\.5 is a float"):
         Attributes({"score": 1.5})  # type: ignore[dict-item]
+    # A number no repr, message or JSON document could write out is refused on the way in.
+    with pytest.raises(InvalidValueError, match=r"attributes\.n: a whole number of more than"):
+        Attributes({"n": -(10**5000)})
+    assert 10**20 == Attributes({"n": 10**20})["n"]
     with pytest.raises(KeyError):
         customer.attributes["missing"]
 

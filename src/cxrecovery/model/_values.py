@@ -15,6 +15,7 @@ import attrs
 
 from cxrecovery import _validation as v
 from cxrecovery.errors import InvalidValueError, UnknownTimeZoneError
+from cxrecovery.limits import check_integer
 from cxrecovery.model._kinds import Channel, CompensationForm, SurveyMetric
 from cxrecovery.money import Money
 
@@ -25,6 +26,7 @@ def _score(instance: SurveyAnswer, attribute: attrs.Attribute[Any], value: objec
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidValueError.at(attribute.name, f"{value!r} is not a whole number")
     if isinstance(instance.metric, SurveyMetric) and value not in instance.metric.scale:
+        check_integer(value, attribute.name)  # one too long to write out is named so
         scale = instance.metric.scale
         raise InvalidValueError.at(
             attribute.name,
@@ -77,6 +79,8 @@ class Attributes(Mapping[str, _Scalar]):
                         f"{value!r} is a {type(value).__name__}; give a string, whole "
                         "number, boolean or null",
                     )
+                if isinstance(value, int) and not isinstance(value, bool):  # writable out
+                    check_integer(value, f"attributes.{key}")
             pairs = tuple(sorted(items.items()))
         else:
             raise InvalidValueError.at("attributes", f"{items!r} is not a mapping")
