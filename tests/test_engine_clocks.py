@@ -197,17 +197,29 @@ def test_a_clock_state_shows_its_times_on_first_read_as_one_made_in_one_go(
     case, at, agent = found
     eager = ENGINE.decide(case, at=at, agent=agent, explain=True)
     made = [_eager(s) for s in ENGINE.decide(case, at=at, agent=agent).clocks]
-    for read in (lambda s: s, hash, repr, pickle.dumps, attrs.asdict):
+    for read in (hash, repr, pickle.dumps):  # each reads a fresh state through
         states = ENGINE.decide(case, at=at, agent=agent).clocks
         stopped = [s for s in states if s.stopped_at is not None]
         assert not any(_is_set(s, name) for s in stopped for name in SHOWN)
         assert [read(s) for s in states] == [read(s) for s in made]
         assert all(_is_set(s, name) for s in states for name in SHOWN)
+        assert list(states) == made
     plan = ENGINE.decide(case, at=at, agent=agent)
     assert json.dumps([attrs.asdict(s) for s in plan.clocks], default=str) == json.dumps(
         [attrs.asdict(s) for s in eager.clocks], default=str
     )
     assert plan.next_review_at == eager.next_review_at
+    if not case.as_of(at).pauses:  # then each time is an addition from the start
+        policy = ENGINE.policy
+        for state in ENGINE.decide(case, at=at, agent=agent).clocks:
+            calendar = policy.calendars[state.calendar]
+            (clock,) = [c for c in policy.clocks if c.name == state.name]
+            add = calendar.add
+            assert state.due_at == add(state.started_at, state.target)
+            assert [(w.name, w.at) for w in state.warnings] == [
+                (w.name, add(state.started_at, w.threshold(state.target))) for w in clock.warnings
+            ]
+            assert state.due_at.tzinfo is calendar.zone
 
 
 def test_an_escalation_is_worded_on_first_read_as_an_eager_plan_words_it() -> None:
@@ -219,7 +231,18 @@ def test_an_escalation_is_worded_on_first_read_as_an_eager_plan_words_it() -> No
     eager = ENGINE.decide(case, at=at, explain=True)
     (told,) = [a for a in eager.actions if a.kind is cx.ActionKind.ESCALATE]
     assert told.level == 2
-    assert len(told.reasons) >= 2
+    assert told.summary == (
+        "Escalate to level 2 (Service manager): manager acts by 2026-05-13T13:00:00-05:00"
+    )
+    # Each escalation row behind it, then each clock's level, in the clocks' order.
+    assert [(r.rule, r.text) for r in told.reasons][-4:] == [
+        ("clocks", "level 1: resolution clock passed 75% of its target"),
+        ("clocks", "level 1: resolution clock breached its PT8H target"),
+        ("clocks", "level 1: next_update clock breached its PT8H target"),
+        ("clocks", "level 1: limbo clock breached its PT16H target"),
+    ]
+    assert told.reasons[1].rule == "tables.escalation[second-broken-promise]"
+    assert told.reasons[1].text == "level 2: a second promise was broken"
     plan = ENGINE.decide(case, at=at)
     (action,) = [a for a in plan.actions if a.kind is cx.ActionKind.ESCALATE]
     assert (action.kind, action.owner, action.due, action.level) == (
