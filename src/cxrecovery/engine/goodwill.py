@@ -245,7 +245,12 @@ class GoodwillRule:
         low, high = band[1], band[2]
         point = comp.effort_point.get(str(effort), "min")
         effort_harm = _POINTS[point]
-        harm = max(effort_harm, lateness, downtime)
+        # max(effort_harm, lateness, downtime): the first of the highest.
+        harm = effort_harm
+        if lateness > harm:
+            harm = lateness
+        if downtime > harm:
+            harm = downtime
         if high > low:
             _harm_steps(steps, harm, effort, point, effort_harm, lateness, downtime)
         ratio = (low + (high - low) * harm).quantize(_PLACES)
