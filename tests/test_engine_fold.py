@@ -7,13 +7,17 @@ repeats, 01:10 EST (the later instant) compares before 01:55 EDT.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import cxrecovery as cx
+from cxrecovery._validation import aware_arg
+from cxrecovery.engine._support import comparable, instant_arg
 from cxrecovery.policy import load_policy
 from cxrecovery.replay import DueKind, sweep
 
@@ -92,3 +96,28 @@ def test_sweep_orders_due_times_as_instants(engine: cx.Engine) -> None:
         ("edt", "2026-11-01T01:40:00-04:00"),
         ("est", "2026-11-01T01:05:00-05:00"),
     ]
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1990, 1, 1),
+        max_value=datetime(2100, 1, 1),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=-5)), ZoneInfo(NEW_YORK), ZoneInfo("UTC")]
+        ),
+    )
+)
+def test_the_instant_an_engine_is_asked_about_is_the_checked_comparable_one(
+    at: datetime,
+) -> None:
+    # A fixed offset passes as it is (two class tests); any other zone goes the full way.
+    if type(at.tzinfo) is timezone:
+        assert instant_arg(at) is at
+    assert instant_arg(at) == comparable(aware_arg(at, "at"))
+    assert instant_arg(at).tzinfo is comparable(aware_arg(at, "at")).tzinfo
+    for bad in (at.replace(tzinfo=None), at.isoformat()):
+        with pytest.raises(cx.InvalidValueError) as caught:
+            instant_arg(bad)
+        with pytest.raises(cx.InvalidValueError) as plain:
+            aware_arg(bad, "at")
+        assert caught.value.problems == plain.value.problems

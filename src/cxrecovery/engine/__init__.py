@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from cxrecovery._validation import aware_arg, optional_aware_arg
+from cxrecovery._validation import aware_arg
 from cxrecovery.engine._decision import DecisionContext, plan
-from cxrecovery.engine._support import comparable
+from cxrecovery.engine._support import instant_arg
 from cxrecovery.engine.compile import CompiledPolicy, _money_arg
 from cxrecovery.engine.sweep import SweepResult
 from cxrecovery.engine.sweep import sweep as _sweep
@@ -46,7 +46,7 @@ class Engine(CompiledPolicy):
     def facts(self, case: Case, at: datetime) -> dict[str, object]:
         """The facts the policy's tables read for ``case`` at ``at`` (on the case as it
         was known then: :meth:`Case.as_of`)."""
-        when = comparable(aware_arg(at, "at"))
+        when = instant_arg(at)
         return self._facts(_known(case, when), when)[0]
 
     # --- authority -----------------------------------------------------------------------
@@ -71,7 +71,7 @@ class Engine(CompiledPolicy):
 
         .. versionadded:: 0.1.0
         """
-        at = comparable(aware_arg(at, "at"))
+        at = instant_arg(at)
         _money_arg(amount, "amount", optional=False)
         _money_arg(spent, "spent")
         try:
@@ -142,17 +142,18 @@ class Engine(CompiledPolicy):
 
         .. versionadded:: 0.1.0
         """
-        when = comparable(aware_arg(at, "at"))
+        when = instant_arg(at)
         check_instant(when, "at")
         if isinstance(case, Case):
             check_instant(case.opened_at, "case.opened_at")
-        _money_arg(spent, "spent")
+        if spent is not None:
+            _money_arg(spent, "spent")
         role = self._role(agent)
         case = _known(case, when)
         facts, timeline = self._facts(case, when, goodwill, limbo=self._compiled.reads_limbo)
-        ready = optional_aware_arg(remedy_ready_at, "remedy_ready_at")
         decision = DecisionContext(self, case, when, role, agent, spent, facts, timeline, explain)
-        decision.ready_at = ready
+        if remedy_ready_at is not None:
+            decision.ready_at = aware_arg(remedy_ready_at, "remedy_ready_at")
         return plan(decision, decided_at=at)
 
     # --- many cases ----------------------------------------------------------------------

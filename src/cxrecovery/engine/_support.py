@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Final
 
+from cxrecovery._validation import aware_arg
 from cxrecovery.businesstime import in_zone
 from cxrecovery.engine._slots import _PLAIN_TYPES, _Plain, plain, scalar, table_slots
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
@@ -124,6 +125,17 @@ def comparable(at: datetime) -> datetime:
     :func:`instant`); in UTC they compare as the instants they are.
     """
     return at if type(at.tzinfo) is timezone else at.astimezone(UTC)
+
+
+def instant_arg(at: object, name: str = "at") -> datetime:
+    """``comparable(aware_arg(at, name))``: the instant an engine's verb is asked about.
+
+    A datetime in a fixed offset (a ``timezone``, as every time read from a document
+    is) is aware and compared as it is: it passes with two class tests.
+    """
+    if at.__class__ is datetime and at.tzinfo.__class__ is timezone:
+        return at
+    return comparable(aware_arg(at, name))
 
 
 def _split(value: object) -> list[str]:
