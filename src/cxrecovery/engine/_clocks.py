@@ -114,6 +114,10 @@ class _ClockSteps:
     is_open: bool
     pending: list[Pending]
     reviews: list[datetime]
+    #: Each clock state's due time as an instant with the calendar that shows it (in the
+    #: order of ``clocks()``'s states), for steps that need a due time without the state's
+    #: shown values (which are filled on first read).
+    clock_dues: list[tuple[int | None, BusinessCalendar]]
 
     def future(self, when: datetime | None) -> None:
         raise NotImplementedError
@@ -192,6 +196,7 @@ class _ClockSteps:
         that cannot fail). Only the earliest of the clocks' reviews joins the decision's
         (the first of equal instants: ``earliest()`` of them all is the same)."""
         states: list[ClockState] = []
+        self.clock_dues = dues = []
         levels: list[_Level] = []
         at = self.at
         # Due and warning times are compared with the decision time as instants, in
@@ -247,6 +252,7 @@ class _ClockSteps:
                         levels.append((level, text, calendar, when_us))
                 if due_us is not None:
                     review = self.breach(compiled, due_us, at_us, levels, review)
+            dues.append((due_us, calendar))
             states.append(
                 ClockState._deferred(  # due_at and warnings shown on first read
                     partial(_shown, calendar, reached, compiled.points),

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Final
 
+from cxrecovery.businesstime import BusinessCalendar
 from cxrecovery.engine._context import DecisionContext
 from cxrecovery.engine._pending import Explained, Pending
 from cxrecovery.engine._support import (
     _TICK,
     channel_words,
-    earliest,
     instant,
 )
 from cxrecovery.model import (
@@ -81,7 +81,7 @@ def notify(
     """Tell the customer what the plan does for them: when (the next update due,
     now when a promise is made or the case is put right) and where."""
     channel, here = channel_now(d)
-    due = _update_due(clocks, d.engine._compiled.epochs)
+    due = _update_due(clocks, d.clock_dues)
     # Put right already: tell them now, unless they were told since it was put right
     # (and since the last setback).
     told_now = due is None and not d.is_open and not told_since_put_right(d)
@@ -169,19 +169,22 @@ def _notify_text(
     )
 
 
-def _update_due(clocks: list[ClockState], epochs: Mapping[object, datetime]) -> datetime | None:
+def _update_due(
+    clocks: list[ClockState], dues: list[tuple[int | None, BusinessCalendar]]
+) -> datetime | None:
     """The earliest a running or breached first-response or next-update clock is due
-    (the first of equal instants)."""
-    dues = [
-        state.due_at
-        for state in clocks
-        if state.name in _UPDATE_CLOCKS
-        and state.status in _UPDATE_STATUSES
-        and state.due_at is not None
-    ]
-    if not dues:
-        return None
-    return dues[0] if len(dues) == 1 else earliest(dues, epochs)
+    (the first of equal instants), shown as its state's ``due_at`` is: worked out from
+    the instants, so that reading it does not fill the states' shown values."""
+    found: tuple[int, BusinessCalendar] | None = None
+    for state, (due_us, calendar) in zip(clocks, dues, strict=True):
+        if (
+            due_us is not None
+            and state.name in _UPDATE_CLOCKS
+            and state.status in _UPDATE_STATUSES
+            and (found is None or due_us < found[0])
+        ):
+            found = (due_us, calendar)
+    return None if found is None else found[1].datetime_at(found[0])
 
 
 def _what_to_tell(
