@@ -50,7 +50,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,25 +153,34 @@ def part_totals(out_dir: Path, pid: int | None = None) -> list[int]:
     return [totals[k] for k in sorted(totals)]
 
 
+def run_callgrind(out: Path, argv: Sequence[str], env: Mapping[str, str]) -> tuple[str, list[int]]:
+    """Run the Python command ``argv`` under callgrind with a dump before each
+    ``os.getppid()`` call (the drivers' marker), its dumps written to ``out``; return its
+    standard output and each dump part's instruction total, in part order. A failing run
+    stops the benchmark with its error."""
+    cmd = [
+        "valgrind",
+        "--tool=callgrind",
+        "--dump-before=os_getppid",
+        f"--callgrind-out-file={out}/cg.%p",
+        *argv,
+    ]
+    proc = subprocess.run(cmd, env=dict(env), capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+    (pid,) = {p.name.split(".")[1] for p in out.glob("cg.*")}
+    return proc.stdout, part_totals(out, int(pid))
+
+
 def callgrind(tree: Path, docs: Path, measure: str, ops: int, cases: int) -> float:
     """Median instructions per unit of one measure's operations on one tree."""
     with tempfile.TemporaryDirectory(prefix="ab-cg-") as tmp:
-        out = Path(tmp)
-        cmd = [
-            "valgrind",
-            "--tool=callgrind",
-            "--dump-before=os_getppid",
-            f"--callgrind-out-file={out}/cg.%p",
-            python(),
-            *driver_args("callgrind", docs, measure, ops, cases),
-        ]
-        proc = subprocess.run(cmd, env=env_for(tree), capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed on {tree}:\n{proc.stderr[-3000:]}")
-        report = json.loads(proc.stdout.strip().splitlines()[-1])
-        pids = {p.name.split(".")[1] for p in out.glob("cg.*")}
-        (pid,) = pids
-        parts = part_totals(out, int(pid))
+        stdout, parts = run_callgrind(
+            Path(tmp),
+            [python(), *driver_args("callgrind", docs, measure, ops, cases)],
+            env_for(tree),
+        )
+        report = json.loads(stdout.strip().splitlines()[-1])
         # parts: setup, marker alone, one per operation, then the exit.
         marker = parts[1]
         per_op = [p - marker for p in parts[2 : 2 + report["ops"]]]

@@ -19,10 +19,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from ab import run_callgrind  # bench/ is the script's own folder, first on sys.path
 
 _DRIVER = r"""
 import os, sys
@@ -65,19 +66,6 @@ for case, at in ops:
 """
 
 
-def parts(out: Path) -> list[int]:
-    """Each callgrind dump part's instruction total, in part order."""
-    totals: dict[int, int] = {}
-    for path in out.glob("cg.*"):
-        part = None
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("part:"):
-                part = int(line.split()[1])
-            elif line.startswith(("totals:", "summary:")) and part is not None:
-                totals[part] = int(line.split()[1])
-    return [totals[k] for k in sorted(totals)]
-
-
 def measure(tree: Path, what: str, count: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="clock-steps-") as tmp:
         out = Path(tmp)
@@ -89,18 +77,7 @@ def measure(tree: Path, what: str, count: int) -> dict[str, float]:
             PYTHONHASHSEED="0",
             CLOCK_STEPS_TREE=str(tree),
         )
-        cmd = [
-            "valgrind",
-            "--tool=callgrind",
-            "--dump-before=os_getppid",
-            f"--callgrind-out-file={out}/cg.%p",
-            sys.executable,
-            str(driver),
-            what,
-            str(count),
-        ]
-        subprocess.run(cmd, env=env, check=True, capture_output=True)
-        found = parts(out)
+        _, found = run_callgrind(out, [sys.executable, str(driver), what, str(count)], env)
     # setup, the marker alone, then per decision: before the clocks, the clocks, the
     # escalation, the rest; then the exit.
     marker = found[1]

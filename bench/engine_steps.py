@@ -23,12 +23,11 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from ab import part_totals  # bench/ is the script's own folder, first on sys.path
+from ab import run_callgrind  # bench/ is the script's own folder, first on sys.path
 
 # (label, module, attribute path): wrapped where the label's caller looks it up.
 STEPS = [
@@ -122,18 +121,7 @@ def measure(
             ENGINE_STEPS=json.dumps(steps),
             ENGINE_STEPS_LOG=str(out / "log.json"),
         )
-        cmd = [
-            "valgrind",
-            "--tool=callgrind",
-            "--dump-before=os_getppid",
-            f"--callgrind-out-file={out}/cg.%p",
-            sys.executable,
-            str(driver),
-            what,
-            str(count),
-        ]
-        subprocess.run(cmd, env=env, check=True, capture_output=True)
-        found = part_totals(out)
+        _, found = run_callgrind(out, [sys.executable, str(driver), what, str(count)], env)
         log = json.loads((out / "log.json").read_text(encoding="utf-8"))
     # A part holds what ran up to the marker that wrote it: part 0 the setup, part 1
     # the marker alone, part 2 up to the first logged marker; part 3 + i follows the

@@ -22,13 +22,12 @@ import argparse
 import importlib
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from ab import part_totals  # bench/ is the script's own folder, first on sys.path
+from ab import run_callgrind  # bench/ is the script's own folder, first on sys.path
 
 HERE = Path(__file__).resolve().parent
 
@@ -92,22 +91,9 @@ def main() -> int:
         return 0
     env = dict(os.environ, PYTHONPATH=str(args.tree.resolve() / "src"), PYTHONHASHSEED="0")
     with tempfile.TemporaryDirectory(prefix="ir-step-") as tmp:
-        cmd = [
-            "valgrind",
-            "--tool=callgrind",
-            "--dump-before=os_getppid",
-            f"--callgrind-out-file={tmp}/cg.%p",
-            os.path.realpath(sys.executable),
-            __file__,
-            "--child",
-            f"--cases={args.cases}",
-            f"--ops={args.ops}",
-            f"--step={args.step}",
-        ]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if proc.returncode != 0:
-            sys.exit(proc.stderr[-3000:])
-        parts = part_totals(Path(tmp))
+        argv = [os.path.realpath(sys.executable), __file__, "--child", f"--cases={args.cases}"]
+        argv += [f"--ops={args.ops}", f"--step={args.step}"]
+        _, parts = run_callgrind(Path(tmp), argv, env)
     # The setup, the two markers, then (before, inside) pairs and the exit.
     marker = parts[1]
     inside = [p - marker for p in parts[3:-1:2]]
