@@ -31,7 +31,6 @@ from cxrecovery.model import (
 )
 from cxrecovery.money import Money
 from cxrecovery.plan import (
-    Action,
     ActionKind,
     Approval,
     Authority,
@@ -91,9 +90,7 @@ class DecisionContext(_ClockSteps):
         self._slots = engine._compiled.slots
         self.trace: list[TableTrace] = []
         self.reviews: list[datetime] = []
-        # Each action as decided (``pending``), explained when the plan is read; the
-        # clock steps' escalation comes explained (``actions``).
-        self.actions: list[Action] = []
+        # Each action as decided, explained when the plan is read.
         self.pending: list[Pending] = []
         self.approvals: list[Approval] = []
         self.is_open = case.status is _OPEN

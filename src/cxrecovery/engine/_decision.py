@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 
-import attrs
-
 from cxrecovery.engine._compensation import compensate, owed, repay
 from cxrecovery.engine._context import DecisionContext
 from cxrecovery.engine._notify import follow_up, future_windows, notify, recognise
@@ -140,9 +138,7 @@ def _actions(d: DecisionContext) -> tuple[Action, ...]:
     actions: list[Action] = []
     for item in ordered(d):
         overdue = item.due is not None and instant(item.due) < now
-        if not isinstance(item, Pending):  # made explained (escalate's)
-            actions.append(attrs.evolve(item, overdue=True) if overdue else item)
-        elif explain:
+        if explain:
             actions.append(item.action(d, overdue))
         else:
             actions.append(item.deferred(d, overdue))
@@ -157,12 +153,10 @@ def _trace(d: DecisionContext) -> tuple[TableTrace, ...]:
 _EXPLANATION: Final = {"actions": _actions, "facts": DecisionContext.all_facts, "trace": _trace}
 
 
-def ordered(d: DecisionContext) -> list[Pending | Action]:
+def ordered(d: DecisionContext) -> list[Pending]:
     """The plan's actions as decided, in the plan's order (by kind, as taken)."""
-    items: list[Pending | Action] = [*d.pending, *d.actions]
-    items.sort(key=_kind_order)
-    return items
+    return sorted(d.pending, key=_kind_order)
 
 
-def _kind_order(item: Pending | Action) -> int:
+def _kind_order(item: Pending) -> int:
     return _KIND_ORDER[item.kind]
