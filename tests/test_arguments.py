@@ -148,3 +148,29 @@ def test_a_line_that_is_not_utf8_is_one_bad_line(tmp_path: Path) -> None:
     assert "not UTF-8" in summary.bad_lines[0].error
     with pytest.raises(cx.DocumentError, match=r"^line 2: not UTF-8"):
         list(read_cases(path))
+
+
+def test_a_settable_maker_makes_the_instance_the_class_would() -> None:
+    import attrs
+
+    from cxrecovery._validation import settable_maker
+
+    @attrs.frozen
+    class Pair:  # field names that the maker's own locals must not shadow
+        make: int
+        made: str
+
+    make = settable_maker(Pair, "being tested")
+    made = make(1, "x")
+    assert type(made) is Pair
+    assert (made, hash(made), repr(made)) == (
+        Pair(1, "x"),
+        hash(Pair(1, "x")),
+        "Pair(make=1, made='x')",
+    )
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        made.make = 2  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        make(1)  # every field, by position
+    money = cx.Money._made(cx.Money("1.50", "EUR").amount, "EUR")
+    assert (type(money), money) == (cx.Money, cx.Money("1.50", "EUR"))

@@ -7,13 +7,13 @@ currency's minor unit, so a plan never offers a customer a third of a cent.
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Final
 
 import attrs
 
-from cxrecovery._validation import settable_twin
+from cxrecovery._validation import settable_maker
 from cxrecovery.errors import CurrencyMismatchError, MoneyError
 
 __all__ = ["Money", "Rounding", "currencies", "minor_units"]
@@ -216,18 +216,14 @@ class Money:
     def _made(cls, amount: Decimal, currency: str) -> Money:
         """Money holding ``amount`` as it is, without the checks of :meth:`__init__`: its
         slots set as plain attributes on a settable twin of the class, which then
-        becomes ``Money`` (see ``settable_twin``). For an amount known to be held to
+        becomes ``Money`` (see ``settable_maker``). For an amount known to be held to
         ``currency``'s minor unit, within the size limit, and not a negative zero."""
         if cls is not Money:  # a subclass: the twin is Money's
             made: Money = object.__new__(cls)
             _set_amount(made, amount)
             _set_currency(made, currency)
             return made
-        made = _Settable()
-        made.amount = amount  # type: ignore[misc]
-        made.currency = currency  # type: ignore[misc]
-        made.__class__ = Money
-        return made
+        return _settable(amount, currency)
 
     @classmethod
     def of(
@@ -472,7 +468,7 @@ _set_amount: Final = Money.__dict__["amount"].__set__
 _set_currency: Final = Money.__dict__["currency"].__set__
 # Money whose slots are set by plain assignment, then given the class Money: cheaper
 # than calling each frozen slot's setter (see Money._made).
-_Settable: Final = settable_twin(Money, "being made")
+_settable: Final[Callable[[Decimal, str], Money]] = settable_maker(Money, "being made")
 
 
 def _sized(amount: Decimal) -> Decimal:

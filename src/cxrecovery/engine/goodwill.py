@@ -12,14 +12,14 @@ never carries it; the hard cap bounds it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Final
 
 import attrs
 
-from cxrecovery._validation import settable_twin
+from cxrecovery._validation import settable_maker
 from cxrecovery.model import Fault
 from cxrecovery.policy import CompensationPolicy, Tier
 
@@ -79,23 +79,11 @@ class Goodwill:
     steps: tuple[tuple[str, str], ...]
 
 
-# Goodwill whose slots are set by plain assignment, then given the class Goodwill (see
-# settable_twin): cheaper than the frozen class's __init__.
-_Making: Final = settable_twin(Goodwill, "being sized")
-
-
-def _goodwill(
-    tier: Tier, ratio: Decimal, harm: Decimal, steps: tuple[tuple[str, str], ...]
-) -> Goodwill:
-    """``Goodwill(tier, ratio, harm, steps)``, made with fewer calls."""
-    made = _Making()
-    made.tier = tier
-    made.ratio = ratio
-    made.harm = harm
-    made.steps = steps
-    made.__class__ = Goodwill
-    found: Goodwill = made
-    return found
+# ``Goodwill(tier, ratio, harm, steps)``, made with fewer calls: its slots set by plain
+# assignment, then given the class Goodwill (see settable_maker).
+_goodwill: Final[Callable[[Tier, Decimal, Decimal, tuple[tuple[str, str], ...]], Goodwill]] = (
+    settable_maker(Goodwill, "being sized")
+)
 
 
 def goodwill(

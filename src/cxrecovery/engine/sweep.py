@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Final, Protocol
@@ -15,7 +15,7 @@ from cxrecovery._validation import (
     duration_arg,
     items_of,
     optional_aware_arg,
-    settable_twin,
+    settable_maker,
 )
 from cxrecovery.engine._support import instant
 from cxrecovery.errors import InvalidValueError
@@ -164,17 +164,14 @@ _Found = tuple[int, datetime, str, DueItem]
 _ORDER: Final = itemgetter(0, 1, 2)
 # DueItem's fields have no validator: an item is its four fields, set as the reader sets
 # a case's (a frozen class's __init__ sets each through object.__setattr__, 4x the cost).
-_DUE_ITEM: Final = settable_twin(DueItem, "being listed")
+_due_item: Final[Callable[[str, DueKind, datetime, str], DueItem]] = settable_maker(
+    DueItem, "being listed"
+)
 
 
 def _item(kind: DueKind, case_id: str, due: datetime, summary: str) -> _Found:
     """``DueItem(case_id, kind, due, summary)``, with its sort key."""
-    item = _DUE_ITEM()
-    item.case_id = case_id
-    item.kind = kind
-    item.due = due
-    item.summary = summary
-    item.__class__ = DueItem
+    item = _due_item(case_id, kind, due, summary)
     return (_URGENCY[kind], instant(due), case_id, item)
 
 

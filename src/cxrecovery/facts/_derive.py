@@ -10,7 +10,7 @@ from functools import lru_cache
 from operator import attrgetter, getitem, itemgetter
 from typing import Final
 
-from cxrecovery._validation import settable_twin
+from cxrecovery._validation import settable_maker
 from cxrecovery.facts._builtin import BUILTIN_FACTS, FactSettings, Timeline
 from cxrecovery.model import (
     Case,
@@ -132,21 +132,12 @@ def derive_facts_but_limbo(
     return facts, _timeline(tuple(due_ahead), window_exits, progress_at)
 
 
-# A Timeline's fields set as plain attributes (a frozen class's __init__ sets each
-# through its slot's setter, called as a function): see settable_twin.
-_TimelineTwin: Final = settable_twin(Timeline, "being made")
-
-
-def _timeline(
-    promise_due: tuple[datetime, ...], window_exits: tuple[datetime, ...], last_progress: datetime
-) -> Timeline:
-    """``Timeline(promise_due, window_exits, last_progress)``, at less cost."""
-    made = _TimelineTwin()
-    made.promise_due = promise_due
-    made.window_exits = window_exits
-    made.last_progress = last_progress
-    made.__class__ = Timeline
-    return made  # type: ignore[no-any-return]
+# ``Timeline(promise_due, window_exits, last_progress)`` at less cost: its fields set as
+# plain attributes (a frozen class's __init__ sets each through its slot's setter,
+# called as a function); see settable_maker.
+_timeline: Final[Callable[[tuple[datetime, ...], tuple[datetime, ...], datetime], Timeline]] = (
+    settable_maker(Timeline, "being made")
+)
 
 
 def limbo_hours(timeline: Timeline, at: datetime, settings: FactSettings) -> Decimal:
