@@ -54,6 +54,16 @@ def test_the_kept_rule_is_the_plain_rule(
     assert plain == kept
     assert str(plain.ratio) == str(kept.ratio)
     assert RULE(found, **args) is kept  # type: ignore[arg-type]
+    # What a decision asks: the same answer, its steps written out on first read.
+    tier_used, ratio, harm, steps = RULE.sized(
+        found, fault, history, effort, lateness, downtime, restored, refunded
+    )
+    assert (tier_used, ratio, harm, RULE.said(steps)) == (
+        kept.tier,
+        kept.ratio,
+        kept.harm,
+        kept.steps,
+    )
 
 
 def test_a_fact_value_that_is_no_key_is_sized_each_time() -> None:

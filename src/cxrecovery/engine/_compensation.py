@@ -12,9 +12,10 @@ from typing import Final
 from cxrecovery.engine._context import DecisionContext
 from cxrecovery.engine._harm import downtime_share, lateness_share
 from cxrecovery.engine._owed import owed, repay
-from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
+from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, new_pending, reasons_of
 from cxrecovery.engine._support import _duration_text
 from cxrecovery.engine.authority import GrantRequest, Ladder, Verdict
+from cxrecovery.engine.goodwill import Step
 from cxrecovery.model import (
     Attributes,
     CaseEventKind,
@@ -93,7 +94,7 @@ def compensate(
     granted -= d.repaid
     over, expectation = _over_delivered(d, value, granted, ratio, tier)
     if value is None or not value.amount or ratio == 0 or d.facts["critical"]:
-        _unsized(d, value, ratio, tier, form, rule, _size_reasons(why))
+        _unsized(d, value, ratio, tier, form, rule, why)
         return None, over, expectation
     # The reasons the amount adds to the goodwill's (a floor, a ceiling, a grant).
     reasons: list[ReasonSpec] = []
@@ -123,20 +124,25 @@ def compensate(
             reason=f"if granted on case {d.case.id}, the customer will expect this again",
         )
     d.pending.append(
-        Pending(  # by position: see Pending
-            _COMPENSATE,
-            _compensation_text,
-            (form, amount, share, value, who, why, reasons),
-            d.agent.id
-            if (d.agent is not None and verdict.allowed)
-            else (verdict.approver or owner),
-            None,
-            authority,
-            approval,
-            amount,
-            share.quantize(_BASIS_POINT),
-            form,
-            tier.name,
+        new_pending(  # every field, in order: see Pending
+            Pending,
+            (
+                _COMPENSATE,
+                _compensation_text,
+                (form, amount, share, value, who, why, reasons),
+                d.agent.id
+                if (d.agent is not None and verdict.allowed)
+                else (verdict.approver or owner),
+                None,
+                authority,
+                approval,
+                amount,
+                share.quantize(_BASIS_POINT),
+                form,
+                tier.name,
+                None,
+                None,
+            ),
         )
     )
     return amount, over, expectation
@@ -155,7 +161,7 @@ def _compensation_text(
     return (
         f"Compensate: {form.value.replace('_', ' ')} of {amount} ({share:.2f} of {value}); {who}",
         _PREFER_IMMEDIATE,
-        (*reasons_of(d, [*_size_reasons(why), *reasons]), d.reason(*_PREFER_REASON)),
+        (*reasons_of(d, [*_size_reasons(d, why), *reasons]), d.reason(*_PREFER_REASON)),
     )
 
 
@@ -163,7 +169,7 @@ def _compensation_text(
 # first read): the row's rule, the row's tier, the goodwill's steps, how late and how
 # long without the service (the steps reached), and whether the customer's raised
 # expectation set it.
-_Why = tuple[str, str, tuple[tuple[str, str], ...], timedelta | None, timedelta | None, bool]
+_Why = tuple[str, str, tuple[Step, ...], timedelta | None, timedelta | None, bool]
 
 
 def _size(
@@ -183,7 +189,8 @@ def _size(
     refunded = _ONE if owed_value is not None else _ZERO
     lateness, late_by, changed = lateness_share(d)
     downtime, down_for = downtime_share(d, changed)
-    sized = sizing(  # by position: fault, history, effort, the harms, restored, refunded
+    # The tier used, the share, the harm and the steps (their texts written on first read).
+    tier, ratio, _, steps = sizing.sized(
         tier,
         facts["fault"],
         facts["history"],
@@ -193,17 +200,16 @@ def _size(
         restored,
         refunded,
     )
-    tier, ratio = sized.tier, sized.ratio
     baseline = d.case.customer.expectation
     expected = baseline.compensation_ratio > ratio + refunded and facts["fault"] != _CUSTOMER
     if expected:
         # What they got last time is what they expect now, a tier-0 row included
         # (Rust & Oliver 2000); unless the failure was their own doing.
         ratio = min(baseline.compensation_ratio - refunded, comp.hard_cap_ratio - refunded)
-    return tier, ratio, refunded, (rule, row_tier, sized.steps, late_by, down_for, expected)
+    return tier, ratio, refunded, (rule, row_tier, steps, late_by, down_for, expected)
 
 
-def _size_reasons(why: _Why) -> list[ReasonSpec]:
+def _size_reasons(d: DecisionContext, why: _Why) -> list[ReasonSpec]:
     """The reasons for each step that sized the goodwill, written from ``why``."""
     rule, row_tier, steps, late_by, down_for, expected = why
     reasons: list[ReasonSpec] = [
@@ -215,7 +221,7 @@ def _size_reasons(why: _Why) -> list[ReasonSpec]:
             "service_usable",
         )
     ]
-    for step_rule, text in steps:
+    for step_rule, text in d.engine._goodwill.said(steps):
         names = _STEP_FACTS.get(step_rule, ())
         if step_rule == "compensation.harm.lateness" and late_by is not None:
             text = f"{text} (late by {_duration_text(late_by)} or more)"
@@ -269,10 +275,11 @@ def _unsized(
     tier: Tier,
     form: CompensationForm,
     rule: str,
-    reasons: list[ReasonSpec],
+    why: _Why,
 ) -> None:
     """No amount the policy can grant (no value at stake, a zero share, a critical
-    case): a person decides it where the policy would pay."""
+    case): a person decides it where the policy would pay (the goodwill's reasons,
+    ``why``, written out then)."""
     critical = d.facts["critical"]
     if (value is None or not value) and ratio > 0 and not critical:
         # The row pays, but there is nothing to size it on: a person decides the
@@ -282,7 +289,7 @@ def _unsized(
             "stake) applies, but the case gives no value at stake; decide the amount",
             d.deciding_role(form),
             (
-                *reasons,
+                *_size_reasons(d, why),
                 (
                     "principles.no_silent_gaps",
                     "the policy cannot size it: a person decides",

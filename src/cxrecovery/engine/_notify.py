@@ -8,7 +8,7 @@ from typing import Final
 
 from cxrecovery.businesstime import BusinessCalendar
 from cxrecovery.engine._context import DecisionContext
-from cxrecovery.engine._pending import Explained, Pending
+from cxrecovery.engine._pending import Explained, Pending, new_pending
 from cxrecovery.engine._support import (
     _TICK,
     channel_words,
@@ -87,29 +87,39 @@ def notify(
     told_now = due is None and not d.is_open and not told_since_put_right(d)
     if told_now:
         due = d.at
-    promised_now = any(a.kind is _MAKE_PROMISE for a in d.pending) and (
-        due is None or instant(due) >= instant(d.at)
-    )
+    # One pass over the actions so far: whether the plan makes a promise, and the
+    # money it pays back.
+    promised = False
+    repaid: list[Money] = []
+    for item in d.pending:
+        kind = item.kind
+        if kind is _MAKE_PROMISE:
+            promised = True
+        elif kind is _REPAY and item.amount is not None:
+            repaid.append(item.amount)
+    promised_now = promised and (due is None or instant(due) >= instant(d.at))
     if promised_now:
         # The plan makes a promise now: the customer hears it now, not when the next
         # update falls due (a remake promised in 20 minutes, told by tomorrow).
         due = d.at
-    repaid = [a.amount for a in d.pending if a.kind is _REPAY and a.amount is not None]
     d.pending.append(
-        Pending(  # by position: see Pending
-            _NOTIFY,
-            _notify_text,
-            (channel, here, told_now, promised_now, promise_due, repaid, compensation),
-            None,
-            due,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            channel,
+        new_pending(  # every field, in order: see Pending
+            Pending,
+            (
+                _NOTIFY,
+                _notify_text,
+                (channel, here, told_now, promised_now, promise_due, repaid, compensation),
+                None,
+                due,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                channel,
+            ),
         )
     )
 
@@ -176,14 +186,18 @@ def _update_due(
     (the first of equal instants), shown as its state's ``due_at`` is: worked out from
     the instants, so that reading it does not fill the states' shown values."""
     found: tuple[int, BusinessCalendar] | None = None
-    for state, (due_us, calendar) in zip(clocks, dues, strict=True):
+    if len(clocks) != len(dues):  # pragma: no cover - the clock steps make one of each
+        raise AssertionError("a due instant for each clock")
+    for i, state in enumerate(clocks):  # by index: cheaper than a strict zip
+        due = dues[i]
+        due_us = due[0]
         if (
             due_us is not None
             and state.name in _UPDATE_CLOCKS
             and state.status in _UPDATE_STATUSES
             and (found is None or due_us < found[0])
         ):
-            found = (due_us, calendar)
+            found = (due_us, due[1])
     return None if found is None else found[1].datetime_at(found[0])
 
 
@@ -235,20 +249,23 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
         after = d.engine._compiled.duration(part)
         due = calendar.next_open(base + after) if base is not None else None
         d.pending.append(
-            Pending(  # by position: see Pending
-                _FOLLOW_UP,
-                _follow_up_text,
-                (part, rule, due),
-                owner,
-                due,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                channel,
+            new_pending(  # every field, in order: see Pending
+                Pending,
+                (
+                    _FOLLOW_UP,
+                    _follow_up_text,
+                    (part, rule, due),
+                    owner,
+                    due,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    channel,
+                ),
             )
         )
 

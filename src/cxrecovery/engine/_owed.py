@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Final
 
 from cxrecovery.engine._context import DecisionContext
-from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
+from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, new_pending, reasons_of
 from cxrecovery.model import Attributes, CompensationForm
 from cxrecovery.money import Money
 from cxrecovery.plan import ActionKind, Authority
@@ -69,17 +69,23 @@ def repay(d: DecisionContext, value: Money | None, owed_value: Money | None, own
         if not outstanding:
             continue
         d.pending.append(
-            Pending(  # by position: see Pending
-                _REPAY,
-                _repay_text,
-                (items, paid, currency, outstanding),
-                d.agent.id if d.agent is not None else owner,
-                None,
-                _DO_NOW,
-                None,
-                outstanding,
-                None,
-                _REFUND,
+            new_pending(  # every field, in order: see Pending
+                Pending,
+                (
+                    _REPAY,
+                    _repay_text,
+                    (items, paid, currency, outstanding),
+                    d.agent.id if d.agent is not None else owner,
+                    None,
+                    _DO_NOW,
+                    None,
+                    outstanding,
+                    None,
+                    _REFUND,
+                    None,
+                    None,
+                    None,
+                ),
             )
         )
 

@@ -13,13 +13,21 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 
 from cxrecovery.model import Attributes, Channel, CompensationForm
 from cxrecovery.money import Money
 from cxrecovery.plan import Action, ActionKind, Approval, Authority, Reason
 
-__all__ = ["Explained", "Explainer", "Pending", "ReasonSpec", "reasons_of"]
+__all__ = [
+    "NO_VALUES",
+    "Explained",
+    "Explainer",
+    "Pending",
+    "ReasonSpec",
+    "new_pending",
+    "reasons_of",
+]
 
 # A reason not yet made: its rule, its text and the names of the facts it cites.
 ReasonSpec = tuple[str, ...]
@@ -40,58 +48,26 @@ def reasons_of(d: Explaining, specs: Sequence[ReasonSpec]) -> tuple[Reason, ...]
     return tuple([reason(*spec) for spec in specs])
 
 
-class Pending:
+class Pending(NamedTuple):
     """One action of a plan: the decision's values, and the call that explains it.
 
-    Every parameter may be passed by position, in the order of the signature: a step
-    that makes one per decision passes them so (keywords, and keyword-only defaults,
-    cost more per call)."""
+    A tuple: a step that makes one per decision makes it with :data:`new_pending`, from
+    the tuple of all its fields in order (the generated constructor, with its defaults
+    and keywords, costs more per call)."""
 
-    __slots__ = (
-        "amount",
-        "approval",
-        "args",
-        "authority",
-        "channel",
-        "due",
-        "explain",
-        "form",
-        "kind",
-        "level",
-        "owner",
-        "ratio",
-        "tier",
-    )
-
-    def __init__(
-        self,
-        kind: ActionKind,
-        explain: Explainer,
-        args: tuple[Any, ...],
-        owner: str | None = None,
-        due: datetime | None = None,
-        authority: Authority | None = None,
-        approval: Approval | None = None,
-        amount: Money | None = None,
-        ratio: Decimal | None = None,
-        form: CompensationForm | None = None,
-        tier: str | None = None,
-        level: int | None = None,
-        channel: Channel | None = None,
-    ) -> None:
-        self.kind = kind
-        self.explain = explain
-        self.args = args
-        self.owner = owner
-        self.due = due
-        self.authority = authority
-        self.approval = approval
-        self.amount = amount
-        self.ratio = ratio
-        self.form = form
-        self.tier = tier
-        self.level = level
-        self.channel = channel
+    kind: ActionKind
+    explain: Explainer
+    args: tuple[Any, ...]
+    owner: str | None = None
+    due: datetime | None = None
+    authority: Authority | None = None
+    approval: Approval | None = None
+    amount: Money | None = None
+    ratio: Decimal | None = None
+    form: CompensationForm | None = None
+    tier: str | None = None
+    level: int | None = None
+    channel: Channel | None = None
 
     def action(self, d: Explaining, overdue: bool) -> Action:
         """The action, explained."""
@@ -136,3 +112,11 @@ class Pending:
     def _explained(self, d: Explaining) -> dict[str, object]:
         summary, details, reasons = self.explain(d, *self.args)
         return {"summary": summary, "details": details, "reasons": reasons}
+
+
+# ``Pending._make(fields)``: the tuple of all thirteen fields, in order, made a Pending
+# (as ``Pending._make`` does, without its length check and its call).
+new_pending: Final = tuple.__new__
+# What an action without an amount, an approval or a channel holds after its owner: no
+# due time and nine fields more, none of them set.
+NO_VALUES: Final = (None,) * 10

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from cxrecovery.engine._context import DecisionContext
-from cxrecovery.engine._pending import Explained, Pending
+from cxrecovery.engine._pending import NO_VALUES as _NO_VALUES
+from cxrecovery.engine._pending import Explained, Pending, new_pending
 from cxrecovery.engine._support import (
     _customer_time,
     _duration_text,
@@ -45,7 +46,9 @@ _VISIT: Final = TouchpointKind.VISIT
 def apologize(d: DecisionContext, recovery: Mapping[str, object], rule: str, owner: str) -> None:
     """Apologise in the recovery row's style, owning the problem and acknowledging
     what went wrong on the way."""
-    d.pending.append(Pending(_APOLOGIZE, _apology_text, (recovery, rule), owner))
+    d.pending.append(
+        new_pending(Pending, (_APOLOGIZE, _apology_text, (recovery, rule), owner, *_NO_VALUES))
+    )
 
 
 def _apology_text(d: DecisionContext, recovery: Mapping[str, object], rule: str) -> Explained:
@@ -144,11 +147,15 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
     remedied = bool(d.case.events) and d.done_since_setback(_REMEDIED)
     if not remedied:
         d.pending.append(
-            Pending(
-                _REMEDY,
-                _remedy_text,
-                (action, calendar_name, estimate_text, rule),
-                owner,
+            new_pending(
+                Pending,
+                (
+                    _REMEDY,
+                    _remedy_text,
+                    (action, calendar_name, estimate_text, rule),
+                    owner,
+                    *_NO_VALUES,
+                ),
             )
         )
     # Promise the remedy unless a pending promise already covers it.
@@ -163,12 +170,16 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
     start, quote = remedy_start(d)
     due = policy.calendars[calendar_name].add(start, margin[1])
     d.pending.append(
-        Pending(
-            _MAKE_PROMISE,
-            _promise_text,
-            (action, calendar_name, str(out["estimate"]), margin, rule, quote, due),
-            owner,
-            due,
+        new_pending(
+            Pending,
+            (
+                _MAKE_PROMISE,
+                _promise_text,
+                (action, calendar_name, estimate_text, margin, rule, quote, due),
+                owner,
+                due,
+                *_NO_VALUES[1:],
+            ),
         )
     )
     return due

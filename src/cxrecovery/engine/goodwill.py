@@ -23,7 +23,7 @@ from cxrecovery._validation import settable_maker
 from cxrecovery.model import Fault
 from cxrecovery.policy import CompensationPolicy, Tier
 
-__all__ = ["Goodwill", "GoodwillRule", "goodwill", "harm_step"]
+__all__ = ["Goodwill", "GoodwillRule", "Sized", "Step", "goodwill", "harm_step"]
 
 _ZERO: Final = Decimal(0)
 _ONE: Final = Decimal(1)
@@ -107,8 +107,9 @@ def goodwill(
     cases keeps a :class:`GoodwillRule` of ``comp`` instead.
     """
     # Asked once: nothing to keep, so the rule's memo is left out.
-    return GoodwillRule(comp)._sized(
-        tier, fault, history, effort, lateness, downtime, restored, refunded
+    rule = GoodwillRule(comp)
+    return rule._written(
+        rule._work(tier, fault, history, effort, lateness, downtime, restored, refunded)
     )
 
 
@@ -117,22 +118,36 @@ _OWN_FAULT: Final = (
     "the customer's own doing: help in full, no goodwill",
 )
 
+# A step that moved the share, kept as the values its text is written from: its rule
+# first, then what the text names (see :meth:`GoodwillRule.said`).
+Step = tuple[object, ...]
+# What :meth:`GoodwillRule.sized` answers: the tier used, the share, the harm and the
+# steps (a :class:`Goodwill` with its steps not yet written out).
+Sized = tuple[Tier, Decimal, Decimal, tuple[Step, ...]]
+_OWN_FAULT_STEPS: Final[tuple[Step, ...]] = ((_OWN_FAULT[0],),)
+_RESTORED: Final[Step] = ("compensation.restored_scale",)
+_LINE: Final[Step] = ("compensation.approval_above_ratio",)
+_CAP: Final[Step] = ("compensation.hard_cap_ratio",)
+
 
 class GoodwillRule:
     """:func:`goodwill` for one compensation policy, keeping what depends on the policy
     alone once it is worked out: each tier's goodwill band and fault step, the tiers by
-    name, the texts of the policy's own steps. A compiled policy keeps one."""
+    name, the share for each band and harm, the texts of the steps. A compiled policy
+    keeps one; a decision asks :meth:`sized` (the steps' texts written on first read,
+    :meth:`said`)."""
 
-    __slots__ = ("_bands", "_by_name", "_memo", "_said", "_steps", "comp")
+    __slots__ = ("_by_name", "_kept", "_memo", "_placed", "_said", "_steps", "comp")
 
     def __init__(self, comp: CompensationPolicy) -> None:
         self.comp = comp
         # By the tier's identity (the entry holds the tier, so its id is not reused).
-        self._bands: dict[int, tuple[Tier, Decimal, Decimal]] = {}
         self._steps: dict[int, tuple[Tier, Tier]] = {}
-        self._memo: dict[tuple[object, ...], tuple[Tier, Goodwill]] = {}
+        self._memo: dict[tuple[object, ...], tuple[Tier, Sized]] = {}
+        self._kept: dict[tuple[object, ...], tuple[Tier, Goodwill]] = {}
+        self._placed: dict[tuple[object, ...], tuple[Tier, Decimal, tuple[Step, ...], bool]] = {}
         self._by_name: dict[str, Tier] | None = None
-        self._said: dict[str, tuple[str, str]] = {}
+        self._said: dict[tuple[Step, ...], tuple[tuple[str, str], ...]] = {}
 
     def tier(self, name: str) -> Tier:
         """The policy's tier called ``name`` (the first of that name), as
@@ -145,13 +160,6 @@ class GoodwillRule:
         found = by_name.get(name)
         return found if found is not None else self.comp.tier(name)  # raises
 
-    def _band(self, tier: Tier) -> tuple[Tier, Decimal, Decimal]:
-        """``tier`` and its goodwill band."""
-        found = self._bands.get(id(tier))
-        if found is None or found[0] is not tier:
-            found = self._bands[id(tier)] = (tier, tier.goodwill_min, tier.goodwill_max)
-        return found
-
     def _stepped(self, tier: Tier) -> Tier:
         """The tier the policy's fault step leads to from ``tier``."""
         found = self._steps.get(id(tier))
@@ -159,22 +167,6 @@ class GoodwillRule:
             comp = self.comp
             found = self._steps[id(tier)] = (tier, comp.step(tier.name, comp.fault_step))
         return found[1]
-
-    def _step(self, rule: str) -> tuple[str, str]:
-        """The step ``rule`` with its text, which the policy alone fixes."""
-        found = self._said.get(rule)
-        if found is None:
-            comp = self.comp
-            text = {
-                "compensation.restored_scale": "the remedy restores the service: goodwill "
-                f"times {comp.restored_scale}",
-                "compensation.approval_above_ratio": f"held at {comp.approval_above_ratio} "
-                "of the value at stake in all: above it satisfaction hardly grows",
-                "compensation.hard_cap_ratio": f"capped at {comp.hard_cap_ratio} of the "
-                "value at stake in all",
-            }[rule]
-            found = self._said[rule] = (rule, text)
-        return found
 
     def __call__(
         self,
@@ -188,23 +180,25 @@ class GoodwillRule:
         refunded: Decimal = _ZERO,
     ) -> Goodwill:
         """See :func:`goodwill`. The answer for equal arguments is kept: it is a frozen
-        value fixed by them (the tier by identity), and they take few values. The
-        arguments may be given by position, in this order (cheaper per call)."""
+        value fixed by them (the tier by identity), and they take few values."""
         key = (id(tier), fault, history, effort, lateness, downtime, restored, refunded)
         try:
-            found = self._memo.get(key)
+            found = self._kept.get(key)
         except TypeError:  # a fact value that cannot be a key: worked out each time
-            return self._sized(
-                tier, fault, history, effort, lateness, downtime, restored, refunded
+            return self._written(
+                self._work(tier, fault, history, effort, lateness, downtime, restored, refunded)
             )
         if found is None or found[0] is not tier:
-            sized = self._sized(
+            sized = self.sized(
                 tier, fault, history, effort, lateness, downtime, restored, refunded
             )
-            found = self._memo[key] = (tier, sized)
+            found = self._kept[key] = (tier, self._written(sized))
         return found[1]
 
-    def _sized(
+    def _written(self, sized: Sized) -> Goodwill:
+        return _goodwill(sized[0], sized[1], sized[2], self.said(sized[3]))
+
+    def sized(
         self,
         tier: Tier,
         fault: object,
@@ -214,23 +208,75 @@ class GoodwillRule:
         downtime: Decimal,
         restored: bool,
         refunded: Decimal,
-    ) -> Goodwill:
-        if fault == _CUSTOMER:
-            return _goodwill(tier, _ZERO, _ZERO, (_OWN_FAULT,))
+    ) -> Sized:
+        """:func:`goodwill`'s answer as the tier used, the share, the harm and the steps
+        (see :meth:`said`), given by position. The answer for equal arguments is kept
+        (the tier by identity): they take few values."""
+        key = (id(tier), fault, history, effort, lateness, downtime, restored, refunded)
+        try:
+            found = self._memo.get(key)
+        except TypeError:  # a fact value that cannot be a key: worked out each time
+            return self._work(tier, fault, history, effort, lateness, downtime, restored, refunded)
+        if found is None or found[0] is not tier:
+            sized = self._work(
+                tier, fault, history, effort, lateness, downtime, restored, refunded
+            )
+            found = self._memo[key] = (tier, sized)
+        return found[1]
+
+    def said(self, steps: tuple[Step, ...]) -> tuple[tuple[str, str], ...]:
+        """The steps' ``(rule, text)`` pairs, as :attr:`Goodwill.steps` holds them."""
+        try:
+            found = self._said.get(steps)
+        except TypeError:  # an effort that cannot be a key: written each time
+            return tuple(map(self._text, steps))
+        if found is None:
+            found = self._said[steps] = tuple(map(self._text, steps))
+        return found
+
+    def _text(self, step: Step) -> tuple[str, str]:
+        """One step's rule and text."""
+        rule = str(step[0])
         comp = self.comp
-        steps: list[tuple[str, str]] = []
+        if rule == "compensation.fault_step":
+            return rule, f"not our fault and the first time: tier {step[1]} to {step[2]}"
+        if rule == "compensation.effort_point":
+            return rule, f"{step[1]} effort: the {step[2]} of the band"
+        if rule == "compensation.harm.lateness":
+            return rule, f"late against the promise: {_way(step[1])}"  # type: ignore[arg-type]
+        if rule == "compensation.harm.downtime":
+            return rule, f"time without the service: {_way(step[1])}"  # type: ignore[arg-type]
+        if rule == "compensation.restored_scale":
+            return rule, f"the remedy restores the service: goodwill times {comp.restored_scale}"
+        if rule == "compensation.approval_above_ratio":
+            return rule, (
+                f"held at {comp.approval_above_ratio} of the value at stake in all: above it "
+                "satisfaction hardly grows"
+            )
+        if rule == "compensation.hard_cap_ratio":
+            return rule, f"capped at {comp.hard_cap_ratio} of the value at stake in all"
+        return _OWN_FAULT
+
+    def _work(
+        self,
+        tier: Tier,
+        fault: object,
+        history: object,
+        effort: object,
+        lateness: Decimal,
+        downtime: Decimal,
+        restored: bool,
+        refunded: Decimal,
+    ) -> Sized:
+        if fault == _CUSTOMER:
+            return tier, _ZERO, _ZERO, _OWN_FAULT_STEPS
+        comp = self.comp
+        steps: list[Step] = []
         if fault != _COMPANY and history == "first" and comp.fault_step:
             stepped = self._stepped(tier)
             if stepped.name != tier.name:
-                steps.append(
-                    (
-                        "compensation.fault_step",
-                        f"not our fault and the first time: tier {tier.name} to {stepped.name}",
-                    )
-                )
+                steps.append(("compensation.fault_step", tier.name, stepped.name))
                 tier = stepped
-        band = self._band(tier)
-        low, high = band[1], band[2]
         point = comp.effort_point.get(str(effort), "min")
         effort_harm = _POINTS[point]
         # max(effort_harm, lateness, downtime): the first of the highest.
@@ -239,19 +285,34 @@ class GoodwillRule:
             harm = lateness
         if downtime > harm:
             harm = downtime
-        if high > low:
+        key = (id(tier), harm, restored, refunded)
+        placed = self._placed.get(key)
+        if placed is None or placed[0] is not tier:
+            placed = self._placed[key] = (tier, *self._place(tier, harm, restored, refunded))
+        if placed[3]:  # the band is wide: the harm placed the share in it
             _harm_steps(steps, harm, effort, point, effort_harm, lateness, downtime)
+        if placed[2]:
+            steps.extend(placed[2])
+        return tier, placed[1], harm, tuple(steps)
+
+    def _place(
+        self, tier: Tier, harm: Decimal, restored: bool, refunded: Decimal
+    ) -> tuple[Decimal, tuple[Step, ...], bool]:
+        """The share ``harm`` places in ``tier``'s goodwill band (scaled when the remedy
+        restores the service, held at the approval line and the hard cap), those steps,
+        and whether the band is wide (the harm's steps count)."""
+        comp = self.comp
+        low, high = tier.goodwill_min, tier.goodwill_max
+        steps: list[Step] = []
         ratio = (low + (high - low) * harm).quantize(_PLACES)
         scale = comp.restored_scale
         if restored and scale != _ONE and ratio > 0:
             ratio = (ratio * scale).quantize(_PLACES)
             low = (low * scale).quantize(_PLACES)
-            steps.append(self._step("compensation.restored_scale"))
-        return _goodwill(tier, self._held(steps, ratio, low, refunded), harm, tuple(steps))
+            steps.append(_RESTORED)
+        return self._held(steps, ratio, low, refunded), tuple(steps), high > low
 
-    def _held(
-        self, steps: list[tuple[str, str]], ratio: Decimal, low: Decimal, refunded: Decimal
-    ) -> Decimal:
+    def _held(self, steps: list[Step], ratio: Decimal, low: Decimal, refunded: Decimal) -> Decimal:
         """``ratio`` held at the approval line (unless the band's floor is above it) and
         capped by the hard cap, both less what was refunded; each hold is a step."""
         comp = self.comp
@@ -260,16 +321,16 @@ class GoodwillRule:
             # Above the approval line satisfaction hardly grows: harm alone does not carry
             # a proposal past it (the band's own floor may).
             ratio = max(line, _ZERO)
-            steps.append(self._step("compensation.approval_above_ratio"))
+            steps.append(_LINE)
         cap = comp.hard_cap_ratio - refunded
         if ratio > cap:
             ratio = max(cap, _ZERO)
-            steps.append(self._step("compensation.hard_cap_ratio"))
+            steps.append(_CAP)
         return ratio
 
 
 def _harm_steps(
-    steps: list[tuple[str, str]],
+    steps: list[Step],
     harm: Decimal,
     effort: object,
     point: str,
@@ -279,18 +340,8 @@ def _harm_steps(
 ) -> None:
     """The steps that placed the amount in its band: each harm that is the highest."""
     if effort_harm == harm:
-        steps.append(("compensation.effort_point", f"{effort} effort: the {point} of the band"))
+        steps.append(("compensation.effort_point", effort, point))
     if lateness == harm and lateness > 0:
-        steps.append(
-            (
-                "compensation.harm.lateness",
-                f"late against the promise: {_way(lateness)}",
-            )
-        )
+        steps.append(("compensation.harm.lateness", lateness))
     if downtime == harm and downtime > 0:
-        steps.append(
-            (
-                "compensation.harm.downtime",
-                f"time without the service: {_way(downtime)}",
-            )
-        )
+        steps.append(("compensation.harm.downtime", downtime))
