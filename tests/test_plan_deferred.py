@@ -117,6 +117,61 @@ def test_deferred_actions_and_approvals_behave_as_eager_ones_in_and_out_of_a_pla
     assert plan.decision() == whole.decision()
 
 
+@given(plans(), st.data())
+def test_a_maker_by_position_makes_what_the_maker_by_keyword_makes(
+    plan: RecoveryPlan, data: st.DataObject
+) -> None:
+    """``_deferring(*names)(fill, *values)`` is ``_deferred(fill, **dict(zip(names,
+    values)))``, whatever fields are given, in whatever order."""
+    values = values_of(plan)
+    given_names = data.draw(
+        st.permutations(NAMES).flatmap(
+            lambda n: st.sampled_from([tuple(n[:i]) for i in range(len(n) + 1)])
+        )
+    )
+    left = [n for n in NAMES if n not in given_names]
+    calls: list[str] = []
+
+    def fill(way: str) -> Callable[[], dict[str, Any]]:
+        def filled() -> dict[str, Any]:
+            calls.append(way)
+            return {n: values[n] for n in left}
+
+        return filled
+
+    maker = RecoveryPlan._deferring(*given_names)
+    assert maker is RecoveryPlan._deferring(*given_names)  # written once, kept
+    by_position = maker(fill("position"), *(values[n] for n in given_names))
+    by_keyword = RecoveryPlan._deferred(fill("keyword"), **{n: values[n] for n in given_names})
+    assert type(by_position) is RecoveryPlan
+    assert [] == calls
+    for name in given_names:  # set now, read without a fill
+        assert _is_set(by_position, name)
+    assert pickle.dumps(by_position) == pickle.dumps(by_keyword) == pickle.dumps(plan)
+    assert by_position == by_keyword == plan
+    assert calls == (["position", "keyword"] if left else [])
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        by_position.owner = "someone"  # type: ignore[misc]
+
+
+def test_a_maker_by_position_refuses_a_name_not_a_field_or_given_twice() -> None:
+    with pytest.raises(TypeError, match="unexpected field 'colour'"):
+        RecoveryPlan._deferring("owner", "colour")
+    with pytest.raises(TypeError, match="repeated field 'owner'"):
+        RecoveryPlan._deferring("owner", "role", "owner")
+    toy = ToyChild._deferring("made", "cls")(lambda: {"fill": 2, "left": 3}, "x", 1)
+    assert type(toy) is ToyChild
+    assert ToyChild(1, 2, 3, "x") == toy
+
+
+def _is_set(value: object, name: str) -> bool:
+    try:
+        object.__getattribute__(value, name)
+    except AttributeError:
+        return False
+    return True
+
+
 def test_the_fields_and_the_class_are_those_of_any_plan(plan: RecoveryPlan) -> None:
     twin, _, _ = split(plan, {"actions", "trace", "facts"})
     assert type(twin) is RecoveryPlan

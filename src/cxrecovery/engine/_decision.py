@@ -103,29 +103,52 @@ def _assemble(
     and trace on the first read of any of them (each action's words, details and
     reasons on the first read of those); everything now with ``explain``."""
     policy = d.policy
-    made = RecoveryPlan._deferred(  # by keyword: no dict of the fields to unpack
+    made = _PLAN(
         FieldParts(d, _EXPLANATION),
-        case_id=d.case.id,
-        decided_at=d.at if decided_at is None else decided_at,
-        role=d.role.name,
-        agent=d.agent.id if d.agent is not None else None,
-        owner=owned[0],
-        owner_reason=owned[1],
-        policy_name=policy.name,
-        policy_version=policy.version,
-        policy_fingerprint=policy.fingerprint,
-        approvals=tuple(d.approvals),
-        clocks=tuple(clocks),
-        escalation_level=at_level,
-        relationship_health=str(d.facts["relationship_health"]),
-        next_review_at=earliest(d.reviews, d.engine._compiled.epochs) if d.reviews else None,
-        over_delivery=over,
-        expectation=expectation,
-        needs_judgement=d.judgement,
+        d.case.id,
+        d.at if decided_at is None else decided_at,
+        d.role.name,
+        d.agent.id if d.agent is not None else None,
+        owned[0],
+        owned[1],
+        policy.name,
+        policy.version,
+        policy.fingerprint,
+        tuple(d.approvals),
+        tuple(clocks),
+        at_level,
+        str(d.facts["relationship_health"]),
+        earliest(d.reviews, d.engine._compiled.epochs) if d.reviews else None,
+        over,
+        expectation,
+        d.judgement,
     )
     if d.explain:
         made.actions  # noqa: B018 - the first read fills the rest: explained now
     return made
+
+
+# The plan's maker, by position: the decision's fields, in this order (the explanation,
+# ``_EXPLANATION``'s fields, on first read).
+_PLAN: Final = RecoveryPlan._deferring(
+    "case_id",
+    "decided_at",
+    "role",
+    "agent",
+    "owner",
+    "owner_reason",
+    "policy_name",
+    "policy_version",
+    "policy_fingerprint",
+    "approvals",
+    "clocks",
+    "escalation_level",
+    "relationship_health",
+    "next_review_at",
+    "over_delivery",
+    "expectation",
+    "needs_judgement",
+)
 
 
 def _actions(d: DecisionContext) -> tuple[Action, ...]:

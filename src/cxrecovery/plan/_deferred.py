@@ -3,13 +3,15 @@
 A class that derives from :class:`Deferrable` and is made with ``@attrs.frozen`` (slotted)
 stays an ordinary attrs class: its fields, ``__init__``, equality, hash, repr and pickling
 are the ones attrs generates. ``cls._deferred(fill, **eager)`` makes an instance of that
-same class with only the ``eager`` fields set. The others are set, all together, from
-``fill()`` the first time any of them is read: a slotted class keeps each field in a slot,
-reading an empty slot raises ``AttributeError``, and Python then calls ``__getattr__``,
-which fills the slots and reads again. Everything attrs generates reads fields by name
-(``==``, ``hash``, ``repr``, ``attrs.evolve``, ``attrs.asdict``, pickle's
-``__getstate__``, hence ``copy`` and ``deepcopy``), so each of them sees the filled value;
-a slot once set is read at C speed and ``__getattr__`` is never called again.
+same class with only the ``eager`` fields set (``cls._deferring(*names)`` is the maker
+that takes them by position, for a caller that makes many alike). The others are set,
+all together, from ``fill()`` the first time any of them is read: a slotted class keeps
+each field in a slot, reading an empty slot raises ``AttributeError``, and Python then
+calls ``__getattr__``, which fills the slots and reads again. Everything attrs generates
+reads fields by name (``==``, ``hash``, ``repr``, ``attrs.evolve``, ``attrs.asdict``,
+pickle's ``__getstate__``, hence ``copy`` and ``deepcopy``), so each of them sees the
+filled value; a slot once set is read at C speed and ``__getattr__`` is never called
+again.
 
 The pending ``fill`` lives in a slot of its own, ``_pending`` (beside ``_left``, the
 fields it is to give, one bit a field in field order), declared on this base class:
@@ -63,6 +65,10 @@ _NOTHING: Final = _Filling()  # an argument not given to a maker (never a field'
 _SETTERS: dict[type, dict[str, Callable[[object, object], None]]] = {}
 # Each class's fields as bits (the first field 1, the next 2, ...), by field name.
 _BITS: dict[type, dict[str, int]] = {}
+# Each class's makers, by the names of the fields they set (``Deferrable._deferring``).
+_MAKERS: dict[tuple[type, tuple[str, ...]], Callable[..., Any]] = {}
+# Each class's settable twin, which its makers make and then give the class.
+_TWINS: dict[type, type] = {}
 
 
 class Deferrable:
@@ -80,13 +86,33 @@ class Deferrable:
         runs on either part: the caller gives finished field values.
 
         The first call for a class puts in its place a maker written for the class's
-        fields (each a keyword with no default), as attrs writes an ``__init__``.
+        fields (each a keyword with no default), as attrs writes an ``__init__``. A
+        caller that makes many with the same fields given gets a maker that takes them
+        by position instead (``_deferring``): each keyword of a call costs more than a
+        position.
 
         Raises:
             TypeError: a name in ``eager`` is not a field of the class.
         """
         made: Self = _install(cls)(cls, fill, **eager)
         return made
+
+    @classmethod
+    def _deferring(cls, *names: str) -> Callable[..., Self]:
+        """The maker of deferred instances with the fields ``names`` set, by position:
+        ``maker(fill, v1, v2, ...)`` is ``cls._deferred(fill, n1=v1, n2=v2, ...)``.
+
+        It is written for those fields once per class and names, and kept (see
+        :func:`_maker`).
+
+        Raises:
+            TypeError: a name is not a field of the class, or is given twice.
+        """
+        key = (cls, names)
+        maker = _MAKERS.get(key)
+        if maker is None:  # the same maker whichever thread writes it
+            maker = _MAKERS[key] = _maker(cls, names)
+        return maker
 
     if not TYPE_CHECKING:  # hidden from type checkers, which would accept any name then
 
@@ -169,53 +195,73 @@ def _bits(cls: type) -> dict[str, int]:
 
 
 def _install(cls: type) -> Callable[..., Any]:
-    """Write ``cls``'s maker and put it in the place of ``_deferred`` on ``cls``."""
-    maker = _maker(cls)
+    """Write ``cls``'s maker by keyword and put it in the place of ``_deferred`` on ``cls``."""
+    maker = _maker(cls, None)
     type.__setattr__(cls, "_deferred", classmethod(maker))
     return maker
 
 
 def _other(cls: type, fill: Fill, given: dict[str, object]) -> Any:
-    """A subclass's deferred instance, asked of the maker it inherited."""
+    """A subclass's deferred instance, asked of the keyword maker it inherited."""
     eager = {name: value for name, value in given.items() if value is not _NOTHING}
     return _install(cls)(cls, fill, **eager)
 
 
-def _maker(cls: type) -> Callable[..., Any]:
-    """``cls``'s maker: each field a keyword, set when given, counted when not.
+def _maker(cls: type, names: tuple[str, ...] | None) -> Callable[..., Any]:
+    """``cls``'s maker: by keyword, any of its fields (``names`` is ``None``: each field a
+    keyword, set when given, counted when not); or by position, the fields ``names``.
 
     The maker makes an empty instance of ``cls``'s settable twin
     (:func:`cxrecovery._validation.settable_twin`), sets the given fields as plain
-    attributes, and then gives the instance ``cls`` as its class.
+    attributes, the fill and the fields it owes (as bits), and then gives the instance
+    ``cls`` as its class.
     """
     bits = _bits(cls)
-    names = list(bits)
     # Local names start with two underscores, so that no field name can shadow them.
-    lines = [f"def _deferred(__cls, __fill, /, *, {', '.join(f'{n}=__N' for n in names)}):"]
-    lines.append("    if __cls is not __own:")
-    given = ", ".join(f"{n!r}: {n}" for n in names)
-    lines.append(f"        return __other(__cls, __fill, {{{given}}})")
-    lines.append("    __made = __new(__twin)")
-    lines.append("    __left = 0")
-    for n in names:
-        lines.append(f"    if {n} is __N: __left |= {bits[n]}")
-        lines.append(f"    else: __made.{n} = {n}")
-    lines.append("    if __left:")
-    lines.append("        __made._pending = __fill")
-    lines.append("        __made._left = __left")
-    lines.append("    __made.__class__ = __own")
-    lines.append("    return __made")
+    if names is None:
+        fields = list(bits)
+        given = ", ".join(f"{n!r}: {n}" for n in fields)
+        lines = [
+            f"def _deferred(__cls, __fill, /, *, {', '.join(f'{n}=__N' for n in fields)}):",
+            "    if __cls is not __own:",
+            f"        return __other(__cls, __fill, {{{given}}})",
+            "    __made = __new(__twin)",
+            "    __left = 0",
+        ]
+        for n in fields:
+            lines.append(f"    if {n} is __N: __left |= {bits[n]}")
+            lines.append(f"    else: __made.{n} = {n}")
+        lines += [
+            "    if __left:",
+            "        __made._pending = __fill",
+            "        __made._left = __left",
+        ]
+    else:
+        for i, name in enumerate(names):
+            if name not in bits or name in names[:i]:
+                why = "an unexpected" if name not in bits else "a repeated"
+                raise TypeError(f"{cls.__qualname__}._deferring() got {why} field {name!r}")
+        left = sum(bits.values()) & ~sum(bits[name] for name in names)
+        lines = [f"def _deferred(__fill{''.join(f', {n}' for n in names)}, /):"]
+        lines.append("    __made = __new(__twin)")
+        lines += [f"    __made.{n} = {n}" for n in names]
+        if left:  # every field given: nothing to fill, the instance is whole
+            lines += ["    __made._pending = __fill", f"    __made._left = {left}"]
+    lines += ["    __made.__class__ = __own", "    return __made"]
+    twin = _TWINS.get(cls)
+    if twin is None:  # one twin for all of a class's makers
+        twin = _TWINS[cls] = settable_twin(cls, "being made")
     scope: dict[str, Any] = {
         "__N": _NOTHING,
         "__new": object.__new__,
-        "__twin": settable_twin(cls, "being made"),
+        "__twin": twin,
         "__own": cls,
         "__other": _other,
     }
     exec("\n".join(lines), scope)  # the source is made of the field names alone
     maker: Callable[..., Any] = scope["_deferred"]
     maker.__qualname__ = f"{cls.__qualname__}._deferred"
-    maker.__doc__ = Deferrable._deferred.__doc__
+    maker.__doc__ = Deferrable._deferred.__doc__ if names is None else None
     return maker
 
 
