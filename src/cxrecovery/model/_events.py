@@ -214,9 +214,31 @@ def events_as_of(events: Sequence[CaseEvent], at: datetime) -> tuple[CaseEvent, 
         if event.at > at:
             break
         if event.acknowledged_at is not None and event.acknowledged_at > at:
-            event = attrs.evolve(event, acknowledged_by=None, acknowledged_at=None)
+            event = _unacknowledged(event)
         kept.append(event)
     return tuple(kept)
+
+
+# ``CaseEvent(...)`` without its ``__init__``: for ``_unacknowledged`` alone.
+_event_made = v.settable_maker(CaseEvent, "made unacknowledged")
+
+
+def _unacknowledged(event: CaseEvent) -> CaseEvent:
+    """``attrs.evolve(event, acknowledged_by=None, acknowledged_at=None)`` without the
+    checks, which it passes: the fields it clears are those only an acknowledgement
+    needs, and the others are the valid event's (a property test compares the two)."""
+    return _event_made(
+        kind=event.kind,
+        at=event.at,
+        by=event.by,
+        owner=event.owner,
+        role=event.role,
+        level=event.level,
+        acknowledged_by=None,
+        acknowledged_at=None,
+        subject=event.subject,
+        note=event.note,
+    )
 
 
 def history_problems(
