@@ -4,15 +4,19 @@ and no corrupted document raises anything but PolicyError."""
 from __future__ import annotations
 
 import copy
+import pickle
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import attrs
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from cxrecovery.errors import PolicyError
-from cxrecovery.tables import DecisionTable, FactKind, FactSpec, HitPolicy, Rule
+from cxrecovery.tables import Condition, DecisionTable, FactKind, FactSpec, HitPolicy, Rule
+from cxrecovery.tables._cells import parse_cell
 
 SEVERITY = ("low", "medium", "high", "critical")
 FAULT = ("company", "customer", "third_party")
@@ -283,3 +287,48 @@ def test_decimal_comparison_admits_what_python_compares(
     }[op]
     assert expected == table.rules[0].conditions[0].admits(value)
     assert expected == bool(table.evaluate({"value": value}).matched)
+
+
+def _admitted(condition: Condition) -> object:
+    """What a condition admits, as its public accessors give it."""
+    if condition.kind in (FactKind.INTEGER, FactKind.DECIMAL):
+        return condition.intervals()
+    if condition.kind is FactKind.STRING:
+        return condition.literals
+    return condition.values()
+
+
+@given(tables())
+def test_a_table_read_is_the_table_built_cell_by_cell_and_checked(data: dict[str, Any]) -> None:
+    """The reader parses each distinct cell of a column once (rules that write the same
+    cell share its Condition) and makes the table without the constructor's checks,
+    which it implies: the same table, index included, as every cell parsed on its own
+    and the checked constructor."""
+    table = compiled(data)
+    rules = []
+    for rule, written in zip(table.rules, data["rules"], strict=True):
+        when = written["when"]
+        plain = tuple(
+            parse_cell(c, FACTS[c], when[c]) if c in when else Condition(c, FACTS[c])
+            for c in table.inputs
+        )
+        assert plain == rule.conditions
+        assert [_admitted(c) for c in plain] == [_admitted(c) for c in rule.conditions]
+        assert dict(rule.outputs) == written["then"]
+        rules.append(Rule(rule.id, rule.index, plain, written["then"], priority=rule.priority))
+    checked = DecisionTable(
+        name="t",
+        hit_policy=table.hit_policy,
+        aggregation=table.aggregation,
+        inputs=table.inputs,
+        input_facts=table.input_facts,
+        outputs=table.outputs,
+        rules=tuple(rules),
+    )
+    assert type(table) is DecisionTable
+    assert checked == table
+    assert checked._index.columns == table._index.columns
+    assert checked._index.full == table._index.full
+    assert pickle.loads(pickle.dumps(table)) == table
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        table.name = "u"  # type: ignore[misc]

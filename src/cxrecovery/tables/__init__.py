@@ -18,12 +18,13 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
+from cxrecovery._validation import settable_maker
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
-from cxrecovery.tables._build import dump, read
+from cxrecovery.tables._build import Parts, dump, read
 from cxrecovery.tables._cells import Condition, Interval, fact_problem
 from cxrecovery.tables._index import (
     _BOOLEAN,
@@ -153,17 +154,19 @@ class DecisionTable:
         parts, problems = read(data, facts)
         if parts is None:
             raise PolicyError(p.under(path) for p in problems)
-        return cls(
-            name=name,
-            hit_policy=parts.hit_policy,
-            aggregation=parts.aggregation,
-            description=parts.description,
-            inputs=parts.inputs,
-            input_facts=parts.input_facts,
-            outputs=parts.outputs,
-            rules=parts.rules,
-            path=path,
-        )
+        if cls is not DecisionTable:  # a subclass: its own constructor
+            return cls(
+                name=name,
+                hit_policy=parts.hit_policy,
+                aggregation=parts.aggregation,
+                description=parts.description,
+                inputs=parts.inputs,
+                input_facts=parts.input_facts,
+                outputs=parts.outputs,
+                rules=parts.rules,
+                path=path,
+            )
+        return _read_table(name, parts, path)
 
     def to_dict(self) -> dict[str, object]:
         """The table in its canonical document form; ``from_dict`` gives it back equal.
@@ -377,6 +380,30 @@ class DecisionTable:
         head = f"{self.name} ({self.hit_policy}"
         head += f", {self.aggregation})" if self.aggregation else ")"
         return "\n".join([head, *(f"  {r.id}: {r}" for r in self.rules)])
+
+
+# A table read from its document form is consistent by construction: the reader checks
+# all that the constructor's checks do (one condition per input, in order, on its fact;
+# every output and no other; unique rule ids; aggregation only in a collect table), and
+# fails with each problem's path. So it is made without them (tests hold it equal to
+# the checked construction, index included).
+_made: Final[Callable[..., DecisionTable]] = settable_maker(DecisionTable, "being read")
+
+
+def _read_table(name: str, parts: Parts, path: str) -> DecisionTable:
+    """``DecisionTable(name=name, **parts, path=path)``, for parts the reader gave."""
+    return _made(
+        name,
+        parts.hit_policy,
+        parts.aggregation,
+        parts.description,
+        parts.inputs,
+        parts.input_facts,
+        parts.outputs,
+        parts.rules,
+        path,
+        TableIndex(parts.input_facts, parts.rules),
+    )
 
 
 def _ranker(spec: OutputSpec) -> Callable[[object], int]:

@@ -27,6 +27,10 @@ OUTPUT_KEYS: Final = ("name", "kind", "values", "description")
 _SUMMABLE: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL})
 _ORDERABLE: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL, FactKind.ORDINAL})
 _SHORTHAND_SAFE: Final = frozenset(",:")
+# The classes of a cell or an output value read once per table and column: a document's
+# scalars (a bool is kept apart from the int it equals by its class in the key).
+_SHARED: Final = frozenset({str, int, bool})
+_ANY: Final = object()  # a cell the rule leaves out
 
 
 @attrs.frozen
@@ -55,6 +59,14 @@ class _Reader:
         self.facts = facts
         self.problems: list[Problem] = []
         self.declared: set[str] = set()  # output names, including those with a bad kind
+        # Each distinct cell of a column, and each distinct value of an output, read once
+        # per table: a Condition and a scalar are immutable, so the rules that write the
+        # same share one (keyed by column, the value's class and the value).
+        self.cells: dict[tuple[str, type, object], Condition] = {}
+        self.values: dict[tuple[str, type, object], Scalar] = {}
+        # The input names and the output names a rule is checked against (set by rules).
+        self.names: list[str] = []
+        self.known: set[str] = set()
 
     def fail(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
@@ -196,6 +208,9 @@ class _Reader:
             self.fail("rules", "a table needs at least one rule")
         rules: list[Rule] = []
         first_path: dict[str, str] = {}
+        # What every rule is checked against, worked out once for the table.
+        self.names = [name for name, _ in columns]
+        self.known = {o.name for o in outputs} | self.declared
         for i, item in enumerate(value):
             path = f"rules[{i}]"
             rule_id = item.get("id", f"r{i + 1}") if isinstance(item, Mapping) else f"r{i + 1}"
@@ -235,7 +250,7 @@ class _Reader:
         when = data.get("when", {})
         cells: dict[str, object] = {}
         if isinstance(when, Mapping):
-            names = [name for name, _ in columns]
+            names = self.names
             for name, cell in when.items():
                 if name in names:
                     cells[name] = cell
@@ -251,21 +266,22 @@ class _Reader:
         then = data.get("then")
         values: dict[str, Scalar] = {}
         if isinstance(then, Mapping):
-            known = {o.name for o in outputs} | self.declared
+            known = self.known
+            then_path = _at(path, "then")
             for name in then:
                 if name not in known:
                     self.fail(
-                        _at(_at(path, "then"), str(name)),
+                        _at(then_path, str(name)),
                         f"{name!r} is not an output of this table{suggest(name, known)}",
                     )
             for spec in outputs:
-                if spec.name not in then:
-                    self.fail(_at(path, "then"), f"the output {spec.name!r} is missing")
+                name = spec.name
+                if name not in then:
+                    self.fail(then_path, f"the output {name!r} is missing")
                     continue
-                where = _at(_at(path, "then"), spec.name)
-                out = self.output_value(spec, then[spec.name], where)
+                out = self.output_value(spec, then[name], then_path)
                 if out is not None:
-                    values[spec.name] = out
+                    values[name] = out
         else:
             self.fail(_at(path, "then"), f"{then!r} is not a mapping of outputs to values")
         source = self.text(data, "source", path)
@@ -297,7 +313,7 @@ class _Reader:
         conditions = self.conditions(columns, cells, path, "")
         values: dict[str, Scalar] = {}
         for j, spec in enumerate(outputs):
-            out = self.output_value(spec, data[len(columns) + j], f"{path}[{len(columns) + j}]")
+            out = self.output_value(spec, data[len(columns) + j], path, len(columns) + j)
             if out is not None:
                 values[spec.name] = out
         if len(self.problems) > before:
@@ -328,20 +344,41 @@ class _Reader:
         style: str,
     ) -> tuple[Condition, ...]:
         out: list[Condition] = []
+        known = self.cells
         for i, (name, spec) in enumerate(columns):
             if spec is None:
                 continue
-            if name not in cells:
-                out.append(Condition(name, spec))
-                continue
-            where = _at(path, name) if style else f"{path}[{i}]"
-            try:
-                out.append(parse_cell(name, spec, cells[name]))
-            except CellError as error:
-                self.fail(where, str(error))
+            raw = cells.get(name, _ANY)
+            shared = raw.__class__ in _SHARED or raw is _ANY
+            key = (name, raw.__class__, raw)
+            found = known.get(key) if shared else None
+            if found is None:
+                try:
+                    found = Condition(name, spec) if raw is _ANY else parse_cell(name, spec, raw)
+                except CellError as error:
+                    self.fail(_at(path, name) if style else f"{path}[{i}]", str(error))
+                    continue
+                if shared:
+                    known[key] = found
+            out.append(found)
         return tuple(out)
 
-    def output_value(self, spec: OutputSpec, value: object, path: str) -> Scalar | None:
+    def output_value(
+        self, spec: OutputSpec, value: object, path: str, cell: int | None = None
+    ) -> Scalar | None:
+        """The value of output ``spec``, or ``None`` with its problem: in a rule's
+        ``then`` at ``path``, or in the ``cell`` of the row at ``path``."""
+        shared = value.__class__ in _SHARED
+        key = (spec.name, value.__class__, value)
+        found = self.values.get(key) if shared else None
+        if found is None:
+            where = _at(path, spec.name) if cell is None else f"{path}[{cell}]"
+            found = self.parse_output(spec, value, where)
+            if found is not None and shared:
+                self.values[key] = found
+        return found
+
+    def parse_output(self, spec: OutputSpec, value: object, path: str) -> Scalar | None:
         try:
             if spec.kind is FactKind.INTEGER and isinstance(value, str):
                 raise CellError(f"{value!r} is not an integer (write it without quotes)")

@@ -46,6 +46,14 @@ IN: Final = "in"
 RANGE: Final = "range"
 _COMPARISONS: Final = ("<", "<=", ">", ">=")
 _OPERATORS: Final = ("<=", ">=", "!=", "==", "<", ">", "=")
+# The kinds, tested by identity (an enum's hash is a Python call).
+_BOOLEAN: Final = FactKind.BOOLEAN
+_INTEGER: Final = FactKind.INTEGER
+_DECIMAL: Final = FactKind.DECIMAL
+_ORDINAL: Final = FactKind.ORDINAL
+_STRING: Final = FactKind.STRING
+# What a cell that admits any number admits (an Interval is immutable: one for all).
+_EVERY_NUMBER: Final = (Interval(None, None, low_closed=False, high_closed=False),)
 
 
 @attrs.frozen(repr=False)
@@ -70,27 +78,33 @@ class Condition:
     _intervals: tuple[Interval, ...] = attrs.field(init=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
-        kind = self.fact.kind
+        fact = self.fact
+        kind = fact.kind
         admitted: frozenset[Scalar] = frozenset(self.operands)
         intervals: tuple[Interval, ...] = ()
-        if kind in _NUMERIC or kind is FactKind.ORDINAL:
-            rank = self.fact.rank if kind is FactKind.ORDINAL else None
-            numbers = [
-                rank(v) if rank is not None and isinstance(v, str) else v for v in self.operands
-            ]
-            intervals = _to_intervals(self.op, numbers, self.bounds)  # type: ignore[arg-type]
-            if self.negated:
-                intervals = complement(intervals)
-            if rank is not None:
-                admitted = frozenset(
-                    v
-                    for i, v in enumerate(self.fact.values)
-                    if any(iv.admits(i) for iv in intervals)
-                )
-        elif kind in _FINITE:
-            domain: tuple[Scalar, ...] = (
-                (False, True) if kind is FactKind.BOOLEAN else self.fact.values
-            )
+        if kind is _INTEGER or kind is _DECIMAL or kind is _ORDINAL:
+            ordinal = kind is _ORDINAL
+            if self.op == ANY and not self.negated and not self.operands:
+                intervals = _EVERY_NUMBER
+                if ordinal:
+                    admitted = frozenset(fact.values)
+            else:
+                rank = fact.rank if ordinal else None
+                numbers = [
+                    rank(v) if rank is not None and isinstance(v, str) else v
+                    for v in self.operands
+                ]
+                intervals = _to_intervals(self.op, numbers, self.bounds)  # type: ignore[arg-type]
+                if self.negated:
+                    intervals = complement(intervals)
+                if ordinal:
+                    admitted = frozenset(
+                        v
+                        for i, v in enumerate(fact.values)
+                        if any(iv.admits(i) for iv in intervals)
+                    )
+        elif kind is not _STRING:  # boolean, enum
+            domain: tuple[Scalar, ...] = (False, True) if kind is _BOOLEAN else fact.values
             if self.op == ANY:
                 admitted = frozenset(domain)
             elif self.negated:
@@ -112,19 +126,19 @@ class Condition:
         """Whether a fact ``value`` satisfies this cell (``False`` for a value of the
         wrong kind)."""
         kind = self.fact.kind
-        if kind is FactKind.BOOLEAN:
+        if kind is _BOOLEAN:
             return (value is True or value is False) and value in self._set
-        if kind in _NUMERIC:
+        if kind is _INTEGER or kind is _DECIMAL:
             if isinstance(value, bool) or not isinstance(value, int | Decimal | Fraction):
                 return False
             if isinstance(value, Decimal) and not value.is_finite():
                 return False
-            if kind is FactKind.INTEGER and not isinstance(value, int):
+            if kind is _INTEGER and not isinstance(value, int):
                 return False
             return any(iv.admits(value) for iv in self._intervals)
         if not isinstance(value, str):
             return False
-        if kind is FactKind.STRING:
+        if kind is _STRING:
             return self.op == ANY or ((value in self._set) != self.negated)
         return value in self._set
 
@@ -196,7 +210,7 @@ def _to_intervals(
     op: str, numbers: list[int | Decimal], bounds: tuple[bool, bool]
 ) -> tuple[Interval, ...]:
     if op == ANY:
-        return (Interval(None, None, low_closed=False, high_closed=False),)
+        return _EVERY_NUMBER
     if op in (EQ, IN):
         return union(Interval(n, n) for n in numbers)
     if op == RANGE:

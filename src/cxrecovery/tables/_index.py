@@ -12,6 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final
 
+from cxrecovery.tables._cells import Condition
 from cxrecovery.tables._model import Rule
 from cxrecovery.tables.vocabulary import FactKind, FactSpec
 
@@ -55,38 +56,51 @@ class TableIndex:
         self.outcomes: dict[int, _Entry] = {}
 
 
-def _mask(rules: tuple[Rule, ...], column: int, value: object) -> int:
-    mask = 0
+def _cells(rules: tuple[Rule, ...], column: int) -> list[tuple[Condition, int]]:
+    """The distinct cells of a column (rules whose cells read the same share one
+    Condition, see the reader), each with the mask of the rules that hold it."""
+    masks: dict[int, int] = {}
+    found: list[Condition] = []
     for bit, rule in enumerate(rules):
-        if rule.conditions[column].admits(value):
-            mask |= 1 << bit
+        condition = rule.conditions[column]
+        key = id(condition)
+        if key in masks:
+            masks[key] |= 1 << bit
+        else:
+            masks[key] = 1 << bit
+            found.append(condition)
+    return [(condition, masks[id(condition)]) for condition in found]
+
+
+def _mask(cells: list[tuple[Condition, int]], value: object) -> int:
+    """The mask of the rules whose cell admits ``value``: each distinct cell asked once."""
+    mask = 0
+    for condition, rules in cells:
+        if condition.admits(value):
+            mask |= rules
     return mask
 
 
 def _compile_column(column: int, spec: FactSpec, rules: tuple[Rule, ...]) -> _Column:
     kind = spec.kind
+    cells = _cells(rules, column)
     if kind is FactKind.BOOLEAN:
-        return (
-            spec.name,
-            _BOOLEAN,
-            (_mask(rules, column, False), _mask(rules, column, True)),
-            None,
-        )
+        return (spec.name, _BOOLEAN, (_mask(cells, False), _mask(cells, True)), None)
     if kind in (FactKind.ENUM, FactKind.ORDINAL):
-        index = {v: _mask(rules, column, v) for v in spec.values}
+        index = {v: _mask(cells, v) for v in spec.values}
         return (spec.name, _HASHED, index, None)
     if kind is FactKind.STRING:
-        literals = {v for r in rules for v in r.conditions[column].operands}
+        literals = {v for condition, _ in cells for v in condition.operands}
         other = "\x00"
         while other in literals:
             other += "\x00"
-        strings = {v: _mask(rules, column, v) for v in literals}
-        return (spec.name, _STRING, strings, _mask(rules, column, other))
+        strings = {v: _mask(cells, v) for v in literals}
+        return (spec.name, _STRING, strings, _mask(cells, other))
     points = sorted(
         {
             bound
-            for r in rules
-            for iv in r.conditions[column].intervals()
+            for condition, _ in cells
+            for iv in condition.intervals()
             for bound in (iv.low, iv.high)
             if bound is not None
         }
@@ -94,9 +108,9 @@ def _compile_column(column: int, spec: FactSpec, rules: tuple[Rule, ...]) -> _Co
     masks: list[int] = []
     for i in range(len(points) + 1):
         gap = _between(points[i - 1] if i else None, points[i] if i < len(points) else None, kind)
-        masks.append(0 if gap is None else _mask(rules, column, gap))
+        masks.append(0 if gap is None else _mask(cells, gap))
         if i < len(points):
-            masks.append(_mask(rules, column, points[i]))
+            masks.append(_mask(cells, points[i]))
     code = _INTEGER if kind is FactKind.INTEGER else _DECIMAL
     return (spec.name, code, points, masks)
 
