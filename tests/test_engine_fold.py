@@ -7,7 +7,7 @@ repeats, 01:10 EST (the later instant) compares before 01:55 EDT.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -121,3 +121,20 @@ def test_the_instant_an_engine_is_asked_about_is_the_checked_comparable_one(
         with pytest.raises(cx.InvalidValueError) as plain:
             aware_arg(bad, "at")
         assert caught.value.problems == plain.value.problems
+
+
+@given(st.integers(0, 4 * 3600), st.sampled_from([UTC, ZoneInfo(NEW_YORK)]))
+def test_an_action_is_overdue_when_its_due_instant_is_past_across_the_fold(
+    engine: cx.Engine, seconds: int, zone: tzinfo
+) -> None:
+    # Decision times through the night the clocks go back (in New York's zone too,
+    # either side of the fold): an action is overdue exactly when its due time, as an
+    # instant, is before the decision's.
+    case = fold_case()
+    at = (case.opened_at + timedelta(seconds=seconds)).astimezone(zone)
+    plan = engine.decide(case, at=at)
+    assert plan.actions
+    for action in plan.actions:
+        due = action.due
+        late = due is not None and due.astimezone(UTC) < at.astimezone(UTC)
+        assert action.overdue is late

@@ -18,7 +18,7 @@ from cxrecovery.engine._notify import follow_up, future_windows, notify, recogni
 from cxrecovery.engine._owner import owner as owner_of
 from cxrecovery.engine._pending import Pending
 from cxrecovery.engine._remedy import apologize, remedy
-from cxrecovery.engine._support import earliest, instant
+from cxrecovery.engine._support import earliest
 from cxrecovery.model import CaseEventKind, CaseStatus, ExpectationBaseline
 from cxrecovery.money import Money
 from cxrecovery.plan import Action, ActionKind, ClockState, FieldParts, RecoveryPlan, TableTrace
@@ -156,11 +156,14 @@ def _actions(d: DecisionContext) -> tuple[Action, ...]:
     its step decided; its words wait for their first read unless the decision explains
     everything (``explain``). Nothing here, nor in the facts or the trace, decides or
     can fail: it only formats what the steps settled."""
-    now = instant(d.at)
+    # ``d.at`` is in a fixed offset (``comparable``): a due time compares with it as the
+    # instant it is, in any zone (and by wall clock in that same offset).
+    at = d.at
     explain = d.explain
     actions: list[Action] = []
     for item in ordered(d):
-        overdue = item.due is not None and instant(item.due) < now
+        due = item.due
+        overdue = due is not None and due < at
         if explain:
             actions.append(item.action(d, overdue))
         else:

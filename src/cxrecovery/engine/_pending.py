@@ -48,6 +48,23 @@ def reasons_of(d: Explaining, specs: Sequence[ReasonSpec]) -> tuple[Reason, ...]
     return tuple([reason(*spec) for spec in specs])
 
 
+# A deferred action's maker, by position: its decision's values (its words on first read).
+_DEFERRED_ACTION: Final = Action._deferring(
+    "kind",
+    "owner",
+    "due",
+    "authority",
+    "approval",
+    "amount",
+    "ratio",
+    "form",
+    "tier",
+    "level",
+    "channel",
+    "overdue",
+)
+
+
 class Pending(NamedTuple):
     """One action of a plan: the decision's values, and the call that explains it.
 
@@ -93,21 +110,9 @@ class Pending(NamedTuple):
     def deferred(self, d: Explaining, overdue: bool) -> Action:
         """The action with the decision's values set and its words (summary, details,
         reasons) made on their first read."""
-        return Action._deferred(
-            partial(self._explained, d),
-            kind=self.kind,
-            owner=self.owner,
-            due=self.due,
-            authority=self.authority,
-            approval=self.approval,
-            amount=self.amount,
-            ratio=self.ratio,
-            form=self.form,
-            tier=self.tier,
-            level=self.level,
-            channel=self.channel,
-            overdue=overdue,
-        )
+        # By position: the kind, the fields after the explainer's arguments (owner to
+        # channel, in Action's order), then overdue.
+        return _DEFERRED_ACTION(partial(self._explained, d), self[0], *self[3:13], overdue)
 
     def _explained(self, d: Explaining) -> dict[str, object]:
         summary, details, reasons = self.explain(d, *self.args)
