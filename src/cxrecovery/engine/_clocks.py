@@ -227,7 +227,9 @@ class _ClockSteps:
                 # or a target that is not the row's own (an aggregating table).
                 compiled = clock_target(engine, clock, row, out["target"])
             start, stopped = self.clock_span(clock)
-            reached, met, paused = self.clock_times(clock, compiled, start, stopped, at_us, known)
+            reached, start_us, met, paused = self.clock_times(
+                clock, compiled, start, stopped, at_us, known
+            )
             calendar = compiled.spec.calendar
             due_us = reached[0]
             if met is not None:
@@ -239,23 +241,31 @@ class _ClockSteps:
             else:
                 status = _RUNNING
             if stopped is None:
-                i = 0
-                for _name, level, text in compiled.points:
-                    i += 1
-                    when_us = reached[i]
-                    if when_us is None:
-                        continue
-                    if when_us > at_us:
-                        if review is None or when_us < review[0]:
-                            review = (when_us, calendar, None)
-                    elif level is not None:
-                        levels.append((level, text, calendar, when_us))
+                if len(reached) > 1:
+                    i = 0
+                    for _name, level, text in compiled.points:
+                        i += 1
+                        when_us = reached[i]
+                        if when_us is None:
+                            continue
+                        if when_us > at_us:
+                            if review is None or when_us < review[0]:
+                                review = (when_us, calendar, None)
+                        elif level is not None:
+                            levels.append((level, text, calendar, when_us))
+                elif due_us is not None:
+                    # Breached, and the breach escalates (see clock_times): every warning
+                    # is past, and the breach's own time (no earlier than a warning's,
+                    # in the same calendar) is what its level counts from.
+                    for _name, level, text in compiled.points:
+                        if level is not None:
+                            levels.append((level, text, calendar, due_us))
                 if due_us is not None:
                     review = self.breach(compiled, due_us, at_us, levels, review)
             dues.append((due_us, calendar))
             states.append(
                 ClockState._deferred(  # due_at and warnings shown on first read
-                    partial(_shown, calendar, reached, compiled.points),
+                    partial(_shown, calendar, reached, compiled, start_us),
                     name=clock.name,
                     status=status,
                     target=compiled.target,
@@ -306,15 +316,21 @@ class _ClockSteps:
         stopped: datetime | None,
         at_us: int,
         known: dict[int, int],
-    ) -> tuple[Sequence[int | None], bool | None, bool]:
-        """A clock's due time and warning times (as instants), whether it met its
-        target (``None`` while it runs) and whether it is paused at the decision time.
+    ) -> tuple[Sequence[int | None], int, bool | None, bool]:
+        """A clock's due time and warning times (as instants), its start as an instant,
+        whether it met its target (``None`` while it runs) and whether it is paused at
+        the decision time.
 
         One computation for every clock, paused or not (``clock_times_us``, the arithmetic
         of ``Clock``): a clock no pause touches is business-time additions from its start.
         The due and warning times are those of a clock that kept running, stopped or not.
-        ``known`` keeps the case's times converted to instants, by identity (the case's
-        own datetimes, alive for the decision): clocks often share a start.
+        A clock no pause touches gives its due time alone (its warnings are worked out
+        when its state is shown, from the same start: their thresholds are no greater
+        than the target's, so that cannot fail) when no warning can change the decision:
+        it stopped (a stopped clock has no review and no escalation), or it is breached
+        and the breach escalates (every warning is then past, and the breach's time is
+        the later). ``known`` keeps the case's times converted to instants, by identity
+        (the case's own datetimes, alive for the decision): clocks often share a start.
         """
         calendar = compiled.spec.calendar
         start_us = known.get(id(start))
@@ -331,26 +347,57 @@ class _ClockSteps:
                 if p.reason in clock.pauses
             ]
             if case_pauses
-            else ()
+            else None
         )
         stop_us = None
         if stopped is not None:
             stop_us = known.get(id(stopped))
             if stop_us is None:
                 stop_us = known[id(stopped)] = calendar.instant(stopped, "end")
+        durations = compiled.durations
+        if not spans:
+            if stop_us is not None:
+                times = clock_times_us(
+                    calendar, start_us, durations[:1], at=at_us, stopped=stop_us
+                )
+                ran = times.elapsed_at_stop
+                return (
+                    times.reached,
+                    start_us,
+                    None if ran is None else ran <= compiled.target_us,
+                    False,
+                )
+            target_us = compiled.target_us
+            if (
+                len(durations) > 1
+                and compiled.breach[0] is not None
+                and at_us - start_us > target_us
+            ):
+                # Perhaps breached (business time runs no faster than real time): the
+                # due time first; the warnings too unless it is breached.
+                reached = clock_times_us(calendar, start_us, durations[:1], at=at_us).reached
+                due_us = reached[0]
+                if due_us is not None and due_us < at_us:
+                    return reached, start_us, None, False
+            return (
+                clock_times_us(calendar, start_us, durations, at=at_us).reached,
+                start_us,
+                None,
+                False,
+            )
         cap = compiled.spec.max_pause
         times = clock_times_us(
             calendar,
             start_us,
-            compiled.durations,
+            durations,
             at=at_us,
             pauses=spans,
-            max_pause=None if cap is None or not spans else duration_us(cap, "max_pause"),
+            max_pause=None if cap is None else duration_us(cap, "max_pause"),
             stopped=stop_us,
         )
         ran = times.elapsed_at_stop
         met = None if ran is None else ran <= compiled.target_us
-        return times.reached, met, times.paused
+        return times.reached, start_us, met, times.paused
 
     def escalation(self, clock_levels: list[_Level]) -> tuple[int, list[_Why], datetime]:
         """The escalation level due, why (its reasons, made when the plan's actions are
@@ -432,10 +479,16 @@ def _escalation_words(
 def _shown(
     calendar: BusinessCalendar,
     reached: Sequence[int | None],
-    points: tuple[tuple[str, int | None, str], ...],
+    compiled: _Target,
+    start_us: int,
 ) -> dict[str, object]:
     """A clock state's due time and warnings, shown in its calendar's zone: the instants
-    its clock reached (``None``: a pause without end holds it), the due time first."""
+    its clock reached (``None``: a pause without end holds it), the due time first. A
+    clock no pause touches may have reached its due time alone (the warnings could not
+    change the decision): its warnings are the same additions from its start, made now."""
+    points = compiled.points
+    if len(reached) <= len(points):
+        reached = clock_times_us(calendar, start_us, compiled.durations, at=start_us).reached
     shown: Sequence[datetime | None]
     if None in reached:
         found = iter(calendar.datetimes_at([r for r in reached if r is not None]))
