@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cxrecovery as cx
-from cxrecovery.engine._clocks import latest
+from cxrecovery.engine._clocks import met_by
+from cxrecovery.engine._history import latest
 from cxrecovery.testing.strategies import cases as cx_cases
 
 NEW_YORK = "America/New_York"
@@ -258,3 +259,59 @@ def test_an_escalation_is_worded_on_first_read_as_an_eager_plan_words_it() -> No
         told.reasons,
     )
     assert action == told
+
+
+# --- a stopped clock's verdict, read off its due time ------------------------------------
+
+_MINUTE_US = 60 * 10**6
+
+
+@st.composite
+def _calendars(draw: st.DrawFn) -> cx.BusinessCalendar:
+    """Weekly hours (a window a day or none, on quarter hours, some to midnight) in a
+    fixed zone or one with DST, perhaps with a holiday and a half-day closure."""
+    zone = draw(st.sampled_from(["UTC", NEW_YORK, "Europe/London"]))
+    hours: dict[str, list[str]] = {}
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        if draw(st.booleans()):
+            start = draw(st.integers(0, 95)) * 15
+            end = draw(st.integers(start // 15 + 1, 96)) * 15
+            hours[day] = [f"{start // 60:02}:{start % 60:02}-{end // 60:02}:{end % 60:02}"]
+    if not hours:
+        hours["mon"] = ["09:00-17:00"]
+    holidays: list[object] = []
+    if draw(st.booleans()):
+        holidays.append(f"2026-03-{draw(st.integers(2, 30)):02}")
+    if draw(st.booleans()):
+        holidays.append({"date": "2026-03-20", "closed": "12:00-24:00"})
+    return cx.BusinessCalendar(zone, hours=hours, holidays=holidays)
+
+
+@given(
+    _calendars(),
+    st.integers(0, 30 * 1440),  # the start: minutes into March 2026 (DST begins in it)
+    st.one_of(st.none(), st.integers(0, 3 * 7 * 1440)),  # target minutes (None: to a close)
+    st.integers(-60, 3 * 1440),  # the stop, in minutes from the due time
+    st.sampled_from([0, 1, -1, 29_999_999]),  # microseconds off the whole minute
+)
+def test_a_stopped_clock_met_its_target_as_its_due_time_tells(
+    calendar: cx.BusinessCalendar, start: int, target: int | None, stop: int, off: int
+) -> None:
+    """``met_by`` (the engine's verdict on a stopped clock no pause touches, read off its
+    due time) agrees with the plain rule: business time from the start to the stop no
+    more than the target. The target is whole minutes, or the open time up to the next
+    closing time (a due time at a closing time, the stop often in the closed time after
+    it); the offsets step a microsecond off."""
+    start_us = calendar.instant(datetime(2026, 3, 1, tzinfo=UTC)) + start * _MINUTE_US
+    if target is None:
+        close = calendar.next_close(calendar.datetime_at(start_us))
+        assert close is not None  # every calendar here closes weekly
+        target_us = calendar.between_us(start_us, calendar.instant(close))
+    else:
+        target_us = target * _MINUTE_US
+    target_us = max(0, target_us + off)
+    due_us = calendar.add_us(start_us, target_us)
+    stop_us = max(start_us, due_us + stop * _MINUTE_US)
+    plain = calendar.between_us(start_us, stop_us) <= target_us
+    assert met_by(calendar, due_us, stop_us) is plain
+    assert met_by(calendar, due_us, due_us) is True  # stopped when due: on time

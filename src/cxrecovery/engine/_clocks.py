@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Final, cast
 
 from cxrecovery.businesstime import BusinessCalendar, clock_times_us, duration_us, instant_us
+from cxrecovery.engine._history import changed_at
 from cxrecovery.engine._pending import Explained, Pending
 from cxrecovery.engine._support import (
     _TICK,
     EMPTY_ATTRIBUTES,
     _customer_time,
-    instant,
 )
 from cxrecovery.engine.compile import clock_target
 from cxrecovery.facts import Timeline
 from cxrecovery.model import (
     Case,
     Direction,
-    PromiseStatus,
 )
 from cxrecovery.plan import (
     ActionKind,
@@ -35,6 +34,8 @@ from cxrecovery.tables import DecisionTable, TableResult
 if TYPE_CHECKING:
     from cxrecovery.engine.compile import CompiledPolicy, _Target
 
+# A pause as instants: its start, and its end (None while it lasts).
+Span = tuple[int, int | None]
 # A clock's escalation: level, reason, and the time it was reached (an instant) with
 # the calendar it is shown in.
 _Level = tuple[int, str, BusinessCalendar, int]
@@ -54,7 +55,6 @@ _FIRST_RESPONSE: Final = ClockStop.FIRST_RESPONSE
 _RESOLVED: Final = ClockStop.RESOLVED
 _CLOSED: Final = ClockStop.CLOSED
 _OUTBOUND: Final = Direction.OUTBOUND
-_PENDING: Final = PromiseStatus.PENDING
 _INBOUND: Final = Direction.INBOUND
 _MET: Final = ClockStatus.MET
 _MISSED: Final = ClockStatus.MISSED
@@ -62,45 +62,6 @@ _BREACHED: Final = ClockStatus.BREACHED
 _PAUSED: Final = ClockStatus.PAUSED
 _RUNNING: Final = ClockStatus.RUNNING
 _ESCALATE: Final = ActionKind.ESCALATE
-
-
-def changed_at(case: Case, at: datetime, *, own_acts: bool) -> datetime:
-    """The last instant at or before ``at`` at which something happened on the case: its
-    opening, a touchpoint, a promise falling due or settled, and — with ``own_acts`` — the
-    company's own acts too (a message it sent, a promise it made, a grant). The first
-    of equal instants, in that order."""
-    times = [case.opened_at]
-    if own_acts:
-        times += [tp.at for tp in case.touchpoints if tp.at <= at]
-    else:
-        times += [
-            tp.at for tp in case.touchpoints if tp.at <= at and tp.direction is not _OUTBOUND
-        ]
-    for promise in case.promises:
-        if own_acts and promise.made_at <= at:
-            times.append(promise.made_at)
-        settled = promise.settled_at
-        if settled is not None and settled <= at:
-            times.append(settled)
-        elif promise.status is _PENDING and promise.due < at:
-            times.append(promise.due)
-    if own_acts and case.grants:
-        times += [g.at for g in case.grants if g.at <= at]
-    return latest(times)
-
-
-def latest(times: list[datetime]) -> datetime:
-    """``max(times, key=instant)``: the first of the latest instants.
-
-    Datetimes whose zones are all fixed offsets (``timezone``) compare as the instants
-    they name, so ``max`` needs no key then (one conversion per time saved); a time in
-    a zone with DST (a fold) takes the keyed path.
-    """
-    fixed = timezone
-    for when in times:
-        if when.tzinfo.__class__ is not fixed:
-            return max(times, key=instant)
-    return max(times)
 
 
 class _ClockSteps:
@@ -198,11 +159,10 @@ class _ClockSteps:
         states: list[ClockState] = []
         self.clock_dues = dues = []
         levels: list[_Level] = []
-        at = self.at
         # Due and warning times are compared with the decision time as instants, in
         # integer microseconds: comparing a calendar's datetimes (in its zone) with
         # ``at`` (a fixed offset) converts both on every comparison.
-        at_us = instant_us(at, "at")
+        at_us = instant_us(self.at, "at")
         # The earliest review: its instant, and the calendar and instant it is shown
         # from (or the datetime itself, a breach's in a zone with DST).
         review: _Review | None = None
@@ -231,7 +191,7 @@ class _ClockSteps:
                 clock, compiled, start, stopped, at_us, known
             )
             calendar = compiled.spec.calendar
-            due_us = reached[0]
+            due_us = reached[0] if reached else None
             if met is not None:
                 status = _MET if met else _MISSED
             elif due_us is not None and due_us < at_us:
@@ -241,27 +201,7 @@ class _ClockSteps:
             else:
                 status = _RUNNING
             if stopped is None:
-                if len(reached) > 1:
-                    i = 0
-                    for _name, level, text in compiled.points:
-                        i += 1
-                        when_us = reached[i]
-                        if when_us is None:
-                            continue
-                        if when_us > at_us:
-                            if review is None or when_us < review[0]:
-                                review = (when_us, calendar, None)
-                        elif level is not None:
-                            levels.append((level, text, calendar, when_us))
-                elif due_us is not None:
-                    # Breached, and the breach escalates (see clock_times): every warning
-                    # is past, and the breach's own time (no earlier than a warning's,
-                    # in the same calendar) is what its level counts from.
-                    for _name, level, text in compiled.points:
-                        if level is not None:
-                            levels.append((level, text, calendar, due_us))
-                if due_us is not None:
-                    review = self.breach(compiled, due_us, at_us, levels, review)
+                review = self.running(compiled, reached, at_us, levels, review)
             dues.append((due_us, calendar))
             states.append(
                 ClockState._deferred(  # due_at and warnings shown on first read
@@ -280,20 +220,42 @@ class _ClockSteps:
             self.reviews.append(shown if shown is not None else review[1].datetime_at(review[0]))
         return states, levels
 
-    def breach(
+    def running(
         self,
         compiled: _Target,
-        due_us: int,
+        reached: Sequence[int | None],
         at_us: int,
         levels: list[_Level],
         review: _Review | None,
     ) -> _Review | None:
-        """A running clock's breach: the review a microsecond after its due time (the
-        earliest review so far, or this one), and its escalation once it is past."""
+        """A running clock's warnings and breach: the earliest review so far (a warning
+        ahead, or a microsecond after the due time), and the levels reached by now."""
+        calendar = compiled.spec.calendar
+        due_us = reached[0]
+        if len(reached) > 1:
+            i = 0
+            for _name, level, text in compiled.points:
+                i += 1
+                when_us = reached[i]
+                if when_us is None:
+                    continue
+                if when_us > at_us:
+                    if review is None or when_us < review[0]:
+                        review = (when_us, calendar, None)
+                elif level is not None:
+                    levels.append((level, text, calendar, when_us))
+        elif due_us is not None:
+            # Its due time alone: breached, and the breach escalates (see clock_times).
+            # Every warning is past, and the breach's time (no earlier than a warning's,
+            # in the same calendar) is the one the levels count from.
+            for _name, level, text in compiled.points:
+                if level is not None:
+                    levels.append((level, text, calendar, due_us))
+        if due_us is None:
+            return review
         # Being due exactly is on time: the breach begins a microsecond later. (In a
         # zone with DST, a microsecond later on the wall clock, which in a fold is not
         # the next instant: worked out as a datetime, as it is.)
-        calendar = compiled.spec.calendar
         if calendar.fixed_offset:
             if due_us >= at_us and (review is None or due_us + 1 < review[0]):
                 review = (due_us + 1, calendar, None)
@@ -324,9 +286,9 @@ class _ClockSteps:
         One computation for every clock, paused or not (``clock_times_us``, the arithmetic
         of ``Clock``): a clock no pause touches is business-time additions from its start.
         The due and warning times are those of a clock that kept running, stopped or not.
-        A clock no pause touches gives its due time alone (its warnings are worked out
-        when its state is shown, from the same start: their thresholds are no greater
-        than the target's, so that cannot fail) when no warning can change the decision:
+        A clock no pause touches gives its due time alone when no warning can change the
+        decision (its warnings are then worked out when its state is shown, from the same
+        start: their thresholds are no greater than the target's, so that cannot fail):
         it stopped (a stopped clock has no review and no escalation), or it is breached
         and the breach escalates (every warning is then past, and the breach's time is
         the later). ``known`` keeps the case's times converted to instants, by identity
@@ -354,50 +316,29 @@ class _ClockSteps:
             stop_us = known.get(id(stopped))
             if stop_us is None:
                 stop_us = known[id(stopped)] = calendar.instant(stopped, "end")
+        if spans:
+            return _paused(compiled, start_us, spans, stop_us, at_us)
         durations = compiled.durations
-        if not spans:
-            if stop_us is not None:
-                times = clock_times_us(
-                    calendar, start_us, durations[:1], at=at_us, stopped=stop_us
-                )
-                ran = times.elapsed_at_stop
-                return (
-                    times.reached,
-                    start_us,
-                    None if ran is None else ran <= compiled.target_us,
-                    False,
-                )
-            target_us = compiled.target_us
-            if (
-                len(durations) > 1
-                and compiled.breach[0] is not None
-                and at_us - start_us > target_us
-            ):
-                # Perhaps breached (business time runs no faster than real time): the
-                # due time first; the warnings too unless it is breached.
-                reached = clock_times_us(calendar, start_us, durations[:1], at=at_us).reached
-                due_us = reached[0]
-                if due_us is not None and due_us < at_us:
-                    return reached, start_us, None, False
-            return (
-                clock_times_us(calendar, start_us, durations, at=at_us).reached,
-                start_us,
-                None,
-                False,
-            )
-        cap = compiled.spec.max_pause
-        times = clock_times_us(
-            calendar,
+        if stop_us is not None:
+            reached = clock_times_us(calendar, start_us, durations[:1], at=at_us).reached
+            return reached, start_us, met_by(calendar, reached[0], stop_us), False
+        if (
+            len(durations) > 1
+            and compiled.breach[0] is not None
+            and at_us - start_us > compiled.target_us
+        ):
+            # Perhaps breached (business time runs no faster than real time): the due
+            # time first, and the warnings too unless it is breached.
+            reached = clock_times_us(calendar, start_us, durations[:1], at=at_us).reached
+            due_us = reached[0]
+            if due_us is not None and due_us < at_us:
+                return reached, start_us, None, False
+        return (
+            clock_times_us(calendar, start_us, durations, at=at_us).reached,
             start_us,
-            durations,
-            at=at_us,
-            pauses=spans,
-            max_pause=None if cap is None else duration_us(cap, "max_pause"),
-            stopped=stop_us,
+            None,
+            False,
         )
-        ran = times.elapsed_at_stop
-        met = None if ran is None else ran <= compiled.target_us
-        return times.reached, start_us, met, times.paused
 
     def escalation(self, clock_levels: list[_Level]) -> tuple[int, list[_Why], datetime]:
         """The escalation level due, why (its reasons, made when the plan's actions are
@@ -474,6 +415,38 @@ def _escalation_words(
         ]
     )
     return summary, EMPTY_ATTRIBUTES, reasons
+
+
+def met_by(calendar: BusinessCalendar, due_us: int | None, stop_us: int) -> bool:
+    """Whether a clock no pause touches, due at ``due_us``, met its target by stopping at
+    ``stop_us``: whether the business time from its start to its stop is no more than
+    its target (the plain rule, ``between_us(start, stop) <= target``), read off its due
+    time. Business time reaches the target at the due time and grows only while the
+    calendar is open: the clock met it when it stopped by its due time, or when the
+    calendar stayed closed from its due time to its stop. One addition (the due time,
+    which the clock shows anyway) instead of a measure, for a clock that met its target.
+    """
+    assert due_us is not None  # no pause: every threshold is reached
+    return stop_us <= due_us or calendar.between_us(due_us, stop_us) == 0
+
+
+def _paused(
+    compiled: _Target, start_us: int, spans: list[Span], stop_us: int | None, at_us: int
+) -> tuple[Sequence[int | None], int, bool | None, bool]:
+    """:meth:`_ClockSteps.clock_times` of a clock that pauses touch (``spans``)."""
+    cap = compiled.spec.max_pause
+    times = clock_times_us(
+        compiled.spec.calendar,
+        start_us,
+        compiled.durations,
+        at=at_us,
+        pauses=spans,
+        max_pause=None if cap is None else duration_us(cap, "max_pause"),
+        stopped=stop_us,
+    )
+    ran = times.elapsed_at_stop
+    met = None if ran is None else ran <= compiled.target_us
+    return times.reached, start_us, met, times.paused
 
 
 def _shown(

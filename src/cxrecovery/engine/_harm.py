@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
-from cxrecovery.engine._clocks import changed_at
 from cxrecovery.engine._context import DecisionContext
+from cxrecovery.engine._history import changed_at
 from cxrecovery.engine.goodwill import harm_step
 from cxrecovery.model import PromiseStatus
 
