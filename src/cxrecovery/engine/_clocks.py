@@ -62,6 +62,11 @@ _BREACHED: Final = ClockStatus.BREACHED
 _PAUSED: Final = ClockStatus.PAUSED
 _RUNNING: Final = ClockStatus.RUNNING
 _ESCALATE: Final = ActionKind.ESCALATE
+# A clock state's maker, by position: the fields the decision sets (the due time and
+# the warnings are shown on first read).
+_STATE: Final = ClockState._deferring(
+    "name", "status", "target", "started_at", "stopped_at", "calendar", "rule"
+)
 
 
 class _ClockSteps:
@@ -204,15 +209,15 @@ class _ClockSteps:
                 review = self.running(compiled, reached, at_us, levels, review)
             dues.append((due_us, calendar))
             states.append(
-                ClockState._deferred(  # due_at and warnings shown on first read
+                _STATE(  # due_at and warnings shown on first read
                     partial(_shown, calendar, reached, compiled, start_us),
-                    name=clock.name,
-                    status=status,
-                    target=compiled.target,
-                    started_at=start,
-                    stopped_at=stopped,
-                    calendar=clock.calendar,
-                    rule=compiled.rule,
+                    clock.name,
+                    status,
+                    compiled.target,
+                    start,
+                    stopped,
+                    clock.calendar,
+                    compiled.rule,
                 )
             )
         if review is not None:
