@@ -14,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxrecovery import Engine, FactKind, FactSpec, default_policy, load_case, load_policy
+from cxrecovery.engine._slots import picker, plain
 from cxrecovery.facts import BUILTIN_FACTS, derive_facts
+from cxrecovery.model import Attributes
 from cxrecovery.testing.strategies import cases
 
 CASES = Path(__file__).parent.parent / "examples" / "cases"
@@ -133,3 +135,44 @@ def test_a_table_that_reads_limbo_hours_decides_with_it() -> None:
     plan = engine.decide(case, at=at)
     (trace,) = [t for t in plan.trace if t.table == "clocks.limbo.targets"]
     assert str(engine.facts(case, at)["limbo_hours"]) == trace.inputs["limbo_hours"]
+
+
+def _picked_plainly(facts: dict[str, object], names: tuple[str, ...]) -> Attributes:
+    """A trace's inputs as the plan shows them: every fact the table read, by name in
+    sorted order, each as ``plain`` makes it (the definition ``picker`` stands for)."""
+    return Attributes._from_sorted(tuple((n, plain(facts[n])) for n in names if n in facts))
+
+
+_LOYAL = Engine(_policy_reading_loyalty(), facts=[_Years(Decimal("2.50"))])
+
+
+@settings(max_examples=60)
+@given(
+    cases(policy=default_policy()),
+    st.integers(0, 400),
+    st.sampled_from([1, 0, True, Decimal("2.50"), Decimal("2.5"), None, "x"]),
+)
+def test_a_trace_picks_the_plain_values_of_the_facts_its_table_read(
+    case: Any, hours: int, loyalty: object
+) -> None:
+    at = case.last_event_at() + timedelta(hours=hours)
+    facts, _ = derive_facts(case, at, ENGINE._settings)
+    # A host fact of any class (the picker does not check kinds: the table did), and
+    # the decimal facts, which a plan shows as text.
+    facts["loyalty_years"] = loyalty
+    compiled = _LOYAL._compiled
+    slots = [*compiled.slots.values(), *ENGINE._compiled.slots.values()]
+    assert any("loyalty_years" in s.inputs for s in slots)
+    specs = {**BUILTIN_FACTS, "loyalty_years": FactSpec("loyalty_years", FactKind.DECIMAL)}
+    extra = [
+        (("expectation_ratio", "severity"), picker(("expectation_ratio", "severity"), specs)),
+        (("relationship_score",), picker(("relationship_score",), specs)),
+        (("loyalty_years",), picker(("loyalty_years",), specs)),
+        (("contacts",), picker(("contacts",), specs)),
+        ((), picker((), specs)),
+    ]
+    for names, picked in [*((s.inputs, s.picked) for s in slots), *extra]:
+        found = picked(facts)
+        expected = _picked_plainly(facts, names)
+        assert found == expected
+        assert [type(v) for v in found.values()] == [type(v) for v in expected.values()]

@@ -8,12 +8,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
+from cxrecovery._validation import settable_maker
 from cxrecovery.engine._clocks import _ClockSteps
 from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
 from cxrecovery.engine._slots import Entry, TableSlot, _memo_safe, plain, remember
 from cxrecovery.engine._support import (
     EMPTY_ATTRIBUTES,
-    _picked,
     _plain_facts,
     _why_not,
     instant,
@@ -47,6 +47,11 @@ if TYPE_CHECKING:
 _SETBACKS: Final = frozenset({Outcome.FAILED, Outcome.MISSED, Outcome.ABANDONED})
 _ZERO: Final = Decimal(0)
 _OPEN: Final = CaseStatus.OPEN
+
+
+# ``TableTrace(...)`` without its ``__init__`` (its fields have no validator or
+# converter): made once for each memo entry of a table's result.
+_trace: Final = settable_maker(TableTrace, "being traced")
 
 
 class DecisionContext(_ClockSteps):
@@ -128,9 +133,9 @@ class DecisionContext(_ClockSteps):
         if self.explain:
             why_not = _why_not(table.explain(facts))
         chosen = result.chosen
-        trace = TableTrace(  # table, inputs, matched, chosen, shadowed, why_not
+        trace = _trace(  # table, inputs, matched, chosen, shadowed, why_not
             slot.path,
-            _picked(facts, slot.inputs),
+            slot.picked(facts),
             result.matched,
             chosen,
             result.shadowed,

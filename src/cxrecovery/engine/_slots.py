@@ -10,6 +10,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from cxrecovery.facts import BUILTIN_FACTS
+from cxrecovery.model import Attributes
 from cxrecovery.tables import DecisionTable, FactKind, FactSpec, TableResult
 
 if TYPE_CHECKING:
@@ -97,6 +98,34 @@ def _nothing(facts: Mapping[str, object]) -> tuple[object, ...]:
     return ()
 
 
+# The facts a table read, as its trace shows them: each one's plain value, by name.
+Picker = Callable[[Mapping[str, object]], Attributes]
+_from_sorted = Attributes._from_sorted
+
+
+def picker(names: tuple[str, ...], specs: Mapping[str, FactSpec]) -> Picker:
+    """How a table's trace picks the facts it read, ``names`` (sorted, unique), from
+    the facts once the table has read them (so every one is there): each value as a
+    plan shows it (``plain``). A built-in fact other than a decimal is plain already
+    (``derive_facts`` gives each kind one class, see ``memo_key``), so a table reading
+    only those takes its values as they are, in C."""
+    if not names:
+        return lambda facts: _from_sorted(())
+    get = itemgetter(*names)
+    single = len(names) == 1
+    if all(n in BUILTIN_FACTS and specs[n].kind is not FactKind.DECIMAL for n in names):
+        if single:
+            name = names[0]
+            return lambda facts: _from_sorted(((name, get(facts)),))
+        return lambda facts: _from_sorted(tuple(zip(names, get(facts), strict=True)))
+
+    def converted(facts: Mapping[str, object]) -> Attributes:
+        values = (get(facts),) if single else get(facts)
+        return _from_sorted(tuple(zip(names, map(plain, values), strict=True)))
+
+    return converted
+
+
 # A memo entry: the table's result, its trace, and the row it decides with and that
 # row's rule (``path[row]``), or None when it decides nothing (see
 # DecisionContext.decided).
@@ -107,9 +136,10 @@ class TableSlot:
     """One table as a decision uses it, by its path in the policy: the facts its trace
     lists (sorted, as Attributes keep them), the host facts it reads (a person decides
     when one has no value), each row's rule and the facts that row's cells test (what a
-    reason citing the row lists), and its memo of results with the key to it."""
+    reason citing the row lists), its memo of results with the key to it, and how its
+    trace picks the facts it read (``picked``)."""
 
-    __slots__ = ("hosts", "inputs", "key", "memo", "path", "rows")
+    __slots__ = ("hosts", "inputs", "key", "memo", "path", "picked", "rows")
 
     def __init__(self, path: str, table: DecisionTable, specs: Mapping[str, FactSpec]) -> None:
         self.path = path
@@ -123,6 +153,7 @@ class TableSlot:
             for rule in table.rules
         }
         self.key = memo_key(names, specs)
+        self.picked = picker(names, specs)
         self.memo: dict[object, Entry] = {}
 
     def row(self, row: str) -> tuple[str, tuple[str, ...]]:

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from cxrecovery._validation import aware_arg
 from cxrecovery.businesstime import in_zone
-from cxrecovery.engine._slots import _PLAIN_TYPES, _Plain, plain, scalar, table_slots
+from cxrecovery.engine._slots import _PLAIN_TYPES, _Plain, scalar, table_slots
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.formats.durations import format_duration, parse_duration
 from cxrecovery.model import (
@@ -109,12 +109,6 @@ def _scalars(facts: Mapping[str, object]) -> dict[str, _Plain]:
         k: v if v.__class__ in plain else scalar(v)  # type: ignore[misc]
         for k, v in facts.items()
     }
-
-
-def _picked(facts: Mapping[str, object], names: Sequence[str]) -> Attributes:
-    """The facts called ``names`` (sorted, unique, as precompiled) that are present, as
-    plain values."""
-    return Attributes._from_sorted(tuple([(n, plain(facts[n])) for n in names if n in facts]))
 
 
 def comparable(at: datetime) -> datetime:
