@@ -23,6 +23,7 @@ from cxrecovery.tables import DecisionTable, FactKind, FactSpec, TableExplanatio
 _RECOVERY_OUTPUTS: Final = ("tier", "form", "apology", "follow_up", "human")
 _REMEDY_OUTPUTS: Final = ("action", "estimate", "calendar")
 _APOLOGIES: Final = ("brief", "empathic", "personal", "senior")
+_FORMS: Final = frozenset(f.value for f in CompensationForm)
 
 _TICK: Final = timedelta(microseconds=1)
 
@@ -218,6 +219,7 @@ class _Compiled:
         if recovery is not None:
             path = f"tables.{policy.compensation.table}"
             self._check_outputs(recovery, _RECOVERY_OUTPUTS, path, problems)
+            checked: set[str] = set()  # follow-up texts already checked (rows share them)
             for rule in recovery.rules:
                 where = f"{path}.rules[{rule.id}].then"
                 out = rule.outputs
@@ -228,7 +230,7 @@ class _Compiled:
                             f"{out.get('tier')!r} is not a tier ({', '.join(sorted(tier_names))})",
                         )
                     )
-                if out.get("form") not in {f.value for f in CompensationForm}:
+                if out.get("form") not in _FORMS:
                     problems.append(
                         Problem(f"{where}.form", f"{out.get('form')!r} is not a compensation form")
                     )
@@ -239,8 +241,14 @@ class _Compiled:
                             f"{out.get('apology')!r} is not one of {', '.join(_APOLOGIES)}",
                         )
                     )
-                for part in _split(out.get("follow_up")):
+                follow_up = out.get("follow_up")
+                if follow_up.__class__ is str and follow_up in checked:
+                    continue  # checked with an earlier row, and found good
+                before = len(problems)
+                for part in _split(follow_up):
                     self._duration(part, f"{where}.follow_up", problems)
+                if follow_up.__class__ is str and len(problems) == before:
+                    checked.add(follow_up)
 
     def _check_remedy(
         self, policy: Policy, remedy: DecisionTable | None, problems: list[Problem]

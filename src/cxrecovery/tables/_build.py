@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 import attrs
 
@@ -27,6 +27,7 @@ OUTPUT_KEYS: Final = ("name", "kind", "values", "description")
 _SUMMABLE: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL})
 _ORDERABLE: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL, FactKind.ORDINAL})
 _SHORTHAND_SAFE: Final = frozenset(",:")
+_KINDS: Final = [k.value for k in FactKind]
 # The classes of a cell or an output value read once per table and column: a document's
 # scalars (a bool is kept apart from the int it equals by its class in the key).
 _SHARED: Final = frozenset({str, int, bool})
@@ -46,12 +47,17 @@ class Parts:
     rules: tuple[Rule, ...]
 
 
+def _is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
+    """``isinstance(value, Mapping)``: a dict (what TOML and JSON give) by its class."""
+    return value.__class__ is dict or isinstance(value, Mapping)
+
+
 def _at(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
 def _kinds_text() -> str:
-    return ", ".join(k.value for k in FactKind)
+    return ", ".join(_KINDS)
 
 
 class _Reader:
@@ -123,14 +129,14 @@ class _Reader:
 
     def outputs(self, value: object) -> list[OutputSpec]:
         specs: list[OutputSpec] = []
-        if isinstance(value, Mapping):
+        if _is_mapping(value):
             for name, spec in value.items():
                 path = _at("outputs", str(name))
                 if not isinstance(name, str) or not name or name != name.strip():
                     self.fail(path, f"{name!r} is not an output name")
                     continue
                 self.declared.add(name)
-                if isinstance(spec, Mapping):
+                if _is_mapping(spec):
                     self.keys(spec, OUTPUT_KEYS[1:], path)
                 made = self.output(name, spec, path)
                 if made is not None:
@@ -139,7 +145,7 @@ class _Reader:
             seen: set[str] = set()
             for i, item in enumerate(value):
                 path = f"outputs[{i}]"
-                if not isinstance(item, Mapping):
+                if not _is_mapping(item):
                     self.fail(path, f"{item!r} is not an output (name, kind, values)")
                     continue
                 self.keys(item, OUTPUT_KEYS, path)
@@ -168,7 +174,7 @@ class _Reader:
             kind_text, _, values_text = spec.partition(":")
             kind_text = kind_text.strip()
             values = tuple(v.strip() for v in values_text.split(",")) if values_text else ()
-        elif isinstance(spec, Mapping):
+        elif _is_mapping(spec):
             kind_text = spec.get("kind")  # type: ignore[assignment]
             raw_values = spec.get("values", [])
             description = self.text(spec, "description", path)
@@ -179,7 +185,7 @@ class _Reader:
         else:
             self.fail(path, f"{spec!r} is not a kind like 'decimal' or 'enum:T0,T1,T2'")
             return None
-        kinds = [k.value for k in FactKind]
+        kinds = _KINDS
         if kind_text not in kinds:
             where = path if isinstance(spec, str) else _at(path, "kind")
             self.fail(
@@ -213,7 +219,7 @@ class _Reader:
         self.known = {o.name for o in outputs} | self.declared
         for i, item in enumerate(value):
             path = f"rules[{i}]"
-            rule_id = item.get("id", f"r{i + 1}") if isinstance(item, Mapping) else f"r{i + 1}"
+            rule_id = item.get("id", f"r{i + 1}") if _is_mapping(item) else f"r{i + 1}"
             duplicate = isinstance(rule_id, str) and rule_id in first_path
             if duplicate:
                 self.fail(
@@ -221,7 +227,7 @@ class _Reader:
                 )
             elif isinstance(rule_id, str):
                 first_path[rule_id] = path
-            if isinstance(item, Mapping):
+            if _is_mapping(item):
                 rule = self.rule(i, item, path, columns, outputs, policy)
             elif isinstance(item, list):
                 rule = self.row(i, item, path, columns, outputs, policy)
@@ -249,7 +255,7 @@ class _Reader:
         priority = self.priority(data, path, policy)
         when = data.get("when", {})
         cells: dict[str, object] = {}
-        if isinstance(when, Mapping):
+        if _is_mapping(when):
             names = self.names
             for name, cell in when.items():
                 if name in names:
@@ -265,7 +271,7 @@ class _Reader:
         conditions = self.conditions(columns, cells, _at(path, "when"), ".")
         then = data.get("then")
         values: dict[str, Scalar] = {}
-        if isinstance(then, Mapping):
+        if _is_mapping(then):
             known = self.known
             then_path = _at(path, "then")
             for name in then:

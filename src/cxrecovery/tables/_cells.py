@@ -30,7 +30,6 @@ from cxrecovery.tables._literals import (
 from cxrecovery.tables.vocabulary import (
     _FINITE,
     _NUMERIC,
-    _ORDERED,
     FactKind,
     FactSpec,
 )
@@ -97,7 +96,10 @@ class Condition:
                 intervals = _to_intervals(self.op, numbers, self.bounds)  # type: ignore[arg-type]
                 if self.negated:
                     intervals = complement(intervals)
-                if ordinal:
+                if ordinal and len(intervals) == 1:  # the usual cell: one interval
+                    admits = intervals[0].admits
+                    admitted = frozenset([v for i, v in enumerate(fact.values) if admits(i)])
+                elif ordinal:
                     admitted = frozenset(
                         v
                         for i, v in enumerate(fact.values)
@@ -241,6 +243,11 @@ def _cell_text(op: str, ops: tuple[Scalar, ...], negated: bool, bounds: tuple[bo
     return f"not {text}" if negated else text
 
 
+def _ordered(kind: FactKind) -> bool:
+    """``kind in _ORDERED``, by identity (an enum's hash is a Python call)."""
+    return kind is _ORDINAL or kind is _INTEGER or kind is _DECIMAL
+
+
 def parse_cell(column: str, fact: FactSpec, raw: object) -> Condition:
     """Parse a cell written for ``column`` into a :class:`Condition`.
 
@@ -275,7 +282,7 @@ def parse_cell(column: str, fact: FactSpec, raw: object) -> Condition:
         closed = (text[0] == "[", text[-1] == "]")
         return _range(column, fact, raw, text[1:-1], closed, negated)
     parts = split(text, ",")
-    if kind in _ORDERED and len(parts) == 1 and not parts[0][1] and ".." in parts[0][0]:
+    if _ordered(kind) and len(parts) == 1 and not parts[0][1] and ".." in parts[0][0]:
         return _range(column, fact, raw, text, (True, True), negated)
     if any(not item and not quoted for item, quoted in parts):
         raise CellError(f"{raw!r} has an empty value in its list")
@@ -286,7 +293,7 @@ def parse_cell(column: str, fact: FactSpec, raw: object) -> Condition:
 def _comparison(
     column: str, fact: FactSpec, raw: str, op: str, rest: str, negated: bool
 ) -> Condition:
-    if op not in ("=", "==", "!=") and fact.kind not in _ORDERED:
+    if op not in ("=", "==", "!=") and not _ordered(fact.kind):
         raise CellError(
             f"{raw!r}: comparisons apply to ordinal, integer and decimal columns, "
             f"and {column!r} is {fact.kind}"
@@ -311,7 +318,7 @@ def _range(
     bounds: tuple[bool, bool],
     negated: bool,
 ) -> Condition:
-    if fact.kind not in _ORDERED:
+    if not _ordered(fact.kind):
         raise CellError(
             f"{raw!r}: ranges apply to ordinal, integer and decimal columns, "
             f"and {column!r} is {fact.kind}"
@@ -320,7 +327,7 @@ def _range(
     if len(parts) != 2 or not all(p or q for p, q in parts):
         raise CellError(f"{raw!r} is not a range like [2..5], (2..5] or [low..high]")
     low, high = (parse_text_literal(fact.kind, fact.values, p) for p, _ in parts)
-    key = fact.rank if fact.kind is FactKind.ORDINAL else None
+    key = fact.rank if fact.kind is _ORDINAL else None
     lo = key(low) if key and isinstance(low, str) else low
     hi = key(high) if key and isinstance(high, str) else high
     if lo > hi:  # type: ignore[operator]
@@ -344,12 +351,11 @@ def _checked(
             seen.add(item)
     condition = Condition(column, fact, op, tuple(items), negated, bounds)
     kind = fact.kind
-    if kind in _FINITE:
-        empty = not condition.values()
-    elif kind in _NUMERIC:
-        empty = all(is_empty(iv, exact=kind is FactKind.INTEGER) for iv in condition.intervals())
-    else:
-        empty = False
+    if kind is _INTEGER or kind is _DECIMAL:
+        exact = kind is _INTEGER
+        empty = all(is_empty(iv, exact=exact) for iv in condition._intervals)
+    else:  # a finite kind's values; a string column admits some string
+        empty = kind is not _STRING and not condition._set
     if empty:
         raise CellError(f"{condition.cell!r} admits no value of {column!r}")
     return condition
