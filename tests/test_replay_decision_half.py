@@ -8,6 +8,7 @@ called, adds up and compares exactly as the plan made in one go.
 from __future__ import annotations
 
 from datetime import timedelta
+from operator import attrgetter
 from typing import Any
 from unittest import mock
 
@@ -16,7 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cxrecovery import ActionKind, Agent, Case, Engine, compare, default_policy, simulate
-from cxrecovery.plan import Action, Approval, RecoveryPlan, decided_actions
+from cxrecovery.engine import decided
+from cxrecovery.engine import sweep as sweep_module
+from cxrecovery.engine._decision import DecisionContext
+from cxrecovery.plan import Action, Approval, RecoveryPlan, decided_actions, source
 from cxrecovery.plan._deferred import Deferrable
 from cxrecovery.replay import DueKind, synthetic_cases
 from cxrecovery.replay._compare import _diff, plan_digest
@@ -98,6 +102,35 @@ def test_a_tally_reads_the_decision_only(
     assert worded.freeze("p", "f") == plain.freeze("p", "f")
 
 
+_DECIDED = attrgetter(
+    "kind",
+    "owner",
+    "due",
+    "authority",
+    "approval",
+    "amount",
+    "ratio",
+    "form",
+    "tier",
+    "level",
+    "channel",
+)
+
+
+@given(decisions())
+def test_the_decided_values_are_those_of_the_plan_s_actions(
+    decision: tuple[Case, RecoveryPlan, RecoveryPlan],
+) -> None:
+    """``decided()`` reads a deferred plan's decision (no action made): the values its
+    actions have, in their order; on any other plan, its actions."""
+    _, plan, _ = decision
+    values = [_DECIDED(a) for a in decided(plan)]
+    assert not _is_set(plan, "actions")
+    assert values == [_DECIDED(a) for a in plan.actions]
+    assert list(decided(plan)) == list(plan.actions)  # read: the actions themselves
+    assert values == [_DECIDED(a) for a in decided(unworded(plan))]
+
+
 def _is_set(value: object, name: str) -> bool:
     try:
         object.__getattribute__(value, name)
@@ -151,18 +184,23 @@ def test_a_comparison_fills_no_plan(monkeypatch: Any) -> None:
 
 def test_a_sweep_fills_no_plan_and_words_only_the_actions_it_lists(monkeypatch: Any) -> None:
     made = _recording(monkeypatch)
+    worded: list[ActionKind] = []
+    words = sweep_module._words
+
+    def counted(d: Any, action: Any) -> str:
+        worded.append(action.kind)
+        return words(d, action)
+
+    monkeypatch.setattr(sweep_module, "_words", counted)
     at = max(c.opened_at for c in SYNTHETIC) + timedelta(hours=1)
     result = ENGINE.sweep(SYNTHETIC, at, horizon=timedelta(days=3))
     assert result.decided == len(made) > 20
     listed = {DueKind.ESCALATION, DueKind.CUSTOMER_UPDATE, DueKind.FOLLOW_UP}
     assert any(item.kind in listed for item in result.items)
+    # Read from the decision: no plan filled, no action made (not even alone).
     assert [] == [p for p in made if _is_set(p, "facts") or _is_set(p, "trace")]
-    worded = sum(
-        1
-        for p in made
-        for a in decided_actions(p)
-        if _is_set(a, "summary") and a.kind is not ActionKind.ESCALATE
-    )
-    assert worded == sum(
-        1 for i in result.items if i.kind in (DueKind.CUSTOMER_UPDATE, DueKind.FOLLOW_UP)
-    )
+    assert [] == [p for p in made if _is_set(p, "actions")]
+    assert all(isinstance(source(p), DecisionContext) for p in made)
+    assert [] == [p for p in made if object.__getattribute__(p, "_pending")._made]
+    # Each action listed worded once, and no other.
+    assert len(worded) == sum(1 for i in result.items if i.kind in listed)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from cxrecovery._validation import aware_arg
-from cxrecovery.engine._decision import DecisionContext, plan
+from cxrecovery.engine._decision import DecisionContext, decided, plan
 from cxrecovery.engine._support import instant_arg
 from cxrecovery.engine.compile import CompiledPolicy, _money_arg
 from cxrecovery.engine.sweep import SweepResult
@@ -23,7 +23,7 @@ from cxrecovery.model.arguments import case_arg
 from cxrecovery.money import Money
 from cxrecovery.plan import Authorization, RecoveryPlan
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "decided"]
 
 
 class Engine(CompiledPolicy):

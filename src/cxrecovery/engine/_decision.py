@@ -8,7 +8,7 @@ recognising staff. :func:`plan` runs them in order and assembles the plan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -21,9 +21,19 @@ from cxrecovery.engine._remedy import apologize, remedy
 from cxrecovery.engine._support import earliest
 from cxrecovery.model import CaseEventKind, CaseStatus, ExpectationBaseline
 from cxrecovery.money import Money
-from cxrecovery.plan import Action, ActionKind, ClockState, FieldParts, RecoveryPlan, TableTrace
+from cxrecovery.plan import (
+    Action,
+    ActionKind,
+    ClockState,
+    DecidedAction,
+    FieldParts,
+    RecoveryPlan,
+    TableTrace,
+    decided_actions,
+    source,
+)
 
-__all__ = ["DecisionContext", "ordered", "plan"]
+__all__ = ["DecisionContext", "decided", "ordered", "plan"]
 
 # Where each kind of action goes in a plan: the order ActionKind lists them in.
 _KIND_ORDER: Final = {kind: i for i, kind in enumerate(ActionKind)}
@@ -186,3 +196,17 @@ def ordered(d: DecisionContext) -> list[Pending]:
 
 def _kind_order(item: Pending) -> int:
     return _KIND_ORDER[item.kind]
+
+
+def decided(plan: RecoveryPlan) -> Sequence[DecidedAction]:
+    """What ``plan``'s actions decide, in plan order, without making them: for a plan an
+    engine made whose explanation waits, the decision's own values (no action made, no
+    word written); otherwise its actions (:func:`~cxrecovery.plan.decided_actions`).
+
+    The two are the same values: an action is made of its decision's (the test
+    ``test_replay_decision_half`` holds them side by side).
+    """
+    d = source(plan)
+    if type(d) is DecisionContext:
+        return ordered(d)
+    return decided_actions(plan)

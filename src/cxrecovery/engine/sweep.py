@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from operator import itemgetter
-from typing import Final, Protocol
+from typing import Final, Protocol, cast
 
 import attrs
 
@@ -17,10 +18,21 @@ from cxrecovery._validation import (
     optional_aware_arg,
     settable_maker,
 )
+from cxrecovery.businesstime import BusinessCalendar
+from cxrecovery.engine._decision import DecisionContext, ordered
+from cxrecovery.engine._pending import Pending
 from cxrecovery.engine._support import instant
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.model import Case, CaseStatus
-from cxrecovery.plan import ActionKind, ClockStatus, RecoveryPlan, decided_actions
+from cxrecovery.plan import (
+    Action,
+    ActionKind,
+    ClockStatus,
+    DecidedAction,
+    RecoveryPlan,
+    decided_actions,
+    source,
+)
 
 __all__ = ["Decider", "DueItem", "DueKind", "SweepResult", "sweep"]
 
@@ -210,12 +222,31 @@ def _found(
 ) -> list[_Found]:
     found: list[_Found] = []
     case_id = case.id
+    # A plan an engine made, its explanation still waiting, is read from its decision:
+    # the actions as decided (only those listed are worded, each alone) and each
+    # clock's due instant (no state shown in full). Any other plan is read as it is.
+    d = source(plan)
+    actions: Sequence[DecidedAction]
+    words: Callable[[DecidedAction], str]
+    if type(d) is DecisionContext:
+        actions = ordered(d)
+        words = partial(_words, d)
+        dues = d.clock_dues
+    else:
+        actions = decided_actions(plan)
+        words = _summary
+        dues = None
     # A resolved case is escalated no more: its clocks call for nothing.
     clocks = plan.clocks if case.status is CaseStatus.OPEN else ()
+    i = -1
     for clock in clocks:
-        if clock.status is ClockStatus.BREACHED and clock.due_at is not None:
-            found.append(_item(_BREACH, case_id, clock.due_at, f"{clock.name} clock breached"))
-        elif clock.status is ClockStatus.RUNNING:
+        i += 1
+        status = clock.status
+        if status is _BREACHED:
+            due_at = clock.due_at if dues is None else _shown(dues[i])
+            if due_at is not None:
+                found.append(_item(_BREACH, case_id, due_at, f"{clock.name} clock breached"))
+        elif status is _RUNNING:
             fired = [w for w in clock.warnings if w.at <= at]
             if fired:
                 last = fired[-1]
@@ -229,15 +260,31 @@ def _found(
             found.append(_item(_BROKEN, case_id, promise.due, f"overdue: {promise.what}"))
         elif promise.due <= soon:
             found.append(_item(_DUE_SOON, case_id, promise.due, f"due soon: {promise.what}"))
-    for action in decided_actions(plan):
+    for action in actions:
         kind = action.kind
-        if kind is ActionKind.ESCALATE:
-            found.append(_item(_ESCALATION, case_id, action.due or at, action.summary))
+        if kind is _ESCALATE:
+            found.append(_item(_ESCALATION, case_id, action.due or at, words(action)))
         elif kind in _LISTED_WHEN_DUE:
             due = action.due
             if due is not None and due <= until:
-                found.append(_item(_LISTED_WHEN_DUE[kind], case_id, due, action.summary))
+                found.append(_item(_LISTED_WHEN_DUE[kind], case_id, due, words(action)))
     return found
+
+
+def _words(d: DecisionContext, action: DecidedAction) -> str:
+    """A decided action's summary, as its action says it (its explainer's first part)."""
+    pending = cast("Pending", action)
+    return pending.explain(d, *pending.args)[0]
+
+
+def _summary(action: DecidedAction) -> str:
+    return cast("Action", action).summary
+
+
+def _shown(due: tuple[int | None, BusinessCalendar]) -> datetime | None:
+    """A clock's due instant shown in its calendar's zone, as its state shows it."""
+    due_us, calendar = due
+    return None if due_us is None else calendar.datetime_at(due_us)
 
 
 # The actions listed when due by the sweep's horizon, and the item each is listed as.
@@ -245,6 +292,7 @@ _LISTED_WHEN_DUE: Final = {
     ActionKind.NOTIFY: DueKind.CUSTOMER_UPDATE,
     ActionKind.FOLLOW_UP: DueKind.FOLLOW_UP,
 }
-# Looked up once: the kinds _found lists.
+# Looked up once: the kinds _found lists and reads.
+_BREACHED, _RUNNING, _ESCALATE = ClockStatus.BREACHED, ClockStatus.RUNNING, ActionKind.ESCALATE
 _BREACH, _WARNING, _ESCALATION = DueKind.BREACH, DueKind.WARNING, DueKind.ESCALATION
 _BROKEN, _DUE_SOON = DueKind.PROMISE_BROKEN, DueKind.PROMISE_DUE

@@ -8,7 +8,7 @@ happened, so a host schedules one job instead of polling.
 
 from __future__ import annotations
 
-from cxrecovery.plan._deferred import FieldParts
+from cxrecovery.plan._deferred import FieldParts, source
 from cxrecovery.plan._parts import (
     Action,
     ActionKind,
@@ -22,7 +22,7 @@ from cxrecovery.plan._parts import (
     TableTrace,
     WarningTime,
 )
-from cxrecovery.plan._plan import RecoveryPlan, decided_actions
+from cxrecovery.plan._plan import DecidedAction, RecoveryPlan, decided_actions
 from cxrecovery.plan._record import record
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "Authorization",
     "ClockState",
     "ClockStatus",
+    "DecidedAction",
     "FieldParts",
     "LimitCheck",
     "Reason",
@@ -41,4 +42,5 @@ __all__ = [
     "WarningTime",
     "decided_actions",
     "record",
+    "source",
 ]

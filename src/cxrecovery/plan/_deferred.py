@@ -43,7 +43,7 @@ import attrs
 
 from cxrecovery._validation import settable_twin
 
-__all__ = ["Deferrable", "FieldParts", "early"]
+__all__ = ["Deferrable", "FieldParts", "early", "source"]
 
 Fill = Callable[[], Mapping[str, object]]
 
@@ -176,6 +176,23 @@ def early(made: Deferrable, name: str) -> Any:
             if type(pending) is FieldParts and name in pending._parts:
                 return pending._early(name)
     return getattr(made, name)
+
+
+def source(made: Deferrable) -> object:
+    """What the fields of ``made`` still to fill are worked out from: the argument of its
+    :class:`FieldParts` fill while that waits; ``None`` once it is filled (or filling),
+    for a value made whole, or for a fill of another kind.
+
+    For code that reads part of a deferred value from what the value is made of, and
+    knows that argument's type (the engine, whose decision a plan's explanation is
+    worked out from: a sweep lists what a decision makes due without making the plan's
+    actions). Nothing is filled.
+    """
+    try:
+        pending = _get(made, "_pending")
+    except AttributeError:  # made by __init__ (every field set), or being unpickled
+        return None
+    return pending._arg if type(pending) is FieldParts else None
 
 
 def _setters(cls: type) -> dict[str, Callable[[object, object], None]]:

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Protocol
 
 import attrs
 
 from cxrecovery._validation import suggest
 from cxrecovery.documents import dump
 from cxrecovery.errors import UnknownNameError
-from cxrecovery.model import Attributes, ExpectationBaseline
+from cxrecovery.model import Attributes, Channel, CompensationForm, ExpectationBaseline
+from cxrecovery.money import Money
 from cxrecovery.plan._deferred import Deferrable, early
 from cxrecovery.plan._parts import (
     Action,
     ActionKind,
     Approval,
+    Authority,
     ClockState,
     TableTrace,
 )
 
-__all__ = ["RecoveryPlan", "decided_actions"]
+__all__ = ["DecidedAction", "RecoveryPlan", "decided_actions"]
 
 _MOVING_FACTS = frozenset({"limbo_hours"})
 # The reasons a notification is due at the decision time: it tells a promise made then,
@@ -195,3 +199,32 @@ def decided_actions(plan: RecoveryPlan) -> tuple[Action, ...]:
     """
     actions: tuple[Action, ...] = early(plan, "actions")
     return actions
+
+
+class DecidedAction(Protocol):
+    """What an action decides, without its words: an :class:`Action` is one, and so is
+    the engine's own value of an action it decided and has not worded (what a replay
+    adds up reads these alone)."""
+
+    @property
+    def kind(self) -> ActionKind: ...  # pragma: no cover
+    @property
+    def owner(self) -> str | None: ...  # pragma: no cover
+    @property
+    def due(self) -> datetime | None: ...  # pragma: no cover
+    @property
+    def authority(self) -> Authority | None: ...  # pragma: no cover
+    @property
+    def approval(self) -> Approval | None: ...  # pragma: no cover
+    @property
+    def amount(self) -> Money | None: ...  # pragma: no cover
+    @property
+    def ratio(self) -> Decimal | None: ...  # pragma: no cover
+    @property
+    def form(self) -> CompensationForm | None: ...  # pragma: no cover
+    @property
+    def tier(self) -> str | None: ...  # pragma: no cover
+    @property
+    def level(self) -> int | None: ...  # pragma: no cover
+    @property
+    def channel(self) -> Channel | None: ...  # pragma: no cover

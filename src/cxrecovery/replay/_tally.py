@@ -15,9 +15,10 @@ from typing import Any
 
 import attrs
 
+from cxrecovery.engine import decided
 from cxrecovery.metrics import RatioDistribution
 from cxrecovery.model import Case
-from cxrecovery.plan import Action, ActionKind, ClockStatus, RecoveryPlan, decided_actions
+from cxrecovery.plan import ActionKind, ClockStatus, DecidedAction, RecoveryPlan
 
 __all__ = ["BadLine", "Summary"]
 
@@ -76,7 +77,7 @@ class _Tally:
         self.decisions += 1
         at = plan.decided_at
         soon = at + risk_horizon
-        for action in decided_actions(plan):
+        for action in decided(plan):
             kind = action.kind
             if kind is _COMPENSATE:
                 self._compensation(case, action)
@@ -106,7 +107,7 @@ class _Tally:
                 1 for p in case.promises if p.is_pending and p.made_at <= at and p.due <= soon
             )
 
-    def _compensation(self, case: Case, action: Action) -> None:
+    def _compensation(self, case: Case, action: DecidedAction) -> None:
         tier = action.tier or "-"
         self.tiers[tier] += 1
         money = action.amount
@@ -127,7 +128,7 @@ class _Tally:
         for aspect, kind, done in _TIMED:
             history = done(case)
             policy = next(
-                (at for at, plan in walk if any(a.kind is kind for a in decided_actions(plan))),
+                (at for at, plan in walk if any(a.kind is kind for a in decided(plan))),
                 None,
             )
             if history is None and policy is None:
