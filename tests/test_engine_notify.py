@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cxrecovery.businesstime import BusinessCalendar
 from cxrecovery.engine._notify import _update_due
-from cxrecovery.plan import ClockState, ClockStatus
+from cxrecovery.engine._pending import NO_VALUES, DueShown, Explained, Pending, new_pending
+from cxrecovery.plan import ActionKind, ClockState, ClockStatus
 
 HOURS = {"mon-fri": ["09:00-17:00"]}
 UTC_CAL = BusinessCalendar("UTC", hours=HOURS)
@@ -24,7 +26,9 @@ def _clock(
 
 
 def _due(*clocks: tuple[ClockState, _Due]) -> datetime | None:
-    return _update_due([state for state, _ in clocks], [due for _, due in clocks])
+    """The update's due time as the action shows it (see DueShown)."""
+    found = _update_due([state for state, _ in clocks], [due for _, due in clocks])
+    return None if found is None else found[1].datetime_at(found[0])
 
 
 def test_the_update_is_due_at_the_earliest_running_or_breached_update_clock() -> None:
@@ -68,4 +72,33 @@ def test_the_due_time_is_found_without_filling_the_states() -> None:
         calendar="support",
         rule="r",
     )
-    assert due == _update_due([state], [(UTC_CAL.instant(due), UTC_CAL)])
+    assert (UTC_CAL.instant(due), UTC_CAL) == _update_due(
+        [state], [(UTC_CAL.instant(due), UTC_CAL)]
+    )
+
+
+def test_an_action_due_at_an_instant_shows_it_in_its_calendars_zone() -> None:
+    utc = datetime(2026, 5, 4, 13, 0, tzinfo=UTC)
+    fields = (ActionKind.NOTIFY, _no_words, (), None, (PARIS.instant(utc), PARIS))
+    shown = new_pending(DueShown, (*fields, *NO_VALUES[1:]))
+    assert shown.due == utc
+    assert shown.due is not None
+    assert str(shown.due.tzinfo) == "Europe/Paris"
+    assert shown.kind is ActionKind.NOTIFY
+    assert shown.channel is None
+    # The same action made with its due time shown already: equal in every field read.
+    plain = new_pending(Pending, (*fields[:4], utc, *NO_VALUES[1:]))
+    assert [getattr(shown, f) for f in Pending._fields] == [
+        getattr(plain, f) for f in Pending._fields
+    ]
+    # And the action it defers (its words not read) holds the due time shown.
+    nobody: Any = None
+    deferred, expected = shown.deferred(nobody, True), plain.deferred(nobody, True)
+    for field in ("kind", "owner", "due", "authority", "amount", "channel", "overdue"):
+        assert getattr(deferred, field) == getattr(expected, field)
+    assert deferred.due is not None
+    assert str(deferred.due.tzinfo) == "Europe/Paris"
+
+
+def _no_words(d: object) -> Explained:
+    raise AssertionError("not read")

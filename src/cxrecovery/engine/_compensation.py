@@ -44,17 +44,12 @@ _money: Final = Money._made
 _COMPENSATE: Final = ActionKind.COMPENSATE
 _DO_NOW: Final = Authority.DO_NOW
 _NEEDS_APPROVAL: Final = Authority.NEEDS_APPROVAL
-_CREDIT: Final = CompensationForm.CREDIT
 _BASIS_POINT: Final = Decimal("0.0001")
-# The forms by their values: a table's output names one (the enum's lookup is slower).
-_FORMS: Final[dict[object, CompensationForm]] = {f.value: f for f in CompensationForm}
 _ZERO: Final = Decimal(0)
+# What a decision has repaid until money owed is paid back: the context's own zero.
+_NOTHING_REPAID: Final = DecisionContext.repaid
 _CUSTOMER: Final = Fault.CUSTOMER
 _ONE: Final = Decimal(1)
-# Forms that are a remedy in their own right: goodwill on top of a remedy is a credit.
-_REMEDY_FORMS: Final = frozenset(
-    {CompensationForm.REFUND, CompensationForm.REPLACEMENT, CompensationForm.REPERFORMANCE}
-)
 # The facts each goodwill step reads, as its reason cites them.
 _STEP_FACTS: Final[dict[str, tuple[str, ...]]] = {
     "principles.customers_own_fault": ("fault",),
@@ -80,18 +75,17 @@ def compensate(
     customer's raised expectation when it does."""
     value = d.case.failure.value_at_stake
     owed_value = owed(d)
-    tier, ratio, refunded, why = _size(d, recovery, rule, owed_value)
+    # The row's tier and the goodwill's form (a credit on top of a remedy that is one).
+    row_tier, form = d.engine._goodwill.row(recovery)
+    tier, ratio, refunded, why = _size(d, row_tier, rule, owed_value)
     repay(d, value, owed_value, owner)
-    form = _FORMS.get(recovery["form"]) or CompensationForm(str(recovery["form"]))
-    if form in _REMEDY_FORMS:
-        # The remedy (repair, replacement, refund) is its own line: goodwill on top
-        # of it is a credit.
-        form = _CREDIT
     # Refunds already granted pay back money owed first; the rest was goodwill.
     granted = d.facts["granted_so_far"]
     if granted.__class__ is not Decimal:
         granted = Decimal(granted)  # type: ignore[arg-type]
-    granted -= d.repaid
+    repaid = d.repaid
+    if repaid is not _NOTHING_REPAID:  # less nothing: granted as it is
+        granted -= repaid
     over, expectation = _over_delivered(d, value, granted, ratio, tier)
     if value is None or not value.amount or ratio == 0 or d.facts["critical"]:
         _unsized(d, value, ratio, tier, form, rule, why)
@@ -173,7 +167,7 @@ _Why = tuple[str, str, tuple[Step, ...], timedelta | None, timedelta | None, boo
 
 
 def _size(
-    d: DecisionContext, recovery: Mapping[str, object], rule: str, owed_value: Money | None
+    d: DecisionContext, tier: Tier, rule: str, owed_value: Money | None
 ) -> tuple[Tier, Decimal, Decimal, _Why]:
     """The tier and the share of the value at stake the goodwill comes to (the policy's
     steps, then the customer's raised expectation), the share refunded as money owed,
@@ -181,7 +175,6 @@ def _size(
     comp = d.policy.compensation
     facts = d.facts
     sizing = d.engine._goodwill
-    tier = sizing.tier(str(recovery["tier"]))
     row_tier = tier.name
     # A remedy that gives the money back pays the value at stake as money owed; any
     # other remedy restores the service (so does a case already put right).
@@ -407,8 +400,8 @@ def _authority(
         approval = (
             _approval(approver, _written(ladder, d.role, request, verdict, line))
             if d.explain
-            else Approval._deferred(
-                partial(_approval_text, ladder, d.role, request, verdict, line), role=approver
+            else _deferred_approval(
+                partial(_approval_text, ladder, d.role, request, verdict, line), approver
             )
         )
         d.approvals.append(approval)
@@ -431,6 +424,10 @@ def _authority(
         tier=tier.name,
     )
     return Authority.NEEDS_APPROVAL, f"no role may grant it: {reason}", None
+
+
+# An approval with its role set, its reason and checks written on first read.
+_deferred_approval: Final = Approval._deferring("role")
 
 
 def _approval(approver: str, auth: Authorization) -> Approval:

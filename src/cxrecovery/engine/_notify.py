@@ -8,7 +8,7 @@ from typing import Final
 
 from cxrecovery.businesstime import BusinessCalendar
 from cxrecovery.engine._context import DecisionContext
-from cxrecovery.engine._pending import Explained, Pending, new_pending
+from cxrecovery.engine._pending import DueShown, Explained, Pending, new_pending
 from cxrecovery.engine._support import (
     _TICK,
     channel_words,
@@ -81,10 +81,13 @@ def notify(
     """Tell the customer what the plan does for them: when (the next update due,
     now when a promise is made or the case is put right) and where."""
     channel, here = channel_now(d)
-    due = _update_due(clocks, d.clock_dues)
+    # The next update's due instant and its calendar: the action shows it in the
+    # calendar's zone when it is read (:class:`DueShown`).
+    update = _update_due(clocks, d.clock_dues)
+    due: datetime | None = None
     # Put right already: tell them now, unless they were told since it was put right
     # (and since the last setback).
-    told_now = due is None and not d.is_open and not told_since_put_right(d)
+    told_now = update is None and not d.is_open and not told_since_put_right(d)
     if told_now:
         due = d.at
     # One pass over the actions so far: whether the plan makes a promise, and the
@@ -97,20 +100,24 @@ def notify(
             promised = True
         elif kind is _REPAY and item.amount is not None:
             repaid.append(item.amount)
-    promised_now = promised and (due is None or instant(due) >= instant(d.at))
-    if promised_now:
+    promised_now = False
+    if promised:
+        if update is not None:
+            due, update = update[1].datetime_at(update[0]), None
         # The plan makes a promise now: the customer hears it now, not when the next
         # update falls due (a remake promised in 20 minutes, told by tomorrow).
-        due = d.at
+        promised_now = due is None or instant(due) >= instant(d.at)
+        if promised_now:
+            due = d.at
     d.pending.append(
         new_pending(  # every field, in order: see Pending
-            Pending,
+            Pending if update is None else DueShown,
             (
                 _NOTIFY,
                 _notify_text,
                 (channel, here, told_now, promised_now, promise_due, repaid, compensation),
                 None,
-                due,
+                due if update is None else update,
                 None,
                 None,
                 None,
@@ -181,10 +188,11 @@ def _notify_text(
 
 def _update_due(
     clocks: list[ClockState], dues: list[tuple[int | None, BusinessCalendar]]
-) -> datetime | None:
+) -> tuple[int, BusinessCalendar] | None:
     """The earliest a running or breached first-response or next-update clock is due
-    (the first of equal instants), shown as its state's ``due_at`` is: worked out from
-    the instants, so that reading it does not fill the states' shown values."""
+    (the first of equal instants), as its instant and the calendar its state's
+    ``due_at`` is shown in: worked out from the instants, so that reading it does not
+    fill the states' shown values."""
     found: tuple[int, BusinessCalendar] | None = None
     if len(clocks) != len(dues):  # pragma: no cover - the clock steps make one of each
         raise AssertionError("a due instant for each clock")
@@ -198,7 +206,7 @@ def _update_due(
             and (found is None or due_us < found[0])
         ):
             found = (due_us, due[1])
-    return None if found is None else found[1].datetime_at(found[0])
+    return found
 
 
 def _what_to_tell(
@@ -228,16 +236,19 @@ def told_since_put_right(d: DecisionContext) -> bool:
 
 def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, owner: str) -> None:
     """Follow up after the fix at the recovery row's offsets, on the follow-up calendar."""
-    parts = d.engine._compiled.follow_ups(recovery.get("follow_up"))
-    if not parts or d.case.status is _CLOSED:
+    case = d.case
+    if case.status is _CLOSED:
         return
-    calendar = d.policy.calendars[d.policy.follow_up_calendar]
-    base = (
-        d.case.resolved_at
-        if d.case.resolved_at is not None and d.case.resolved_at <= d.at
-        else None
-    )
-    channel = d.case.customer.preferred_channel or d.case.channel
+    compiled = d.engine._compiled
+    parts = compiled.follow_ups(recovery.get("follow_up"))
+    if not parts:
+        return
+    # The fix's time, when the case is put right: the follow-ups fall due after it.
+    base = case.resolved_at
+    if base is not None and base > d.at:
+        base = None
+    calendar = d.policy.calendars[d.policy.follow_up_calendar] if base is not None else None
+    channel = case.customer.preferred_channel or case.channel
     done = (
         {e.subject for e in d.case.done(_FOLLOWED_UP) if base is None or e.at >= base}
         if d.case.events
@@ -246,8 +257,11 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
     for part in parts:
         if part in done:  # carried out since the fix: not asked for again
             continue
-        after = d.engine._compiled.duration(part)
-        due = calendar.next_open(base + after) if base is not None else None
+        due = (
+            calendar.next_open(base + compiled.duration(part))
+            if base is not None and calendar is not None
+            else None
+        )
         d.pending.append(
             new_pending(  # every field, in order: see Pending
                 Pending,

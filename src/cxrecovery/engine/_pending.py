@@ -9,6 +9,7 @@ decides nothing, so a plan read later is the plan decided then.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -117,6 +118,31 @@ class Pending(NamedTuple):
     def _explained(self, d: Explaining) -> dict[str, object]:
         summary, details, reasons = self.explain(d, *self.args)
         return {"summary": summary, "details": details, "reasons": reasons}
+
+
+class DueShown(Pending):
+    """A pending action whose due time is held as an instant and the calendar it is
+    shown in (its ``due`` field holds the two), shown in the calendar's zone on each
+    read: a decision that is not read never converts it. The instant is one a calendar
+    shows (a clock's due time), so showing it cannot fail."""
+
+    __slots__ = ()
+
+    @property
+    def due(self) -> datetime | None:
+        us, calendar = _due_field(self)
+        shown: datetime = calendar.datetime_at(us)
+        return shown
+
+    def deferred(self, d: Explaining, overdue: bool) -> Action:
+        """:meth:`Pending.deferred`, with the due time shown."""
+        return _DEFERRED_ACTION(
+            partial(self._explained, d), self[0], self[3], self.due, *self[5:13], overdue
+        )
+
+
+# The ``due`` field as it is held (a DueShown's instant and calendar).
+_due_field: Final = operator.itemgetter(4)
 
 
 # ``Pending._make(fields)``: the tuple of all thirteen fields, in order, made a Pending

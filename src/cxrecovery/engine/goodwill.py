@@ -12,7 +12,7 @@ never carries it; the hard cap bounds it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Final
@@ -20,7 +20,7 @@ from typing import Final
 import attrs
 
 from cxrecovery._validation import settable_maker
-from cxrecovery.model import Fault
+from cxrecovery.model import CompensationForm, Fault
 from cxrecovery.policy import CompensationPolicy, Tier
 
 __all__ = ["Goodwill", "GoodwillRule", "Sized", "Step", "goodwill", "harm_step"]
@@ -32,6 +32,14 @@ _PLACES: Final = Decimal("0.0001")
 # Looked up once: an enum class's attribute costs a lookup through its metaclass.
 _CUSTOMER: Final = Fault.CUSTOMER
 _COMPANY: Final = Fault.COMPANY
+# The forms by their values: a table's output names one (the enum's lookup is slower).
+_FORMS: Final[dict[object, CompensationForm]] = {f.value: f for f in CompensationForm}
+# Forms that are a remedy in their own right: goodwill on top of a remedy is a credit.
+_REMEDY_FORMS: Final = frozenset(
+    {CompensationForm.REFUND, CompensationForm.REPLACEMENT, CompensationForm.REPERFORMANCE}
+)
+# Recovery rows kept per rule: a policy's tables have far fewer.
+_ROWS_KEPT: Final = 4096
 
 
 def _way(share: Decimal) -> str:
@@ -137,7 +145,16 @@ class GoodwillRule:
     keeps one; a decision asks :meth:`sized` (the steps' texts written on first read,
     :meth:`said`)."""
 
-    __slots__ = ("_by_name", "_kept", "_memo", "_placed", "_said", "_steps", "comp")
+    __slots__ = (
+        "_by_name",
+        "_kept",
+        "_memo",
+        "_placed",
+        "_rows",
+        "_said",
+        "_steps",
+        "comp",
+    )
 
     def __init__(self, comp: CompensationPolicy) -> None:
         self.comp = comp
@@ -148,6 +165,23 @@ class GoodwillRule:
         self._placed: dict[tuple[object, ...], tuple[Tier, Decimal, tuple[Step, ...], bool]] = {}
         self._by_name: dict[str, Tier] | None = None
         self._said: dict[tuple[Step, ...], tuple[tuple[str, str], ...]] = {}
+        # A recovery row's tier and goodwill form, by the row's identity (see row()).
+        self._rows: dict[int, tuple[Mapping[str, object], Tier, CompensationForm]] = {}
+
+    def row(self, recovery: Mapping[str, object]) -> tuple[Tier, CompensationForm]:
+        """The recovery row's tier and the form its goodwill takes: the row's form, or a
+        credit when that form is a remedy in its own right (a repair, a replacement, a
+        refund: the remedy is its own line, goodwill on top of it a credit). Kept by
+        the row's identity (a table's rows are its own, fixed objects)."""
+        found = self._rows.get(id(recovery))
+        if found is None or found[0] is not recovery:
+            form = _FORMS.get(recovery["form"]) or CompensationForm(str(recovery["form"]))
+            if form in _REMEDY_FORMS:
+                form = CompensationForm.CREDIT
+            found = (recovery, self.tier(str(recovery["tier"])), form)
+            if len(self._rows) < _ROWS_KEPT:
+                self._rows[id(recovery)] = found
+        return found[1], found[2]
 
     def tier(self, name: str) -> Tier:
         """The policy's tier called ``name`` (the first of that name), as
