@@ -43,7 +43,8 @@ _Level = tuple[int, str, BusinessCalendar, int]
 # and the datetime itself when it is not that instant shown (a breach in a zone with DST).
 _Review = tuple[int, BusinessCalendar, datetime | None]
 # Why a level is due, for its reason: the escalation table (None for a clock's level),
-# its path and row, the level, and the reason's text.
+# its path and row, the level, and the reason's text (a row's: its outputs, which hold
+# it, read when the plan's actions are).
 _Why = tuple[DecisionTable | None, str, str, int, object]
 # The members compared against, read off their enums once: reading a member off its
 # class goes through the enum's metaclass, several times dearer than a global.
@@ -362,14 +363,14 @@ class _ClockSteps:
             # A host fact it reads without a value: a person decides the level.
             lacking = self.lacking(path, "the escalation level")
             result = None if lacking else self.evaluate(name, table, path)
-            chosen = result.chosen if result is not None else ()
-            outputs = (
-                result.outputs if result is not None and isinstance(result.outputs, tuple) else ()
-            )
-            for row, out in zip(chosen, outputs, strict=False):
-                row_level = int(out["level"])  # type: ignore[call-overload]
-                level = max(level, row_level)
-                why.append((table, path, row, row_level, out["reason"]))
+            if result is not None:
+                outputs = result.outputs
+                if isinstance(outputs, tuple):  # each row's reason is read with the plan's
+                    for row, out in zip(result.chosen, outputs, strict=False):
+                        row_level = int(out["level"])  # type: ignore[call-overload]
+                        if row_level > level:
+                            level = row_level
+                        why.append((table, path, row, row_level, out))
             if why:  # the facts' last change: never before the opening, the first of equals
                 anchor = self.facts_changed_at()
         if clock_levels:
@@ -378,7 +379,8 @@ class _ClockSteps:
             anchor_us = instant_us(anchor, "anchor")
             clock_anchor = None
             for clock_level, text, calendar, when_us in clock_levels:
-                level = max(level, clock_level)
+                if clock_level > level:
+                    level = clock_level
                 why.append((None, "clocks", "", clock_level, text))
                 if when_us > anchor_us:
                     anchor_us = when_us
@@ -415,7 +417,7 @@ def _escalation_words(
         [
             d.reason("clocks", f"level {at}: {text}")
             if table is None
-            else d.row_reason(table, path, row, f"level {at}: {text}")
+            else d.row_reason(table, path, row, f"level {at}: {text['reason']}")  # type: ignore[index]
             for table, path, row, at, text in why
         ]
     )
