@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import partial
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, cast
 
 from cxrecovery.businesstime import BusinessCalendar, clock_times_us, duration_us, instant_us
@@ -85,6 +86,9 @@ class _ClockSteps:
     #: order of ``clocks()``'s states), for steps that need a due time without the state's
     #: shown values (which are filled on first read).
     clock_dues: list[tuple[int | None, BusinessCalendar]]
+    #: The case's times ``clocks()`` made instants, by the identity of the datetime (the
+    #: case's own, alive for the decision): the escalation's anchor is often one of them.
+    instants: Mapping[int, int] = MappingProxyType({})
 
     def future(self, when: datetime | None) -> None:
         raise NotImplementedError
@@ -174,6 +178,7 @@ class _ClockSteps:
         review: _Review | None = None
         # The case's times as instants, each converted once (clocks share starts).
         known: dict[int, int] = {}
+        self.instants = known
         engine = self.engine
         tables = engine._targets
         is_open = self.is_open
@@ -376,7 +381,9 @@ class _ClockSteps:
         if clock_levels:
             # The latest as instants, the first of equals: max(..., key=instant), with
             # the instants the clocks computed; shown in its calendar's zone once.
-            anchor_us = instant_us(anchor, "anchor")
+            anchor_us = self.instants.get(id(anchor))
+            if anchor_us is None:
+                anchor_us = instant_us(anchor, "anchor")
             clock_anchor = None
             for clock_level, text, calendar, when_us in clock_levels:
                 if clock_level > level:
