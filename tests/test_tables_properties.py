@@ -15,7 +15,15 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from cxrecovery.errors import PolicyError
-from cxrecovery.tables import Condition, DecisionTable, FactKind, FactSpec, HitPolicy, Rule
+from cxrecovery.tables import (
+    Condition,
+    DecisionTable,
+    FactKind,
+    FactSpec,
+    FrozenMapping,
+    HitPolicy,
+    Rule,
+)
 from cxrecovery.tables._cells import parse_cell
 
 SEVERITY = ("low", "medium", "high", "critical")
@@ -315,6 +323,10 @@ def test_a_table_read_is_the_table_built_cell_by_cell_and_checked(data: dict[str
         assert plain == rule.conditions
         assert [_admitted(c) for c in plain] == [_admitted(c) for c in rule.conditions]
         assert dict(rule.outputs) == written["then"]
+        assert type(rule.outputs) is FrozenMapping
+        assert hash(rule) == hash(
+            Rule(rule.id, rule.index, plain, written["then"], priority=rule.priority)
+        )
         rules.append(Rule(rule.id, rule.index, plain, written["then"], priority=rule.priority))
     checked = DecisionTable(
         name="t",
