@@ -24,8 +24,9 @@ import attrs
 
 from cxrecovery._validation import settable_maker
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
-from cxrecovery.tables._build import Parts, dump, read
+from cxrecovery.tables._build import Parts, read
 from cxrecovery.tables._cells import Condition, Interval, fact_problem
+from cxrecovery.tables._dump import dump
 from cxrecovery.tables._index import (
     _BOOLEAN,
     _DECIMAL,

@@ -1,4 +1,4 @@
-"""Reading a decision table from its document form, and writing it back.
+"""Reading a decision table from its document form.
 
 Every problem is collected with its path relative to the table, so a table with five
 mistakes reports five problems at once.
@@ -7,7 +7,6 @@ mistakes reports five problems at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any, Final, TypeGuard
 
 import attrs
@@ -25,14 +24,13 @@ from cxrecovery.tables.vocabulary import (
     values_problem,
 )
 
-__all__ = ["Parts", "dump", "read"]
+__all__ = ["Parts", "read"]
 
 TABLE_KEYS: Final = ("hit_policy", "aggregation", "description", "inputs", "outputs", "rules")
 RULE_KEYS: Final = ("id", "priority", "when", "then", "source")
 OUTPUT_KEYS: Final = ("name", "kind", "values", "description")
 _SUMMABLE: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL})
 _ORDERABLE: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL, FactKind.ORDINAL})
-_SHORTHAND_SAFE: Final = frozenset(",:")
 _KINDS: Final = [k.value for k in FactKind]
 # The classes of a cell or an output value read once per table and column: a document's
 # scalars (a bool is kept apart from the int it equals by its class in the key).
@@ -460,51 +458,3 @@ def _check_aggregation(r: _Reader, aggregation: Aggregation, outputs: list[Outpu
                 _at("outputs", spec.name),
                 f"{aggregation} needs {wanted} outputs, and {spec.name!r} is {spec.kind}",
             )
-
-
-def _output_data(spec: OutputSpec) -> object:
-    safe = all(not (_SHORTHAND_SAFE & set(v)) for v in spec.values)
-    if spec.description or not safe:
-        data: dict[str, object] = {"kind": spec.kind.value}
-        if spec.values:
-            data["values"] = list(spec.values)
-        if spec.description:
-            data["description"] = spec.description
-        return data
-    if spec.values:
-        return f"{spec.kind.value}:{','.join(spec.values)}"
-    return spec.kind.value
-
-
-def _value_data(value: Scalar) -> object:
-    return str(value) if isinstance(value, Decimal) else value
-
-
-def dump(
-    hit_policy: HitPolicy,
-    aggregation: Aggregation | None,
-    description: str,
-    inputs: tuple[str, ...],
-    outputs: tuple[OutputSpec, ...],
-    rules: tuple[Rule, ...],
-) -> dict[str, object]:
-    """The canonical document form of a table (see ``docs/decision-tables.md``)."""
-    data: dict[str, object] = {"hit_policy": hit_policy.value}
-    if aggregation is not None:
-        data["aggregation"] = aggregation.value
-    if description:
-        data["description"] = description
-    data["inputs"] = list(inputs)
-    data["outputs"] = {spec.name: _output_data(spec) for spec in outputs}
-    out_rules: list[dict[str, object]] = []
-    for rule in rules:
-        item: dict[str, object] = {"id": rule.id}
-        if hit_policy is HitPolicy.PRIORITY:
-            item["priority"] = rule.priority
-        item["when"] = {c.column: c.to_data() for c in rule.conditions if not c.is_any}
-        item["then"] = {k: _value_data(v) for k, v in rule.outputs.items()}
-        if rule.source:
-            item["source"] = rule.source
-        out_rules.append(item)
-    data["rules"] = out_rules
-    return data
