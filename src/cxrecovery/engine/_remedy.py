@@ -160,13 +160,18 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
         )
     # Promise the remedy unless a pending promise already covers it.
     at = d.at
-    pending = [
-        p.due
-        for p in d.case.promises
-        if p.status is _PENDING and p.made_at <= at and p.due >= at and p.settled_at is None
-    ]
-    if pending:  # the earliest due (the first of equal instants)
-        return pending[0] if len(pending) == 1 else min(pending, key=instant)
+    covering: datetime | None = None  # the earliest due (the first of equal instants)
+    for p in d.case.promises:
+        if (
+            p.status is _PENDING
+            and p.settled_at is None
+            and p.made_at <= at
+            and p.due >= at
+            and (covering is None or instant(p.due) < instant(covering))
+        ):
+            covering = p.due
+    if covering is not None:
+        return covering
     start, quote = remedy_start(d)
     due = policy.calendars[calendar_name].add(start, margin[1])
     d.pending.append(
