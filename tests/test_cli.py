@@ -63,6 +63,21 @@ def test_decide_prints_a_readable_plan() -> None:
     assert "Next review: just after 2026-03-24T09:50:00+00:00" in text  # at the counter till then
 
 
+def test_decide_prints_every_time_on_the_decision_times_clock() -> None:
+    # The promise's due time and the clocks' are kept in UTC (the calendar's zone); the
+    # plan was decided at 16:48 in Chicago: a reader sees one zone, the same instants.
+    code, text = run("decide", str(CASES / "dropped-call.json"))
+    assert 0 == code
+    assert "at 2026-05-12T16:48:00-05:00" in text
+    assert "Promise: reschedule by 2026-05-13T09:00:00-05:00" in text
+    assert "     due 2026-05-13T09:00:00-05:00\n" in text  # 14:00 UTC
+    assert "resolution      breached  due 2026-05-12T12:00:00-05:00" in text  # 17:00 UTC
+    assert "Next review: just after 2026-05-13T12:00:00-05:00" in text
+    dues = [line.split("due ", 1)[1] for line in text.splitlines() if " due " in line]
+    assert len(dues) == 7
+    assert all(d.endswith("-05:00") for d in dues), dues
+
+
 def test_decide_json_is_the_plan_document() -> None:
     code, text = run("decide", "--json", "--agent", "supervisor", str(CASES / "dropped-call.json"))
     assert 0 == code

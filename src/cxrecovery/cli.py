@@ -11,7 +11,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TextIO
 
 from cxrecovery._cli_policy import add_commands as _add_policy_commands
@@ -113,15 +113,18 @@ def _plan_for(args: argparse.Namespace) -> RecoveryPlan:
     return engine.decide(case, at=at, agent=agent, explain=args.command == "explain")
 
 
-def _when(at: datetime) -> str:
-    """An instant for people: a change point one microsecond after a boundary (as
-    ``next_review_at`` is) reads "just after 10:45:00", not "10:45:00.000001"."""
+def _when(at: datetime, zone: tzinfo | None) -> str:
+    """An instant for people, on the clock of the decision time (``zone``), so that every
+    time a plan prints reads in one zone: a change point one microsecond after a boundary
+    (as ``next_review_at`` is) reads "just after 10:45:00", not "10:45:00.000001"."""
+    at = at.astimezone(zone)
     if at.microsecond == 1:
         return f"just after {at.replace(microsecond=0).isoformat()}"
     return at.isoformat()
 
 
 def _render(plan: RecoveryPlan, out: TextIO, *, trace: bool) -> None:
+    zone = plan.decided_at.tzinfo  # every time below on the decision time's clock
     out.write(f"Recovery plan for case {plan.case_id} at {plan.decided_at.isoformat()}\n")
     out.write(
         f"  policy   {plan.policy_name} {plan.policy_version} ({plan.policy_fingerprint[:19]}…)\n"
@@ -134,7 +137,7 @@ def _render(plan: RecoveryPlan, out: TextIO, *, trace: bool) -> None:
         out.write(f"  {i}. {action.summary}\n")
         if action.due is not None:
             late = "  OVERDUE: past due at the decision time" if action.overdue else ""
-            out.write(f"     due {_when(action.due)}{late}\n")
+            out.write(f"     due {_when(action.due, zone)}{late}\n")
         for reason in action.reasons:
             facts = ", ".join(f"{k}={v}" for k, v in reason.facts.items())
             out.write(f"     why: {reason.text} [{reason.rule}{'; ' + facts if facts else ''}]\n")
@@ -151,9 +154,9 @@ def _render(plan: RecoveryPlan, out: TextIO, *, trace: bool) -> None:
     if plan.clocks:
         out.write("\nClocks\n")
         for clock in plan.clocks:
-            due = _when(clock.due_at) if clock.due_at else "-"
+            due = _when(clock.due_at, zone) if clock.due_at else "-"
             out.write(f"  {clock.name:<15} {clock.status:<9} due {due}\n")
-    review = _when(plan.next_review_at) if plan.next_review_at else "nothing can change"
+    review = _when(plan.next_review_at, zone) if plan.next_review_at else "nothing can change"
     out.write(f"\nNext review: {review}\n")
     if trace:
         out.write("\nTrace\n")
