@@ -237,3 +237,28 @@ def test_the_earliest_time_is_the_first_of_the_earliest_instants(times: list[dat
     assert set(_EPOCHS) == {UTC, ZoneInfo("UTC"), ZoneInfo("Etc/GMT+5")}
     for epochs in (_EPOCHS, {}):
         assert earliest(times, epochs) is min(times, key=instant)
+
+
+def test_every_pending_action_holds_exactly_its_fields() -> None:
+    # A pending action is a tuple made without its length check (``new_pending``): one
+    # made a field too long reads right by name, but its repr and anything that unpacks
+    # it by position break. Every step's, over the examples and varied cases.
+    from cxrecovery import synthetic_cases
+    from cxrecovery.engine._context import DecisionContext
+    from cxrecovery.engine._pending import Pending
+    from cxrecovery.plan._deferred import source
+
+    engine = Engine(default_policy())
+    examples = Path(__file__).parent.parent / "examples" / "cases"
+    cases = [load_case(p.read_text()) for p in sorted(examples.glob("*.json"))]
+    cases += synthetic_cases(60, seed=5)
+    kinds = set()
+    for case in cases:
+        plan = engine.decide(case, at=case.last_event_at() + timedelta(hours=1))
+        d = source(plan)
+        assert type(d) is DecisionContext
+        for pending in d.pending:
+            assert len(pending) == len(Pending._fields), pending[0]
+            assert repr(pending).startswith(type(pending).__name__)
+            kinds.add(pending[0])
+    assert {ActionKind.APOLOGIZE, ActionKind.REMEDY, ActionKind.MAKE_PROMISE} <= kinds

@@ -149,5 +149,5 @@ _due_field: Final = operator.itemgetter(4)
 # (as ``Pending._make`` does, without its length check and its call).
 new_pending: Final = tuple.__new__
 # What an action without an amount, an approval or a channel holds after its owner: no
-# due time and nine fields more, none of them set.
-NO_VALUES: Final = (None,) * 10
+# due time and eight fields more, none of them set.
+NO_VALUES: Final = (None,) * 9
