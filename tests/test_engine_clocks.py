@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cxrecovery as cx
+from _deferral import is_set
 from cxrecovery.engine._clocks import met_by
 from cxrecovery.engine._history import latest
 from cxrecovery.testing.strategies import cases as cx_cases
@@ -166,14 +167,6 @@ CASES = EXAMPLE.parent
 SHOWN = ("due_at", "warnings")
 
 
-def _is_set(value: object, name: str) -> bool:
-    try:
-        object.__getattribute__(value, name)
-    except AttributeError:
-        return False
-    return True
-
-
 def _eager(state: cx.ClockState) -> cx.ClockState:
     """The state made in one go, by its constructor, from the values it reads."""
     return cx.ClockState(**{f.name: getattr(state, f.name) for f in attrs.fields(cx.ClockState)})
@@ -201,9 +194,9 @@ def test_a_clock_state_shows_its_times_on_first_read_as_one_made_in_one_go(
     for read in (hash, repr, pickle.dumps):  # each reads a fresh state through
         states = ENGINE.decide(case, at=at, agent=agent).clocks
         stopped = [s for s in states if s.stopped_at is not None]
-        assert not any(_is_set(s, name) for s in stopped for name in SHOWN)
+        assert not any(is_set(s, name) for s in stopped for name in SHOWN)
         assert [read(s) for s in states] == [read(s) for s in made]
-        assert all(_is_set(s, name) for s in states for name in SHOWN)
+        assert all(is_set(s, name) for s in states for name in SHOWN)
         assert list(states) == made
     plan = ENGINE.decide(case, at=at, agent=agent)
     assert json.dumps([attrs.asdict(s) for s in plan.clocks], default=str) == json.dumps(
@@ -252,7 +245,7 @@ def test_an_escalation_is_worded_on_first_read_as_an_eager_plan_words_it() -> No
         told.due,
         told.level,
     )
-    assert not any(_is_set(action, name) for name in ("summary", "details", "reasons"))
+    assert not any(is_set(action, name) for name in ("summary", "details", "reasons"))
     assert (action.summary, action.details, action.reasons) == (
         told.summary,
         told.details,

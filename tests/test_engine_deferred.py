@@ -22,6 +22,7 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _deferral import is_set
 from cxrecovery import (
     ActionKind,
     Agent,
@@ -43,14 +44,6 @@ ROLES = [r.name for r in POLICY.roles]
 CASES = Path(__file__).resolve().parent.parent / "examples" / "cases"
 # The fields an explanation fills; every other field is the decision's, set at once.
 EXPLAINED = ("actions", "facts", "trace")
-
-
-def _is_set(plan: RecoveryPlan, name: str) -> bool:
-    try:
-        object.__getattribute__(plan, name)
-    except AttributeError:
-        return False
-    return True
 
 
 def _without_why_not(plan: RecoveryPlan) -> RecoveryPlan:
@@ -86,16 +79,16 @@ def test_the_explanation_is_made_from_the_decision(found: tuple[Case, Any, Agent
     explanation, read later, is the same too."""
     case, at, agent = found
     plan = ENGINE.decide(case, at=at, agent=agent)
-    assert not any(_is_set(plan, name) for name in EXPLAINED)  # deferred until read
+    assert not any(is_set(plan, name) for name in EXPLAINED)  # deferred until read
     eager = _without_why_not(ENGINE.decide(case, at=at, agent=agent, explain=True))
-    assert all(_is_set(eager, name) for name in EXPLAINED)  # explain=True stays eager
+    assert all(is_set(eager, name) for name in EXPLAINED)  # explain=True stays eager
     decided = plan.actions
     worded = [a for a in decided if a.kind is not ActionKind.ESCALATE]  # escalate's: now
-    assert not any(_is_set(a, w) for a in worded for w in WORDS)
+    assert not any(is_set(a, w) for a in worded for w in WORDS)
     assert [(*_DECIDED(a), *_AUTHORISED(a)) for a in decided] == [
         (*_DECIDED(a), *_AUTHORISED(a)) for a in eager.actions
     ]
-    assert not any(_is_set(a, "summary") for a in worded)
+    assert not any(is_set(a, "summary") for a in worded)
     assert [a.summary for a in decided] == [a.summary for a in eager.actions]
     assert plan == eager
     assert plan.to_json() == eager.to_json()
@@ -152,12 +145,12 @@ def test_the_explanation_waits_for_its_first_read() -> None:
     plan = ENGINE.decide(case, at=case.last_event_at() + timedelta(hours=1))
     assert plan.owner
     assert plan.next_review_at is not None  # the decision reads at once
-    assert not any(_is_set(plan, name) for name in EXPLAINED)
+    assert not any(is_set(plan, name) for name in EXPLAINED)
     apology = plan.action(ActionKind.APOLOGIZE)  # the actions, still without words
     assert apology is not None
-    assert not any(_is_set(apology, w) for w in WORDS)
+    assert not any(is_set(apology, w) for w in WORDS)
     assert apology.summary.startswith("Apologise")
-    assert all(_is_set(apology, w) for w in WORDS)
+    assert all(is_set(apology, w) for w in WORDS)
 
 
 class _Explained:

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _deferral import is_set
 from cxrecovery import Agent, Case, Engine, default_policy, load_case
 from cxrecovery.plan import Action, Approval, RecoveryPlan
 from cxrecovery.plan._deferred import Deferrable
@@ -146,7 +147,7 @@ def test_a_maker_by_position_makes_what_the_maker_by_keyword_makes(
     assert type(by_position) is RecoveryPlan
     assert [] == calls
     for name in given_names:  # set now, read without a fill
-        assert _is_set(by_position, name)
+        assert is_set(by_position, name)
     assert pickle.dumps(by_position) == pickle.dumps(by_keyword) == pickle.dumps(plan)
     assert by_position == by_keyword == plan
     assert calls == (["position", "keyword"] if left else [])
@@ -162,14 +163,6 @@ def test_a_maker_by_position_refuses_a_name_not_a_field_or_given_twice() -> None
     toy = ToyChild._deferring("made", "cls")(lambda: {"fill": 2, "left": 3}, "x", 1)
     assert type(toy) is ToyChild
     assert ToyChild(1, 2, 3, "x") == toy
-
-
-def _is_set(value: object, name: str) -> bool:
-    try:
-        object.__getattribute__(value, name)
-    except AttributeError:
-        return False
-    return True
 
 
 def test_the_fields_and_the_class_are_those_of_any_plan(plan: RecoveryPlan) -> None:

@@ -11,20 +11,13 @@ from typing import Any
 import attrs
 import pytest
 
+from _deferral import is_set
 from cxrecovery import Engine, default_policy, load_case
 from cxrecovery.plan import FieldParts, RecoveryPlan, decided_actions
 from cxrecovery.plan._deferred import early
 
 ENGINE = Engine(default_policy())
 CASES = Path(__file__).parent.parent / "examples" / "cases"
-
-
-def _is_set(value: object, name: str) -> bool:
-    try:
-        object.__getattribute__(value, name)
-    except AttributeError:
-        return False
-    return True
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +49,8 @@ def test_the_actions_read_alone_work_out_nothing_else(plan: RecoveryPlan) -> Non
     actions = decided_actions(twin)
     assert actions == plan.actions
     assert {"actions": 1, "facts": 0, "trace": 0} == calls
-    assert not _is_set(twin, "actions")  # the plan itself is not filled
-    assert not _is_set(twin, "facts")
+    assert not is_set(twin, "actions")  # the plan itself is not filled
+    assert not is_set(twin, "facts")
     assert decided_actions(twin) is actions  # kept: worked out once
     assert 1 == calls["actions"]
 
@@ -92,7 +85,7 @@ def test_a_filled_plan_an_eager_plan_and_a_plain_fill_give_their_actions(
         **{n: v for n, v in values.items() if n not in ("actions", "facts")},
     )
     assert decided_actions(plain) == plan.actions  # a plain fill: the whole fill runs
-    assert _is_set(plain, "facts")
+    assert is_set(plain, "facts")
 
 
 def test_a_field_without_a_part_of_its_own_is_read_as_any_read_reads_it(
@@ -102,7 +95,7 @@ def test_a_field_without_a_part_of_its_own_is_read_as_any_read_reads_it(
     assert early(twin, "owner") == plan.owner  # set already
     assert early(twin, "facts") == plan.facts  # a part: made alone
     assert {"actions": 0, "facts": 1, "trace": 0} == calls
-    assert not _is_set(twin, "facts")
+    assert not is_set(twin, "facts")
 
 
 def test_fieldparts_give_each_field_once_and_a_failing_part_leaves_the_plan_pending(
@@ -154,10 +147,10 @@ def test_decide_keeps_a_plan_it_did_not_explain_unfilled_after_decided_actions()
     case = load_case(CASES / "laptop-repair.json")
     made = ENGINE.decide(case, at=case.last_event_at())
     actions = decided_actions(made)
-    assert not _is_set(made, "facts")
-    assert not _is_set(made, "trace")
+    assert not is_set(made, "facts")
+    assert not is_set(made, "trace")
     # Their words wait too (an escalation's as well).
-    waiting = [a for a in actions if not _is_set(a, "summary")]
+    waiting = [a for a in actions if not is_set(a, "summary")]
     assert list(actions) == waiting
     assert made.actions is actions
     assert made == ENGINE.decide(case, at=case.last_event_at(), explain=False)

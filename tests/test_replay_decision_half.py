@@ -16,6 +16,7 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _deferral import is_set
 from cxrecovery import ActionKind, Agent, Case, Engine, compare, default_policy, simulate
 from cxrecovery.engine import decided
 from cxrecovery.engine import sweep as sweep_module
@@ -125,18 +126,10 @@ def test_the_decided_values_are_those_of_the_plan_s_actions(
     actions have, in their order; on any other plan, its actions."""
     _, plan, _ = decision
     values = [_DECIDED(a) for a in decided(plan)]
-    assert not _is_set(plan, "actions")
+    assert not is_set(plan, "actions")
     assert values == [_DECIDED(a) for a in plan.actions]
     assert list(decided(plan)) == list(plan.actions)  # read: the actions themselves
     assert values == [_DECIDED(a) for a in decided(unworded(plan))]
-
-
-def _is_set(value: object, name: str) -> bool:
-    try:
-        object.__getattribute__(value, name)
-    except AttributeError:
-        return False
-    return True
 
 
 def _recording(monkeypatch: Any) -> list[RecoveryPlan]:
@@ -165,8 +158,8 @@ def test_a_replay_fills_no_plan_and_words_no_action(monkeypatch: Any) -> None:
     assert summary.escalations
     # The explanation of a plan (its facts and trace) and the words of its actions are
     # never worked out: the tally reads the decision only.
-    assert [] == [p for p in made if _is_set(p, "facts") or _is_set(p, "trace")]
-    worded = {a.kind for p in made for a in decided_actions(p) if _is_set(a, "reasons")}
+    assert [] == [p for p in made if is_set(p, "facts") or is_set(p, "trace")]
+    worded = {a.kind for p in made for a in decided_actions(p) if is_set(a, "reasons")}
     assert set() == worded  # an escalation's words wait too
 
 
@@ -176,9 +169,9 @@ def test_a_comparison_fills_no_plan(monkeypatch: Any) -> None:
     comparison = compare(policy, policy, SYNTHETIC[:40])
     assert 0 == comparison.changed
     assert len(made) == 80
-    assert [] == [p for p in made if _is_set(p, "facts") or _is_set(p, "trace")]
+    assert [] == [p for p in made if is_set(p, "facts") or is_set(p, "trace")]
     # A remedy's details are part of what a comparison compares.
-    worded = {a.kind for p in made for a in decided_actions(p) if _is_set(a, "reasons")}
+    worded = {a.kind for p in made for a in decided_actions(p) if is_set(a, "reasons")}
     assert worded <= {ActionKind.ESCALATE, ActionKind.REMEDY}
 
 
@@ -198,8 +191,8 @@ def test_a_sweep_fills_no_plan_and_words_only_the_actions_it_lists(monkeypatch: 
     listed = {DueKind.ESCALATION, DueKind.CUSTOMER_UPDATE, DueKind.FOLLOW_UP}
     assert any(item.kind in listed for item in result.items)
     # Read from the decision: no plan filled, no action made (not even alone).
-    assert [] == [p for p in made if _is_set(p, "facts") or _is_set(p, "trace")]
-    assert [] == [p for p in made if _is_set(p, "actions")]
+    assert [] == [p for p in made if is_set(p, "facts") or is_set(p, "trace")]
+    assert [] == [p for p in made if is_set(p, "actions")]
     assert all(isinstance(source(p), DecisionContext) for p in made)
     assert [] == [p for p in made if object.__getattribute__(p, "_pending")._made]
     # Each action listed worded once, and no other.
