@@ -63,10 +63,11 @@ def test_decide_prints_a_readable_plan() -> None:
     assert "Next review: just after 2026-03-24T09:50:00+00:00" in text  # at the counter till then
 
 
-def test_decide_prints_every_time_on_the_decision_times_clock() -> None:
+def test_decide_prints_every_time_on_the_cases_clock() -> None:
     # The promise's due time and the clocks' are kept in UTC (the calendar's zone); the
-    # plan was decided at 16:48 in Chicago: a reader sees one zone, the same instants.
-    code, text = run("decide", str(CASES / "dropped-call.json"))
+    # customer is in Chicago: a reader sees one zone, the same instants, even when the
+    # decision time is given in UTC.
+    code, text = run("decide", "--at", "2026-05-12T21:48:00Z", str(CASES / "dropped-call.json"))
     assert 0 == code
     assert "at 2026-05-12T16:48:00-05:00" in text
     assert "Promise: reschedule by 2026-05-13T09:00:00-05:00" in text
@@ -76,6 +77,17 @@ def test_decide_prints_every_time_on_the_decision_times_clock() -> None:
     dues = [line.split("due ", 1)[1] for line in text.splitlines() if " due " in line]
     assert len(dues) == 7
     assert all(d.endswith("-05:00") for d in dues), dues
+
+
+def test_a_time_after_a_clock_change_is_printed_as_the_plans_text_says_it() -> None:
+    # Decided in London in March (GMT), a promise due in April (BST): the due line shows
+    # the promise's own wall-clock time, as the action's text does.
+    variant = CASES.parent / "variants" / "laptop-first-visit-parts-on-order.json"
+    code, text = run("decide", str(variant))
+    assert 0 == code
+    assert "Promise: repair or replace by 2026-04-01T14:00:00+01:00\n" in text
+    assert "     due 2026-04-01T14:00:00+01:00\n" in text
+    assert "resolution      running   due 2026-03-04T10:15:00+00:00" in text
 
 
 def test_decide_json_is_the_plan_document() -> None:

@@ -349,3 +349,30 @@ def test_last_event_at_of_synthetic_cases_is_the_plain_max() -> None:
 
     for case in synthetic_cases(300, seed=5):
         assert case.last_event_at() is _plain_last_event_at(case)
+
+
+@given(st.datetimes(timezones=st.sampled_from([UTC, ZoneInfo("America/New_York")])))
+def test_local_time_is_the_same_instant_on_the_cases_clock(when: datetime) -> None:
+    opened = datetime(2026, 3, 2, 10, 15, tzinfo=timezone(timedelta(hours=-5)))
+    plain = a_case(opened_at=opened)
+    local = plain.local_time(when)
+    # the same instant (compared in UTC: PEP 495 makes a time in a gap or a fold unequal
+    # to any time in another zone)
+    assert local.astimezone(UTC) == when.astimezone(UTC)
+    assert timedelta(hours=-5) == local.utcoffset()  # the offset the case opened with
+    london = a_case(opened_at=opened, customer=Customer("c-1", time_zone="Europe/London"))
+    shown = london.local_time(when)
+    assert shown.astimezone(UTC) == when.astimezone(UTC)
+    assert ZoneInfo("Europe/London").utcoffset(shown.replace(tzinfo=None)) == shown.utcoffset()
+
+
+def test_local_time_follows_the_customers_clock_changes() -> None:
+    case = a_case(customer=Customer("c-1", time_zone="Europe/London"))
+    assert (
+        "2026-03-02T10:15:00+00:00"
+        == case.local_time(datetime(2026, 3, 2, 10, 15, tzinfo=UTC)).isoformat()
+    )
+    assert (
+        "2026-04-01T14:00:00+01:00"
+        == case.local_time(datetime(2026, 4, 1, 13, 0, tzinfo=UTC)).isoformat()
+    )

@@ -11,7 +11,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import TextIO
 
 from cxrecovery._cli_policy import add_commands as _add_policy_commands
@@ -100,7 +100,7 @@ def _decision_time(case: Case, text: str | None) -> datetime:
     return at
 
 
-def _plan_for(args: argparse.Namespace) -> RecoveryPlan:
+def _plan_for(args: argparse.Namespace) -> tuple[Case, RecoveryPlan]:
     policy = policy_from(args.policy)
     engine = Engine(policy)
     case = load_case(args.case)
@@ -110,22 +110,22 @@ def _plan_for(args: argparse.Namespace) -> RecoveryPlan:
         # An id alone acts in the policy's lowest role (the front line), as no agent does.
         role = args.agent if args.agent is not None else policy.roles[0].name
         agent = Agent(args.agent_id or "cli-agent", role)
-    return engine.decide(case, at=at, agent=agent, explain=args.command == "explain")
+    return case, engine.decide(case, at=at, agent=agent, explain=args.command == "explain")
 
 
-def _when(at: datetime, zone: tzinfo | None) -> str:
-    """An instant for people, on the clock of the decision time (``zone``), so that every
-    time a plan prints reads in one zone: a change point one microsecond after a boundary
-    (as ``next_review_at`` is) reads "just after 10:45:00", not "10:45:00.000001"."""
-    at = at.astimezone(zone)
+def _when(at: datetime, case: Case) -> str:
+    """An instant for people, on the case's clock (:meth:`Case.local_time`, as the plan's
+    own text shows times), so that every time a plan prints reads in one zone: a change
+    point one microsecond after a boundary (as ``next_review_at`` is) reads "just after
+    10:45:00", not "10:45:00.000001"."""
+    at = case.local_time(at)
     if at.microsecond == 1:
         return f"just after {at.replace(microsecond=0).isoformat()}"
     return at.isoformat()
 
 
-def _render(plan: RecoveryPlan, out: TextIO, *, trace: bool) -> None:
-    zone = plan.decided_at.tzinfo  # every time below on the decision time's clock
-    out.write(f"Recovery plan for case {plan.case_id} at {plan.decided_at.isoformat()}\n")
+def _render(case: Case, plan: RecoveryPlan, out: TextIO, *, trace: bool) -> None:
+    out.write(f"Recovery plan for case {plan.case_id} at {_when(plan.decided_at, case)}\n")
     out.write(
         f"  policy   {plan.policy_name} {plan.policy_version} ({plan.policy_fingerprint[:19]}…)\n"
     )
@@ -137,7 +137,7 @@ def _render(plan: RecoveryPlan, out: TextIO, *, trace: bool) -> None:
         out.write(f"  {i}. {action.summary}\n")
         if action.due is not None:
             late = "  OVERDUE: past due at the decision time" if action.overdue else ""
-            out.write(f"     due {_when(action.due, zone)}{late}\n")
+            out.write(f"     due {_when(action.due, case)}{late}\n")
         for reason in action.reasons:
             facts = ", ".join(f"{k}={v}" for k, v in reason.facts.items())
             out.write(f"     why: {reason.text} [{reason.rule}{'; ' + facts if facts else ''}]\n")
@@ -154,9 +154,9 @@ def _render(plan: RecoveryPlan, out: TextIO, *, trace: bool) -> None:
     if plan.clocks:
         out.write("\nClocks\n")
         for clock in plan.clocks:
-            due = _when(clock.due_at, zone) if clock.due_at else "-"
+            due = _when(clock.due_at, case) if clock.due_at else "-"
             out.write(f"  {clock.name:<15} {clock.status:<9} due {due}\n")
-    review = _when(plan.next_review_at, zone) if plan.next_review_at else "nothing can change"
+    review = _when(plan.next_review_at, case) if plan.next_review_at else "nothing can change"
     out.write(f"\nNext review: {review}\n")
     if trace:
         out.write("\nTrace\n")
@@ -173,11 +173,11 @@ def _render(plan: RecoveryPlan, out: TextIO, *, trace: bool) -> None:
 
 
 def _cmd_decide(args: argparse.Namespace, out: TextIO) -> int:
-    plan = _plan_for(args)
+    case, plan = _plan_for(args)
     if args.json:
         out.write(plan.to_json())
     else:
-        _render(plan, out, trace=args.command == "explain")
+        _render(case, plan, out, trace=args.command == "explain")
     return 0
 
 

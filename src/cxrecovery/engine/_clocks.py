@@ -14,7 +14,6 @@ from cxrecovery.engine._pending import Explained, Pending
 from cxrecovery.engine._support import (
     _TICK,
     EMPTY_ATTRIBUTES,
-    _customer_time,
 )
 from cxrecovery.engine.compile import clock_target
 from cxrecovery.facts import Timeline
@@ -97,10 +96,7 @@ class _ClockSteps:
         """``when`` as a plan's text shows it: in the customer's zone, else the case's
         (the offset it opened with), so that one plan never mixes zones. The plan's
         fields keep the exact instant."""
-        zone = self.case.customer.time_zone
-        if zone is not None:
-            return _customer_time(when, zone)
-        return when.astimezone(self.case.opened_at.tzinfo).isoformat()
+        return self.case.local_time(when).isoformat()
 
     def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
         raise NotImplementedError

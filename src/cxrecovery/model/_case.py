@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import attrs
 
 from cxrecovery import _validation as v
+from cxrecovery.businesstime import in_zone
 from cxrecovery.errors import InvalidValueError, Problem
 from cxrecovery.model._events import (
     CaseEvent,
@@ -157,6 +158,19 @@ class Case:
             if event.acknowledged_at is not None:
                 times.append(event.acknowledged_at)
         return max(times)
+
+    def local_time(self, when: datetime) -> datetime:
+        """``when`` (an aware datetime) on the case's clock: in the customer's time zone
+        when the case gives one, else at the offset the case was opened with. A plan's
+        text, and the command line, show every time of a plan this way, so that one plan
+        never mixes zones; the plan's fields keep each instant as it was worked out.
+
+        .. versionadded:: 0.1.0
+        """
+        zone = self.customer.time_zone
+        if zone is not None:
+            return in_zone(when, zone)
+        return when.astimezone(self.opened_at.tzinfo)
 
     def as_of(self, at: datetime) -> Case:
         """The case as it was known at ``at``: nothing that happened later is in it.
