@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cxrecovery import CalendarError
-from cxrecovery.businesstime import BusinessCalendar, ClockSpec, ClockWarning, Holiday, instant_us
+from cxrecovery.businesstime import (
+    BusinessCalendar,
+    ClockSpec,
+    ClockWarning,
+    Holiday,
+    in_zone,
+    instant_us,
+)
 from cxrecovery.businesstime._time import load_zone, local_date, resolve_wall
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -75,3 +82,10 @@ def test_an_ordinary_wall_time_resolves_to_its_one_instant() -> None:
     expected = instant_us(datetime(2026, 1, 5, 14, tzinfo=UTC), "at")
     assert expected == resolve_wall(NEW_YORK, wall, closing=False)
     assert expected == resolve_wall(NEW_YORK, wall, closing=True)
+
+
+def test_in_zone_refuses_a_moment_the_zone_cannot_show() -> None:
+    # Year 1 at midnight in UTC is still year 0 in New York: no datetime holds it.
+    with pytest.raises(CalendarError, match=r"moment: .* cannot be shown in America/New_York"):
+        in_zone(datetime(1, 1, 1, tzinfo=UTC), "America/New_York")
+    assert in_zone(datetime(9999, 12, 31, 23, tzinfo=UTC), "America/New_York").hour == 18

@@ -351,7 +351,13 @@ def test_last_event_at_of_synthetic_cases_is_the_plain_max() -> None:
         assert case.last_event_at() is _plain_last_event_at(case)
 
 
-@given(st.datetimes(timezones=st.sampled_from([UTC, ZoneInfo("America/New_York")])))
+@given(
+    st.datetimes(
+        min_value=datetime(2, 1, 1),
+        max_value=datetime(9998, 12, 31),
+        timezones=st.sampled_from([UTC, ZoneInfo("America/New_York")]),
+    )
+)
 def test_local_time_is_the_same_instant_on_the_cases_clock(when: datetime) -> None:
     opened = datetime(2026, 3, 2, 10, 15, tzinfo=timezone(timedelta(hours=-5)))
     plain = a_case(opened_at=opened)
@@ -376,3 +382,15 @@ def test_local_time_follows_the_customers_clock_changes() -> None:
         "2026-04-01T14:00:00+01:00"
         == case.local_time(datetime(2026, 4, 1, 13, 0, tzinfo=UTC)).isoformat()
     )
+
+
+@pytest.mark.parametrize("zone", [None, "America/New_York"])
+def test_a_time_the_cases_clock_cannot_show_is_refused_with_its_name(zone: str | None) -> None:
+    case = a_case(
+        opened_at=datetime(2026, 3, 2, 10, tzinfo=timezone(timedelta(hours=-5))),
+        customer=Customer("c-1", time_zone=zone),
+    )
+    with pytest.raises(InvalidValueError, match="cannot be shown"):
+        case.local_time(datetime(1, 1, 1, tzinfo=UTC))
+    with pytest.raises(InvalidValueError, match="when: naive datetime"):
+        case.local_time(datetime(2026, 3, 2, 10))

@@ -284,10 +284,18 @@ def in_zone(moment: datetime, time_zone: str) -> datetime:
     Deadlines are computed on the team's calendar; this renders one for the customer.
 
     Raises:
-        CalendarError: ``moment`` is not an aware datetime.
+        CalendarError: ``moment`` is not an aware datetime, or it falls outside the years
+            1 to 9999 in ``time_zone``.
         UnknownTimeZoneError: ``time_zone`` is not an IANA zone.
 
     .. versionadded:: 0.1.0
     """
     zone = load_zone(time_zone, "time_zone")
-    return to_datetime(instant_us(moment, "moment"), zone)
+    try:
+        return to_datetime(instant_us(moment, "moment"), zone)
+    except OverflowError:
+        raise CalendarError.at(
+            "moment",
+            f"{moment.isoformat()} cannot be shown in {time_zone}: it falls outside the "
+            "years 1 to 9999 there",
+        ) from None

@@ -28,6 +28,9 @@ from cxrecovery.model._events import (
 )
 from cxrecovery.model._items import Failure, Grant, Pause, PriorCase, Promise, Touchpoint
 from cxrecovery.model._kinds import CaseEventKind, CaseStatus, Channel, PromiseStatus
+from cxrecovery.model._rules import before as _before
+from cxrecovery.model._rules import pause_problems as _pause_problems
+from cxrecovery.model._rules import status_problems as _status_problems
 from cxrecovery.model._values import (
     _ATTRIBUTES,
     NO_ATTRIBUTES,
@@ -160,17 +163,22 @@ class Case:
         return max(times)
 
     def local_time(self, when: datetime) -> datetime:
-        """``when`` (an aware datetime) on the case's clock: in the customer's time zone
-        when the case gives one, else at the offset the case was opened with. A plan's
-        text, and the command line, show every time of a plan this way, so that one plan
-        never mixes zones; the plan's fields keep each instant as it was worked out.
+        """``when`` on the case's clock: in the customer's time zone when the case gives
+        one, else at the offset the case opened with. A plan's text (and the command
+        line) shows its times so, never mixing zones.
+
+        Raises:
+            InvalidValueError: ``when`` is not aware, or is outside years 1-9999 there.
 
         .. versionadded:: 0.1.0
         """
+        when = v.aware_arg(when, "when")
         zone = self.customer.time_zone
-        if zone is not None:
-            return in_zone(when, zone)
-        return when.astimezone(self.opened_at.tzinfo)
+        try:
+            return in_zone(when, zone) if zone else when.astimezone(self.opened_at.tzinfo)
+        except OverflowError:
+            what = f"{when.isoformat()} cannot be shown on the case's clock (years 1-9999)"
+            raise InvalidValueError.at("when", what) from None
 
     def as_of(self, at: datetime) -> Case:
         """The case as it was known at ``at``: nothing that happened later is in it.
@@ -266,10 +274,6 @@ class Case:
         return self.status is CaseStatus.CLOSED
 
 
-# Looked up once: every case is checked against them.
-_OPEN, _RESOLVED, _CLOSED = CaseStatus.OPEN, CaseStatus.RESOLVED, CaseStatus.CLOSED
-
-
 def _case_problems(case: Case) -> list[Problem]:
     """Every rule ``case`` breaks, each with its path, in document order (none: valid).
 
@@ -311,7 +315,7 @@ def _case_problems(case: Case) -> list[Problem]:
         if len(case.grants) > 1:
             _duplicates(problems, "grants", case.grants)
     if case.pauses:
-        _pause_problems(case, problems)
+        _pause_problems(case.pauses, case.opened_at, problems)
     if case.prior_cases:
         for i, prior in enumerate(case.prior_cases):
             if prior.opened_at > opened:
@@ -321,15 +325,13 @@ def _case_problems(case: Case) -> list[Problem]:
                         f"{prior.opened_at.isoformat()} is after this case opened",
                     )
                 )
-    _status_problems(case, problems)
+    _status_problems(
+        case.status, case.opened_at, case.resolved_at, case.closed_at, case.pauses, problems
+    )
     if case.events:
         now = StatusAt(case.status, case.resolved_at, case.closed_at)
         problems.extend(history_problems(case.events, opened, now, case.owner))
     return problems
-
-
-def _before(what: str, when: datetime, opened: datetime) -> str:
-    return f"{what} {when.isoformat()} is before the case opened at {opened.isoformat()}"
 
 
 def _duplicates(problems: list[Problem], name: str, items: tuple[Any, ...]) -> None:
@@ -449,51 +451,3 @@ def as_of_changes(case: Case, at: datetime) -> dict[str, Any]:
         "resolved_at": resolved_at,
         "closed_at": closed_at,
     }
-
-
-def _pause_problems(case: Case, problems: list[Problem]) -> None:
-    last_end: dict[str, tuple[int, datetime | None]] = {}
-    for i, pause in enumerate(case.pauses):
-        if pause.started_at < case.opened_at:
-            problems.append(
-                Problem(
-                    f"pauses[{i}].started_at", _before("pause", pause.started_at, case.opened_at)
-                )
-            )
-        earlier = last_end.get(pause.reason)
-        if earlier is not None:
-            j, end = earlier
-            if end is None or pause.started_at < end:
-                problems.append(
-                    Problem(
-                        f"pauses[{i}].started_at",
-                        f"overlaps pauses[{j}] for the same reason {pause.reason!r}; list "
-                        "each reason's pauses in time order, one at a time",
-                    )
-                )
-        last_end[pause.reason] = (i, pause.ended_at)
-
-
-def _status_problems(case: Case, problems: list[Problem]) -> None:
-    status, opened = case.status, case.opened_at
-    resolved, closed = case.resolved_at, case.closed_at
-    if resolved is not None and resolved < opened:
-        problems.append(Problem("resolved_at", _before("resolved at", resolved, opened)))
-    if closed is not None and closed < opened:
-        problems.append(Problem("closed_at", _before("closed at", closed, opened)))
-    if status is _OPEN:
-        if resolved or closed:
-            problems.append(Problem("status", "an open case has no resolved_at or closed_at"))
-    elif status is _RESOLVED:
-        if resolved is None:
-            problems.append(Problem("resolved_at", "a resolved case needs resolved_at"))
-        if closed is not None:
-            problems.append(Problem("closed_at", "a resolved case is not closed yet"))
-    elif status is _CLOSED:
-        if closed is None:
-            problems.append(Problem("closed_at", "a closed case needs closed_at"))
-        for i, pause in enumerate(case.pauses):
-            if pause.ended_at is None:
-                problems.append(
-                    Problem(f"pauses[{i}].ended_at", "a closed case has no open pause")
-                )
