@@ -21,6 +21,7 @@ from cxrecovery.money import Money
 from cxrecovery.plan import Action, ActionKind, Approval, Authority, Reason
 
 __all__ = [
+    "NOTHING_GRANTED",
     "NO_VALUES",
     "Explained",
     "Explainer",
@@ -148,6 +149,9 @@ _due_field: Final = operator.itemgetter(4)
 # ``Pending._make(fields)``: the tuple of all thirteen fields, in order, made a Pending
 # (as ``Pending._make`` does, without its length check and its call).
 new_pending: Final = tuple.__new__
+# What an action that grants nothing holds between its due time and its channel: no
+# authority, approval, amount, ratio, form, tier or level.
+NOTHING_GRANTED: Final = (None,) * 7
 # What an action without an amount, an approval or a channel holds after its owner: no
-# due time and eight fields more, none of them set.
-NO_VALUES: Final = (None,) * 9
+# due time, nothing granted, no channel.
+NO_VALUES: Final = (None, *NOTHING_GRANTED, None)
