@@ -328,10 +328,10 @@ def _amount(
     target = _scaled_amount(worth, currency, ratio, ROUND_FLOOR)
     floor = tier.floor.get(currency)
     ceiling = tier.ceiling.get(currency)
-    if floor is not None and Money._made(target, currency) < floor:
+    if floor is not None and _money(target, currency) < floor:
         target = floor.amount
         reasons.append((f"compensation.tiers[{tier.name}].floor", f"at least {floor}"))
-    if ceiling is not None and Money._made(target, currency) > ceiling:
+    if ceiling is not None and _money(target, currency) > ceiling:
         target = ceiling.amount
         reasons.append((f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}"))
     # Never a cent over the hard cap, the value refunded as money owed included.
