@@ -360,8 +360,8 @@ def _as_of(case: Case, at: datetime) -> Case:
     them or change them. The rules among the fields are checked again
     (:func:`_case_problems`): a copy restricted in time can break one the case kept (a
     pause that ended after the case closed is open in the closed case as of before it
-    ended). A property test checks it against ``attrs.evolve(case, **as_of_changes(case,
-    at))``, the checked path.
+    ended). Property tests (``tests/test_model_as_of.py``) check it against the checked
+    path, every object made again through its ``__init__``.
     """
     made = _restricted(
         id=case.id,

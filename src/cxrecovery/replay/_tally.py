@@ -125,12 +125,11 @@ class _Tally:
     def timed(self, case: Case, walk: list[tuple[datetime, RecoveryPlan]]) -> None:
         """Compare when the policy first asked for each aspect, on a walk through the
         case, with when the case records it first done."""
+        # What each plan of the walk asks for, read once for every aspect.
+        asked = [(at, {a.kind for a in decided(plan)}) for at, plan in walk]
         for aspect, kind, done in _TIMED:
             history = done(case)
-            policy = next(
-                (at for at, plan in walk if any(a.kind is kind for a in decided(plan))),
-                None,
-            )
+            policy = next((at for at, kinds in asked if kind in kinds), None)
             if history is None and policy is None:
                 continue
             if history is None:
