@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +15,7 @@ from cxrecovery import (
     Authority,
     Case,
     Engine,
+    ExpectationBaseline,
     Money,
     RecoveryPlan,
     default_policy,
@@ -164,6 +166,7 @@ class TestLaptopCover:
         assert plan.expectation.remedy is not None
         assert "refund_keep_item" == plan.expectation.remedy.value
         assert () == plan.actions_of(ActionKind.COMPENSATE)
+        _assert_constructed(plan.expectation)
 
 
 def test_proposing_a_delight_form_shows_the_baseline_it_will_set(engine: Engine) -> None:
@@ -187,3 +190,18 @@ def test_proposing_a_delight_form_shows_the_baseline_it_will_set(engine: Engine)
     assert plan.over_delivery
     assert plan.expectation is not None
     assert compensate.ratio.quantize(Decimal("0.01")) == plan.expectation.compensation_ratio
+    _assert_constructed(plan.expectation)
+
+
+def _assert_constructed(made: ExpectationBaseline) -> None:
+    """The engine makes an expectation without its validators (its values are valid by
+    construction): it is the value the constructor makes of them, in every respect."""
+    built = ExpectationBaseline(
+        compensation_ratio=made.compensation_ratio,
+        remedy=made.remedy,
+        set_at=made.set_at,
+        reason=made.reason,
+    )
+    assert type(made) is ExpectationBaseline
+    assert (built, hash(built), repr(built)) == (made, hash(made), repr(made))
+    assert built == pickle.loads(pickle.dumps(made))

@@ -385,3 +385,62 @@ def test_a_scaled_amount_is_the_scaled_money(base: Money, factor: Decimal, round
     expected = base._scaled(factor, rounding)
     found = Money._scaled_amount(base.amount, base.currency, factor, rounding)
     assert (str(expected.amount), expected.amount.as_tuple()) == (str(found), found.as_tuple())
+
+
+_ROUNDING_MODES = sorted(
+    [
+        decimal.ROUND_CEILING,
+        decimal.ROUND_DOWN,
+        decimal.ROUND_FLOOR,
+        decimal.ROUND_HALF_DOWN,
+        decimal.ROUND_HALF_EVEN,
+        decimal.ROUND_HALF_UP,
+        decimal.ROUND_UP,
+        decimal.ROUND_05UP,
+    ]
+)
+
+
+@given(
+    st.sampled_from(["JPY", "EUR", "KWD", "CLF"]),  # 0, 2, 3 and 4 minor digits
+    st.integers(-(10**22), 10**22),
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=6, max_value=10**6, min_value=-(10**6)
+    )
+    | st.sampled_from([Decimal("1E+9"), Decimal("0.3333333333333333"), Decimal("1.0000001")]),
+    st.sampled_from(_ROUNDING_MODES),
+)
+def test_a_scaled_amount_is_money_of_the_product(
+    currency: str, units: int, factor: Decimal, rounding: str
+) -> None:
+    """Differential against the definition: ``Money._scaled_amount`` (its rounding and
+    size check written out) gives ``Money.of(amount * factor, ...)``'s amount, or raises
+    what it raises, in every currency's minor unit and every rounding mode."""
+    amount = Decimal(units).scaleb(-minor_units(currency))
+    try:
+        expected = Money.of(amount * factor, currency, rounding=rounding).amount
+    except MoneyError as error:
+        with pytest.raises(MoneyError) as raised:
+            Money._scaled_amount(amount, currency, factor, rounding)
+        assert str(error) == str(raised.value)
+        return
+    found = Money._scaled_amount(amount, currency, factor, rounding)
+    assert (str(expected), expected.as_tuple()) == (str(found), found.as_tuple())
+
+
+@pytest.mark.parametrize(
+    ("currency", "factor", "rounding"),
+    [
+        ("XXX", Decimal("0.5"), decimal.ROUND_FLOOR),  # not a currency
+        ("EUR", Decimal("0.5"), "ROUND_SIDEWAYS"),  # not a rounding mode
+        ("XXX", Decimal("0.5"), "ROUND_SIDEWAYS"),  # both: the currency is named first
+    ],
+)
+def test_a_scaled_amount_names_what_money_of_names(
+    currency: str, factor: Decimal, rounding: str
+) -> None:
+    with pytest.raises(MoneyError) as error:
+        Money.of(Decimal("12.5") * factor, currency, rounding=rounding)
+    with pytest.raises(MoneyError) as raised:
+        Money._scaled_amount(Decimal("12.50"), currency, factor, rounding)
+    assert str(error.value) == str(raised.value)

@@ -350,17 +350,21 @@ class Money:
                 "factor",
                 f"a factor of about 1E{factor.adjusted()} times {amount} {currency} is too large",
             ) from None
-        if not product.is_finite():  # Money.of says why
-            return Money.of(product, currency, rounding=rounding).amount
-        # Money.of, for a finite product in this money's currency.
-        # Rounded to the minor unit (quantizing gives the quantum's exponent): only the
-        # size check and the one zero remain.
         exponent = _MINOR_UNITS.get(currency)
-        if exponent is None:  # not a currency: minor_units says so
-            exponent = minor_units(currency)
-        if rounding not in _ROUNDINGS:  # not a rounding mode: _check_rounding says so
-            _check_rounding(rounding)
-        return _sized(_round(product, exponent, rounding))
+        if exponent is None or rounding not in _ROUNDINGS or not product.is_finite():
+            # Not a currency, not a rounding mode, not a finite product: Money.of says
+            # why, checking them in its order.
+            return Money.of(product, currency, rounding=rounding).amount
+        # Money.of, for a finite product in this money's currency, _round and _sized
+        # written out: rounded to the minor unit (quantizing gives the quantum's
+        # exponent), only the size check and the one zero remain.
+        try:
+            rounded = product.quantize(_QUANTUM[exponent], rounding)
+        except decimal.InvalidOperation:
+            raise MoneyError.at("amount", f"{product!r} is too large an amount") from None
+        if rounded.adjusted() >= _MAX_DIGITS:
+            raise MoneyError.at("amount", f"{rounded!r} is too large an amount")
+        return rounded if rounded else abs(rounded)
 
     def fraction(
         self, fraction: Decimal | int | str, *, rounding: Rounding = decimal.ROUND_HALF_EVEN

@@ -9,6 +9,7 @@ from decimal import ROUND_FLOOR, Decimal
 from functools import partial
 from typing import Final
 
+from cxrecovery._validation import settable_maker
 from cxrecovery.engine._context import DecisionContext
 from cxrecovery.engine._harm import downtime_share, lateness_share
 from cxrecovery.engine._owed import owed, repay
@@ -23,7 +24,7 @@ from cxrecovery.model import (
     ExpectationBaseline,
     Fault,
 )
-from cxrecovery.money import Money
+from cxrecovery.money import _ZERO_IN, Money, _settable
 from cxrecovery.plan import (
     ActionKind,
     Approval,
@@ -38,7 +39,9 @@ _CENT: Final = Decimal("0.01")
 # Money's arithmetic on plain amounts, looked up once (a class attribute costs a lookup).
 _held_amount: Final = Money._held_amount
 _scaled_amount: Final = Money._scaled_amount
-_money: Final = Money._made
+# Money made of an amount held to its currency's minor unit already (Money._made's
+# work, one call fewer); each currency's one zero.
+_money: Final = _settable
 # Enum members looked up once: an enum class's attribute costs a lookup through its
 # metaclass on every read.
 _COMPENSATE: Final = ActionKind.COMPENSATE
@@ -58,6 +61,10 @@ _STEP_FACTS: Final[dict[str, tuple[str, ...]]] = {
     "compensation.harm.lateness": ("promises_broken",),
     "compensation.harm.downtime": ("service_usable",),
 }
+# An expectation made of values its validators accept, as the decision makes them (a
+# non-negative ratio quantized to cents, a form or None, an aware instant, a text):
+# ExpectationBaseline's own __init__ checks them again at about 17 k instructions.
+_expectation: Final = settable_maker(ExpectationBaseline, "set by a decision")
 _PREFER_IMMEDIATE: Final = Attributes(
     {"prefer": "immediate credit or refund over a delayed voucher"}
 )
@@ -111,11 +118,12 @@ def compensate(
         # Granting it will raise what this customer expects next time: say so now.
         over = True
         baseline = d.case.customer.expectation
-        expectation = ExpectationBaseline(
-            compensation_ratio=max(share, baseline.compensation_ratio).quantize(_CENT),
-            remedy=form,
-            set_at=d.at,
-            reason=f"if granted on case {d.case.id}, the customer will expect this again",
+        # By position (see _expectation): ratio, remedy, set_at, reason.
+        expectation = _expectation(
+            max(share, baseline.compensation_ratio).quantize(_CENT),
+            form,
+            d.at,
+            f"if granted on case {d.case.id}, the customer will expect this again",
         )
     d.pending.append(
         new_pending(  # every field, in order: see Pending
@@ -253,11 +261,11 @@ def _over_delivered(
     baseline = d.case.customer.expectation
     new_ratio = max(granted_ratio, baseline.compensation_ratio)
     remedy = delight[-1].form if delight else baseline.remedy
-    return True, ExpectationBaseline(
-        compensation_ratio=new_ratio.quantize(_CENT),
-        remedy=remedy,
-        set_at=max(g.at for g in d.case.grants if g.at <= d.at),
-        reason=f"over-delivered on case {d.case.id}: the customer will expect this again",
+    return True, _expectation(  # by position: see compensate
+        new_ratio.quantize(_CENT),
+        remedy,
+        max(g.at for g in d.case.grants if g.at <= d.at),
+        f"over-delivered on case {d.case.id}: the customer will expect this again",
     )
 
 
@@ -323,11 +331,10 @@ def _amount(
     # errors); Money is made for the amount the plan keeps.
     currency = value.currency
     worth = value.amount
-    held = _held_amount
     # Rounded down: a share that lands on a limit stays on it, never a cent over.
     target = _scaled_amount(worth, currency, ratio, ROUND_FLOOR)
-    floor = tier.floor.get(currency)
-    ceiling = tier.ceiling.get(currency)
+    floor = tier.floor.get(currency) if tier.floor else None
+    ceiling = tier.ceiling.get(currency) if tier.ceiling else None
     if floor is not None and _money(target, currency) < floor:
         target = floor.amount
         reasons.append((f"compensation.tiers[{tier.name}].floor", f"at least {floor}"))
@@ -336,17 +343,29 @@ def _amount(
         reasons.append((f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}"))
     # Never a cent over the hard cap, the value refunded as money owed included.
     cap_ratio = d.policy.compensation.hard_cap_ratio - refunded
-    # The target is the value's share, within the cap's share: the cap does not bind
-    # unless something was granted already (and working it out raises nothing).
-    bound = floor is not None or ceiling is not None or not _under_cap(worth, ratio, cap_ratio)
-    cap = _scaled_amount(worth, currency, cap_ratio, ROUND_FLOOR) if bound else None
-    already = held(granted, currency, worth)
+    cap: Decimal | None
+    if (
+        floor is None
+        and ceiling is None
+        and ratio <= cap_ratio
+        and worth >= 0
+        and worth.adjusted() + cap_ratio.adjusted() < 16
+    ):
+        # The target is the value's share, within the cap's share (the worth not
+        # negative, the product at most 17 digits before the point: Money holds 18):
+        # the cap does not bind unless something was granted already, and working it
+        # out raises nothing.
+        cap = None
+    else:
+        cap = _scaled_amount(worth, currency, cap_ratio, ROUND_FLOOR)
+    # Nothing granted: the currency's one zero, as Money holds it.
+    already = _held_amount(granted, currency, worth) if granted else _ZERO_IN[currency]
     headroom: Decimal | None
     if already:
         if cap is None:
             cap = _scaled_amount(worth, currency, cap_ratio, ROUND_FLOOR)
-        amount = held(target - already, currency, target)
-        headroom = held(cap - already, currency, cap)
+        amount = _held_amount(target - already, currency, target)
+        headroom = _held_amount(cap - already, currency, cap)
     else:  # less nothing: each is held already
         amount, headroom = target, cap
     if headroom is not None and amount > headroom:
@@ -370,14 +389,6 @@ def _amount(
             )
         )
     return _money(amount, currency), already
-
-
-def _under_cap(worth: Decimal, ratio: Decimal, cap_ratio: Decimal) -> bool:
-    """Whether ``worth`` times ``ratio``, rounded down, is certain to be within
-    ``worth`` times ``cap_ratio``, rounded down, and that the latter is money (no error
-    to raise): ``ratio`` is within ``cap_ratio``, the worth is not negative, and the
-    product has at most 17 digits before the point (``Money`` holds 18)."""
-    return ratio <= cap_ratio and worth >= 0 and worth.adjusted() + cap_ratio.adjusted() < 16
 
 
 def _authority(

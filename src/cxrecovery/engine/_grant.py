@@ -84,9 +84,18 @@ class GrantRequest:
     ) -> GrantRequest:
         """The request from plain amounts, each held to the minor unit of ``amount``'s
         currency, in which ``value`` and ``owed`` are too (the caller checked it)."""
-        request: GrantRequest = object.__new__(cls)
-        request._fill(
-            amount, form, value, granted_before, recent_goodwill, period_spent, forms_before, owed
+        request: GrantRequest = _new(cls)
+        # _fill, by position: one call fewer.
+        _fill(
+            request,
+            amount,
+            form,
+            value,
+            granted_before,
+            recent_goodwill,
+            period_spent,
+            forms_before,
+            owed,
         )
         return request
 
@@ -169,5 +178,7 @@ class GrantRequest:
 
 # Looked up once (a class attribute costs a lookup).
 _held_amount: Final = Money._held_amount
+_fill: Final = GrantRequest._fill
+_new: Final = object.__new__
 # Each form on its own, as a set: the forms on a case that had none before.
 _ONE_FORM: Final = {form: frozenset({form}) for form in CompensationForm}

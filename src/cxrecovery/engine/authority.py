@@ -256,10 +256,17 @@ _new: Final = tuple.__new__
 _ALLOWED: Final = Verdict(True, None, True, False, False, False)
 
 
+def _ranked_above(
+    ranked: tuple[tuple[RolePolicy, RoleLimits], ...], rank: int
+) -> tuple[tuple[RolePolicy, RoleLimits], ...]:
+    """The roles of ``ranked`` (lowest rank first) ranked above ``rank``, with their limits."""
+    return tuple(pair for pair in ranked if pair[0].rank > rank)
+
+
 class Ladder:
     """A policy's empowerment ladder, compiled: every role's limits, lowest rank first."""
 
-    __slots__ = ("_by_rank", "_limits", "_ranked", "currencies", "policy")
+    __slots__ = ("_above", "_by_rank", "_limits", "_ranked", "currencies", "policy")
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
@@ -267,6 +274,12 @@ class Ladder:
         self._by_rank: Sequence[RolePolicy] = sorted(policy.roles, key=lambda r: r.rank)
         # Each role with its limits, lowest rank first: the approvers a verdict looks at.
         self._ranked = tuple((role, self._limits[id(role)]) for role in self._by_rank)
+        # Each role's limits and the roles ranked above it (the only ones that may
+        # approve what it may not grant), lowest first, by the role's identity.
+        self._above = {
+            id(role): (self._limits[id(role)], _ranked_above(self._ranked, role.rank))
+            for role in policy.roles
+        }
         self.currencies = limited_currencies(policy)
         """The currencies the policy gives money limits in (see :func:`limited_currencies`)."""
 
@@ -290,9 +303,10 @@ class Ladder:
         """See :func:`authorize`: who may grant it, without the checks written out
         (:meth:`written` writes them). ``critical`` and ``approval_line`` may be given by
         position (cheaper per call)."""
-        limits = self._limits.get(id(role))
-        if limits is None or limits.role is not role:  # see _of
-            limits = RoleLimits(role)
+        found = self._above.get(id(role))
+        if found is None or found[0].role is not role:  # see _of
+            found = (RoleLimits(role), _ranked_above(self._ranked, role.rank))
+        limits, above = found
         failed = not limits.passes(request, True)
         if failed and limits.mismatched:
             # A limit given in another currency than its key: checking every limit
@@ -308,21 +322,18 @@ class Ladder:
         needs_critical = critical and not role.handles_critical
         if not failed and not over_line and not needs_critical:
             return _ALLOWED
-        rank = role.rank
-        for candidate, its_limits in self._ranked:
-            if not (
-                candidate.rank > rank or (not failed and not needs_critical and candidate is role)
-            ):
-                continue
+        # The approver ranks above the acting role: the role itself could only approve
+        # its own grant were its limits to hold, it not need a critical handler and the
+        # grant not be above the line, and then it is allowed (above).
+        for candidate, its_limits in above:
             if critical and not candidate.handles_critical:
-                continue
-            if over_line and candidate.rank <= rank:
                 continue
             if its_limits.passes(request):
                 return _new(
                     Verdict,
                     (False, candidate.name, True, failed, over_line, needs_critical, False),
                 )
+        rank = role.rank
         top = self._by_rank[-1].rank if self._by_rank else rank
         if over_line and not failed and not needs_critical and rank >= top:
             # Nobody ranks above the acting role, and its own limits hold: the human

@@ -213,6 +213,7 @@ class CompiledPolicy:
         like = amount.amount
         held = Money._held_amount
         grants = case.grants
+        recent = facts["recent_goodwill"]  # nothing: the currency's one zero, as held()
         return _authority.GrantRequest._of(
             amount,
             form,
@@ -220,7 +221,7 @@ class CompiledPolicy:
             granted_before
             if granted_before is not None
             else held(facts["granted_so_far"], currency, like),  # type: ignore[arg-type]
-            held(facts["recent_goodwill"], currency, like),  # type: ignore[arg-type]
+            held(recent, currency, like) if recent else Money._zero_amount(currency),  # type: ignore[arg-type]
             spent.amount if spent is not None else Money._zero_amount(currency),
             frozenset([g.form for g in grants]) if grants else _NO_FORMS,
             owed.amount if owed is not None else None,
