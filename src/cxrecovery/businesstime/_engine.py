@@ -89,12 +89,16 @@ class _Chunk:
     """64 weeks of the index: each week's intervals (a template or a special week), the
     open time before each week, and every interval of the chunk in one sorted run (as
     instants, with the open time before and after each, counted from the chunk's
-    start), so that an instant is placed with one binary search."""
+    start), so that an instant is placed with one binary search. ``full``: the calendar
+    is open throughout the chunk (a 24/7 calendar away from its holidays), so that open
+    time within it is real time (see :meth:`Engine.add_each` and :meth:`Engine.between`).
+    """
 
     __slots__ = (
         "cum",
         "end",
         "ends",
+        "full",
         "index",
         "pre_end",
         "pre_start",
@@ -126,6 +130,9 @@ class _Chunk:
             cum.append(running)
             week_start += WEEK_US
         self.total = running
+        # The intervals are disjoint and within the chunk: open time equal to its length
+        # leaves no microsecond closed.
+        self.full = running == _CHUNK_US
 
 
 # The chunk found last before any is: it starts long after any instant a datetime can
@@ -281,6 +288,9 @@ class Engine:
     def between(self, a: int, b: int, path: str) -> int:
         if b < a:
             return -self.between(b, a, path)
+        chunk = self._last_chunk
+        if chunk.full and chunk.start <= a and b < chunk.end:
+            return b - a  # open throughout the chunk: open time is real time
         chunk_a, index_a, cum_a = self._locate(a, path)
         _, index_b, cum_b = self._locate(b, path)
         if index_a == index_b:
@@ -302,16 +312,25 @@ class Engine:
 
         A clock adds its target and every warning to the one start: locating the start
         in the index (its chunk, week and open time so far) is done once for them all.
+        A start in the chunk found last, when the calendar is open throughout that chunk,
+        reaches every duration that ends within it in real time: ``a + d``.
         """
         found: list[int] = []
         chunk: _Chunk | None = None
         index = base = 0
+        last = self._last_chunk
+        # The end before which ``a + d`` is the answer (none: the plain path).
+        full_to = last.end if last.full and last.start <= a else a
         for d in durations:
             if d <= 0:
                 found.append(a)  # a zero duration never reads the index
                 continue
-            if not _ADD_LOW <= a + d < _ADD_HIGH:  # business time <= real time
-                _check_index((a + d - _ANCHOR) // _CHUNK_US, path)
+            end = a + d
+            if end < full_to:
+                found.append(end)
+                continue
+            if not _ADD_LOW <= end < _ADD_HIGH:  # business time <= real time
+                _check_index((end - _ANCHOR) // _CHUNK_US, path)
             if chunk is None:
                 chunk, index, base = self._locate(a, path)
             target = base + d
