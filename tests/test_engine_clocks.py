@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 import cxrecovery as cx
 from _deferral import is_set
 from cxrecovery.engine._clocks import met_by
-from cxrecovery.engine._history import latest
+from cxrecovery.engine._history import changed_at, latest
 from cxrecovery.testing.strategies import cases as cx_cases
 
 NEW_YORK = "America/New_York"
@@ -116,31 +117,26 @@ def test_a_clock_paused_at_the_decision_time_says_so_and_has_no_due_time() -> No
 # --- the latest of several times -------------------------------------------------------
 
 _ZONES = [UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5)), ZoneInfo(NEW_YORK)]
-
-
-@given(
-    st.lists(
-        st.tuples(
-            # around the night New York's clocks go back (a fold) and a whole day more
-            st.integers(0, 30 * 3600),
-            st.sampled_from(_ZONES),
-            st.integers(0, 1),
-        ),
-        min_size=1,
-        max_size=8,
-    )
+# Around the night New York's clocks go back (a fold) and a whole day more.
+_BASE = datetime(2026, 10, 31, 20, tzinfo=UTC)
+_times = st.builds(
+    lambda s, zone, fold: (_BASE + timedelta(seconds=s)).astimezone(zone).replace(fold=fold),
+    # often the fold's two hours (05:00 to 07:00 UTC) and an hour either side
+    st.one_of(st.integers(0, 30 * 3600), st.integers(8 * 3600, 12 * 3600)),
+    st.sampled_from([*_ZONES, ZoneInfo(NEW_YORK), ZoneInfo(NEW_YORK)]),
+    st.integers(0, 1),
 )
-def test_latest_is_the_first_of_the_latest_instants(
-    parts: list[tuple[int, tzinfo, int]],
-) -> None:
+
+
+def _instant(when: datetime) -> datetime:
+    return when.astimezone(UTC)
+
+
+@given(st.lists(_times, min_size=1, max_size=8))
+def test_latest_is_the_first_of_the_latest_instants(times: list[datetime]) -> None:
     """``latest`` answers as ``max(times, key=instant)`` whatever the zones: the same
     object, so the first of equal instants; DST zones compare as instants, not walls."""
-    base = datetime(2026, 10, 31, 20, tzinfo=UTC)
-    times = [
-        (base + timedelta(seconds=s)).astimezone(zone).replace(fold=fold)
-        for s, zone, fold in parts
-    ]
-    assert latest(times) is max(times, key=lambda t: t.astimezone(UTC))
+    assert latest(times) is max(times, key=_instant)
 
 
 def test_latest_of_equal_instants_in_fixed_offsets_is_the_first() -> None:
@@ -156,6 +152,100 @@ def test_latest_across_a_dst_fold_is_the_later_instant_not_the_later_wall_time()
     est = datetime(2026, 11, 1, 1, 10, tzinfo=zone, fold=1)  # 06:10 UTC, after
     assert latest([edt, est]) is est
     assert latest([est, edt]) is est
+
+
+def _plain_changed_at(case: cx.Case, at: datetime, own_acts: bool) -> datetime:
+    """The rule as written: every time at or before ``at``, in order, and the first of
+    the latest instants."""
+    times = [case.opened_at]
+    times += [
+        tp.at
+        for tp in case.touchpoints
+        if tp.at <= at and (own_acts or tp.direction is not cx.Direction.OUTBOUND)
+    ]
+    for p in case.promises:
+        if own_acts and p.made_at <= at:
+            times.append(p.made_at)
+        if p.settled_at is not None and p.settled_at <= at:
+            times.append(p.settled_at)
+        elif p.status is cx.PromiseStatus.PENDING and p.due < at:
+            times.append(p.due)
+    if own_acts:
+        times += [g.at for g in case.grants if g.at <= at]
+    return max(times, key=_instant)
+
+
+def _promise(
+    i: int, one: datetime, two: datetime, status: cx.PromiseStatus, late: bool
+) -> cx.Promise:
+    """A promise made at the earlier of two times, due at the later, settled (unless
+    pending) at one of them."""
+    made, due = sorted((one, two), key=_instant)
+    if due < made:  # the same zone's wall clock in a fold: in UTC
+        made, due = made.astimezone(UTC), due.astimezone(UTC)
+    settled = None if status is cx.PromiseStatus.PENDING else (due if late else made)
+    return cx.Promise(f"p{i}", "x", made, due, status=status, settled_at=settled)
+
+
+@given(
+    touchpoints=st.lists(st.tuples(_times, st.booleans()), max_size=6),
+    promises=st.lists(
+        st.tuples(_times, _times, st.sampled_from(list(cx.PromiseStatus)), st.booleans()),
+        max_size=3,
+    ),
+    grants=st.lists(_times, max_size=2),
+    at=_times,
+    own_acts=st.booleans(),
+)
+def test_changed_at_is_the_latest_time_known_at_the_instant(
+    touchpoints: list[tuple[datetime, bool]],
+    promises: list[tuple[datetime, datetime, cx.PromiseStatus, bool]],
+    grants: list[datetime],
+    at: datetime,
+    own_acts: bool,
+) -> None:
+    """One pass over the case's times gives the same object as the rule written out
+    (:func:`_plain_changed_at`), whatever the zones and folds; ``at`` is a fixed offset,
+    as the engine's decision time is."""
+    at = at.astimezone(timezone(at.utcoffset() or timedelta(0)))
+    opened = _BASE - timedelta(hours=1)
+    points = sorted(touchpoints, key=lambda t: _instant(t[0]))
+    if any(b[0] < a[0] for a, b in pairwise(points)):
+        points = [(t.astimezone(UTC), out) for t, out in points]  # wall order breaks in a fold
+    case = cx.Case(
+        "c",
+        cx.Customer("k"),
+        cx.Failure("late_delivery", cx.Severity.LOW, cx.Fault.COMPANY, service_usable=True),
+        opened,
+        touchpoints=[
+            cx.Touchpoint(
+                t,
+                cx.Channel.EMAIL,
+                cx.TouchpointKind.CONTACT,
+                direction=cx.Direction.OUTBOUND if out else cx.Direction.INBOUND,
+            )
+            for t, out in points
+        ],
+        promises=[_promise(i, *p) for i, p in enumerate(promises)],
+        grants=[cx.Grant(f"g{i}", "voucher", g) for i, g in enumerate(grants)],
+    )
+    assert changed_at(case, at, own_acts=own_acts) is _plain_changed_at(case, at, own_acts)
+
+
+def test_changed_at_across_a_dst_fold_is_the_later_instant_not_the_later_wall_time() -> None:
+    zone = ZoneInfo(NEW_YORK)
+    est = datetime(2026, 11, 1, 1, 10, tzinfo=zone, fold=1)  # 06:10 UTC, after
+    edt = datetime(2026, 11, 1, 1, 30, tzinfo=zone)  # 05:30 UTC, before the clocks go back
+    at = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    case = cx.Case(
+        "c",
+        cx.Customer("k"),
+        cx.Failure("late_delivery", cx.Severity.LOW, cx.Fault.COMPANY, service_usable=True),
+        _BASE,
+        touchpoints=[cx.Touchpoint(est, cx.Channel.EMAIL, cx.TouchpointKind.CONTACT)],
+        promises=[cx.Promise("p", "x", edt, at)],  # made after by wall clock, before in time
+    )
+    assert changed_at(case, at, own_acts=True) is est
 
 
 # --- the clocks' share of the decision's two halves ----------------------------------------
