@@ -25,6 +25,7 @@ from cxrecovery.tables import (
     Rule,
 )
 from cxrecovery.tables._cells import parse_cell
+from cxrecovery.tables._literals import CellError, _split_quoted, split
 
 SEVERITY = ("low", "medium", "high", "critical")
 FAULT = ("company", "customer", "third_party")
@@ -344,3 +345,20 @@ def test_a_table_read_is_the_table_built_cell_by_cell_and_checked(data: dict[str
     assert pickle.loads(pickle.dumps(table)) == table
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         table.name = "u"  # type: ignore[misc]
+
+
+@given(
+    st.text(alphabet=st.sampled_from(list(' ,.a\\-\t"\u00a0')), max_size=12),
+    st.sampled_from([",", ".."]),
+)
+def test_splitting_a_cell_without_quotes_agrees_with_the_walk(text: str, separator: str) -> None:
+    # split() takes text without a quote apart with str.split: the character walk it
+    # keeps for quoted text gives the same items, or the same refusal, on any text.
+    try:
+        expected = _split_quoted(text, separator)
+    except CellError:
+        assert '"' in text
+        with pytest.raises(CellError):
+            split(text, separator)
+        return
+    assert split(text, separator) == expected

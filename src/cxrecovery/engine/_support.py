@@ -297,7 +297,8 @@ class _Compiled:
     def _index_rows(self, policy: Policy, specs: Mapping[str, FactSpec]) -> None:
         """The facts each table's trace and each row's reason list, worked out once."""
         self.fact_order = tuple(sorted(specs))
-        self.decimal_facts = tuple(n for n in self.fact_order if specs[n].kind is FactKind.DECIMAL)
+        decimal = FactKind.DECIMAL  # looked up once (an enum member is a Python lookup)
+        self.decimal_facts = tuple(n for n in self.fact_order if specs[n].kind is decimal)
         located = [(f"tables.{name}", table) for name, table in self.tables.items()]
         located += [(f"clocks.{name}.targets", t) for name, t in self.clock_tables.items()]
         # What a decision needs of each table, by its path in the policy (TableSlot).

@@ -67,6 +67,18 @@ __all__ = [
 
 _result = TableResult._make
 
+# The hit policies and aggregations, looked up once: reading a member off its enum class
+# is a Python-level lookup (some 800 instructions), and a table settles each new set of
+# matching rules by them.
+_COLLECT: Final = HitPolicy.COLLECT
+_RULE_ORDER: Final = HitPolicy.RULE_ORDER
+_UNIQUE: Final = HitPolicy.UNIQUE
+_ANY: Final = HitPolicy.ANY
+_PRIORITY: Final = HitPolicy.PRIORITY
+_AGG_COUNT: Final = Aggregation.COUNT
+_AGG_SUM: Final = Aggregation.SUM
+_AGG_MIN: Final = Aggregation.MIN
+
 
 def _has_unique_ids(_: object, attribute: attrs.Attribute[Any], rules: tuple[Rule, ...]) -> None:
     seen: set[str] = set()
@@ -120,7 +132,7 @@ class DecisionTable:
                 problems.append(Problem(where, "its conditions read other facts"))
             if set(rule.outputs) != out_names:
                 problems.append(Problem(where, "needs a value for every output, and no other"))
-        if self.aggregation is not None and self.hit_policy is not HitPolicy.COLLECT:
+        if self.aggregation is not None and self.hit_policy is not _COLLECT:
             problems.append(Problem("aggregation", "only a collect table aggregates"))
         return problems
 
@@ -272,9 +284,9 @@ class DecisionTable:
         if rule.id in result.chosen:
             return "matched and chosen"
         winner = result.chosen[0] if result.chosen else "another rule"
-        if self.hit_policy is HitPolicy.PRIORITY:
+        if self.hit_policy is _PRIORITY:
             return f"matched, but {winner} has a higher priority or comes first"
-        if self.hit_policy is HitPolicy.ANY:
+        if self.hit_policy is _ANY:
             return f"matched and agrees with {winner}"
         return f"matched, but {winner} comes first"
 
@@ -316,7 +328,7 @@ class DecisionTable:
         matched = tuple(r.id for r in picked)
         policy = self.hit_policy
         outputs: object
-        if policy is HitPolicy.COLLECT or policy is HitPolicy.RULE_ORDER:
+        if policy is _COLLECT or policy is _RULE_ORDER:
             if self.aggregation is None:
                 outputs = tuple(r.outputs for r in picked)
             else:
@@ -324,13 +336,13 @@ class DecisionTable:
             entry: _Entry = (self.name, outputs, matched, matched, ())
         elif not picked:
             entry = (self.name, None, (), (), ())
-        elif policy is HitPolicy.UNIQUE and len(picked) > 1:
+        elif policy is _UNIQUE and len(picked) > 1:
             raise PolicyError.at(
                 self._where,
                 f"rules {', '.join(matched)} all match {_facts_text(seen)}; "
                 "a unique table allows one",
             )
-        elif policy is HitPolicy.ANY and any(r.outputs != picked[0].outputs for r in picked):
+        elif policy is _ANY and any(r.outputs != picked[0].outputs for r in picked):
             given = "; ".join(f"{r.id} gives {_outputs_text(r.outputs)}" for r in picked)
             raise PolicyError.at(
                 self._where,
@@ -339,7 +351,7 @@ class DecisionTable:
             )
         else:
             best = picked[0]
-            if policy is HitPolicy.PRIORITY:
+            if policy is _PRIORITY:
                 for r in picked:
                     if r.priority > best.priority:
                         best = r
@@ -352,16 +364,16 @@ class DecisionTable:
 
     def _aggregate(self, picked: list[Rule]) -> Mapping[str, object] | None:
         how = self.aggregation
-        if how is Aggregation.COUNT:
+        if how is _AGG_COUNT:
             return FrozenMapping((spec.name, len(picked)) for spec in self.outputs)
-        if how is Aggregation.SUM:
+        if how is _AGG_SUM:
             return FrozenMapping(
                 (spec.name, sum((r.outputs[spec.name] for r in picked), _zero(spec)))
                 for spec in self.outputs
             )
         if not picked:
             return None
-        pick = min if how is Aggregation.MIN else max
+        pick = min if how is _AGG_MIN else max
         folded: dict[str, object] = {}
         for spec in self.outputs:
             column = [r.outputs[spec.name] for r in picked]

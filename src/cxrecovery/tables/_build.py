@@ -17,6 +17,8 @@ from cxrecovery.tables._cells import Condition, parse_cell
 from cxrecovery.tables._literals import CellError, Scalar, float_message, parse_native
 from cxrecovery.tables._model import Aggregation, HitPolicy, Rule
 from cxrecovery.tables.vocabulary import (
+    _BOOLEAN,
+    _INTEGER,
     FactKind,
     FactSpec,
     FrozenMapping,
@@ -28,6 +30,9 @@ __all__ = ["Parts", "read"]
 
 TABLE_KEYS: Final = ("hit_policy", "aggregation", "description", "inputs", "outputs", "rules")
 RULE_KEYS: Final = ("id", "priority", "when", "then", "source")
+_RULE_KEYS: Final = frozenset(RULE_KEYS)
+_PRIORITY: Final = HitPolicy.PRIORITY  # looked up once (see vocabulary._BOOLEAN)
+_NO_CELLS: Final[dict[str, object]] = {}
 OUTPUT_KEYS: Final = ("name", "kind", "values", "description")
 _SUMMABLE: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL})
 _ORDERABLE: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL, FactKind.ORDINAL})
@@ -82,6 +87,7 @@ class _Reader:
         self.values: dict[tuple[str, type, object], Scalar] = {}
         # The input names and the output names a rule is checked against (set by rules).
         self.names: list[str] = []
+        self.inputs_known: frozenset[str] = frozenset()
         self.known: set[str] = set()
 
     def fail(self, path: str, message: str) -> None:
@@ -226,6 +232,7 @@ class _Reader:
         first_path: dict[str, str] = {}
         # What every rule is checked against, worked out once for the table.
         self.names = [name for name, _ in columns]
+        self.inputs_known = frozenset(self.names)
         self.known = {o.name for o in outputs} | self.declared
         for i, item in enumerate(value):
             path = f"rules[{i}]"
@@ -257,13 +264,55 @@ class _Reader:
         outputs: list[OutputSpec],
         policy: HitPolicy | None,
     ) -> Rule | None:
+        # A rule the usual way (a dict of known keys, a dict of inputs, a dict of the
+        # outputs): each part is tested as a whole first, and looked at key by key (for
+        # the problem and its path) only when that test fails.
         before = len(self.problems)
-        self.keys(data, RULE_KEYS, path)
-        rule_id = data.get("id", f"r{index + 1}")
+        if not data.keys() <= _RULE_KEYS:
+            self.keys(data, RULE_KEYS, path)
+        rule_id = data["id"] if "id" in data else f"r{index + 1}"
         if not isinstance(rule_id, str) or not rule_id or rule_id != rule_id.strip():
             self.fail(_at(path, "id"), f"{rule_id!r} is not a rule id (a non-empty string)")
-        priority = self.priority(data, path, policy)
-        when = data.get("when", {})
+        if "priority" in data or policy is _PRIORITY:
+            priority = self.priority(data, path, policy)
+        else:
+            priority = 0
+        when = data.get("when", _NO_CELLS)
+        cells: Mapping[Any, object]
+        if isinstance(when, dict) and when.keys() <= self.inputs_known:
+            cells = when
+        else:
+            cells = self.when(when, path)
+        conditions = self.conditions(columns, cells, path, ".")
+        then = data.get("then")
+        values: dict[str, Scalar] = {}
+        if _is_mapping(then):
+            if not then.keys() <= self.known:
+                self.unknown_outputs(then, _at(path, "then"))
+            found = self.values
+            for spec in outputs:
+                name = spec.name
+                if name not in then:
+                    self.fail(_at(path, "then"), f"the output {name!r} is missing")
+                    continue
+                value = then[name]
+                kind = value.__class__
+                out = found.get((name, kind, value)) if kind in _SHARED else None
+                if out is None:  # not read before in this table (see output_value)
+                    out = self.output_value(spec, value, _at(path, "then"))
+                if out is not None:
+                    values[name] = out
+        else:
+            self.fail(_at(path, "then"), f"{then!r} is not a mapping of outputs to values")
+        source = data.get("source", "")
+        if source.__class__ is not str:
+            source = self.text(data, "source", path)
+        if len(self.problems) > before or not isinstance(rule_id, str):
+            return None
+        return _rule(rule_id, index, conditions, FrozenMapping(values), priority, source)
+
+    def when(self, when: object, path: str) -> dict[str, object]:
+        """The cells of a rule's ``when`` that name inputs (each other key a problem)."""
         cells: dict[str, object] = {}
         if _is_mapping(when):
             names = self.names
@@ -278,32 +327,17 @@ class _Reader:
                     )
         else:
             self.fail(_at(path, "when"), f"{when!r} is not a mapping of inputs to cells")
-        conditions = self.conditions(columns, cells, _at(path, "when"), ".")
-        then = data.get("then")
-        values: dict[str, Scalar] = {}
-        if _is_mapping(then):
-            known = self.known
-            then_path = _at(path, "then")
-            for name in then:
-                if name not in known:
-                    self.fail(
-                        _at(then_path, str(name)),
-                        f"{name!r} is not an output of this table{suggest(name, known)}",
-                    )
-            for spec in outputs:
-                name = spec.name
-                if name not in then:
-                    self.fail(then_path, f"the output {name!r} is missing")
-                    continue
-                out = self.output_value(spec, then[name], then_path)
-                if out is not None:
-                    values[name] = out
-        else:
-            self.fail(_at(path, "then"), f"{then!r} is not a mapping of outputs to values")
-        source = self.text(data, "source", path)
-        if len(self.problems) > before or not isinstance(rule_id, str):
-            return None
-        return _rule(rule_id, index, conditions, FrozenMapping(values), priority, source)
+        return cells
+
+    def unknown_outputs(self, then: Mapping[Any, object], then_path: str) -> None:
+        """A problem for each key of a rule's ``then`` that is not an output."""
+        known = self.known
+        for name in then:
+            if name not in known:
+                self.fail(
+                    _at(then_path, str(name)),
+                    f"{name!r} is not an output of this table{suggest(name, known)}",
+                )
 
     def row(
         self,
@@ -355,10 +389,13 @@ class _Reader:
     def conditions(
         self,
         columns: list[tuple[str, FactSpec | None]],
-        cells: Mapping[str, object],
+        cells: Mapping[Any, object],
         path: str,
         style: str,
     ) -> tuple[Condition, ...]:
+        """The rule's condition on each column, from ``cells`` (a rule's inputs, at
+        ``path.when`` when ``style`` is ``"."``; a row's cells, at ``path[i]``, when it
+        is ``""``)."""
         out: list[Condition] = []
         known = self.cells
         for i, (name, spec) in enumerate(columns):
@@ -372,7 +409,8 @@ class _Reader:
                 try:
                     found = Condition(name, spec) if raw is _ANY else parse_cell(name, spec, raw)
                 except CellError as error:
-                    self.fail(_at(path, name) if style else f"{path}[{i}]", str(error))
+                    where = _at(_at(path, "when"), name) if style else f"{path}[{i}]"
+                    self.fail(where, str(error))
                     continue
                 if shared:
                     known[key] = found
@@ -396,9 +434,9 @@ class _Reader:
 
     def parse_output(self, spec: OutputSpec, value: object, path: str) -> Scalar | None:
         try:
-            if spec.kind is FactKind.INTEGER and isinstance(value, str):
+            if spec.kind is _INTEGER and isinstance(value, str):
                 raise CellError(f"{value!r} is not an integer (write it without quotes)")
-            if spec.kind is FactKind.BOOLEAN and isinstance(value, str):
+            if spec.kind is _BOOLEAN and isinstance(value, str):
                 raise CellError(f"{value!r} is not true or false (write it without quotes)")
             return parse_native(spec.kind, spec.values, value)
         except CellError as error:

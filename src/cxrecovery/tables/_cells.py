@@ -28,8 +28,13 @@ from cxrecovery.tables._literals import (
     split,
 )
 from cxrecovery.tables.vocabulary import (
+    _BOOLEAN,
+    _DECIMAL,
     _FINITE,
+    _INTEGER,
     _NUMERIC,
+    _ORDINAL,
+    _STRING,
     FactKind,
     FactSpec,
 )
@@ -45,12 +50,7 @@ IN: Final = "in"
 RANGE: Final = "range"
 _COMPARISONS: Final = ("<", "<=", ">", ">=")
 _OPERATORS: Final = ("<=", ">=", "!=", "==", "<", ">", "=")
-# The kinds, tested by identity (an enum's hash is a Python call).
-_BOOLEAN: Final = FactKind.BOOLEAN
-_INTEGER: Final = FactKind.INTEGER
-_DECIMAL: Final = FactKind.DECIMAL
-_ORDINAL: Final = FactKind.ORDINAL
-_STRING: Final = FactKind.STRING
+_OPERATOR_STARTS: Final = frozenset(op[0] for op in _OPERATORS)
 # What a cell that admits any number admits (an Interval is immutable: one for all).
 _EVERY_NUMBER: Final = (Interval(None, None, low_closed=False, high_closed=False),)
 
@@ -101,9 +101,7 @@ class Condition:
                     admitted = frozenset([v for i, v in enumerate(fact.values) if admits(i)])
                 elif ordinal:
                     admitted = frozenset(
-                        v
-                        for i, v in enumerate(fact.values)
-                        if any(iv.admits(i) for iv in intervals)
+                        [v for iv in intervals for i, v in enumerate(fact.values) if iv.admits(i)]
                     )
         elif kind is not _STRING:  # boolean, enum
             domain: tuple[Scalar, ...] = (False, True) if kind is _BOOLEAN else fact.values
@@ -273,9 +271,10 @@ def parse_cell(column: str, fact: FactSpec, raw: object) -> Condition:
         negated, text = True, text[3:].strip()
         if not text or text in ("-", "any") or text == "not" or text.startswith("not "):
             raise CellError(f"{raw!r}: write 'not' before a value, a list or a range")
-    for op in _OPERATORS:
-        if text.startswith(op):
-            return _comparison(column, fact, raw, op, text[len(op) :].strip(), negated)
+    if text[0] in _OPERATOR_STARTS:
+        for op in _OPERATORS:
+            if text.startswith(op):
+                return _comparison(column, fact, raw, op, text[len(op) :].strip(), negated)
     if text[:1] in ("[", "("):
         if text[-1:] not in ("]", ")"):
             raise CellError(f"{raw!r} is not a range like [2..5], (2..5] or [low..high]")
@@ -284,7 +283,7 @@ def parse_cell(column: str, fact: FactSpec, raw: object) -> Condition:
     parts = split(text, ",")
     if _ordered(kind) and len(parts) == 1 and not parts[0][1] and ".." in parts[0][0]:
         return _range(column, fact, raw, text, (True, True), negated)
-    if any(not item and not quoted for item, quoted in parts):
+    if ("", False) in parts:
         raise CellError(f"{raw!r} has an empty value in its list")
     items = [parse_text_literal(kind, values, item) for item, _ in parts]
     return _checked(column, fact, IN if len(items) > 1 else EQ, items, negated, (True, True))
@@ -364,20 +363,20 @@ def _checked(
 def fact_problem(spec: FactSpec, value: object) -> str | None:
     """Say what is wrong with ``value`` as the value of the fact ``spec``, if anything."""
     kind = spec.kind
-    if kind is FactKind.BOOLEAN:
+    if kind is _BOOLEAN:
         return None if isinstance(value, bool) else f"{value!r} is not true or false"
     if isinstance(value, float):
         return float_message(value)
-    if kind is FactKind.INTEGER:
+    if kind is _INTEGER:
         ok = isinstance(value, int) and not isinstance(value, bool)
         return None if ok else f"{value!r} is not an integer"
-    if kind is FactKind.DECIMAL:
+    if kind is _DECIMAL:
         if isinstance(value, Decimal):
             return None if value.is_finite() else f"{value!r} is not a finite decimal"
         ok = isinstance(value, int) and not isinstance(value, bool)
         return None if ok else f"{value!r} is not a Decimal or an integer"
     if not isinstance(value, str):
         return f"{value!r} is not a string"
-    if kind is FactKind.STRING or value in spec.values:
+    if kind is _STRING or value in spec.values:
         return None
     return f"{value!r} is not one of {allowed(spec.values)}{suggest(str(value), spec.values)}"

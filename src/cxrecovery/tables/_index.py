@@ -13,8 +13,12 @@ from fractions import Fraction
 from typing import Any, Final
 
 from cxrecovery.tables._cells import Condition
+from cxrecovery.tables._literals import Scalar
 from cxrecovery.tables._model import Rule
-from cxrecovery.tables.vocabulary import FactKind, FactSpec
+from cxrecovery.tables.vocabulary import _BOOLEAN as _BOOLEAN_KIND
+from cxrecovery.tables.vocabulary import _ENUM, _ORDINAL, FactKind, FactSpec
+from cxrecovery.tables.vocabulary import _INTEGER as _INTEGER_KIND
+from cxrecovery.tables.vocabulary import _STRING as _STRING_KIND
 
 __all__ = ["TableIndex"]
 
@@ -60,16 +64,18 @@ def _cells(rules: tuple[Rule, ...], column: int) -> list[tuple[Condition, int]]:
     """The distinct cells of a column (rules whose cells read the same share one
     Condition, see the reader), each with the mask of the rules that hold it."""
     masks: dict[int, int] = {}
-    found: list[Condition] = []
-    for bit, rule in enumerate(rules):
+    found: dict[int, Condition] = {}
+    bit = 1
+    for rule in rules:
         condition = rule.conditions[column]
         key = id(condition)
         if key in masks:
-            masks[key] |= 1 << bit
+            masks[key] |= bit
         else:
-            masks[key] = 1 << bit
-            found.append(condition)
-    return [(condition, masks[id(condition)]) for condition in found]
+            masks[key] = bit
+            found[key] = condition
+        bit <<= 1
+    return [(condition, masks[key]) for key, condition in found.items()]
 
 
 def _mask(cells: list[tuple[Condition, int]], value: object) -> int:
@@ -81,15 +87,48 @@ def _mask(cells: list[tuple[Condition, int]], value: object) -> int:
     return mask
 
 
+def _finite_masks(cells: list[tuple[Condition, int]], values: tuple[Scalar, ...]) -> list[int]:
+    """``[_mask(cells, v) for v in values]`` for the values of a boolean, enum or ordinal
+    column (each of them a value of the column's kind): a cell admits such a value
+    exactly when the value is in its admitted set (``Condition.admits``), so each cell's
+    set is walked once instead of each cell being asked about each value."""
+    position = {value: i for i, value in enumerate(values)}
+    masks = [0] * len(values)
+    for condition, rules in cells:
+        for value in condition._set:
+            i = position.get(value)
+            if i is not None:
+                masks[i] |= rules
+    return masks
+
+
+def _number_masks(cells: list[tuple[Condition, int]], numbers: list[Any]) -> list[int]:
+    """``[_mask(cells, n) for n in numbers]`` for numbers of an integer or decimal
+    column's kind (its cell boundaries and the numbers between them): a cell admits such
+    a number exactly when one of its intervals does (``Condition.admits``)."""
+    spans = [(condition._intervals, rules) for condition, rules in cells]
+    masks = []
+    for number in numbers:
+        mask = 0
+        for intervals, rules in spans:
+            for interval in intervals:
+                if interval.admits(number):
+                    mask |= rules
+                    break
+        masks.append(mask)
+    return masks
+
+
 def _compile_column(column: int, spec: FactSpec, rules: tuple[Rule, ...]) -> _Column:
     kind = spec.kind
     cells = _cells(rules, column)
-    if kind is FactKind.BOOLEAN:
-        return (spec.name, _BOOLEAN, (_mask(cells, False), _mask(cells, True)), None)
-    if kind in (FactKind.ENUM, FactKind.ORDINAL):
-        index = {v: _mask(cells, v) for v in spec.values}
+    if kind is _BOOLEAN_KIND:
+        if_false, if_true = _finite_masks(cells, (False, True))
+        return (spec.name, _BOOLEAN, (if_false, if_true), None)
+    if kind is _ENUM or kind is _ORDINAL:
+        index = dict(zip(spec.values, _finite_masks(cells, spec.values), strict=True))
         return (spec.name, _HASHED, index, None)
-    if kind is FactKind.STRING:
+    if kind is _STRING_KIND:
         literals = {v for condition, _ in cells for v in condition.operands}
         other = "\x00"
         while other in literals:
@@ -105,13 +144,17 @@ def _compile_column(column: int, spec: FactSpec, rules: tuple[Rule, ...]) -> _Co
             if bound is not None
         }
     )
-    masks: list[int] = []
+    # A number in each gap (none in a gap of no integer) and each point, in order.
+    numbers: list[Any] = []
     for i in range(len(points) + 1):
-        gap = _between(points[i - 1] if i else None, points[i] if i < len(points) else None, kind)
-        masks.append(0 if gap is None else _mask(cells, gap))
+        numbers.append(
+            _between(points[i - 1] if i else None, points[i] if i < len(points) else None, kind)
+        )
         if i < len(points):
-            masks.append(_mask(cells, points[i]))
-    code = _INTEGER if kind is FactKind.INTEGER else _DECIMAL
+            numbers.append(points[i])
+    found = iter(_number_masks(cells, [n for n in numbers if n is not None]))
+    masks = [0 if n is None else next(found) for n in numbers]
+    code = _INTEGER if kind is _INTEGER_KIND else _DECIMAL
     return (spec.name, code, points, masks)
 
 
@@ -125,7 +168,7 @@ def _between(
     """
     if low is None and high is None:
         return 0
-    if kind is FactKind.INTEGER:
+    if kind is _INTEGER_KIND:
         if low is None or high is None:
             return int(high) - 1 if low is None else int(low) + 1  # type: ignore[arg-type]
         return int(low) + 1 if high - low >= 2 else None

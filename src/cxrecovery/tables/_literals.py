@@ -14,7 +14,14 @@ from typing import Final, TypeAlias, TypeVar
 from cxrecovery._validation import suggest
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.limits import MAX_DIGITS, check_decimal, check_integer
-from cxrecovery.tables.vocabulary import FactKind
+from cxrecovery.tables.vocabulary import (
+    _BOOLEAN,
+    _DECIMAL,
+    _ENUM,
+    _INTEGER,
+    _ORDINAL,
+    FactKind,
+)
 
 __all__ = [
     "CellError",
@@ -31,8 +38,8 @@ __all__ = [
 Scalar: TypeAlias = bool | int | Decimal | str
 """A value a cell or an output holds: booleans, integers, decimals and strings."""
 
-_INTEGER: Final = re.compile(r"[+-]?\d+\Z")
-_DECIMAL: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\Z")
+_INTEGER_TEXT: Final = re.compile(r"[+-]?\d+\Z")
+_DECIMAL_TEXT: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\Z")
 _SPECIAL: Final = re.compile(
     r'[,"\\]|\.\.|\A(?:[<>=!\[(]|not(?:[\s"\[(]|\Z)|-\Z|any\Z)|\A\s|\s\Z|\A\Z'
 )
@@ -75,22 +82,22 @@ def literal_text(value: Scalar) -> str:
 
 def parse_text_literal(kind: FactKind, values: tuple[str, ...], text: str) -> Scalar:
     """Parse one literal written in a cell (or in an output) for a column of ``kind``."""
-    if kind is FactKind.BOOLEAN:
+    if kind is _BOOLEAN:
         lowered = text.lower()
         if lowered in ("true", "false"):
             return lowered == "true"
         raise CellError(f"{text!r} is not true or false")
-    if kind is FactKind.INTEGER:
-        if _INTEGER.match(text):
+    if kind is _INTEGER:
+        if _INTEGER_TEXT.match(text):
             if len(text) > MAX_DIGITS + 1:  # the sign, then at most MAX_DIGITS digits
                 raise CellError(f"{_short(text)} has more than {MAX_DIGITS} digits")
             return _bounded(int(text))
         raise CellError(f"{_short(text)} is not an integer")
-    if kind is FactKind.DECIMAL:
-        if _DECIMAL.match(text):
+    if kind is _DECIMAL:
+        if _DECIMAL_TEXT.match(text):
             return _bounded(Decimal(text))
         raise CellError(f"{_short(text)} is not a decimal number (write it like '0.25')")
-    if kind in (FactKind.ENUM, FactKind.ORDINAL):
+    if kind is _ENUM or kind is _ORDINAL:
         if text in values:
             return text
         raise CellError(f"{text!r} is not one of {allowed(values)}{suggest(text, values)}")
@@ -102,17 +109,17 @@ def parse_native(kind: FactKind, values: tuple[str, ...], item: object) -> Scala
     if isinstance(item, float):
         raise CellError(float_message(item))
     if isinstance(item, bool):
-        if kind is FactKind.BOOLEAN:
+        if kind is _BOOLEAN:
             return item
         raise CellError(f"{show(item)} is not {_a(kind, values)}")
     if isinstance(item, int):
-        if kind is FactKind.INTEGER:
+        if kind is _INTEGER:
             return _bounded(item)
-        if kind is FactKind.DECIMAL:
+        if kind is _DECIMAL:
             return _bounded(Decimal(_bounded(item)))
         raise CellError(f"{item!r} is not {_a(kind, values)}")
     if isinstance(item, Decimal):
-        if kind is FactKind.DECIMAL and item.is_finite():
+        if kind is _DECIMAL and item.is_finite():
             return _bounded(item)
         raise CellError(f"{item!r} is not {_a(kind, values)}")
     if isinstance(item, str):
@@ -151,6 +158,15 @@ def _a(kind: FactKind, values: tuple[str, ...]) -> str:
 
 def split(text: str, separator: str) -> list[tuple[str, bool]]:
     """Split ``text`` at ``separator`` outside double quotes: (item, was quoted) pairs."""
+    if '"' not in text:
+        # Nothing quoted (most cells): each item is what lies between two separators,
+        # stripped, as the walk below finds it.
+        return [(item.strip(), False) for item in text.split(separator)]
+    return _split_quoted(text, separator)
+
+
+def _split_quoted(text: str, separator: str) -> list[tuple[str, bool]]:
+    """:func:`split`, walking ``text`` a character at a time (quotes and escapes)."""
     items: list[tuple[str, bool]] = []
     i, n = 0, len(text)
     while True:

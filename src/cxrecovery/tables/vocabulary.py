@@ -35,6 +35,16 @@ class FactKind(enum.StrEnum):
     STRING = "string"
 
 
+# The kinds, looked up once: reading a member off its enum class is a Python-level
+# lookup (some 800 instructions), and the readers test a column's kind by identity for
+# every cell and value.
+_BOOLEAN: Final = FactKind.BOOLEAN
+_INTEGER: Final = FactKind.INTEGER
+_DECIMAL: Final = FactKind.DECIMAL
+_ENUM: Final = FactKind.ENUM
+_ORDINAL: Final = FactKind.ORDINAL
+_STRING: Final = FactKind.STRING
+
 _FINITE: Final = frozenset({FactKind.BOOLEAN, FactKind.ENUM, FactKind.ORDINAL})
 _NUMERIC: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL})
 _ORDERED: Final = frozenset({FactKind.ORDINAL, FactKind.INTEGER, FactKind.DECIMAL})
@@ -65,7 +75,7 @@ def values_problem(kind: FactKind, values: object) -> str | None:
     """Say what is wrong with ``values`` as the allowed values of a ``kind``, if anything."""
     if not isinstance(values, tuple) or not all(isinstance(v, str) for v in values):
         return f"{values!r} is not a list of strings"
-    if kind in (FactKind.ENUM, FactKind.ORDINAL):
+    if kind is _ENUM or kind is _ORDINAL:
         if not values:
             return f"an {kind} needs its allowed values"
         for v in values:
