@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cxrecovery import default_policy
-from cxrecovery.engine.goodwill import GoodwillRule, goodwill, harm_step
+from cxrecovery.engine.goodwill import GoodwillRule, goodwill, harm_reached, harm_step
 
 POLICY = default_policy()
 COMP = POLICY.compensation
@@ -74,9 +74,14 @@ def test_a_fact_value_that_is_no_key_is_sized_each_time() -> None:
 
 @given(st.integers(1, 24), st.data())
 def test_harm_step_is_the_share_of_steps_reached(count: int, data: st.DataObject) -> None:
-    steps = sorted(data.draw(st.lists(st.integers(1, 10_000), min_size=count, max_size=count)))
+    # In any order, repeats included (a policy built in code need not sort them).
+    steps = data.draw(st.lists(st.integers(1, 10_000), min_size=count, max_size=count))
     elapsed = data.draw(st.integers(0, 12_000))
-    share, reached = harm_step(timedelta(minutes=elapsed), [timedelta(minutes=s) for s in steps])
+    given_steps = [timedelta(minutes=s) for s in steps]
+    share, reached = harm_step(timedelta(minutes=elapsed), given_steps)
     assert reached == sum(1 for s in steps if elapsed >= s)
+    # The engine's path: the steps sorted once, reached by bisection.
+    rising = tuple(sorted(given_steps))
+    assert (share, reached) == harm_reached(timedelta(minutes=elapsed), rising)
     assert (Decimal(reached) / count).quantize(Decimal("0.0001")) == share
     assert share.as_tuple().exponent == -4

@@ -11,6 +11,7 @@ from typing import Final
 
 from cxrecovery._validation import settable_maker
 from cxrecovery.engine._context import DecisionContext
+from cxrecovery.engine._grant import asked
 from cxrecovery.engine._harm import downtime_share, lateness_share
 from cxrecovery.engine._owed import owed, repay
 from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, new_pending, reasons_of
@@ -104,7 +105,7 @@ def compensate(
         return None, over, expectation
     amount, already = found
     # The request's case total is what was granted, read as ``already`` was, plus this.
-    request = d.engine._request(d.case, d.facts, amount, form, d.spent, already, owed_value)
+    request = asked(d.case, d.facts, amount, form, d.spent, already, owed_value)
     # By position: not critical (a critical case has no amount), the approval line.
     verdict = d.engine._ladder.verdict(
         d.role, request, False, d.policy.compensation.approval_above_ratio
@@ -202,7 +203,9 @@ def _size(
         refunded,
     )
     baseline = d.case.customer.expectation
-    expected = baseline.compensation_ratio > ratio + refunded and facts["fault"] != _CUSTOMER
+    # (Nothing refunded: the share alone, as adding zero compares.)
+    due = ratio if refunded is _ZERO else ratio + refunded
+    expected = baseline.compensation_ratio > due and facts["fault"] != _CUSTOMER
     if expected:
         # What they got last time is what they expect now, a tier-0 row included
         # (Rust & Oliver 2000); unless the failure was their own doing.

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Final
 
-from cxrecovery.model import CompensationForm
-from cxrecovery.money import Money
+from cxrecovery.errors import InvalidValueError
+from cxrecovery.model import Case, CompensationForm
+from cxrecovery.money import _ZERO_IN, Money
 
-__all__ = ["GrantRequest"]
+__all__ = ["GrantRequest", "asked"]
 
 
 class GrantRequest:
@@ -69,35 +70,6 @@ class GrantRequest:
             frozenset(forms_before),
             owed.amount if owed is not None else None,
         )
-
-    @classmethod
-    def _of(
-        cls,
-        amount: Money,
-        form: CompensationForm,
-        value: Money | None,
-        granted_before: Decimal,
-        recent_goodwill: Decimal,
-        period_spent: Decimal,
-        forms_before: frozenset[CompensationForm],
-        owed: Decimal | None,
-    ) -> GrantRequest:
-        """The request from plain amounts, each held to the minor unit of ``amount``'s
-        currency, in which ``value`` and ``owed`` are too (the caller checked it)."""
-        request: GrantRequest = _new(cls)
-        # _fill, by position: one call fewer.
-        _fill(
-            request,
-            amount,
-            form,
-            value,
-            granted_before,
-            recent_goodwill,
-            period_spent,
-            forms_before,
-            owed,
-        )
-        return request
 
     def _fill(
         self,
@@ -176,9 +148,54 @@ class GrantRequest:
         return self._forms_after
 
 
+def asked(
+    case: Case,
+    facts: Mapping[str, object],
+    amount: Money,
+    form: CompensationForm,
+    spent: Money | None,
+    granted_before: Decimal | None = None,
+    owed: Money | None = None,
+) -> GrantRequest:
+    """The request to grant ``amount`` on ``case`` with its ``facts``; ``granted_before``
+    is the ``granted_so_far`` fact as an amount held in ``amount``'s currency, when the
+    caller has it already. The facts' amounts are held as ``Money(fact, currency)`` holds
+    them (its errors too); ``spent`` and the value at stake must be in that currency."""
+    currency = amount.currency
+    if spent is not None and spent.currency != currency:
+        raise InvalidValueError.at("spent", f"{spent} is not in {currency}, the grant's currency")
+    value = case.failure.value_at_stake
+    if value is not None and value.currency != currency:
+        raise InvalidValueError.at(
+            "amount", f"{amount} is not in {value.currency}, the value at stake's currency"
+        )
+    like = amount.amount
+    if granted_before is None:
+        granted_before = _held_amount(facts["granted_so_far"], currency, like)  # type: ignore[arg-type]
+    recent = facts["recent_goodwill"]
+    grants = case.grants
+    request: GrantRequest = _new(GrantRequest)
+    # Filled by position, the totals from plain amounts held to the minor unit of
+    # ``amount``'s currency: nothing (a zero fact, no spend) is that currency's one
+    # zero, as Money holds it.
+    _fill(
+        request,
+        amount,
+        form,
+        value,
+        granted_before,
+        _held_amount(recent, currency, like) if recent else _ZERO_IN[currency],  # type: ignore[arg-type]
+        spent.amount if spent is not None else _ZERO_IN[currency],
+        frozenset([g.form for g in grants]) if grants else _NO_FORMS,
+        owed.amount if owed is not None else None,
+    )
+    return request
+
+
 # Looked up once (a class attribute costs a lookup).
 _held_amount: Final = Money._held_amount
 _fill: Final = GrantRequest._fill
 _new: Final = object.__new__
+_NO_FORMS: Final[frozenset[CompensationForm]] = frozenset()
 # Each form on its own, as a set: the forms on a case that had none before.
 _ONE_FORM: Final = {form: frozenset({form}) for form in CompensationForm}

@@ -9,7 +9,7 @@ from typing import Final
 
 from cxrecovery.engine._context import DecisionContext
 from cxrecovery.engine._history import changed_at
-from cxrecovery.engine.goodwill import harm_step
+from cxrecovery.engine.goodwill import harm_reached
 from cxrecovery.model import PromiseStatus
 
 __all__ = ["downtime_share", "harm_changed_at", "lateness_share"]
@@ -59,7 +59,9 @@ def lateness_share(d: DecisionContext) -> tuple[Decimal, timedelta | None, datet
             by = _NO_TIME
         if late is None or by > late:
             late = by
-    share, reached = harm_step(late, steps)
+    if late is None:  # no promise broken
+        return _ZERO, None, last
+    share, reached = harm_reached(late, d.engine._goodwill.lateness_rising)
     return share, steps[reached - 1] if reached else None, last
 
 
@@ -78,5 +80,8 @@ def downtime_share(
     end = d.case.resolved_at or d.case.closed_at
     if end is None or end > d.at:
         end = changed if changed is not None else harm_changed_at(d)
-    share, reached = harm_step(max(end - start, _NO_TIME), steps)
+    down = end - start
+    share, reached = harm_reached(
+        down if down > _NO_TIME else _NO_TIME, d.engine._goodwill.downtime_rising
+    )
     return share, steps[reached - 1] if reached else None

@@ -266,7 +266,7 @@ def _ranked_above(
 class Ladder:
     """A policy's empowerment ladder, compiled: every role's limits, lowest rank first."""
 
-    __slots__ = ("_above", "_by_rank", "_limits", "_ranked", "currencies", "policy")
+    __slots__ = ("_above", "_by_rank", "_limits", "_ranked", "_verdicts", "currencies", "policy")
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
@@ -280,6 +280,9 @@ class Ladder:
             id(role): (self._limits[id(role)], _ranked_above(self._ranked, role.rank))
             for role in policy.roles
         }
+        # The verdicts naming an approver, kept by their fields: they take few values
+        # (a role's name and three flags), and looking one up costs less than making it.
+        self._verdicts: dict[tuple[object, ...], Verdict] = {}
         self.currencies = limited_currencies(policy)
         """The currencies the policy gives money limits in (see :func:`limited_currencies`)."""
 
@@ -329,10 +332,11 @@ class Ladder:
             if critical and not candidate.handles_critical:
                 continue
             if its_limits.passes(request):
-                return _new(
-                    Verdict,
-                    (False, candidate.name, True, failed, over_line, needs_critical, False),
-                )
+                fields = (False, candidate.name, True, failed, over_line, needs_critical, False)
+                found_verdict = self._verdicts.get(fields)
+                if found_verdict is None:
+                    found_verdict = self._verdicts[fields] = _new(Verdict, fields)
+                return found_verdict
         rank = role.rank
         top = self._by_rank[-1].rank if self._by_rank else rank
         if over_line and not failed and not needs_critical and rank >= top:

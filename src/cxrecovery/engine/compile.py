@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from cxrecovery.businesstime import ClockSpec, ClockWarning, PauseRule, duration_us
 from cxrecovery.engine import authority as _authority
+from cxrecovery.engine._grant import asked
 from cxrecovery.engine._support import _Compiled, _duration_text
 from cxrecovery.engine.goodwill import GoodwillRule
 from cxrecovery.errors import CxRecoveryError, InvalidValueError, PolicyError, Problem
@@ -197,38 +198,8 @@ class CompiledPolicy:
         granted_before: Decimal | None = None,
         owed: Money | None = None,
     ) -> _authority.GrantRequest:
-        """The request to grant ``amount``; ``granted_before`` is the ``granted_so_far``
-        fact as an amount held in ``amount``'s currency, when the caller has it already."""
-        currency = amount.currency
-        if spent is not None and spent.currency != currency:
-            raise InvalidValueError.at(
-                "spent", f"{spent} is not in {currency}, the grant's currency"
-            )
-        value = case.failure.value_at_stake
-        if value is not None and value.currency != currency:
-            raise InvalidValueError.at(
-                "amount", f"{amount} is not in {value.currency}, the value at stake's currency"
-            )
-        # The facts' amounts held as Money(fact, currency) holds them (its errors too).
-        like = amount.amount
-        held = Money._held_amount
-        grants = case.grants
-        recent = facts["recent_goodwill"]  # nothing: the currency's one zero, as held()
-        return _authority.GrantRequest._of(
-            amount,
-            form,
-            value,
-            granted_before
-            if granted_before is not None
-            else held(facts["granted_so_far"], currency, like),  # type: ignore[arg-type]
-            held(recent, currency, like) if recent else Money._zero_amount(currency),  # type: ignore[arg-type]
-            spent.amount if spent is not None else Money._zero_amount(currency),
-            frozenset([g.form for g in grants]) if grants else _NO_FORMS,
-            owed.amount if owed is not None else None,
-        )
-
-
-_NO_FORMS: frozenset[CompensationForm] = frozenset()
+        """The request to grant ``amount`` (see :func:`~cxrecovery.engine._grant.asked`)."""
+        return asked(case, facts, amount, form, spent, granted_before, owed)
 
 
 class _Target:

@@ -12,6 +12,7 @@ never carries it; the hard cap bounds it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
@@ -23,7 +24,7 @@ from cxrecovery._validation import settable_maker
 from cxrecovery.model import CompensationForm, Fault
 from cxrecovery.policy import CompensationPolicy, Tier
 
-__all__ = ["Goodwill", "GoodwillRule", "Sized", "Step", "goodwill", "harm_step"]
+__all__ = ["Goodwill", "GoodwillRule", "Sized", "Step", "goodwill", "harm_reached", "harm_step"]
 
 _ZERO: Final = Decimal(0)
 _ONE: Final = Decimal(1)
@@ -52,11 +53,15 @@ def harm_step(elapsed: timedelta | None, steps: Sequence[timedelta]) -> tuple[De
     """The share of ``steps`` that ``elapsed`` has reached, and how many it reached."""
     if elapsed is None or not steps:
         return _ZERO, 0
-    reached = 0
-    for step in steps:
-        if elapsed >= step:
-            reached += 1
-    count = len(steps)
+    return harm_reached(elapsed, tuple(sorted(steps)))
+
+
+def harm_reached(elapsed: timedelta, rising: tuple[timedelta, ...]) -> tuple[Decimal, int]:
+    """:func:`harm_step` for steps in rising order (a policy's, sorted once: see
+    :class:`GoodwillRule`): the steps ``elapsed`` has reached are those at or below it,
+    found by bisection."""
+    reached = bisect_right(rising, elapsed)
+    count = len(rising)
     if count < len(_SHARES):
         return _SHARES[count][reached], reached
     return _share(reached, count), reached
@@ -154,10 +159,16 @@ class GoodwillRule:
         "_said",
         "_steps",
         "comp",
+        "downtime_rising",
+        "lateness_rising",
     )
 
     def __init__(self, comp: CompensationPolicy) -> None:
         self.comp = comp
+        # The harm steps in rising order, for harm_reached (a policy read from a
+        # document has them so already; one built in code may not).
+        self.lateness_rising = tuple(sorted(comp.lateness_steps))
+        self.downtime_rising = tuple(sorted(comp.downtime_steps))
         # By the tier's identity (the entry holds the tier, so its id is not reused).
         self._steps: dict[int, tuple[Tier, Tier]] = {}
         self._memo: dict[tuple[object, ...], tuple[Tier, Sized]] = {}
