@@ -133,17 +133,22 @@ def test_the_decided_values_are_those_of_the_plan_s_actions(
 
 
 def _recording(monkeypatch: Any) -> list[RecoveryPlan]:
-    """Every plan ``Engine.decide`` returns from now on, in a list."""
+    """Every plan ``Engine.decide`` (or ``Engine._decide_known``, a sweep's and a
+    replay's) returns from now on, in a list, each once."""
     made: list[RecoveryPlan] = []
-    decide = Engine.decide
+    for name in ("decide", "_decide_known"):
+        monkeypatch.setattr(Engine, name, _recorder(getattr(Engine, name), made))
+    return made
 
+
+def _recorder(decide: Any, made: list[RecoveryPlan]) -> Any:
     def recorded(self: Engine, *args: Any, **kwargs: Any) -> RecoveryPlan:
-        plan = decide(self, *args, **kwargs)
-        made.append(plan)
+        plan: RecoveryPlan = decide(self, *args, **kwargs)
+        if not any(p is plan for p in made[-2:]):  # (the seam may call decide itself)
+            made.append(plan)
         return plan
 
-    monkeypatch.setattr(Engine, "decide", recorded)
-    return made
+    return recorded
 
 
 SYNTHETIC = list(synthetic_cases(120, seed=5))

@@ -7,23 +7,23 @@ depends only on the policy, the case and the instant passed in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from cxrecovery._validation import aware_arg
 from cxrecovery.engine._decision import DecisionContext, decided, plan
 from cxrecovery.engine._support import instant_arg
 from cxrecovery.engine.compile import CompiledPolicy, _money_arg
-from cxrecovery.engine.sweep import SweepResult
-from cxrecovery.engine.sweep import sweep as _sweep
-from cxrecovery.errors import InvalidValueError
+from cxrecovery.engine.sweep import SweepResult, swept
+from cxrecovery.errors import CxRecoveryError, InvalidValueError
 from cxrecovery.limits import check_instant
 from cxrecovery.model import Agent, Case, CompensationForm
 from cxrecovery.model.arguments import case_arg
 from cxrecovery.money import Money
 from cxrecovery.plan import Authorization, RecoveryPlan
+from cxrecovery.policy import RolePolicy
 
-__all__ = ["Engine", "decided"]
+__all__ = ["Engine", "decide_as_of", "decided"]
 
 
 class Engine(CompiledPolicy):
@@ -149,12 +149,42 @@ class Engine(CompiledPolicy):
         if spent is not None:
             _money_arg(spent, "spent")
         role = self._role(agent)
-        case = _known(case, when)
-        facts, timeline = self._facts(case, when, goodwill, limbo=self._compiled.reads_limbo)
-        decision = DecisionContext(self, case, when, role, agent, spent, facts, timeline, explain)
+        decision = self._decision(_known(case, when), when, role, agent, spent, goodwill, explain)
         if remedy_ready_at is not None:
             decision.ready_at = aware_arg(remedy_ready_at, "remedy_ready_at")
         return plan(decision, decided_at=at)
+
+    def _decision(
+        self,
+        case: Case,
+        at: datetime,
+        role: RolePolicy,
+        agent: Agent | None,
+        spent: Money | None,
+        goodwill: Money | None,
+        explain: bool,
+    ) -> DecisionContext:
+        """The decision's context for ``case``, known at ``at`` (the instant compared)."""
+        facts, timeline = self._facts(case, at, goodwill, limbo=self._compiled.reads_limbo)
+        return DecisionContext(self, case, at, role, agent, spent, facts, timeline, explain)
+
+    def _decide_known(self, known: Case, at: datetime) -> RecoveryPlan:
+        """``self.decide(known, at=at)`` for ``known``, a case its caller took as of
+        ``at`` already (``case.as_of(at)``): a sweep and a replay, which read the case
+        as known then themselves. When ``at`` is the instant :meth:`decide` takes the
+        case as of (a datetime in a fixed offset: ``instant_arg(at) is at``), the case
+        is not taken as of it again: ``as_of`` at one instant gives a case that nothing
+        in is later than it, which ``as_of`` at that instant gives back as it is. At any
+        other ``at`` (a zone with DST, where ``decide`` takes the case as of the UTC
+        instant, and ``as_of`` of a fold's times at the two can differ), this is
+        ``decide`` itself. The test ``test_engine_known.py`` holds the two to the same
+        plans, folds included.
+        """
+        if instant_arg(at) is not at or not isinstance(known, Case):
+            return self.decide(known, at=at)
+        check_instant(at, "at")
+        check_instant(known.opened_at, "case.opened_at")
+        return plan(self._decision(known, at, self._role(None), None, None, None, False), at)
 
     # --- many cases ----------------------------------------------------------------------
 
@@ -175,14 +205,32 @@ class Engine(CompiledPolicy):
 
         .. versionadded:: 0.1.0
         """
-        return _sweep(
+        return swept(
             self,
+            self._decide_known,
             open_cases,
             at,
             next_reviews=next_reviews,
             horizon=horizon,
             promise_horizon=promise_horizon,
         )
+
+
+def decide_as_of(
+    engines: Sequence[Engine], case: Case, at: datetime
+) -> tuple[Case, list[RecoveryPlan]] | None:
+    """``case.as_of(at)`` and each engine's ``decide(case, at=at)``, the case taken as of
+    ``at`` once for them all (``Engine._decide_known``); ``None`` when ``at`` is not the
+    instant ``decide`` takes a case as of (a datetime in a zone with DST), or when
+    ``as_of`` refuses it: the caller decides as ``decide`` does then (and gets its
+    error)."""
+    if instant_arg(at) is not at:
+        return None
+    try:
+        known = case.as_of(at)
+    except CxRecoveryError:
+        return None
+    return known, [engine._decide_known(known, at) for engine in engines]
 
 
 def _known(case: object, at: datetime) -> Case:

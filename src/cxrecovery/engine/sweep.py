@@ -34,7 +34,7 @@ from cxrecovery.plan import (
     source,
 )
 
-__all__ = ["Decider", "DueItem", "DueKind", "SweepResult", "sweep"]
+__all__ = ["Decider", "DueItem", "DueKind", "SweepResult", "sweep", "swept"]
 
 
 class Decider(Protocol):
@@ -132,6 +132,34 @@ def sweep(
 
     .. versionadded:: 0.1.0
     """
+    return swept(
+        engine,
+        None,
+        open_cases,
+        at,
+        next_reviews=next_reviews,
+        horizon=horizon,
+        promise_horizon=promise_horizon,
+    )
+
+
+# A decision of a case its caller took as of the instant given (``Engine._decide_known``).
+DecideKnown = Callable[[Case, datetime], RecoveryPlan]
+
+
+def swept(
+    engine: Decider,
+    decide_known: DecideKnown | None,
+    open_cases: Iterable[Case],
+    at: datetime,
+    *,
+    next_reviews: Mapping[str, datetime | None] | None = None,
+    horizon: timedelta = timedelta(0),
+    promise_horizon: timedelta = timedelta(hours=4),
+) -> SweepResult:
+    """:func:`sweep`, each case taken as of ``at`` decided by ``decide_known`` when
+    given (an engine's, which does not take it as of ``at`` again), else by
+    ``engine.decide``."""
     if not callable(getattr(engine, "decide", None)):
         raise InvalidValueError.at("engine", f"{engine!r} is not an Engine")
     at = aware_arg(at, "at")
@@ -162,7 +190,7 @@ def sweep(
                 skipped += 1
                 reviews[case.id] = review
                 continue
-        plan = engine.decide(case, at=at)
+        plan = engine.decide(case, at=at) if decide_known is None else decide_known(case, at)
         decided += 1
         reviews[case.id] = plan.next_review_at
         found.extend(_due(case, plan, at, until, promise_horizon))

@@ -22,7 +22,7 @@ import attrs
 
 from cxrecovery._validation import aware_arg, duration_arg
 from cxrecovery.documents import load_case
-from cxrecovery.engine import Engine
+from cxrecovery.engine import Engine, decide_as_of
 from cxrecovery.errors import CxRecoveryError, DocumentError, InvalidValueError
 from cxrecovery.limits import Limits, too_big
 from cxrecovery.model import Case
@@ -243,13 +243,19 @@ def _decided(
 ) -> tuple[datetime, Case, list[RecoveryPlan]]:
     """The case as known at ``at`` for the tally, and each engine's plan then.
 
-    Deciding takes the case as of ``at`` first. The tally reads of the case only its
-    customer's segment, which is the same at every instant, and its promises: a case
-    with promises is taken as of ``at`` here, once, and each engine decides on that (a
-    case already known at ``at`` is itself), so a walk copies it once per instant; a
-    case without any is passed as it is. An instant ``as_of`` refuses is left to
-    ``decide``, which raises its own error for it (the one a replay always reported).
+    Deciding takes the case as of ``at`` first. When ``at`` is the instant ``decide``
+    takes it as of (a fixed offset, as every time a document gives), the case is
+    taken as of ``at`` once and each engine decides on that without taking it again
+    (:func:`~cxrecovery.engine.decide_as_of`). At another ``at`` (a zone with DST),
+    the tally reads of the case only its customer's segment, which is the same at
+    every instant, and its promises: a case with promises is taken as of ``at`` here
+    and each engine decides on that; a case without any is passed as it is. An
+    instant ``as_of`` refuses is left to ``decide``, which raises its own error for it
+    (the one a replay always reported).
     """
+    found = decide_as_of(engines, case, at)
+    if found is not None:
+        return at, found[0], found[1]
     known = case
     if case.promises:
         with contextlib.suppress(CxRecoveryError):
