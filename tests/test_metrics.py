@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from cxrecovery import metrics
 from cxrecovery.model import (
     Case,
@@ -190,6 +193,38 @@ def test_ratio_distribution_bins_and_counts_above_the_lines() -> None:
     assert 1 == dist.above_1_5
     assert metrics.Rate(1, 7) == dist.share_above_1_5
     assert len(dist.counts) == len(metrics.RatioDistribution.labels())
+
+
+def _binned_one_by_one(ratios: list[Decimal]) -> tuple[list[int], int, int]:
+    """The histogram's rule written out: the first bin whose bound a ratio does not
+    exceed (else the last), and the counts above the approval line and the cap."""
+    counts = [0] * (len(metrics.RATIO_BINS) + 1)
+    for ratio in ratios:
+        index = next(
+            (i for i, bound in enumerate(metrics.RATIO_BINS) if ratio <= bound),
+            len(metrics.RATIO_BINS),
+        )
+        counts[index] += 1
+    above = (sum(r > Decimal("1.2") for r in ratios), sum(r > Decimal("1.5") for r in ratios))
+    return counts, *above
+
+
+@given(
+    st.lists(st.decimals(min_value=0, max_value=3, places=3)),
+    st.lists(st.decimals(min_value=0, max_value=3, places=2)),
+)
+def test_a_distribution_of_many_ratios_counts_each_as_adding_it_does(
+    first: list[Decimal], second: list[Decimal]
+) -> None:
+    # Every bound itself too: a ratio on a bound counts in that bound's bin.
+    first += list(metrics.RATIO_BINS)
+    counts, above_1_2, above_1_5 = _binned_one_by_one(first + second)
+    both = metrics.RatioDistribution.of(first) + metrics.RatioDistribution.of(second)
+    assert (tuple(counts), above_1_2, above_1_5) == (both.counts, both.above_1_2, both.above_1_5)
+    one_by_one = metrics.RatioDistribution()
+    for ratio in first + second:
+        one_by_one = one_by_one.add(ratio)
+    assert one_by_one == both
 
 
 def test_rates_add_exactly_and_show_as_percentages() -> None:

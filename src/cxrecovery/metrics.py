@@ -12,6 +12,7 @@ evidence behind it goes, is in ``docs/metrics.md``, with the studies cited there
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -124,18 +125,25 @@ class RatioDistribution:
 
     def add(self, ratio: Decimal) -> RatioDistribution:
         """This distribution with one more ratio counted."""
-        index = len(RATIO_BINS)
-        for i, bound in enumerate(RATIO_BINS):
-            if ratio <= bound:
-                index = i
-                break
-        counts = list(self.counts)
-        counts[index] += 1
-        return RatioDistribution(
-            tuple(counts),
-            self.above_1_2 + (ratio > RATIO_BINS[-2]),
-            self.above_1_5 + (ratio > RATIO_BINS[-1]),
-        )
+        return self + RatioDistribution.of((ratio,))
+
+    @staticmethod
+    def of(ratios: Iterable[Decimal]) -> RatioDistribution:
+        """The distribution of ``ratios``: each counted in the first bin whose upper
+        bound it does not exceed (the last bin: above every bound).
+
+        .. versionadded:: 0.3.0
+        """
+        counts = [0] * (len(RATIO_BINS) + 1)
+        above_1_2 = above_1_5 = 0
+        line, cap = RATIO_BINS[-2], RATIO_BINS[-1]
+        for ratio in ratios:
+            counts[bisect_left(RATIO_BINS, ratio)] += 1
+            if ratio > line:
+                above_1_2 += 1
+                if ratio > cap:
+                    above_1_5 += 1
+        return RatioDistribution(tuple(counts), above_1_2, above_1_5)
 
     def __add__(self, other: RatioDistribution) -> RatioDistribution:
         return RatioDistribution(

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from cxrecovery._validation import aware_arg
-from cxrecovery.engine._decision import DecisionContext, decided, plan
+from cxrecovery.engine._decision import DecisionContext, decided, decided_as_taken, plan
 from cxrecovery.engine._support import instant_arg
 from cxrecovery.engine.compile import CompiledPolicy, _money_arg
 from cxrecovery.engine.sweep import SweepResult, swept
@@ -23,7 +23,7 @@ from cxrecovery.money import Money
 from cxrecovery.plan import Authorization, RecoveryPlan
 from cxrecovery.policy import RolePolicy
 
-__all__ = ["Engine", "decide_as_of", "decided"]
+__all__ = ["Engine", "decide_as_of", "decided", "decided_as_taken"]
 
 
 class Engine(CompiledPolicy):

@@ -33,7 +33,7 @@ from cxrecovery.plan import (
     source,
 )
 
-__all__ = ["DecisionContext", "decided", "ordered", "plan"]
+__all__ = ["DecisionContext", "decided", "decided_as_taken", "ordered", "plan"]
 
 # Where each kind of action goes in a plan: the order ActionKind lists them in.
 _KIND_ORDER: Final = {kind: i for i, kind in enumerate(ActionKind)}
@@ -209,4 +209,14 @@ def decided(plan: RecoveryPlan) -> Sequence[DecidedAction]:
     d = source(plan)
     if type(d) is DecisionContext:
         return ordered(d)
+    return decided_actions(plan)
+
+
+def decided_as_taken(plan: RecoveryPlan) -> Sequence[DecidedAction]:
+    """:func:`decided`, in the order the decision's steps took the actions rather than
+    the plan's (by kind; actions of one kind are in the same order in both): for a
+    reader that only counts and sums them per kind, which the order cannot change."""
+    d = source(plan)
+    if type(d) is DecisionContext:
+        return d.pending
     return decided_actions(plan)

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from cxrecovery.engine import decided
+from cxrecovery.engine import decided_as_taken
 from cxrecovery.metrics import RatioDistribution
 from cxrecovery.model import Case
 from cxrecovery.plan import ActionKind, ClockStatus, DecidedAction, RecoveryPlan
@@ -23,6 +23,7 @@ from cxrecovery.plan import ActionKind, ClockStatus, DecidedAction, RecoveryPlan
 __all__ = ["BadLine", "Summary"]
 
 _KEEP_BAD_LINES = 100
+_ZERO = Decimal(0)
 _COMPENSATE, _REPAY = ActionKind.COMPENSATE, ActionKind.REPAY
 _MAKE_PROMISE = ActionKind.MAKE_PROMISE
 _BREACHES = frozenset({ClockStatus.BREACHED, ClockStatus.MISSED})
@@ -58,6 +59,9 @@ class _Tally:
     cost_by_tier: dict[tuple[str, str], Decimal] = attrs.field(factory=dict)
     tiers: Counter[str] = attrs.field(factory=Counter)
     ratios: RatioDistribution = attrs.field(factory=RatioDistribution)
+    # The ratios added since ``ratios`` was last brought up to date (by ``merge`` or
+    # ``freeze``): a chunk's, binned at once.
+    new_ratios: list[Decimal] = attrs.field(factory=list)
     approvals: Counter[str] = attrs.field(factory=Counter)
     escalations: Counter[int] = attrs.field(factory=Counter)
     escalations_by_month: Counter[str] = attrs.field(factory=Counter)
@@ -77,7 +81,9 @@ class _Tally:
         self.decisions += 1
         at = plan.decided_at
         soon = at + risk_horizon
-        for action in decided(plan):
+        # In the order the steps took them: only counted and summed (per kind), so the
+        # plan's order (by kind) changes nothing.
+        for action in decided_as_taken(plan):
             kind = action.kind
             if kind is _COMPENSATE:
                 self._compensation(case, action)
@@ -86,7 +92,7 @@ class _Tally:
                 money = action.amount
                 if money is not None:
                     currency = money.currency
-                    self.owed[currency] = self.owed.get(currency, Decimal(0)) + money.amount
+                    self.owed[currency] = self.owed.get(currency, _ZERO) + money.amount
             elif kind is _MAKE_PROMISE:
                 self.promises_made += 1
                 due = action.due
@@ -113,20 +119,20 @@ class _Tally:
         money = action.amount
         if money is not None:
             currency, amount = money.currency, money.amount
-            self.cost[currency] = self.cost.get(currency, Decimal(0)) + amount
+            self.cost[currency] = self.cost.get(currency, _ZERO) + amount
             key = (case.customer.segment, currency)
-            self.cost_by_segment[key] = self.cost_by_segment.get(key, Decimal(0)) + amount
+            self.cost_by_segment[key] = self.cost_by_segment.get(key, _ZERO) + amount
             tkey = (tier, currency)
-            self.cost_by_tier[tkey] = self.cost_by_tier.get(tkey, Decimal(0)) + amount
+            self.cost_by_tier[tkey] = self.cost_by_tier.get(tkey, _ZERO) + amount
         ratio = action.ratio
         if ratio is not None:
-            self.ratios = self.ratios.add(ratio)
+            self.new_ratios.append(ratio)
 
     def timed(self, case: Case, walk: list[tuple[datetime, RecoveryPlan]]) -> None:
         """Compare when the policy first asked for each aspect, on a walk through the
         case, with when the case records it first done."""
         # What each plan of the walk asks for, read once for every aspect.
-        asked = [(at, {a.kind for a in decided(plan)}) for at, plan in walk]
+        asked = [(at, {a.kind for a in decided_as_taken(plan)}) for at, plan in walk]
         for aspect, kind, done in _TIMED:
             history = done(case)
             policy = next((at for at, kinds in asked if kind in kinds), None)
@@ -159,7 +165,7 @@ class _Tally:
             for key, value in theirs.items():
                 mine[key] = mine.get(key, Decimal(0)) + value
         self.tiers.update(other.tiers)
-        self.ratios = self.ratios + other.ratios
+        self.ratios = self.all_ratios() + other.all_ratios()
         self.approvals.update(other.approvals)
         self.escalations.update(other.escalations)
         self.escalations_by_month.update(other.escalations_by_month)
@@ -167,6 +173,13 @@ class _Tally:
         self.promises_made += other.promises_made
         self.promises_at_risk += other.promises_at_risk
         self.timing.update(other.timing)
+
+    def all_ratios(self) -> RatioDistribution:
+        """Every ratio added, binned (``ratios`` brought up to date)."""
+        if self.new_ratios:
+            self.ratios = self.ratios + RatioDistribution.of(self.new_ratios)
+            self.new_ratios.clear()
+        return self.ratios
 
     def freeze(self, policy_name: str, fingerprint: str) -> Summary:
         return Summary(
@@ -180,7 +193,7 @@ class _Tally:
             cost_by_segment={_money_key(*k): v for k, v in sorted(self.cost_by_segment.items())},
             cost_by_tier={_money_key(*k): v for k, v in sorted(self.cost_by_tier.items())},
             tiers=dict(sorted(self.tiers.items())),
-            ratios=self.ratios,
+            ratios=self.all_ratios(),
             approvals=dict(sorted(self.approvals.items())),
             escalations=dict(sorted(self.escalations.items())),
             escalations_by_month=dict(sorted(self.escalations_by_month.items())),
