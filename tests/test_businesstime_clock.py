@@ -20,6 +20,7 @@ from cxrecovery.businesstime import (
     clock_times_us,
     duration_us,
     instant_us,
+    reach_us,
 )
 from cxrecovery.errors import CalendarError
 
@@ -410,6 +411,7 @@ def test_a_clock_without_pauses_is_additions_from_its_start(case, thresholds) ->
     stop = None if stop_m is None else _us(at_minute(max(stop_m, start_m)))
     times = clock_times_us(OFFICE, start, thresholds, at=now, stopped=stop)
     assert times.reached == [OFFICE.add_us(start, d) for d in thresholds]
+    assert reach_us(OFFICE, start, thresholds) == times.reached
     expected = None if stop is None else OFFICE.between_us(start, stop)
     assert times.elapsed_at_stop == expected
     assert times.paused is False
@@ -425,6 +427,10 @@ def test_clock_times_us_checks_its_start() -> None:
         clock_times_us(OFFICE, 1.5, [0], at=0)  # type: ignore[arg-type]
     with pytest.raises(CalendarError, match="start"):
         clock_times_us(OFFICE, -(10**18), [0], at=0)
+    with pytest.raises(CalendarError, match="start"):
+        reach_us(OFFICE, -(10**18), [0])
+    with pytest.raises(CalendarError, match="target"):  # a result beyond the years computed
+        reach_us(OFFICE, _us(at_minute(0)), [10**18])
 
 
 def test_an_open_pause_without_cap_holds_every_threshold_past_it() -> None:

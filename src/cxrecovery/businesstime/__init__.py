@@ -5,8 +5,8 @@ holidays, extra openings, and combinations of calendars).  It adds and measures 
 time in integer microseconds, in time independent of the span.  A :class:`Clock` runs
 a target business duration on a calendar and pauses for the reasons a policy names.
 :func:`instant_us`, :func:`duration_us`, the calendar's ``*_us`` methods and
-:func:`clock_times_us` are the same arithmetic on integer microseconds, for callers that
-compute and compare many times.
+:func:`clock_times_us` (and :func:`reach_us`, its additions alone) are the same
+arithmetic on integer microseconds, for callers that compute and compare many times.
 
 .. versionadded:: 0.1.0
 """
@@ -18,7 +18,7 @@ from cxrecovery.businesstime._clock import Clock, ClockSpec, ClockWarning, Pause
 from cxrecovery.businesstime._holidays import country_holidays
 from cxrecovery.businesstime._model import ExtraOpening, Holiday, Window
 from cxrecovery.businesstime._time import duration_us, instant_us
-from cxrecovery.businesstime._timing import ClockTimes, clock_times_us
+from cxrecovery.businesstime._timing import ClockTimes, clock_times_us, reach_us
 
 __all__ = [
     "BusinessCalendar",
@@ -36,4 +36,5 @@ __all__ = [
     "duration_us",
     "in_zone",
     "instant_us",
+    "reach_us",
 ]

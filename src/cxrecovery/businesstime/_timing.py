@@ -15,7 +15,16 @@ from cxrecovery.businesstime._calendar import BusinessCalendar
 from cxrecovery.businesstime._engine import Engine
 from cxrecovery.businesstime._time import HIGHEST_US, LOWEST_US, check_start
 
-__all__ = ["ClockTimes", "Span", "clock_times_us", "elapsed", "known_pauses", "paused", "reach"]
+__all__ = [
+    "ClockTimes",
+    "Span",
+    "clock_times_us",
+    "elapsed",
+    "known_pauses",
+    "paused",
+    "reach",
+    "reach_us",
+]
 
 # A pause as instants: its start, and its end (None while it lasts).
 Span = tuple[int, int | None]
@@ -181,14 +190,15 @@ def clock_times_us(
 
     .. versionadded:: 0.3.0
     """
+    if not pauses:  # nothing to walk over or take off: additions from the start
+        reached = reach_us(calendar, start, thresholds)
+        if stopped is None:
+            return _new(ClockTimes, (reached, None, False))
+        engine = calendar._engine or calendar._index
+        return _new(ClockTimes, (reached, elapsed(engine, start, stopped, (), max_pause), False))
     if start.__class__ is not int or not LOWEST_US <= start < HIGHEST_US:
         check_start(start, "start")
     engine = calendar._engine or calendar._index
-    if not pauses:  # nothing to walk over or take off: additions from the start
-        reached = engine.add_each(start, thresholds, "target")
-        if stopped is None:
-            return _new(ClockTimes, (reached, None, False))
-        return _new(ClockTimes, (reached, elapsed(engine, start, stopped, (), max_pause), False))
     spans = list(pauses)
     known = known_pauses(start, at, spans)
     ran = None
@@ -199,3 +209,26 @@ def clock_times_us(
         ran,
         stopped is None and paused(engine, start, at, known, max_pause),
     )
+
+
+def reach_us(calendar: BusinessCalendar, start: int, thresholds: Sequence[int]) -> list[int]:
+    """When a clock that no pause touches, started at ``start`` on ``calendar``, reaches
+    each threshold: :func:`clock_times_us`'s ``reached`` for such a clock (which it
+    answers through this), without the rest of its answer.
+
+    Args:
+        calendar: the calendar the clock runs on.
+        start: the instant the clock started (microseconds since the epoch, UTC).
+        thresholds: elapsed business times to reach, in microseconds, zero or more.
+
+    The start is located in the calendar's index once for all the thresholds.
+
+    Raises:
+        CalendarError: ``start`` is not an instant within the years 1801 to 2998, or a
+            result lies too far away.
+
+    .. versionadded:: 0.3.0
+    """
+    if start.__class__ is not int or not LOWEST_US <= start < HIGHEST_US:
+        check_start(start, "start")
+    return (calendar._engine or calendar._index).add_each(start, thresholds, "target")

@@ -8,7 +8,13 @@ from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, cast
 
-from cxrecovery.businesstime import BusinessCalendar, clock_times_us, duration_us, instant_us
+from cxrecovery.businesstime import (
+    BusinessCalendar,
+    clock_times_us,
+    duration_us,
+    instant_us,
+    reach_us,
+)
 from cxrecovery.engine._history import changed_at
 from cxrecovery.engine._pending import Explained, Pending
 from cxrecovery.engine._support import (
@@ -239,25 +245,17 @@ class _ClockSteps:
         ahead, or a microsecond after the due time), and the levels reached by now."""
         calendar = compiled.spec.calendar
         due_us = reached[0]
-        if len(reached) > 1:
-            i = 0
-            for _name, level, text in compiled.points:
-                i += 1
-                when_us = reached[i]
-                if when_us is None:
-                    continue
-                if when_us > at_us:
-                    if review is None or when_us < review[0]:
-                        review = (when_us, calendar, None)
-                elif level is not None:
-                    levels.append((level, text, calendar, when_us))
-        elif due_us is not None:
-            # Its due time alone: breached, and the breach escalates (see clock_times).
-            # Every warning is past, and the breach's time (no earlier than a warning's,
-            # in the same calendar) is the one the levels count from.
-            for _name, level, text in compiled.points:
-                if level is not None:
-                    levels.append((level, text, calendar, due_us))
+        i = 0
+        for _name, level, text in compiled.points:
+            i += 1
+            when_us = reached[i]
+            if when_us is None:
+                continue
+            if when_us > at_us:
+                if review is None or when_us < review[0]:
+                    review = (when_us, calendar, None)
+            elif level is not None:
+                levels.append((level, text, calendar, when_us))
         if due_us is None:
             return review
         # Being due exactly is on time: the breach begins a microsecond later. (In a
@@ -291,20 +289,21 @@ class _ClockSteps:
         the decision time.
 
         One computation for every clock, paused or not (``clock_times_us``, the arithmetic
-        of ``Clock``): a clock no pause touches is business-time additions from its start.
-        The due and warning times are those of a clock that kept running, stopped or not.
-        A clock no pause touches gives its due time alone when no warning can change the
-        decision (its warnings are then worked out when its state is shown, from the same
-        start: their thresholds are no greater than the target's, so that cannot fail):
-        it stopped (a stopped clock has no review and no escalation), or it is breached
-        and the breach escalates (every warning is then past, and the breach's time is
-        the later). ``known`` keeps the case's times converted to instants, by identity
-        (the case's own datetimes, alive for the decision): clocks often share a start.
+        of ``Clock``): a clock no pause touches is business-time additions from its start
+        (``reach_us``, those additions alone), its start located in the index once for
+        them all. The due and warning times are those of a clock that kept running,
+        stopped or not. A stopped clock gives its due time alone (it has no review and
+        no escalation: its warnings are worked out when its state is shown, from the same
+        start; their thresholds are no greater than the target's, so that cannot fail).
+        ``known`` keeps the case's times converted to instants, by identity (the case's
+        own datetimes, alive for the decision): clocks often share a start.
         """
         calendar = compiled.spec.calendar
         start_us = known.get(id(start))
         if start_us is None:
-            start_us = known[id(start)] = calendar.instant(start, "start")
+            # (Between the opening and the decision time, which decide() holds to the
+            # years 1900 to 2200: within those a calendar computes from.)
+            start_us = known[id(start)] = instant_us(start, "start")
         case_pauses = self.case.pauses
         spans = (
             [
@@ -322,30 +321,13 @@ class _ClockSteps:
         if stopped is not None:
             stop_us = known.get(id(stopped))
             if stop_us is None:
-                stop_us = known[id(stopped)] = calendar.instant(stopped, "end")
+                stop_us = known[id(stopped)] = instant_us(stopped, "end")
         if spans:
             return _paused(compiled, start_us, spans, stop_us, at_us)
-        durations = compiled.durations
         if stop_us is not None:
-            reached = clock_times_us(calendar, start_us, durations[:1], at=at_us).reached
+            reached = reach_us(calendar, start_us, compiled.durations[:1])
             return reached, start_us, met_by(calendar, reached[0], stop_us), False
-        if (
-            len(durations) > 1
-            and compiled.breach[0] is not None
-            and at_us - start_us > compiled.target_us
-        ):
-            # Perhaps breached (business time runs no faster than real time): the due
-            # time first, and the warnings too unless it is breached.
-            reached = clock_times_us(calendar, start_us, durations[:1], at=at_us).reached
-            due_us = reached[0]
-            if due_us is not None and due_us < at_us:
-                return reached, start_us, None, False
-        return (
-            clock_times_us(calendar, start_us, durations, at=at_us).reached,
-            start_us,
-            None,
-            False,
-        )
+        return reach_us(calendar, start_us, compiled.durations), start_us, None, False
 
     def escalation(self, clock_levels: list[_Level]) -> tuple[int, list[_Why], datetime]:
         """The escalation level due, why (its reasons, made when the plan's actions are
@@ -471,7 +453,7 @@ def _shown(
     change the decision): its warnings are the same additions from its start, made now."""
     points = compiled.points
     if len(reached) <= len(points):
-        reached = clock_times_us(calendar, start_us, compiled.durations, at=start_us).reached
+        reached = reach_us(calendar, start_us, compiled.durations)
     shown: Sequence[datetime | None]
     if None in reached:
         found = iter(calendar.datetimes_at([r for r in reached if r is not None]))
