@@ -173,8 +173,11 @@ class _ClockSteps:
         levels: list[_Level] = []
         # Due and warning times are compared with the decision time as instants, in
         # integer microseconds: comparing a calendar's datetimes (in its zone) with
-        # ``at`` (a fixed offset) converts both on every comparison.
-        at_us = instant_us(self.at, "at")
+        # ``at`` (a fixed offset) converts both on every comparison. Made when a clock
+        # first needs it (0 until then): a stopped clock no pause touches does not (its
+        # verdict is its due time against its stop), and in a closed case only the
+        # first response runs.
+        at_us = 0
         # The earliest review: its instant, and the calendar and instant it is shown
         # from (or the datetime itself, a breach's in a zone with DST).
         review: _Review | None = None
@@ -200,6 +203,8 @@ class _ClockSteps:
                 # or a target that is not the row's own (an aggregating table).
                 compiled = clock_target(engine, clock, row, out["target"])
             start, stopped = self.clock_span(clock)
+            if not at_us and (stopped is None or self.case.pauses):
+                at_us = instant_us(self.at, "at")
             reached, start_us, met, paused = self.clock_times(
                 clock, compiled, start, stopped, at_us, known
             )
