@@ -102,3 +102,30 @@ def test_an_action_due_at_an_instant_shows_it_in_its_calendars_zone() -> None:
 
 def _no_words(d: object) -> Explained:
     raise AssertionError("not read")
+
+
+def test_a_follow_up_falls_due_at_the_calendar_s_next_opening_after_the_fix() -> None:
+    # Held as an instant and its calendar (DueShown), shown on read: the same time the
+    # calendar's next_open gives, alike in a deferred plan and an explained one.
+    from cxrecovery import Engine, default_policy, synthetic_cases
+    from cxrecovery.formats.durations import parse_duration
+
+    engine = Engine(default_policy())
+    calendar = engine.policy.calendars[engine.policy.follow_up_calendar]
+    seen = 0
+    for case in synthetic_cases(60, seed=7):
+        at = case.last_event_at() + timedelta(hours=1)
+        plan = engine.decide(case, at=at)
+        explained = engine.decide(case, at=at, explain=True)
+        follow_ups = plan.actions_of(ActionKind.FOLLOW_UP)
+        assert [a.due for a in follow_ups] == [
+            a.due for a in explained.actions_of(ActionKind.FOLLOW_UP)
+        ]
+        if case.resolved_at is None or case.resolved_at > at:
+            continue
+        for action in follow_ups:
+            after = parse_duration(str(action.details["after"]))
+            expected = calendar.next_open(case.resolved_at + after)
+            assert (expected, expected.tzinfo) == (action.due, action.due.tzinfo)
+            seen += 1
+    assert seen

@@ -364,7 +364,10 @@ _PLAIN = st.decimals(
 )
 
 
-@given(_PLAIN, st.sampled_from(["EUR", "JPY", "KWD"]))
+@given(
+    _PLAIN | st.integers(10**17, 10**19).map(Decimal) | st.sampled_from([Decimal("-0.00")]),
+    st.sampled_from(["EUR", "JPY", "KWD"]),
+)
 def test_a_held_amount_is_what_money_holds(amount: Decimal, currency: str) -> None:
     """Differential: ``Money._held_amount`` (amounts without the Money) gives what
     ``Money(amount, currency)`` holds, or raises what it raises."""

@@ -198,19 +198,25 @@ class Money:
         """
         if not amount.same_quantum(like):
             return cls(amount, currency)
-        return cls._made(_sized(amount), currency)
+        # Held already: the size check and the one zero remain.
+        if amount.adjusted() >= _MAX_DIGITS:
+            raise MoneyError.at("amount", f"{amount!r} is too large an amount")
+        return cls._made(amount if amount else abs(amount), currency)
 
     @staticmethod
     def _held_amount(amount: Decimal, currency: str, like: Decimal) -> Decimal:
         """``Money._held(amount, currency, like).amount``, without building the Money:
         for arithmetic on plain amounts that keeps only some of its results as Money.
         Raises what :meth:`_held` raises."""
-        if amount.is_zero():  # every zero is the currency's one zero, as Money makes it
+        if not amount:  # every zero is the currency's one zero, as Money makes it
             zero = _ZERO_IN.get(currency)
             return zero if zero is not None else _ZEROS[minor_units(currency)]
         if not amount.same_quantum(like):
             return Money(amount, currency).amount
-        return _sized(amount)
+        # Held already and not zero: the size check remains.
+        if amount.adjusted() >= _MAX_DIGITS:
+            raise MoneyError.at("amount", f"{amount!r} is too large an amount")
+        return amount
 
     @classmethod
     def _made(cls, amount: Decimal, currency: str) -> Money:
@@ -355,9 +361,9 @@ class Money:
             # Not a currency, not a rounding mode, not a finite product: Money.of says
             # why, checking them in its order.
             return Money.of(product, currency, rounding=rounding).amount
-        # Money.of, for a finite product in this money's currency, _round and _sized
-        # written out: rounded to the minor unit (quantizing gives the quantum's
-        # exponent), only the size check and the one zero remain.
+        # Money.of, for a finite product in this money's currency, written out: rounded
+        # to the minor unit (_round; quantizing gives the quantum's exponent), only the
+        # size check and the one zero remain.
         try:
             rounded = product.quantize(_QUANTUM[exponent], rounding)
         except decimal.InvalidOperation:
@@ -473,16 +479,6 @@ _set_currency: Final = Money.__dict__["currency"].__set__
 # Money whose slots are set by plain assignment, then given the class Money: cheaper
 # than calling each frozen slot's setter (see Money._made).
 _settable: Final[Callable[[Decimal, str], Money]] = settable_maker(Money, "being made")
-
-
-def _sized(amount: Decimal) -> Decimal:
-    """``amount``, held to its currency's minor unit already, within the size limit and
-    never a negative zero (-0.00 and 0.00 are the same money)."""
-    if amount.adjusted() >= _MAX_DIGITS:
-        raise MoneyError.at("amount", f"{amount!r} is too large an amount")
-    if amount.is_zero():
-        return abs(amount)
-    return amount
 
 
 def _round(value: Decimal, exponent: int, rounding: str) -> Decimal:

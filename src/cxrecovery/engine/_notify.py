@@ -251,14 +251,20 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
     for part in parts:
         if part in done:  # carried out since the fix: not asked for again
             continue
+        # The calendar's next opening at the offset after the fix, as its instant and
+        # the calendar (calendar.next_open's value, shown in the calendar's zone when
+        # the action is read: DueShown); the instant is one the calendar shows.
         due = (
-            calendar.next_open(base + compiled.duration(part))
+            (
+                calendar.next_open_us(calendar.instant(base + compiled.duration(part), "at")),
+                calendar,
+            )
             if base is not None and calendar is not None
             else None
         )
         d.pending.append(
             new_pending(  # every field, in order: see Pending
-                Pending,
+                Pending if due is None else DueShown,
                 (
                     _FOLLOW_UP,
                     _follow_up_text,
@@ -272,9 +278,11 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
         )
 
 
-def _follow_up_text(d: DecisionContext, part: str, rule: str, due: datetime | None) -> Explained:
+def _follow_up_text(
+    d: DecisionContext, part: str, rule: str, due: tuple[int, BusinessCalendar] | None
+) -> Explained:
     if due is not None:
-        when = d.shown(due)
+        when = d.shown(due[1].datetime_at(due[0]))
     else:
         when = f"{d.engine._compiled.duration_text(part)} after the fix"
     return (
