@@ -208,7 +208,13 @@ class _Compiled:
         if problems:
             raise PolicyError(problems)
         self._index_rows(policy, specs)
-        self._read_durations(policy, recovery, remedy)
+        # What a decision reads from table outputs (follow-up offsets, remedy estimates,
+        # their texts and margins), each worked out on its first use: all were checked
+        # above, and a compile works out only what its decisions ask for.
+        self._durations: dict[str, timedelta] = {}
+        self._duration_texts: dict[str, str] = {}
+        self._follow_ups: dict[str, tuple[str, ...]] = {}
+        self._margins: dict[str, _Margin] = {}
         self._policy = policy
 
     def _check_recovery(
@@ -312,36 +318,6 @@ class _Compiled:
         # calendars) with their epochs, for ordering them as instants (earliest).
         self.epochs = fixed_epochs(policy)
 
-    def _read_durations(
-        self, policy: Policy, recovery: DecisionTable | None, remedy: DecisionTable | None
-    ) -> None:
-        """The durations a decision reads from table outputs, parsed once."""
-        # The durations a decision reads from table outputs (follow-up offsets, remedy
-        # estimates), parsed once; all were checked above.
-        self._durations: dict[str, timedelta] = {}
-        texts: list[str] = []
-        # Each recovery row's follow-up offsets, split once.
-        self._follow_ups: dict[str, tuple[str, ...]] = {}
-        for rule in recovery.rules if recovery is not None else ():
-            follow_up = rule.outputs.get("follow_up")
-            parts = _split(follow_up)
-            texts.extend(parts)
-            if isinstance(follow_up, str):
-                self._follow_ups[follow_up] = tuple(parts)
-        if remedy is not None:
-            texts.extend(str(rule.outputs.get("estimate")) for rule in remedy.rules)
-        for text in texts:
-            self._durations[text] = parse_duration(text)
-        self._duration_texts = {text: _duration_text(d) for text, d in self._durations.items()}
-        # A promise's safety margin on each remedy estimate, and the texts a plan shows.
-        self._margins: dict[str, _Margin] = {}
-        for rule in remedy.rules if remedy is not None else ():
-            text = str(rule.outputs.get("estimate"))
-            try:
-                self._margins[text] = self._margin(policy, self._durations[text])
-            except ArithmeticError:  # too long a duration: deciding with it fails there
-                continue
-
     @staticmethod
     def _margin(policy: Policy, estimate: timedelta) -> _Margin:
         promises = policy.promises
@@ -353,22 +329,33 @@ class _Compiled:
         """The text of the safety margin a promise adds to the remedy estimate ``text``
         (which is ``estimate``), the estimate with it, and that one's text."""
         found = self._margins.get(text)
-        return found if found is not None else self._margin(self._policy, estimate)
+        if found is None:
+            # Raises ArithmeticError for too long an estimate, each time it is asked.
+            found = self._margins[text] = self._margin(self._policy, estimate)
+        return found
 
     def follow_ups(self, value: object) -> Sequence[str]:
         """``_split(value)``, for a recovery row's ``follow_up``."""
-        found = self._follow_ups.get(value) if isinstance(value, str) else None
-        return found if found is not None else _split(value)
+        if not isinstance(value, str):
+            return _split(value)
+        found = self._follow_ups.get(value)
+        if found is None:
+            found = self._follow_ups[value] = tuple(_split(value))
+        return found
 
     def duration(self, text: str) -> timedelta:
         """``parse_duration(text)``, for a duration a table gives."""
         found = self._durations.get(text)
-        return found if found is not None else parse_duration(text)
+        if found is None:
+            found = self._durations[text] = parse_duration(text)
+        return found
 
     def duration_text(self, text: str) -> str:
         """The canonical form of the duration a table gives as ``text``."""
         found = self._duration_texts.get(text)
-        return found if found is not None else _duration_text(parse_duration(text))
+        if found is None:
+            found = self._duration_texts[text] = _duration_text(self.duration(text))
+        return found
 
     @staticmethod
     def _compile(

@@ -253,11 +253,41 @@ class _ClockTable:
 
     __slots__ = ("name", "path", "rows", "table")
 
-    def __init__(self, clock: ClockPolicy, table: DecisionTable) -> None:
+    def __init__(self, engine: CompiledPolicy, clock: ClockPolicy, table: DecisionTable) -> None:
         self.table = table
         self.name = f"{clock.name}_targets"
         self.path = f"clocks.{clock.name}.targets"
-        self.rows: dict[str, _Target] = {}
+        self.rows = _Rows(engine, clock, table)
+
+
+class _Rows:
+    """A clock's compiled target rows by rule id, each compiled on its first use (a
+    decision looks up the one row its table chose): ``get(row)`` is the row, or
+    ``None`` for a row whose spec fails (deciding with it raises that again, where it
+    is used) or that the table does not have."""
+
+    __slots__ = ("_clock", "_engine", "_found", "_targets")
+
+    def __init__(self, engine: CompiledPolicy, clock: ClockPolicy, table: DecisionTable) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._targets = {rule.id: rule.outputs["target"] for rule in table.rules}
+        self._found: dict[str, _Target | None] = {}
+
+    def get(self, row: str) -> _Target | None:
+        """The compiled row ``row``, or ``None`` (see the class)."""
+        try:
+            return self._found[row]
+        except KeyError:
+            pass
+        found: _Target | None = None
+        if row in self._targets:
+            try:
+                found = clock_target(self._engine, self._clock, row, self._targets[row])
+            except CxRecoveryError:  # bad input: decide() raises it again if the row is used
+                found = None
+        self._found[row] = found
+        return found
 
 
 def clock_target(engine: CompiledPolicy, clock: ClockPolicy, row: str, target: object) -> _Target:
@@ -270,18 +300,11 @@ def clock_target(engine: CompiledPolicy, clock: ClockPolicy, row: str, target: o
 
 
 def compile_targets(engine: CompiledPolicy) -> dict[str, _ClockTable]:
-    """Every clock's target table with its rows compiled; a row whose spec fails is left
-    out, so that deciding with it fails as it always did, when the row is used."""
-    compiled: dict[str, _ClockTable] = {}
-    for clock in engine.policy.clocks:
-        table = engine._compiled.clock_tables[clock.name]
-        found = compiled[clock.name] = _ClockTable(clock, table)
-        for rule in table.rules:
-            try:
-                found.rows[rule.id] = clock_target(engine, clock, rule.id, rule.outputs["target"])
-            except CxRecoveryError:  # bad input: decide() raises it again if the row is used
-                continue
-    return compiled
+    """Every clock's target table, its rows compiled on first use (see :class:`_Rows`)."""
+    return {
+        clock.name: _ClockTable(engine, clock, engine._compiled.clock_tables[clock.name])
+        for clock in engine.policy.clocks
+    }
 
 
 def _money_arg(value: object, name: str, *, optional: bool = True) -> Money | None:
