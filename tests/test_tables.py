@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import attrs
@@ -12,6 +12,7 @@ import pytest
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.tables import (
     Aggregation,
+    CellMemo,
     Condition,
     DecisionTable,
     FactKind,
@@ -798,3 +799,33 @@ def test_row_set_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     built.evaluate(FACTS_HIGH)
     assert expected_low == built.evaluate(low)  # computed, not kept: the memo is full
     assert 1 == len(built._index.outcomes)
+
+
+def test_a_cell_memo_shares_a_cell_among_the_tables_read_with_it() -> None:
+    def table(
+        name: str, memo: CellMemo | None, facts: Mapping[str, FactSpec] = FACTS
+    ) -> DecisionTable:
+        data = {
+            "hit_policy": "first",
+            "inputs": ["severity"],
+            "outputs": {"n": "integer"},
+            "rules": [{"when": {"severity": ">= high"}, "then": {"n": 1}}],
+        }
+        return DecisionTable.from_dict(name, data, facts=facts, cells=memo)
+
+    def cell(t: DecisionTable) -> Condition:
+        return t.rules[0].conditions[0]
+
+    memo = CellMemo()
+    one, two = table("a", memo), table("b", memo)
+    assert cell(one) is cell(two)
+    assert cell(table("c", None)) is not cell(one)
+    assert cell(table("c", None)) == cell(one)
+    # Read against other facts (a severity of three grades), the memo is left alone: the
+    # cell is that table's own, admitting that fact's values.
+    other = {"severity": FactSpec("severity", FactKind.ORDINAL, ("low", "high", "top"))}
+    three = table("d", memo, other)
+    assert cell(three) is not cell(one)
+    assert cell(three).fact is other["severity"]
+    assert cell(three).values() == frozenset({"high", "top"})
+    assert cell(table("e", memo)) is cell(one)

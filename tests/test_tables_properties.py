@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from cxrecovery.errors import PolicyError
 from cxrecovery.tables import (
+    CellMemo,
     Condition,
     DecisionTable,
     FactKind,
@@ -362,3 +363,20 @@ def test_splitting_a_cell_without_quotes_agrees_with_the_walk(text: str, separat
             split(text, separator)
         return
     assert split(text, separator) == expected
+
+
+@given(st.lists(tables(), min_size=1, max_size=3))
+def test_tables_read_with_one_cell_memo_are_the_tables_read_alone(
+    documents: list[dict[str, Any]],
+) -> None:
+    # A CellMemo shares each distinct cell among the tables read with it: each table is
+    # equal to the one read on its own, index and what each condition admits included.
+    memo = CellMemo()
+    alone = [compiled(data) for data in documents]
+    shared = [DecisionTable.from_dict("t", data, facts=FACTS, cells=memo) for data in documents]
+    for one, other in zip(alone, shared, strict=True):
+        assert one == other
+        assert one._index.columns == other._index.columns
+        assert [[_admitted(c) for c in r.conditions] for r in one.rules] == [
+            [_admitted(c) for c in r.conditions] for r in other.rules
+        ]

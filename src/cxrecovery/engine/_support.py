@@ -18,7 +18,7 @@ from cxrecovery.model import (
     CompensationForm,
 )
 from cxrecovery.policy import Policy
-from cxrecovery.tables import DecisionTable, FactKind, FactSpec, TableExplanation
+from cxrecovery.tables import CellMemo, DecisionTable, FactKind, FactSpec, TableExplanation
 
 _RECOVERY_OUTPUTS: Final = ("tier", "form", "apology", "follow_up", "human")
 _REMEDY_OUTPUTS: Final = ("action", "estimate", "calendar")
@@ -187,13 +187,17 @@ class _Compiled:
 
     def __init__(self, policy: Policy, specs: Mapping[str, FactSpec]) -> None:
         problems: list[Problem] = []
+        # Each distinct cell parsed once for all the tables (most read the severity).
+        cells = CellMemo()
         self.tables: dict[str, DecisionTable] = {}
         for name, data in policy.tables.items():
-            self.tables[name] = self._compile(name, data, specs, f"tables.{name}", problems)
+            path = f"tables.{name}"
+            self.tables[name] = self._compile(name, data, specs, path, cells, problems)
         self.clock_tables: dict[str, DecisionTable] = {}
         for clock in policy.clocks:
             path = f"clocks.{clock.name}.targets"
-            table = self._compile(f"{clock.name}_targets", clock.targets, specs, path, problems)
+            name = f"{clock.name}_targets"
+            table = self._compile(name, clock.targets, specs, path, cells, problems)
             self.clock_tables[clock.name] = table
             self._check_outputs(table, ("target",), path, problems)
             for rule in getattr(table, "rules", ()):
@@ -363,10 +367,11 @@ class _Compiled:
         data: Mapping[str, Any],
         specs: Mapping[str, FactSpec],
         path: str,
+        cells: CellMemo,
         problems: list[Problem],
     ) -> Any:
         try:
-            return DecisionTable.from_dict(name, data, facts=specs, path=path)
+            return DecisionTable.from_dict(name, data, facts=specs, path=path, cells=cells)
         except InvalidValueError as error:
             problems.extend(error.problems)
             return None

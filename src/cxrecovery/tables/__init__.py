@@ -25,7 +25,7 @@ import attrs
 from cxrecovery._validation import settable_maker
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
 from cxrecovery.tables._build import Parts, read
-from cxrecovery.tables._cells import Condition, Interval, fact_problem
+from cxrecovery.tables._cells import CellMemo, Condition, Interval, fact_problem
 from cxrecovery.tables._dump import dump
 from cxrecovery.tables._index import (
     _BOOLEAN,
@@ -50,6 +50,7 @@ from cxrecovery.tables.vocabulary import FactKind, FactSpec, FrozenMapping, Outp
 
 __all__ = [
     "Aggregation",
+    "CellMemo",
     "Condition",
     "DecisionTable",
     "FactKind",
@@ -146,6 +147,7 @@ class DecisionTable:
         *,
         facts: Mapping[str, FactSpec],
         path: str = "",
+        cells: CellMemo | None = None,
     ) -> DecisionTable:
         """Read a table from its document form (TOML, JSON or a dict) and compile it.
 
@@ -156,6 +158,8 @@ class DecisionTable:
             facts: the facts a table may read, by name.
             path: where the table sits in its document (``"tables.compensation"``);
                 put in front of every problem's path.
+            cells: a memo of the cells read, shared with the other tables read with it
+                against the same ``facts`` (see :class:`CellMemo`).
 
         Returns:
             The compiled table.
@@ -163,8 +167,10 @@ class DecisionTable:
         Raises:
             PolicyError: with every problem found, each at its path
                 (``tables.compensation.rules[3].when.severity``).
+
+        .. versionchanged:: 0.2.0 ``cells``.
         """
-        parts, problems = read(data, facts)
+        parts, problems = read(data, facts, cells)
         if parts is None:
             raise PolicyError(p.under(path) for p in problems)
         if cls is not DecisionTable:  # a subclass: its own constructor

@@ -13,7 +13,7 @@ import attrs
 
 from cxrecovery._validation import settable_maker, suggest
 from cxrecovery.errors import Problem
-from cxrecovery.tables._cells import Condition, parse_cell
+from cxrecovery.tables._cells import CellMemo, Condition, parse_cell
 from cxrecovery.tables._literals import CellError, Scalar, float_message, parse_native
 from cxrecovery.tables._model import Aggregation, HitPolicy, Rule
 from cxrecovery.tables.vocabulary import (
@@ -76,14 +76,15 @@ def _kinds_text() -> str:
 
 
 class _Reader:
-    def __init__(self, facts: Mapping[str, FactSpec]) -> None:
+    def __init__(self, facts: Mapping[str, FactSpec], memo: CellMemo | None) -> None:
         self.facts = facts
         self.problems: list[Problem] = []
         self.declared: set[str] = set()  # output names, including those with a bad kind
-        # Each distinct cell of a column, and each distinct value of an output, read once
-        # per table: a Condition and a scalar are immutable, so the rules that write the
-        # same share one (keyed by column, the value's class and the value).
-        self.cells: dict[tuple[str, type, object], Condition] = {}
+        # Each distinct cell of a column (per table, or per CellMemo), and each distinct
+        # value of an output, read once: a Condition and a scalar are immutable, so the
+        # rules that write the same share one (keyed by column, the value's class and
+        # the value).
+        self.cells = {} if memo is None else memo.cells_for(facts)
         self.values: dict[tuple[str, type, object], Scalar] = {}
         # The input names and the output names a rule is checked against (set by rules).
         self.names: list[str] = []
@@ -331,12 +332,11 @@ class _Reader:
 
     def unknown_outputs(self, then: Mapping[Any, object], then_path: str) -> None:
         """A problem for each key of a rule's ``then`` that is not an output."""
-        known = self.known
         for name in then:
-            if name not in known:
+            if name not in self.known:
                 self.fail(
                     _at(then_path, str(name)),
-                    f"{name!r} is not an output of this table{suggest(name, known)}",
+                    f"{name!r} is not an output of this table{suggest(name, self.known)}",
                 )
 
     def row(
@@ -393,9 +393,8 @@ class _Reader:
         path: str,
         style: str,
     ) -> tuple[Condition, ...]:
-        """The rule's condition on each column, from ``cells`` (a rule's inputs, at
-        ``path.when`` when ``style`` is ``"."``; a row's cells, at ``path[i]``, when it
-        is ``""``)."""
+        """Each column's condition, from ``cells`` (a rule's ``path.when`` when ``style``
+        is ``"."``; a row's cells, at ``path[i]``, when it is ``""``)."""
         out: list[Condition] = []
         known = self.cells
         for i, (name, spec) in enumerate(columns):
@@ -444,9 +443,11 @@ class _Reader:
             return None
 
 
-def read(data: object, facts: Mapping[str, FactSpec]) -> tuple[Parts | None, list[Problem]]:
+def read(
+    data: object, facts: Mapping[str, FactSpec], memo: CellMemo | None = None
+) -> tuple[Parts | None, list[Problem]]:
     """Check a table's document form against ``facts``: its parts, or the problems."""
-    r = _Reader(facts)
+    r = _Reader(facts, memo)
     if not isinstance(data, Mapping):
         r.fail("", f"{data!r} is not a table (a mapping with hit_policy, inputs, outputs, rules)")
         return None, r.problems

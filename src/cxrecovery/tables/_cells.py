@@ -8,6 +8,7 @@ literals (free strings).  Evaluation and the linter work from those, not from th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 from typing import Final, TypeAlias
@@ -39,7 +40,7 @@ from cxrecovery.tables.vocabulary import (
     FactSpec,
 )
 
-__all__ = ["Condition", "Interval", "Scalar", "fact_problem", "parse_cell"]
+__all__ = ["CellMemo", "Condition", "Interval", "Scalar", "fact_problem", "parse_cell"]
 
 _Number: TypeAlias = int | Decimal | Fraction
 
@@ -204,6 +205,35 @@ class Condition:
 
     def __repr__(self) -> str:
         return f"Condition({str(self)!r})"
+
+
+# Conditions by column, the cell's class and the cell (as the table reader keys them).
+_Cells: TypeAlias = "dict[tuple[str, type, object], Condition]"
+
+
+class CellMemo:
+    """Cells read once for several tables: give one memo to the
+    :meth:`~cxrecovery.tables.DecisionTable.from_dict` calls that read tables against the
+    same facts, and each distinct cell of a column is parsed once for all of them (a
+    :class:`Condition` is immutable: the tables share it). A memo keeps the cells of the
+    first ``facts`` mapping it is used with; read against another, a table parses its
+    own.
+
+    .. versionadded:: 0.2.0
+    """
+
+    __slots__ = ("_cells", "_facts")
+
+    def __init__(self) -> None:
+        self._facts: Mapping[str, FactSpec] | None = None
+        self._cells: _Cells = {}
+
+    def cells_for(self, facts: Mapping[str, FactSpec]) -> _Cells:
+        """The memo's cells for tables read against ``facts`` (a new, empty one for a
+        mapping other than its own)."""
+        if self._facts is None:
+            self._facts = facts
+        return self._cells if self._facts is facts else {}
 
 
 def _to_intervals(
