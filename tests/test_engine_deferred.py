@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import pickle
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -163,18 +163,25 @@ class _Explained:
         return self.engine.decide(case, at=at, explain=True)
 
 
-@given(st.lists(cases(), min_size=1, max_size=4), st.integers(0, 5 * 24 * 3600))
+@given(
+    st.lists(cases(), min_size=1, max_size=4),
+    st.integers(0, 5 * 24 * 3600),
+    st.sampled_from([None, UTC, timezone(timedelta(hours=-5)), ZoneInfo("America/New_York")]),
+)
 def test_a_sweep_reads_the_decision_as_it_reads_the_plan(
-    open_cases: list[Case], offset: int
+    open_cases: list[Case], offset: int, zone: tzinfo | None
 ) -> None:
     """A sweep over deferred plans (the decision, explained only where it lists an
-    item) finds what it finds over plans explained when made."""
+    item: its summary alone, in the order the decision took the actions) finds what it
+    finds over plans explained when made, and an engine's own sweep too."""
     unique = {c.id: c for c in open_cases}.values()
     at = max(c.last_event_at() for c in unique) + timedelta(seconds=offset)
+    if zone is not None:
+        at = at.astimezone(zone)
     hours = timedelta(hours=8)
-    assert sweep(ENGINE, unique, at, horizon=hours) == sweep(
-        _Explained(ENGINE), unique, at, horizon=hours
-    )
+    explained = sweep(_Explained(ENGINE), unique, at, horizon=hours)
+    assert sweep(ENGINE, unique, at, horizon=hours) == explained
+    assert ENGINE.sweep(unique, at, horizon=hours) == explained
 
 
 _FIXED = st.sampled_from(
