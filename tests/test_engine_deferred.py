@@ -154,13 +154,17 @@ def test_the_explanation_waits_for_its_first_read() -> None:
 
 
 class _Explained:
-    """A decider whose plans are explained when made (``explain=True``)."""
+    """A decider whose plans are explained when made (``explain=True``), their clock
+    states shown (each state's due time and warnings read)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def decide(self, case: Case, *, at: Any) -> RecoveryPlan:
-        return self.engine.decide(case, at=at, explain=True)
+        plan = self.engine.decide(case, at=at, explain=True)
+        for clock in plan.clocks:
+            assert clock.warnings is not None
+        return plan
 
 
 @given(

@@ -1,5 +1,8 @@
 """A case taken as of an instant once: a sweep's and a replay's decisions are decide()'s.
 
+(And a sweep reads a clock's fired warnings from the decision's instants as it reads
+them from the state shown: folds included.)
+
 A sweep and a replay take each case as of the decision time themselves (they read it
 as known then), and ``decide`` takes the case as of that time again. When the time is a
 datetime in a fixed offset, ``decide`` takes the case as of that very datetime, and the
@@ -86,8 +89,26 @@ def _same_decisions(engine: cx.Engine, case: cx.Case, at: datetime) -> None:
         # In a fixed offset, deciding the case itself takes it as of ``at`` alike.
         assert engine.decide(case, at=at) == plain
     if not known.is_closed:
-        swept = _outcome(lambda: engine.sweep([case], at))
-        assert swept == _outcome(lambda: sweep(engine, [case], at))
+        # A sweep reads the decision (clocks' warnings from their instants, items
+        # worded alone): as over plans explained when made, and as the public sweep.
+        swept = _outcome(lambda: engine.sweep([case], at, horizon=timedelta(days=2)))
+        assert swept == _outcome(lambda: sweep(engine, [case], at, horizon=timedelta(days=2)))
+        explained = _Explained(engine)
+        assert swept == _outcome(lambda: sweep(explained, [case], at, horizon=timedelta(days=2)))
+
+
+class _Explained:
+    """A decider whose plans are explained when made (``explain=True``), their clock
+    states shown (each state's due time and warnings read)."""
+
+    def __init__(self, engine: cx.Engine) -> None:
+        self.engine = engine
+
+    def decide(self, case: cx.Case, *, at: datetime) -> cx.RecoveryPlan:
+        plan = self.engine.decide(case, at=at, explain=True)
+        for clock in plan.clocks:
+            assert clock.warnings is not None
+        return plan
 
 
 @given(st.data())

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import pickle
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
 
 from cxrecovery.engine import Engine
 from cxrecovery.errors import InvalidValueError
-from cxrecovery.model import CaseStatus
-from cxrecovery.policy import default_policy
+from cxrecovery.model import Case, CaseStatus, Channel, Customer, Failure, Fault, Severity
+from cxrecovery.money import Money
+from cxrecovery.plan import RecoveryPlan
+from cxrecovery.policy import default_policy, load_policy
 from cxrecovery.replay import DueItem, DueKind, sweep, synthetic_cases
 
 ENGINE = Engine(default_policy())
@@ -77,3 +80,89 @@ def test_next_reviews_skip_cases_with_nothing_due_yet() -> None:
 def test_a_naive_time_is_refused() -> None:
     with pytest.raises(InvalidValueError, match="at"):
         sweep(ENGINE, OPEN, datetime(2025, 3, 1))
+
+
+class _Explained:
+    """A decider whose plans are explained when made (``explain=True``), their clock
+    states shown (each state's due time and warnings read)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def decide(self, case: Case, *, at: datetime) -> RecoveryPlan:
+        plan = self.engine.decide(case, at=at, explain=True)
+        for clock in plan.clocks:
+            assert clock.warnings is not None
+        return plan
+
+
+_NEW_YORK_ALL_DAY = {"time_zone": "America/New_York", "hours": {"mon-sun": ["00:00-24:00"]}}
+# The default policy on New York's calendars, and cases opened on the night its clocks
+# go back (2026-11-01, 01:00-02:00 twice): warnings on both sides of the fold.
+FOLD_ENGINE = Engine(
+    load_policy(
+        {
+            "policy": {"name": "new-york", "version": "1", "extends": "default"},
+            "calendars": {"support": _NEW_YORK_ALL_DAY, "always": _NEW_YORK_ALL_DAY},
+        }
+    )
+)
+FOLD_NIGHT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("engine", "start", "zone"),
+    [
+        (ENGINE, None, UTC),
+        (FOLD_ENGINE, FOLD_NIGHT, UTC),
+        (FOLD_ENGINE, FOLD_NIGHT, ZoneInfo("America/New_York")),
+    ],
+)
+def test_fired_warnings_are_listed_as_the_clock_states_show_them(
+    engine: Engine, start: datetime | None, zone: tzinfo
+) -> None:
+    # A running clock's warnings read from the decision's instants (the state's shown
+    # times waiting) are those the state shows: the last fired one of several, its
+    # time in the calendar's zone; in a fold too, where ``at`` in the calendar's own
+    # zone compares by wall clock (the state's warnings are read then).
+    explained = _Explained(engine)
+    hours = timedelta(hours=8)
+    warnings = 0
+    stream = (
+        synthetic_cases(200, seed=5)
+        if start is None
+        else synthetic_cases(60, seed=5, start=start, span=timedelta(hours=6))
+    )
+    for case in stream:
+        for after in (3, 8, 13, 20, 30):
+            at = (case.opened_at + timedelta(hours=after)).astimezone(zone)
+            swept = engine.sweep([case], at, horizon=hours)
+            assert swept == sweep(explained, [case], at, horizon=hours)
+            warnings += sum(1 for i in swept.items if i.kind is DueKind.WARNING)
+    assert warnings >= 5
+
+
+@pytest.mark.parametrize("severity", [Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL])
+def test_warnings_in_a_fold_are_listed_as_the_clock_states_show_them(severity: Severity) -> None:
+    # Cases opened around New York's fold, swept every few minutes with ``at`` in New
+    # York's zone: a warning's time and ``at`` in one zone compare by wall clock, which
+    # in the repeated hour is not their instants' order; the states' shown warnings
+    # are read then, not the decision's instants.
+    failure = Failure(
+        "late_delivery",
+        severity,
+        Fault.COMPANY,
+        value_at_stake=Money("80", "USD"),
+        service_usable=True,
+    )
+    explained = _Explained(FOLD_ENGINE)
+    warnings = 0
+    for opened_after in range(0, 180, 20):
+        opened = datetime(2026, 11, 1, 3, 0, tzinfo=UTC) + timedelta(minutes=opened_after)
+        case = Case(f"f-{opened_after}", Customer("u-1"), failure, opened, channel=Channel.CHAT)
+        for after in range(0, 240, 10):
+            at = (opened + timedelta(minutes=after)).astimezone(ZoneInfo("America/New_York"))
+            swept = FOLD_ENGINE.sweep([case], at)
+            assert swept == sweep(explained, [case], at)
+            warnings += sum(1 for i in swept.items if i.kind is DueKind.WARNING)
+    assert warnings > 20
