@@ -38,6 +38,9 @@ STEPS = [
     ("  repay", "cxrecovery.engine._compensation", "repay"),
     ("  _amount", "cxrecovery.engine._compensation", "_amount"),
     ("  request", "cxrecovery.engine.compile", "CompiledPolicy._request"),
+    # Since the request is made in one call (_grant.asked), the step calls it directly;
+    # a tree has one or the other (the same label: their counts add up).
+    ("  request", "cxrecovery.engine._compensation", "asked"),
     ("  verdict", "cxrecovery.engine.authority", "Ladder.verdict"),
     ("  _authority", "cxrecovery.engine._compensation", "_authority"),
     ("repay (no row)", "cxrecovery.engine._decision", "repay"),
@@ -141,7 +144,7 @@ def measure(
         spent = sum(after[start:i])
         row = per_decision[-1]
         row[name] = row.get(name, 0) + spent
-    labels = [label for label, _, _ in steps] + ["decide()"]
+    labels = [*dict.fromkeys(label for label, _, _ in steps), "decide()"]
     return {
         label: statistics.median(row.get(label, 0) for row in per_decision) for label in labels
     }
