@@ -16,7 +16,7 @@ from cxrecovery.businesstime import (
     reach_us,
 )
 from cxrecovery.engine._history import changed_at
-from cxrecovery.engine._pending import Explained, Pending
+from cxrecovery.engine._pending import NOTHING_GRANTED, Explained, Pending, new_pending
 from cxrecovery.engine._support import (
     _TICK,
     EMPTY_ATTRIBUTES,
@@ -69,6 +69,9 @@ _BREACHED: Final = ClockStatus.BREACHED
 _PAUSED: Final = ClockStatus.PAUSED
 _RUNNING: Final = ClockStatus.RUNNING
 _ESCALATE: Final = ActionKind.ESCALATE
+# An escalation's fields between its due time and its level (it grants nothing; its
+# level is the last of those NOTHING_GRANTED leaves unset).
+_NO_GRANT: Final = NOTHING_GRANTED[:-1]
 # A clock state's maker, by position: the fields the decision sets (the due time and
 # the warnings are shown on first read).
 _STATE: Final = ClockState._deferring(
@@ -389,8 +392,18 @@ class _ClockSteps:
             return
         due = anchor + rung.respond_within
         self.pending.append(
-            Pending(
-                _ESCALATE, _escalation_words, (level, rung, due, why), rung.role, due, level=level
+            new_pending(  # every field, in order: see Pending
+                Pending,
+                (
+                    _ESCALATE,
+                    _escalation_words,
+                    (level, rung, due, why),
+                    rung.role,
+                    due,
+                    *_NO_GRANT,
+                    level,
+                    None,  # channel
+                ),
             )
         )
 
