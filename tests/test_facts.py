@@ -13,8 +13,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxrecovery import Case, Engine, default_policy, synthetic_cases
-from cxrecovery.facts import Timeline, derive_facts, derive_facts_but_limbo, limbo_hours
-from cxrecovery.facts._derive import _health, _recency_score
+from cxrecovery.facts import (
+    BUILTIN_FACTS,
+    Timeline,
+    derive_facts,
+    derive_facts_but_limbo,
+    limbo_hours,
+)
+from cxrecovery.facts._derive import (
+    _case_facts,
+    _health,
+    _history_facts,
+    _promise_facts,
+    _recency_score,
+    _touchpoint_facts,
+)
 from cxrecovery.testing.strategies import cases
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -116,3 +129,41 @@ def test_the_timeline_is_a_frozen_timeline_like_any_other() -> None:
     assert attrs.evolve(timeline) == plain
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         timeline.last_progress = at  # type: ignore[misc]
+
+
+@settings(max_examples=60)
+@given(
+    cases(policy=default_policy()),
+    st.integers(-48, 400),
+    st.booleans(),
+    st.booleans(),
+)
+def test_each_group_of_facts_is_what_its_own_steps_give(
+    case: Case, hours: int, no_promises: bool, no_history: bool
+) -> None:
+    """derive_facts skips the promises' and the history's steps for a case with nothing
+    for them (the facts a blank dict holds for such a case): the same facts and
+    timeline as every step run in turn, for drawn cases with and without promises,
+    prior cases and grants, at times before and after their last event."""
+    at = max(case.opened_at, case.last_event_at() + timedelta(hours=hours))
+    if no_promises:
+        case = attrs.evolve(case, promises=())
+    if no_history:
+        case = attrs.evolve(case, prior_cases=(), grants=())
+    settings_ = Engine(default_policy())._settings
+    found, timeline = derive_facts_but_limbo(case, at, settings_)
+
+    facts: dict[str, object] = dict.fromkeys(BUILTIN_FACTS)
+    _case_facts(facts, case)
+    touchpoints = tuple(tp for tp in case.touchpoints if tp.at <= at)
+    progress_at, moods = _touchpoint_facts(facts, touchpoints, case, settings_)
+    events, due_ahead = _promise_facts(facts, case, at, moods)
+    exits = _history_facts(facts, case, at, settings_)
+    score = facts["relationship_score"] = _recency_score(events, settings_.recency_decay)
+    facts["relationship_health"] = _health(score, events)
+    assert list(found) == list(facts)
+    assert found == facts
+    assert {n: type(v) for n, v in found.items()} == {n: type(v) for n, v in facts.items()}
+    assert timeline == Timeline(
+        tuple(sorted(due_ahead)), tuple(sorted(t for t in exits if t >= at)), progress_at
+    )

@@ -224,3 +224,38 @@ def test_an_escalation_acknowledged_later_is_unacknowledged_as_the_checked_copy(
     )
     _same(case, t + timedelta(minutes=30))
     assert case.as_of(t + timedelta(minutes=30)).events[0].acknowledged_at is None
+
+
+def _every_time(case: Case) -> list[datetime]:
+    """Every instant the case records, in the order ``last_event_at`` reads them."""
+    times = [case.opened_at, *(tp.at for tp in case.touchpoints)]
+    for promise in case.promises:
+        times += [promise.made_at] + ([promise.settled_at] if promise.settled_at else [])
+    times += [g.at for g in case.grants]
+    times += [p.ended_at or p.started_at for p in case.pauses]
+    times += [t for t in (case.resolved_at, case.closed_at) if t is not None]
+    for event in case.events:
+        times += [event.at] + ([event.acknowledged_at] if event.acknowledged_at else [])
+    return times
+
+
+@given(st.data())
+def test_last_event_at_is_kept_outside_the_case_value(data: st.DataObject) -> None:
+    """A case keeps its ``last_event_at`` once worked out, in a slot that is no field:
+    the same answer (the max of every time it records), and the case's equality, hash,
+    repr and pickle as before it was asked; a copy made without ``__init__`` (as of a
+    time, unpickled) works it out again."""
+    case = data.draw(CASES)
+    pickled, shown, hashed = pickle.dumps(case), repr(case), hash(case)
+    first = case.last_event_at()
+    assert first is max(_every_time(case))
+    assert case.last_event_at() is first
+    assert (pickle.dumps(case), repr(case), hash(case)) == (pickled, shown, hashed)
+    again = pickle.loads(pickled)
+    assert again == case
+    assert again.last_event_at() == first
+    assert attrs.evolve(case).last_event_at() == first
+    at = data.draw(st.sampled_from(_every_time(case)))
+    known = case.as_of(at)
+    assert known.last_event_at() == max(_every_time(known))
+    assert pickle.dumps(known) == pickle.dumps(_checked_as_of(case, at))

@@ -72,10 +72,21 @@ _CRITICAL: Final = Severity.CRITICAL
 _ZERO: Final = Decimal(0)
 _ONE: Final = Decimal(1)
 _NO_WAIT: Final = timedelta(0)
-# A customer without earlier failures or grants: none, no repeat, no goodwill, nothing.
-_NO_HISTORY: Final = (0, False, _ZERO, _ZERO)
-# The facts derive_facts returns, in order, none of them set yet (it sets every one).
+# The facts derive_facts returns, in order: the facts of the promises and of the
+# customer's history as they are for a case without any (most cases: each group is
+# worked out only when the case has something for it), every other one not set yet
+# (derive_facts sets it).
 _BLANK_FACTS: Final[dict[str, object]] = dict.fromkeys(BUILTIN_FACTS)
+_BLANK_FACTS.update(
+    promises_broken=0,
+    promises_pending=0,
+    promises_kept=0,
+    sentiment_drop_after_broken_promise=False,
+    prior_failures=0,
+    same_type_repeat=False,
+    recent_goodwill=_ZERO,
+    granted_so_far=_ZERO,
+)
 # Search keys: the time of a (time, score) event, of a touchpoint.
 _TIME: Final = itemgetter(0)
 _VALUE: Final = itemgetter(1)
@@ -123,13 +134,26 @@ def derive_facts_but_limbo(
     if touchpoints and touchpoints[-1].at > at:
         touchpoints = touchpoints[: bisect_right(touchpoints, at, key=_AT)]
     progress_at, moods = _touchpoint_facts(facts, touchpoints, case, settings)
-    events, due_ahead = _promise_facts(facts, case, at, moods)
-    exits = _history_facts(facts, case, at, settings)
-    score = facts["relationship_score"] = _recency_score(events, settings.recency_decay)
-    facts["relationship_health"] = _health(score, events)
-    due_ahead.sort()
-    window_exits = tuple(sorted([t for t in exits if t >= at])) if exits else ()
-    return facts, _timeline(tuple(due_ahead), window_exits, progress_at)
+    if case.promises:
+        events, due_ahead = _promise_facts(facts, case, at, moods)
+        due_ahead.sort()
+        promise_due = tuple(due_ahead)
+    else:  # no promise: none broken, so a double deviation is a failed fix
+        facts["double_deviation"] = facts["fix_failed"]
+        events, promise_due = moods, ()
+    if case.prior_cases or case.grants:
+        exits = _history_facts(facts, case, at, settings)
+        window_exits = tuple(sorted([t for t in exits if t >= at])) if exits else ()
+    else:  # no earlier failure, no grant: the facts of _NO_HISTORY
+        facts["history"] = "double_deviation" if facts["double_deviation"] else "first"
+        window_exits = ()
+    if events:
+        score = facts["relationship_score"] = _recency_score(events, settings.recency_decay)
+        facts["relationship_health"] = _health(score, events)
+    else:  # nothing sways it: the score of no events and its band
+        facts["relationship_score"] = _ZERO
+        facts["relationship_health"] = _NO_EVENTS_HEALTH
+    return facts, _timeline(promise_due, window_exits, progress_at)
 
 
 # ``Timeline(promise_due, window_exits, last_progress)`` at less cost: its fields set as
@@ -319,9 +343,7 @@ def _history_facts(
     """The facts of the customer's history (earlier failures, goodwill in the window,
     grants on this case); returns when each grant counted leaves the goodwill window."""
     exits: list[datetime] = []
-    prior, same_type, goodwill, granted = (
-        _history(case, at, settings, exits) if case.prior_cases or case.grants else _NO_HISTORY
-    )
+    prior, same_type, goodwill, granted = _history(case, at, settings, exits)
     facts["prior_failures"] = prior
     facts["same_type_repeat"] = same_type
     facts["history"] = (
@@ -382,6 +404,10 @@ def _health(score: Decimal, events: list[tuple[datetime, int]]) -> str:
     if score < _FRAGILE_BELOW or (events and events[-1][1] < 0):
         return "fragile"
     return "stable" if score < _STABLE_BELOW else "strong"
+
+
+# The health of a relationship no event has swayed (its score is 0).
+_NO_EVENTS_HEALTH: Final = _health(_ZERO, [])
 
 
 def _recency_score(events: list[tuple[datetime, int]], decay: Decimal) -> Decimal:

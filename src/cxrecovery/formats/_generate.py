@@ -73,7 +73,7 @@ def _buildable(cls: type, plans: list[FieldPlan]) -> bool:
     if any(hasattr(cls, hook) for hook in ("__attrs_init__", "__attrs_pre_init__")):
         return False
     slots = {s for klass in cls.__mro__ for s in klass.__dict__.get("__slots__", ())}
-    if slots - {"__weakref__"} != {plan.name for plan in plans}:
+    if slots - {"__weakref__", *getattr(cls, "__derived_slots__", ())} != {p.name for p in plans}:
         return False  # a cached hash, or a slot attrs does not set from a field
     for plan in plans:
         field = plan.field

@@ -65,8 +65,21 @@ def _tuple_of(item: type) -> dict[str, Any]:
     return {"converter": v.to_tuple, "validator": v.tuple_of(item)}
 
 
+class _Derived:
+    """A slot for what a case works out from its own fields and keeps (the instant
+    :meth:`Case.last_event_at` names): not a field, so not in the case's equality,
+    hash, repr or pickle, and a case made without ``__init__`` (a copy as of a time,
+    one unpickled) works it out again on first use."""
+
+    __slots__ = ("_last_event",)
+    # Slots that are no field, for a reader that makes a case field by field and then
+    # calls ``__attrs_post_init__`` (which sets them): ``formats._generate``.
+    __derived_slots__ = __slots__
+    _last_event: datetime | None
+
+
 @attrs.frozen
-class Case:
+class Case(_Derived):
     """One failure and its recovery: who, what went wrong, and everything since.
 
     Touchpoints are kept in time order, ids of promises, grants and touchpoints are
@@ -121,6 +134,7 @@ class Case:
         problems = _case_problems(self)
         if problems:
             raise InvalidValueError(problems)
+        object.__setattr__(self, "_last_event", None)  # not worked out yet
 
     def promise(self, promise_id: str) -> Promise | None:
         """Return the promise with this id, or ``None``."""
@@ -138,6 +152,19 @@ class Case:
 
         .. versionadded:: 0.1.0
         """
+        # Worked out once per case (it is immutable): a replay takes the same case as
+        # of each instant it walks, and every ``as_of`` asks.
+        try:
+            found = self._last_event
+        except AttributeError:  # made without __init__: not worked out yet
+            found = None
+        if found is None:
+            found = self._latest()
+            object.__setattr__(self, "_last_event", found)
+        return found
+
+    def _latest(self) -> datetime:
+        """:meth:`last_event_at`, worked out."""
         times = [self.opened_at]
         if self.touchpoints:
             # Every one, in order: the latest is what max() makes of the whole list,
