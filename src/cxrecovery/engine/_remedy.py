@@ -38,6 +38,8 @@ _PENDING: Final = PromiseStatus.PENDING
 _APOLOGIZE: Final = ActionKind.APOLOGIZE
 _REMEDY: Final = ActionKind.REMEDY
 _MAKE_PROMISE: Final = ActionKind.MAKE_PROMISE
+# What follows a promise's due time: nothing granted, no channel (sliced once).
+_AFTER_DUE: Final = _NO_VALUES[1:]
 _REMEDIED: Final = CaseEventKind.REMEDIED
 _FAILED: Final = Outcome.FAILED
 _VISIT: Final = TouchpointKind.VISIT
@@ -183,7 +185,7 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
                 (action, calendar_name, estimate_text, margin, rule, quote, due),
                 owner,
                 due,
-                *_NO_VALUES[1:],
+                *_AFTER_DUE,
             ),
         )
     )
