@@ -19,6 +19,7 @@ from cxrecovery.tables._model import Aggregation, HitPolicy, Rule
 from cxrecovery.tables.vocabulary import (
     _BOOLEAN,
     _INTEGER,
+    _KIND_BY_VALUE,
     FactKind,
     FactSpec,
     FrozenMapping,
@@ -32,6 +33,9 @@ TABLE_KEYS: Final = ("hit_policy", "aggregation", "description", "inputs", "outp
 RULE_KEYS: Final = ("id", "priority", "when", "then", "source")
 _RULE_KEYS: Final = frozenset(RULE_KEYS)
 _PRIORITY: Final = HitPolicy.PRIORITY  # looked up once (see vocabulary._BOOLEAN)
+_BY_VALUE: Final[dict[type, dict[str, Any]]] = {
+    e: {m.value: m for m in e} for e in (HitPolicy, Aggregation)
+}
 _NO_CELLS: Final[dict[str, object]] = {}
 OUTPUT_KEYS: Final = ("name", "kind", "values", "description")
 _SUMMABLE: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL})
@@ -71,10 +75,6 @@ def _at(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _kinds_text() -> str:
-    return ", ".join(_KINDS)
-
-
 class _Reader:
     def __init__(self, facts: Mapping[str, FactSpec], memo: CellMemo | None) -> None:
         self.facts = facts
@@ -105,9 +105,10 @@ class _Reader:
                 )
 
     def choice(self, value: object, enum: type[HitPolicy] | type[Aggregation], path: str) -> Any:
-        names = [m.value for m in enum]
-        if isinstance(value, str) and value in names:
-            return enum(value)
+        members = _BY_VALUE[enum]
+        if isinstance(value, str) and value in members:
+            return members[value]
+        names = list(members)
         if isinstance(value, float):
             self.fail(path, float_message(value))
         else:
@@ -207,10 +208,10 @@ class _Reader:
             where = path if isinstance(spec, str) else _at(path, "kind")
             self.fail(
                 where,
-                f"{kind_text!r} is not a kind ({_kinds_text()}){suggest(kind_text, kinds)}",
+                f"{kind_text!r} is not a kind ({', '.join(kinds)}){suggest(kind_text, kinds)}",
             )
             return None
-        kind = FactKind(kind_text)
+        kind = _KIND_BY_VALUE[kind_text]
         problem = values_problem(kind, values)
         if problem:
             self.fail(path if isinstance(spec, str) else _at(path, "values"), problem)
