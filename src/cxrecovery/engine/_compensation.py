@@ -132,7 +132,7 @@ def compensate(
             (
                 _COMPENSATE,
                 _compensation_text,
-                (form, amount, share, value, who, why, reasons),
+                (form, amount, share, value, who, approval, why, reasons),
                 d.agent.id
                 if (d.agent is not None and verdict.allowed)
                 else (verdict.approver or owner),
@@ -157,10 +157,17 @@ def _compensation_text(
     amount: Money,
     share: Decimal,
     value: Money,
-    who: str,
+    who: str | None,
+    approval: Approval | None,
     why: _Why,
     reasons: list[ReasonSpec],
 ) -> Explained:
+    if who is None:  # the acting role may grant it, or the approval names who approves
+        who = (
+            f"{d.role.name} may grant it now"
+            if approval is None
+            else f"needs approval by {approval.role}"
+        )
     return (
         f"Compensate: {form.value.replace('_', ' ')} of {amount} ({share:.2f} of {value}); {who}",
         _PREFER_IMMEDIATE,
@@ -401,12 +408,13 @@ def _authority(
     amount: Money,
     form: CompensationForm,
     tier: Tier,
-) -> tuple[Authority, str, Approval | None]:
+) -> tuple[Authority, str | None, Approval | None]:
     """Who may grant ``amount``: the acting role now, an approver (an approval asked
     for, its reason and failed checks written on first read), or no role at all (a
-    person decides)."""
+    person decides); and what the action says of it when no role may (the other two
+    are said on first read, see ``_compensation_text``)."""
     if verdict.allowed:
-        return _DO_NOW, f"{d.role.name} may grant it now", None
+        return _DO_NOW, None, None
     ladder = d.engine._ladder
     line = d.policy.compensation.approval_above_ratio
     approver = verdict.approver
@@ -419,7 +427,7 @@ def _authority(
             )
         )
         d.approvals.append(approval)
-        return _NEEDS_APPROVAL, f"needs approval by {approver}", approval
+        return _NEEDS_APPROVAL, None, approval
     reason = _written(ladder, d.role, request, verdict, line).reason
     accepted = ladder.accepts(amount.currency)
     d.judge(

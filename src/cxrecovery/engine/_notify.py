@@ -191,15 +191,12 @@ def _update_due(
     if len(clocks) != len(dues):  # pragma: no cover - the clock steps make one of each
         raise AssertionError("a due instant for each clock")
     for i, state in enumerate(clocks):  # by index: cheaper than a strict zip
-        due = dues[i]
-        due_us = due[0]
-        if (
-            due_us is not None
-            and state.name in _UPDATE_CLOCKS
-            and state.status in _UPDATE_STATUSES
-            and (found is None or due_us < found[0])
-        ):
-            found = (due_us, due[1])
+        # The due instant read only for an update clock that runs or is breached.
+        if state.name in _UPDATE_CLOCKS and state.status in _UPDATE_STATUSES:
+            due = dues[i]
+            due_us = due[0]
+            if due_us is not None and (found is None or due_us < found[0]):
+                found = (due_us, due[1])
     return found
 
 
