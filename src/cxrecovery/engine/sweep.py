@@ -372,6 +372,15 @@ class _Wording:
     def __getattr__(self, name: str) -> object:
         return getattr(self._decision, name)
 
+    # What the explainers of the listed kinds read, given here: reaching
+    # ``__getattr__`` costs a failed lookup (an AttributeError made and caught) first.
+    @property
+    def engine(self) -> object:
+        return self._decision.engine
+
+    def shown(self, when: datetime) -> str:
+        return self._decision.shown(when)
+
     def reason(self, rule: str, text: str, *names: str) -> None:
         return None
 
