@@ -11,7 +11,16 @@ import pytest
 
 from cxrecovery.engine import Engine
 from cxrecovery.errors import InvalidValueError
-from cxrecovery.model import Case, CaseStatus, Channel, Customer, Failure, Fault, Severity
+from cxrecovery.model import (
+    Case,
+    CaseStatus,
+    Channel,
+    Customer,
+    Failure,
+    Fault,
+    Promise,
+    Severity,
+)
 from cxrecovery.money import Money
 from cxrecovery.plan import RecoveryPlan
 from cxrecovery.policy import default_policy, load_policy
@@ -142,12 +151,23 @@ def test_fired_warnings_are_listed_as_the_clock_states_show_them(
     assert warnings >= 5
 
 
-@pytest.mark.parametrize("severity", [Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL])
-def test_warnings_in_a_fold_are_listed_as_the_clock_states_show_them(severity: Severity) -> None:
+@pytest.mark.parametrize(
+    ("severity", "promised"),
+    [
+        (Severity.MEDIUM, False),
+        (Severity.HIGH, False),
+        (Severity.CRITICAL, False),
+        (Severity.HIGH, True),
+    ],
+)
+def test_warnings_and_updates_in_a_fold_are_listed_as_their_shown_times_compare(
+    severity: Severity, promised: bool
+) -> None:
     # Cases opened around New York's fold, swept every few minutes with ``at`` in New
-    # York's zone: a warning's time and ``at`` in one zone compare by wall clock, which
-    # in the repeated hour is not their instants' order; the states' shown warnings
-    # are read then, not the decision's instants.
+    # York's zone: a warning's time (or an update's due time: a case with a promise
+    # pending gets an update due when a clock is) and ``at`` in one zone compare by
+    # wall clock, which in the repeated hour is not their instants' order; the shown
+    # times are compared then, not the decision's instants.
     failure = Failure(
         "late_delivery",
         severity,
@@ -156,13 +176,25 @@ def test_warnings_in_a_fold_are_listed_as_the_clock_states_show_them(severity: S
         service_usable=True,
     )
     explained = _Explained(FOLD_ENGINE)
-    warnings = 0
+    listed = 0
     for opened_after in range(0, 180, 20):
         opened = datetime(2026, 11, 1, 3, 0, tzinfo=UTC) + timedelta(minutes=opened_after)
-        case = Case(f"f-{opened_after}", Customer("u-1"), failure, opened, channel=Channel.CHAT)
+        promises = (Promise("p-1", "call back", opened, opened + timedelta(days=2)),)
+        case = Case(
+            f"f-{opened_after}",
+            Customer("u-1"),
+            failure,
+            opened,
+            channel=Channel.EMAIL if promised else Channel.CHAT,
+            promises=promises if promised else (),
+        )
         for after in range(0, 240, 10):
             at = (opened + timedelta(minutes=after)).astimezone(ZoneInfo("America/New_York"))
-            swept = FOLD_ENGINE.sweep([case], at)
-            assert swept == sweep(explained, [case], at)
-            warnings += sum(1 for i in swept.items if i.kind is DueKind.WARNING)
-    assert warnings > 20
+            for horizon in (timedelta(0), timedelta(minutes=30)):
+                swept = FOLD_ENGINE.sweep([case], at, horizon=horizon)
+                assert swept == sweep(explained, [case], at, horizon=horizon)
+                listed += sum(1 for i in swept.items if i.kind in LISTED_IN_A_FOLD)
+    assert listed > 20
+
+
+LISTED_IN_A_FOLD = {DueKind.WARNING, DueKind.CUSTOMER_UPDATE}

@@ -21,7 +21,7 @@ from cxrecovery._validation import (
 from cxrecovery.businesstime import BusinessCalendar, instant_us
 from cxrecovery.engine._clocks import _shown as _clock_shown
 from cxrecovery.engine._decision import DecisionContext
-from cxrecovery.engine._pending import Pending
+from cxrecovery.engine._pending import DueShown, Pending
 from cxrecovery.engine._support import instant
 from cxrecovery.errors import CxRecoveryError, InvalidValueError
 from cxrecovery.model import Case, CaseStatus
@@ -175,10 +175,8 @@ def swept(
     known = next_reviews or {}
     # ``at`` as an instant, for reading clocks' warnings (None: outside the years the
     # calendars handle, where deciding refuses it first).
-    try:
-        at_us: int | None = instant_us(at, "at")
-    except CxRecoveryError:
-        at_us = None
+    at_us = _instant_or_none(at)
+    until_at = (until, _instant_or_none(until))
     found: list[_Found] = []
     reviews: dict[str, datetime | None] = {}
     decided = skipped = 0
@@ -202,7 +200,7 @@ def swept(
         plan = engine.decide(case, at=at) if decide_known is None else decide_known(case, at)
         decided += 1
         reviews[case.id] = plan.next_review_at
-        found.extend(_due(case, plan, at, at_us, until, promise_horizon))
+        found.extend(_due(case, plan, at, at_us, until_at, promise_horizon))
     found.sort(key=_ORDER)  # stable: items of one key stay in the order found
     return SweepResult(tuple([entry[3] for entry in found]), reviews, decided, skipped)
 
@@ -224,12 +222,21 @@ def _item(kind: DueKind, case_id: str, due: datetime, summary: str) -> _Found:
     return (_URGENCY[kind], instant(due), case_id, item)
 
 
+def _instant_or_none(when: datetime) -> int | None:
+    """``when`` as an instant, for comparing the decision's instants with it; ``None``
+    outside the years the calendars handle (where deciding refuses it first)."""
+    try:
+        return instant_us(when, "at")
+    except CxRecoveryError:
+        return None
+
+
 def _due(
     case: Case,
     plan: RecoveryPlan,
     at: datetime,
     at_us: int | None,
-    until: datetime,
+    until: tuple[datetime, int | None],
     promise_horizon: timedelta,
 ) -> list[_Found]:
     found = _found(case, plan, at, at_us, until, promise_horizon)
@@ -264,9 +271,10 @@ def _found(
     plan: RecoveryPlan,
     at: datetime,
     at_us: int | None,
-    until: datetime,
+    until_at: tuple[datetime, int | None],
     promise_horizon: timedelta,
 ) -> list[_Found]:
+    until, until_us = until_at
     found: list[_Found] = []
     case_id = case.id
     # A plan an engine made, its explanation still waiting, is read from its decision:
@@ -315,10 +323,29 @@ def _found(
         if kind is _ESCALATE:
             found.append(_item(_ESCALATION, case_id, action.due or at, words(action)))
         elif kind is _NOTIFY or kind is _FOLLOW_UP:
-            due = action.due
-            if due is not None and due <= until:
+            due = _due_by(action, until, until_us)
+            if due is not None:
                 found.append(_item(_LISTED_WHEN_DUE[kind], case_id, due, words(action)))
     return found
+
+
+def _due_by(action: DecidedAction, until: datetime, until_us: int | None) -> datetime | None:
+    """The action's due time when it is due by ``until`` (``action.due <= until``),
+    else ``None``.
+
+    An action whose due time the decision holds as an instant and its calendar
+    (:class:`DueShown`) is compared as that instant, and shown only when it is due,
+    where the shown time compares with ``until`` as its instant does: a calendar in a
+    fixed offset, or ``until`` in one (a datetime in another zone than the calendar's
+    compares as the instant it is). Otherwise its due time is shown and compared.
+    """
+    if until_us is not None and type(action) is DueShown:
+        held: tuple[int, BusinessCalendar] = action[4]  # type: ignore[assignment]
+        due_us, calendar = held  # (the ``due`` field as DueShown holds it)
+        if calendar.fixed_offset or type(until.tzinfo) is timezone:
+            return None if due_us > until_us else calendar.datetime_at(due_us)
+    due = action.due
+    return due if due is not None and due <= until else None
 
 
 def _last_fired(clock: ClockState, at: datetime, at_us: int | None) -> tuple[str, datetime] | None:
