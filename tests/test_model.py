@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -394,3 +395,25 @@ def test_a_time_the_cases_clock_cannot_show_is_refused_with_its_name(zone: str |
         case.local_time(datetime(1, 1, 1, tzinfo=UTC))
     with pytest.raises(InvalidValueError, match="when: naive datetime"):
         case.local_time(datetime(2026, 3, 2, 10))
+
+
+_SCALAR_VALUES = st.none() | st.booleans() | st.integers(-(2**31), 2**31) | st.text(max_size=5)
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=6), _SCALAR_VALUES, max_size=8))
+def test_attributes_from_sorted_pairs_are_the_attributes_of_the_mapping(
+    items: dict[str, Any],
+) -> None:
+    """The engine's maker of Attributes (sorted pairs set on a twin of the class, no
+    ``__init__``) gives the value the checked constructor gives: equal, same hash,
+    repr, class, pickle and items, and still frozen."""
+    made = Attributes._from_sorted(tuple(sorted(items.items())))
+    plain = Attributes(items)
+    assert type(made) is Attributes
+    assert made == plain
+    assert hash(made) == hash(plain)
+    assert repr(made) == repr(plain)
+    assert pickle.dumps(made) == pickle.dumps(plain)
+    assert dict(made) == items
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        made._items = ()  # type: ignore[misc]

@@ -144,7 +144,7 @@ def derive_facts_but_limbo(
     if case.prior_cases or case.grants:
         exits = _history_facts(facts, case, at, settings)
         window_exits = tuple(sorted([t for t in exits if t >= at])) if exits else ()
-    else:  # no earlier failure, no grant: the facts of _NO_HISTORY
+    else:  # no earlier failure, no grant: the blank facts' history but this one
         facts["history"] = "double_deviation" if facts["double_deviation"] else "first"
         window_exits = ()
     if events:
@@ -246,7 +246,9 @@ def _touchpoint_facts(
             moods.append((tp.at, _SCORES[sentiment]))
             if kind is _FEEDBACK and sentiment in _POSITIVE:
                 positive_feedback = True
-    wait_minutes = int(wait.total_seconds() // 60)
+    # (A timedelta's seconds as a float cost more than the rest of this after the loop:
+    # most cases record no wait.)
+    wait_minutes = int(wait.total_seconds() // 60) if wait else 0
     facts["channel"] = _VALUES[last_channel or case.channel or _OTHER]
     facts["contacts"] = contacts
     facts["channels_used"] = len(channels)

@@ -171,22 +171,27 @@ class Case(_Derived):
             # which in a fold (a zone with DST, times compared by wall clock) need not
             # be the last of a list in time order.
             times += [tp.at for tp in self.touchpoints]
-        for promise in self.promises:
-            times.append(promise.made_at)
-            if promise.settled_at is not None:
-                times.append(promise.settled_at)
-        for grant in self.grants:  # (a loop: a comprehension costs a call, for few)
-            times.append(grant.at)
-        for pause in self.pauses:
-            times.append(pause.ended_at or pause.started_at)
+        # (Each list is looked at before it is walked: most cases have none of most.)
+        if self.promises:
+            for promise in self.promises:
+                times.append(promise.made_at)
+                if promise.settled_at is not None:
+                    times.append(promise.settled_at)
+        if self.grants:
+            for grant in self.grants:  # (a loop: a comprehension costs a call, for few)
+                times.append(grant.at)
+        if self.pauses:
+            for pause in self.pauses:
+                times.append(pause.ended_at or pause.started_at)
         if self.resolved_at is not None:
             times.append(self.resolved_at)
         if self.closed_at is not None:
             times.append(self.closed_at)
-        for event in self.events:
-            times.append(event.at)
-            if event.acknowledged_at is not None:
-                times.append(event.acknowledged_at)
+        if self.events:
+            for event in self.events:
+                times.append(event.at)
+                if event.acknowledged_at is not None:
+                    times.append(event.acknowledged_at)
         return max(times)
 
     def local_time(self, when: datetime) -> datetime:
@@ -235,8 +240,10 @@ class Case(_Derived):
                 f"{at.isoformat()} is before case {self.id!r} opened at "
                 f"{self.opened_at.isoformat()}",
             )
-        if self.last_event_at() <= at and not _expected_later(self, at):
-            return self
+        if self.last_event_at() <= at:
+            set_at = self.customer.expectation.set_at  # (_expected_later, in line)
+            if set_at is None or set_at <= at:
+                return self
         return _as_of(self, at)
 
     def history(self) -> tuple[CaseEvent, ...]:

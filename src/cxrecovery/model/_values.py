@@ -4,11 +4,11 @@ their expectation, roles and agents."""
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -93,16 +93,9 @@ class Attributes(Mapping[str, _Scalar]):
         made.__attrs_init__(tuple(sorted(items.items())))
         return made
 
-    @classmethod
-    def _from_sorted(cls, pairs: tuple[tuple[str, _Scalar], ...]) -> Attributes:
-        """Build from scalar pairs already sorted by unique key (the engine's hot path).
-
-        Sets the one field directly: what the generated ``__attrs_init__`` does, one
-        call fewer (the engine builds a few dozen of these per decision).
-        """
-        made = object.__new__(cls)
-        object.__setattr__(made, "_items", pairs)
-        return made
+    # Build from scalar pairs already sorted by unique key (the engine's hot path):
+    # ``_from_sorted(pairs)``, set below (the engine builds a few dozen per decision).
+    _from_sorted: ClassVar[Callable[[tuple[tuple[str, _Scalar], ...]], Attributes]]
 
     def __getitem__(self, key: str) -> _Scalar:
         # The pairs are sorted by key: a binary search, so reading every key of a large
@@ -122,6 +115,12 @@ class Attributes(Mapping[str, _Scalar]):
 
     def __repr__(self) -> str:
         return f"Attributes({dict(self._items)!r})"
+
+
+# ``Attributes._from_sorted(pairs)``: the one field set as a plain attribute on a twin of
+# the class, which then becomes an Attributes (see settable_maker): half the cost of
+# ``object.__new__`` and ``object.__setattr__``, what the generated ``__attrs_init__`` does.
+Attributes._from_sorted = staticmethod(v.settable_maker(Attributes, "made of sorted pairs"))
 
 
 @v.implied_by_document_type
