@@ -422,17 +422,18 @@ def _recency_score(events: list[tuple[datetime, int]], decay: Decimal) -> Decima
     if not events:
         return _ZERO
     context = getcontext()
-    return _score(tuple(map(_VALUE, reversed(events))), decay, context.prec, context.rounding)
+    # (The values in time order: a case's key without reversing them first.)
+    return _score(tuple(map(_VALUE, events)), decay, context.prec, context.rounding)
 
 
 @lru_cache(maxsize=4096)
 def _score(values: tuple[int, ...], decay: Decimal, precision: int, rounding: str) -> Decimal:
-    """The score of events of ``values``, the latest first, in a context of ``precision``
+    """The score of events of ``values``, in time order, in a context of ``precision``
     and ``rounding`` (the current one): cases with the same values share it."""
     products, weighed = _weights(decay, len(values), precision, rounding)
-    # Each event's weight × value, looked up; sum() adds them left to right from its
-    # start, as a loop would: the same steps.
-    summed: Decimal = sum(map(_product, products, values), _ZERO)
+    # Each event's weight × value, looked up, the latest first; sum() adds them left to
+    # right from its start, as a loop would: the same steps.
+    summed: Decimal = sum(map(_product, products, reversed(values)), _ZERO)
     return (summed / weighed).quantize(_CENT_HOUR)
 
 
