@@ -1,4 +1,5 @@
-"""The index's shortcut for a calendar open throughout a chunk, against the plain path.
+"""The index's shortcuts, against the plain path: a calendar open throughout a chunk,
+and an add from the start the add before located.
 
 Within a chunk of the index where the calendar is open at every microsecond (a 24/7
 calendar away from its holidays), open time is real time: ``add`` is ``a + d`` and
@@ -6,7 +7,9 @@ calendar away from its holidays), open time is real time: ``add`` is ``a + d`` a
 it found last; the plain path (binary searches over the chunk's intervals) must give the
 same answers, and the same errors, in every zone (DST gaps and folds, fixed offsets),
 with holidays and partial closures, around chunk boundaries and the supported years'
-ends, to the microsecond.
+ends, to the microsecond. An add from the start the add before it located reads that
+start's place in the index off the earlier add instead of locating it again: its answers
+must be the plain path's too, whatever was asked in between.
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class PlainEngine(Engine):
-    """The same index with the shortcut never taken: the shortcut needs the start in the
-    chunk found last, and this engine forgets that chunk before each question."""
+    """The same index with the shortcuts never taken: the shortcut needs the start in the
+    chunk found last, and this engine forgets that chunk before each question (and the
+    start an add located last, so that every add locates its start)."""
 
     def add_each(self, a: int, durations: Iterable[int], path: str) -> list[int]:
         self._last_chunk = _NO_CHUNK
+        self._last_start = (-1, _NO_CHUNK, 0, 0)
         return super().add_each(a, durations, path)
 
     def between(self, a: int, b: int, path: str) -> int:
@@ -157,3 +162,50 @@ def test_a_chunk_counts_as_open_throughout_only_when_it_is() -> None:
     assert christmas.add_each(eve, [2 * DAY_US], "target") == [eve + 3 * DAY_US]
     assert not christmas._last_chunk.full
     assert christmas.between(eve, eve + 3 * DAY_US, "end") == 2 * DAY_US
+
+
+@st.composite
+def weekly(draw: st.DrawFn) -> tuple[BusinessCalendar, int]:
+    """A calendar with weekly hours (closed at night and at weekends), in a zone with or
+    without DST, perhaps with holidays; and an instant near which to ask."""
+    zone = draw(st.sampled_from(ZONES))
+    day = date(2024, 1, 1) + timedelta(days=draw(st.integers(0, 3 * 365)))
+    hours = draw(
+        st.sampled_from(
+            [
+                {"mon-fri": ["09:00-17:00"]},
+                {"mon-fri": ["08:00-12:00", "13:00-18:30"], "sat": ["10:00-14:00"]},
+                {"daily": ["01:30-02:30"]},
+            ]
+        )
+    )
+    holidays = [
+        (day + timedelta(days=draw(st.integers(-10, 10)))).isoformat()
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    calendar = BusinessCalendar.from_dict(
+        {"time_zone": zone, "hours": hours, "holidays": holidays}
+    )
+    return calendar, us_of(day)
+
+
+@given(found=st.one_of(weekly(), calendars()), data=st.data())
+def test_adds_from_a_start_located_before_like_the_plain_path(found, data) -> None:
+    calendar, around = found
+    fast, plain = Engine(calendar), PlainEngine(calendar)
+    starts = [near(data, around) for _ in range(data.draw(st.integers(1, 3)))]
+    for _ in range(data.draw(st.integers(2, 6))):
+        a = data.draw(st.sampled_from(starts))  # often the start of the add before
+        if data.draw(st.booleans()):  # another question moves the chunk found last
+            elsewhere = near(data, around)
+            fast.is_open(elsewhere, "at")
+            plain.is_open(elsewhere, "at")
+        durations = data.draw(
+            st.lists(
+                st.one_of(st.integers(0, 3 * WEEK_US), st.sampled_from([0, 1, HOUR_US])),
+                min_size=1,
+                max_size=3,
+            )
+        )
+        event("same start" if fast._last_start[0] == a else "another start")
+        alike(fast, plain, "add_each", a, durations, "target")

@@ -188,6 +188,10 @@ class Engine:
         # Replaced whole, so a reader in another thread sees an old chunk or a new one,
         # each right for its own instants.
         self._last_chunk = _NO_CHUNK
+        # The start add_each() located last, with its chunk, chunk index and open time
+        # from the chunk's start (clocks of one case share starts). Replaced whole, as
+        # _last_chunk is; a chunk, once built, never changes.
+        self._last_start: tuple[int, _Chunk, int, int] = (-1, _NO_CHUNK, 0, 0)
         self._templates: dict[tuple[int, ...], _Week] = {}
 
     # --- index -------------------------------------------------------------------------
@@ -313,7 +317,9 @@ class Engine:
         A clock adds its target and every warning to the one start: locating the start
         in the index (its chunk, week and open time so far) is done once for them all.
         A start in the chunk found last, when the calendar is open throughout that chunk,
-        reaches every duration that ends within it in real time: ``a + d``.
+        reaches every duration that ends within it in real time: ``a + d``. The start
+        located last is kept: an add from the same start (another clock of the case)
+        does not locate it again.
         """
         found: list[int] = []
         chunk: _Chunk | None = None
@@ -332,7 +338,12 @@ class Engine:
             if not _ADD_LOW <= end < _ADD_HIGH:  # business time <= real time
                 _check_index((end - _ANCHOR) // _CHUNK_US, path)
             if chunk is None:
-                chunk, index, base = self._locate(a, path)
+                located = self._last_start
+                if located[0] == a:
+                    _, chunk, index, base = located
+                else:
+                    chunk, index, base = self._locate(a, path)
+                    self._last_start = (a, chunk, index, base)
             target = base + d
             at = chunk
             if target > at.total:  # beyond the start's chunk: on to the chunk it ends in

@@ -194,9 +194,7 @@ class _ClockSteps:
             if clock.stop is not _FIRST_RESPONSE and not is_open:
                 continue
             table = tables[clock.name]
-            found = self.decided(
-                table.name, table.table, table.path, f"the {clock.name} clock's target"
-            )
+            found = self.decided(table.name, table.table, table.path, table.what)
             if found is None:  # a person decides this clock's target; the rest stands
                 continue
             out, row = found

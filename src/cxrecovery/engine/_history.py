@@ -47,7 +47,7 @@ def changed_at(case: Case, at: datetime, *, own_acts: bool) -> datetime:
     latest so far before it compares it with ``at``. (``comparable`` is written out in
     the loops: a call for each later time costs more than the test.)"""
     best = case.opened_at
-    key = comparable(best)
+    key = best if best.tzinfo.__class__ is _FIXED else best.astimezone(UTC)
     for tp in case.touchpoints:
         when = tp.at
         if when > key and when <= at and (own_acts or tp.direction is not _OUTBOUND):

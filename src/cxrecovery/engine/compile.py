@@ -251,12 +251,13 @@ class _Target:
 class _ClockTable:
     """A clock's target table, its names and its compiled rows, for the decision."""
 
-    __slots__ = ("name", "path", "rows", "table")
+    __slots__ = ("name", "path", "rows", "table", "what")
 
     def __init__(self, engine: CompiledPolicy, clock: ClockPolicy, table: DecisionTable) -> None:
         self.table = table
         self.name = f"{clock.name}_targets"
         self.path = f"clocks.{clock.name}.targets"
+        self.what = f"the {clock.name} clock's target"  # what a person decides without it
         self.rows = _Rows(engine, clock, table)
 
 
