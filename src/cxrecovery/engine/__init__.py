@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from cxrecovery._validation import aware_arg
 from cxrecovery.engine._decision import DecisionContext, decided, decided_as_taken, plan
+from cxrecovery.engine._grant import asked
 from cxrecovery.engine._support import instant_arg
 from cxrecovery.engine.compile import CompiledPolicy, _money_arg
 from cxrecovery.engine.sweep import SweepResult, swept
@@ -81,7 +82,7 @@ class Engine(CompiledPolicy):
         role = self._role(agent)
         case = _known(case, at)
         facts, _ = self._facts(case, at, goodwill)
-        request = self._request(case, facts, amount, form, spent)
+        request = asked(case, facts, amount, form, spent)
         return self._ladder.authorize(
             role,
             request,

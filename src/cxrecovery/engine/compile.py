@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from cxrecovery.businesstime import ClockSpec, ClockWarning, PauseRule, duration_us
 from cxrecovery.engine import authority as _authority
-from cxrecovery.engine._grant import asked
 from cxrecovery.engine._support import _Compiled, _duration_text
 from cxrecovery.engine.goodwill import GoodwillRule
 from cxrecovery.errors import CxRecoveryError, InvalidValueError, PolicyError, Problem
@@ -29,7 +28,7 @@ from cxrecovery.facts import (
     derive_facts_but_limbo,
 )
 from cxrecovery.formats.durations import parse_duration
-from cxrecovery.model import Agent, Case, CompensationForm
+from cxrecovery.model import Agent, Case
 from cxrecovery.money import Money
 from cxrecovery.plan import Reason
 from cxrecovery.policy import ClockPolicy, Policy, RolePolicy
@@ -187,19 +186,6 @@ class CompiledPolicy:
                 "agent.role", f"{agent.role!r} is not a role of this policy ({names})"
             )
         return role
-
-    def _request(
-        self,
-        case: Case,
-        facts: Mapping[str, object],
-        amount: Money,
-        form: CompensationForm,
-        spent: Money | None,
-        granted_before: Decimal | None = None,
-        owed: Money | None = None,
-    ) -> _authority.GrantRequest:
-        """The request to grant ``amount`` (see :func:`~cxrecovery.engine._grant.asked`)."""
-        return asked(case, facts, amount, form, spent, granted_before, owed)
 
 
 class _Target:
