@@ -27,6 +27,10 @@ Measures (``--what``, comma-separated; default all):
   3 promises), warm; ``--ops`` decisions;
 - ``decide-synthetic``: the median over ``--cases`` synthetic cases (seed 7), each decided
   once, an hour after its last event, by an engine warmed on other synthetic cases;
+- ``fresh`` (``decide-fresh``, ``decide-synthetic-fresh``): the same two, each decision
+  given a case object loaded from its document and never asked anything before (what a
+  host that loads a case and decides it once does): nothing a case keeps once worked
+  out (its last event) is reused from an earlier call;
 - ``load_case``: ``load_case`` on the typical case's JSON text (``--ops`` loads), and
   ``load_case-synthetic`` the median over the synthetic documents;
 - ``replay``: ``simulate`` serially (no executor) over a JSON Lines file of the synthetic
@@ -57,11 +61,21 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "ab_driver.py"
-MEASURES = ("decide", "decide-synthetic", "load_case", "load_case-synthetic", "replay", "sweep")
+MEASURES = (
+    "decide",
+    "decide-synthetic",
+    "decide-fresh",
+    "decide-synthetic-fresh",
+    "load_case",
+    "load_case-synthetic",
+    "replay",
+    "sweep",
+)
 # --what names: load_case covers the typical and the synthetic documents.
 GROUPS = {
     "decide": ("decide",),
     "decide-synthetic": ("decide-synthetic",),
+    "fresh": ("decide-fresh", "decide-synthetic-fresh"),
     "load_case": ("load_case", "load_case-synthetic"),
     "replay": ("replay",),
     "sweep": ("sweep",),
@@ -85,6 +99,8 @@ class Target:
 TARGETS = {
     "decide": Target(0.35, speedup=False),
     "decide-synthetic": Target(0.35, speedup=False),
+    "decide-fresh": Target(0.35, speedup=False),
+    "decide-synthetic-fresh": Target(0.35, speedup=False),
     "load_case": Target(0.6, speedup=False),
     "load_case-synthetic": Target(0.6, speedup=False),
     "replay": Target(2.5, speedup=True),
@@ -93,6 +109,8 @@ TARGETS = {
 LABELS = {
     "decide": "decide(), typical case",
     "decide-synthetic": "decide(), synthetic median",
+    "decide-fresh": "decide(), typical case, a new case object each time",
+    "decide-synthetic-fresh": "decide(), synthetic median, new case objects",
     "load_case": "load_case, typical document",
     "load_case-synthetic": "load_case, synthetic median",
     "replay": "serial replay, per case",

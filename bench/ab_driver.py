@@ -135,6 +135,21 @@ def setup(measure: str, docs: dict[str, Any], ops: int, tmp: Path) -> Setup:
             engine.decide(c, at=after_last_event(c))
         cases = [cx.load_case(d) for d in synthetic]
         return [_decider(engine, c) for c in cases], 1
+    if measure in ("decide-fresh", "decide-synthetic-fresh"):
+        engine = cx.Engine(cx.default_policy())
+        case = typical_case()
+        for _ in range(3):
+            engine.decide(case, at=after_last_event(case))
+        if measure == "decide-fresh":
+            texts = [docs["typical"]] * ops
+        else:
+            for c in map(cx.load_case, warm):
+                engine.decide(c, at=after_last_event(c))
+            texts = synthetic
+        # The time from one copy, the decision on another that nothing has asked yet.
+        return [
+            _decider_at(engine, cx.load_case(d), after_last_event(cx.load_case(d))) for d in texts
+        ], 1
     if measure == "load_case":
         typical = docs["typical"]
         for _ in range(3):
@@ -172,7 +187,10 @@ def setup(measure: str, docs: dict[str, Any], ops: int, tmp: Path) -> Setup:
 
 
 def _decider(engine: Any, case: Any) -> Callable[[], object]:
-    at = after_last_event(case)
+    return _decider_at(engine, case, after_last_event(case))
+
+
+def _decider_at(engine: Any, case: Any, at: datetime) -> Callable[[], object]:
     return lambda: engine.decide(case, at=at)
 
 
