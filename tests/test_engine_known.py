@@ -25,6 +25,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import cxrecovery as cx
+from _times import instants_of
 from cxrecovery.engine import decide_as_of
 from cxrecovery.policy import load_policy
 from cxrecovery.replay import sweep
@@ -49,17 +50,6 @@ FOLD_ENGINE = cx.Engine(
     )
 )
 ZONES: tuple[tzinfo, ...] = (UTC, timezone(timedelta(hours=2)), timezone(-timedelta(hours=5)))
-
-
-def _instants(case: cx.Case) -> list[datetime]:
-    times = {case.opened_at, *(tp.at for tp in case.touchpoints), *(g.at for g in case.grants)}
-    for promise in case.promises:
-        times.update(t for t in (promise.made_at, promise.settled_at, promise.due) if t)
-    for pause in case.pauses:
-        times.update(t for t in (pause.started_at, pause.ended_at) if t)
-    for event in case.events:
-        times.update(t for t in (event.at, event.acknowledged_at) if t)
-    return sorted(times, key=lambda t: t.astimezone(UTC))
 
 
 def _outcome(decide: Callable[[], object]) -> object:
@@ -114,7 +104,7 @@ class _Explained:
 @given(st.data())
 def test_a_case_taken_as_of_once_is_decided_as_decide_decides_it(data: st.DataObject) -> None:
     case = data.draw(cases())
-    at = data.draw(st.sampled_from(_instants(case)))
+    at = data.draw(st.sampled_from(instants_of(case)))
     at += timedelta(seconds=data.draw(st.sampled_from([-1, 0, 0, 1, 3600, 86400 * 3])))
     at = max(at, case.opened_at).astimezone(data.draw(st.sampled_from((*ZONES, NEW_YORK))))
     _same_decisions(ENGINE, case, at)

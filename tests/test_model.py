@@ -11,6 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from _times import recorded_times
 from cxrecovery import (
     Case,
     CaseStatus,
@@ -283,20 +284,6 @@ def test_negative_money_is_refused_with_its_field(make: Any, path: str) -> None:
         make("-1.50")
 
 
-def _plain_last_event_at(case: Case) -> datetime:
-    """``Case.last_event_at`` as its docstring says it: the max() of every instant the
-    case records, the first of the latest when several are equal."""
-    times = [case.opened_at, *(tp.at for tp in case.touchpoints)]
-    for promise in case.promises:
-        times += [promise.made_at] + ([promise.settled_at] if promise.settled_at else [])
-    times += [g.at for g in case.grants]
-    times += [p.ended_at or p.started_at for p in case.pauses]
-    times += [t for t in (case.resolved_at, case.closed_at) if t is not None]
-    for event in case.events:
-        times += [event.at] + ([event.acknowledged_at] if event.acknowledged_at else [])
-    return max(times)
-
-
 _ZONES = (UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5)))
 # Around 2026-11-01 05:00 UTC: New York's fold (01:00-02:00 twice), where times in its
 # zone compare by wall clock and times across zones by instant.
@@ -342,14 +329,14 @@ def test_last_event_at_is_what_max_makes_of_every_time(
             for i, h in enumerate(grants)
         ),
     )
-    assert case.last_event_at() is _plain_last_event_at(case)
+    assert case.last_event_at() is max(recorded_times(case))
 
 
 def test_last_event_at_of_synthetic_cases_is_the_plain_max() -> None:
     from cxrecovery import synthetic_cases
 
     for case in synthetic_cases(300, seed=5):
-        assert case.last_event_at() is _plain_last_event_at(case)
+        assert case.last_event_at() is max(recorded_times(case))
 
 
 @given(

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from _times import instants_of, recorded_times
 from cxrecovery import (
     Case,
     CaseStatus,
@@ -105,21 +106,10 @@ def _same(case: Case, at: datetime) -> None:
     assert attrs.evolve(found) == found
 
 
-def _instants(case: Case) -> list[datetime]:
-    times = {case.opened_at, *(tp.at for tp in case.touchpoints), *(g.at for g in case.grants)}
-    for promise in case.promises:
-        times.update(t for t in (promise.made_at, promise.settled_at, promise.due) if t)
-    for pause in case.pauses:
-        times.update(t for t in (pause.started_at, pause.ended_at) if t)
-    for event in case.events:
-        times.update(t for t in (event.at, event.acknowledged_at) if t)
-    return sorted(times, key=lambda t: t.astimezone(UTC))
-
-
 @given(st.data())
 def test_as_of_is_the_checked_copy(data: st.DataObject) -> None:
     case = data.draw(CASES)
-    mine = _instants(case)
+    mine = instants_of(case)
     at = data.draw(st.sampled_from(mine)) if data.draw(st.booleans()) else case.opened_at
     at += timedelta(seconds=data.draw(st.sampled_from([-1, 0, 0, 1, 3600])))
     if at < case.opened_at:
@@ -226,19 +216,6 @@ def test_an_escalation_acknowledged_later_is_unacknowledged_as_the_checked_copy(
     assert case.as_of(t + timedelta(minutes=30)).events[0].acknowledged_at is None
 
 
-def _every_time(case: Case) -> list[datetime]:
-    """Every instant the case records, in the order ``last_event_at`` reads them."""
-    times = [case.opened_at, *(tp.at for tp in case.touchpoints)]
-    for promise in case.promises:
-        times += [promise.made_at] + ([promise.settled_at] if promise.settled_at else [])
-    times += [g.at for g in case.grants]
-    times += [p.ended_at or p.started_at for p in case.pauses]
-    times += [t for t in (case.resolved_at, case.closed_at) if t is not None]
-    for event in case.events:
-        times += [event.at] + ([event.acknowledged_at] if event.acknowledged_at else [])
-    return times
-
-
 @given(st.data())
 def test_last_event_at_is_kept_outside_the_case_value(data: st.DataObject) -> None:
     """A case keeps its ``last_event_at`` once worked out, in a slot that is no field:
@@ -248,14 +225,14 @@ def test_last_event_at_is_kept_outside_the_case_value(data: st.DataObject) -> No
     case = data.draw(CASES)
     pickled, shown, hashed = pickle.dumps(case), repr(case), hash(case)
     first = case.last_event_at()
-    assert first is max(_every_time(case))
+    assert first is max(recorded_times(case))
     assert case.last_event_at() is first
     assert (pickle.dumps(case), repr(case), hash(case)) == (pickled, shown, hashed)
     again = pickle.loads(pickled)
     assert again == case
     assert again.last_event_at() == first
     assert attrs.evolve(case).last_event_at() == first
-    at = data.draw(st.sampled_from(_every_time(case)))
+    at = data.draw(st.sampled_from(recorded_times(case)))
     known = case.as_of(at)
-    assert known.last_event_at() == max(_every_time(known))
+    assert known.last_event_at() == max(recorded_times(known))
     assert pickle.dumps(known) == pickle.dumps(_checked_as_of(case, at))
