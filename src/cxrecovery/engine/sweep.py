@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import partial
 from operator import itemgetter
 from typing import Final, Protocol, cast
@@ -18,23 +18,20 @@ from cxrecovery._validation import (
     optional_aware_arg,
     settable_maker,
 )
-from cxrecovery.businesstime import BusinessCalendar, instant_us
-from cxrecovery.engine._clocks import _shown as _clock_shown
+from cxrecovery.businesstime import BusinessCalendar
 from cxrecovery.engine._decision import DecisionContext
-from cxrecovery.engine._pending import DueShown, Pending
+from cxrecovery.engine._pending import Pending
 from cxrecovery.engine._support import instant
-from cxrecovery.errors import CxRecoveryError, InvalidValueError
+from cxrecovery.errors import InvalidValueError
 from cxrecovery.model import Case, CaseStatus
 from cxrecovery.plan import (
     Action,
     ActionKind,
-    ClockState,
     ClockStatus,
     DecidedAction,
     RecoveryPlan,
     decided_actions,
     source,
-    waiting_fill,
 )
 
 __all__ = ["Decider", "DueItem", "DueKind", "SweepResult", "sweep", "swept"]
@@ -173,10 +170,6 @@ def swept(
             "next_reviews", f"{next_reviews!r:.60} is not a mapping of case ids to times"
         )
     known = next_reviews or {}
-    # ``at`` as an instant, for reading clocks' warnings (None: outside the years the
-    # calendars handle, where deciding refuses it first).
-    at_us = _instant_or_none(at)
-    until_at = (until, _instant_or_none(until))
     found: list[_Found] = []
     reviews: dict[str, datetime | None] = {}
     decided = skipped = 0
@@ -200,7 +193,7 @@ def swept(
         plan = engine.decide(case, at=at) if decide_known is None else decide_known(case, at)
         decided += 1
         reviews[case.id] = plan.next_review_at
-        found.extend(_due(case, plan, at, at_us, until_at, promise_horizon))
+        found.extend(_due(case, plan, at, until, promise_horizon))
     found.sort(key=_ORDER)  # stable: items of one key stay in the order found
     return SweepResult(tuple([entry[3] for entry in found]), reviews, decided, skipped)
 
@@ -222,24 +215,10 @@ def _item(kind: DueKind, case_id: str, due: datetime, summary: str) -> _Found:
     return (_URGENCY[kind], instant(due), case_id, item)
 
 
-def _instant_or_none(when: datetime) -> int | None:
-    """``when`` as an instant, for comparing the decision's instants with it; ``None``
-    outside the years the calendars handle (where deciding refuses it first)."""
-    try:
-        return instant_us(when, "at")
-    except CxRecoveryError:
-        return None
-
-
 def _due(
-    case: Case,
-    plan: RecoveryPlan,
-    at: datetime,
-    at_us: int | None,
-    until: tuple[datetime, int | None],
-    promise_horizon: timedelta,
+    case: Case, plan: RecoveryPlan, at: datetime, until: datetime, promise_horizon: timedelta
 ) -> list[_Found]:
-    found = _found(case, plan, at, at_us, until, promise_horizon)
+    found = _found(case, plan, at, until, promise_horizon)
     if not found or not case.events:
         return found
     acted: datetime | None = None
@@ -267,14 +246,8 @@ def _acted_at(case: Case) -> datetime:
 
 
 def _found(
-    case: Case,
-    plan: RecoveryPlan,
-    at: datetime,
-    at_us: int | None,
-    until_at: tuple[datetime, int | None],
-    promise_horizon: timedelta,
+    case: Case, plan: RecoveryPlan, at: datetime, until: datetime, promise_horizon: timedelta
 ) -> list[_Found]:
-    until, until_us = until_at
     found: list[_Found] = []
     case_id = case.id
     # A plan an engine made, its explanation still waiting, is read from its decision:
@@ -306,10 +279,11 @@ def _found(
             if due_at is not None:
                 found.append(_item(_BREACH, case_id, due_at, f"{clock.name} clock breached"))
         elif status is _RUNNING:
-            fired = _last_fired(clock, at, at_us)
-            if fired is not None:
-                what = f"{clock.name} clock at {fired[0]}"
-                found.append(_item(_WARNING, case_id, fired[1], what))
+            fired = [w for w in clock.warnings if w.at <= at]
+            if fired:
+                last = fired[-1]
+                what = f"{clock.name} clock at {last.name}"
+                found.append(_item(_WARNING, case_id, last.at, what))
     soon = at + promise_horizon
     for promise in case.promises:
         if not promise.is_pending:
@@ -323,58 +297,10 @@ def _found(
         if kind is _ESCALATE:
             found.append(_item(_ESCALATION, case_id, action.due or at, words(action)))
         elif kind is _NOTIFY or kind is _FOLLOW_UP:
-            due = _due_by(action, until, until_us)
-            if due is not None:
+            due = action.due
+            if due is not None and due <= until:
                 found.append(_item(_LISTED_WHEN_DUE[kind], case_id, due, words(action)))
     return found
-
-
-def _due_by(action: DecidedAction, until: datetime, until_us: int | None) -> datetime | None:
-    """The action's due time when it is due by ``until`` (``action.due <= until``),
-    else ``None``.
-
-    An action whose due time the decision holds as an instant and its calendar
-    (:class:`DueShown`) is compared as that instant, and shown only when it is due,
-    where the shown time compares with ``until`` as its instant does: a calendar in a
-    fixed offset, or ``until`` in one (a datetime in another zone than the calendar's
-    compares as the instant it is). Otherwise its due time is shown and compared.
-    """
-    if until_us is not None and type(action) is DueShown:
-        held: tuple[int, BusinessCalendar] = action[4]  # type: ignore[assignment]
-        due_us, calendar = held  # (the ``due`` field as DueShown holds it)
-        if calendar.fixed_offset or type(until.tzinfo) is timezone:
-            return None if due_us > until_us else calendar.datetime_at(due_us)
-    due = action.due
-    return due if due is not None and due <= until else None
-
-
-def _last_fired(clock: ClockState, at: datetime, at_us: int | None) -> tuple[str, datetime] | None:
-    """The name and time of the last of a running clock's warnings at or before ``at``:
-    ``[w for w in clock.warnings if w.at <= at][-1]``.
-
-    A state an engine made, its shown values still waiting, is read from the instants
-    they would be shown from (the fill's ``reached``: the due time, then each warning's
-    time or ``None``), when those compare with ``at`` as the shown times do: a
-    calendar in a fixed offset, or ``at`` in one (a datetime in another zone than the
-    calendar's compares as the instant it is). Only the warning listed is shown. A
-    calendar in a zone with DST and ``at`` in a zone (the same zone compares by wall
-    clock, which in a fold is not the instant's order) reads the state's warnings.
-    """
-    fill = waiting_fill(clock)
-    if at_us is not None and type(fill) is partial and fill.func is _clock_shown:
-        calendar, reached, compiled, _ = fill.args
-        points = compiled.points
-        if len(reached) == len(points) + 1 and (
-            calendar.fixed_offset or type(at.tzinfo) is timezone
-        ):
-            last: tuple[str, int] | None = None
-            for i, (name, _level, _text) in enumerate(points, 1):
-                when_us = reached[i]
-                if when_us is not None and when_us <= at_us:
-                    last = (name, when_us)
-            return None if last is None else (last[0], calendar.datetime_at(last[1]))
-    fired = [w for w in clock.warnings if w.at <= at]
-    return (fired[-1].name, fired[-1].at) if fired else None
 
 
 def _words(d: _Wording, action: DecidedAction) -> str:

@@ -8,7 +8,7 @@ happened, so a host schedules one job instead of polling.
 
 from __future__ import annotations
 
-from cxrecovery.plan._deferred import FieldParts, source, waiting_fill
+from cxrecovery.plan._deferred import FieldParts, source
 from cxrecovery.plan._parts import (
     Action,
     ActionKind,
@@ -43,5 +43,4 @@ __all__ = [
     "decided_actions",
     "record",
     "source",
-    "waiting_fill",
 ]

@@ -43,7 +43,7 @@ import attrs
 
 from cxrecovery._validation import settable_twin
 
-__all__ = ["Deferrable", "FieldParts", "early", "source", "waiting_fill"]
+__all__ = ["Deferrable", "FieldParts", "early", "source"]
 
 Fill = Callable[[], Mapping[str, object]]
 
@@ -193,21 +193,6 @@ def source(made: Deferrable) -> object:
     except AttributeError:  # made by __init__ (every field set), or being unpickled
         return None
     return pending._arg if type(pending) is FieldParts else None
-
-
-def waiting_fill(made: Deferrable) -> object:
-    """The fill of ``made``'s fields still to fill while it waits; ``None`` once it is
-    filled (or filling), or for a value made whole.
-
-    For code that reads part of a deferred value from what its fill would work it out
-    from, and knows that fill's kind (a sweep reads which of a clock's warnings fired
-    from the instants its state's fill would show). Nothing is filled.
-    """
-    try:
-        pending = _get(made, "_pending")
-    except AttributeError:  # made by __init__ (every field set), or being unpickled
-        return None
-    return None if pending is _FILLING else pending
 
 
 def _setters(cls: type) -> dict[str, Callable[[object, object], None]]:
