@@ -14,7 +14,7 @@ from typing import Final
 import attrs
 
 from cxrecovery._validation import settable_maker
-from cxrecovery.errors import CurrencyMismatchError, MoneyError
+from cxrecovery.errors import CurrencyMismatchError, InvalidValueError, MoneyError
 
 __all__ = ["Money", "Rounding", "currencies", "minor_units"]
 
@@ -180,7 +180,7 @@ class Money:
         else:
             exact = _quantize(value, quantum, amount, currency, exponent)
         if exact.adjusted() >= _MAX_DIGITS:
-            raise MoneyError.at("amount", f"{amount!r} is too large an amount")
+            raise _too_large(amount)
         if exact.is_zero():
             exact = abs(exact)  # one zero: -0.00 and 0.00 are the same money
         # What the generated __attrs_init__ does, one call fewer.
@@ -200,7 +200,7 @@ class Money:
             return cls(amount, currency)
         # Held already: the size check and the one zero remain.
         if amount.adjusted() >= _MAX_DIGITS:
-            raise MoneyError.at("amount", f"{amount!r} is too large an amount")
+            raise _too_large(amount)
         return cls._made(amount if amount else abs(amount), currency)
 
     @staticmethod
@@ -215,7 +215,7 @@ class Money:
             return Money(amount, currency).amount
         # Held already and not zero: the size check remains.
         if amount.adjusted() >= _MAX_DIGITS:
-            raise MoneyError.at("amount", f"{amount!r} is too large an amount")
+            raise _too_large(amount)
         return amount
 
     @classmethod
@@ -361,15 +361,11 @@ class Money:
             # Not a currency, not a rounding mode, not a finite product: Money.of says
             # why, checking them in its order.
             return Money.of(product, currency, rounding=rounding).amount
-        # Money.of, for a finite product in this money's currency, written out: rounded
-        # to the minor unit (_round; quantizing gives the quantum's exponent), only the
-        # size check and the one zero remain.
-        try:
-            rounded = product.quantize(_QUANTUM[exponent], rounding)
-        except decimal.InvalidOperation:
-            raise MoneyError.at("amount", f"{product!r} is too large an amount") from None
+        # Money.of, for a finite product in this money's currency: rounded to the minor
+        # unit (quantizing gives the quantum's exponent), the size check and the one zero.
+        rounded = _round(product, exponent, rounding)
         if rounded.adjusted() >= _MAX_DIGITS:
-            raise MoneyError.at("amount", f"{rounded!r} is too large an amount")
+            raise _too_large(rounded)
         return rounded if rounded else abs(rounded)
 
     def fraction(
@@ -481,8 +477,13 @@ _set_currency: Final = Money.__dict__["currency"].__set__
 _settable: Final[Callable[[Decimal, str], Money]] = settable_maker(Money, "being made")
 
 
+def _too_large(amount: object) -> InvalidValueError:
+    """The error for an amount over the size limit (or one the minor unit cannot hold)."""
+    return MoneyError.at("amount", f"{amount!r} is too large an amount")
+
+
 def _round(value: Decimal, exponent: int, rounding: str) -> Decimal:
     try:
         return value.quantize(_QUANTUM[exponent], rounding)
     except decimal.InvalidOperation:
-        raise MoneyError.at("amount", f"{value!r} is too large an amount") from None
+        raise _too_large(value) from None
