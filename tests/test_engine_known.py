@@ -18,20 +18,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import cxrecovery as cx
-from _times import instants_of
+from _times import NEW_YORK, fold_case_times, in_fold, instants_of
 from cxrecovery.engine import decide_as_of
 from cxrecovery.policy import load_policy
 from cxrecovery.replay import sweep
 from cxrecovery.testing.strategies import cases
 
-NEW_YORK = ZoneInfo("America/New_York")
 ENGINE = cx.Engine(cx.default_policy())
 ALL_DAY = ["00:00-24:00"]
 # The default policy on New York's calendars: due times and warnings in a zone with DST.
@@ -110,14 +108,6 @@ def test_a_case_taken_as_of_once_is_decided_as_decide_decides_it(data: st.DataOb
     _same_decisions(ENGINE, case, at)
 
 
-# Around 2026-11-01 05:00 UTC: New York's fold (01:00-02:00 twice).
-_FOLD = datetime(2026, 11, 1, 4, 30, tzinfo=UTC)
-
-
-def _in_fold(minutes: int, zone: tzinfo | None) -> datetime:
-    return (_FOLD + timedelta(minutes=minutes)).astimezone(NEW_YORK if zone is None else zone)
-
-
 @given(
     st.lists(
         st.tuples(st.integers(0, 12).map(lambda q: q * 10), st.sampled_from((*ZONES, None))),
@@ -132,11 +122,7 @@ def _in_fold(minutes: int, zone: tzinfo | None) -> datetime:
 def test_in_a_fold_a_case_taken_as_of_once_is_decided_as_decide_decides_it(
     times: list[tuple[int, tzinfo | None]], cut: tuple[int, tzinfo | None], resolve: bool
 ) -> None:
-    opened, *rest = [_in_fold(m, zone) for m, zone in times]
-    touchpoints: list[datetime] = []
-    for when in rest:  # in time order as the case checks it
-        if when >= opened and (not touchpoints or when >= touchpoints[-1]):
-            touchpoints.append(when)
+    opened, touchpoints = fold_case_times(times)
     promises = tuple(
         cx.Promise(f"p-{i}", "call back", when, when + timedelta(minutes=50))
         for i, when in enumerate(touchpoints[:2])
@@ -146,7 +132,7 @@ def test_in_a_fold_a_case_taken_as_of_once_is_decided_as_decide_decides_it(
         case = _case(opened, touchpoints, promises, last if resolve else None)
     except cx.InvalidValueError:
         assume(False)
-    at = _in_fold(*cut)
+    at = in_fold(*cut)
     if at >= opened:
         _same_decisions(FOLD_ENGINE, case, at)
         _same_decisions(ENGINE, case, at)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pickle
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from _times import instants_of, recorded_times
+from _times import fold_case_times, in_fold, instants_of, recorded_times
 from cxrecovery import (
     Case,
     CaseStatus,
@@ -117,16 +116,8 @@ def test_as_of_is_the_checked_copy(data: st.DataObject) -> None:
     _same(case, at)
 
 
-# Around 2026-11-01 05:00 UTC: New York's fold (01:00-02:00 twice), where times in its
-# zone compare by wall clock and times across zones by instant (PEP 495).
-_NEW_YORK = ZoneInfo("America/New_York")
-_FOLD = datetime(2026, 11, 1, 4, 30, tzinfo=UTC)
+# Zones to draw fold times in (None: New York's, see _times.in_fold).
 _ZONES = (UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5)), None)
-
-
-def _in_fold(minutes: int, zone: tzinfo | None) -> datetime:
-    when = _FOLD + timedelta(minutes=minutes)
-    return when.astimezone(_NEW_YORK if zone is None else zone)
 
 
 @given(
@@ -141,11 +132,7 @@ def _in_fold(minutes: int, zone: tzinfo | None) -> datetime:
 def test_as_of_in_a_fold_is_the_checked_copy(
     times: list[tuple[int, tzinfo | None]], cut: tuple[int, tzinfo | None]
 ) -> None:
-    opened, *rest = [_in_fold(m, zone) for m, zone in times]
-    touchpoints: list[datetime] = []
-    for when in rest:  # in time order as the case checks it
-        if when >= opened and (not touchpoints or when >= touchpoints[-1]):
-            touchpoints.append(when)
+    opened, touchpoints = fold_case_times(times)
     promises = tuple(
         Promise(
             f"p-{i}",
@@ -170,7 +157,7 @@ def test_as_of_in_a_fold_is_the_checked_copy(
             Pause("waiting", t, ended_at=t + timedelta(minutes=25)) for t in touchpoints[:1]
         ),
     )
-    at = _in_fold(*cut)
+    at = in_fold(*cut)
     if at >= opened:
         _same(case, at)
 
