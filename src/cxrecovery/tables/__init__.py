@@ -24,7 +24,7 @@ import attrs
 
 from cxrecovery._validation import settable_maker
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
-from cxrecovery.tables._build import Parts, read
+from cxrecovery.tables._build import _PRIORITY, Parts, read
 from cxrecovery.tables._cells import CellMemo, Condition, Interval, fact_problem
 from cxrecovery.tables._dump import dump
 from cxrecovery.tables._index import (
@@ -75,7 +75,6 @@ _COLLECT: Final = HitPolicy.COLLECT
 _RULE_ORDER: Final = HitPolicy.RULE_ORDER
 _UNIQUE: Final = HitPolicy.UNIQUE
 _ANY: Final = HitPolicy.ANY
-_PRIORITY: Final = HitPolicy.PRIORITY
 _AGG_COUNT: Final = Aggregation.COUNT
 _AGG_SUM: Final = Aggregation.SUM
 _AGG_MIN: Final = Aggregation.MIN
