@@ -17,8 +17,10 @@ from cxrecovery.businesstime import (
     ClockSpec,
     ClockWarning,
     Holiday,
+    clock_times_us,
     in_zone,
     instant_us,
+    reach_us,
 )
 from cxrecovery.businesstime._time import load_zone, local_date, resolve_wall
 
@@ -89,3 +91,41 @@ def test_in_zone_refuses_a_moment_the_zone_cannot_show() -> None:
     with pytest.raises(CalendarError, match=r"moment: .* cannot be shown in America/New_York"):
         in_zone(datetime(1, 1, 1, tzinfo=UTC), "America/New_York")
     assert in_zone(datetime(9999, 12, 31, 23, tzinfo=UTC), "America/New_York").hour == 18
+
+
+_S = 1_700_000_000_000_000  # an instant (2023-11-14)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "path"),
+    [
+        (("not a calendar", _S, [1]), {}, "calendar"),
+        ((None, _S, None), {}, "thresholds"),
+        ((None, _S, ["1"]), {}, "thresholds[0]"),
+        ((None, _S, [1, 1.5]), {}, "thresholds[1]"),
+        ((None, _S, [True]), {}, "thresholds[0]"),
+        ((None, _S, [-1]), {}, "thresholds[0]"),
+        ((None, "x", [1]), {}, "start"),
+        ((None, _S, [1]), {"at": "x"}, "at"),
+        ((None, _S, [1]), {"at": _S, "stopped": 1.0}, "stopped"),
+        ((None, _S, [1]), {"at": _S, "max_pause": -1}, "max_pause"),
+        ((None, _S, [1]), {"at": _S, "pauses": "zz"}, "pauses[0]"),
+        ((None, _S, [1]), {"at": _S, "pauses": [("a", None)]}, "pauses[0][0]"),
+        ((None, _S, [1]), {"at": _S, "pauses": [(_S, "b")]}, "pauses[0][1]"),
+    ],
+)
+def test_the_instant_level_clock_functions_refuse_bad_arguments_by_name(
+    args: tuple[object, ...], kwargs: dict[str, object], path: str
+) -> None:
+    """reach_us and clock_times_us name the argument that is wrong (CalendarError), not a
+    TypeError or a float answer from deep inside."""
+    calendar = BusinessCalendar.always_open("UTC") if args[0] is None else args[0]
+    call = (calendar, *args[1:])
+    if not kwargs:
+        with pytest.raises(CalendarError) as reached:
+            reach_us(*call)  # type: ignore[arg-type]
+        assert reached.value.problems[0].path == path
+        kwargs = {"at": _S}
+    with pytest.raises(CalendarError) as timed:
+        clock_times_us(*call, **kwargs)  # type: ignore[arg-type]
+    assert timed.value.problems[0].path == path

@@ -13,7 +13,14 @@ from typing import NamedTuple
 
 from cxrecovery.businesstime._calendar import BusinessCalendar
 from cxrecovery.businesstime._engine import Engine
-from cxrecovery.businesstime._time import HIGHEST_US, LOWEST_US, check_start
+from cxrecovery.businesstime._time import (
+    HIGHEST_US,
+    LOWEST_US,
+    check_duration,
+    check_instant,
+    check_start,
+)
+from cxrecovery.errors import CalendarError
 
 __all__ = [
     "ClockTimes",
@@ -185,11 +192,18 @@ def clock_times_us(
     into ``None`` when the clock stopped first.
 
     Raises:
-        CalendarError: ``start`` is not an instant within the years 1801 to 2998, or a
-            result lies too far away.
+        CalendarError: ``calendar`` is not a calendar, ``start`` is not an instant
+            within the years 1801 to 2998, ``at``, ``stopped`` or a pause's ends are
+            not instants, a threshold or ``max_pause`` is not an ``int`` of zero or
+            more, or a result lies too far away.
 
     .. versionadded:: 0.3.0
     """
+    check_instant(at, "at")
+    if stopped is not None:
+        check_instant(stopped, "stopped")
+    if max_pause is not None:
+        check_duration(max_pause, "max_pause")
     if not pauses:  # nothing to walk over or take off: additions from the start
         reached = reach_us(calendar, start, thresholds)
         if stopped is None:
@@ -198,8 +212,17 @@ def clock_times_us(
         return _new(ClockTimes, (reached, elapsed(engine, start, stopped, (), max_pause), False))
     if start.__class__ is not int or not LOWEST_US <= start < HIGHEST_US:
         check_start(start, "start")
+    check_thresholds(calendar, thresholds)
     engine = calendar._engine or calendar._index
     spans = list(pauses)
+    for i, span in enumerate(spans):
+        if span.__class__ is not tuple or len(span) != 2:
+            raise CalendarError.at(
+                f"pauses[{i}]", f"expected (start, end or None) as instants, got {span!r}"
+            )
+        check_instant(span[0], f"pauses[{i}][0]")
+        if span[1] is not None:
+            check_instant(span[1], f"pauses[{i}][1]")
     known = known_pauses(start, at, spans)
     ran = None
     if stopped is not None:
@@ -224,11 +247,29 @@ def reach_us(calendar: BusinessCalendar, start: int, thresholds: Sequence[int]) 
     The start is located in the calendar's index once for all the thresholds.
 
     Raises:
-        CalendarError: ``start`` is not an instant within the years 1801 to 2998, or a
-            result lies too far away.
+        CalendarError: ``calendar`` is not a calendar, ``start`` is not an instant
+            within the years 1801 to 2998, a threshold is not an ``int`` of zero or
+            more, or a result lies too far away.
 
     .. versionadded:: 0.3.0
     """
     if start.__class__ is not int or not LOWEST_US <= start < HIGHEST_US:
         check_start(start, "start")
+    check_thresholds(calendar, thresholds)
     return (calendar._engine or calendar._index).add_each(start, thresholds, "target")
+
+
+def check_thresholds(calendar: object, thresholds: object) -> None:
+    """Raise unless ``calendar`` is a calendar and ``thresholds`` a tuple or list of
+    ``int`` durations of zero or more (what :func:`reach_us` and
+    :func:`clock_times_us` add to a start)."""
+    if not isinstance(calendar, BusinessCalendar):
+        raise CalendarError.at("calendar", f"expected a BusinessCalendar, got {calendar!r}")
+    if thresholds.__class__ is not tuple and thresholds.__class__ is not list:
+        raise CalendarError.at(
+            "thresholds", f"expected a tuple or list of durations, got {thresholds!r}"
+        )
+    for d in thresholds:
+        if d.__class__ is not int or d < 0:
+            for i, value in enumerate(thresholds):
+                check_duration(value, f"thresholds[{i}]")
