@@ -42,6 +42,7 @@ from cxrecovery.businesstime._time import (
     MIN_US,
     SECOND_US,
     WEEK_US,
+    check_duration,
     fixed_epoch,
     resolve_wall,
     to_datetime,
@@ -328,7 +329,8 @@ class Engine:
         # The end before which ``a + d`` is the answer (none: the plain path).
         full_to = last.end if last.full and last.start <= a else a
         for d in durations:
-            if d <= 0:
+            if d.__class__ is not int or d <= 0:
+                check_duration(d, path)  # an int of zero or more; a float is refused
                 found.append(a)  # a zero duration never reads the index
                 continue
             end = a + d

@@ -255,8 +255,11 @@ def reach_us(calendar: BusinessCalendar, start: int, thresholds: Sequence[int]) 
     """
     if start.__class__ is not int or not LOWEST_US <= start < HIGHEST_US:
         check_start(start, "start")
-    check_thresholds(calendar, thresholds)
-    return (calendar._engine or calendar._index).add_each(start, thresholds, "target")
+    try:  # (the additions refuse a threshold that is not an int of zero or more)
+        return (calendar._engine or calendar._index).add_each(start, thresholds, "target")
+    except (AttributeError, TypeError, CalendarError):
+        check_thresholds(calendar, thresholds)  # a bad argument: named
+        raise  # a good one: the additions' own error
 
 
 def check_thresholds(calendar: object, thresholds: object) -> None:
