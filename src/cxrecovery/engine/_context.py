@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 from cxrecovery._validation import settable_maker
 from cxrecovery.engine._clocks import _ClockSteps
 from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
-from cxrecovery.engine._slots import Entry, TableSlot, _memo_safe, plain, remember
+from cxrecovery.engine._slots import Entry, TableSlot, Traced, _memo_safe, plain, remember
 from cxrecovery.engine._support import (
     EMPTY_ATTRIBUTES,
     _plain_facts,
@@ -50,8 +50,30 @@ _OPEN: Final = CaseStatus.OPEN
 
 
 # ``TableTrace(...)`` without its ``__init__`` (its fields have no validator or
-# converter): made once for each memo entry of a table's result.
+# converter): made once for each memo entry of a table's result that a plan's trace shows.
 _trace: Final = settable_maker(TableTrace, "being traced")
+
+
+def _made_trace(slot: TableSlot, result: TableResult, why_not: tuple[str, ...]) -> TableTrace:
+    """A table's part in the plan: the facts it read (as its result holds them, each
+    one the decision's value) and the rows it matched, chose and shadowed."""
+    return _trace(  # table, inputs, matched, chosen, shadowed, why_not
+        slot.path,
+        slot.picked(result.inputs),
+        result.matched,
+        result.chosen,
+        result.shadowed,
+        why_not,
+    )
+
+
+def traced(trace: Traced) -> TableTrace:
+    """The trace a memo entry stands for, made on its first read and kept in it (the
+    entries of a table's memo are shared by the decisions that read the same facts)."""
+    made: TableTrace | None = trace[0]
+    if made is None:
+        made = trace[0] = _made_trace(trace[1], trace[2], ())
+    return made
 
 
 class DecisionContext(_ClockSteps):
@@ -93,7 +115,8 @@ class DecisionContext(_ClockSteps):
         # host fact of another class (not a built-in one) leaves it out.
         self.memo_ok = not explain and (not engine._providers or _memo_safe(facts))
         self._slots = engine._compiled.slots
-        self.trace: list[TableTrace] = []
+        # Each table's trace, as its memo entry holds it (see ``traced``).
+        self.trace: list[Traced] = []
         self.reviews: list[datetime] = []
         # Each action as decided, explained when the plan is read.
         self.pending: list[Pending] = []
@@ -129,18 +152,12 @@ class DecisionContext(_ClockSteps):
     def _evaluate(self, table: DecisionTable, slot: TableSlot) -> Entry:
         facts = self.facts
         result = table.evaluate(facts)
-        why_not: tuple[str, ...] = ()
+        # The trace is made when the plan's trace is read (``traced``): the result holds
+        # all it shows. With ``explain``, now, with the why-not of every row.
+        trace: Traced = [None, slot, result]
         if self.explain:
-            why_not = _why_not(table.explain(facts))
+            trace[0] = _made_trace(slot, result, _why_not(table.explain(facts)))
         chosen = result.chosen
-        trace = _trace(  # table, inputs, matched, chosen, shadowed, why_not
-            slot.path,
-            slot.picked(facts),
-            result.matched,
-            chosen,
-            result.shadowed,
-            why_not,
-        )
         # A table's outputs are a row's (a mapping), every row's (a tuple) or None: the
         # tuple and None told by their classes, cheaper than the Mapping ABC's test.
         outputs = result.outputs

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Final
 
 from cxrecovery.engine._compensation import compensate, owed, repay
-from cxrecovery.engine._context import DecisionContext
+from cxrecovery.engine._context import DecisionContext, traced
 from cxrecovery.engine._notify import follow_up, future_windows, notify, recognise
 from cxrecovery.engine._owner import owner as owner_of
 from cxrecovery.engine._pending import Pending
@@ -182,7 +182,7 @@ def _actions(d: DecisionContext) -> tuple[Action, ...]:
 
 
 def _trace(d: DecisionContext) -> tuple[TableTrace, ...]:
-    return tuple(d.trace)
+    return tuple([traced(t) for t in d.trace])
 
 
 # The explanation, a part per field: the actions can be read alone (``decided_actions``).

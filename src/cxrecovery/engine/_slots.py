@@ -7,14 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from cxrecovery.facts import BUILTIN_FACTS
 from cxrecovery.model import Attributes
 from cxrecovery.tables import DecisionTable, FactKind, FactSpec, TableResult
-
-if TYPE_CHECKING:
-    from cxrecovery.plan import TableTrace
 
 T = TypeVar("T")
 
@@ -126,10 +123,13 @@ def picker(names: tuple[str, ...], specs: Mapping[str, FactSpec]) -> Picker:
     return converted
 
 
+# A table's trace as a memo entry holds it: the trace once made (None until a plan's
+# trace is read), and the table's slot and result it is made of (see _context.traced).
+Traced = list[Any]
 # A memo entry: the table's result, its trace, and the row it decides with and that
 # row's rule (``path[row]``), or None when it decides nothing (see
 # DecisionContext.decided).
-Entry = tuple[TableResult, "TableTrace", tuple[Mapping[str, object], str] | None]
+Entry = tuple[TableResult, Traced, tuple[Mapping[str, object], str] | None]
 
 
 class TableSlot:
