@@ -176,3 +176,22 @@ def test_a_trace_picks_the_plain_values_of_the_facts_its_table_read(
         expected = _picked_plainly(facts, names)
         assert found == expected
         assert [type(v) for v in found.values()] == [type(v) for v in expected.values()]
+
+
+@settings(max_examples=30)
+@given(cases(policy=default_policy()), st.integers(0, 400))
+def test_a_trace_made_on_first_read_is_the_trace_explain_makes_now(case: Any, hours: int) -> None:
+    # A table's trace is made when a plan's trace is first read, from the result its
+    # memo entry holds; a later decision that hits the entry shares it. Both are the
+    # trace an explained decision makes at once, less the rows' why-not.
+    engine = Engine(default_policy())
+    at = case.last_event_at() + timedelta(hours=hours)
+    missed = engine.decide(case, at=at)
+    hit = engine.decide(case, at=at)
+    explained = engine.decide(case, at=at, explain=True)
+    expected = [(t.table, t.inputs, t.matched, t.chosen, t.shadowed) for t in explained.trace]
+    for plan in (hit, missed, hit):
+        found = [
+            (t.table, t.inputs, t.matched, t.chosen, t.shadowed, t.why_not) for t in plan.trace
+        ]
+        assert found == [(*e, ()) for e in expected]
