@@ -325,17 +325,20 @@ class DecisionTable:
     def _settle(self, mask: int, seen: Mapping[str, object]) -> _Entry:
         rules = self.rules
         picked: list[Rule] = []
+        ids: list[str] = []  # (in the loop: a generator costs more in code run this rarely)
         rest = mask
         while rest:
             low = rest & -rest
-            picked.append(rules[low.bit_length() - 1])
+            rule = rules[low.bit_length() - 1]
+            picked.append(rule)
+            ids.append(rule.id)
             rest ^= low
-        matched = tuple(r.id for r in picked)
+        matched = tuple(ids)
         policy = self.hit_policy
         outputs: object
         if policy is _COLLECT or policy is _RULE_ORDER:
             if self.aggregation is None:
-                outputs = tuple(r.outputs for r in picked)
+                outputs = tuple([r.outputs for r in picked])
             else:
                 outputs = self._aggregate(picked)
             entry: _Entry = (self.name, outputs, matched, matched, ())
@@ -360,8 +363,9 @@ class DecisionTable:
                 for r in picked:
                     if r.priority > best.priority:
                         best = r
-            shadowed = tuple(i for i in matched if i != best.id)
-            entry = (self.name, best.outputs, matched, (best.id,), shadowed)
+            chosen = best.id
+            shadowed = () if len(ids) == 1 else tuple([i for i in ids if i != chosen])
+            entry = (self.name, best.outputs, matched, (chosen,), shadowed)
         outcomes = self._index.outcomes
         if len(outcomes) < _MEMO_LIMIT:
             outcomes[mask] = entry
