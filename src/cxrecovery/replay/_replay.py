@@ -92,6 +92,10 @@ def _open(path: str | os.PathLike[str]) -> BinaryIO:
         raise DocumentError.at("cases", f"cannot read {where!r}: {error.strerror}") from None
 
 
+# The white space bytes.strip() takes off: a line starting with none of them is not blank.
+_BLANK: Final = frozenset(b" \t\n\r\x0b\x0c")
+
+
 def _lines(path: str | os.PathLike[str], limits: Limits = _LIMITS) -> Iterator[_Item]:
     # Bytes, decoded line by line: a line that is not UTF-8 is one bad line, by number.
     # No line is read past the byte limit of a document: a file with no line end (a
@@ -103,7 +107,8 @@ def _lines(path: str | os.PathLike[str], limits: Limits = _LIMITS) -> Iterator[_
             number += 1
             if len(line) > most and not line.endswith(b"\n"):
                 raise DocumentError.at(f"line {number}", too_big("case", limits))
-            if line.strip():
+            # (A line that opens a document is not blank: no stripped copy made of it.)
+            if line[0] not in _BLANK or line.strip():
                 yield number, line
 
 
@@ -112,12 +117,12 @@ def _case_of(item: Case | Mapping[str, Any] | str | bytes) -> Case:
         return item
     if isinstance(item, bytes):
         try:
-            item = item.decode("utf-8")
+            item = item.decode()  # UTF-8
         except UnicodeDecodeError as error:
             raise DocumentError.at(
                 "", f"not UTF-8 text ({error.reason} at byte {error.start})"
             ) from None
-    if isinstance(item, str) and not item.lstrip().startswith("{"):
+    if isinstance(item, str) and item[:1] != "{" and not item.lstrip().startswith("{"):
         raise DocumentError.at("", f"{item[:40]!r} is not a JSON object")
     return load_case(item)
 
@@ -209,31 +214,34 @@ class _ChunkResult:
 
 def _run_chunk(job: _Job, items: list[_Item], differ: Differ | None) -> _ChunkResult:
     engines = [_engine_for(d, f) for d, f in zip(job.documents, job.fingerprints, strict=True)]
-    result = _ChunkResult([_Tally() for _ in engines])
+    tallies = [_Tally() for _ in engines]
+    result = _ChunkResult(tallies)
+    times, horizon, walk = job.at, job.risk_horizon, job.at == WALK
     for number, item in items:
         try:
             case = _case_of(item)
-            decided = [_decided(engines, case, at) for at in _times(case, job.at)]
+            decided = [_decided(engines, case, at) for at in _times(case, times)]
         except CxRecoveryError as error:
             if job.on_error == "fail":
                 result.failure = _line_error(number, error)
                 return result
-            for tally in result.tallies:
+            for tally in tallies:
                 tally.bad(number, _line_error(number, error))
             continue
-        for tally in result.tallies:
+        for tally in tallies:
             tally.cases += 1
         for at, known, plans in decided:
-            for tally, plan in zip(result.tallies, plans, strict=True):
-                tally.add(known, plan, job.risk_horizon)
+            # One plan per engine, in the tallies' order.
+            for i, plan in enumerate(plans):
+                tallies[i].add(known, plan, horizon)
             if differ is not None:
                 what = differ(case, plans[0], plans[1])
                 if what:
                     result.changed += 1
                     if len(result.changes) < job.keep_changes:
                         result.changes.append((case.id, at.isoformat(), what))
-        if job.at == WALK:
-            for i, tally in enumerate(result.tallies):
+        if walk:
+            for i, tally in enumerate(tallies):
                 tally.timed(case, [(at, plans[i]) for at, _, plans in decided])
     return result
 

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -21,6 +21,8 @@ from cxrecovery.model import Case
 from cxrecovery.plan import ActionKind, ClockStatus, DecidedAction, RecoveryPlan
 
 __all__ = ["BadLine", "Summary"]
+
+K = TypeVar("K")
 
 _KEEP_BAD_LINES = 100
 _ZERO = Decimal(0)
@@ -43,6 +45,11 @@ class BadLine:
     error: str
 
 
+def _add_counts(mine: dict[K, int], theirs: Mapping[K, int]) -> None:
+    for key, count in theirs.items():
+        mine[key] = mine.get(key, 0) + count
+
+
 def _money_key(group: str, currency: str) -> str:
     return f"{group} {currency}"
 
@@ -57,15 +64,15 @@ class _Tally:
     owed: dict[str, Decimal] = attrs.field(factory=dict)
     cost_by_segment: dict[tuple[str, str], Decimal] = attrs.field(factory=dict)
     cost_by_tier: dict[tuple[str, str], Decimal] = attrs.field(factory=dict)
-    tiers: Counter[str] = attrs.field(factory=Counter)
+    tiers: dict[str, int] = attrs.field(factory=dict)
     ratios: RatioDistribution = attrs.field(factory=RatioDistribution)
     # The ratios added since ``ratios`` was last brought up to date (by ``merge`` or
     # ``freeze``): a chunk's, binned at once.
     new_ratios: list[Decimal] = attrs.field(factory=list)
-    approvals: Counter[str] = attrs.field(factory=Counter)
-    escalations: Counter[int] = attrs.field(factory=Counter)
-    escalations_by_month: Counter[str] = attrs.field(factory=Counter)
-    breaches: Counter[str] = attrs.field(factory=Counter)
+    approvals: dict[str, int] = attrs.field(factory=dict)
+    escalations: dict[int, int] = attrs.field(factory=dict)
+    escalations_by_month: dict[str, int] = attrs.field(factory=dict)
+    breaches: dict[str, int] = attrs.field(factory=dict)
     promises_made: int = 0
     promises_at_risk: int = 0
     timing: Counter[tuple[str, str]] = attrs.field(factory=Counter)
@@ -80,7 +87,7 @@ class _Tally:
         and its promises as known at the decision time are read."""
         self.decisions += 1
         at = plan.decided_at
-        soon = at + risk_horizon
+        soon = None  # at + risk_horizon, made when a due time is compared with it
         # In the order the steps took them: only counted and summed (per kind), so the
         # plan's order (by kind) changes nothing.
         for action in decided_as_taken(plan):
@@ -96,26 +103,35 @@ class _Tally:
             elif kind is _MAKE_PROMISE:
                 self.promises_made += 1
                 due = action.due
-                if due is not None and due <= soon:
-                    self.promises_at_risk += 1
-        for approval in plan.approvals:
-            self.approvals[approval.role] += 1
+                if due is not None:
+                    if soon is None:
+                        soon = at + risk_horizon
+                    if due <= soon:
+                        self.promises_at_risk += 1
+        approvals = plan.approvals
+        if approvals:
+            counts = self.approvals
+            for approval in approvals:
+                counts[approval.role] = counts.get(approval.role, 0) + 1
         level = plan.escalation_level
         if level > 0:
-            self.escalations[level] += 1
+            self.escalations[level] = self.escalations.get(level, 0) + 1
             # The month as strftime("%Y-%m") writes it (every year handled has 4 digits).
-            self.escalations_by_month[f"{at.year}-{at.month:02d}"] += 1
+            month = f"{at.year}-{at.month:02d}"
+            self.escalations_by_month[month] = self.escalations_by_month.get(month, 0) + 1
         for clock in plan.clocks:
             if clock.status in _BREACHES:
-                self.breaches[clock.name] += 1
+                self.breaches[clock.name] = self.breaches.get(clock.name, 0) + 1
         if case.promises:
-            self.promises_at_risk += sum(
-                1 for p in case.promises if p.is_pending and p.made_at <= at and p.due <= soon
-            )
+            if soon is None:
+                soon = at + risk_horizon
+            for p in case.promises:
+                if p.is_pending and p.made_at <= at and p.due <= soon:
+                    self.promises_at_risk += 1
 
     def _compensation(self, case: Case, action: DecidedAction) -> None:
         tier = action.tier or "-"
-        self.tiers[tier] += 1
+        self.tiers[tier] = self.tiers.get(tier, 0) + 1
         money = action.amount
         if money is not None:
             currency, amount = money.currency, money.amount
@@ -164,12 +180,12 @@ class _Tally:
         ):
             for key, value in theirs.items():
                 mine[key] = mine.get(key, Decimal(0)) + value
-        self.tiers.update(other.tiers)
+        _add_counts(self.tiers, other.tiers)
         self.ratios = self.all_ratios() + other.all_ratios()
-        self.approvals.update(other.approvals)
-        self.escalations.update(other.escalations)
-        self.escalations_by_month.update(other.escalations_by_month)
-        self.breaches.update(other.breaches)
+        _add_counts(self.approvals, other.approvals)
+        _add_counts(self.escalations, other.escalations)
+        _add_counts(self.escalations_by_month, other.escalations_by_month)
+        _add_counts(self.breaches, other.breaches)
         self.promises_made += other.promises_made
         self.promises_at_risk += other.promises_at_risk
         self.timing.update(other.timing)
