@@ -93,21 +93,22 @@ def minor_units(currency: str) -> int:
 def _to_decimal(value: object, where: str) -> Decimal:
     if type(value) is Decimal and value.is_finite():  # the common case, taken as it is
         return value
-    if isinstance(value, bool | float):
+    # A string first (a document's amount): it is none of the types tested after it.
+    if isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except decimal.InvalidOperation:
+            raise MoneyError.at(where, f"{value!r} is not a decimal number") from None
+    elif isinstance(value, bool | float):
         raise MoneyError.at(
             where,
             f"{value!r} is a {type(value).__name__}; give amounts as Decimal, int or a"
             " string such as '12.50' (floats lose cents)",
         )
-    if isinstance(value, Decimal):
+    elif isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
         result = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except decimal.InvalidOperation:
-            raise MoneyError.at(where, f"{value!r} is not a decimal number") from None
     else:
         raise MoneyError.at(
             where, f"{value!r} is a {type(value).__name__}; give a Decimal, int or string"
