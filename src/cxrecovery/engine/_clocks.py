@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from types import MappingProxyType
@@ -411,9 +411,6 @@ def _escalation_words(
 ) -> Explained:
     """What an escalation says: to whom, by when, and why (each reason through the
     decision's memo, as made when the plan is read)."""
-    summary = (
-        f"Escalate to level {level} ({rung.name or rung.role}): {rung.role} acts by {d.shown(due)}"
-    )
     reasons = tuple(
         [
             d.reason("clocks", f"level {at}: {text}")
@@ -422,7 +419,21 @@ def _escalation_words(
             for table, path, row, at, text in why
         ]
     )
-    return summary, EMPTY_ATTRIBUTES, reasons
+    return _escalation_summary(d, level, rung, due, why), EMPTY_ATTRIBUTES, reasons
+
+
+def _escalation_summary(
+    d: _ClockSteps, level: int, rung: EscalationLevel, due: datetime, why: list[_Why]
+) -> str:
+    """:func:`_escalation_words`' summary alone (the same words, without its reasons)."""
+    return (
+        f"Escalate to level {level} ({rung.name or rung.role}): {rung.role} acts by {d.shown(due)}"
+    )
+
+
+# Each explainer here whose summary can be worded alone, and the function that does
+# (the explainer's own): for a reader that shows an action's summary only (a sweep).
+SUMMARIES: Final[Mapping[object, Callable[..., str]]] = {_escalation_words: _escalation_summary}
 
 
 def met_by(calendar: BusinessCalendar, due_us: int | None, stop_us: int) -> bool:

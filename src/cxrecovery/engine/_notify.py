@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -135,7 +135,7 @@ def _notify_text(
     repaid: list[Money],
     compensation: Money | None,
 ) -> Explained:
-    states = _what_to_tell(promise_due, repaid, compensation)
+    told = _told(promise_due, repaid, compensation)
     reasons = [
         d.reason(
             "principles.keep_informed",
@@ -171,13 +171,31 @@ def _notify_text(
                 f"the customer prefers {channel_words(channel)}",
             )
         )
-    told = "; ".join(states)
-    where = " " + channel_words(channel) if channel else ""
     return (
-        f"Tell the customer{where}: {told}",
+        _tell(channel, told),
         Attributes._from_sorted((("states", told),)),
         tuple(reasons),
     )
+
+
+def _notify_summary(
+    d: DecisionContext,
+    channel: Channel | None,
+    here: bool,
+    told_now: bool,
+    promised_now: bool,
+    promise_due: datetime | None,
+    repaid: list[Money],
+    compensation: Money | None,
+) -> str:
+    """:func:`_notify_text`'s summary alone (the same words, without its reasons)."""
+    return _tell(channel, _told(promise_due, repaid, compensation))
+
+
+def _tell(channel: Channel | None, told: str) -> str:
+    """A notification's summary: where, and what the customer is told."""
+    where = " " + channel_words(channel) if channel else ""
+    return f"Tell the customer{where}: {told}"
 
 
 def _update_due(
@@ -200,9 +218,7 @@ def _update_due(
     return found
 
 
-def _what_to_tell(
-    promise_due: datetime | None, repaid: list[Money], compensation: Money | None
-) -> list[str]:
+def _told(promise_due: datetime | None, repaid: list[Money], compensation: Money | None) -> str:
     """What the customer hears: the apology, the promise, money owed back and
     compensation, and who owns the case."""
     states = ["an apology and what we will do"]
@@ -212,7 +228,7 @@ def _what_to_tell(
     if compensation is not None:
         states.append(f"the compensation ({compensation})")
     states.append("who owns the case now")
-    return states
+    return "; ".join(states)
 
 
 def told_since_put_right(d: DecisionContext) -> bool:
@@ -278,15 +294,30 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
 def _follow_up_text(
     d: DecisionContext, part: str, rule: str, due: tuple[int, BusinessCalendar] | None
 ) -> Explained:
+    return (
+        _follow_up_summary(d, part, rule, due),
+        Attributes._from_sorted((("after", part),)),
+        (d.reason(rule, "close the loop after the fix", "severity", "history"),),
+    )
+
+
+def _follow_up_summary(
+    d: DecisionContext, part: str, rule: str, due: tuple[int, BusinessCalendar] | None
+) -> str:
+    """:func:`_follow_up_text`'s summary alone (the same words, without its reason)."""
     if due is not None:
         when = d.shown(due[1].datetime_at(due[0]))
     else:
         when = f"{d.engine._compiled.duration_text(part)} after the fix"
-    return (
-        f"Follow up {when}: check the customer is satisfied and the fix held",
-        Attributes._from_sorted((("after", part),)),
-        (d.reason(rule, "close the loop after the fix", "severity", "history"),),
-    )
+    return f"Follow up {when}: check the customer is satisfied and the fix held"
+
+
+# Each explainer here whose summary can be worded alone, and the function that does
+# (the explainer's own): for a reader that shows an action's summary only (a sweep).
+SUMMARIES: Final[Mapping[object, Callable[..., str]]] = {
+    _notify_text: _notify_summary,
+    _follow_up_text: _follow_up_summary,
+}
 
 
 def recognise(d: DecisionContext) -> None:

@@ -19,7 +19,9 @@ from cxrecovery._validation import (
     settable_maker,
 )
 from cxrecovery.businesstime import BusinessCalendar
+from cxrecovery.engine._clocks import SUMMARIES as clock_summaries
 from cxrecovery.engine._decision import DecisionContext
+from cxrecovery.engine._notify import SUMMARIES as notify_summaries
 from cxrecovery.engine._pending import Pending
 from cxrecovery.engine._support import instant
 from cxrecovery.errors import InvalidValueError
@@ -262,7 +264,7 @@ def _found(
         # item of its own urgency, so only actions of one kind keep the order they
         # are found in, which is the plan's.
         actions = d.pending
-        words = partial(_words, _Wording(d))
+        words = partial(_words, d)
         dues = d.clock_dues
     else:
         actions = decided_actions(plan)
@@ -303,42 +305,21 @@ def _found(
     return found
 
 
-def _words(d: _Wording, action: DecidedAction) -> str:
-    """A decided action's summary, as its action says it (its explainer's first part,
-    the explainer given the decision with its reasons left unmade)."""
+def _words(d: DecisionContext, action: DecidedAction) -> str:
+    """A decided action's summary, as its action says it: its explainer's summary part
+    alone where the explainer has one (the same function the explainer words it with),
+    else the explainer's first part. The test ``test_engine_deferred.py`` holds a sweep
+    to one over plans explained when made."""
     pending = cast("Pending", action)
-    return pending.explain(d, *pending.args)[0]
+    explain = pending.explain
+    summary = _SUMMARIES.get(explain)
+    if summary is None:
+        return explain(d, *pending.args)[0]
+    return summary(d, *pending.args)
 
 
-class _Wording:
-    """A decision as an action's explainer reads it when only the action's summary is
-    wanted: everything the decision's own, but a reason it asks for is not made
-    (``None``). An explainer formats what its step decided, and its summary says
-    what the action is, never why (the reasons are a part of their own): the test
-    ``test_engine_deferred.py`` holds a sweep to one over plans explained when made."""
-
-    __slots__ = ("_decision",)
-
-    def __init__(self, decision: DecisionContext) -> None:
-        self._decision = decision
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._decision, name)
-
-    # What the explainers of the listed kinds read, given here: reaching
-    # ``__getattr__`` costs a failed lookup (an AttributeError made and caught) first.
-    @property
-    def engine(self) -> object:
-        return self._decision.engine
-
-    def shown(self, when: datetime) -> str:
-        return self._decision.shown(when)
-
-    def reason(self, rule: str, text: str, *names: str) -> None:
-        return None
-
-    def row_reason(self, table: object, path: str, row: str, text: str) -> None:
-        return None
+# The explainers whose summary is worded alone, and the function that words it.
+_SUMMARIES: Final = {**notify_summaries, **clock_summaries}
 
 
 def _summary(action: DecidedAction) -> str:
