@@ -18,8 +18,8 @@ from cxrecovery._validation import (
     optional_aware_arg,
     settable_maker,
 )
-from cxrecovery.businesstime import BusinessCalendar
 from cxrecovery.engine._clocks import SUMMARIES as clock_summaries
+from cxrecovery.engine._clocks import due_shown
 from cxrecovery.engine._decision import DecisionContext
 from cxrecovery.engine._notify import SUMMARIES as notify_summaries
 from cxrecovery.engine._pending import Pending
@@ -33,6 +33,7 @@ from cxrecovery.plan import (
     DecidedAction,
     RecoveryPlan,
     decided_actions,
+    early,
     source,
 )
 
@@ -254,7 +255,9 @@ def _found(
     case_id = case.id
     # A plan an engine made, its explanation still waiting, is read from its decision:
     # the actions as decided (only those listed are worded, each alone) and each
-    # clock's due instant (no state shown in full). Any other plan is read as it is.
+    # clock's due instant (shown as its state shows it). Any other plan is read as it
+    # is. A running clock's warnings are read alone (``early``: the part of the state's
+    # fill that shows them, not the whole state).
     d = source(plan)
     actions: Sequence[DecidedAction]
     words: Callable[[DecidedAction], str]
@@ -277,11 +280,11 @@ def _found(
         i += 1
         status = clock.status
         if status is _BREACHED:
-            due_at = clock.due_at if dues is None else _shown(dues[i])
+            due_at = clock.due_at if dues is None else due_shown(dues[i])
             if due_at is not None:
                 found.append(_item(_BREACH, case_id, due_at, f"{clock.name} clock breached"))
         elif status is _RUNNING:
-            fired = [w for w in clock.warnings if w.at <= at]
+            fired = [w for w in early(clock, "warnings") if w.at <= at]
             if fired:
                 last = fired[-1]
                 what = f"{clock.name} clock at {last.name}"
@@ -324,12 +327,6 @@ _SUMMARIES: Final = {**notify_summaries, **clock_summaries}
 
 def _summary(action: DecidedAction) -> str:
     return cast("Action", action).summary
-
-
-def _shown(due: tuple[int | None, BusinessCalendar]) -> datetime | None:
-    """A clock's due instant shown in its calendar's zone, as its state shows it."""
-    due_us, calendar = due
-    return None if due_us is None else calendar.datetime_at(due_us)
 
 
 # The actions listed when due by the sweep's horizon, and the item each is listed as.

@@ -8,7 +8,7 @@ happened, so a host schedules one job instead of polling.
 
 from __future__ import annotations
 
-from cxrecovery.plan._deferred import FieldParts, source
+from cxrecovery.plan._deferred import FieldParts, Parts, early, source
 from cxrecovery.plan._parts import (
     Action,
     ActionKind,
@@ -36,11 +36,13 @@ __all__ = [
     "DecidedAction",
     "FieldParts",
     "LimitCheck",
+    "Parts",
     "Reason",
     "RecoveryPlan",
     "TableTrace",
     "WarningTime",
     "decided_actions",
+    "early",
     "record",
     "source",
 ]

@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final, Self
 
 import attrs
 
 from cxrecovery._validation import settable_twin
 
-__all__ = ["Deferrable", "FieldParts", "early", "source"]
+__all__ = ["Deferrable", "FieldParts", "Parts", "early", "source"]
 
 Fill = Callable[[], Mapping[str, object]]
 
@@ -160,17 +161,42 @@ class FieldParts:
         return value
 
 
+class Parts:
+    """A fill's function made of one function per field, each given the fill's arguments.
+
+    ``partial(Parts({"a": f, "b": g}), x, y)()`` is ``{"a": f(x, y), "b": g(x, y)}``: one
+    ``Parts`` serves every value of a kind (a constant), so the fill costs a ``partial``
+    (for values made by the thousand, each read whole rarely). A field given early
+    (:func:`early`) is worked out then, alone, and not kept: its function is pure, and
+    the fill works out an equal value again.
+    """
+
+    __slots__ = ("_parts",)
+
+    def __init__(self, parts: Mapping[str, Callable[..., object]]) -> None:
+        self._parts = parts
+
+    def __call__(self, *args: object) -> dict[str, Any]:
+        return {name: part(*args) for name, part in self._parts.items()}
+
+
 def early(made: Deferrable, name: str) -> Any:
     """Field ``name`` of ``made``, without filling its other fields when it can be read
     alone: when ``made`` is deferred to :class:`FieldParts` that make ``name``, that part
-    alone is worked out now (and kept for the fill); otherwise, the field as any read
-    gives it (filling the deferred fields if they are not yet set).
+    alone is worked out now (and kept for the fill); to a ``partial`` of :class:`Parts`
+    that make it, that part alone is worked out now (and again by the fill, if it runs);
+    otherwise, the field as any read gives it (filling the deferred fields if they are
+    not yet set).
     """
     try:
         pending = _get(made, "_pending")
     except AttributeError:  # made by __init__ (every field set), or being unpickled
         return getattr(made, name)
-    if type(pending) is FieldParts:
+    if type(pending) is partial:
+        parts = pending.func
+        if type(parts) is Parts and name in parts._parts:
+            return parts._parts[name](*pending.args)
+    elif type(pending) is FieldParts:
         with _LOCK:
             pending = _get(made, "_pending")  # filled meanwhile by another thread?
             if type(pending) is FieldParts and name in pending._parts:
