@@ -17,6 +17,7 @@ from cxrecovery.businesstime import (
 )
 from cxrecovery.engine._history import changed_at
 from cxrecovery.engine._pending import NOTHING_GRANTED, Explained, Pending, new_pending
+from cxrecovery.engine._shown import SHOWN
 from cxrecovery.engine._support import (
     _TICK,
     EMPTY_ATTRIBUTES,
@@ -31,9 +32,7 @@ from cxrecovery.plan import (
     ActionKind,
     ClockState,
     ClockStatus,
-    Parts,
     Reason,
-    WarningTime,
 )
 from cxrecovery.policy import ClockPolicy, ClockStart, ClockStop, EscalationLevel, Policy
 from cxrecovery.tables import DecisionTable, TableResult
@@ -225,7 +224,7 @@ class _ClockSteps:
             dues.append((due_us, calendar))
             states.append(
                 _STATE(  # due_at and warnings shown on first read, a part each
-                    partial(_SHOWN, calendar, reached, compiled, start_us),
+                    partial(SHOWN, calendar, reached, compiled, start_us),
                     clock.name,
                     status,
                     compiled.target,
@@ -467,46 +466,3 @@ def _paused(
     ran = times.elapsed_at_stop
     met = None if ran is None else ran <= compiled.target_us
     return times.reached, start_us, met, times.paused
-
-
-def due_shown(due: tuple[int | None, BusinessCalendar]) -> datetime | None:
-    """A clock's due instant shown in its calendar's zone, as its state's ``due_at``
-    shows it (for a step or a reader that has the instant: ``clock_dues``)."""
-    due_us, calendar = due
-    return None if due_us is None else calendar.datetime_at(due_us)
-
-
-# A clock state's due time and warnings are shown from its calendar, the instants its
-# clock reached (``None``: a pause without end holds it; the due time first), its
-# target's compiled spec and its start.
-
-
-def _due_shown(
-    calendar: BusinessCalendar, reached: Sequence[int | None], compiled: _Target, start_us: int
-) -> datetime | None:
-    """A clock state's due time, shown in its calendar's zone."""
-    return due_shown((reached[0], calendar))
-
-
-def _warnings_shown(
-    calendar: BusinessCalendar, reached: Sequence[int | None], compiled: _Target, start_us: int
-) -> tuple[WarningTime, ...]:
-    """A clock state's warnings, each at its time shown in its calendar's zone (a
-    warning a pause without end holds is not listed). A clock no pause touches may have
-    reached its due time alone (the warnings could not change the decision): its
-    warnings are the same additions from its start, made now."""
-    points = compiled.points
-    if not points:
-        return ()
-    if len(reached) <= len(points):
-        reached = reach_us(calendar, start_us, compiled.durations)
-    times = [
-        (point[0], us) for point, us in zip(points, reached[1:], strict=True) if us is not None
-    ]
-    shown = calendar.datetimes_at([us for _, us in times])
-    return tuple([WarningTime(name, when) for (name, _), when in zip(times, shown, strict=True)])
-
-
-# A clock state's shown values, a part each: a reader that needs one (a sweep, the
-# warnings of a running clock) works it out alone (``cxrecovery.plan.early``).
-_SHOWN: Final = Parts({"due_at": _due_shown, "warnings": _warnings_shown})

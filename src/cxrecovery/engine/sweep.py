@@ -19,10 +19,10 @@ from cxrecovery._validation import (
     settable_maker,
 )
 from cxrecovery.engine._clocks import SUMMARIES as clock_summaries
-from cxrecovery.engine._clocks import due_shown
 from cxrecovery.engine._decision import DecisionContext
 from cxrecovery.engine._notify import SUMMARIES as notify_summaries
 from cxrecovery.engine._pending import Pending
+from cxrecovery.engine._shown import due_shown
 from cxrecovery.engine._support import instant
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.model import Case, CaseStatus
