@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 
 from _deferral import is_set
 from cxrecovery import Engine, default_policy, load_case
-from cxrecovery.plan import FieldParts, RecoveryPlan, decided_actions
+from cxrecovery.plan import FieldParts, Parts, RecoveryPlan, decided_actions
 from cxrecovery.plan._deferred import early
 
 ENGINE = Engine(default_policy())
@@ -154,3 +155,32 @@ def test_decide_keeps_a_plan_it_did_not_explain_unfilled_after_decided_actions()
     assert list(actions) == waiting
     assert made.actions is actions
     assert made == ENGINE.decide(case, at=case.last_event_at(), explain=False)
+
+
+def test_a_part_of_a_partial_of_parts_is_read_alone(plan: RecoveryPlan) -> None:
+    """A fill that is a ``partial`` of :class:`Parts` gives one field to ``early`` by
+    its part alone (worked out again, equal, by the fill), and the rest when read."""
+    calls = {"owner": 0, "facts": 0}
+
+    def part(name: str) -> Callable[[RecoveryPlan, str], object]:
+        def made(source: RecoveryPlan, tag: str) -> object:
+            assert tag == "tag"
+            calls[name] += 1
+            return getattr(source, name)
+
+        return made
+
+    eager = {
+        f.name: getattr(plan, f.name) for f in attrs.fields(RecoveryPlan) if f.name not in calls
+    }
+    fill = partial(Parts({name: part(name) for name in calls}), plan, "tag")
+    twin = RecoveryPlan._deferred(fill, **eager)
+    assert early(twin, "owner") == plan.owner
+    assert {"owner": 1, "facts": 0} == calls
+    assert not is_set(twin, "owner")  # not kept: the fill works it out again
+    assert early(twin, "trace") == plan.trace  # set already: read as it is
+    assert twin.facts == plan.facts
+    assert {"owner": 2, "facts": 1} == calls
+    assert twin == plan
+    assert early(twin, "owner") == plan.owner  # filled: read as it is
+    assert {"owner": 2, "facts": 1} == calls
