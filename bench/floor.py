@@ -219,10 +219,10 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
     sev = _SEVERITY[failure.severity]
     fault = failure.fault
     if (
-        case.pauses
-        or case.grants
+        (case.pauses and any(p.started_at <= at for p in case.pauses))
+        or (case.grants and any(g.at <= at for g in case.grants))
         or case.events
-        or case.status is not _OPEN_STATUS
+        or _status_at(case, at) is not _OPEN_STATUS
         or sev == 3
         or fault not in (_COMPANY, _CUSTOMER)
         or value is None
@@ -309,14 +309,13 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
         elif at_us > due:
             breaks.append(due)
             settled_events.append((due, -2))
-            if p.status is _PENDING:
-                last_event = max(last_event, due)
+            last_event = max(last_event, due)
         else:
             pending_dues.append(due)
     for p in case.promises:  # an overdue promise is late by the case's last event
         due = to_us(p.due)
         unsettled = p.settled_at is None or to_us(p.settled_at) > at_us
-        if to_us(p.made_at) <= at_us and unsettled and p.status is _PENDING and due < at_us:
+        if to_us(p.made_at) <= at_us and unsettled and due < at_us:
             late = max(last_event - due, 0)
             lateness = late if lateness is None else max(lateness, late)
     events = sorted(moods + settled_events, key=lambda e: e[0])
@@ -419,7 +418,7 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
     covering = [
         p
         for p in case.promises
-        if p.made_at <= at and p.status is _PENDING and p.due >= at and p.settled_at is None
+        if p.made_at <= at and p.due >= at and (p.settled_at is None or p.settled_at > at)
     ]
     if not covering:
         promise_due = support_add(at_us, promised) if on_support else at_us + promised
@@ -447,7 +446,9 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
             ratio = max(line, Decimal(0))
         cap = Decimal("1.50") - refunded
         ratio = min(ratio, cap)
-    baseline = case.customer.expectation.compensation_ratio
+    expectation = case.customer.expectation
+    set_later = expectation.set_at is not None and expectation.set_at > at
+    baseline = Decimal(0) if set_later else expectation.compensation_ratio
     if baseline > ratio + refunded and fault is not _CUSTOMER:
         ratio = min(baseline - refunded, Decimal("1.50") - refunded)
     if form in ("refund", "replacement", "reperformance"):
@@ -526,6 +527,18 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
         "follow_ups": follow,
         "next_review_at": _dt(min(future)) if future else None,
     }
+
+
+def _status_at(case: Any, at: datetime) -> object:
+    """The case's status as of ``at`` (a case without recorded events: its flat fields)."""
+    status = case.status
+    if status is _OPEN_STATUS:
+        return status
+    if case.closed_at is not None and case.closed_at <= at:
+        return cx.CaseStatus.CLOSED
+    if case.resolved_at is not None and case.resolved_at <= at:
+        return cx.CaseStatus.RESOLVED
+    return _OPEN_STATUS
 
 
 def _dt(us: int | None) -> datetime | None:
