@@ -3,18 +3,22 @@
 Run: ``.venv/bin/python bench/floor.py`` (``--rounds N``, ``--check N``).
 
 ``floor_decision(case, at)`` works out what ``Engine(default_policy()).decide(case,
-at=at)`` decides, for an open case of the kind ``bench_engine.py`` calls typical: the
-owner, the kinds of the actions, the remedy and its promise, the compensation (amount,
-share, form, tier, the role that must approve it), each clock's status, due time and
-warnings, the escalation level and its due time, when and where the customer is told,
-the follow-ups and ``next_review_at``. It is what a programmer would write for this one
-policy with nothing general about it: the default policy's tables as if/else, its limits
-as constants, its business calendar (UTC, Monday to Friday, 09:00-17:00) as integer
-arithmetic, only the facts the decision reads, no explanation (no reasons, trace, texts
-or plan objects). It is the floor a general engine can be measured against, not a
-second engine: a case it was not written for (pauses, grants, recorded events, prior
-cases, a critical failure, a fault that is neither the company's nor the customer's)
-raises ``OutOfScope``.
+at=at)`` decides, for a case of the kind ``bench_engine.py`` calls typical and the
+synthetic cases like it, open, resolved or closed: the owner, the kinds of the actions,
+the remedy and its promise, the compensation (amount, share, form, tier, the role that
+must approve it), each clock's status, due time and warnings, the escalation level and
+its due time, when and where the customer is told, the follow-ups with their due times
+and ``next_review_at``. It reads the case as known at ``at`` itself (what ``decide()``
+gets from ``Case.as_of``): touchpoints and promises up to ``at``, a promise settled
+later as pending, the status from ``resolved_at``/``closed_at``. It is what a programmer
+would write for this one policy with nothing general about it: the default policy's
+tables as if/else, its limits as constants, its business calendar (UTC, Monday to
+Friday, 09:00-17:00) as integer arithmetic, only the facts the decision reads, no
+explanation (no reasons, trace, texts or plan objects). It is the floor a general
+engine can be measured against, not a second engine: a case it was not written for
+(pauses or grants by ``at``, recorded events, a critical failure, no value at stake or
+one in a currency the policy has no limits for, a remedy lead time or ready time,
+positive feedback to recognise) raises ``OutOfScope``.
 
 The script checks that the floor and ``decide()`` agree on the typical case (and, with
 ``--check N``, on each of the first N synthetic cases in scope, seed 7), then times both
@@ -117,6 +121,18 @@ _SEVERITY = {
     cx.Severity.CRITICAL: 3,
 }
 _COMPANY, _CUSTOMER = cx.Fault.COMPANY, cx.Fault.CUSTOMER
+_RESOLVED, _CLOSED = cx.CaseStatus.RESOLVED, cx.CaseStatus.CLOSED
+# compensation.fault_step = -1: a tier one band down among tiers of the same refund part.
+_FAULT_STEP = {
+    "T0": "T0",
+    "T1": "T0",
+    "T2": "T1",
+    "T3": "T2",
+    "FULL": "FULL",
+    "FULL_PLUS": "FULL",
+    "T3_PLUS": "FULL_PLUS",
+    "T4": "T3_PLUS",
+}
 _SOCIAL = cx.Channel.SOCIAL
 _LIVE_TARGET = frozenset(
     {"chat", "social", "phone", "messaging", "sms", "in_person", "video"}
@@ -222,9 +238,7 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
         (case.pauses and any(p.started_at <= at for p in case.pauses))
         or (case.grants and any(g.at <= at for g in case.grants))
         or case.events
-        or _status_at(case, at) is not _OPEN_STATUS
         or sev == 3
-        or fault not in (_COMPANY, _CUSTOMER)
         or value is None
         or not value
         or value.currency not in _LADDERS
@@ -235,6 +249,8 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
     at_us = to_us(at)
     opened = to_us(case.opened_at)
     usable = failure.service_usable
+    status_now = status_at(case, at)
+    is_open = status_now is _OPEN_STATUS
 
     # The facts the decision reads.
     contacts = switches = transfers = repeated = failures = abandoned = 0
@@ -243,7 +259,7 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
     public = asked = progressed = fix_failed = False
     progress_at = last_update = opened
     first_response: int | None = None
-    last_event = opened
+    last_event = harm_last = opened  # harm_last: the company's own acts left out
     moods: list[tuple[int, int]] = []
     seen = []
     for tp in case.touchpoints:
@@ -254,6 +270,7 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
         last_event = max(last_event, when)
         kind = tp.kind
         if tp.direction is _IN:
+            harm_last = max(harm_last, when)
             if kind in _CONTACTS:
                 contacts += 1
                 if last_channel is not None and tp.channel is not last_channel:
@@ -299,6 +316,7 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
         status = p.status if settled is not None and settled <= at_us else _PENDING
         if settled is not None and settled <= at_us:
             last_event = max(last_event, settled)
+            harm_last = max(harm_last, settled)
         if status is _KEPT:
             settled_events.append((settled, 1))  # type: ignore[arg-type]
         elif status is _BROKEN:
@@ -310,13 +328,14 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
             breaks.append(due)
             settled_events.append((due, -2))
             last_event = max(last_event, due)
+            harm_last = max(harm_last, due)
         else:
             pending_dues.append(due)
     for p in case.promises:  # an overdue promise is late by the case's last event
         due = to_us(p.due)
         unsettled = p.settled_at is None or to_us(p.settled_at) > at_us
         if to_us(p.made_at) <= at_us and unsettled and due < at_us:
-            late = max(last_event - due, 0)
+            late = max(harm_last - due, 0)
             lateness = late if lateness is None else max(lateness, late)
     events = sorted(moods + settled_events, key=lambda e: e[0])
     broken = len(breaks)
@@ -376,11 +395,13 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
         else:
             levels.append((1, due))
     clocks.append(("first_response", status, due, tuple(warns)))
-    for name, start, target, warn_at in (
+    # A case put right (resolved or closed) runs the first response's clock alone.
+    others = (
         ("resolution", opened, 8 * _HOUR if sev != 1 or dd else 16 * _HOUR, True),
         ("next_update", last_update, 8 * _HOUR if sev >= 2 or dd else 16 * _HOUR, False),
         ("limbo", progress_at, 16 * _HOUR, False),
-    ):
+    )
+    for name, start, target, warn_at in others if is_open else ():
         due = support_add(start, target)
         warns = [("75%", support_add(start, target * 3 // 4))] if warn_at else []
         status = "breached" if due < at_us else "running"
@@ -395,36 +416,44 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
             levels.append((1, due))
         clocks.append((name, status, due, tuple(warns)))
 
-    # tables.escalation (collect: the highest level), then the clocks' levels.
+    # tables.escalation (collect: the highest level), then the clocks' levels; a case
+    # put right is escalated no more.
     level = 0
-    if broken >= 1 or contacts >= 3 or (failures >= 1 and abandoned >= 1) or asked:
-        level = 1
-    if public and sev >= 1:
-        level = 1
-    if dd and sev >= 2:
-        level = 1
-    if broken >= 2 or drop:
-        level = 2
+    if not is_open:
+        levels = []
+    else:
+        if broken >= 1 or contacts >= 3 or (failures >= 1 and abandoned >= 1) or asked:
+            level = 1
+        if public and sev >= 1:
+            level = 1
+        if dd and sev >= 2:
+            level = 1
+        if broken >= 2 or drop:
+            level = 2
     anchor = last_event if level else opened
     for lvl, when in levels:
         level = max(level, lvl)
         anchor = max(anchor, when)
     owner, respond = _RESPOND[level] if level else (case.owner or "front_line", 0)
 
-    # The remedy and its promise.
-    action, promised, on_support = _remedy(failure.category, usable, dd)
-    kinds = ["apologize", "remedy"]
-    promise_due = None
-    covering = [
-        p
-        for p in case.promises
-        if p.made_at <= at and p.due >= at and (p.settled_at is None or p.settled_at > at)
-    ]
-    if not covering:
-        promise_due = support_add(at_us, promised) if on_support else at_us + promised
+    # The remedy and its promise (a case put right has none).
+    action = promise_due = None
+    kinds = []
+    if is_open:
+        action, promised, on_support = _remedy(failure.category, usable, dd)
+        kinds = ["apologize", "remedy"]
+        covering = [
+            p
+            for p in case.promises
+            if p.made_at <= at and p.due >= at and (p.settled_at is None or p.settled_at > at)
+        ]
+        if not covering:
+            promise_due = support_add(at_us, promised) if on_support else at_us + promised
 
     # Goodwill, the amount and who may grant it.
     tier, form, follow_ups = _recovery(sev, history, usable, fault)
+    if fault is not _COMPANY and fault is not _CUSTOMER and history == "first":
+        tier = _FAULT_STEP[tier]  # not our fault and the first time: a tier down
     owed = action == "refund"
     refunded = 1 if owed else 0
     gmin, gmax, _ = _TIERS[tier]
@@ -434,7 +463,9 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
         downtime = None
         if not usable:
             start = to_us(failure.occurred_at or case.opened_at)
-            downtime = max(last_event - start, 0)
+            end = case.resolved_at or case.closed_at
+            end_us = to_us(end) if end is not None and end <= at else harm_last
+            downtime = max(end_us - start, 0)
         harm = max(_EFFORT_HARM[effort], _share(lateness, _LATENESS), _share(downtime, _DOWNTIME))
         ratio = (gmin + (gmax - gmin) * harm).quantize(_PLACES)
         low = gmin
@@ -488,8 +519,56 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
             kinds.append("compensate")
     if level:
         kinds.append("escalate")
+    # A case put right after a broken promise, or that now pays the customer, still owes
+    # an apology and a word.
+    aftercare = status_now is _RESOLVED and (compensation is not None or broken > 0)
+    if aftercare:
+        kinds.insert(0, "apologize")
+    notify = None
+    if is_open or aftercare:
+        notify = _notify(case, seen, clocks, promise_due, at_us, reviews)
+        kinds.append("notify")
+    if promise_due is not None:
+        kinds.append("make_promise")
+    follow = ()
+    if status_now is not _CLOSED:  # follow-ups after the fix, on the support calendar
+        base = (
+            case.resolved_at if case.resolved_at is not None and case.resolved_at <= at else None
+        )
+        follow = tuple(
+            (part, None if base is None else _dt(support_add(to_us(base) + _DAYS[part], 0)))
+            for part in follow_ups.split(",")
+            if part
+        )
+    kinds += ["follow_up"] * len(follow)
+    reviews += [d + 1 for d in pending_dues if d >= at_us]
+    reviews += [e + 1 for e in exits if e >= at_us]
+    future = [r for r in reviews if r > at_us]
+    return {
+        "owner": owner,
+        "kinds": tuple(kinds),
+        "remedy": action,
+        "promise_due": _dt(promise_due),
+        "compensation": compensation,
+        "clocks": tuple(
+            (n, s, _dt(d), tuple((w, _dt(t)) for w, t in ws)) for n, s, d, ws in clocks
+        ),
+        "escalation": (level, _dt(anchor + respond) if level else None),
+        "notify": notify,
+        "follow_ups": follow,
+        "next_review_at": _dt(min(future)) if future else None,
+    }
 
-    # Telling the customer: where they are now, else where they prefer.
+
+def _notify(
+    case: Any,
+    seen: list[tuple[Any, int]],
+    clocks: list[tuple[str, str, int, object]],
+    promise_due: int | None,
+    at_us: int,
+    reviews: list[int],
+) -> tuple[datetime | None, object]:
+    """When and where the customer is told: where they are now, else where they prefer."""
     told_here = None
     for tp, when in reversed(seen):
         if at_us - when > _HERE_FOR:
@@ -505,31 +584,12 @@ def floor_decision(case: Any, at: datetime) -> dict[str, object]:
             notify_due = due if notify_due is None else min(notify_due, due)
     if promise_due is not None and (notify_due is None or notify_due >= at_us):
         notify_due = at_us
-    kinds.append("notify")
-    if promise_due is not None:
-        kinds.append("make_promise")
-    follow = tuple((part, None) for part in follow_ups.split(",") if part)
-    kinds += ["follow_up"] * len(follow)
-    reviews += [d + 1 for d in pending_dues if d >= at_us]
-    reviews += [e + 1 for e in exits if e >= at_us]
-    future = [r for r in reviews if r > at_us]
-    return {
-        "owner": owner,
-        "kinds": tuple(kinds),
-        "remedy": action,
-        "promise_due": _dt(promise_due),
-        "compensation": compensation,
-        "clocks": tuple(
-            (n, s, _dt(d), tuple((w, _dt(t)) for w, t in ws)) for n, s, d, ws in clocks
-        ),
-        "escalation": (level, _dt(anchor + respond) if level else None),
-        "notify": (_dt(notify_due), told_on),
-        "follow_ups": follow,
-        "next_review_at": _dt(min(future)) if future else None,
-    }
+    if notify_due is None:  # put right already: told now
+        notify_due = at_us
+    return _dt(notify_due), told_on
 
 
-def _status_at(case: Any, at: datetime) -> object:
+def status_at(case: Any, at: datetime) -> object:
     """The case's status as of ``at`` (a case without recorded events: its flat fields)."""
     status = case.status
     if status is _OPEN_STATUS:
@@ -557,12 +617,12 @@ def plan_decision(plan: Any) -> dict[str, object]:
     comp = by_kind.get("compensate", [None])[0]
     promise = by_kind.get("make_promise", [None])[0]
     esc = by_kind.get("escalate", [None])[0]
-    notify = by_kind["notify"][0]
-    remedy = by_kind["remedy"][0]
+    notify = by_kind.get("notify", [None])[0]
+    remedy = by_kind.get("remedy", [None])[0]
     return {
         "owner": plan.owner,
         "kinds": tuple(a.kind.value for a in plan.actions),
-        "remedy": remedy.details["action"],
+        "remedy": remedy.details["action"] if remedy else None,
         "promise_due": _utc(promise.due) if promise else None,
         "compensation": None
         if comp is None
@@ -583,7 +643,7 @@ def plan_decision(plan: Any) -> dict[str, object]:
             for c in plan.clocks
         ),
         "escalation": (plan.escalation_level, _utc(esc.due) if esc else None),
-        "notify": (_utc(notify.due), notify.channel),
+        "notify": (_utc(notify.due), notify.channel) if notify else None,
         "follow_ups": tuple(
             (a.details["after"], _utc(a.due)) for a in by_kind.get("follow_up", [])
         ),

@@ -36,12 +36,15 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from floor import OutOfScope, floor_decision
+from floor import OutOfScope, floor_decision, status_at
 from floor_read import BadDocument, last_event_at, read_case
+
+import cxrecovery as cx
 
 _ZERO = Decimal(0)
 _RATIO_BINS = tuple(Decimal(b) for b in ("0", "0.25", "0.5", "0.75", "1.0", "1.2", "1.5"))
 _RISK = timedelta(hours=24)
+_OPEN = cx.CaseStatus.OPEN
 _BREACHES = frozenset({"breached", "missed"})
 
 
@@ -303,7 +306,9 @@ def _listed(
 ) -> list[tuple[int, datetime, str, Item]]:
     case_id = case.id
     found = []
-    for name, status, due, warnings in d["clocks"]:  # the floor's cases are open
+    # A case put right is escalated no more: its clocks call for nothing.
+    clocks = d["clocks"] if status_at(case, at) is _OPEN else ()
+    for name, status, due, warnings in clocks:
         if status == "breached":
             found.append(_item("breach", case_id, due, f"{name} clock breached"))
         elif status == "running":
@@ -322,10 +327,10 @@ def _listed(
     if level:
         text = f"Escalate to level {level} ({_LEVELS[level]}): {d['owner']} acts by "
         found.append(_item("escalation", case_id, due, text + _shown(case, due)))
-    due, channel = d["notify"]
+    due, channel = d["notify"] or (None, None)
     if due is not None and due <= until:
         states = [_APOLOGY]
-        if d["promise_due"] is not None:
+        if d["remedy"] is not None:  # its promise, made now or pending already
             states.append(_PROMISE)
         if "repay" in d["kinds"]:
             states += [f"the money we owe back ({m})" for m in _repaid(case, d)]
@@ -336,5 +341,10 @@ def _listed(
         where = " " + _WORDS[channel.value] if channel else ""
         text = f"Tell the customer{where}: " + "; ".join(states)
         found.append(_item("customer_update", case_id, due, text))
-    # Follow-ups of an open case wait for the fix: none has a due time yet.
+    for _, due in d["follow_ups"]:  # (an open case's wait for the fix: no due time yet)
+        if due is not None and due <= until:
+            text = (
+                f"Follow up {_shown(case, due)}: check the customer is satisfied and the fix held"
+            )
+            found.append(_item("follow_up", case_id, due, text))
     return found
