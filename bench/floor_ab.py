@@ -49,7 +49,7 @@ from ab import DRIVER, env_for, fmt_ir, python, run_callgrind  # bench/ is first
 
 HERE = Path(__file__).resolve().parent
 
-WHATS = ("floor-replay", "replay", "floor-sweep", "sweep", "compile")
+WHATS = ("floor-replay", "replay", "floor-sweep", "sweep", "compile", "floor-replay-steps")
 TARGETS = {"replay": 2.5, "sweep": 3.0}
 
 
@@ -61,6 +61,8 @@ def _child_setup(what: str, work: Path, ops: int) -> tuple[list[Callable[[], obj
 
     docs = json.loads((work / "docs.json").read_text(encoding="utf-8"))
     chosen = json.loads((work / "in_scope.json").read_text(encoding="utf-8"))
+    if what == "floor-replay-steps":
+        return _replay_steps(work / "replay.jsonl"), len(chosen["replay"])
     if what in ("floor-replay", "replay"):
         path = work / "replay.jsonl"
         warm = work / "warm.jsonl"
@@ -93,6 +95,40 @@ def _child_setup(what: str, work: Path, ops: int) -> tuple[list[Callable[[], obj
         with contextlib.suppress(OutOfScope):
             floor_sweep([case], at)
     return [lambda: floor_sweep(cases, at)] * ops, len(cases)
+
+
+def _replay_steps(path: Path) -> list[Callable[[], object]]:
+    """The replay floor's steps, each over every line at once (after one warm-up run):
+    decoding, reading, deciding, adding up."""
+    from floor import floor_decision
+    from floor_read import last_event_at, read_case
+    from floor_runs import Tally
+
+    lines = path.read_bytes().splitlines()
+    state: dict[str, list[Any]] = {}
+
+    def decode() -> None:
+        state["docs"] = [json.loads(line) for line in lines]
+
+    def read() -> None:
+        state["cases"] = [read_case(doc) for doc in state["docs"]]
+
+    def decide() -> None:
+        state["decided"] = []
+        for case in state["cases"]:
+            at = last_event_at(case)
+            state["decided"].append((case, at, floor_decision(case, at)))
+
+    def add_up() -> None:
+        tally = Tally()
+        for case, at, decision in state["decided"]:
+            tally.add(case, decision, at)
+        tally.freeze()
+
+    steps = [decode, read, decide, add_up]
+    for step in steps:
+        step()
+    return steps
 
 
 def _select(work: Path) -> int:
@@ -214,6 +250,18 @@ def instructions(tree: Path, work: Path, what: str, ops: int) -> float:
     return statistics.median(per_op) / report["units"]
 
 
+STEPS = ("json.loads", "read_case", "floor_decision", "tally")
+
+
+def step_instructions(tree: Path, work: Path) -> list[float]:
+    """The replay floor's instructions per case, step by step."""
+    with tempfile.TemporaryDirectory(prefix="floor-cg-") as tmp:
+        argv = _argv("callgrind", work, "floor-replay-steps", 1)
+        stdout, parts = run_callgrind(Path(tmp), argv, env_for(tree))
+    report = json.loads(stdout.strip().splitlines()[-1])
+    return [(p - parts[1]) / report["units"] for p in parts[2 : 2 + report["ops"]]]
+
+
 def cpu_seconds(tree: Path, work: Path, what: str, ops: int) -> float:
     """Median CPU seconds per unit, in a fresh process."""
     proc = subprocess.run(
@@ -281,7 +329,9 @@ def main() -> int:
                 (label, what): pool.submit(instructions, trees[name], work, what, args.ops)
                 for label, what, name in jobs
             }
+            steps = pool.submit(step_instructions, trees["new"], work)
             ir = {key: f.result() for key, f in futures.items()}
+            ir.update(zip((("floor", s) for s in STEPS), steps.result(), strict=True))
         cpu: dict[tuple[str, str], list[float]] = {(label, what): [] for label, what, _ in RUNS}
         for r in range(args.rounds):
             for label, what, name in RUNS:
@@ -352,6 +402,8 @@ def report(
         ]
         print("| " + " | ".join(cells) + " |")
     print()
+    steps = ", ".join(f"{step} {fmt_ir(ir[('floor', step)])}" for step in STEPS)
+    print(f"the replay floor by step, per case: {steps}")
     for name in ("new", "base"):
         print(f"{name}: Engine(policy) {fmt_ir(ir[(name, 'compile')])}")
     if args.rounds:

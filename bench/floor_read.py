@@ -5,9 +5,10 @@ plain records (classes with ``__slots__``) holding what ``floor.floor_decision``
 replay floor's tally read, with the checks a library reading untrusted input must make:
 
 - every object is a dict with no field it does not know and every required field;
-- strings, booleans and integers are of their type; enumerations are one of their
-  values (looked up in a dict, kept as the library's enum members so that the floor's
-  identity comparisons work);
+- strings, booleans and integers are of their type; ids are non-empty strings without
+  white space around them, categories and segments lower-case names (a regular
+  expression); enumerations are one of their values (looked up in a dict, kept as the
+  library's enum members so that the floor's identity comparisons work);
 - times are ISO 8601 text read by ``datetime.fromisoformat`` and must be aware;
 - money is ``{"amount": "<decimal text>", "currency": "<ISO 4217 code>"}``: the code one
   the library knows, the amount a finite Decimal with no more decimals than the
@@ -18,16 +19,20 @@ replay floor's tally read, with the checks a library reading untrusted input mus
   the opening, promises not made before it, no id used twice among touchpoints or
   promises, no prior case opened after this one, a status that agrees with
   ``resolved_at``/``closed_at`` and neither before the opening, a survey score within
-  its metric's scale.
+  its metric's scale and a ``survey_answer`` touchpoint with its survey; a promise
+  settled (kept or broken) exactly when it has ``settled_at``, never before made.
 
-Left out (the library reads them, the floor's cases do not have them or the decision
-does not read them): pauses, grants, events, attributes, remedy lead times, a
-customer's time zone, name and lifetime value beyond their types, a promise's
-``made_by``/``channel``/``kind``, a touchpoint's ``note``. A document that has pauses,
-grants, events, attributes, a remedy lead time or ready time, or a time zone raises
-``floor.OutOfScope`` (the floor decision was not written for them); a bad document
-raises ``BadDocument`` naming where. Error messages are short: no suggestions, no list
-of every problem.
+The path of a bad field is built only when one is found. Checked against ``load_case``
+on mutated documents (each field of 60 synthetic documents replaced by junk of every
+kind or removed): the two accept and refuse the same ones.
+
+Left out (the library reads them; the floor's cases do not have them, or the decision
+does not read them beyond their type): pauses, grants, events, attributes, remedy lead
+and ready times, a customer's time zone (a document with any of them raises
+``floor.OutOfScope``: the floor decision was not written for them); a customer's name,
+a failure's description, a touchpoint's note are type-checked only. A bad document
+raises ``BadDocument`` naming where; messages are short (no suggestions, no list of
+every problem). Records are plain slotted objects, not the model's frozen classes.
 """
 
 from __future__ import annotations
@@ -64,6 +69,8 @@ _FORMS = _members(cx.CompensationForm)
 _SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 _OPEN, _RESOLVED, _CLOSED = cx.CaseStatus.OPEN, cx.CaseStatus.RESOLVED, cx.CaseStatus.CLOSED
 _INBOUND = cx.Direction.INBOUND
+_PENDING = cx.PromiseStatus.PENDING
+_SURVEY_ANSWER = cx.TouchpointKind.SURVEY_ANSWER
 _QUANTUM = {c: Decimal(1).scaleb(-minor_units(c)) for c in currencies()}
 _ZERO = Decimal(0)
 
@@ -138,7 +145,15 @@ _PRIOR_KEYS = frozenset(
 )
 _EXPECTATION_KEYS = frozenset("compensation_ratio remedy set_at reason".split())
 _MONEY_KEYS = frozenset(("amount", "currency"))
-_OUT_OF_SCOPE = ("pauses", "grants", "events", "attributes", "remedy_lead_time", "remedy_ready_at")
+_SURVEY_KEYS = frozenset(("metric", "score"))
+_OUT_OF_SCOPE = (
+    ("pauses", list),
+    ("grants", list),
+    ("events", list),
+    ("attributes", dict),
+    ("remedy_lead_time", str),
+    ("remedy_ready_at", str),
+)
 
 
 def _bad(where: str, what: str) -> BadDocument:
@@ -161,6 +176,27 @@ def _str(raw: object, where: str) -> str:
 
 def _opt_str(raw: object, where: str) -> str | None:
     return None if raw is None else _str(raw, where)
+
+
+def _ident(raw: object, where: str) -> str:
+    """A host's id: a non-empty string without white space around it."""
+    if type(raw) is not str or not raw or raw != raw.strip():
+        raise _bad(where, f"{raw!r} is not an id")
+    return raw
+
+
+def _opt_ident(raw: object, where: str) -> str | None:
+    return None if raw is None else _ident(raw, where)
+
+
+_SLUG = re.compile(r"[a-z][a-z0-9_]*(?:[.-][a-z0-9_]+)*\Z").match
+
+
+def _slug(raw: object, where: str) -> str:
+    """A lower-case name (a category, a segment)."""
+    if type(raw) is not str or _SLUG(raw) is None:
+        raise _bad(where, f"{raw!r} is not a lower-case name")
+    return raw
 
 
 def _bool(raw: object, where: str) -> bool:
@@ -214,18 +250,23 @@ def _money(raw: object, where: str) -> Money | None:
     if raw is None:
         return None
     doc = _object(raw, _MONEY_KEYS, where)
+    currency = doc.get("currency")
+    quantum = _QUANTUM.get(currency) if type(currency) is str else None
+    if quantum is None:
+        raise _bad(where, "currency missing or not an ISO 4217 code")
+    if "amount" not in doc:
+        raise _bad(where, "amount missing")
     try:
-        currency = doc["currency"]
-        quantum = _QUANTUM[currency]
-        amount = _decimal(doc["amount"], where + ".amount")
-    except KeyError:
-        missing = "currency" if "currency" not in doc else "amount"
-        raise _bad(where, f"{missing} missing or unknown") from None
-    if amount.as_tuple().exponent < quantum.as_tuple().exponent and amount != amount.quantize(
-        quantum
-    ):
+        amount = _decimal(doc["amount"], "amount")
+    except BadDocument as error:
+        raise _under(where, error) from None
+    try:
+        exact = amount.quantize(quantum)
+    except InvalidOperation:
+        raise _bad(where, "too large an amount") from None
+    if exact != amount:
         raise _bad(where, f"more decimals than {currency} has")
-    return Money(amount.quantize(quantum), currency)
+    return Money(exact, currency)
 
 
 _DURATION = re.compile(
@@ -237,10 +278,10 @@ _DURATIONS: dict[str, timedelta] = {}
 def _duration(raw: object, where: str) -> timedelta | None:
     if raw is None:
         return None
-    found = _DURATIONS.get(raw)  # type: ignore[arg-type]
+    text = _str(raw, where)
+    found = _DURATIONS.get(text)
     if found is not None:
         return found
-    text = _str(raw, where)
     match = _DURATION.match(text) if len(text) <= 40 else None
     if match is None or text.endswith(("P", "T")):
         raise _bad(where, f"{text!r} is not an ISO 8601 duration")
@@ -257,123 +298,128 @@ def _duration(raw: object, where: str) -> timedelta | None:
     return span
 
 
-def _required(doc: dict[str, Any], key: str, where: str) -> Any:
-    try:
-        return doc[key]
-    except KeyError:
-        raise _bad(f"{where}.{key}", "missing (required)") from None
+# The record readers name a bad field by its key alone; the path to the record is put in
+# front only when one is bad (``_under``), so reading a good document builds no path.
 
 
-def _touchpoint(raw: object, where: str) -> Any:
-    doc = _object(raw, _TP_KEYS, where)
+def _under(where: str, error: Exception) -> BadDocument:
+    if isinstance(error, KeyError):
+        return _bad(f"{where}.{error.args[0]}", "missing (required)")
+    text = str(error)
+    return BadDocument(f"{where}{text}" if text.startswith(":") else f"{where}.{text}")
+
+
+def _touchpoint(raw: object) -> Any:
+    doc = _object(raw, _TP_KEYS, "")
     get = doc.get
     tp = Touchpoint()
-    tp.at = _time(_required(doc, "at", where), where + ".at")
-    tp.channel = _enum(_CHANNEL, _required(doc, "channel", where), where + ".channel")
-    tp.kind = _enum(_KIND, _required(doc, "kind", where), where + ".kind")
-    tp.id = _opt_str(get("id"), where + ".id")
+    tp.at = _time(doc["at"], "at")
+    tp.channel = _enum(_CHANNEL, doc["channel"], "channel")
+    tp.kind = _enum(_KIND, doc["kind"], "kind")
+    tp.id = _opt_ident(get("id"), "id")
     direction = get("direction")
-    tp.direction = _INBOUND if direction is None else _enum(_DIRECTION, direction, where)
-    tp.agent = _opt_str(get("agent"), where + ".agent")
-    tp.outcome = _opt_enum(_OUTCOME, get("outcome"), where + ".outcome")
-    tp.sentiment = _opt_enum(_SENTIMENT, get("sentiment"), where + ".sentiment")
-    tp.wait = _duration(get("wait"), where + ".wait")
-    tp.repeated_information = _bool(get("repeated_information", False), where)
-    tp.escalation_requested = _bool(get("escalation_requested", False), where)
+    tp.direction = _INBOUND if direction is None else _enum(_DIRECTION, direction, "direction")
+    tp.agent = _opt_ident(get("agent"), "agent")
+    tp.outcome = _opt_enum(_OUTCOME, get("outcome"), "outcome")
+    tp.sentiment = _opt_enum(_SENTIMENT, get("sentiment"), "sentiment")
+    tp.wait = _duration(get("wait"), "wait")
+    tp.repeated_information = _bool(get("repeated_information", False), "repeated_information")
+    tp.escalation_requested = _bool(get("escalation_requested", False), "escalation_requested")
     survey = get("survey")
     if survey is not None:
-        _survey(survey, where + ".survey")
-    _opt_str(get("note"), where + ".note")
+        _survey(survey)
+    elif tp.kind is _SURVEY_ANSWER:
+        raise _bad("survey", "a survey_answer touchpoint needs its answer")
+    _opt_str(get("note"), "note")
     return tp
 
 
-def _survey(raw: object, where: str) -> None:
-    doc = _object(raw, frozenset(("metric", "score")), where)
-    low, high = _enum(_SCALES, _required(doc, "metric", where), where + ".metric")
-    score = _required(doc, "score", where)
+def _survey(raw: object) -> None:
+    doc = _object(raw, _SURVEY_KEYS, "survey")
+    low, high = _enum(_SCALES, doc["metric"], "survey.metric")
+    score = doc["score"]
     if type(score) is not int or not low <= score <= high:
-        raise _bad(where + ".score", f"{score!r} is not a score from {low} to {high}")
+        raise _bad("survey.score", f"{score!r} is not a score from {low} to {high}")
 
 
-def _promise(raw: object, where: str) -> Any:
-    doc = _object(raw, _PROMISE_KEYS, where)
+def _promise(raw: object) -> Any:
+    doc = _object(raw, _PROMISE_KEYS, "")
     get = doc.get
     p = Promise()
-    p.id = _str(_required(doc, "id", where), where + ".id")
-    p.what = _str(_required(doc, "what", where), where + ".what")
-    p.made_at = _time(_required(doc, "made_at", where), where + ".made_at")
-    p.due = _time(_required(doc, "due", where), where + ".due")
+    p.id = _ident(doc["id"], "id")
+    p.what = _str(doc["what"], "what")
+    p.made_at = _time(doc["made_at"], "made_at")
+    p.due = _time(doc["due"], "due")
     status = get("status")
-    p.status = (
-        cx.PromiseStatus.PENDING if status is None else _enum(_PROMISE_STATUS, status, where)
-    )
-    p.settled_at = _opt_time(get("settled_at"), where + ".settled_at")
-    if (p.settled_at is None) != (p.status is cx.PromiseStatus.PENDING):
-        raise _bad(where, "a promise is settled (kept or broken) exactly when it has settled_at")
+    p.status = _PENDING if status is None else _enum(_PROMISE_STATUS, status, "status")
+    p.settled_at = _opt_time(get("settled_at"), "settled_at")
+    if (p.settled_at is None) != (p.status is _PENDING):
+        raise _bad(
+            "status", "a promise is settled (kept or broken) exactly when it has settled_at"
+        )
     if p.settled_at is not None and p.settled_at < p.made_at:
-        raise _bad(where + ".settled_at", "before made_at")
-    _opt_str(get("made_by"), where)
-    _opt_enum(_CHANNEL, get("channel"), where + ".channel")
-    _opt_str(get("kind"), where)
-    _bool(get("implicit", False), where)
-    _opt_str(get("settled_by"), where)
+        raise _bad("settled_at", "before made_at")
+    _opt_ident(get("made_by"), "made_by")
+    _opt_enum(_CHANNEL, get("channel"), "channel")
+    if get("kind") is not None:
+        _slug(get("kind"), "kind")
+    _bool(get("implicit", False), "implicit")
+    _opt_ident(get("settled_by"), "settled_by")
     return p
 
 
-def _prior(raw: object, where: str) -> Any:
-    doc = _object(raw, _PRIOR_KEYS, where)
+def _prior(raw: object) -> Any:
+    doc = _object(raw, _PRIOR_KEYS, "")
     get = doc.get
     prior = Prior()
-    _str(_required(doc, "id", where), where + ".id")
-    prior.opened_at = _time(_required(doc, "opened_at", where), where + ".opened_at")
-    _str(_required(doc, "category", where), where + ".category")
-    _enum(_SEVERITY, _required(doc, "severity", where), where + ".severity")
-    prior.closed_at = _opt_time(get("closed_at"), where + ".closed_at")
-    _bool(get("recovered", True), where)
-    _bool(get("double_deviation", False), where)
-    prior.compensation = _money(get("compensation"), where + ".compensation")
+    _ident(doc["id"], "id")
+    prior.opened_at = _time(doc["opened_at"], "opened_at")
+    _slug(doc["category"], "category")
+    _enum(_SEVERITY, doc["severity"], "severity")
+    prior.closed_at = _opt_time(get("closed_at"), "closed_at")
+    _bool(get("recovered", True), "recovered")
+    _bool(get("double_deviation", False), "double_deviation")
+    prior.compensation = _money(get("compensation"), "compensation")
     return prior
 
 
 def _customer(raw: object) -> Any:
-    doc = _object(raw, _CUSTOMER_KEYS, "customer")
+    doc = _object(raw, _CUSTOMER_KEYS, "")
     get = doc.get
     customer = Customer()
-    customer.id = _str(_required(doc, "id", "customer"), "customer.id")
-    customer.segment = _str(get("segment", "standard"), "customer.segment")
-    customer.preferred_channel = _opt_enum(
-        _CHANNEL, get("preferred_channel"), "customer.preferred_channel"
-    )
-    _opt_str(get("name"), "customer.name")
-    _money(get("lifetime_value"), "customer.lifetime_value")
+    customer.id = _ident(doc["id"], "id")
+    customer.segment = _slug(get("segment", "standard"), "segment")
+    customer.preferred_channel = _opt_enum(_CHANNEL, get("preferred_channel"), "preferred_channel")
+    _opt_str(get("name"), "name")
+    _money(get("lifetime_value"), "lifetime_value")
     if get("time_zone") is not None or get("attributes"):
         raise OutOfScope("customer")
     expectation = get("expectation")
     if expectation is None:
         customer.expectation = _NO_EXPECTATION
     else:
-        exp = _object(expectation, _EXPECTATION_KEYS, "customer.expectation")
+        exp = _object(expectation, _EXPECTATION_KEYS, "expectation")
         customer.expectation = Expectation()
-        ratio = _decimal(exp.get("compensation_ratio", 0), "customer.expectation")
+        ratio = _decimal(exp.get("compensation_ratio", 0), "expectation.compensation_ratio")
         customer.expectation.compensation_ratio = ratio
-        customer.expectation.set_at = _opt_time(exp.get("set_at"), "customer.expectation")
-        _opt_enum(_FORMS, exp.get("remedy"), "customer.expectation.remedy")
-        _str(exp.get("reason", ""), "customer.expectation.reason")
+        customer.expectation.set_at = _opt_time(exp.get("set_at"), "expectation.set_at")
+        _opt_enum(_FORMS, exp.get("remedy"), "expectation.remedy")
+        _str(exp.get("reason", ""), "expectation.reason")
     return customer
 
 
 def _failure(raw: object) -> Any:
-    doc = _object(raw, _FAILURE_KEYS, "failure")
+    doc = _object(raw, _FAILURE_KEYS, "")
     get = doc.get
     f = Failure()
-    f.category = _str(_required(doc, "category", "failure"), "failure.category")
-    f.severity = _enum(_SEVERITY, _required(doc, "severity", "failure"), "failure.severity")
-    f.fault = _enum(_FAULT, _required(doc, "fault", "failure"), "failure.fault")
-    f.value_at_stake = _money(get("value_at_stake"), "failure.value_at_stake")
-    f.service_usable = _bool(_required(doc, "service_usable", "failure"), "failure")
-    f.occurred_at = _opt_time(get("occurred_at"), "failure.occurred_at")
-    f.wrongly_charged = _money(get("wrongly_charged"), "failure.wrongly_charged")
-    _str(get("description", ""), "failure.description")
+    f.category = _slug(doc["category"], "category")
+    f.severity = _enum(_SEVERITY, doc["severity"], "severity")
+    f.fault = _enum(_FAULT, doc["fault"], "fault")
+    f.value_at_stake = _money(get("value_at_stake"), "value_at_stake")
+    f.service_usable = _bool(doc["service_usable"], "service_usable")
+    f.occurred_at = _opt_time(get("occurred_at"), "occurred_at")
+    f.wrongly_charged = _money(get("wrongly_charged"), "wrongly_charged")
+    _str(get("description", ""), "description")
     return f
 
 
@@ -387,31 +433,59 @@ def _items(doc: dict[str, Any], key: str) -> list[Any]:
 def read_case(raw: object) -> Any:
     """A case document (decoded JSON) as plain records; ``BadDocument`` if it is bad."""
     doc = _object(raw, _CASE_KEYS, "case")
-    for key in _OUT_OF_SCOPE:
-        if doc.get(key):
-            raise OutOfScope(key)
     get = doc.get
-    if get("format", 2) not in (1, 2):  # 1: format 2 without events and settled_by
+    for key, kind in _OUT_OF_SCOPE:  # present: of its type, and empty (or none)
+        if key not in doc:
+            continue
+        value = doc[key]
+        if value is None and kind is str:  # a time or a duration: may be null
+            continue
+        if type(value) is not kind:
+            raise _bad(key, f"expected a {kind.__name__}")
+        if value:
+            raise OutOfScope(key)
+    fmt = get("format", 2)
+    if type(fmt) is not int or fmt not in (1, 2):  # 1: format 2 without events, settled_by
         raise _bad("format", "an unknown document format")
     case = Case()
-    case.id = _str(_required(doc, "id", "case"), "id")
-    case.customer = _customer(_required(doc, "customer", "case"))
-    case.failure = _failure(_required(doc, "failure", "case"))
-    case.opened_at = opened = _time(_required(doc, "opened_at", "case"), "opened_at")
+    try:
+        case.id = _ident(doc["id"], "id")
+        customer, failure = doc["customer"], doc["failure"]
+        case.opened_at = opened = _time(doc["opened_at"], "opened_at")
+    except KeyError as error:
+        raise _bad(str(error.args[0]), "missing (required)") from None
+    try:
+        case.customer = _customer(customer)
+    except (KeyError, BadDocument) as error:
+        raise _under("customer", error) from None
+    try:
+        case.failure = _failure(failure)
+    except (KeyError, BadDocument) as error:
+        raise _under("failure", error) from None
     status = get("status")
     case.status = _OPEN if status is None else _enum(_CASE_STATUS, status, "status")
-    case.owner = _opt_str(get("owner"), "owner")
+    case.owner = _opt_ident(get("owner"), "owner")
     case.channel = _opt_enum(_CHANNEL, get("channel"), "channel")
     case.resolved_at = _opt_time(get("resolved_at"), "resolved_at")
     case.closed_at = _opt_time(get("closed_at"), "closed_at")
     case.pauses = case.grants = case.events = ()
     case.remedy_lead_time = case.remedy_ready_at = None
     _check_status(case)
+    case.touchpoints = _touchpoints(_items(doc, "touchpoints"), opened)
+    case.promises = _promises(_items(doc, "promises"), opened)
+    case.prior_cases = _priors(_items(doc, "prior_cases"), opened)
+    return case
+
+
+def _touchpoints(items: list[Any], opened: datetime) -> tuple[Any, ...]:
     touchpoints = []
     previous = opened
     ids: set[str] = set()
-    for i, item in enumerate(_items(doc, "touchpoints")):
-        tp = _touchpoint(item, f"touchpoints[{i}]")
+    for i, item in enumerate(items):
+        try:
+            tp = _touchpoint(item)
+        except (KeyError, BadDocument) as error:
+            raise _under(f"touchpoints[{i}]", error) from None
         if tp.at < previous:
             raise _bad(f"touchpoints[{i}].at", "before the opening or the touchpoint before")
         previous = tp.at
@@ -420,26 +494,37 @@ def read_case(raw: object) -> Any:
                 raise _bad(f"touchpoints[{i}].id", f"{tp.id!r} is used twice")
             ids.add(tp.id)
         touchpoints.append(tp)
-    case.touchpoints = tuple(touchpoints)
+    return tuple(touchpoints)
+
+
+def _promises(items: list[Any], opened: datetime) -> tuple[Any, ...]:
     promises = []
-    ids = set()
-    for i, item in enumerate(_items(doc, "promises")):
-        p = _promise(item, f"promises[{i}]")
+    ids: set[str] = set()
+    for i, item in enumerate(items):
+        try:
+            p = _promise(item)
+        except (KeyError, BadDocument) as error:
+            raise _under(f"promises[{i}]", error) from None
         if p.made_at < opened:
             raise _bad(f"promises[{i}].made_at", "before the case opened")
         if p.id in ids:
             raise _bad(f"promises[{i}].id", f"{p.id!r} is used twice")
         ids.add(p.id)
         promises.append(p)
-    case.promises = tuple(promises)
+    return tuple(promises)
+
+
+def _priors(items: list[Any], opened: datetime) -> tuple[Any, ...]:
     priors = []
-    for i, item in enumerate(_items(doc, "prior_cases")):
-        prior = _prior(item, f"prior_cases[{i}]")
+    for i, item in enumerate(items):
+        try:
+            prior = _prior(item)
+        except (KeyError, BadDocument) as error:
+            raise _under(f"prior_cases[{i}]", error) from None
         if prior.opened_at > opened:
             raise _bad(f"prior_cases[{i}].opened_at", "after this case opened")
         priors.append(prior)
-    case.prior_cases = tuple(priors)
-    return case
+    return tuple(priors)
 
 
 def _check_status(case: Any) -> None:
