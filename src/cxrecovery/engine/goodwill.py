@@ -151,6 +151,7 @@ class GoodwillRule:
     :meth:`said`)."""
 
     __slots__ = (
+        "_bands",
         "_by_name",
         "_kept",
         "_memo",
@@ -171,6 +172,8 @@ class GoodwillRule:
         self.downtime_rising = tuple(sorted(comp.downtime_steps))
         # By the tier's identity (the entry holds the tier, so its id is not reused).
         self._steps: dict[int, tuple[Tier, Tier]] = {}
+        # Each tier's goodwill band (its properties work it out on every read).
+        self._bands: dict[int, tuple[Tier, Decimal, Decimal]] = {}
         self._memo: dict[tuple[object, ...], tuple[Tier, Sized]] = {}
         self._kept: dict[tuple[object, ...], tuple[Tier, Goodwill]] = {}
         self._placed: dict[tuple[object, ...], tuple[Tier, Decimal, tuple[Step, ...], bool]] = {}
@@ -347,7 +350,10 @@ class GoodwillRule:
         restores the service, held at the approval line and the hard cap), those steps,
         and whether the band is wide (the harm's steps count)."""
         comp = self.comp
-        low, high = tier.goodwill_min, tier.goodwill_max
+        band = self._bands.get(id(tier))
+        if band is None or band[0] is not tier:
+            band = self._bands[id(tier)] = (tier, tier.goodwill_min, tier.goodwill_max)
+        _, low, high = band
         steps: list[Step] = []
         ratio = (low + (high - low) * harm).quantize(_PLACES)
         scale = comp.restored_scale
