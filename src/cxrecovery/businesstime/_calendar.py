@@ -417,7 +417,8 @@ class BusinessCalendar:
         """
         a = self.instant(start, "start")
         d = self._duration(duration, "duration")
-        return self.datetime_at(self._index.add(a, d, "duration"))
+        # (The index's add_each, as its add calls it: the index built on first use.)
+        return self.datetime_at((self._engine or self._index).add_each(a, (d,), "duration")[0])
 
     def subtract(self, end: datetime, duration: timedelta) -> datetime:
         """Return the latest instant from which ``duration`` of business time ends at ``end``.

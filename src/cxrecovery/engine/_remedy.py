@@ -284,6 +284,8 @@ def remedy_start(d: DecisionContext) -> tuple[datetime, _Quote | None]:
     if d.ready_at is not None:
         check_instant(d.ready_at, "remedy_ready_at")
         candidates.append((d.ready_at, "remedy_ready_at (the host, at decision time)"))
+    if not candidates:  # nothing to wait for: the work starts now
+        return at, None
     later = [(when, what) for when, what in candidates if instant(when) > instant(at)]
     if not later:
         return at, None
