@@ -80,7 +80,8 @@ CODECS.register(
 
 
 def _read_source(source: object, what: str, limits: Limits = _LIMITS) -> object:
-    if type(source) is str and source.startswith("{"):  # the common case, tested first
+    # The common case, tested first (a slice: cheaper than a call of startswith).
+    if type(source) is str and source[:1] == "{":
         # A character is one to four bytes of UTF-8: count bytes only when it matters.
         if len(source) * 4 > limits.max_document_bytes and (
             len(source) > limits.max_document_bytes
@@ -123,7 +124,7 @@ _JSON_SPACE: Final = " \t\n\r"
 
 
 def _parse_json(text: str, what: str) -> object:
-    if text.startswith("{"):
+    if text[:1] == "{":
         # An object from the first character: the scanner alone, as ``decode`` calls it,
         # without its two regular-expression calls for white space around it.
         try:
@@ -211,9 +212,7 @@ def _load_case(codecs: Codecs, source: object, policy: PolicyLike | None, limits
         # JSON text holds no list or object of more items than half its characters (each
         # item takes one and a separator or a bracket one more): short text cannot break
         # the limit, and the sizes are checked only of longer text, files and mappings.
-        if not (
-            type(source) is str and len(source) <= 2 * limits.max_items and source.startswith("{")
-        ):
+        if not (type(source) is str and len(source) <= 2 * limits.max_items and source[:1] == "{"):
             check_sizes(data, limits)
         version = data.get("format", CASE_FORMAT)
         if "format" in data:

@@ -152,12 +152,13 @@ def read_cases(cases: CaseSource, *, on_error: OnError = "fail") -> Iterator[Cas
 
 
 def _times(case: Case, at: DecisionTimes) -> Iterable[datetime]:
-    if at is None:
-        return (case.last_event_at(),)
+    """The times ``at`` stands for on ``case``; ``None`` (its latest event) is taken by
+    :func:`_run_chunk` itself."""
     if isinstance(at, datetime):
         return (at,)
     if at == WALK:
         return walk_instants(case)
+    assert at is not None
     assert not isinstance(at, str)
     chosen = at(case)
     return (chosen,) if isinstance(chosen, datetime) else chosen
@@ -220,7 +221,10 @@ def _run_chunk(job: _Job, items: list[_Item], differ: Differ | None) -> _ChunkRe
     for number, item in items:
         try:
             case = _case_of(item)
-            decided = [_decided(engines, case, at) for at in _times(case, times)]
+            if times is None:  # the usual: once, at the case's latest event
+                decided = [_decided(engines, case, case.last_event_at())]
+            else:
+                decided = [_decided(engines, case, at) for at in _times(case, times)]
         except CxRecoveryError as error:
             if job.on_error == "fail":
                 result.failure = _line_error(number, error)
