@@ -78,6 +78,10 @@ class _Derived:
     _last_event: datetime | None
 
 
+# The slot's own setter (a frozen case refuses setattr; object.__setattr__ costs more).
+_keep_last_event = _Derived.__dict__["_last_event"].__set__
+
+
 @attrs.frozen
 class Case(_Derived):
     """One failure and its recovery: who, what went wrong, and everything since.
@@ -134,7 +138,7 @@ class Case(_Derived):
         problems = _case_problems(self)
         if problems:
             raise InvalidValueError(problems)
-        object.__setattr__(self, "_last_event", None)  # not worked out yet
+        _keep_last_event(self, None)  # not worked out yet
 
     def promise(self, promise_id: str) -> Promise | None:
         """Return the promise with this id, or ``None``."""
@@ -156,43 +160,52 @@ class Case(_Derived):
         # of each instant it walks, and every ``as_of`` asks.
         try:
             found = self._last_event
-        except AttributeError:  # made without __init__: not worked out yet
+        except AttributeError:  # made without __init__ (as of a time, unpickled)
             found = None
-        if found is None:
-            found = self._latest()
-            object.__setattr__(self, "_last_event", found)
-        return found
-
-    def _latest(self) -> datetime:
-        """:meth:`last_event_at`, worked out."""
-        times = [self.opened_at]
-        if self.touchpoints:
-            # Every one, in order: the latest is what max() makes of the whole list,
-            # which in a fold (a zone with DST, times compared by wall clock) need not
-            # be the last of a list in time order.
-            times += [tp.at for tp in self.touchpoints]
-        # (Each list is looked at before it is walked: most cases have none of most.)
+        if found is not None:
+            return found
+        # max() of every time, in this order, as max() compares (``time > latest``); in
+        # a fold (a zone with DST, compared by wall clock) not always the last of a list
+        # in time order. (A list is looked at first: most cases have none of most.)
+        found = self.opened_at
+        for tp in self.touchpoints:
+            when = tp.at
+            if when > found:
+                found = when
         if self.promises:
             for promise in self.promises:
-                times.append(promise.made_at)
-                if promise.settled_at is not None:
-                    times.append(promise.settled_at)
+                when = promise.made_at
+                if when > found:
+                    found = when
+                maybe = promise.settled_at
+                if maybe is not None and maybe > found:
+                    found = maybe
         if self.grants:
-            for grant in self.grants:  # (a loop: a comprehension costs a call, for few)
-                times.append(grant.at)
+            for grant in self.grants:
+                when = grant.at
+                if when > found:
+                    found = when
         if self.pauses:
             for pause in self.pauses:
-                times.append(pause.ended_at or pause.started_at)
-        if self.resolved_at is not None:
-            times.append(self.resolved_at)
-        if self.closed_at is not None:
-            times.append(self.closed_at)
+                when = pause.ended_at or pause.started_at
+                if when > found:
+                    found = when
+        maybe = self.resolved_at
+        if maybe is not None and maybe > found:
+            found = maybe
+        maybe = self.closed_at
+        if maybe is not None and maybe > found:
+            found = maybe
         if self.events:
             for event in self.events:
-                times.append(event.at)
-                if event.acknowledged_at is not None:
-                    times.append(event.acknowledged_at)
-        return max(times)
+                when = event.at
+                if when > found:
+                    found = when
+                maybe = event.acknowledged_at
+                if maybe is not None and maybe > found:
+                    found = maybe
+        _keep_last_event(self, found)
+        return found
 
     def local_time(self, when: datetime) -> datetime:
         """``when`` on the case's clock: in the customer's time zone when the case gives
