@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal, getcontext
 from functools import lru_cache
-from operator import attrgetter, getitem, itemgetter
+from operator import attrgetter, getitem
 from typing import Final
 
 from cxrecovery._validation import settable_maker
@@ -87,9 +87,9 @@ _BLANK_FACTS.update(
     recent_goodwill=_ZERO,
     granted_so_far=_ZERO,
 )
-# Search keys: the time of a (time, score) event, of a touchpoint.
-_TIME: Final = itemgetter(0)
-_VALUE: Final = itemgetter(1)
+# The events that sway relationship health: their times and their scores (-2 to 2), in
+# time order, in two lists of one length.
+Events = tuple[list[datetime], list[int]]
 # The values an event sways relationship health by, in the order a tuple indexed by the
 # value holds them (-2 and -1 from its end).
 _EVENT_VALUES: Final = (0, 1, 2, -2, -1)
@@ -147,9 +147,10 @@ def derive_facts_but_limbo(
     else:  # no earlier failure, no grant: the blank facts' history but this one
         facts["history"] = "double_deviation" if facts["double_deviation"] else "first"
         window_exits = ()
-    if events:
-        score = facts["relationship_score"] = _recency_score(events, settings.recency_decay)
-        facts["relationship_health"] = _health(score, events)
+    values = events[1]
+    if values:
+        score = facts["relationship_score"] = _recency_score(values, settings.recency_decay)
+        facts["relationship_health"] = _health(score, values)
     else:  # nothing sways it: the score of no events and its band
         facts["relationship_score"] = _ZERO
         facts["relationship_health"] = _NO_EVENTS_HEALTH
@@ -199,16 +200,17 @@ def _touchpoint_facts(
     touchpoints: Sequence[Touchpoint],
     case: Case,
     settings: FactSettings,
-) -> tuple[datetime, list[tuple[datetime, int]]]:
+) -> tuple[datetime, Events]:
     """The facts of the touchpoints known (effort, channels, escalation…); returns
-    when the case last moved forward and each sentiment as (time, score), in order."""
+    when the case last moved forward and the sentiments' times and scores, in order."""
     contacts = transfers = repeated = failures = abandoned = switches = 0
     wait = _NO_WAIT
     channels: set[Channel] = set()  # members: one per value
     last_channel: Channel | None = None  # of the customer's last contact
     progress_at = case.opened_at
     progressed = fix_failed = escalation_requested = public = positive_feedback = False
-    moods: list[tuple[datetime, int]] = []
+    mood_times: list[datetime] = []
+    mood_values: list[int] = []
     for tp in touchpoints:
         kind = tp.kind
         if tp.direction is _INBOUND:
@@ -243,7 +245,8 @@ def _touchpoint_facts(
             escalation_requested = True
         sentiment = tp.sentiment
         if sentiment is not None:
-            moods.append((tp.at, _SCORES[sentiment]))
+            mood_times.append(tp.at)
+            mood_values.append(_SCORES[sentiment])
             if kind is _FEEDBACK and sentiment in _POSITIVE:
                 positive_feedback = True
     # (A timedelta's seconds as a float cost more than the rest of this after the loop:
@@ -271,24 +274,25 @@ def _touchpoint_facts(
     facts["escalation_requested"] = escalation_requested
     facts["public_channel"] = public
     facts["positive_feedback"] = positive_feedback
-    return progress_at, moods
+    return progress_at, (mood_times, mood_values)
 
 
 def _promise_facts(
-    facts: dict[str, object], case: Case, at: datetime, moods: list[tuple[datetime, int]]
-) -> tuple[list[tuple[datetime, int]], list[datetime]]:
+    facts: dict[str, object], case: Case, at: datetime, moods: Events
+) -> tuple[Events, list[datetime]]:
     """The facts of the promises made by ``at`` (kept, broken, pending, double
     deviation, a mood that fell after a break); returns every event that sways
-    relationship health, as (time, score) in time order, and the pending promises' due
-    times.
+    relationship health, their times and scores in time order, and the pending promises'
+    due times.
 
     The events are the sentiments, and each promise settled (or broken by going
     overdue) by ``at``, put after the events of its instant so far.
     """
-    pending = kept = 0
-    break_times: list[datetime] = []
+    pending = kept = broken = 0
+    first_break: datetime | None = None  # what min() makes of the break times, kept as found
     due_ahead: list[datetime] = []
-    events = moods.copy()
+    times = moods[0].copy()
+    values = moods[1].copy()
     for promise in case.promises:
         if promise.made_at > at:
             continue
@@ -296,45 +300,59 @@ def _promise_facts(
         status = promise.status if settled_at is not None and settled_at <= at else _PENDING
         if status is _KEPT:
             kept += 1
-            insort(events, (settled_at, 1), key=_TIME)  # type: ignore[misc]
+            i = bisect_right(times, settled_at)  # type: ignore[type-var]
+            times.insert(i, settled_at)  # type: ignore[arg-type]
+            values.insert(i, 1)
         elif status is _BROKEN:
-            break_times.append(settled_at)  # type: ignore[arg-type]
-            insort(events, (settled_at, -2), key=_TIME)  # type: ignore[misc]
+            broken += 1
+            if first_break is None or settled_at < first_break:  # type: ignore[operator]
+                first_break = settled_at
+            i = bisect_right(times, settled_at)  # type: ignore[type-var]
+            times.insert(i, settled_at)  # type: ignore[arg-type]
+            values.insert(i, -2)
         elif status is _PENDING:
             due = promise.due
             if at > due:
-                break_times.append(due)
-                insort(events, (due, -2), key=_TIME)
+                broken += 1
+                if first_break is None or due < first_break:
+                    first_break = due
+                i = bisect_right(times, due)
+                times.insert(i, due)
+                values.insert(i, -2)
             else:
                 pending += 1
                 due_ahead.append(due)
-    facts["promises_broken"] = len(break_times)
+    facts["promises_broken"] = broken
     facts["promises_pending"] = pending
     facts["promises_kept"] = kept
-    facts["double_deviation"] = bool(break_times) or facts["fix_failed"]
+    facts["double_deviation"] = bool(broken) or facts["fix_failed"]
     facts["sentiment_drop_after_broken_promise"] = (
-        _drop_after_break(min(break_times), events, moods) if break_times else False
+        _drop_after_break(first_break, times, values, moods) if first_break is not None else False
     )
-    return events, due_ahead
+    return (times, values), due_ahead
 
 
 def _drop_after_break(
-    first_break: datetime, events: list[tuple[datetime, int]], moods: list[tuple[datetime, int]]
+    first_break: datetime, times: list[datetime], values: list[int], moods: Events
 ) -> bool:
-    """Whether a sentiment at or after ``first_break`` fell below the mood just before it."""
-    i = bisect_left(events, first_break, key=_TIME)  # events[:i] came before it
+    """Whether a sentiment at or after ``first_break`` fell below the mood just before
+    it (the events' ``times`` and ``values``, the sentiments' ``moods``)."""
+    i = bisect_left(times, first_break)  # times[:i] came before it
     if not i:
         return False
     # The mood just before the first break: that of the latest event before it (the
     # first of them if several share that instant).
-    mood_at = events[i - 1][0]
-    while i > 1 and events[i - 2][0] == mood_at:
+    mood_at = times[i - 1]
+    while i > 1 and times[i - 2] == mood_at:
         i -= 1
-    mood = events[i - 1][1]
-    for t, value in reversed(moods):
-        if t < first_break:
+    mood = values[i - 1]
+    mood_times, mood_values = moods
+    i = len(mood_times)
+    while i:  # the sentiments from the latest back
+        i -= 1
+        if mood_times[i] < first_break:
             return False
-        if value < mood:
+        if mood_values[i] < mood:
             return True
     return False
 
@@ -398,12 +416,13 @@ def _history(
     return prior, same_type, goodwill, granted
 
 
-def _health(score: Decimal, events: list[tuple[datetime, int]]) -> str:
+def _health(score: Decimal, values: list[int]) -> str:
     """Relationship health: the score's band, but never better than fragile when the
-    last word was negative (one bad moment is not averaged away)."""
+    last word was negative (one bad moment is not averaged away): ``values`` are the
+    events' scores in time order."""
     if score < _AT_RISK_BELOW:
         return "at_risk"
-    if score < _FRAGILE_BELOW or (events and events[-1][1] < 0):
+    if score < _FRAGILE_BELOW or (values and values[-1] < 0):
         return "fragile"
     return "stable" if score < _STABLE_BELOW else "strong"
 
@@ -412,18 +431,18 @@ def _health(score: Decimal, events: list[tuple[datetime, int]]) -> str:
 _NO_EVENTS_HEALTH: Final = _health(_ZERO, [])
 
 
-def _recency_score(events: list[tuple[datetime, int]], decay: Decimal) -> Decimal:
-    """Recency-weighted mean of ``events`` (in time order): the latest event weighs 1,
+def _recency_score(values: list[int], decay: Decimal) -> Decimal:
+    """Recency-weighted mean of the events' ``values`` (in time order): the latest weighs 1,
     the one before ``decay``, …
 
     The sum of weight × value over the sum of the weights, each step in Decimal in the
     current context, quantized to hundredths.
     """
-    if not events:
+    if not values:
         return _ZERO
     context = getcontext()
     # (The values in time order: a case's key without reversing them first.)
-    return _score(tuple(map(_VALUE, events)), decay, context.prec, context.rounding)
+    return _score(tuple(values), decay, context.prec, context.rounding)
 
 
 @lru_cache(maxsize=4096)
