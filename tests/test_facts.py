@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_UP, Decimal, localcontext
 from fractions import Fraction
 
@@ -29,8 +29,6 @@ from cxrecovery.facts._derive import (
     _touchpoint_facts,
 )
 from cxrecovery.testing.strategies import cases
-
-T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
 def _events(values: list[int]) -> list[int]:
