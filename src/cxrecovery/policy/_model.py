@@ -136,14 +136,25 @@ class CompensationPolicy:
         band share a rung. A step moves the goodwill, never into or out of a refund.
         """
         tier = self.tier(name)
-        family = [t for t in self.tiers if t.refund == tier.refund]
-        bands = sorted({(t.goodwill_min, t.goodwill_max) for t in family})
-        rung = bands.index((tier.goodwill_min, tier.goodwill_max))
+        # Each tier's band read once (the properties work it out on every read).
+        family = [
+            (t, (t.goodwill_min, t.goodwill_max)) for t in self.tiers if t.refund == tier.refund
+        ]
+        own = next((band for t, band in family if t is tier), None)
+        if own is None:  # a refund not equal to itself (NaN): read as before, to fail alike
+            own = (tier.goodwill_min, tier.goodwill_max)
+        # The distinct bands in rising order: equal bands sort next to each other, so
+        # dropping a band equal to the one before it is the same as a set (no hashing).
+        bands: list[tuple[Decimal, Decimal]] = []
+        for band in sorted(band for _, band in family):
+            if not bands or band != bands[-1]:
+                bands.append(band)
+        rung = bands.index(own)
         target = bands[max(0, min(len(bands) - 1, rung + steps))]
         if target == bands[rung]:
             return tier
         # The first tier listed with that band.
-        return next(t for t in family if (t.goodwill_min, t.goodwill_max) == target)
+        return next(t for t, band in family if band == target)
 
 
 class ClockStart(enum.StrEnum):
