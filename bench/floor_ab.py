@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -207,13 +206,9 @@ def child(argv: list[str]) -> int:
         return _select(args.work)
     operations, units = _child_setup(args.what, args.work, args.ops)
     if args.mode == "callgrind":
-        mark = os.getppid
-        mark()
-        mark()
-        for op in operations:
-            op()
-            mark()
-        print(json.dumps({"units": units, "ops": len(operations)}))
+        import ab_driver
+
+        ab_driver.run_marked(operations, units)
         return 0
     cpu = []
     for op in operations:
