@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -195,3 +196,37 @@ def test_a_trace_made_on_first_read_is_the_trace_explain_makes_now(case: Any, ho
             (t.table, t.inputs, t.matched, t.chosen, t.shadowed, t.why_not) for t in plan.trace
         ]
         assert found == [(*e, ()) for e in expected]
+
+
+class _Shown(Decimal):
+    """A host's decimal of a class of its own, whose text the host may change."""
+
+    text = "one"
+
+    def __str__(self) -> str:
+        if self.text == "broken":
+            raise RuntimeError("the host's value cannot be shown")
+        return self.text
+
+
+def _decided(engine: Engine) -> Any:
+    case = load_case(json.loads((CASES / "laptop-repair.json").read_text()))
+    return engine.decide(case, at=case.last_event_at())
+
+
+def test_a_host_value_of_its_own_class_is_shown_as_it_was_when_decided() -> None:
+    # The facts and the trace a plan shows are its decision's: a host value of a class
+    # of its own (not memoised) is formatted in decide(), not on the plan's first read,
+    # so a later change to it, or a failure to format it, cannot reach the plan.
+    engine = Engine(_policy_reading_loyalty(), facts=[_Years(_Shown(1))])
+    try:
+        _Shown.text = "one"
+        plan = _decided(engine)
+        _Shown.text = "two"
+        (trace,) = [t for t in plan.trace if t.table == "clocks.limbo.targets"]
+        assert ("one", "one") == (trace.inputs["loyalty_years"], plan.facts["loyalty_years"])
+        _Shown.text = "broken"
+        with pytest.raises(RuntimeError, match="cannot be shown"):
+            _decided(engine)
+    finally:
+        _Shown.text = "one"

@@ -133,8 +133,11 @@ def _assemble(
         expectation,
         d.judgement,
     )
-    if d.explain:
-        made.actions  # noqa: B018 - the first read fills the rest: explained now
+    if d.explain or not d.memo_ok:
+        # The first read fills the rest: explained now, and so when a host fact's value
+        # is of a class of its own (``memo_ok``), whose plain form (its ``str``) the
+        # facts and the trace show as it was when decided, and fails in ``decide()``.
+        made.actions  # noqa: B018
     return made
 
 
@@ -165,7 +168,8 @@ def _actions(d: DecisionContext) -> tuple[Action, ...]:
     """The plan's actions in kind order (overdue ones marked). Each action is the one
     its step decided; its words wait for their first read unless the decision explains
     everything (``explain``). Nothing here, nor in the facts or the trace, decides or
-    can fail: it only formats what the steps settled."""
+    can fail: it only formats what the steps settled (a host fact of a class of its
+    own is formatted in ``decide()``: see ``_assemble``)."""
     # ``d.at`` is in a fixed offset (``comparable``): a due time compares with it as the
     # instant it is, in any zone (and by wall clock in that same offset).
     at = d.at
