@@ -14,7 +14,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-settings.register_profile("default", max_examples=60, deadline=None)
+settings.register_profile("default", max_examples=40, deadline=None)
 settings.register_profile(
     "thorough",
     max_examples=600,
