@@ -300,28 +300,22 @@ def _promise_facts(
         status = promise.status if settled_at is not None and settled_at <= at else _PENDING
         if status is _KEPT:
             kept += 1
-            i = bisect_right(times, settled_at)  # type: ignore[type-var]
-            times.insert(i, settled_at)  # type: ignore[arg-type]
-            values.insert(i, 1)
-        elif status is _BROKEN:
-            broken += 1
-            if first_break is None or settled_at < first_break:  # type: ignore[operator]
-                first_break = settled_at
-            i = bisect_right(times, settled_at)  # type: ignore[type-var]
-            times.insert(i, settled_at)  # type: ignore[arg-type]
-            values.insert(i, -2)
+            _place(times, values, settled_at, 1)  # type: ignore[arg-type]
+            continue
+        if status is _BROKEN:
+            broke: datetime = settled_at  # type: ignore[assignment]
         elif status is _PENDING:
-            due = promise.due
-            if at > due:
-                broken += 1
-                if first_break is None or due < first_break:
-                    first_break = due
-                i = bisect_right(times, due)
-                times.insert(i, due)
-                values.insert(i, -2)
-            else:
+            broke = promise.due
+            if at <= broke:
                 pending += 1
-                due_ahead.append(due)
+                due_ahead.append(broke)
+                continue
+        else:
+            continue
+        broken += 1
+        if first_break is None or broke < first_break:
+            first_break = broke
+        _place(times, values, broke, -2)
     facts["promises_broken"] = broken
     facts["promises_pending"] = pending
     facts["promises_kept"] = kept
@@ -330,6 +324,13 @@ def _promise_facts(
         _drop_after_break(first_break, times, values, moods) if first_break is not None else False
     )
     return (times, values), due_ahead
+
+
+def _place(times: list[datetime], values: list[int], when: datetime, value: int) -> None:
+    """Put an event of ``value`` at ``when`` after the events of its instant so far."""
+    i = bisect_right(times, when)
+    times.insert(i, when)
+    values.insert(i, value)
 
 
 def _drop_after_break(
