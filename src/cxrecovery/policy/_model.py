@@ -140,9 +140,7 @@ class CompensationPolicy:
         family = [
             (t, (t.goodwill_min, t.goodwill_max)) for t in self.tiers if t.refund == tier.refund
         ]
-        own = next((band for t, band in family if t is tier), None)
-        if own is None:  # a refund not equal to itself (NaN): read as before, to fail alike
-            own = (tier.goodwill_min, tier.goodwill_max)
+        own = (tier.goodwill_min, tier.goodwill_max)
         # The distinct bands in rising order: equal bands sort next to each other, so
         # dropping a band equal to the one before it is the same as a set (no hashing).
         bands: list[tuple[Decimal, Decimal]] = []
