@@ -14,8 +14,8 @@ import pytest
 
 from _deferral import is_set
 from cxrecovery import Engine, default_policy, load_case
-from cxrecovery.plan import FieldParts, Parts, RecoveryPlan, decided_actions
-from cxrecovery.plan._deferred import early
+from cxrecovery.errors import InvalidValueError
+from cxrecovery.plan import FieldParts, Parts, RecoveryPlan, decided_actions, early
 
 ENGINE = Engine(default_policy())
 CASES = Path(__file__).parent.parent / "examples" / "cases"
@@ -184,3 +184,61 @@ def test_a_part_of_a_partial_of_parts_is_read_alone(plan: RecoveryPlan) -> None:
     assert twin == plan
     assert early(twin, "owner") == plan.owner  # filled: read as it is
     assert {"owner": 2, "facts": 1} == calls
+
+
+@pytest.mark.parametrize(
+    ("make", "where"),
+    [
+        (lambda: Parts(5), "parts"),  # type: ignore[arg-type]
+        (lambda: Parts({1: len}), "parts"),  # type: ignore[dict-item]
+        (lambda: Parts({"owner": "not a function"}), "parts['owner']"),  # type: ignore[dict-item]
+        (lambda: FieldParts(None, 5), "parts"),  # type: ignore[arg-type]
+    ],
+)
+def test_parts_not_a_mapping_of_names_to_functions_are_refused(
+    make: Callable[[], object], where: str
+) -> None:
+    with pytest.raises(InvalidValueError) as caught:
+        make()
+    assert [where] == [p.path for p in caught.value.problems]
+
+
+def test_a_fieldparts_part_that_is_not_a_function_is_said_when_it_is_called(
+    plan: RecoveryPlan,
+) -> None:
+    eager = {f.name: getattr(plan, f.name) for f in attrs.fields(RecoveryPlan)}
+    del eager["owner"], eager["facts"]
+    bad = {"owner": lambda p: p.owner, "facts": "not a function"}
+    early_twin = RecoveryPlan._deferred(FieldParts(plan, bad), **eager)  # type: ignore[arg-type]
+    assert early(early_twin, "owner") == plan.owner
+    with pytest.raises(InvalidValueError, match=r"parts\['facts'\]"):
+        early(early_twin, "facts")
+    read_twin = RecoveryPlan._deferred(FieldParts(plan, bad), **eager)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match=r"parts\['facts'\]"):
+        read_twin.facts  # noqa: B018 - the read fills
+    assert not is_set(read_twin, "owner")  # still to fill
+
+
+@pytest.mark.parametrize("name", ["no_such_field", 3, None])
+def test_early_refuses_what_is_not_a_field(plan: RecoveryPlan, name: object) -> None:
+    twin, _ = counted(plan)
+    for made in (plan, twin):
+        with pytest.raises(InvalidValueError) as caught:
+            early(made, name)  # type: ignore[arg-type]
+        assert ["name"] == [p.path for p in caught.value.problems]
+    with pytest.raises(InvalidValueError, match="not an attrs value"):
+        early(5, "owner")  # type: ignore[arg-type]
+
+
+def test_early_lets_a_parts_own_error_through(plan: RecoveryPlan) -> None:
+    """An AttributeError or TypeError raised inside a part, for a real field, is that
+    part's error: it is not said to be a bad name."""
+
+    def broken(source: RecoveryPlan) -> object:
+        raise AttributeError("inside the part")
+
+    eager = {f.name: getattr(plan, f.name) for f in attrs.fields(RecoveryPlan)}
+    del eager["owner"]
+    twin = RecoveryPlan._deferred(FieldParts(plan, {"owner": broken}), **eager)
+    with pytest.raises(AttributeError, match="inside the part"):
+        early(twin, "owner")

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Final, Self
 import attrs
 
 from cxrecovery._validation import settable_twin
+from cxrecovery.errors import InvalidValueError
 
 __all__ = ["Deferrable", "FieldParts", "Parts", "early", "source"]
 
@@ -139,17 +140,28 @@ class FieldParts:
     __slots__ = ("_arg", "_made", "_parts")
 
     def __init__(self, arg: object, parts: Mapping[str, Callable[[Any], object]]) -> None:
+        """Raises:
+        InvalidValueError: ``parts`` is not a mapping. (A part that is not a function
+            of one argument is found when it is called, and said then.)
+        """
+        if parts.__class__ is not dict and not isinstance(parts, Mapping):
+            _check_parts(parts)
         self._arg = arg
         self._parts = parts
         self._made: dict[str, object] | None = None
 
     def __call__(self) -> dict[str, Any]:
         made, arg = self._made, self._arg
-        if made is None:
-            return {name: part(arg) for name, part in self._parts.items()}
-        return {
-            name: made[name] if name in made else part(arg) for name, part in self._parts.items()
-        }
+        try:
+            if made is None:
+                return {name: part(arg) for name, part in self._parts.items()}
+            return {
+                name: made[name] if name in made else part(arg)
+                for name, part in self._parts.items()
+            }
+        except TypeError:
+            _check_parts(self._parts)  # a part not callable: say which
+            raise
 
     def _early(self, name: str) -> object:
         made = self._made
@@ -157,7 +169,12 @@ class FieldParts:
             made = self._made = {}
         elif name in made:
             return made[name]
-        value = made[name] = self._parts[name](self._arg)
+        part = self._parts[name]
+        try:
+            value = made[name] = part(self._arg)
+        except TypeError:
+            _check_parts(self._parts)  # a part not callable: say which
+            raise
         return value
 
 
@@ -174,6 +191,10 @@ class Parts:
     __slots__ = ("_parts",)
 
     def __init__(self, parts: Mapping[str, Callable[..., object]]) -> None:
+        """Raises:
+        InvalidValueError: ``parts`` is not a mapping of field names to functions.
+        """
+        _check_parts(parts)
         self._parts = parts
 
     def __call__(self, *args: object) -> dict[str, Any]:
@@ -187,21 +208,52 @@ def early(made: Deferrable, name: str) -> Any:
     that make it, that part alone is worked out now (and again by the fill, if it runs);
     otherwise, the field as any read gives it (filling the deferred fields if they are
     not yet set).
+
+    Raises:
+        InvalidValueError: ``made`` is not an attrs value, or ``name`` is not one of its
+            fields.
     """
     try:
-        pending = _get(made, "_pending")
-    except AttributeError:  # made by __init__ (every field set), or being unpickled
+        try:
+            pending = _get(made, "_pending")
+        except AttributeError:  # made by __init__ (every field set), or being unpickled
+            return getattr(made, name)
+        if type(pending) is partial:
+            parts = pending.func
+            if type(parts) is Parts and name in parts._parts:
+                return parts._parts[name](*pending.args)
+        elif type(pending) is FieldParts:
+            with _LOCK:
+                pending = _get(made, "_pending")  # filled meanwhile by another thread?
+                if type(pending) is FieldParts and name in pending._parts:
+                    return pending._early(name)
         return getattr(made, name)
-    if type(pending) is partial:
-        parts = pending.func
-        if type(parts) is Parts and name in parts._parts:
-            return parts._parts[name](*pending.args)
-    elif type(pending) is FieldParts:
-        with _LOCK:
-            pending = _get(made, "_pending")  # filled meanwhile by another thread?
-            if type(pending) is FieldParts and name in pending._parts:
-                return pending._early(name)
-    return getattr(made, name)
+    except (AttributeError, TypeError):
+        _check_field(made, name)  # not a field of an attrs value: say so
+        raise
+
+
+def _check_parts(parts: object) -> None:
+    """Raise :class:`InvalidValueError` unless ``parts`` maps field names to functions."""
+    if not isinstance(parts, Mapping):
+        raise InvalidValueError.at(
+            "parts", f"{parts!r:.60} is not a mapping of field names to functions"
+        )
+    for name, part in parts.items():
+        if not isinstance(name, str):
+            raise InvalidValueError.at("parts", f"{name!r:.60} is not a field name")
+        if not callable(part):
+            raise InvalidValueError.at(f"parts[{name!r}]", f"{part!r:.60} is not a function")
+
+
+def _check_field(made: object, name: object) -> None:
+    """Raise :class:`InvalidValueError` unless ``name`` is a field of the attrs value
+    ``made``."""
+    cls = type(made)
+    if not attrs.has(cls):
+        raise InvalidValueError.at("made", f"{made!r:.60} is not an attrs value")
+    if not isinstance(name, str) or name not in attrs.fields_dict(cls):
+        raise InvalidValueError.at("name", f"{name!r:.60} is not a field of {type(made).__name__}")
 
 
 def source(made: Deferrable) -> object:
