@@ -380,3 +380,28 @@ def test_tables_read_with_one_cell_memo_are_the_tables_read_alone(
         assert [[_admitted(c) for c in r.conditions] for r in one.rules] == [
             [_admitted(c) for c in r.conditions] for r in other.rules
         ]
+
+
+@given(st.data())
+def test_a_cell_parsed_is_the_condition_its_constructor_makes(draw: st.DataObject) -> None:
+    """parse_cell makes its Condition without the attrs __init__ (condition()): it is the
+    one the constructor makes of the same fields, admitting the same; an ordinal cell
+    admits the values whose ranks its intervals admit."""
+    column = draw.draw(st.sampled_from(sorted(CELLS)))
+    spec = FACTS[column]
+    try:
+        parsed = parse_cell(column, spec, draw.draw(CELLS[column]))
+    except CellError:
+        return
+    built = Condition(
+        parsed.column, spec, parsed.op, parsed.operands, parsed.negated, parsed.bounds
+    )
+    assert type(parsed) is Condition
+    assert built == parsed
+    assert _admitted(built) == _admitted(parsed)
+    assert built._intervals == parsed._intervals
+    if spec.kind is FactKind.ORDINAL:
+        ranks = [
+            i for i in range(len(spec.values)) if any(iv.admits(i) for iv in built._intervals)
+        ]
+        assert {spec.values[i] for i in ranks} == built.values()

@@ -139,19 +139,16 @@ class TableSlot:
     reason citing the row lists), its memo of results with the key to it, and how its
     trace picks the facts it read (``picked``)."""
 
-    __slots__ = ("hosts", "inputs", "key", "memo", "path", "picked", "rows")
+    __slots__ = ("hosts", "inputs", "key", "memo", "path", "picked", "rows", "table")
 
     def __init__(self, path: str, table: DecisionTable, specs: Mapping[str, FactSpec]) -> None:
         self.path = path
+        self.table = table
         names = self.inputs = tuple(sorted(set(table.inputs)))
         self.hosts = tuple(n for n in names if n not in BUILTIN_FACTS)
-        self.rows: dict[str, tuple[str, tuple[str, ...]]] = {
-            rule.id: (
-                f"{path}[{rule.id}]",
-                tuple(sorted({c.fact.name for c in rule.conditions if not c.is_any})),
-            )
-            for rule in table.rules
-        }
+        # Each row's rule and facts, worked out on the row's first use (a decision
+        # reads the rows its tables chose, a few of each table's).
+        self.rows: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.key = memo_key(names, specs)
         self.picked = picker(names, specs)
         self.memo: dict[object, Entry] = {}
@@ -159,7 +156,14 @@ class TableSlot:
     def row(self, row: str) -> tuple[str, tuple[str, ...]]:
         """Row ``row``'s rule and the facts its cells test."""
         found = self.rows.get(row)
-        return found if found is not None else (f"{self.path}[{row}]", ())
+        if found is None:
+            facts: tuple[str, ...] = ()
+            for rule in self.table.rules:
+                if rule.id == row:
+                    facts = tuple(sorted({c.fact.name for c in rule.conditions if not c.is_any}))
+                    break
+            found = self.rows[row] = (f"{self.path}[{row}]", facts)
+        return found
 
 
 def table_slots(

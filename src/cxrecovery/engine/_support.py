@@ -187,6 +187,9 @@ class _Compiled:
 
     def __init__(self, policy: Policy, specs: Mapping[str, FactSpec]) -> None:
         problems: list[Problem] = []
+        # Each duration a table gives (follow-up offsets, remedy estimates, clock
+        # targets), parsed once as it is checked: a decision reads them here.
+        self._durations: dict[str, timedelta] = {}
         # Each distinct cell parsed once for all the tables (most read the severity).
         cells = CellMemo()
         self.tables: dict[str, DecisionTable] = {}
@@ -201,9 +204,10 @@ class _Compiled:
             self.clock_tables[clock.name] = table
             self._check_outputs(table, ("target",), path, problems)
             for rule in getattr(table, "rules", ()):
-                self._duration(
-                    rule.outputs.get("target"), f"{path}.rules[{rule.id}].then.target", problems
-                )
+                target = rule.outputs.get("target")
+                if target not in self._durations:
+                    where = f"{path}.rules[{rule.id}].then.target"
+                    self._duration(target, where, problems)
         recovery = self.tables.get(policy.compensation.table)
         remedy = self.tables.get(policy.remedy_table)
         self._check_recovery(policy, recovery, problems)
@@ -212,10 +216,9 @@ class _Compiled:
         if problems:
             raise PolicyError(problems)
         self._index_rows(policy, specs)
-        # What a decision reads from table outputs (follow-up offsets, remedy estimates,
-        # their texts and margins), each worked out on its first use: all were checked
-        # above, and a compile works out only what its decisions ask for.
-        self._durations: dict[str, timedelta] = {}
+        # What a decision reads from table outputs (the durations' texts, follow-up
+        # lists, margins), each worked out on its first use: all were checked above,
+        # and a compile works out only what its decisions ask for.
         self._duration_texts: dict[str, str] = {}
         self._follow_ups: dict[str, tuple[str, ...]] = {}
         self._margins: dict[str, _Margin] = {}
@@ -231,32 +234,42 @@ class _Compiled:
             self._check_outputs(recovery, _RECOVERY_OUTPUTS, path, problems)
             checked: set[str] = set()  # follow-up texts already checked (rows share them)
             for rule in recovery.rules:
-                where = f"{path}.rules[{rule.id}].then"
                 out = rule.outputs
-                if out.get("tier") not in tier_names:
+                tier, form, apology = out.get("tier"), out.get("form"), out.get("apology")
+                follow_up = out.get("follow_up")
+                if (
+                    tier in tier_names
+                    and form in _FORMS
+                    and apology in _APOLOGIES
+                    and follow_up.__class__ is str
+                    and follow_up in checked
+                ):
+                    continue  # a good row, its follow-ups checked with an earlier row
+                where = f"{path}.rules[{rule.id}].then"
+                if tier not in tier_names:
                     problems.append(
                         Problem(
                             f"{where}.tier",
-                            f"{out.get('tier')!r} is not a tier ({', '.join(sorted(tier_names))})",
+                            f"{tier!r} is not a tier ({', '.join(sorted(tier_names))})",
                         )
                     )
-                if out.get("form") not in _FORMS:
+                if form not in _FORMS:
                     problems.append(
-                        Problem(f"{where}.form", f"{out.get('form')!r} is not a compensation form")
+                        Problem(f"{where}.form", f"{form!r} is not a compensation form")
                     )
-                if out.get("apology") not in _APOLOGIES:
+                if apology not in _APOLOGIES:
                     problems.append(
                         Problem(
                             f"{where}.apology",
-                            f"{out.get('apology')!r} is not one of {', '.join(_APOLOGIES)}",
+                            f"{apology!r} is not one of {', '.join(_APOLOGIES)}",
                         )
                     )
-                follow_up = out.get("follow_up")
                 if follow_up.__class__ is str and follow_up in checked:
                     continue  # checked with an earlier row, and found good
                 before = len(problems)
                 for part in _split(follow_up):
-                    self._duration(part, f"{where}.follow_up", problems)
+                    if part not in self._durations:
+                        self._duration(part, f"{where}.follow_up", problems)
                 if follow_up.__class__ is str and len(problems) == before:
                     checked.add(follow_up)
 
@@ -267,14 +280,20 @@ class _Compiled:
         if remedy is not None:
             path = f"tables.{policy.remedy_table}"
             self._check_outputs(remedy, _REMEDY_OUTPUTS, path, problems)
+            calendars = policy.calendars
             for rule in remedy.rules:
+                out = rule.outputs
+                estimate, calendar = out.get("estimate"), out.get("calendar")
+                if estimate in self._durations and calendar in calendars:
+                    continue  # a good row (its estimate checked with an earlier row)
                 where = f"{path}.rules[{rule.id}].then"
-                self._duration(rule.outputs.get("estimate"), f"{where}.estimate", problems)
-                if rule.outputs.get("calendar") not in policy.calendars:
+                if estimate not in self._durations:
+                    self._duration(estimate, f"{where}.estimate", problems)
+                if calendar not in calendars:
                     problems.append(
                         Problem(
                             f"{where}.calendar",
-                            f"{rule.outputs.get('calendar')!r} is not a calendar of this policy",
+                            f"{calendar!r} is not a calendar of this policy",
                         )
                     )
 
@@ -389,12 +408,12 @@ class _Compiled:
             if name not in have
         )
 
-    @staticmethod
-    def _duration(value: object, path: str, problems: list[Problem]) -> None:
+    def _duration(self, value: object, path: str, problems: list[Problem]) -> None:
+        """Check a duration a table gives at ``path``; a good one is kept (``duration``)."""
         if not isinstance(value, str):
             problems.append(Problem(path, f"{value!r} is not an ISO 8601 duration"))
             return
         try:
-            parse_duration(value)
+            self._durations[value] = parse_duration(value)
         except InvalidValueError as error:
             problems.extend(p.under(path) for p in error.problems)

@@ -14,8 +14,9 @@ from cxrecovery.policy import Policy, RolePolicy
 __all__ = ["GrantRequest", "Ladder", "RoleLimits", "authorize", "check_role"]
 
 
-# A money limit, worked out once: its rule and, per currency, the text a check shows.
-_MoneyLimit = tuple[str, Mapping[str, str]]
+# A money limit: its rule, its limits by currency and, per currency, the text a check
+# shows (written on its first use: a decision writes only the checks that fail).
+_MoneyLimit = tuple[str, Mapping[str, Money], dict[str, str]]
 # What a total is compared with (``total <= bound``) for one money limit in the grant's
 # currency: the limit's amount; for a limit not set in that currency, minus infinity
 # (no total is within it); for a limit given in another currency than its key, a
@@ -43,7 +44,7 @@ _Bound = Decimal | _Mismatched | None
 def _money_limits(rule: str, limits: Mapping[str, Money]) -> _MoneyLimit | None:
     if not limits:
         return None
-    return rule, {currency: f"at most {limit}" for currency, limit in limits.items()}
+    return rule, limits, {}
 
 
 def _bound(limits: Mapping[str, Money], currency: str) -> _Bound:
@@ -65,15 +66,18 @@ def _money_check(
     what: str,
     keep_ok: bool,
 ) -> None:
-    rule, texts = limits
-    text = texts.get(currency)
-    if text is None:
+    rule, money, texts = limits
+    limit = money.get(currency)
+    if limit is None:
         checks.append(
             LimitCheck(rule, f"no limit in {currency}", f"{what} {total} {currency}", False)
         )
     else:
         ok = bound is None or total <= bound
         if keep_ok or not ok:
+            text = texts.get(currency)
+            if text is None:
+                text = texts[currency] = f"at most {limit}"
             checks.append(LimitCheck(rule, text, f"{what} {total} {currency}", ok))
 
 
@@ -124,8 +128,7 @@ class RoleLimits:
                 _bound(money[1], currency),
                 _bound(money[2], currency),
             )
-            for limits in money
-            for currency in limits
+            for currency in {currency: None for limits in money for currency in limits}
         }
         self._elsewhere: tuple[_Bound, _Bound, _Bound] = (
             None if not money[0] else _NOT_SET,

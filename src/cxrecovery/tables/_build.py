@@ -13,7 +13,7 @@ import attrs
 
 from cxrecovery._validation import settable_maker, suggest
 from cxrecovery.errors import Problem
-from cxrecovery.tables._cells import CellMemo, Condition, parse_cell
+from cxrecovery.tables._cells import CellMemo, Condition, condition, parse_cell
 from cxrecovery.tables._literals import CellError, Scalar, float_message, parse_native
 from cxrecovery.tables._model import Aggregation, HitPolicy, Rule
 from cxrecovery.tables.vocabulary import (
@@ -47,10 +47,11 @@ _SHARED: Final = frozenset({str, int, bool})
 _ANY: Final = object()  # a cell the rule leaves out
 
 
-# A rule the reader has checked, made without Rule's __init__ (its one converter, to a
-# FrozenMapping, applied here); the tests hold a table read so equal to one built
-# through the constructors.
+# A rule and an output the reader has checked, made without their __init__ (Rule's one
+# converter, to a FrozenMapping, applied here; OutputSpec's checks the reader's); the
+# tests hold a table read so equal to one built through the constructors.
 _rule: Final[Callable[..., Rule]] = settable_maker(Rule, "being read")
+_output: Final[Callable[..., OutputSpec]] = settable_maker(OutputSpec, "being read")
 
 
 @attrs.frozen
@@ -82,8 +83,7 @@ class _Reader:
         self.declared: set[str] = set()  # output names, including those with a bad kind
         # Each distinct cell of a column (per table, or per CellMemo), and each distinct
         # value of an output, read once: a Condition and a scalar are immutable, so the
-        # rules that write the same share one (keyed by column, the value's class and
-        # the value).
+        # rules that write the same share one (by column, the value's class and value).
         self.cells = {} if memo is None else memo.cells_for(facts)
         self.values: dict[tuple[str, type, object], Scalar] = {}
         # The input names and the output names a rule is checked against (set by rules).
@@ -216,7 +216,7 @@ class _Reader:
         if problem:
             self.fail(path if isinstance(spec, str) else _at(path, "values"), problem)
             return None
-        return OutputSpec(name, kind, values, description=description)
+        return _output(name, kind, values, description)
 
     def rules(
         self,
@@ -407,7 +407,7 @@ class _Reader:
             found = known.get(key) if shared else None
             if found is None:
                 try:
-                    found = Condition(name, spec) if raw is _ANY else parse_cell(name, spec, raw)
+                    found = condition(name, spec) if raw is _ANY else parse_cell(name, spec, raw)
                 except CellError as error:
                     where = _at(_at(path, "when"), name) if style else f"{path}[{i}]"
                     self.fail(where, str(error))

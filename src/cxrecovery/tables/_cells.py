@@ -15,9 +15,9 @@ from typing import Final, TypeAlias
 
 import attrs
 
-from cxrecovery._validation import suggest
+from cxrecovery._validation import settable_maker, suggest
 from cxrecovery.errors import InvalidValueError
-from cxrecovery.tables._intervals import Interval, complement, is_empty, union
+from cxrecovery.tables._intervals import Interval, complement, interval, is_empty, union
 from cxrecovery.tables._literals import (
     CellError,
     Scalar,
@@ -40,7 +40,15 @@ from cxrecovery.tables.vocabulary import (
     FactSpec,
 )
 
-__all__ = ["CellMemo", "Condition", "Interval", "Scalar", "fact_problem", "parse_cell"]
+__all__ = [
+    "CellMemo",
+    "Condition",
+    "Interval",
+    "Scalar",
+    "condition",
+    "fact_problem",
+    "parse_cell",
+]
 
 _Number: TypeAlias = int | Decimal | Fraction
 
@@ -78,38 +86,8 @@ class Condition:
     _intervals: tuple[Interval, ...] = attrs.field(init=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
-        fact = self.fact
-        kind = fact.kind
-        admitted: frozenset[Scalar] = frozenset(self.operands)
-        intervals: tuple[Interval, ...] = ()
-        if kind is _INTEGER or kind is _DECIMAL or kind is _ORDINAL:
-            ordinal = kind is _ORDINAL
-            if self.op == ANY and not self.negated and not self.operands:
-                intervals = _EVERY_NUMBER
-                if ordinal:
-                    admitted = frozenset(fact.values)
-            else:
-                rank = fact.rank if ordinal else None
-                numbers = [
-                    rank(v) if rank is not None and isinstance(v, str) else v
-                    for v in self.operands
-                ]
-                intervals = _to_intervals(self.op, numbers, self.bounds)  # type: ignore[arg-type]
-                if self.negated:
-                    intervals = complement(intervals)
-                if ordinal and len(intervals) == 1:  # the usual cell: one interval
-                    admits = intervals[0].admits
-                    admitted = frozenset([v for i, v in enumerate(fact.values) if admits(i)])
-                elif ordinal:
-                    admitted = frozenset(
-                        [v for iv in intervals for i, v in enumerate(fact.values) if iv.admits(i)]
-                    )
-        elif kind is not _STRING:  # boolean, enum
-            domain: tuple[Scalar, ...] = (False, True) if kind is _BOOLEAN else fact.values
-            if self.op == ANY:
-                admitted = frozenset(domain)
-            elif self.negated:
-                admitted = frozenset(v for v in domain if v not in admitted)
+        found = _admitted(self.fact, self.op, self.operands, self.negated, self.bounds)
+        admitted, intervals = found
         object.__setattr__(self, "_set", admitted)
         object.__setattr__(self, "_intervals", intervals)
 
@@ -207,6 +185,68 @@ class Condition:
         return f"Condition({str(self)!r})"
 
 
+def _admitted(
+    fact: FactSpec, op: str, operands: tuple[Scalar, ...], negated: bool, bounds: tuple[bool, bool]
+) -> tuple[frozenset[Scalar], tuple[Interval, ...]]:
+    """What a condition admits: its set of values (a finite kind's, or a string cell's
+    literals) and its intervals (an integer, decimal or ordinal column's, by rank)."""
+    kind = fact.kind
+    admitted: frozenset[Scalar] = frozenset(operands)
+    intervals: tuple[Interval, ...] = ()
+    if kind is _INTEGER or kind is _DECIMAL or kind is _ORDINAL:
+        ordinal = kind is _ORDINAL
+        if op == ANY and not negated and not operands:
+            intervals = _EVERY_NUMBER
+            if ordinal:
+                admitted = frozenset(fact.values)
+        else:
+            rank = fact.rank if ordinal else None
+            numbers = [rank(v) if rank is not None and isinstance(v, str) else v for v in operands]
+            intervals = _to_intervals(op, numbers, bounds)  # type: ignore[arg-type]
+            if negated:
+                intervals = complement(intervals)
+            if ordinal:
+                values = fact.values
+                admitted = frozenset([v for iv in intervals for v in values[_ranks(iv, values)]])
+    elif kind is not _STRING:  # boolean, enum
+        domain: tuple[Scalar, ...] = (False, True) if kind is _BOOLEAN else fact.values
+        if op == ANY:
+            admitted = frozenset(domain)
+        elif negated:
+            admitted = frozenset(v for v in domain if v not in admitted)
+    return admitted, intervals
+
+
+def _ranks(iv: Interval, values: tuple[str, ...]) -> slice:
+    """The ranks of ``values`` (an ordinal's, low to high) that ``iv`` admits, as a slice
+    of them: from its low bound (the next rank when open) through its high bound (the
+    one before when open), the ends where it is unbounded."""
+    low, high = iv.low, iv.high
+    start = 0 if low is None else int(low) + (not iv.low_closed)
+    stop = len(values) if high is None else int(high) + iv.high_closed
+    return slice(max(start, 0), max(stop, 0))
+
+
+# A condition made without Condition's __init__ (it has no validator or converter: the
+# attrs one sets each field through object.__setattr__), what it admits worked out by
+# the one function __attrs_post_init__ calls (tests hold the two equal).
+_made: Final = settable_maker(Condition, "being parsed")
+
+
+def condition(
+    column: str,
+    fact: FactSpec,
+    op: str = ANY,
+    operands: tuple[Scalar, ...] = (),
+    negated: bool = False,
+    bounds: tuple[bool, bool] = (True, True),
+) -> Condition:
+    """``Condition(column, fact, op, operands, negated, bounds)``, made the cheap way."""
+    admitted, intervals = _admitted(fact, op, operands, negated, bounds)
+    made: Condition = _made(column, fact, op, operands, negated, bounds, admitted, intervals)
+    return made
+
+
 # Conditions by column, the cell's class and the cell (as the table reader keys them).
 _Cells: TypeAlias = "dict[tuple[str, type, object], Condition]"
 
@@ -242,13 +282,13 @@ def _to_intervals(
     if op == ANY:
         return _EVERY_NUMBER
     if op in (EQ, IN):
-        return union(Interval(n, n) for n in numbers)
+        return union([interval(n, n, True, True) for n in numbers])
     if op == RANGE:
-        return (Interval(numbers[0], numbers[1], low_closed=bounds[0], high_closed=bounds[1]),)
+        return (interval(numbers[0], numbers[1], bounds[0], bounds[1]),)
     n = numbers[0]
     if op[0] == "<":
-        return (Interval(None, n, low_closed=False, high_closed=op == "<="),)
-    return (Interval(n, None, low_closed=op == ">=", high_closed=False),)
+        return (interval(None, n, False, op == "<="),)
+    return (interval(n, None, op == ">=", False),)
 
 
 def _range_text(ops: tuple[Scalar, ...], bounds: tuple[bool, bool]) -> str:
@@ -290,12 +330,12 @@ def parse_cell(column: str, fact: FactSpec, raw: object) -> Condition:
         return _checked(column, fact, IN if len(items) > 1 else EQ, items, False, (True, True))
     if not isinstance(raw, str):
         item = parse_native(kind, values, raw)
-        return Condition(column, fact, EQ, (item,))
+        return condition(column, fact, EQ, (item,))
     text = raw.strip()
     if not text:
         raise CellError("an empty cell; write '-' for any (or '\"\"' for the empty string)")
     if text in ("-", "any"):
-        return Condition(column, fact)
+        return condition(column, fact)
     negated = False
     if text == "not" or text.startswith(("not ", 'not"', "not[", "not(")):
         negated, text = True, text[3:].strip()
@@ -378,16 +418,16 @@ def _checked(
             if item in seen:
                 raise CellError(f"{literal_text(item)!r} is listed twice")
             seen.add(item)
-    condition = Condition(column, fact, op, tuple(items), negated, bounds)
+    made = condition(column, fact, op, tuple(items), negated, bounds)
     kind = fact.kind
     if kind is _INTEGER or kind is _DECIMAL:
         exact = kind is _INTEGER
-        empty = all(is_empty(iv, exact=exact) for iv in condition._intervals)
+        empty = all(is_empty(iv, exact=exact) for iv in made._intervals)
     else:  # a finite kind's values; a string column admits some string
-        empty = kind is not _STRING and not condition._set
+        empty = kind is not _STRING and not made._set
     if empty:
-        raise CellError(f"{condition.cell!r} admits no value of {column!r}")
-    return condition
+        raise CellError(f"{made.cell!r} admits no value of {column!r}")
+    return made
 
 
 def fact_problem(spec: FactSpec, value: object) -> str | None:

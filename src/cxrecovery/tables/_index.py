@@ -8,11 +8,10 @@ for each boundary and each gap between two.
 
 from __future__ import annotations
 
-from decimal import Decimal
-from fractions import Fraction
+from bisect import bisect_left
 from typing import Any, Final
 
-from cxrecovery.tables._cells import Condition
+from cxrecovery.tables._cells import ANY, Condition
 from cxrecovery.tables._literals import Scalar
 from cxrecovery.tables._model import Rule
 from cxrecovery.tables.vocabulary import _BOOLEAN as _BOOLEAN_KIND
@@ -53,21 +52,25 @@ class TableIndex:
     __slots__ = ("columns", "full", "outcomes")
 
     def __init__(self, input_facts: tuple[FactSpec, ...], rules: tuple[Rule, ...]) -> None:
+        # Each column's cells, in rule order (the rules' conditions turned around).
+        by_column = zip(*[rule.conditions for rule in rules], strict=True) if rules else None
         self.columns: tuple[_Column, ...] = tuple(
-            _compile_column(i, spec, rules) for i, spec in enumerate(input_facts)
+            [
+                _compile_column(spec, next(by_column) if by_column is not None else ())
+                for spec in input_facts
+            ]
         )
         self.full = (1 << len(rules)) - 1
         self.outcomes: dict[int, _Entry] = {}
 
 
-def _cells(rules: tuple[Rule, ...], column: int) -> list[tuple[Condition, int]]:
+def _cells(column: tuple[Condition, ...]) -> list[tuple[Condition, int]]:
     """The distinct cells of a column (rules whose cells read the same share one
     Condition, see the reader), each with the mask of the rules that hold it."""
     masks: dict[int, int] = {}
     found: dict[int, Condition] = {}
     bit = 1
-    for rule in rules:
-        condition = rule.conditions[column]
+    for condition in column:
         key = id(condition)
         if key in masks:
             masks[key] |= bit
@@ -78,100 +81,92 @@ def _cells(rules: tuple[Rule, ...], column: int) -> list[tuple[Condition, int]]:
     return [(condition, masks[key]) for key, condition in found.items()]
 
 
-def _mask(cells: list[tuple[Condition, int]], value: object) -> int:
-    """The mask of the rules whose cell admits ``value``: each distinct cell asked once."""
-    mask = 0
-    for condition, rules in cells:
-        if condition.admits(value):
-            mask |= rules
-    return mask
-
-
-def _finite_masks(cells: list[tuple[Condition, int]], values: tuple[Scalar, ...]) -> list[int]:
-    """``[_mask(cells, v) for v in values]`` for the values of a boolean, enum or ordinal
-    column (each of them a value of the column's kind): a cell admits such a value
-    exactly when the value is in its admitted set (``Condition.admits``), so each cell's
-    set is walked once instead of each cell being asked about each value."""
-    position = {value: i for i, value in enumerate(values)}
-    masks = [0] * len(values)
+def _finite_masks(
+    cells: list[tuple[Condition, int]], values: tuple[Scalar, ...]
+) -> dict[Any, int]:
+    """Each of ``values`` (a boolean, enum or ordinal column's, each of the column's
+    kind) with the mask of the rules whose cell admits it: a cell admits such a value
+    exactly when the value is in its admitted set (``Condition.admits``), so each
+    cell's set is walked once instead of each cell being asked about each value."""
+    masks = dict.fromkeys(values, 0)
     for condition, rules in cells:
         for value in condition._set:
-            i = position.get(value)
-            if i is not None:
-                masks[i] |= rules
+            if value in masks:
+                masks[value] |= rules
     return masks
 
 
-def _number_masks(cells: list[tuple[Condition, int]], numbers: list[Any]) -> list[int]:
-    """``[_mask(cells, n) for n in numbers]`` for numbers of an integer or decimal
-    column's kind (its cell boundaries and the numbers between them): a cell admits such
-    a number exactly when one of its intervals does (``Condition.admits``)."""
-    spans = [(condition._intervals, rules) for condition, rules in cells]
-    masks = []
-    for number in numbers:
-        mask = 0
-        for intervals, rules in spans:
-            for interval in intervals:
-                if interval.admits(number):
-                    mask |= rules
-                    break
-        masks.append(mask)
+def _string_masks(cells: list[tuple[Condition, int]], other: str) -> dict[str, int]:
+    """Each literal of a string column's cells, and ``other`` (a string none of them
+    names), with the mask of the rules whose cell admits it: a string cell admits a
+    string exactly when it admits any (``-``) or the string is in its literals, or not
+    in them for a negated cell (``Condition.admits``)."""
+    literals = [v for condition, _ in cells for v in condition.operands]
+    masks: dict[Any, int] = dict.fromkeys(literals, 0)
+    masks[other] = 0
+    for condition, rules in cells:
+        admitted = condition._set
+        if condition.op == ANY:
+            for value in masks:
+                masks[value] |= rules
+        elif condition.negated:
+            for value in masks:
+                if value not in admitted:
+                    masks[value] |= rules
+        else:
+            for value in admitted:
+                masks[value] |= rules
     return masks
 
 
-def _compile_column(column: int, spec: FactSpec, rules: tuple[Rule, ...]) -> _Column:
+def _number_masks(
+    cells: list[tuple[Condition, int]], points: list[Any], kind: FactKind
+) -> list[int]:
+    """The mask of the rules whose cell admits a number of each stretch of an integer or
+    decimal column: the numbers below ``points[0]`` (its cells' bounds, sorted), the
+    point itself, the numbers between it and the next, and so on. Each interval of a
+    cell spans whole stretches, from its low bound (the point, or the stretch after it
+    when open) to its high bound: the stretches it admits a number of (``admits``).
+    A stretch between two integer points next to each other holds no integer: 0."""
+    last = 2 * len(points)
+    masks = [0] * (last + 1)
+    for condition, rules in cells:
+        for iv in condition._intervals:
+            low, high = iv.low, iv.high
+            start = 0 if low is None else 2 * bisect_left(points, low) + 2 - iv.low_closed
+            stop = last if high is None else 2 * bisect_left(points, high) + iv.high_closed
+            for stretch in range(start, stop + 1):
+                masks[stretch] |= rules
+    if kind is _INTEGER_KIND:
+        for i in range(1, len(points)):
+            if points[i] - points[i - 1] < 2:
+                masks[2 * i] = 0
+    return masks
+
+
+def _compile_column(spec: FactSpec, column: tuple[Condition, ...]) -> _Column:
     kind = spec.kind
-    cells = _cells(rules, column)
+    cells = _cells(column)
     if kind is _BOOLEAN_KIND:
-        if_false, if_true = _finite_masks(cells, (False, True))
-        return (spec.name, _BOOLEAN, (if_false, if_true), None)
+        masks = _finite_masks(cells, (False, True))
+        return (spec.name, _BOOLEAN, (masks[False], masks[True]), None)
     if kind is _ENUM or kind is _ORDINAL:
-        index = dict(zip(spec.values, _finite_masks(cells, spec.values), strict=True))
-        return (spec.name, _HASHED, index, None)
+        return (spec.name, _HASHED, _finite_masks(cells, spec.values), None)
     if kind is _STRING_KIND:
         literals = {v for condition, _ in cells for v in condition.operands}
         other = "\x00"
         while other in literals:
             other += "\x00"
-        strings = {v: _mask(cells, v) for v in literals}
-        return (spec.name, _STRING, strings, _mask(cells, other))
+        strings = _string_masks(cells, other)
+        return (spec.name, _STRING, strings, strings.pop(other))
     points = sorted(
         {
             bound
             for condition, _ in cells
-            for iv in condition.intervals()
+            for iv in condition._intervals
             for bound in (iv.low, iv.high)
             if bound is not None
         }
     )
-    # A number in each gap (none in a gap of no integer) and each point, in order.
-    numbers: list[Any] = []
-    for i in range(len(points) + 1):
-        numbers.append(
-            _between(points[i - 1] if i else None, points[i] if i < len(points) else None, kind)
-        )
-        if i < len(points):
-            numbers.append(points[i])
-    found = iter(_number_masks(cells, [n for n in numbers if n is not None]))
-    masks = [0 if n is None else next(found) for n in numbers]
     code = _INTEGER if kind is _INTEGER_KIND else _DECIMAL
-    return (spec.name, code, points, masks)
-
-
-def _between(
-    low: int | Decimal | None, high: int | Decimal | None, kind: FactKind
-) -> int | Fraction | None:
-    """A number strictly between two cell boundaries (``None``: unbounded), if any.
-
-    Fractions, not Decimals: a decimal midpoint in the default 28-digit context can
-    round onto a boundary, and then the gap would get the boundary's mask.
-    """
-    if low is None and high is None:
-        return 0
-    if kind is _INTEGER_KIND:
-        if low is None or high is None:
-            return int(high) - 1 if low is None else int(low) + 1  # type: ignore[arg-type]
-        return int(low) + 1 if high - low >= 2 else None
-    if low is None or high is None:
-        return Fraction(high) - 1 if low is None else Fraction(low) + 1  # type: ignore[arg-type]
-    return (Fraction(low) + Fraction(high)) / 2
+    return (spec.name, code, points, _number_masks(cells, points, kind))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from fractions import Fraction
 from typing import TypeAlias
 
 import attrs
 
-__all__ = ["Interval", "complement", "is_empty", "union"]
+from cxrecovery._validation import settable_maker
+
+__all__ = ["Interval", "complement", "interval", "is_empty", "union"]
 
 _Number: TypeAlias = int | Decimal | Fraction
+_Bound: TypeAlias = int | Decimal | None
 
 
 @attrs.frozen
@@ -46,6 +49,12 @@ class Interval:
         return f"{opening}{low}..{high}{closing}"
 
 
+# An interval made without Interval's __init__ (it has no validator or converter: the
+# attrs one sets each field through object.__setattr__): interval(low, high,
+# low_closed, high_closed), every argument given.
+interval: Callable[[_Bound, _Bound, bool, bool], Interval] = settable_maker(Interval, "being made")
+
+
 def _low_key(iv: Interval) -> tuple[int, _Number, int]:
     if iv.low is None:
         return (0, 0, 0)
@@ -53,8 +62,11 @@ def _low_key(iv: Interval) -> tuple[int, _Number, int]:
 
 
 def union(intervals: Iterable[Interval]) -> tuple[Interval, ...]:
+    given = list(intervals)
+    if len(given) < 2:  # one interval (a cell of one value): nothing to sort or merge
+        return tuple(given)
     merged: list[Interval] = []
-    for iv in sorted(intervals, key=_low_key):
+    for iv in sorted(given, key=_low_key):
         if merged:
             last = merged[-1]
             touches = (
@@ -68,9 +80,9 @@ def union(intervals: Iterable[Interval]) -> tuple[Interval, ...]:
                     continue
                 if iv.high is not None and last.high == iv.high:
                     closed = last.high_closed or iv.high_closed
-                    merged[-1] = attrs.evolve(last, high_closed=closed)
+                    merged[-1] = interval(last.low, last.high, last.low_closed, closed)
                     continue
-                merged[-1] = attrs.evolve(last, high=iv.high, high_closed=iv.high_closed)
+                merged[-1] = interval(last.low, iv.high, last.low_closed, iv.high_closed)
                 continue
         merged.append(iv)
     return tuple(merged)
@@ -82,13 +94,13 @@ def complement(intervals: tuple[Interval, ...]) -> tuple[Interval, ...]:
     low_closed = False
     for iv in intervals:
         if iv.low is not None:
-            gap = Interval(low, iv.low, low_closed=low_closed, high_closed=not iv.low_closed)
+            gap = interval(low, iv.low, low_closed, not iv.low_closed)
             if not is_empty(gap, exact=False):
                 out.append(gap)
         if iv.high is None:
             return tuple(out)
         low, low_closed = iv.high, not iv.high_closed
-    out.append(Interval(low, None, low_closed=low_closed, high_closed=False))
+    out.append(interval(low, None, low_closed, False))
     return tuple(out)
 
 

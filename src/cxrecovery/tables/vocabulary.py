@@ -144,6 +144,9 @@ class OutputSpec:
     description: str = attrs.field(default="", kw_only=True)
 
 
+_new = object.__new__
+
+
 class FrozenMapping(Mapping[str, Any]):
     """A read-only, hashable mapping of names to scalars (a rule's outputs).
 
@@ -155,6 +158,15 @@ class FrozenMapping(Mapping[str, Any]):
     def __init__(self, data: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
         self._data: dict[str, Any] = dict(data)
         self._hash: int | None = None
+
+    @classmethod
+    def _of(cls, data: dict[str, Any]) -> FrozenMapping:
+        """``FrozenMapping(data)`` holding ``data`` itself, not a copy: for a dict no one
+        else holds or changes (a table reader's)."""
+        made = _new(cls)
+        made._data = data
+        made._hash = None
+        return made
 
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
