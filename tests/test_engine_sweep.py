@@ -198,3 +198,51 @@ def test_warnings_and_updates_in_a_fold_are_listed_as_their_shown_times_compare(
 
 
 LISTED_IN_A_FOLD = {DueKind.WARNING, DueKind.CUSTOMER_UPDATE}
+
+
+def _as_documented(engine: Engine, case: Case, at: datetime, until: datetime) -> list[DueItem]:
+    """The warnings and updates a sweep lists for ``case`` (no events), as sweep()
+    words the rule, each time compared with ``at`` or the horizon as datetimes compare:
+    a running clock's last warning fired, an update due by the horizon."""
+    plan = engine.decide(case, at=at, explain=True)
+    found = []
+    for clock in plan.clocks:
+        fired = [w for w in clock.warnings if w.at <= at]
+        if clock.status.value == "running" and fired:
+            what = f"{clock.name} clock at {fired[-1].name}"
+            found.append(DueItem(case.id, DueKind.WARNING, fired[-1].at, what))
+    for action in plan.actions_of("notify"):
+        if action.due is not None and action.due <= until:
+            found.append(DueItem(case.id, DueKind.CUSTOMER_UPDATE, action.due, action.summary))
+    return found
+
+
+def test_warnings_and_updates_are_compared_with_the_sweeps_time_as_datetimes_compare() -> None:
+    # Around New York's fold, ``at`` in New York's zone: a warning's time, or an
+    # update's due time, shown in that zone compares with ``at`` by wall clock (not
+    # as the instants): the sweep lists what the rule, written plainly, lists.
+    failure = Failure(
+        "late_delivery",
+        Severity.HIGH,
+        Fault.COMPANY,
+        value_at_stake=Money("80", "USD"),
+        service_usable=True,
+    )
+    zone = ZoneInfo("America/New_York")
+    listed = 0
+    for opened_after in range(0, 180, 20):
+        opened = datetime(2026, 11, 1, 3, 0, tzinfo=UTC) + timedelta(minutes=opened_after)
+        promises = (Promise("p-1", "call back", opened, opened + timedelta(days=2)),)
+        for channel, made in ((Channel.CHAT, ()), (Channel.EMAIL, promises)):
+            case = Case(f"f-{opened_after}", Customer("u-1"), failure, opened, channel=channel)
+            case = attrs.evolve(case, promises=made)
+            for after in range(0, 240, 10):
+                at = (opened + timedelta(minutes=after)).astimezone(zone)
+                horizon = timedelta(minutes=30)
+                kinds = {DueKind.WARNING, DueKind.CUSTOMER_UPDATE}
+                swept = FOLD_ENGINE.sweep([case], at, horizon=horizon)
+                items = [i for i in swept.items if i.kind in kinds]
+                expected = _as_documented(FOLD_ENGINE, case, at, at + horizon)
+                assert sorted(items, key=repr) == sorted(expected, key=repr)
+                listed += len(items)
+    assert listed > 20

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from cxrecovery.businesstime import BusinessCalendar, reach_us
 from cxrecovery.plan import Parts, WarningTime
@@ -33,23 +33,55 @@ def _due_shown(
     return due_shown((reached[0], calendar))
 
 
-def _warnings_shown(
+def warning_instants(
     calendar: BusinessCalendar, reached: Sequence[int | None], compiled: _Target, start_us: int
-) -> tuple[WarningTime, ...]:
-    """A clock state's warnings, each at its time shown in its calendar's zone (a
+) -> list[tuple[str, int]]:
+    """A clock state's warnings, each its name and the instant it is reached at (a
     warning a pause without end holds is not listed). A clock no pause touches may have
     reached its due time alone (the warnings could not change the decision): its
     warnings are the same additions from its start, made now."""
     points = compiled.points
     if not points:
-        return ()
+        return []
     if len(reached) <= len(points):
         reached = reach_us(calendar, start_us, compiled.durations)
-    times = [
+    return [
         (point[0], us) for point, us in zip(points, reached[1:], strict=True) if us is not None
     ]
+
+
+def _warnings_shown(
+    calendar: BusinessCalendar, reached: Sequence[int | None], compiled: _Target, start_us: int
+) -> tuple[WarningTime, ...]:
+    """A clock state's warnings, each at its time shown in its calendar's zone."""
+    times = warning_instants(calendar, reached, compiled, start_us)
+    if not times:
+        return ()
     shown = calendar.datetimes_at([us for _, us in times])
     return tuple([WarningTime(name, when) for (name, _), when in zip(times, shown, strict=True)])
+
+
+def last_warning(shown: tuple[Any, ...], at: datetime, at_us: int) -> tuple[str, datetime] | None:
+    """The last of a clock state's warnings (in its ``warnings``' order) at or before
+    ``at`` (``at_us`` in microseconds since the epoch) as the shown times compare with
+    it, its name and its time as ``warnings`` shows it, or ``None``; ``shown`` is what
+    the state's shown values are worked out from (its fill's arguments,
+    ``cxrecovery.plan.source``). A time in ``at``'s own zone compares with it by wall
+    clock (in a DST fold, not as the instants): ``at`` in the calendar's zone, each
+    warning is shown; in another, the instants are compared and one warning is shown."""
+    calendar: BusinessCalendar = shown[0]
+    found = None
+    if at.tzinfo is calendar.zone:
+        for warning in _warnings_shown(*shown):
+            if warning.at <= at:
+                found = (warning.name, warning.at)
+        return found
+    times = warning_instants(*shown)
+    last = None
+    for name, us in times:
+        if us <= at_us:
+            last = (name, us)
+    return None if last is None else (last[0], calendar.datetimes_at([last[1]])[0])
 
 
 # A clock state's shown values, a part each.

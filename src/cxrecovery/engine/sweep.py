@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
-from functools import partial
-from operator import itemgetter
-from typing import Final, Protocol, cast
+from datetime import UTC, datetime, timedelta
+from typing import Final, NamedTuple, Protocol, cast
 
 import attrs
 
@@ -18,22 +16,23 @@ from cxrecovery._validation import (
     optional_aware_arg,
     settable_maker,
 )
+from cxrecovery.businesstime import BusinessCalendar
 from cxrecovery.engine._clocks import SUMMARIES as clock_summaries
 from cxrecovery.engine._decision import DecisionContext
 from cxrecovery.engine._notify import SUMMARIES as notify_summaries
 from cxrecovery.engine._pending import Pending
-from cxrecovery.engine._shown import due_shown
-from cxrecovery.engine._support import instant
+from cxrecovery.engine._shown import due_shown, last_warning
+from cxrecovery.engine._support import _EPOCH
 from cxrecovery.errors import InvalidValueError
 from cxrecovery.model import Case, CaseStatus
 from cxrecovery.plan import (
     Action,
     ActionKind,
+    ClockState,
     ClockStatus,
     DecidedAction,
     RecoveryPlan,
     decided_actions,
-    early,
     source,
 )
 
@@ -167,19 +166,24 @@ def swept(
         raise InvalidValueError.at("engine", f"{engine!r} is not an Engine")
     at = aware_arg(at, "at")
     until = at + duration_arg(horizon, "horizon")
-    promise_horizon = duration_arg(promise_horizon, "promise_horizon")
+    soon = at + duration_arg(promise_horizon, "promise_horizon")
     if next_reviews is not None and not isinstance(next_reviews, Mapping):
         raise InvalidValueError.at(
             "next_reviews", f"{next_reviews!r:.60} is not a mapping of case ids to times"
         )
     known = next_reviews or {}
+    # Times since the epoch are the instants they name, whatever epochs they are read
+    # with.
+    since = _since(at, _UTC_EPOCHS)
+    at_us = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
+    now = _Now(at, since, at_us, until, _since(until, _UTC_EPOCHS), soon)
     found: list[_Found] = []
     reviews: dict[str, datetime | None] = {}
     decided = skipped = 0
     for case in items_of(open_cases, Case, "open_cases"):
         if case.opened_at > at:  # not open yet: nothing is due on it
             continue
-        case = case.as_of(at)
+        case = case._as_of_aware(at)  # ``case.as_of(at)``: ``at`` is checked above
         if case.is_closed:
             continue
         if case.id in known:
@@ -196,85 +200,131 @@ def swept(
         plan = engine.decide(case, at=at) if decide_known is None else decide_known(case, at)
         decided += 1
         reviews[case.id] = plan.next_review_at
-        found.extend(_due(case, plan, at, until, promise_horizon))
-    found.sort(key=_ORDER)  # stable: items of one key stay in the order found
-    return SweepResult(tuple([entry[3] for entry in found]), reviews, decided, skipped)
+        _list(found, case, plan, now)
+    # By urgency, due instant and case, then in the order found (each entry's place in
+    # the list): the item itself is never compared.
+    found.sort()
+    return SweepResult(tuple([entry[4] for entry in found]), reviews, decided, skipped)
 
 
 # An item found, with what orders the result: its kind's urgency, its due time as an
-# instant (two in one zone compare by wall clock in a DST fold) and its case's id.
-_Found = tuple[int, datetime, str, DueItem]
-_ORDER: Final = itemgetter(0, 1, 2)
+# instant (its time since the epoch, :func:`_since`: two datetimes in one zone compare by
+# wall clock in a DST fold), its case's id and its place in the list when found.
+_Found = tuple[int, timedelta, str, int, DueItem]
 # DueItem's fields have no validator: an item is its four fields, set as the reader sets
 # a case's (a frozen class's __init__ sets each through object.__setattr__, 4x the cost).
 _due_item: Final[Callable[[str, DueKind, datetime, str], DueItem]] = settable_maker(
     DueItem, "being listed"
 )
+# The epochs a plan not made by an engine is read with: UTC's alone (an engine's hold
+# its calendars' zones of one offset too).
+_UTC_EPOCHS: Final[Mapping[object, datetime]] = {UTC: _EPOCH}
 
 
-def _item(kind: DueKind, case_id: str, due: datetime, summary: str) -> _Found:
-    """``DueItem(case_id, kind, due, summary)``, with its sort key."""
-    item = _due_item(case_id, kind, due, summary)
-    return (_URGENCY[kind], instant(due), case_id, item)
+def _since(when: datetime, epochs: Mapping[object, datetime]) -> timedelta:
+    """``when``'s time since the epoch, the instant it names (ordered as
+    ``instant(when)``): as ``earliest`` reads it, in a zone of the engine's ``epochs``
+    (one offset for all time) a subtraction within that zone (wall times), several times
+    cheaper than a conversion; in any other (a zone with DST), an aware subtraction."""
+    return when - epochs.get(when.tzinfo, _EPOCH)
 
 
-def _due(
-    case: Case, plan: RecoveryPlan, at: datetime, until: datetime, promise_horizon: timedelta
-) -> list[_Found]:
-    found = _found(case, plan, at, until, promise_horizon)
-    if not found or not case.events:
-        return found
-    acted: datetime | None = None
-    due: list[_Found] = []
-    for entry in found:
-        if entry[3].kind in _HANDLED_KINDS:
-            if acted is None:
-                acted = _acted_at(case)
-            if entry[1] <= acted:
-                continue  # it fell due before the case was last acted on
-        due.append(entry)
-    return due
-
-
-# What the plan of a case acted on since does not repeat: a breach, a clock warning or
-# a broken promise is listed when it happened since the case's latest recorded event.
-_HANDLED_KINDS = frozenset({DueKind.BREACH, DueKind.WARNING, DueKind.PROMISE_BROKEN})
-
-
-def _acted_at(case: Case) -> datetime:
-    """The latest instant (in UTC) the case records someone acting on it (an event)."""
-    times = [instant(e.at) for e in case.events]
-    times.extend(instant(e.acknowledged_at) for e in case.events if e.acknowledged_at)
-    return max(times)
-
-
-def _found(
-    case: Case, plan: RecoveryPlan, at: datetime, until: datetime, promise_horizon: timedelta
-) -> list[_Found]:
-    found: list[_Found] = []
+def _list(
+    found: list[_Found],
+    case: Case,
+    plan: RecoveryPlan,
+    now: _Now,
+) -> None:
+    """Add what is due on ``case`` by ``plan`` to ``found``: a breach, a warning or a
+    broken promise only when it happened since the case was last acted on (its latest
+    recorded event), so a case whose plan was carried out is not listed again until
+    something new falls due. A time is compared with ``at`` or a horizon as datetimes
+    compare (in one zone by wall clock, as shown), an item's due time with the latest
+    event as an instant."""
     case_id = case.id
     # A plan an engine made, its explanation still waiting, is read from its decision:
     # the actions as decided (only those listed are worded, each alone) and each
     # clock's due instant (shown as its state shows it). Any other plan is read as it
-    # is. A running clock's warnings are read alone (``early``: the part of the state's
-    # fill that shows them, not the whole state).
+    # is.
     d = source(plan)
     actions: Sequence[DecidedAction]
-    words: Callable[[DecidedAction], str]
+    epochs: Mapping[object, datetime]
     if type(d) is DecisionContext:
         # As the decision took them, not in the plan's order (by kind): the items are
-        # sorted by urgency, due time and case, stably, and each kind listed is an
-        # item of its own urgency, so only actions of one kind keep the order they
-        # are found in, which is the plan's.
+        # sorted by urgency, due time and case, then in the order found, and each kind
+        # listed is an item of its own urgency, so only actions of one kind keep the
+        # order they are found in, which is the plan's.
         actions = d.pending
-        words = partial(_words, d)
         dues = d.clock_dues
+        epochs = d.engine._compiled.epochs
     else:
         actions = decided_actions(plan)
-        words = _summary
         dues = None
+        d = None
+        epochs = _UTC_EPOCHS
+    # The latest instant the case records someone acting on it: worked out when a
+    # breach, a warning or a broken promise is found (_acted_since), if it has events.
+    acted: list[timedelta | None] = [None] if case.events else [_NEVER]
     # A resolved case is escalated no more: its clocks call for nothing.
-    clocks = plan.clocks if case.status is CaseStatus.OPEN else ()
+    if case.status is CaseStatus.OPEN:
+        _list_clocks(found, case, plan.clocks, dues, epochs, now, acted)
+    for promise in case.promises:
+        if not promise.is_pending:
+            continue
+        due = promise.due
+        if due < now.at:
+            due_since = _since(due, epochs)
+            if due_since > _acted_since(acted, case, epochs):
+                _add(found, _BROKEN, case_id, due, due_since, f"overdue: {promise.what}")
+        elif due <= now.soon:
+            _add(found, _DUE_SOON, case_id, due, _since(due, epochs), f"due soon: {promise.what}")
+    for action in actions:
+        kind = action.kind
+        if kind is _ESCALATE:
+            due = action.due or now.at
+            what = _summary(action) if d is None else _words(d, action)
+            _add(found, _ESCALATION, case_id, due, _since(due, epochs), what)
+        elif kind is _NOTIFY or kind is _FOLLOW_UP:
+            when = action.due
+            if when is None:
+                continue
+            # ``when <= until``: in another zone, as instants (the times since the
+            # epoch, one of them kept for the item).
+            due_since = _since(when, epochs)
+            if (
+                when <= now.until
+                if when.tzinfo is now.until.tzinfo
+                else due_since <= now.until_since
+            ):
+                what = _summary(action) if d is None else _words(d, action)
+                listed = _UPDATE if kind is _NOTIFY else _FOLLOWED_UP
+                _add(found, listed, case_id, when, due_since, what)
+
+
+class _Now(NamedTuple):
+    """The sweep's instant and horizons: ``at`` (also as its time since the epoch, and
+    in microseconds since the epoch), the horizon of updates and follow-ups (also as
+    its time since the epoch), and that of promises."""
+
+    at: datetime
+    since: timedelta
+    us: int
+    until: datetime
+    until_since: timedelta
+    soon: datetime
+
+
+def _list_clocks(
+    found: list[_Found],
+    case: Case,
+    clocks: Sequence[ClockState],
+    dues: Sequence[tuple[int | None, BusinessCalendar]] | None,
+    epochs: Mapping[object, datetime],
+    now: _Now,
+    acted: list[timedelta | None],
+) -> None:
+    """Add each breached clock's breach, and each running clock's last warning fired,
+    to ``found``; ``dues``: the clocks' due instants, when the decision is read."""
     i = -1
     for clock in clocks:
         i += 1
@@ -282,29 +332,57 @@ def _found(
         if status is _BREACHED:
             due_at = clock.due_at if dues is None else due_shown(dues[i])
             if due_at is not None:
-                found.append(_item(_BREACH, case_id, due_at, f"{clock.name} clock breached"))
+                due_since = _since(due_at, epochs)
+                if due_since > _acted_since(acted, case, epochs):
+                    what = f"{clock.name} clock breached"
+                    _add(found, _BREACH, case.id, due_at, due_since, what)
         elif status is _RUNNING:
-            fired = [w for w in early(clock, "warnings") if w.at <= at]
-            if fired:
-                last = fired[-1]
-                what = f"{clock.name} clock at {last.name}"
-                found.append(_item(_WARNING, case_id, last.at, what))
-    soon = at + promise_horizon
-    for promise in case.promises:
-        if not promise.is_pending:
-            continue
-        if promise.due < at:
-            found.append(_item(_BROKEN, case_id, promise.due, f"overdue: {promise.what}"))
-        elif promise.due <= soon:
-            found.append(_item(_DUE_SOON, case_id, promise.due, f"due soon: {promise.what}"))
-    for action in actions:
-        kind = action.kind
-        if kind is _ESCALATE:
-            found.append(_item(_ESCALATION, case_id, action.due or at, words(action)))
-        elif kind is _NOTIFY or kind is _FOLLOW_UP:
-            due = action.due
-            if due is not None and due <= until:
-                found.append(_item(_LISTED_WHEN_DUE[kind], case_id, due, words(action)))
+            # The last warning fired: from the instants, when the state's shown values
+            # wait (only that one shown); else as the state shows them.
+            shown = source(clock)
+            if type(shown) is tuple:
+                last = last_warning(shown, now.at, now.us)
+            else:
+                last = None
+                for warning in clock.warnings:
+                    if warning.at <= now.at:
+                        last = (warning.name, warning.at)
+            if last is not None:
+                last_since = _since(last[1], epochs)
+                if last_since > _acted_since(acted, case, epochs):
+                    what = f"{clock.name} clock at {last[0]}"
+                    _add(found, _WARNING, case.id, last[1], last_since, what)
+
+
+def _add(
+    found: list[_Found],
+    kind: tuple[int, DueKind],
+    case_id: str,
+    due: datetime,
+    due_since: timedelta,
+    what: str,
+) -> None:
+    """Add ``DueItem(case_id, kind, due, what)`` to ``found``, due at ``due_since``;
+    ``kind``: the item's urgency and kind."""
+    urgency, listed = kind
+    found.append((urgency, due_since, case_id, len(found), _due_item(case_id, listed, due, what)))
+
+
+# The time since the epoch of a case without events: nothing is left out as acted on.
+_NEVER: Final = timedelta.min
+
+
+def _acted_since(
+    acted: list[timedelta | None], case: Case, epochs: Mapping[object, datetime]
+) -> timedelta:
+    """The latest instant (as its time since the epoch) the case records someone acting
+    on it (an event), kept in ``acted`` once worked out."""
+    found = acted[0]
+    if found is None:
+        found = acted[0] = max(
+            [_since(e.at, epochs) for e in case.events]
+            + [_since(e.acknowledged_at, epochs) for e in case.events if e.acknowledged_at]
+        )
     return found
 
 
@@ -313,7 +391,7 @@ def _words(d: DecisionContext, action: DecidedAction) -> str:
     alone where the explainer has one (the same function the explainer words it with),
     else the explainer's first part. The test ``test_engine_deferred.py`` holds a sweep
     to one over plans explained when made."""
-    pending = cast("Pending", action)
+    pending: Pending = action  # type: ignore[assignment]  # a decision's: Pending
     explain = pending.explain
     summary = _SUMMARIES.get(explain)
     if summary is None:
@@ -329,13 +407,20 @@ def _summary(action: DecidedAction) -> str:
     return cast("Action", action).summary
 
 
-# The actions listed when due by the sweep's horizon, and the item each is listed as.
-_LISTED_WHEN_DUE: Final = {
-    ActionKind.NOTIFY: DueKind.CUSTOMER_UPDATE,
-    ActionKind.FOLLOW_UP: DueKind.FOLLOW_UP,
-}
-# Looked up once: the kinds _found lists and reads.
+# Looked up once: the kinds _list reads.
 _BREACHED, _RUNNING, _ESCALATE = ClockStatus.BREACHED, ClockStatus.RUNNING, ActionKind.ESCALATE
 _NOTIFY, _FOLLOW_UP = ActionKind.NOTIFY, ActionKind.FOLLOW_UP
-_BREACH, _WARNING, _ESCALATION = DueKind.BREACH, DueKind.WARNING, DueKind.ESCALATION
-_BROKEN, _DUE_SOON = DueKind.PROMISE_BROKEN, DueKind.PROMISE_DUE
+# Each kind of item _list lists, with its urgency (_add). Updates (notifications) and
+# follow-ups are listed when due by the sweep's horizon.
+_BREACH, _WARNING, _ESCALATION, _BROKEN, _DUE_SOON, _UPDATE, _FOLLOWED_UP = [
+    (_URGENCY[kind], kind)
+    for kind in (
+        DueKind.BREACH,
+        DueKind.WARNING,
+        DueKind.ESCALATION,
+        DueKind.PROMISE_BROKEN,
+        DueKind.PROMISE_DUE,
+        DueKind.CUSTOMER_UPDATE,
+        DueKind.FOLLOW_UP,
+    )
+]

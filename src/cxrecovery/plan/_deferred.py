@@ -258,19 +258,26 @@ def _check_field(made: object, name: object) -> None:
 
 def source(made: Deferrable) -> object:
     """What the fields of ``made`` still to fill are worked out from: the argument of its
-    :class:`FieldParts` fill while that waits; ``None`` once it is filled (or filling),
+    :class:`FieldParts` fill while that waits, or the arguments (a tuple) of its fill
+    that is a ``partial`` of :class:`Parts`; ``None`` once it is filled (or filling),
     for a value made whole, or for a fill of another kind.
 
     For code that reads part of a deferred value from what the value is made of, and
     knows that argument's type (the engine, whose decision a plan's explanation is
     worked out from: a sweep lists what a decision makes due without making the plan's
-    actions). Nothing is filled.
+    actions, and which warnings of a clock state fired without showing the others).
+    Nothing is filled.
     """
     try:
         pending = _get(made, "_pending")
     except AttributeError:  # made by __init__ (every field set), or being unpickled
         return None
-    return pending._arg if type(pending) is FieldParts else None
+    kind = type(pending)
+    if kind is FieldParts:
+        return pending._arg
+    if kind is partial and type(pending.func) is Parts:
+        return pending.args
+    return None
 
 
 def _setters(cls: type) -> dict[str, Callable[[object, object], None]]:
