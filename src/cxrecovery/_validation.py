@@ -8,10 +8,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Any, Final, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -325,12 +326,16 @@ def to_tuple(value: object) -> object:
 # "at")``.
 
 T = TypeVar("T")
+# The tzinfo classes whose utcoffset() is never None (checked by exact class).
+_ALWAYS_AWARE: Final = (timezone, ZoneInfo)
 
 
 def aware_arg(
     value: object, name: str, error: type[InvalidValueError] = InvalidValueError
 ) -> datetime:
     """``value`` if it is a timezone-aware datetime; otherwise ``error`` at ``name``."""
+    if value.__class__ is datetime and value.tzinfo.__class__ in _ALWAYS_AWARE:
+        return value  # a fixed offset or an IANA zone: its offset is never None
     if not isinstance(value, datetime):
         raise error.at(name, f"{value!r} is not a datetime")
     if value.tzinfo is None or value.utcoffset() is None:
