@@ -224,7 +224,8 @@ def _told(promise_due: datetime | None, repaid: list[Money], compensation: Money
     states = ["an apology and what we will do"]
     if promise_due is not None:
         states.append("the fix and the time it will be done by (the promise)")
-    states.extend(f"the money we owe back ({amount})" for amount in repaid)
+    if repaid:
+        states.extend([f"the money we owe back ({amount})" for amount in repaid])
     if compensation is not None:
         states.append(f"the compensation ({compensation})")
     states.append("who owns the case now")
