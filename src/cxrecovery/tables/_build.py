@@ -7,7 +7,7 @@ mistakes reports five problems at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 
 import attrs
 
@@ -16,42 +16,31 @@ from cxrecovery.errors import Problem
 from cxrecovery.tables._cells import CellMemo, Condition, condition, parse_cell
 from cxrecovery.tables._literals import CellError, Scalar, float_message, parse_native
 from cxrecovery.tables._model import Aggregation, HitPolicy, Rule
+from cxrecovery.tables._parts import TABLE_KEYS, Checks, _at, _is_mapping, check_aggregation
 from cxrecovery.tables.vocabulary import (
     _BOOLEAN,
     _INTEGER,
-    _KIND_BY_VALUE,
-    FactKind,
     FactSpec,
     FrozenMapping,
     OutputSpec,
-    values_problem,
 )
 
 __all__ = ["Parts", "read"]
 
-TABLE_KEYS: Final = ("hit_policy", "aggregation", "description", "inputs", "outputs", "rules")
 RULE_KEYS: Final = ("id", "priority", "when", "then", "source")
 _RULE_KEYS: Final = frozenset(RULE_KEYS)
 _PRIORITY: Final = HitPolicy.PRIORITY  # looked up once (see vocabulary._BOOLEAN)
-_BY_VALUE: Final[dict[type, dict[str, Any]]] = {
-    e: {m.value: m for m in e} for e in (HitPolicy, Aggregation)
-}
 _NO_CELLS: Final[dict[str, object]] = {}
-OUTPUT_KEYS: Final = ("name", "kind", "values", "description")
-_SUMMABLE: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL})
-_ORDERABLE: Final = frozenset({FactKind.INTEGER, FactKind.DECIMAL, FactKind.ORDINAL})
-_KINDS: Final = [k.value for k in FactKind]
 # The classes of a cell or an output value read once per table and column: a document's
 # scalars (a bool is kept apart from the int it equals by its class in the key).
 _SHARED: Final = frozenset({str, int, bool})
 _ANY: Final = object()  # a cell the rule leaves out
 
 
-# A rule and an output the reader has checked, made without their __init__ (Rule's one
-# converter, to a FrozenMapping, applied here; OutputSpec's checks the reader's); the
-# tests hold a table read so equal to one built through the constructors.
+# A rule the reader has checked, made without Rule's __init__ (its one converter, to a
+# FrozenMapping, applied here); the tests hold a table read so equal to one built
+# through the constructors.
 _rule: Final[Callable[..., Rule]] = settable_maker(Rule, "being read")
-_output: Final[Callable[..., OutputSpec]] = settable_maker(OutputSpec, "being read")
 
 
 @attrs.frozen
@@ -67,16 +56,7 @@ class Parts:
     rules: tuple[Rule, ...]
 
 
-def _is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
-    """``isinstance(value, Mapping)``: a dict (what TOML and JSON give) by its class."""
-    return value.__class__ is dict or isinstance(value, Mapping)
-
-
-def _at(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-class _Reader:
+class _Reader(Checks):
     def __init__(self, facts: Mapping[str, FactSpec], memo: CellMemo | None) -> None:
         self.facts = facts
         self.problems: list[Problem] = []
@@ -90,133 +70,6 @@ class _Reader:
         self.names: list[str] = []
         self.inputs_known: frozenset[str] = frozenset()
         self.known: set[str] = set()
-
-    def fail(self, path: str, message: str) -> None:
-        self.problems.append(Problem(path, message))
-
-    def keys(self, data: Mapping[Any, object], allowed: tuple[str, ...], path: str) -> None:
-        for key in data:
-            if not isinstance(key, str):
-                self.fail(path, f"{key!r} is not a key name")
-            elif key not in allowed:
-                self.fail(
-                    _at(path, key),
-                    f"unknown key{suggest(key, allowed)} (known: {', '.join(allowed)})",
-                )
-
-    def choice(self, value: object, enum: type[HitPolicy] | type[Aggregation], path: str) -> Any:
-        members = _BY_VALUE[enum]
-        if isinstance(value, str) and value in members:
-            return members[value]
-        names = list(members)
-        if isinstance(value, float):
-            self.fail(path, float_message(value))
-        else:
-            self.fail(path, f"{value!r} is not one of {', '.join(names)}{suggest(value, names)}")
-        return None
-
-    def text(self, data: Mapping[str, object], key: str, path: str) -> str:
-        value = data.get(key, "")
-        if isinstance(value, str):
-            return value
-        self.fail(_at(path, key), f"{value!r} is not a string")
-        return ""
-
-    # --- table parts -----------------------------------------------------------------
-
-    def inputs(self, value: object) -> list[tuple[str, FactSpec | None]]:
-        if not isinstance(value, list):
-            self.fail("inputs", f"{value!r} is not a list of fact names")
-            return []
-        columns: list[tuple[str, FactSpec | None]] = []
-        seen: set[str] = set()
-        for i, name in enumerate(value):
-            path = f"inputs[{i}]"
-            if not isinstance(name, str):
-                self.fail(path, f"{name!r} is not a fact name")
-                continue
-            if name in seen:
-                self.fail(path, f"{name!r} is listed twice")
-                continue
-            seen.add(name)
-            spec = self.facts.get(name)
-            if spec is None:
-                self.fail(path, f"{name!r} is not a known fact{suggest(name, self.facts)}")
-            columns.append((name, spec))
-        return columns
-
-    def outputs(self, value: object) -> list[OutputSpec]:
-        specs: list[OutputSpec] = []
-        if _is_mapping(value):
-            for name, spec in value.items():
-                path = _at("outputs", str(name))
-                if not isinstance(name, str) or not name or name != name.strip():
-                    self.fail(path, f"{name!r} is not an output name")
-                    continue
-                self.declared.add(name)
-                if _is_mapping(spec):
-                    self.keys(spec, OUTPUT_KEYS[1:], path)
-                made = self.output(name, spec, path)
-                if made is not None:
-                    specs.append(made)
-        elif isinstance(value, list):
-            seen: set[str] = set()
-            for i, item in enumerate(value):
-                path = f"outputs[{i}]"
-                if not _is_mapping(item):
-                    self.fail(path, f"{item!r} is not an output (name, kind, values)")
-                    continue
-                self.keys(item, OUTPUT_KEYS, path)
-                name = item.get("name")
-                if not isinstance(name, str) or not name or name != name.strip():
-                    self.fail(_at(path, "name"), f"{name!r} is not an output name")
-                    continue
-                if name in seen:
-                    self.fail(_at(path, "name"), f"{name!r} is listed twice")
-                    continue
-                seen.add(name)
-                self.declared.add(name)
-                made = self.output(name, {k: v for k, v in item.items() if k != "name"}, path)
-                if made is not None:
-                    specs.append(made)
-        else:
-            self.fail("outputs", f"{value!r} is not a mapping of output names to kinds")
-            return []
-        if not specs and (not isinstance(value, Mapping | list) or not value):
-            self.fail("outputs", "a table needs at least one output")
-        return specs
-
-    def output(self, name: str, spec: object, path: str) -> OutputSpec | None:
-        description = ""
-        if isinstance(spec, str):
-            kind_text, _, values_text = spec.partition(":")
-            kind_text = kind_text.strip()
-            values = tuple(v.strip() for v in values_text.split(",")) if values_text else ()
-        elif _is_mapping(spec):
-            kind_text = spec.get("kind")  # type: ignore[assignment]
-            raw_values = spec.get("values", [])
-            description = self.text(spec, "description", path)
-            if not isinstance(raw_values, list):
-                self.fail(_at(path, "values"), f"{raw_values!r} is not a list of values")
-                return None
-            values = tuple(raw_values)
-        else:
-            self.fail(path, f"{spec!r} is not a kind like 'decimal' or 'enum:T0,T1,T2'")
-            return None
-        kinds = _KINDS
-        if kind_text not in kinds:
-            where = path if isinstance(spec, str) else _at(path, "kind")
-            self.fail(
-                where,
-                f"{kind_text!r} is not a kind ({', '.join(kinds)}){suggest(kind_text, kinds)}",
-            )
-            return None
-        kind = _KIND_BY_VALUE[kind_text]
-        problem = values_problem(kind, values)
-        if problem:
-            self.fail(path if isinstance(spec, str) else _at(path, "values"), problem)
-            return None
-        return _output(name, kind, values, description)
 
     def rules(
         self,
@@ -471,7 +324,7 @@ def read(
     columns = r.inputs(data["inputs"]) if "inputs" in data else []
     outputs = r.outputs(data["outputs"]) if "outputs" in data else []
     if aggregation is not None:
-        _check_aggregation(r, aggregation, outputs)
+        check_aggregation(r, aggregation, outputs)
     rules = r.rules(data["rules"], columns, outputs, policy) if "rules" in data else []
     if r.problems or policy is None:
         return None, r.problems
@@ -485,16 +338,3 @@ def read(
         rules=tuple(rules),
     )
     return parts, []
-
-
-def _check_aggregation(r: _Reader, aggregation: Aggregation, outputs: list[OutputSpec]) -> None:
-    if aggregation is Aggregation.COUNT:
-        return
-    fits = _SUMMABLE if aggregation is Aggregation.SUM else _ORDERABLE
-    for spec in outputs:
-        if spec.kind not in fits:
-            wanted = " or ".join(sorted(k.value for k in fits))
-            r.fail(
-                _at("outputs", spec.name),
-                f"{aggregation} needs {wanted} outputs, and {spec.name!r} is {spec.kind}",
-            )
