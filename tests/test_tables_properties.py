@@ -25,7 +25,8 @@ from cxrecovery.tables import (
     HitPolicy,
     Rule,
 )
-from cxrecovery.tables._cells import parse_cell
+from cxrecovery.tables._cells import _to_intervals, parse_cell
+from cxrecovery.tables._intervals import complement
 from cxrecovery.tables._literals import CellError, _split_quoted, split
 
 SEVERITY = ("low", "medium", "high", "critical")
@@ -386,7 +387,7 @@ def test_tables_read_with_one_cell_memo_are_the_tables_read_alone(
 def test_a_cell_parsed_is_the_condition_its_constructor_makes(draw: st.DataObject) -> None:
     """parse_cell makes its Condition without the attrs __init__ (condition()): it is the
     one the constructor makes of the same fields, admitting the same; an ordinal cell
-    admits the values whose ranks its intervals admit."""
+    admits the values whose ranks its intervals of ranks admit."""
     column = draw.draw(st.sampled_from(sorted(CELLS)))
     spec = FACTS[column]
     try:
@@ -401,7 +402,9 @@ def test_a_cell_parsed_is_the_condition_its_constructor_makes(draw: st.DataObjec
     assert _admitted(built) == _admitted(parsed)
     assert built._intervals == parsed._intervals
     if spec.kind is FactKind.ORDINAL:
-        ranks = [
-            i for i in range(len(spec.values)) if any(iv.admits(i) for iv in built._intervals)
-        ]
-        assert {spec.values[i] for i in ranks} == built.values()
+        ranks = [spec.rank(v) for v in parsed.operands]  # type: ignore[arg-type]
+        spans = _to_intervals(parsed.op, ranks, parsed.bounds)  # type: ignore[arg-type]
+        if parsed.negated:
+            spans = complement(spans)
+        admitted = {v for i, v in enumerate(spec.values) if any(s.admits(i) for s in spans)}
+        assert admitted == parsed.values()

@@ -41,6 +41,7 @@ _ANY: Final = object()  # a cell the rule leaves out
 # FrozenMapping, applied here); the tests hold a table read so equal to one built
 # through the constructors.
 _rule: Final[Callable[..., Rule]] = settable_maker(Rule, "being read")
+_frozen: Final = FrozenMapping._of  # a rule's outputs: a dict of the reader's own
 
 
 @attrs.frozen
@@ -84,27 +85,30 @@ class _Reader(Checks):
         if not value:
             self.fail("rules", "a table needs at least one rule")
         rules: list[Rule] = []
-        first_path: dict[str, str] = {}
+        first: dict[str, int] = {}  # each rule id, by the index of its first rule
         # What every rule is checked against, worked out once for the table.
         self.names = [name for name, _ in columns]
         self.inputs_known = frozenset(self.names)
         self.known = {o.name for o in outputs} | self.declared
+        # A rule's path (rules[i]) is written only for a problem found in it.
         for i, item in enumerate(value):
-            path = f"rules[{i}]"
-            rule_id = item.get("id", f"r{i + 1}") if _is_mapping(item) else f"r{i + 1}"
-            duplicate = isinstance(rule_id, str) and rule_id in first_path
+            mapping = _is_mapping(item)
+            rule_id = item["id"] if mapping and "id" in item else f"r{i + 1}"
+            duplicate = isinstance(rule_id, str) and rule_id in first
             if duplicate:
                 self.fail(
-                    _at(path, "id"), f"duplicate id {rule_id!r} (also {first_path[rule_id]})"
+                    f"rules[{i}].id", f"duplicate id {rule_id!r} (also rules[{first[rule_id]}])"
                 )
             elif isinstance(rule_id, str):
-                first_path[rule_id] = path
-            if _is_mapping(item):
-                rule = self.rule(i, item, path, columns, outputs, policy)
+                first[rule_id] = i
+            if mapping:
+                rule = self.rule(i, item, rule_id, columns, outputs, policy)
             elif isinstance(item, list):
-                rule = self.row(i, item, path, columns, outputs, policy)
+                rule = self.row(i, item, columns, outputs, policy)
             else:
-                self.fail(path, f"{item!r} is not a rule (a mapping with when/then, or a row)")
+                self.fail(
+                    f"rules[{i}]", f"{item!r} is not a rule (a mapping with when/then, or a row)"
+                )
                 continue
             if rule is not None and not duplicate:
                 rules.append(rule)
@@ -114,7 +118,7 @@ class _Reader(Checks):
         self,
         index: int,
         data: Mapping[Any, object],
-        path: str,
+        rule_id: object,
         columns: list[tuple[str, FactSpec | None]],
         outputs: list[OutputSpec],
         policy: HitPolicy | None,
@@ -124,12 +128,11 @@ class _Reader(Checks):
         # the problem and its path) only when that test fails.
         before = len(self.problems)
         if not data.keys() <= _RULE_KEYS:
-            self.keys(data, RULE_KEYS, path)
-        rule_id = data["id"] if "id" in data else f"r{index + 1}"
+            self.keys(data, RULE_KEYS, f"rules[{index}]")
         if not isinstance(rule_id, str) or not rule_id or rule_id != rule_id.strip():
-            self.fail(_at(path, "id"), f"{rule_id!r} is not a rule id (a non-empty string)")
+            self.fail(f"rules[{index}].id", f"{rule_id!r} is not a rule id (a non-empty string)")
         if "priority" in data or policy is _PRIORITY:
-            priority = self.priority(data, path, policy)
+            priority = self.priority(data, f"rules[{index}]", policy)
         else:
             priority = 0
         when = data.get("when", _NO_CELLS)
@@ -137,34 +140,34 @@ class _Reader(Checks):
         if isinstance(when, dict) and when.keys() <= self.inputs_known:
             cells = when
         else:
-            cells = self.when(when, path)
-        conditions = self.conditions(columns, cells, path, ".")
+            cells = self.when(when, f"rules[{index}]")
+        conditions = self.conditions(columns, cells, index, ".")
         then = data.get("then")
         values: dict[str, Scalar] = {}
         if _is_mapping(then):
             if not then.keys() <= self.known:
-                self.unknown_outputs(then, _at(path, "then"))
+                self.unknown_outputs(then, f"rules[{index}].then")
             found = self.values
             for spec in outputs:
                 name = spec.name
                 if name not in then:
-                    self.fail(_at(path, "then"), f"the output {name!r} is missing")
+                    self.fail(f"rules[{index}].then", f"the output {name!r} is missing")
                     continue
                 value = then[name]
                 kind = value.__class__
                 out = found.get((name, kind, value)) if kind in _SHARED else None
                 if out is None:  # not read before in this table (see output_value)
-                    out = self.output_value(spec, value, _at(path, "then"))
+                    out = self.output_value(spec, value, index)
                 if out is not None:
                     values[name] = out
         else:
-            self.fail(_at(path, "then"), f"{then!r} is not a mapping of outputs to values")
+            self.fail(f"rules[{index}].then", f"{then!r} is not a mapping of outputs to values")
         source = data.get("source", "")
         if source.__class__ is not str:
-            source = self.text(data, "source", path)
+            source = self.text(data, "source", f"rules[{index}]")
         if len(self.problems) > before or not isinstance(rule_id, str):
             return None
-        return _rule(rule_id, index, conditions, FrozenMapping(values), priority, source)
+        return _rule(rule_id, index, conditions, _frozen(values), priority, source)
 
     def when(self, when: object, path: str) -> dict[str, object]:
         """The cells of a rule's ``when`` that name inputs (each other key a problem)."""
@@ -197,12 +200,12 @@ class _Reader(Checks):
         self,
         index: int,
         data: list[object],
-        path: str,
         columns: list[tuple[str, FactSpec | None]],
         outputs: list[OutputSpec],
         policy: HitPolicy | None,
     ) -> Rule | None:
         before = len(self.problems)
+        path = f"rules[{index}]"
         width = len(columns) + len(outputs)
         if len(data) != width:
             self.fail(
@@ -214,15 +217,15 @@ class _Reader(Checks):
         if policy is HitPolicy.PRIORITY:
             self.fail(path, "a priority table needs rules as mappings with a 'priority' key")
         cells = {name: data[i] for i, (name, _) in enumerate(columns)}
-        conditions = self.conditions(columns, cells, path, "")
+        conditions = self.conditions(columns, cells, index, "")
         values: dict[str, Scalar] = {}
         for j, spec in enumerate(outputs):
-            out = self.output_value(spec, data[len(columns) + j], path, len(columns) + j)
+            out = self.output_value(spec, data[len(columns) + j], index, len(columns) + j)
             if out is not None:
                 values[spec.name] = out
         if len(self.problems) > before:
             return None
-        return _rule(f"r{index + 1}", index, conditions, FrozenMapping(values), 0, "")
+        return _rule(f"r{index + 1}", index, conditions, _frozen(values), 0, "")
 
     def priority(self, data: Mapping[Any, object], path: str, policy: HitPolicy | None) -> int:
         if "priority" not in data:
@@ -244,11 +247,11 @@ class _Reader(Checks):
         self,
         columns: list[tuple[str, FactSpec | None]],
         cells: Mapping[Any, object],
-        path: str,
+        index: int,
         style: str,
     ) -> tuple[Condition, ...]:
-        """Each column's condition, from ``cells`` (a rule's ``path.when`` when ``style``
-        is ``"."``; a row's cells, at ``path[i]``, when it is ``""``)."""
+        """Each column's condition, from ``cells`` (rule ``index``'s ``when`` when
+        ``style`` is ``"."``; a row's cells, at ``rules[index][i]``, when it is ``""``)."""
         out: list[Condition] = []
         known = self.cells
         for i, (name, spec) in enumerate(columns):
@@ -262,7 +265,7 @@ class _Reader(Checks):
                 try:
                     found = condition(name, spec) if raw is _ANY else parse_cell(name, spec, raw)
                 except CellError as error:
-                    where = _at(_at(path, "when"), name) if style else f"{path}[{i}]"
+                    where = f"rules[{index}].when.{name}" if style else f"rules[{index}][{i}]"
                     self.fail(where, str(error))
                     continue
                 if shared:
@@ -271,30 +274,32 @@ class _Reader(Checks):
         return tuple(out)
 
     def output_value(
-        self, spec: OutputSpec, value: object, path: str, cell: int | None = None
+        self, spec: OutputSpec, value: object, index: int, cell: int | None = None
     ) -> Scalar | None:
-        """The value of output ``spec``, or ``None`` with its problem: in a rule's
-        ``then`` at ``path``, or in the ``cell`` of the row at ``path``."""
+        """The value of output ``spec``, or ``None`` with its problem: in rule
+        ``index``'s ``then``, or in the ``cell`` of the row ``index``."""
         shared = value.__class__ in _SHARED
         key = (spec.name, value.__class__, value)
         found = self.values.get(key) if shared else None
         if found is None:
-            where = _at(path, spec.name) if cell is None else f"{path}[{cell}]"
-            found = self.parse_output(spec, value, where)
-            if found is not None and shared:
+            kind = spec.kind
+            try:
+                if kind is _INTEGER and isinstance(value, str):
+                    raise CellError(f"{value!r} is not an integer (write it without quotes)")
+                if kind is _BOOLEAN and isinstance(value, str):
+                    raise CellError(f"{value!r} is not true or false (write it without quotes)")
+                found = parse_native(kind, spec.values, value)
+            except CellError as error:
+                where = (
+                    f"rules[{index}].then.{spec.name}"
+                    if cell is None
+                    else f"rules[{index}][{cell}]"
+                )
+                self.fail(where, str(error))
+                return None
+            if shared:
                 self.values[key] = found
         return found
-
-    def parse_output(self, spec: OutputSpec, value: object, path: str) -> Scalar | None:
-        try:
-            if spec.kind is _INTEGER and isinstance(value, str):
-                raise CellError(f"{value!r} is not an integer (write it without quotes)")
-            if spec.kind is _BOOLEAN and isinstance(value, str):
-                raise CellError(f"{value!r} is not true or false (write it without quotes)")
-            return parse_native(spec.kind, spec.values, value)
-        except CellError as error:
-            self.fail(path, str(error))
-            return None
 
 
 def read(

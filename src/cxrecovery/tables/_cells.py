@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
+from math import ceil, floor
 from typing import Final, TypeAlias
 
 import attrs
@@ -60,6 +61,8 @@ RANGE: Final = "range"
 _COMPARISONS: Final = ("<", "<=", ">", ">=")
 _OPERATORS: Final = ("<=", ">=", "!=", "==", "<", ">", "=")
 _OPERATOR_STARTS: Final = frozenset(op[0] for op in _OPERATORS)
+# How a cell that is not a plain value or list starts: "-", "any", "not", "<", "[", ...
+_SPECIAL_STARTS: Final = _OPERATOR_STARTS | frozenset("-an[(")
 # What a cell that admits any number admits (an Interval is immutable: one for all).
 _EVERY_NUMBER: Final = (Interval(None, None, low_closed=False, high_closed=False),)
 
@@ -189,25 +192,36 @@ def _admitted(
     fact: FactSpec, op: str, operands: tuple[Scalar, ...], negated: bool, bounds: tuple[bool, bool]
 ) -> tuple[frozenset[Scalar], tuple[Interval, ...]]:
     """What a condition admits: its set of values (a finite kind's, or a string cell's
-    literals) and its intervals (an integer, decimal or ordinal column's, by rank)."""
+    literals) and its intervals (an integer or decimal column's). An ordinal cell's
+    values are those whose ranks it admits (its intervals of ranks are not kept)."""
     kind = fact.kind
     admitted: frozenset[Scalar] = frozenset(operands)
     intervals: tuple[Interval, ...] = ()
-    if kind is _INTEGER or kind is _DECIMAL or kind is _ORDINAL:
-        ordinal = kind is _ORDINAL
+    if kind is _INTEGER or kind is _DECIMAL:
         if op == ANY and not negated and not operands:
             intervals = _EVERY_NUMBER
-            if ordinal:
-                admitted = frozenset(fact.values)
         else:
-            rank = fact.rank if ordinal else None
-            numbers = [rank(v) if rank is not None and isinstance(v, str) else v for v in operands]
-            intervals = _to_intervals(op, numbers, bounds)  # type: ignore[arg-type]
+            intervals = _to_intervals(op, list(operands), bounds)  # type: ignore[arg-type]
             if negated:
                 intervals = complement(intervals)
-            if ordinal:
-                values = fact.values
-                admitted = frozenset([v for iv in intervals for v in values[_ranks(iv, values)]])
+    elif kind is _ORDINAL:
+        values = fact.values
+        if op == ANY and not negated and not operands:
+            admitted = frozenset(values)
+        else:
+            rank = fact.rank
+            numbers = [rank(v) if isinstance(v, str) else v for v in operands]
+            if op in (EQ, IN) and not negated:  # the values at these ranks
+                spans = [_span(n, n, True, True, len(values)) for n in numbers]
+            else:
+                ranks = _to_intervals(op, numbers, bounds)
+                if negated:
+                    ranks = complement(ranks)
+                spans = [
+                    _span(iv.low, iv.high, iv.low_closed, iv.high_closed, len(values))
+                    for iv in ranks
+                ]
+            admitted = frozenset([v for span in spans for v in values[span]])
     elif kind is not _STRING:  # boolean, enum
         domain: tuple[Scalar, ...] = (False, True) if kind is _BOOLEAN else fact.values
         if op == ANY:
@@ -217,13 +231,15 @@ def _admitted(
     return admitted, intervals
 
 
-def _ranks(iv: Interval, values: tuple[str, ...]) -> slice:
-    """The ranks of ``values`` (an ordinal's, low to high) that ``iv`` admits, as a slice
-    of them: from its low bound (the next rank when open) through its high bound (the
-    one before when open), the ends where it is unbounded."""
-    low, high = iv.low, iv.high
-    start = 0 if low is None else int(low) + (not iv.low_closed)
-    stop = len(values) if high is None else int(high) + iv.high_closed
+def _span(
+    low: _Number | None, high: _Number | None, low_in: bool, high_in: bool, count: int
+) -> slice:
+    """The ranks ``0 .. count - 1`` (an ordinal's values, low to high) between ``low``
+    and ``high`` (``None``: unbounded; each bound in the span when ``low_in`` or
+    ``high_in``), as a slice of them: from the first rank at or above ``low`` (above,
+    when open) through the last at or below ``high`` (below, when open)."""
+    start = 0 if low is None else ceil(low) if low_in else floor(low) + 1
+    stop = count if high is None else floor(high) + 1 if high_in else ceil(high)
     return slice(max(start, 0), max(stop, 0))
 
 
@@ -334,22 +350,26 @@ def parse_cell(column: str, fact: FactSpec, raw: object) -> Condition:
     text = raw.strip()
     if not text:
         raise CellError("an empty cell; write '-' for any (or '\"\"' for the empty string)")
-    if text in ("-", "any"):
-        return condition(column, fact)
     negated = False
-    if text == "not" or text.startswith(("not ", 'not"', "not[", "not(")):
-        negated, text = True, text[3:].strip()
-        if not text or text in ("-", "any") or text == "not" or text.startswith("not "):
-            raise CellError(f"{raw!r}: write 'not' before a value, a list or a range")
-    if text[0] in _OPERATOR_STARTS:
-        for op in _OPERATORS:
-            if text.startswith(op):
-                return _comparison(column, fact, raw, op, text[len(op) :].strip(), negated)
-    if text[:1] in ("[", "("):
-        if text[-1:] not in ("]", ")"):
-            raise CellError(f"{raw!r} is not a range like [2..5], (2..5] or [low..high]")
-        closed = (text[0] == "[", text[-1] == "]")
-        return _range(column, fact, raw, text[1:-1], closed, negated)
+    if text[0] in _SPECIAL_STARTS:  # "-", "any", "not", an operator or a range
+        if text in ("-", "any"):
+            return condition(column, fact)
+        if text == "not" or text.startswith(("not ", 'not"', "not[", "not(")):
+            negated, text = True, text[3:].strip()
+            if not text or text in ("-", "any") or text == "not" or text.startswith("not "):
+                raise CellError(f"{raw!r}: write 'not' before a value, a list or a range")
+        if text[0] in _OPERATOR_STARTS:
+            for op in _OPERATORS:
+                if text.startswith(op):
+                    return _comparison(column, fact, raw, op, text[len(op) :].strip(), negated)
+        if text[:1] in ("[", "("):
+            if text[-1:] not in ("]", ")"):
+                raise CellError(f"{raw!r} is not a range like [2..5], (2..5] or [low..high]")
+            closed = (text[0] == "[", text[-1] == "]")
+            return _range(column, fact, raw, text[1:-1], closed, negated)
+    if "," not in text and '"' not in text and ".." not in text:  # one plain value
+        item = parse_text_literal(kind, values, text)
+        return _checked(column, fact, EQ, [item], negated, (True, True))
     parts = split(text, ",")
     if _ordered(kind) and len(parts) == 1 and not parts[0][1] and ".." in parts[0][0]:
         return _range(column, fact, raw, text, (True, True), negated)

@@ -20,6 +20,7 @@ from cxrecovery.tables.vocabulary import (
     _ENUM,
     _INTEGER,
     _ORDINAL,
+    _STRING,
     FactKind,
 )
 
@@ -82,6 +83,8 @@ def literal_text(value: Scalar) -> str:
 
 def parse_text_literal(kind: FactKind, values: tuple[str, ...], text: str) -> Scalar:
     """Parse one literal written in a cell (or in an output) for a column of ``kind``."""
+    if kind is _STRING:
+        return text
     if kind is _BOOLEAN:
         lowered = text.lower()
         if lowered in ("true", "false"):
@@ -106,6 +109,8 @@ def parse_text_literal(kind: FactKind, values: tuple[str, ...], text: str) -> Sc
 
 def parse_native(kind: FactKind, values: tuple[str, ...], item: object) -> Scalar:
     """Parse one native value (TOML/JSON boolean, integer, string; a Decimal from code)."""
+    if item.__class__ is str:  # the usual value (a str is no float, bool, int, Decimal)
+        return parse_text_literal(kind, values, item)
     if isinstance(item, float):
         raise CellError(float_message(item))
     if isinstance(item, bool):
