@@ -16,6 +16,8 @@ from cxrecovery.tables import DecisionTable, FactKind, FactSpec, TableResult
 T = TypeVar("T")
 
 _Plain = str | int | bool | None
+_DECIMAL: Final = FactKind.DECIMAL  # looked up once (an enum member is a Python lookup)
+_is_builtin: Final = BUILTIN_FACTS.__contains__
 _PLAIN_TYPES: Final = frozenset({str, int, bool, type(None)})
 
 
@@ -65,7 +67,7 @@ def memo_key(names: Sequence[str], specs: Mapping[str, FactSpec]) -> MemoKey:
     a host fact's class is in the key too (True == 1).
     """
     get = itemgetter(*names) if names else _nothing
-    if any(n not in BUILTIN_FACTS for n in names):
+    if not all(map(_is_builtin, names)):
         single = len(names) == 1
 
         def hosted(facts: Mapping[str, object]) -> tuple[object, ...]:
@@ -73,7 +75,7 @@ def memo_key(names: Sequence[str], specs: Mapping[str, FactSpec]) -> MemoKey:
             return (*map(plain, values), *map(type, values))
 
         return hosted
-    decimals = [i for i, n in enumerate(names) if specs[n].kind is FactKind.DECIMAL]
+    decimals = [i for i, n in enumerate(names) if specs[n].kind is _DECIMAL]
     if not decimals:
         return get
     if len(names) == 1:
@@ -110,7 +112,7 @@ def picker(names: tuple[str, ...], specs: Mapping[str, FactSpec]) -> Picker:
         return lambda facts: _from_sorted(())
     get = itemgetter(*names)
     single = len(names) == 1
-    if all(n in BUILTIN_FACTS and specs[n].kind is not FactKind.DECIMAL for n in names):
+    if all(map(_is_builtin, names)) and all(specs[n].kind is not _DECIMAL for n in names):
         if single:
             name = names[0]
             return lambda facts: _from_sorted(((name, get(facts)),))
@@ -145,7 +147,11 @@ class TableSlot:
         self.path = path
         self.table = table
         names = self.inputs = tuple(sorted(set(table.inputs)))
-        self.hosts = tuple(n for n in names if n not in BUILTIN_FACTS)
+        self.hosts = (
+            ()
+            if all(map(_is_builtin, names))
+            else tuple(n for n in names if n not in BUILTIN_FACTS)
+        )
         # Each row's rule and facts, worked out on the row's first use (a decision
         # reads the rows its tables chose, a few of each table's).
         self.rows: dict[str, tuple[str, tuple[str, ...]]] = {}

@@ -82,59 +82,91 @@ def _money_check(
 
 
 class RoleLimits:
-    """A role's limits with the rule paths and texts its checks show, worked out once."""
+    """A role's limits with the rule paths and texts its checks show: the money limits'
+    rules worked out once, their bounds once a currency (on first use), and the texts
+    of the other checks when a check is written (a decision writes only those that
+    fail)."""
 
     __slots__ = (
+        "_base",
         "_bounds",
         "_elsewhere",
-        "forms_limit",
-        "forms_rule",
-        "max_forms_limit",
-        "max_forms_rule",
-        "mismatched",
+        "_mismatched",
         "per_case",
         "per_customer",
         "per_period",
-        "ratio_limit",
-        "ratio_rule",
         "role",
     )
 
     def __init__(self, role: RolePolicy) -> None:
         self.role = role
-        base = f"roles[{role.name}]"
-        allowed = ", ".join(sorted(f.value for f in role.forms)) or "none"
-        self.forms_rule = f"{base}.forms"
-        self.forms_limit = f"one of {allowed}"
-        self.ratio_rule = f"{base}.max_ratio"
-        self.ratio_limit = f"at most {role.max_ratio} of the value at stake"
+        base = self._base = f"roles[{role.name}]"
         self.per_case = _money_limits(f"{base}.max_per_case", role.max_per_case)
         self.per_period = _money_limits(f"{base}.max_per_period", role.max_per_period)
         self.per_customer = _money_limits(f"{base}.max_per_customer", role.max_per_customer)
-        self.max_forms_rule = f"{base}.max_forms"
-        self.max_forms_limit = f"at most {role.max_forms} forms on one case"
-        self.mismatched = any(
-            limit.currency != currency
-            for limits in (role.max_per_case, role.max_per_period, role.max_per_customer)
-            for currency, limit in limits.items()
+        self._mismatched: bool | None = None
+        # The bounds of the case, period and customer limits in each currency, worked
+        # out on the currency's first use (_bounds_in): those ``_elsewhere`` in one the
+        # role sets no limit in.
+        self._bounds: dict[str, tuple[_Bound, _Bound, _Bound]] = {}
+        self._elsewhere: tuple[_Bound, _Bound, _Bound] = (
+            None if not role.max_per_case else _NOT_SET,
+            None if not role.max_per_period else _NOT_SET,
+            None if not role.max_per_customer else _NOT_SET,
         )
+
+    @property
+    def forms_rule(self) -> str:
+        return f"{self._base}.forms"
+
+    @property
+    def forms_limit(self) -> str:
+        allowed = ", ".join(sorted(f.value for f in self.role.forms)) or "none"
+        return f"one of {allowed}"
+
+    @property
+    def ratio_rule(self) -> str:
+        return f"{self._base}.max_ratio"
+
+    @property
+    def ratio_limit(self) -> str:
+        return f"at most {self.role.max_ratio} of the value at stake"
+
+    @property
+    def max_forms_rule(self) -> str:
+        return f"{self._base}.max_forms"
+
+    @property
+    def max_forms_limit(self) -> str:
+        return f"at most {self.role.max_forms} forms on one case"
+
+    @property
+    def mismatched(self) -> bool:
         """Whether a money limit is given in another currency than its key."""
-        # The bounds of the case, period and customer limits in each currency the role
-        # sets one in, and in any other (``_elsewhere``), worked out once.
+        found = self._mismatched
+        if found is None:
+            role = self.role
+            found = self._mismatched = any(
+                limit.currency != currency
+                for limits in (role.max_per_case, role.max_per_period, role.max_per_customer)
+                for currency, limit in limits.items()
+            )
+        return found
+
+    def _bounds_in(self, currency: str) -> tuple[_Bound, _Bound, _Bound]:
+        """The bounds of the case, period and customer limits in ``currency``, kept."""
+        role = self.role
         money = (role.max_per_case, role.max_per_period, role.max_per_customer)
-        self._bounds: dict[str, tuple[_Bound, _Bound, _Bound]] = {
-            currency: (
+        if any(currency in limits for limits in money):
+            found = (
                 _bound(money[0], currency),
                 _bound(money[1], currency),
                 _bound(money[2], currency),
             )
-            for currency in {currency: None for limits in money for currency in limits}
-        }
-        self._elsewhere: tuple[_Bound, _Bound, _Bound] = (
-            None if not money[0] else _NOT_SET,
-            None if not money[1] else _NOT_SET,
-            None if not money[2] else _NOT_SET,
-        )
+        else:
+            found = self._elsewhere
+        self._bounds[currency] = found
+        return found
 
     def check(
         self, request: GrantRequest, *, with_period: bool = True, keep_ok: bool = True
@@ -161,7 +193,7 @@ class RoleLimits:
                         self.ratio_rule, self.ratio_limit, f"{_fmt(ratio)} of {request.value}", ok
                     )
                 )
-        case, period, customer = self._bounds.get(currency, self._elsewhere)
+        case, period, customer = self._bounds.get(currency) or self._bounds_in(currency)
         if self.per_case is not None:
             total = request._case
             _money_check(checks, self.per_case, case, total, currency, "case total", keep_ok)
@@ -192,7 +224,8 @@ class RoleLimits:
         every check of :meth:`check` is ok, without writing the checks out."""
         role = self.role
         ratio = request.case_ratio
-        case, period, customer = self._bounds.get(request.currency, self._elsewhere)
+        currency = request.currency
+        case, period, customer = self._bounds.get(currency) or self._bounds_in(currency)
         return (
             request.form in role.forms
             and (role.max_ratio is None or ratio is None or ratio <= role.max_ratio)

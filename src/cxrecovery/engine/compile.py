@@ -102,10 +102,12 @@ class CompiledPolicy:
             self._roles.setdefault(role.name, role)  # the first of a name, as policy.role
         self._ladder = _authority.Ladder(policy)
         self._goodwill = GoodwillRule(policy.compensation)
-        self._pause_rules = {
-            clock.name: tuple(PauseRule(reason, {clock.name}) for reason in sorted(clock.pauses))
-            for clock in policy.clocks
-        }
+        for clock in policy.clocks:
+            # Each pause reason a name, as a PauseRule needs (nothing reads the rules: a
+            # clock's pauses are read off its policy): one that is not raises as it would.
+            for reason in sorted(clock.pauses):
+                if reason.__class__ is not str or not reason:
+                    PauseRule(reason, {clock.name})
         self._specs: dict[tuple[str, timedelta], ClockSpec] = {}
         self._targets = compile_targets(self)
         self._limbo_bounds = self._numeric_bounds("limbo_hours")
