@@ -177,7 +177,7 @@ def swept(
     since = _since(at, _UTC_EPOCHS)
     at_us = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
     now = _Now(at, since, at_us, until, _since(until, _UTC_EPOCHS), soon)
-    found: list[_Found] = []
+    found: _Lists = [[] for _ in _URGENCY]
     reviews: dict[str, datetime | None] = {}
     decided = skipped = 0
     for case in items_of(open_cases, Case, "open_cases"):
@@ -201,16 +201,21 @@ def swept(
         decided += 1
         reviews[case.id] = plan.next_review_at
         _list(found, case, plan, now)
-    # By urgency, due instant and case, then in the order found (each entry's place in
-    # the list): the item itself is never compared.
-    found.sort()
-    return SweepResult(tuple([entry[4] for entry in found]), reviews, decided, skipped)
+    # By urgency (a list each), then due instant and case, then in the order found
+    # (each entry's place in its list): the item itself is never compared.
+    items: list[DueItem] = []
+    for entries in found:
+        entries.sort()
+        items.extend([entry[3] for entry in entries])
+    return SweepResult(tuple(items), reviews, decided, skipped)
 
 
-# An item found, with what orders the result: its kind's urgency, its due time as an
+# An item found, with what orders it among the items of its kind: its due time as an
 # instant (its time since the epoch, :func:`_since`: two datetimes in one zone compare by
 # wall clock in a DST fold), its case's id and its place in the list when found.
-_Found = tuple[int, timedelta, str, int, DueItem]
+_Found = tuple[timedelta, str, int, DueItem]
+# The items found, a list for each kind, by urgency (DueKind's order).
+_Lists = list[list[_Found]]
 # DueItem's fields have no validator: an item is its four fields, set as the reader sets
 # a case's (a frozen class's __init__ sets each through object.__setattr__, 4x the cost).
 _due_item: Final[Callable[[str, DueKind, datetime, str], DueItem]] = settable_maker(
@@ -230,7 +235,7 @@ def _since(when: datetime, epochs: Mapping[object, datetime]) -> timedelta:
 
 
 def _list(
-    found: list[_Found],
+    found: _Lists,
     case: Case,
     plan: RecoveryPlan,
     now: _Now,
@@ -315,7 +320,7 @@ class _Now(NamedTuple):
 
 
 def _list_clocks(
-    found: list[_Found],
+    found: _Lists,
     case: Case,
     clocks: Sequence[ClockState],
     dues: Sequence[tuple[int | None, BusinessCalendar]] | None,
@@ -355,7 +360,7 @@ def _list_clocks(
 
 
 def _add(
-    found: list[_Found],
+    found: _Lists,
     kind: tuple[int, DueKind],
     case_id: str,
     due: datetime,
@@ -365,7 +370,8 @@ def _add(
     """Add ``DueItem(case_id, kind, due, what)`` to ``found``, due at ``due_since``;
     ``kind``: the item's urgency and kind."""
     urgency, listed = kind
-    found.append((urgency, due_since, case_id, len(found), _due_item(case_id, listed, due, what)))
+    entries = found[urgency]
+    entries.append((due_since, case_id, len(entries), _due_item(case_id, listed, due, what)))
 
 
 # The time since the epoch of a case without events: nothing is left out as acted on.
