@@ -415,10 +415,23 @@ class BusinessCalendar:
 
         .. versionadded:: 0.1.0
         """
-        a = self.instant(start, "start")
-        d = self._duration(duration, "duration")
+        # (What instant(), _duration() and datetime_at() do, written out: a call each
+        # costs more than the work.)
+        a = instant_us(start, "start")
+        if not LOWEST_US <= a < HIGHEST_US:
+            self.instant(start, "start")  # raises, naming it
+        if duration.__class__ is timedelta:
+            d = duration // _ONE_US
+            if d < 0:
+                self._duration(duration, "duration")  # raises, naming it
+        else:
+            d = self._duration(duration, "duration")
         # (The index's add_each, as its add calls it: the index built on first use.)
-        return self.datetime_at((self._engine or self._index).add_each(a, (d,), "duration")[0])
+        us = (self._engine or self._index).add_each(a, (d,), "duration")[0]
+        epoch = self._epoch
+        if epoch is not None and MIN_US <= us < MAX_US:
+            return epoch + _ONE_US * us
+        return self.datetime_at(us)
 
     def subtract(self, end: datetime, duration: timedelta) -> datetime:
         """Return the latest instant from which ``duration`` of business time ends at ``end``.

@@ -9,6 +9,7 @@ thresholds are plain business-time additions from its start.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import NamedTuple
 
 from cxrecovery.businesstime._calendar import BusinessCalendar
@@ -16,6 +17,8 @@ from cxrecovery.businesstime._engine import Engine
 from cxrecovery.businesstime._time import (
     HIGHEST_US,
     LOWEST_US,
+    MAX_US,
+    MIN_US,
     check_duration,
     check_instant,
     check_start,
@@ -51,7 +54,8 @@ def known_pauses(start: int, now: int, spans: Iterable[Span]) -> list[Span]:
         if e is not None and e > now:
             e = None
         clipped.append((max(s, start), None if e is None else max(e, start)))
-    clipped.sort(key=lambda span: span[0])
+    if len(clipped) > 1:  # (one pause, most often: nothing to sort or merge)
+        clipped.sort(key=_span_start)
     merged: list[Span] = []
     for s, e in clipped:
         if merged:
@@ -63,6 +67,9 @@ def known_pauses(start: int, now: int, spans: Iterable[Span]) -> list[Span]:
                 continue
         merged.append((s, e))
     return [(s, e) for s, e in merged if e is None or e > s]
+
+
+_span_start = itemgetter(0)
 
 
 def elapsed(engine: Engine, start: int, end: int, pauses: Sequence[Span], cap: int | None) -> int:
@@ -138,7 +145,10 @@ def paused(engine: Engine, start: int, now: int, pauses: Sequence[Span], cap: in
     """Whether a pause holds the clock at ``now`` (and the cap has room): the clock runs."""
     if now < start:
         return False
-    if not any(s <= now and (e is None or now < e) for s, e in pauses):
+    for s, e in pauses:  # (a loop: any() of a generator costs more for a pause or two)
+        if s <= now and (e is None or now < e):
+            break
+    else:
         return False
     if cap is None:
         return True
@@ -220,17 +230,23 @@ def clock_times_us(
             raise CalendarError.at(
                 f"pauses[{i}]", f"expected (start, end or None) as instants, got {span!r}"
             )
-        check_instant(span[0], f"pauses[{i}][0]")
-        if span[1] is not None:
-            check_instant(span[1], f"pauses[{i}][1]")
+        # (Each end's path written only for an end that fails: check_instant's test.)
+        s, e = span
+        if s.__class__ is not int or not MIN_US <= s < MAX_US:
+            check_instant(s, f"pauses[{i}][0]")
+        if e is not None and (e.__class__ is not int or not MIN_US <= e < MAX_US):
+            check_instant(e, f"pauses[{i}][1]")
     known = known_pauses(start, at, spans)
     ran = None
     if stopped is not None:
         ran = elapsed(engine, start, stopped, known_pauses(start, stopped, spans), max_pause)
-    return ClockTimes(
-        reach(engine, start, thresholds, known, max_pause),
-        ran,
-        stopped is None and paused(engine, start, at, known, max_pause),
+    return _new(
+        ClockTimes,
+        (
+            reach(engine, start, thresholds, known, max_pause),
+            ran,
+            stopped is None and paused(engine, start, at, known, max_pause),
+        ),
     )
 
 

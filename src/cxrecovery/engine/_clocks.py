@@ -27,6 +27,7 @@ from cxrecovery.facts import Timeline
 from cxrecovery.model import (
     Case,
     Direction,
+    Pause,
 )
 from cxrecovery.plan import (
     ActionKind,
@@ -311,18 +312,7 @@ class _ClockSteps:
             # years 1900 to 2200: within those a calendar computes from.)
             start_us = known[id(start)] = instant_us(start, "start")
         case_pauses = self.case.pauses
-        spans = (
-            [
-                (
-                    instant_us(p.started_at, "pauses.started_at"),
-                    None if p.ended_at is None else instant_us(p.ended_at, "pauses.ended_at"),
-                )
-                for p in case_pauses
-                if p.reason in clock.pauses
-            ]
-            if case_pauses
-            else None
-        )
+        spans = _spans(case_pauses, clock.pauses, known) if case_pauses else None
         stop_us = None
         if stopped is not None:
             stop_us = known.get(id(stopped))
@@ -447,6 +437,27 @@ def met_by(calendar: BusinessCalendar, due_us: int | None, stop_us: int) -> bool
     """
     assert due_us is not None  # no pause: every threshold is reached
     return stop_us <= due_us or calendar.between_us(due_us, stop_us) == 0
+
+
+def _spans(pauses: Sequence[Pause], reasons: frozenset[str], known: dict[int, int]) -> list[Span]:
+    """The pauses for ``reasons`` as instants, each time converted once a decision
+    (``known``, as :meth:`_ClockSteps.clock_times` keeps the case's times: the clocks a
+    pause stops share it)."""
+    spans: list[Span] = []
+    for p in pauses:
+        if p.reason in reasons:
+            began = p.started_at
+            start_us = known.get(id(began))
+            if start_us is None:
+                start_us = known[id(began)] = instant_us(began, "pauses.started_at")
+            ended = p.ended_at
+            end_us = None
+            if ended is not None:
+                end_us = known.get(id(ended))
+                if end_us is None:
+                    end_us = known[id(ended)] = instant_us(ended, "pauses.ended_at")
+            spans.append((start_us, end_us))
+    return spans
 
 
 def _paused(

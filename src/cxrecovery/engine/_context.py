@@ -174,7 +174,17 @@ class DecisionContext(_ClockSteps):
         slot = self._slots[path]
         if slot.hosts and self.lacking(path, what):
             return None
-        found = self._entry(table, slot)
+        found = None
+        if self.memo_ok:  # the memo's answer, as _entry() gives it, without its call
+            try:
+                found = slot.memo.get(slot.key(self.facts))
+            except KeyError:  # a fact is missing: _entry() evaluates, which says so
+                pass
+            else:
+                if found is not None:
+                    self.trace.append(found[1])
+        if found is None:
+            found = self._entry(table, slot)
         row = found[2]
         if row is None:
             shown = ", ".join(f"{k}={v}" for k, v in found[0].inputs.items())
