@@ -415,16 +415,13 @@ class BusinessCalendar:
 
         .. versionadded:: 0.1.0
         """
-        # (What instant(), _duration() and datetime_at() do, written out: a call each
-        # costs more than the work.)
+        # (instant(), _duration() and datetime_at() written out where they pass: a call
+        # each costs more than the work; each is called to raise its error.)
         a = instant_us(start, "start")
         if not LOWEST_US <= a < HIGHEST_US:
-            self.instant(start, "start")  # raises, naming it
-        if duration.__class__ is timedelta:
-            d = duration // _ONE_US
-            if d < 0:
-                self._duration(duration, "duration")  # raises, naming it
-        else:
+            self.instant(start, "start")
+        d = duration // _ONE_US if duration.__class__ is timedelta else -1
+        if d < 0:
             d = self._duration(duration, "duration")
         # (The index's add_each, as its add calls it: the index built on first use.)
         us = (self._engine or self._index).add_each(a, (d,), "duration")[0]
