@@ -29,6 +29,7 @@ __all__ = ["Parts", "read"]
 
 RULE_KEYS: Final = ("id", "priority", "when", "then", "source")
 _RULE_KEYS: Final = frozenset(RULE_KEYS)
+_TABLE_KEYS: Final = frozenset(TABLE_KEYS)
 _PRIORITY: Final = HitPolicy.PRIORITY  # looked up once (see vocabulary._BOOLEAN)
 _NO_CELLS: Final[dict[str, object]] = {}
 # The classes of a cell or an output value read once per table and column: a document's
@@ -310,7 +311,8 @@ def read(
     if not isinstance(data, Mapping):
         r.fail("", f"{data!r} is not a table (a mapping with hit_policy, inputs, outputs, rules)")
         return None, r.problems
-    r.keys(data, TABLE_KEYS, "")
+    if data.__class__ is not dict or not data.keys() <= _TABLE_KEYS:
+        r.keys(data, TABLE_KEYS, "")
     policy: HitPolicy | None = None
     if "hit_policy" in data:
         policy = r.choice(data["hit_policy"], HitPolicy, "hit_policy")

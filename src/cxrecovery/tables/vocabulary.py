@@ -73,6 +73,8 @@ def _check_kind(_: object, attribute: attrs.Attribute[Any], value: object) -> No
 
 def values_problem(kind: FactKind, values: object) -> str | None:
     """Say what is wrong with ``values`` as the allowed values of a ``kind``, if anything."""
+    if values.__class__ is tuple and not values:  # no values (most kinds list none)
+        return f"an {kind} needs its allowed values" if kind is _ENUM or kind is _ORDINAL else None
     if not isinstance(values, tuple) or not all(isinstance(v, str) for v in values):
         return f"{values!r} is not a list of strings"
     if kind is _ENUM or kind is _ORDINAL:
