@@ -69,6 +69,9 @@ def last_warning(shown: tuple[Any, ...], at: datetime, at_us: int) -> tuple[str,
     ``cxrecovery.plan.source``). A time in ``at``'s own zone compares with it by wall
     clock (in a DST fold, not as the instants): ``at`` in the calendar's zone, each
     warning is shown; in another, the instants are compared and one warning is shown."""
+    times = warning_instants(*shown)
+    if not times:
+        return None
     calendar: BusinessCalendar = shown[0]
     found = None
     if at.tzinfo is calendar.zone:
@@ -76,7 +79,6 @@ def last_warning(shown: tuple[Any, ...], at: datetime, at_us: int) -> tuple[str,
             if warning.at <= at:
                 found = (warning.name, warning.at)
         return found
-    times = warning_instants(*shown)
     last = None
     for name, us in times:
         if us <= at_us:

@@ -20,7 +20,7 @@ from cxrecovery.businesstime import BusinessCalendar
 from cxrecovery.engine._clocks import SUMMARIES as clock_summaries
 from cxrecovery.engine._decision import DecisionContext
 from cxrecovery.engine._notify import SUMMARIES as notify_summaries
-from cxrecovery.engine._pending import Pending
+from cxrecovery.engine._pending import DueShown, Pending, _due_field
 from cxrecovery.engine._shown import due_shown, last_warning
 from cxrecovery.engine._support import _EPOCH
 from cxrecovery.errors import InvalidValueError
@@ -176,7 +176,10 @@ def swept(
     # with.
     since = _since(at, _UTC_EPOCHS)
     at_us = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
-    now = _Now(at, since, at_us, until, _since(until, _UTC_EPOCHS), soon)
+    until_since = _since(until, _UTC_EPOCHS)
+    until_us = (until_since.days * 86_400 + until_since.seconds) * 1_000_000
+    until_us += until_since.microseconds
+    now = _Now(at, since, at_us, until, until_since, until_us, soon)
     found: _Lists = [[] for _ in _URGENCY]
     reviews: dict[str, datetime | None] = {}
     decided = skipped = 0
@@ -290,6 +293,8 @@ def _list(
             what = _summary(action) if d is None else _words(d, action)
             _add(found, _ESCALATION, case_id, due, _since(due, epochs), what)
         elif kind is _NOTIFY or kind is _FOLLOW_UP:
+            if type(action) is DueShown and _held_later(action, now):
+                continue
             when = action.due
             if when is None:
                 continue
@@ -308,15 +313,26 @@ def _list(
 
 class _Now(NamedTuple):
     """The sweep's instant and horizons: ``at`` (also as its time since the epoch, and
-    in microseconds since the epoch), the horizon of updates and follow-ups (also as
-    its time since the epoch), and that of promises."""
+    in microseconds since the epoch), the horizon of updates and follow-ups (also so),
+    and that of promises."""
 
     at: datetime
     since: timedelta
     us: int
     until: datetime
     until_since: timedelta
+    until_us: int
     soon: datetime
+
+
+def _held_later(action: DueShown, now: _Now) -> bool:
+    """Whether an action whose due time is held as its instant (and the calendar it is
+    shown in, on each read) falls due after the horizon, told by the instant when the
+    calendar's zone is not the horizon's (the shown time compares with it as the
+    instant then): such an action is not listed, and its time not shown. ``False``
+    when its time is to be shown and compared."""
+    due_us, calendar = _due_field(action)
+    return calendar.zone is not now.until.tzinfo and due_us > now.until_us
 
 
 def _list_clocks(
