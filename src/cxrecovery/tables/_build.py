@@ -72,6 +72,9 @@ class _Reader(Checks):
         self.names: list[str] = []
         self.inputs_known: frozenset[str] = frozenset()
         self.known: set[str] = set()
+        # Each column of a known fact: its place, name, fact and the memo's key of the
+        # cell that leaves it out (set by rules, as the names are).
+        self.plan: list[tuple[int, str, FactSpec, tuple[str, type, object]]] = []
 
     def rules(
         self,
@@ -91,6 +94,11 @@ class _Reader(Checks):
         self.names = [name for name, _ in columns]
         self.inputs_known = frozenset(self.names)
         self.known = {o.name for o in outputs} | self.declared
+        self.plan = [
+            (i, name, spec, (name, object, _ANY))
+            for i, (name, spec) in enumerate(columns)
+            if spec is not None
+        ]
         # A rule's path (rules[i]) is written only for a problem found in it.
         for i, item in enumerate(value):
             mapping = _is_mapping(item)
@@ -142,7 +150,7 @@ class _Reader(Checks):
             cells = when
         else:
             cells = self.when(when, f"rules[{index}]")
-        conditions = self.conditions(columns, cells, index, ".")
+        conditions = self.conditions(cells, index, ".")
         then = data.get("then")
         values: dict[str, Scalar] = {}
         if _is_mapping(then):
@@ -218,7 +226,7 @@ class _Reader(Checks):
         if policy is HitPolicy.PRIORITY:
             self.fail(path, "a priority table needs rules as mappings with a 'priority' key")
         cells = {name: data[i] for i, (name, _) in enumerate(columns)}
-        conditions = self.conditions(columns, cells, index, "")
+        conditions = self.conditions(cells, index, "")
         values: dict[str, Scalar] = {}
         for j, spec in enumerate(outputs):
             out = self.output_value(spec, data[len(columns) + j], index, len(columns) + j)
@@ -245,22 +253,19 @@ class _Reader(Checks):
         return value
 
     def conditions(
-        self,
-        columns: list[tuple[str, FactSpec | None]],
-        cells: Mapping[Any, object],
-        index: int,
-        style: str,
+        self, cells: Mapping[Any, object], index: int, style: str
     ) -> tuple[Condition, ...]:
         """Each column's condition, from ``cells`` (rule ``index``'s ``when`` when
         ``style`` is ``"."``; a row's cells, at ``rules[index][i]``, when it is ``""``)."""
         out: list[Condition] = []
         known = self.cells
-        for i, (name, spec) in enumerate(columns):
-            if spec is None:
-                continue
+        for i, name, spec, left_out in self.plan:
             raw = cells.get(name, _ANY)
-            shared = raw.__class__ in _SHARED or raw is _ANY
-            key = (name, raw.__class__, raw)
+            if raw is _ANY:  # the column left out: its key is the plan's
+                shared, key = True, left_out
+            else:
+                shared = raw.__class__ in _SHARED
+                key = (name, raw.__class__, raw)
             found = known.get(key) if shared else None
             if found is None:
                 try:

@@ -387,10 +387,13 @@ def _comparison(
             f"{raw!r}: comparisons apply to ordinal, integer and decimal columns, "
             f"and {column!r} is {fact.kind}"
         )
-    parts = split(rest, ",")
-    if len(parts) != 1:
-        raise CellError(f"{raw!r}: write one value after {op!r} (a list reads 'not a, b')")
-    text, quoted = parts[0]
+    if "," in rest or '"' in rest:
+        parts = split(rest, ",")
+        if len(parts) != 1:
+            raise CellError(f"{raw!r}: write one value after {op!r} (a list reads 'not a, b')")
+        text, quoted = parts[0]
+    else:  # one plain value (what split gives for it: rest is stripped)
+        text, quoted = rest, False
     if not text and not quoted:
         raise CellError(f"{raw!r} needs a value after {op!r}")
     item = parse_text_literal(fact.kind, fact.values, text)
@@ -442,7 +445,11 @@ def _checked(
     kind = fact.kind
     if kind is _INTEGER or kind is _DECIMAL:
         exact = kind is _INTEGER
-        empty = all(is_empty(iv, exact=exact) for iv in made._intervals)
+        empty = True
+        for iv in made._intervals:
+            if not is_empty(iv, exact=exact):
+                empty = False
+                break
     else:  # a finite kind's values; a string column admits some string
         empty = kind is not _STRING and not made._set
     if empty:
