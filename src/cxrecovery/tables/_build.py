@@ -101,15 +101,16 @@ class _Reader(Checks):
         ]
         # A rule's path (rules[i]) is written only for a problem found in it.
         for i, item in enumerate(value):
-            mapping = _is_mapping(item)
+            mapping = item.__class__ is dict or isinstance(item, Mapping)  # _is_mapping
             rule_id = item["id"] if mapping and "id" in item else f"r{i + 1}"
-            duplicate = isinstance(rule_id, str) and rule_id in first
-            if duplicate:
-                self.fail(
-                    f"rules[{i}].id", f"duplicate id {rule_id!r} (also rules[{first[rule_id]}])"
-                )
-            elif isinstance(rule_id, str):
-                first[rule_id] = i
+            duplicate = False
+            if isinstance(rule_id, str):
+                if rule_id in first:
+                    duplicate = True
+                    also = f"(also rules[{first[rule_id]}])"
+                    self.fail(f"rules[{i}].id", f"duplicate id {rule_id!r} {also}")
+                else:
+                    first[rule_id] = i
             if mapping:
                 rule = self.rule(i, item, rule_id, columns, outputs, policy)
             elif isinstance(item, list):
