@@ -157,11 +157,13 @@ class DecisionContext(_ClockSteps):
         trace: Traced = [None, slot, result]
         if self.explain:
             trace[0] = _made_trace(slot, result, _why_not(table.explain(facts)))
-        chosen = result.chosen
         # A table's outputs are a row's (a mapping), every row's (a tuple) or None: the
         # tuple and None told by their classes, cheaper than the Mapping ABC's test.
         outputs = result.outputs
-        if outputs is None or isinstance(outputs, tuple) or not chosen:
+        if outputs is None or isinstance(outputs, tuple):
+            return result, trace, None
+        chosen = result.chosen
+        if not chosen:
             return result, trace, None
         return result, trace, (outputs, chosen[0])
 
@@ -175,14 +177,17 @@ class DecisionContext(_ClockSteps):
         if slot.hosts and self.lacking(path, what):
             return None
         found = None
-        if self.memo_ok:  # the memo's answer, as _entry() gives it, without its call
+        if self.memo_ok:  # _entry() written out (its call costs more than a memo's hit)
             try:
-                found = slot.memo.get(slot.key(self.facts))
+                key = slot.key(self.facts)
             except KeyError:  # a fact is missing: _entry() evaluates, which says so
                 pass
             else:
-                if found is not None:
-                    self.trace.append(found[1])
+                memo = slot.memo
+                found = memo.get(key)
+                if found is None:
+                    found = remember(memo, key, self._evaluate(table, slot))
+                self.trace.append(found[1])
         if found is None:
             found = self._entry(table, slot)
         row = found[2]

@@ -65,6 +65,9 @@ class RolePolicy:
     handles_critical: bool = False
 
 
+_ZERO = Decimal(0)
+
+
 @attrs.frozen
 class Tier:
     """A compensation band: ``min`` to ``max`` as shares of the value at stake.
@@ -88,12 +91,14 @@ class Tier:
     @property
     def goodwill_min(self) -> Decimal:
         """The band's floor less its refund: the goodwill part (never below 0)."""
-        return max(Decimal(0), self.min - self.refund)
+        part = self.min - self.refund  # max(0, part), the same comparison, without a call
+        return part if part > _ZERO else _ZERO
 
     @property
     def goodwill_max(self) -> Decimal:
         """The band's top less its refund: the goodwill part (never below 0)."""
-        return max(Decimal(0), self.max - self.refund)
+        part = self.max - self.refund
+        return part if part > _ZERO else _ZERO
 
 
 @attrs.frozen
