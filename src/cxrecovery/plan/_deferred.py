@@ -327,7 +327,7 @@ def _maker(cls: type, names: tuple[str, ...] | None) -> Callable[..., Any]:
             f"def _deferred(__cls, __fill, /, *, {', '.join(f'{n}=__N' for n in fields)}):",
             "    if __cls is not __own:",
             f"        return __other(__cls, __fill, {{{given}}})",
-            "    __made = __new(__twin)",
+            "    __made = __twin()",
             "    __left = 0",
         ]
         for n in fields:
@@ -345,7 +345,7 @@ def _maker(cls: type, names: tuple[str, ...] | None) -> Callable[..., Any]:
                 raise TypeError(f"{cls.__qualname__}._deferring() got {why} field {name!r}")
         left = sum(bits.values()) & ~sum(bits[name] for name in names)
         lines = [f"def _deferred(__fill{''.join(f', {n}' for n in names)}, /):"]
-        lines.append("    __made = __new(__twin)")
+        lines.append("    __made = __twin()")
         lines += [f"    __made.{n} = {n}" for n in names]
         if left:  # every field given: nothing to fill, the instance is whole
             lines += ["    __made._pending = __fill", f"    __made._left = {left}"]
@@ -355,7 +355,6 @@ def _maker(cls: type, names: tuple[str, ...] | None) -> Callable[..., Any]:
         twin = _TWINS[cls] = settable_twin(cls, "being made")
     scope: dict[str, Any] = {
         "__N": _NOTHING,
-        "__new": object.__new__,
         "__twin": twin,
         "__own": cls,
         "__other": _other,
