@@ -104,10 +104,12 @@ def _resume(
                 return None
             cursor = e
             continue
-        if e is not None and engine.between(cursor, e, "at") <= cap:
-            cap -= engine.between(cursor, e, "at")
-            cursor = e
-            continue
+        if e is not None:
+            taken = engine.between(cursor, e, "at")  # (worked out once: a walk of the index)
+            if taken <= cap:
+                cap -= taken
+                cursor = e
+                continue
         cursor = engine.add(cursor, cap, "max_pause")  # the cap runs out here
         break
     return cursor, remaining
@@ -152,7 +154,9 @@ def paused(engine: Engine, start: int, now: int, pauses: Sequence[Span], cap: in
         return False
     if cap is None:
         return True
-    used = sum(engine.between(s, now if e is None else min(now, e), "at") for s, e in pauses)
+    used = 0  # (what sum() of a generator adds, in the same order, without one)
+    for s, e in pauses:
+        used += engine.between(s, now if e is None else min(now, e), "at")
     return used < cap
 
 
