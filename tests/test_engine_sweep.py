@@ -246,3 +246,11 @@ def test_warnings_and_updates_are_compared_with_the_sweeps_time_as_datetimes_com
                 assert sorted(items, key=repr) == sorted(expected, key=repr)
                 listed += len(items)
     assert listed > 20
+
+
+@pytest.mark.parametrize("name", ["horizon", "promise_horizon"])
+def test_a_horizon_past_the_last_datetime_is_refused_naming_it(name: str) -> None:
+    with pytest.raises(InvalidValueError, match=name):
+        ENGINE.sweep([], AT, **{name: timedelta.max})  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match=name):
+        ENGINE.sweep(OPEN[:3], AT, **{name: timedelta.max})  # type: ignore[arg-type]

@@ -130,7 +130,8 @@ def sweep(
     Raises:
         InvalidValueError: ``at`` is naive, ``engine`` is not an engine, an open case
             is not a :class:`~cxrecovery.Case`, a review time is not an aware datetime
-            or ``None``, or a horizon is not a ``timedelta`` of zero or more.
+            or ``None``, or a horizon is not a ``timedelta`` of zero or more, or
+            reaches past the last datetime from ``at``.
 
     .. versionadded:: 0.1.0
     """
@@ -165,8 +166,8 @@ def swept(
     if not callable(getattr(engine, "decide", None)):
         raise InvalidValueError.at("engine", f"{engine!r} is not an Engine")
     at = aware_arg(at, "at")
-    until = at + duration_arg(horizon, "horizon")
-    soon = at + duration_arg(promise_horizon, "promise_horizon")
+    until = _ahead(at, horizon, "horizon")
+    soon = _ahead(at, promise_horizon, "promise_horizon")
     if next_reviews is not None and not isinstance(next_reviews, Mapping):
         raise InvalidValueError.at(
             "next_reviews", f"{next_reviews!r:.60} is not a mapping of case ids to times"
@@ -211,6 +212,16 @@ def swept(
         entries.sort()
         items.extend([entry[3] for entry in entries])
     return SweepResult(tuple(items), reviews, decided, skipped)
+
+
+def _ahead(at: datetime, horizon: object, name: str) -> datetime:
+    """``at`` plus the horizon called ``name``, a ``timedelta`` of zero or more."""
+    duration = duration_arg(horizon, name)
+    try:
+        return at + duration
+    except OverflowError:
+        what = f"{duration!r} from {at.isoformat()} is past the last datetime"
+        raise InvalidValueError.at(name, what) from None
 
 
 # An item found, with what orders it among the items of its kind: its due time as an
