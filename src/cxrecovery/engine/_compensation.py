@@ -95,7 +95,7 @@ def compensate(
     if repaid is not _NOTHING_REPAID:  # less nothing: granted as it is
         granted -= repaid
     over, expectation = _over_delivered(d, value, granted, ratio, tier)
-    if value is None or not value.amount or ratio == 0 or d.facts["critical"]:
+    if value is None or not value.amount or not ratio or d.facts["critical"]:
         _unsized(d, value, ratio, tier, form, rule, why)
         return None, over, expectation
     # The reasons the amount adds to the goodwill's (a floor, a ceiling, a grant).
@@ -358,7 +358,7 @@ def _amount(
         floor is None
         and ceiling is None
         and ratio <= cap_ratio
-        and worth >= 0
+        and worth >= _ZERO
         and worth.adjusted() + cap_ratio.adjusted() < 16
     ):
         # The target is the value's share, within the cap's share (the worth not

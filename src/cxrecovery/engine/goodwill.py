@@ -153,7 +153,9 @@ class GoodwillRule:
     __slots__ = (
         "_bands",
         "_by_name",
+        "_efforts",
         "_kept",
+        "_lines",
         "_memo",
         "_placed",
         "_rows",
@@ -172,8 +174,11 @@ class GoodwillRule:
         self.downtime_rising = tuple(sorted(comp.downtime_steps))
         # By the tier's identity (the entry holds the tier, so its id is not reused).
         self._steps: dict[int, tuple[Tier, Tier]] = {}
-        # Each tier's goodwill band (its properties work it out on every read).
-        self._bands: dict[int, tuple[Tier, Decimal, Decimal]] = {}
+        # Each tier's goodwill band (its properties work it out on every read): see _band.
+        self._bands: dict[int, tuple[Tier, Decimal, Decimal, Decimal, bool, Decimal | None]] = {}
+        # An effort's point and harm; the approval line and the hard cap less a refund.
+        self._efforts: dict[str, tuple[str, Decimal]] = {}
+        self._lines: dict[int, tuple[Decimal, Decimal, Decimal, Decimal, Decimal]] = {}
         self._memo: dict[tuple[object, ...], tuple[Tier, Sized]] = {}
         self._kept: dict[tuple[object, ...], tuple[Tier, Goodwill]] = {}
         self._placed: dict[tuple[object, ...], tuple[Tier, Decimal, tuple[Step, ...], bool]] = {}
@@ -318,20 +323,27 @@ class GoodwillRule:
     ) -> Sized:
         if fault == _CUSTOMER:
             return tier, _ZERO, _ZERO, _OWN_FAULT_STEPS
-        comp = self.comp
         steps: list[Step] = []
-        if fault != _COMPANY and history == "first" and comp.fault_step:
+        if fault != _COMPANY and history == "first" and self.comp.fault_step:
             stepped = self._stepped(tier)
             if stepped.name != tier.name:
                 steps.append(("compensation.fault_step", tier.name, stepped.name))
                 tier = stepped
-        point = comp.effort_point.get(str(effort), "min")
-        effort_harm = _POINTS[point]
-        # max(effort_harm, lateness, downtime): the first of the highest.
+        # The effort's point and its harm, kept per effort (a text: another class's
+        # text is worked out each time).
+        found = self._efforts.get(effort) if effort.__class__ is str else None
+        if found is None:
+            point = self.comp.effort_point.get(str(effort), "min")
+            found = (point, _POINTS[point])
+            if effort.__class__ is str and len(self._efforts) < _ROWS_KEPT:
+                self._efforts[effort] = found
+        point, effort_harm = found
+        # max(effort_harm, lateness, downtime): the first of the highest (a zero share
+        # is never above the effort's harm, which is not negative).
         harm = effort_harm
-        if lateness > harm:
+        if lateness and lateness > harm:
             harm = lateness
-        if downtime > harm:
+        if downtime and downtime > harm:
             harm = downtime
         key = (id(tier), harm, restored, refunded)
         placed = self._placed.get(key)
@@ -343,41 +355,64 @@ class GoodwillRule:
             steps.extend(placed[2])
         return tier, placed[1], harm, tuple(steps)
 
+    def _band(self, tier: Tier) -> tuple[Tier, Decimal, Decimal, Decimal, bool, Decimal | None]:
+        """``tier``'s goodwill band, worked out once: its floor and top, its width,
+        whether it is wide, and its floor scaled as a restoring remedy scales it (None
+        when the policy does not scale)."""
+        band = self._bands.get(id(tier))
+        if band is None or band[0] is not tier:
+            low, high = tier.goodwill_min, tier.goodwill_max
+            scale = self.comp.restored_scale
+            band = self._bands[id(tier)] = (
+                tier,
+                low,
+                high,
+                high - low,
+                high > low,
+                (low * scale).quantize(_PLACES) if scale != _ONE else None,
+            )
+        return band
+
     def _place(
         self, tier: Tier, harm: Decimal, restored: bool, refunded: Decimal
     ) -> tuple[Decimal, tuple[Step, ...], bool]:
         """The share ``harm`` places in ``tier``'s goodwill band (scaled when the remedy
         restores the service, held at the approval line and the hard cap), those steps,
         and whether the band is wide (the harm's steps count)."""
-        comp = self.comp
-        band = self._bands.get(id(tier))
-        if band is None or band[0] is not tier:
-            band = self._bands[id(tier)] = (tier, tier.goodwill_min, tier.goodwill_max)
-        _, low, high = band
-        steps: list[Step] = []
-        ratio = (low + (high - low) * harm).quantize(_PLACES)
-        scale = comp.restored_scale
-        if restored and scale != _ONE and ratio > 0:
-            ratio = (ratio * scale).quantize(_PLACES)
-            low = (low * scale).quantize(_PLACES)
-            steps.append(_RESTORED)
-        return self._held(steps, ratio, low, refunded), tuple(steps), high > low
+        _, low, _, width, wide, scaled_low = self._band(tier)
+        ratio = (low + width * harm).quantize(_PLACES)
+        if restored and scaled_low is not None and ratio > 0:
+            ratio = (ratio * self.comp.restored_scale).quantize(_PLACES)
+            low = scaled_low
+            steps: tuple[Step, ...] = (_RESTORED,)
+        else:
+            steps = ()
+        ratio, steps = self._held(steps, ratio, low, refunded)
+        return ratio, steps, wide
 
-    def _held(self, steps: list[Step], ratio: Decimal, low: Decimal, refunded: Decimal) -> Decimal:
+    def _held(
+        self, steps: tuple[Step, ...], ratio: Decimal, low: Decimal, refunded: Decimal
+    ) -> tuple[Decimal, tuple[Step, ...]]:
         """``ratio`` held at the approval line (unless the band's floor is above it) and
         capped by the hard cap, both less what was refunded; each hold is a step."""
-        comp = self.comp
-        line = comp.approval_above_ratio - refunded
+        lines = self._lines.get(id(refunded))
+        if lines is None or lines[0] is not refunded:
+            comp = self.comp
+            line = comp.approval_above_ratio - refunded
+            cap = comp.hard_cap_ratio - refunded
+            lines = (refunded, line, max(line, _ZERO), cap, max(cap, _ZERO))
+            if len(self._lines) < _ROWS_KEPT:
+                self._lines[id(refunded)] = lines
+        _, line, held_line, cap, held_cap = lines
         if ratio > line >= low:
             # Above the approval line satisfaction hardly grows: harm alone does not carry
             # a proposal past it (the band's own floor may).
-            ratio = max(line, _ZERO)
-            steps.append(_LINE)
-        cap = comp.hard_cap_ratio - refunded
+            ratio = held_line
+            steps += (_LINE,)
         if ratio > cap:
-            ratio = max(cap, _ZERO)
-            steps.append(_CAP)
-        return ratio
+            ratio = held_cap
+            steps += (_CAP,)
+        return ratio, steps
 
 
 def _harm_steps(
