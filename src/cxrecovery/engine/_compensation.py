@@ -292,7 +292,7 @@ def _unsized(
     case): a person decides it where the policy would pay (the goodwill's reasons,
     ``why``, written out then)."""
     critical = d.facts["critical"]
-    if (value is None or not value) and ratio > 0 and not critical:
+    if (value is None or not value.amount) and ratio > 0 and not critical:
         # The row pays, but there is nothing to size it on: a person decides the
         # amount, never a silent omission.
         d.judge(
@@ -380,7 +380,7 @@ def _amount(
         amount, headroom = target, cap
     if headroom is not None and amount > headroom:
         amount = headroom
-    if amount <= 0:  # nothing, or less than nothing, is left to grant
+    if amount <= _ZERO:  # nothing, or less than nothing, is left to grant
         if already:
             reasons.append(
                 (

@@ -349,8 +349,14 @@ class GoodwillRule:
         placed = self._placed.get(key)
         if placed is None or placed[0] is not tier:
             placed = self._placed[key] = (tier, *self._place(tier, harm, restored, refunded))
-        if placed[3]:  # the band is wide: the harm placed the share in it
-            _harm_steps(steps, harm, effort, point, effort_harm, lateness, downtime)
+        if placed[3]:  # the band is wide: the harm placed the share in it: each harm
+            # that is the highest is a step (a zero share is none)
+            if effort_harm == harm:
+                steps.append(("compensation.effort_point", effort, point))
+            if lateness and lateness == harm:
+                steps.append(("compensation.harm.lateness", lateness))
+            if downtime and downtime == harm:
+                steps.append(("compensation.harm.downtime", downtime))
         if placed[2]:
             steps.extend(placed[2])
         return tier, placed[1], harm, tuple(steps)
@@ -413,21 +419,3 @@ class GoodwillRule:
             ratio = held_cap
             steps += (_CAP,)
         return ratio, steps
-
-
-def _harm_steps(
-    steps: list[Step],
-    harm: Decimal,
-    effort: object,
-    point: str,
-    effort_harm: Decimal,
-    lateness: Decimal,
-    downtime: Decimal,
-) -> None:
-    """The steps that placed the amount in its band: each harm that is the highest."""
-    if effort_harm == harm:
-        steps.append(("compensation.effort_point", effort, point))
-    if lateness == harm and lateness > 0:
-        steps.append(("compensation.harm.lateness", lateness))
-    if downtime == harm and downtime > 0:
-        steps.append(("compensation.harm.downtime", downtime))
