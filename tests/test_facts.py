@@ -21,13 +21,14 @@ from cxrecovery.facts import (
     limbo_hours,
 )
 from cxrecovery.facts._derive import (
+    _UNCOUNTED,
     _case_facts,
     _health,
     _history_facts,
     _promise_facts,
-    _recency_score,
     _touchpoint_facts,
 )
+from cxrecovery.facts._score import _recency_score
 from cxrecovery.testing.strategies import cases
 
 
@@ -154,6 +155,7 @@ def test_each_group_of_facts_is_what_its_own_steps_give(
     found, timeline = derive_facts_but_limbo(case, at, settings_)
 
     facts: dict[str, object] = dict.fromkeys(BUILTIN_FACTS)
+    facts.update(_UNCOUNTED)  # the counts' and flags' places, as nothing counted
     _case_facts(facts, case)
     touchpoints = tuple(tp for tp in case.touchpoints if tp.at <= at)
     progress_at, moods = _touchpoint_facts(facts, touchpoints, case, settings_)

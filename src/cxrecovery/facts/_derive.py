@@ -5,13 +5,13 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal, getcontext
-from functools import lru_cache
-from operator import attrgetter, getitem
+from decimal import ROUND_FLOOR, Decimal
+from operator import attrgetter
 from typing import Final
 
 from cxrecovery._validation import settable_maker
 from cxrecovery.facts._builtin import BUILTIN_FACTS, FactSettings, Timeline
+from cxrecovery.facts._score import _recency_score
 from cxrecovery.model import (
     Case,
     CaseStatus,
@@ -70,14 +70,37 @@ _BROKEN: Final = PromiseStatus.BROKEN
 _PENDING: Final = PromiseStatus.PENDING
 _CRITICAL: Final = Severity.CRITICAL
 _ZERO: Final = Decimal(0)
-_ONE: Final = Decimal(1)
 _NO_WAIT: Final = timedelta(0)
+# The counts and flags of the case and of its touchpoints as they are when nothing was
+# counted: _case_facts and _touchpoint_facts write into a dict that holds these, each
+# only when it is not so (most are not, and writing a key costs more than a test).
+_UNCOUNTED: Final[dict[str, object]] = {
+    "critical": False,
+    "lifetime_value": _ZERO,
+    "contacts": 0,
+    "channels_used": 0,
+    "channel_switches": 0,
+    "transfers": 0,
+    "repeated_information": 0,
+    "channel_failures": 0,
+    "abandoned": 0,
+    "wait_minutes": 0,
+    "fix_failed": False,
+    "escalation_requested": False,
+    "public_channel": False,
+    "positive_feedback": False,
+}
 # The facts derive_facts returns, in order: the facts of the promises and of the
 # customer's history as they are for a case without any (most cases: each group is
-# worked out only when the case has something for it), every other one not set yet
-# (derive_facts sets it).
+# worked out only when the case has something for it), those of the relationship as
+# they are without events (its health set below), the uncounted ones, every other one
+# not set yet (derive_facts sets it).
 _BLANK_FACTS: Final[dict[str, object]] = dict.fromkeys(BUILTIN_FACTS)
 _BLANK_FACTS.update(
+    _UNCOUNTED,
+    double_deviation=False,
+    history="first",
+    relationship_score=_ZERO,
     promises_broken=0,
     promises_pending=0,
     promises_kept=0,
@@ -90,10 +113,6 @@ _BLANK_FACTS.update(
 # The events that sway relationship health: their times and their scores (-2 to 2), in
 # time order, in two lists of one length.
 Events = tuple[list[datetime], list[int]]
-# The values an event sways relationship health by, in the order a tuple indexed by the
-# value holds them (-2 and -1 from its end).
-_EVENT_VALUES: Final = (0, 1, 2, -2, -1)
-_product: Final[Callable[[tuple[Decimal, ...], int], Decimal]] = getitem
 _AT: Final = attrgetter("at")
 
 
@@ -139,21 +158,21 @@ def derive_facts_but_limbo(
         due_ahead.sort()
         promise_due = tuple(due_ahead)
     else:  # no promise: none broken, so a double deviation is a failed fix
-        facts["double_deviation"] = facts["fix_failed"]
+        if facts["fix_failed"]:
+            facts["double_deviation"] = True
         events, promise_due = moods, ()
     if case.prior_cases or case.grants:
         exits = _history_facts(facts, case, at, settings)
         window_exits = tuple(sorted([t for t in exits if t >= at])) if exits else ()
     else:  # no earlier failure, no grant: the blank facts' history but this one
-        facts["history"] = "double_deviation" if facts["double_deviation"] else "first"
+        if facts["double_deviation"]:
+            facts["history"] = "double_deviation"
         window_exits = ()
     values = events[1]
     if values:
         score = facts["relationship_score"] = _recency_score(values, settings.recency_decay)
         facts["relationship_health"] = _health(score, values)
-    else:  # nothing sways it: the score of no events and its band
-        facts["relationship_score"] = _ZERO
-        facts["relationship_health"] = _NO_EVENTS_HEALTH
+    # (else nothing sways it: the blank's score of no events and its band)
     return facts, _timeline(promise_due, window_exits, progress_at)
 
 
@@ -186,11 +205,13 @@ def _case_facts(facts: dict[str, object], case: Case) -> None:
     facts["category"] = failure.category
     facts["segment"] = customer.segment
     facts["service_usable"] = failure.service_usable
-    facts["critical"] = failure.severity is _CRITICAL
+    if failure.severity is _CRITICAL:
+        facts["critical"] = True
     value_at_stake = failure.value_at_stake
     facts["value_at_stake"] = value_at_stake.amount if value_at_stake is not None else _ZERO
     lifetime_value = customer.lifetime_value
-    facts["lifetime_value"] = lifetime_value.amount if lifetime_value is not None else _ZERO
+    if lifetime_value is not None:
+        facts["lifetime_value"] = lifetime_value.amount
     facts["expectation_ratio"] = customer.expectation.compensation_ratio
     facts["status"] = _VALUES[case.status]
 
@@ -207,8 +228,7 @@ def _touchpoint_facts(
     wait = _NO_WAIT
     channels: set[Channel] = set()  # members: one per value
     last_channel: Channel | None = None  # of the customer's last contact
-    progress_at = case.opened_at
-    progressed = fix_failed = escalation_requested = public = positive_feedback = False
+    progress_at, progressed = case.opened_at, False
     mood_times: list[datetime] = []
     mood_values: list[int] = []
     for tp in touchpoints:
@@ -222,7 +242,7 @@ def _touchpoint_facts(
                     switches += 1
                 last_channel = channel
             if channel is _SOCIAL:
-                public = True
+                facts["public_channel"] = True
         if kind is _TRANSFER:
             transfers += 1
         if tp.repeated_information:
@@ -235,45 +255,46 @@ def _touchpoint_facts(
             elif outcome in _CHANNEL_FAILURES:
                 failures += 1
                 if progressed:
-                    fix_failed = True
+                    facts["fix_failed"] = True
             elif outcome is _ABANDONED:
                 abandoned += 1
         waited = tp.wait
         if waited is not None:
             wait += waited
         if tp.escalation_requested:
-            escalation_requested = True
+            facts["escalation_requested"] = True
         sentiment = tp.sentiment
         if sentiment is not None:
             mood_times.append(tp.at)
             mood_values.append(_SCORES[sentiment])
             if kind is _FEEDBACK and sentiment in _POSITIVE:
-                positive_feedback = True
-    # (A timedelta's seconds as a float cost more than the rest of this after the loop:
-    # most cases record no wait.)
-    wait_minutes = int(wait.total_seconds() // 60) if wait else 0
+                facts["positive_feedback"] = True
     facts["channel"] = _VALUES[last_channel or case.channel or _OTHER]
-    facts["contacts"] = contacts
-    facts["channels_used"] = len(channels)
-    facts["channel_switches"] = switches
-    facts["transfers"] = transfers
-    facts["repeated_information"] = repeated
-    facts["channel_failures"] = failures
-    facts["abandoned"] = abandoned
-    facts["wait_minutes"] = wait_minutes
-    effort = (contacts - 1 if contacts else 0) + switches + transfers + repeated
-    effort += failures + abandoned + wait_minutes // settings.wait_unit_minutes
-    facts["effort"] = (
-        "high"
-        if effort >= settings.effort_high_at
-        else "medium"
-        if effort >= settings.effort_medium_at
-        else "low"
-    )
-    facts["fix_failed"] = fix_failed
-    facts["escalation_requested"] = escalation_requested
-    facts["public_channel"] = public
-    facts["positive_feedback"] = positive_feedback
+    effort = 0  # (a count the dict holds as 0 is set only when it is not: _UNCOUNTED)
+    if wait:  # (its seconds as a float cost more than the rest: most cases wait none)
+        wait_minutes = facts["wait_minutes"] = int(wait.total_seconds() // 60)
+        effort = wait_minutes // settings.wait_unit_minutes
+    if contacts:
+        facts["contacts"] = contacts
+        facts["channels_used"] = len(channels)
+        effort += contacts - 1
+        if switches:
+            facts["channel_switches"] = switches
+            effort += switches
+    if transfers:
+        facts["transfers"] = transfers
+        effort += transfers
+    if repeated:
+        facts["repeated_information"] = repeated
+        effort += repeated
+    if failures:
+        facts["channel_failures"] = failures
+        effort += failures
+    if abandoned:
+        facts["abandoned"] = abandoned
+        effort += abandoned
+    high, medium = settings.effort_high_at, settings.effort_medium_at
+    facts["effort"] = "high" if effort >= high else "medium" if effort >= medium else "low"
     return progress_at, (mood_times, mood_values)
 
 
@@ -430,47 +451,4 @@ def _health(score: Decimal, values: list[int]) -> str:
 
 # The health of a relationship no event has swayed (its score is 0).
 _NO_EVENTS_HEALTH: Final = _health(_ZERO, [])
-
-
-def _recency_score(values: list[int], decay: Decimal) -> Decimal:
-    """Recency-weighted mean of the events' ``values`` (in time order): the latest weighs 1,
-    the one before ``decay``, …
-
-    The sum of weight × value over the sum of the weights, each step in Decimal in the
-    current context, quantized to hundredths.
-    """
-    if not values:
-        return _ZERO
-    context = getcontext()
-    # (The values in time order: a case's key without reversing them first.)
-    return _score(tuple(values), decay, context.prec, context.rounding)
-
-
-@lru_cache(maxsize=4096)
-def _score(values: tuple[int, ...], decay: Decimal, precision: int, rounding: str) -> Decimal:
-    """The score of events of ``values``, in time order, in a context of ``precision``
-    and ``rounding`` (the current one): cases with the same values share it."""
-    products, weighed = _weights(decay, len(values), precision, rounding)
-    # Each event's weight × value, looked up, the latest first; sum() adds them left to
-    # right from its start, as a loop would: the same steps.
-    summed: Decimal = sum(map(_product, products, reversed(values)), _ZERO)
-    return (summed / weighed).quantize(_CENT_HOUR)
-
-
-@lru_cache(maxsize=256)
-def _weights(
-    decay: Decimal, count: int, precision: int, rounding: str
-) -> tuple[tuple[tuple[Decimal, ...], ...], Decimal]:
-    """For ``count`` events, the latest first: each one's weight (1, ``decay``, ``decay``
-    × ``decay``…) times each value an event may have (-2 to 2, at that index), and the
-    sum of the weights; each step in Decimal in the current context (whose
-    ``precision`` and ``rounding`` are in the key): the same for every case with as many
-    events."""
-    weighing = _ONE
-    weighed = _ZERO
-    products = []
-    for _ in range(count):
-        products.append(tuple(weighing * value for value in _EVENT_VALUES))
-        weighed += weighing
-        weighing *= decay
-    return tuple(products), weighed
+_BLANK_FACTS["relationship_health"] = _NO_EVENTS_HEALTH  # (its place kept)
