@@ -69,12 +69,18 @@ _KEPT: Final = PromiseStatus.KEPT
 _BROKEN: Final = PromiseStatus.BROKEN
 _PENDING: Final = PromiseStatus.PENDING
 _CRITICAL: Final = Severity.CRITICAL
+_COMPANY: Final = Fault.COMPANY
+_OPEN: Final = CaseStatus.OPEN
 _ZERO: Final = Decimal(0)
 _NO_WAIT: Final = timedelta(0)
 # The counts and flags of the case and of its touchpoints as they are when nothing was
-# counted: _case_facts and _touchpoint_facts write into a dict that holds these, each
-# only when it is not so (most are not, and writing a key costs more than a test).
+# counted (and the commonest fault, service and status): _case_facts and
+# _touchpoint_facts write into a dict that holds these, each only when it is not so
+# (most are not, and writing a key costs more than a test).
 _UNCOUNTED: Final[dict[str, object]] = {
+    "fault": _VALUES[_COMPANY],
+    "service_usable": True,
+    "status": _VALUES[_OPEN],
     "critical": False,
     "lifetime_value": _ZERO,
     "contacts": 0,
@@ -200,20 +206,26 @@ def _case_facts(facts: dict[str, object], case: Case) -> None:
     """The facts the case states outright: the failure, the customer, the status."""
     failure = case.failure
     customer = case.customer
-    facts["severity"] = _VALUES[failure.severity]
-    facts["fault"] = _VALUES[failure.fault]
+    severity = failure.severity
+    facts["severity"] = _VALUES[severity]
+    if severity is _CRITICAL:
+        facts["critical"] = True
+    fault = failure.fault
+    if fault is not _COMPANY:
+        facts["fault"] = _VALUES[fault]
     facts["category"] = failure.category
     facts["segment"] = customer.segment
-    facts["service_usable"] = failure.service_usable
-    if failure.severity is _CRITICAL:
-        facts["critical"] = True
+    if not failure.service_usable:
+        facts["service_usable"] = False
     value_at_stake = failure.value_at_stake
     facts["value_at_stake"] = value_at_stake.amount if value_at_stake is not None else _ZERO
     lifetime_value = customer.lifetime_value
     if lifetime_value is not None:
         facts["lifetime_value"] = lifetime_value.amount
     facts["expectation_ratio"] = customer.expectation.compensation_ratio
-    facts["status"] = _VALUES[case.status]
+    status = case.status
+    if status is not _OPEN:
+        facts["status"] = _VALUES[status]
 
 
 def _touchpoint_facts(
