@@ -829,3 +829,31 @@ def test_a_cell_memo_shares_a_cell_among_the_tables_read_with_it() -> None:
     assert cell(three).fact is other["severity"]
     assert cell(three).values() == frozenset({"high", "top"})
     assert cell(table("e", memo)) is cell(one)
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["< 2", "[2..5]", "> 7", "-"],  # close boundaries: masks by the value's offset
+        ["< 0", "[2..5]", ">= 200", "-"],  # spread out: looked up among the boundaries
+    ],
+)
+def test_an_integer_column_gives_each_rule_its_cell_verdict(cells: list[str]) -> None:
+    data = {
+        "hit_policy": "collect",
+        "inputs": ["contacts"],
+        "outputs": {"n": "integer"},
+        "rules": [{"when": {"contacts": c}, "then": {"n": i}} for i, c in enumerate(cells)],
+    }
+    table = DecisionTable.from_dict("t", data, facts=FACTS)
+
+    class Count(enum.IntEnum):
+        TWO = 2
+        NINE = 9
+
+    for value in [*range(-5, 12), 199, 200, 10**30, -(10**30), Count.TWO, Count.NINE]:
+        want = tuple(r.id for r in table.rules if r.conditions[0].admits(value))
+        assert want == table.evaluate({"contacts": value}).matched, value
+    for wrong in (True, Decimal(3), 2.0, "2"):
+        with pytest.raises(PolicyError, match="contacts"):
+            table.evaluate({"contacts": wrong})

@@ -15,7 +15,6 @@ outcome for a set of matching rules is computed once and reused.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final
@@ -30,11 +29,13 @@ from cxrecovery.tables._dump import dump
 from cxrecovery.tables._index import (
     _BOOLEAN,
     _DECIMAL,
+    _DENSE,
     _HASHED,
     _MEMO_LIMIT,
     _STRING,
     TableIndex,
     _Entry,
+    stretch,
 )
 from cxrecovery.tables._literals import Scalar, show
 from cxrecovery.tables._model import (
@@ -45,6 +46,7 @@ from cxrecovery.tables._model import (
     TableExplanation,
     TableResult,
     failure_reason,
+    made_result,
 )
 from cxrecovery.tables.vocabulary import FactKind, FactSpec, FrozenMapping, OutputSpec
 
@@ -66,7 +68,6 @@ __all__ = [
     "TableResult",
 ]
 
-_result = TableResult._make
 
 # The hit policies and aggregations, looked up once: reading a member off its enum class
 # is a Python-level lookup (some 800 instructions), and a table settles each new set of
@@ -229,16 +230,23 @@ class DecisionTable:
                 value = facts[name]
                 seen[name] = value
                 if code == _HASHED:
-                    found = index.get(value)
+                    found = index[value]  # an unknown value: KeyError, as a missing fact
                 elif code == _BOOLEAN:
                     found = index[1] if value is True else index[0] if value is False else None
+                elif code == _DENSE:
+                    if value.__class__ is int:
+                        i = value - other[0]
+                        found = (
+                            index[i] if 0 <= i < len(index) else index[0] if i < 0 else index[-1]
+                        )
+                    else:
+                        found = (
+                            stretch(other[1], other[2], value) if _is_number(code, value) else None
+                        )
                 elif code == _STRING:
                     found = index.get(value, other) if isinstance(value, str) else None
                 elif value.__class__ is int or _is_number(code, value):
-                    i = bisect_left(index, value)
-                    found = (
-                        other[2 * i + 1] if i < len(index) and index[i] == value else other[2 * i]
-                    )
+                    found = stretch(index, other, value)
                 else:
                     found = None
                 if found is None:
@@ -249,7 +257,7 @@ class DecisionTable:
         entry = compiled.outcomes.get(mask)
         if entry is None:
             entry = self._settle(mask, seen)
-        return _result(entry, seen)
+        return made_result(entry, seen)
 
     def explain(self, facts: Mapping[str, object]) -> TableExplanation:
         """Evaluate the table and say, for every rule, why it matched or which cell

@@ -27,6 +27,12 @@ _STRING: Final = 1  # literal -> mask, and one mask for every other string
 _BOOLEAN: Final = 2  # (mask if false, mask if true); 1 and 0 are not booleans here
 _INTEGER: Final = 3  # sorted cell boundaries; a mask per point and per gap between
 _DECIMAL: Final = 4
+# An integer column whose cell boundaries lie close together: a mask per integer from
+# just below the lowest boundary to just above the highest, read by the value's offset
+# (a plain int's; any other number is looked up as in an integer column).
+_DENSE: Final = 5
+# How many integers a dense column's masks may cover at most.
+_DENSE_SPAN: Final = 64
 
 # Outcomes are memoised by the set of matching rules. Bounded so that a table whose rules
 # overlap in very many ways cannot grow without limit: past it, outcomes are recomputed.
@@ -168,5 +174,18 @@ def _compile_column(spec: FactSpec, column: tuple[Condition, ...]) -> _Column:
             if bound is not None
         }
     )
-    code = _INTEGER if kind is _INTEGER_KIND else _DECIMAL
-    return (spec.name, code, points, _number_masks(cells, points, kind))
+    stretches = _number_masks(cells, points, kind)
+    if kind is not _INTEGER_KIND:
+        return (spec.name, _DECIMAL, points, stretches)
+    if not points or points[-1] - points[0] > _DENSE_SPAN:
+        return (spec.name, _INTEGER, points, stretches)
+    low, high = int(points[0]) - 1, int(points[-1]) + 1  # an integer column's bounds: ints
+    dense = tuple([stretch(points, stretches, n) for n in range(low, high + 1)])
+    return (spec.name, _DENSE, dense, (low, points, stretches))
+
+
+def stretch(points: list[Any], masks: list[int], value: object) -> int:
+    """The mask of the rules whose cell admits ``value``, a number, in an integer or
+    decimal column with cell boundaries ``points`` and a mask per stretch ``masks``."""
+    i = bisect_left(points, value)
+    return masks[2 * i + 1] if i < len(points) and points[i] == value else masks[2 * i]
