@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, Final
 
 import attrs
@@ -79,6 +80,8 @@ _ANY: Final = HitPolicy.ANY
 _AGG_COUNT: Final = Aggregation.COUNT
 _AGG_SUM: Final = Aggregation.SUM
 _AGG_MIN: Final = Aggregation.MIN
+# A rule's outputs, read in C (``map`` over the rules matched).
+_outputs_of: Final = attrgetter("outputs")
 
 
 def _has_unique_ids(_: object, attribute: attrs.Attribute[Any], rules: tuple[Rule, ...]) -> None:
@@ -346,7 +349,7 @@ class DecisionTable:
         outputs: object
         if policy is _COLLECT or policy is _RULE_ORDER:
             if self.aggregation is None:
-                outputs = tuple([r.outputs for r in picked])
+                outputs = tuple(map(_outputs_of, picked))
             else:
                 outputs = self._aggregate(picked)
             entry: _Entry = (self.name, outputs, matched, matched, ())
@@ -372,7 +375,8 @@ class DecisionTable:
                     if r.priority > best.priority:
                         best = r
             chosen = best.id
-            shadowed = () if len(ids) == 1 else tuple([i for i in ids if i != chosen])
+            # Ids are unique: the first rule chosen shadows the others matched.
+            shadowed = matched[1:] if best is picked[0] else tuple([i for i in ids if i != chosen])
             entry = (self.name, best.outputs, matched, (chosen,), shadowed)
         outcomes = self._index.outcomes
         if len(outcomes) < _MEMO_LIMIT:
