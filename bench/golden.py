@@ -26,6 +26,9 @@ What the dump holds, each entry under a key line (``== section/name``):
   facts and an authorisation per case;
 - sweeps over the synthetic cases at several instants, with and without the previous
   sweep's ``next_reviews``; a replay summary (``simulate``);
+- sweeps around New York's autumn DST fold (a policy whose calendars keep New York
+  time, and the default), asked in UTC, New York and Paris time: where a sweep compares
+  times of one zone by wall clock and times of two zones as instants;
 - the messages of errors raised by bad documents and bad arguments.
 
 Only public names are used, so the script runs against any tree of the project.
@@ -177,6 +180,66 @@ def _synthetic_entries(count: int) -> Iterator[Entry]:
     yield "simulate/default", _text(summary)
 
 
+def _fold_entries() -> Iterator[Entry]:
+    """Sweeps around 2026-11-01 01:00-02:00 in New York, when that hour comes twice."""
+    from zoneinfo import ZoneInfo
+
+    import cxrecovery as cx
+
+    new_york = ZoneInfo("America/New_York")
+    ny_hours = {"time_zone": "America/New_York", "hours": {"mon-sun": ["00:00-24:00"]}}
+    overlay = {
+        "policy": {"name": "new-york", "version": "1", "extends": "default"},
+        "calendars": {"support": ny_hours, "always": ny_hours},
+    }
+    engines = {
+        "new-york": cx.Engine(cx.load_policy(overlay)),
+        "default": cx.Engine(cx.default_policy()),
+    }
+    first = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)  # 23:00 in New York, before the fold
+    for severity in (cx.Severity.MEDIUM, cx.Severity.CRITICAL):
+        for promised in (False, True):
+            failure = cx.Failure(
+                "late_delivery",
+                severity,
+                cx.Fault.COMPANY,
+                value_at_stake=cx.Money("80", "USD"),
+                service_usable=True,
+            )
+            for opened_after in range(0, 180, 30):
+                opened = first + timedelta(minutes=opened_after)
+                due = opened + timedelta(hours=3)
+                case = cx.Case(
+                    f"fold-{severity.value}-{promised}-{opened_after}",
+                    cx.Customer("u-1", time_zone="America/New_York" if promised else None),
+                    failure,
+                    opened,
+                    channel=cx.Channel.EMAIL if promised else cx.Channel.CHAT,
+                    promises=(cx.Promise("p-1", "call back", opened, due),) if promised else (),
+                )
+                for name, engine in engines.items():
+                    texts = []
+                    for after in range(0, 300, 10):
+                        at = (opened + timedelta(minutes=after)).astimezone(new_york)
+                        for horizon in (timedelta(0), timedelta(minutes=30)):
+                            result = engine.sweep(
+                                [case], at, horizon=horizon, promise_horizon=timedelta(minutes=45)
+                            )
+                            texts.append(
+                                repr((at, result.items, sorted(result.next_reviews.items())))
+                            )
+                    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()
+                    yield f"fold/{case.id}/{name}", digest
+    start = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+    cases = list(cx.synthetic_cases(60, seed=5, start=start, span=timedelta(hours=6)))
+    for after in (1, 2, 3, 5, 8, 13, 20, 30):
+        for zone in (UTC, new_york, ZoneInfo("Europe/Paris")):
+            at = (start + timedelta(hours=after)).astimezone(zone)
+            for name, engine in engines.items():
+                result = engine.sweep(cases, at, horizon=timedelta(hours=8))
+                yield f"fold/synthetic/{at.isoformat()}/{name}", _text(result)
+
+
 def _error_entries() -> Iterator[Entry]:
     import cxrecovery as cx
 
@@ -238,6 +301,7 @@ def entries(count: int) -> Iterator[Entry]:
     yield from _story_entries("host-tests", host_cases, host / "policy.toml")
     yield from _error_entries()
     yield from _synthetic_entries(count)
+    yield from _fold_entries()
 
 
 def _write(count: int, out: io.TextIOBase | Any) -> None:
