@@ -54,7 +54,12 @@ def _warnings_shown(
     calendar: BusinessCalendar, reached: Sequence[int | None], compiled: _Target, start_us: int
 ) -> tuple[WarningTime, ...]:
     """A clock state's warnings, each at its time shown in its calendar's zone."""
-    times = warning_instants(calendar, reached, compiled, start_us)
+    return _shown(calendar, warning_instants(calendar, reached, compiled, start_us))
+
+
+def _shown(calendar: BusinessCalendar, times: list[tuple[str, int]]) -> tuple[WarningTime, ...]:
+    """Warnings given as their names and instants, each at its time shown in
+    ``calendar``'s zone."""
     if not times:
         return ()
     shown = calendar.datetimes_at([us for _, us in times])
@@ -75,7 +80,7 @@ def last_warning(shown: tuple[Any, ...], at: datetime, at_us: int) -> tuple[str,
     calendar: BusinessCalendar = shown[0]
     found = None
     if at.tzinfo is calendar.zone:
-        for warning in _warnings_shown(*shown):
+        for warning in _shown(calendar, times):
             if warning.at <= at:
                 found = (warning.name, warning.at)
         return found

@@ -175,12 +175,9 @@ def swept(
     known = next_reviews or {}
     # Times since the epoch are the instants they name, whatever epochs they are read
     # with.
-    since = _since(at, _UTC_EPOCHS)
-    at_us = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
     until_since = _since(until, _UTC_EPOCHS)
-    until_us = (until_since.days * 86_400 + until_since.seconds) * 1_000_000
-    until_us += until_since.microseconds
-    now = _Now(at, since, at_us, until, until_since, until_us, soon)
+    at_us = _since(at, _UTC_EPOCHS) // _ONE_US
+    now = _Now(at, at_us, until, until_since, until_since // _ONE_US, soon)
     found: _Lists = [[] for _ in _URGENCY]
     reviews: dict[str, datetime | None] = {}
     decided = skipped = 0
@@ -238,6 +235,7 @@ _due_item: Final[Callable[[str, DueKind, datetime, str], DueItem]] = settable_ma
 # The epochs a plan not made by an engine is read with: UTC's alone (an engine's hold
 # its calendars' zones of one offset too).
 _UTC_EPOCHS: Final[Mapping[object, datetime]] = {UTC: _EPOCH}
+_ONE_US: Final = timedelta(microseconds=1)
 
 
 def _since(when: datetime, epochs: Mapping[object, datetime]) -> timedelta:
@@ -323,12 +321,11 @@ def _list(
 
 
 class _Now(NamedTuple):
-    """The sweep's instant and horizons: ``at`` (also as its time since the epoch, and
-    in microseconds since the epoch), the horizon of updates and follow-ups (also so),
-    and that of promises."""
+    """The sweep's instant and horizons: ``at`` (also in microseconds since the epoch),
+    the horizon of updates and follow-ups (also as its time since the epoch, and in
+    microseconds since the epoch), and that of promises."""
 
     at: datetime
-    since: timedelta
     us: int
     until: datetime
     until_since: timedelta
