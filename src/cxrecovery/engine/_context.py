@@ -176,20 +176,7 @@ class DecisionContext(_ClockSteps):
         slot = self._slots[path]
         if slot.hosts and self.lacking(path, what):
             return None
-        found = None
-        if self.memo_ok:  # _entry() written out (its call costs more than a memo's hit)
-            try:
-                key = slot.key(self.facts)
-            except KeyError:  # a fact is missing: _entry() evaluates, which says so
-                pass
-            else:
-                memo = slot.memo
-                found = memo.get(key)
-                if found is None:
-                    found = remember(memo, key, self._evaluate(table, slot))
-                self.trace.append(found[1])
-        if found is None:
-            found = self._entry(table, slot)
+        found = self._entry(table, slot)
         row = found[2]
         if row is None:
             shown = ", ".join(f"{k}={v}" for k, v in found[0].inputs.items())
