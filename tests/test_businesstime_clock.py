@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -454,3 +455,28 @@ def test_an_open_pause_without_cap_holds_every_threshold_past_it() -> None:
     # An hour of the pause counts off; then the clock runs: 09-10 and 11-12 make two hours.
     assert capped.reached == [_us(ny(2026, 3, 2, 12))]
     assert capped.paused is False  # at noon the hour's cap is used up
+
+
+@given(
+    target=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3650)),
+    fraction=st.fractions(min_value=Fraction(1, 10_000), max_value=Fraction(3)),
+    before=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3650)),
+)
+def test_a_threshold_in_microseconds_is_the_threshold(target, fraction, before) -> None:
+    """``threshold_us`` of a target's microseconds is ``threshold`` in microseconds, for a
+    fraction and a lead time alike (what an engine's compiled clock targets add)."""
+    for warning in (ClockWarning(fraction=fraction), ClockWarning(before=before)):
+        assert warning.threshold_us(duration_us(target, "t")) == duration_us(
+            warning.threshold(target), "t"
+        )
+
+
+class _Span(timedelta):
+    """A timedelta subclass: read through ``//``, as any subclass is."""
+
+
+@given(st.timedeltas())
+def test_duration_us_reads_a_timedelta_and_a_subclass_alike(value) -> None:
+    us = value // timedelta(microseconds=1)
+    assert duration_us(value, "d") == us
+    assert duration_us(_Span(microseconds=us), "d") == us

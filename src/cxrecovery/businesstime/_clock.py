@@ -111,13 +111,19 @@ class ClockWarning:
 
     def threshold(self, target: timedelta) -> timedelta:
         """The elapsed business time at which this warning fires, for ``target``."""
-        target_us = duration_us(target, "target")
-        if self.fraction is not None:
-            fraction = self.fraction
-            us = -(-target_us * fraction.numerator // fraction.denominator)
-        else:
-            us = max(target_us - duration_us(self.before, "before"), 0)
-        return timedelta(microseconds=us)
+        return timedelta(microseconds=self.threshold_us(duration_us(target, "target")))
+
+    def threshold_us(self, target: int) -> int:
+        """:meth:`threshold` in microseconds, for a target of ``target`` microseconds
+        (``duration_us`` of a target): the same arithmetic, without a timedelta made
+        and read again.
+
+        .. versionadded:: 0.3.0
+        """
+        fraction = self.fraction
+        if fraction is not None:
+            return -(-target * fraction.numerator // fraction.denominator)
+        return max(target - duration_us(self.before, "before"), 0)
 
 
 def _reasons(value: Any) -> frozenset[str]:
@@ -151,9 +157,11 @@ def _check_calendar(instance: object, attribute: object, value: Any) -> None:
 
 
 def _warnings(value: Any) -> tuple[ClockWarning, ...]:
-    if not isinstance(value, Iterable) or isinstance(value, str):
-        raise CalendarError.at("warnings", f"expected a list of ClockWarning, got {value!r}")
-    items = tuple(value)
+    items: tuple[ClockWarning, ...] = value
+    if value.__class__ is not tuple:  # (a tuple is iterable and its own tuple)
+        if not isinstance(value, Iterable) or isinstance(value, str):
+            raise CalendarError.at("warnings", f"expected a list of ClockWarning, got {value!r}")
+        items = tuple(value)
     for i, item in enumerate(items):
         if not isinstance(item, ClockWarning):
             raise CalendarError.at(f"warnings[{i}]", f"expected a ClockWarning, got {item!r}")

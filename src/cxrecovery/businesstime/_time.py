@@ -243,6 +243,10 @@ def duration_us(value: object, path: str) -> int:
     Raises:
         CalendarError: ``value`` is not a timedelta.
     """
+    if value.__class__ is timedelta:
+        # Exactly a timedelta (no subclass can change its fields): its fields make the
+        # microseconds at less cost than ``// _ONE_US``, as in :func:`instant_us`.
+        return (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
     if not isinstance(value, timedelta):
         raise CalendarError.at(path, f"expected a timedelta, got {value!r}")
     return value // _ONE_US

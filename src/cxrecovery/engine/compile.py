@@ -219,16 +219,15 @@ class _Target:
         self.rule = rule
         self.warnings: tuple[ClockWarning, ...] = spec.warnings
         # The due time's duration first, then each warning's threshold, in microseconds.
-        self.durations = (
-            duration_us(target, "target"),
-            *(duration_us(w.threshold(target), "target") for w in spec.warnings),
-        )
-        self.target_us = self.durations[0]
+        self.target_us = target_us = duration_us(target, "target")
+        self.durations = (target_us, *[w.threshold_us(target_us) for w in spec.warnings])
         name = spec.name
         # Per warning: its name, the level it escalates to (if any) and the reason text.
         self.points: tuple[tuple[str, int | None, str], ...] = tuple(
-            (w.name, escalate.get(w.name), f"{name} clock passed {w.name} of its target")
-            for w in spec.warnings
+            [
+                (w.name, escalate.get(w.name), f"{name} clock passed {w.name} of its target")
+                for w in spec.warnings
+            ]
         )
         self.breach: tuple[int | None, str] = (
             escalate.get("breach"),

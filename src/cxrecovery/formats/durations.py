@@ -68,12 +68,13 @@ def parse_duration(text: str) -> timedelta:
     return -result if parts["sign"] else result
 
 
+_ZERO = timedelta(0)
 _TOO_LONG = f"is above the longest duration cxrecovery handles (P{LONGEST.days}D, ten years)"
 
 
 def format_duration(value: timedelta) -> str:
     """Write a timedelta as a canonical ISO 8601 duration (``P1DT2H30M``, ``PT0S``)."""
-    sign = "-" if value < timedelta(0) else ""
+    sign = "-" if value < _ZERO else ""
     value = abs(value)
     days = value.days
     hours, rest = divmod(value.seconds, 3600)
