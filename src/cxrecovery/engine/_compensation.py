@@ -54,6 +54,7 @@ _ZERO: Final = Decimal(0)
 _NOTHING_REPAID: Final = DecisionContext.repaid
 _CUSTOMER: Final = Fault.CUSTOMER
 _ONE: Final = Decimal(1)
+_NOT_OVER: Final[tuple[bool, ExpectationBaseline | None]] = (False, None)
 # The facts each goodwill step reads, as its reason cites them.
 _STEP_FACTS: Final[dict[str, tuple[str, ...]]] = {
     "principles.customers_own_fault": ("fault",),
@@ -94,7 +95,10 @@ def compensate(
     repaid = d.repaid
     if repaid is not _NOTHING_REPAID:  # less nothing: granted as it is
         granted -= repaid
-    over, expectation = _over_delivered(d, value, granted, ratio, tier)
+    # Nothing granted before and no grant on the case: nothing goes beyond the goodwill.
+    over, expectation = (
+        _over_delivered(d, value, granted, ratio, tier) if granted or d.case.grants else _NOT_OVER
+    )
     if value is None or not value.amount or not ratio or d.facts["critical"]:
         _unsized(d, value, ratio, tier, form, rule, why)
         return None, over, expectation
@@ -196,13 +200,15 @@ def _size(
     # other remedy restores the service (so does a case already put right).
     restored = not (d.remedy_action is not None and d.remedy_action in comp.refund_remedies)
     refunded = _ONE if owed_value is not None else _ZERO
+    fault = facts["fault"]
+    history = facts["history"]
     lateness, late_by, changed = lateness_share(d)
     downtime, down_for = downtime_share(d, changed)
     # The tier used, the share, the harm and the steps (their texts written on first read).
     tier, ratio, _, steps = sizing.sized(
         tier,
-        facts["fault"],
-        facts["history"],
+        fault,
+        history,
         facts["effort"],
         lateness,
         downtime,
@@ -212,7 +218,7 @@ def _size(
     baseline = d.case.customer.expectation
     # (Nothing refunded: the share alone, as adding zero compares.)
     due = ratio if refunded is _ZERO else ratio + refunded
-    expected = baseline.compensation_ratio > due and facts["fault"] != _CUSTOMER
+    expected = baseline.compensation_ratio > due and fault != _CUSTOMER
     if expected:
         # What they got last time is what they expect now, a tier-0 row included
         # (Rust & Oliver 2000); unless the failure was their own doing.
@@ -351,15 +357,16 @@ def _amount(
     if ceiling is not None and _money(target, currency) > ceiling:
         target = ceiling.amount
         reasons.append((f"compensation.tiers[{tier.name}].ceiling", f"at most {ceiling}"))
-    # Never a cent over the hard cap, the value refunded as money owed included.
-    cap_ratio = d.policy.compensation.hard_cap_ratio - refunded
+    # Never a cent over the hard cap, the value refunded as money owed included (the
+    # engine's, worked out once, with its adjusted exponent).
+    cap_ratio, cap_digits = d.engine._goodwill.caps[refunded is not _ZERO]
     cap: Decimal | None
     if (
         floor is None
         and ceiling is None
         and ratio <= cap_ratio
         and worth >= _ZERO
-        and worth.adjusted() + cap_ratio.adjusted() < 16
+        and worth.adjusted() + cap_digits < 16
     ):
         # The target is the value's share, within the cap's share (the worth not
         # negative, the product at most 17 digits before the point: Money holds 18):

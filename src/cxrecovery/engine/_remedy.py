@@ -43,6 +43,8 @@ _AFTER_DUE: Final = _NO_VALUES[1:]
 _REMEDIED: Final = CaseEventKind.REMEDIED
 _FAILED: Final = Outcome.FAILED
 _VISIT: Final = TouchpointKind.VISIT
+# Promised due times an engine keeps (see _promised): a sweep asks for a few.
+_PROMISES_KEPT: Final = 4096
 
 
 def apologize(d: DecisionContext, recovery: Mapping[str, object], rule: str, owner: str) -> None:
@@ -175,7 +177,7 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
     if covering is not None:
         return covering
     start, quote = remedy_start(d)
-    due = policy.calendars[calendar_name].add(start, margin[1])
+    due = _promised(d, calendar_name, start, margin[1])
     d.pending.append(
         new_pending(
             Pending,
@@ -189,6 +191,23 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
             ),
         )
     )
+    return due
+
+
+def _promised(
+    d: DecisionContext, calendar_name: str, start: datetime, total: timedelta
+) -> datetime:
+    """``total`` of business time from ``start`` on the calendar ``calendar_name``: kept
+    by the engine (a sum on a calendar is a fixed value of the start's instant and the
+    duration, and a sweep asks it for few of them; an equal start with another fold is
+    another instant, so the fold is part of the key)."""
+    key = (calendar_name, start, start.fold, total)
+    promised = d.engine._promised
+    due = promised.get(key)
+    if due is None:
+        due = d.policy.calendars[calendar_name].add(start, total)
+        if len(promised) < _PROMISES_KEPT:
+            promised[key] = due
     return due
 
 

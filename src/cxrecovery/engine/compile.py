@@ -102,6 +102,9 @@ class CompiledPolicy:
             self._roles.setdefault(role.name, role)  # the first of a name, as policy.role
         self._ladder = _authority.Ladder(policy)
         self._goodwill = GoodwillRule(policy.compensation)
+        # The remedy's promised due times by calendar, start (and its fold) and duration
+        # (see engine._remedy.remedy): a business-time sum is dear, and a sweep asks few.
+        self._promised: dict[tuple[str, datetime, int, timedelta], datetime] = {}
         for clock in policy.clocks:
             # Each pause reason a name, as a PauseRule needs (nothing reads the rules: a
             # clock's pauses are read off its policy): one that is not raises as it would.

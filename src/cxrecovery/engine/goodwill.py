@@ -161,6 +161,7 @@ class GoodwillRule:
         "_rows",
         "_said",
         "_steps",
+        "caps",
         "comp",
         "downtime_rising",
         "lateness_rising",
@@ -186,6 +187,15 @@ class GoodwillRule:
         self._said: dict[tuple[Step, ...], tuple[tuple[str, str], ...]] = {}
         # A recovery row's tier and goodwill form, by the row's identity (see row()).
         self._rows: dict[int, tuple[Mapping[str, object], Tier, CompensationForm]] = {}
+        # The hard cap less nothing refunded and less the value at stake refunded, each
+        # with its adjusted exponent: what a decision's amount is held to (worked out
+        # as the decision would, once).
+        less_nothing = comp.hard_cap_ratio - _ZERO
+        less_refund = comp.hard_cap_ratio - _ONE
+        self.caps: tuple[tuple[Decimal, int], tuple[Decimal, int]] = (
+            (less_nothing, less_nothing.adjusted()),
+            (less_refund, less_refund.adjusted()),
+        )
 
     def row(self, recovery: Mapping[str, object]) -> tuple[Tier, CompensationForm]:
         """The recovery row's tier and the form its goodwill takes: the row's form, or a
