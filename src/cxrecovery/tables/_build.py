@@ -20,6 +20,7 @@ from cxrecovery.tables._parts import TABLE_KEYS, Checks, _at, _is_mapping, check
 from cxrecovery.tables.vocabulary import (
     _BOOLEAN,
     _INTEGER,
+    _STRING,
     FactSpec,
     FrozenMapping,
     OutputSpec,
@@ -36,6 +37,9 @@ _NO_CELLS: Final[dict[str, object]] = {}
 # scalars (a bool is kept apart from the int it equals by its class in the key).
 _SHARED: Final = frozenset({str, int, bool})
 _ANY: Final = object()  # a cell the rule leaves out
+# The class of an output value that reads as itself (parse_native gives it back), by
+# the output's kind: a string output's text, a boolean output's boolean.
+_PLAIN: Final = {_STRING: str, _BOOLEAN: bool}
 
 
 # A rule the reader has checked, made without Rule's __init__ (its one converter, to a
@@ -72,9 +76,12 @@ class _Reader(Checks):
         self.names: list[str] = []
         self.inputs_known: frozenset[str] = frozenset()
         self.known: set[str] = set()
-        # Each column of a known fact: its place, name, fact and the memo's key of the
-        # cell that leaves it out (set by rules, as the names are).
-        self.plan: list[tuple[int, str, FactSpec, tuple[str, type, object]]] = []
+        self.out_plan: list[tuple[str, OutputSpec, type | None]] = []
+        # Each column of a known fact by name: its place among those columns, its place
+        # in the table and its fact; and each one's condition for a rule that leaves
+        # it out, in order (set by rules, as the names are).
+        self.plan: dict[str, tuple[int, int, FactSpec]] = {}
+        self.left_out: list[Condition] = []
 
     def rules(
         self,
@@ -94,11 +101,11 @@ class _Reader(Checks):
         self.names = [name for name, _ in columns]
         self.inputs_known = frozenset(self.names)
         self.known = {o.name for o in outputs} | self.declared
-        self.plan = [
-            (i, name, spec, (name, object, _ANY))
-            for i, (name, spec) in enumerate(columns)
-            if spec is not None
-        ]
+        # Each output, and the class of a value that reads as itself for its kind.
+        self.out_plan = [(o.name, o, _PLAIN.get(o.kind)) for o in outputs]
+        known = [(i, name, spec) for i, (name, spec) in enumerate(columns) if spec is not None]
+        self.plan = {name: (j, i, spec) for j, (i, name, spec) in enumerate(known)}
+        self.left_out = [self.any_cell(name, spec) for _, name, spec in known]
         # A rule's path (rules[i]) is written only for a problem found in it.
         for i, item in enumerate(value):
             mapping = item.__class__ is dict or isinstance(item, Mapping)  # _is_mapping
@@ -137,7 +144,7 @@ class _Reader(Checks):
         # outputs): each part is tested as a whole first, and looked at key by key (for
         # the problem and its path) only when that test fails.
         before = len(self.problems)
-        if not data.keys() <= _RULE_KEYS:
+        if not _RULE_KEYS.issuperset(data):
             self.keys(data, RULE_KEYS, f"rules[{index}]")
         if not isinstance(rule_id, str) or not rule_id or rule_id != rule_id.strip():
             self.fail(f"rules[{index}].id", f"{rule_id!r} is not a rule id (a non-empty string)")
@@ -147,24 +154,26 @@ class _Reader(Checks):
             priority = 0
         when = data.get("when", _NO_CELLS)
         cells: Mapping[Any, object]
-        if isinstance(when, dict) and when.keys() <= self.inputs_known:
+        if when.__class__ is dict and self.inputs_known.issuperset(when):
             cells = when
         else:
             cells = self.when(when, f"rules[{index}]")
         conditions = self.conditions(cells, index, ".")
         then = data.get("then")
         values: dict[str, Scalar] = {}
-        if _is_mapping(then):
-            if not then.keys() <= self.known:
+        if then.__class__ is dict or _is_mapping(then):
+            if not self.known.issuperset(then):
                 self.unknown_outputs(then, f"rules[{index}].then")
             found = self.values
-            for spec in outputs:
-                name = spec.name
+            for name, spec, plain in self.out_plan:
                 if name not in then:
                     self.fail(f"rules[{index}].then", f"the output {name!r} is missing")
                     continue
                 value = then[name]
                 kind = value.__class__
+                if kind is plain:  # a string's text, a boolean: the value read is itself
+                    values[name] = value
+                    continue
                 out = found.get((name, kind, value)) if kind in _SHARED else None
                 if out is None:  # not read before in this table (see output_value)
                     out = self.output_value(spec, value, index)
@@ -253,31 +262,49 @@ class _Reader(Checks):
             return 0
         return value
 
+    def any_cell(self, name: str, spec: FactSpec) -> Condition:
+        """The condition of a rule that leaves column ``name`` out (read once)."""
+        key = (name, object, _ANY)
+        found = self.cells.get(key)
+        if found is None:
+            found = self.cells[key] = condition(name, spec)
+        return found
+
     def conditions(
         self, cells: Mapping[Any, object], index: int, style: str
     ) -> tuple[Condition, ...]:
         """Each column's condition, from ``cells`` (rule ``index``'s ``when`` when
-        ``style`` is ``"."``; a row's cells, at ``rules[index][i]``, when it is ``""``)."""
-        out: list[Condition] = []
+        ``style`` is ``"."``; a row's cells, at ``rules[index][i]``, when it is ``""``).
+
+        A column the cells leave out has its left-out condition: only the cells written
+        are looked at (most rules write a few of their table's columns)."""
+        out = self.left_out.copy()
         known = self.cells
-        for i, name, spec, left_out in self.plan:
-            raw = cells.get(name, _ANY)
-            if raw is _ANY:  # the column left out: its key is the plan's
-                shared, key = True, left_out
-            else:
-                shared = raw.__class__ in _SHARED
-                key = (name, raw.__class__, raw)
+        plan = self.plan
+        failed: list[tuple[int, str, str]] = []
+        for name, raw in cells.items():
+            place = plan.get(name)
+            if place is None:  # a column of an unknown fact (a problem of the inputs)
+                continue
+            kind = raw.__class__
+            shared = kind in _SHARED
+            key = (name, kind, raw)
             found = known.get(key) if shared else None
             if found is None:
+                j, i, spec = place
                 try:
-                    found = condition(name, spec) if raw is _ANY else parse_cell(name, spec, raw)
+                    found = parse_cell(name, spec, raw)
                 except CellError as error:
                     where = f"rules[{index}].when.{name}" if style else f"rules[{index}][{i}]"
-                    self.fail(where, str(error))
+                    failed.append((i, where, str(error)))
                     continue
                 if shared:
                     known[key] = found
-            out.append(found)
+                out[j] = found
+            else:
+                out[place[0]] = found
+        for _, where, message in sorted(failed):  # each problem in column order
+            self.fail(where, message)
         return tuple(out)
 
     def output_value(
