@@ -341,7 +341,7 @@ def read(
 ) -> tuple[Parts | None, list[Problem]]:
     """Check a table's document form against ``facts``: its parts, or the problems."""
     r = _Reader(facts, memo)
-    if not isinstance(data, Mapping):
+    if data.__class__ is not dict and not isinstance(data, Mapping):
         r.fail("", f"{data!r} is not a table (a mapping with hit_policy, inputs, outputs, rules)")
         return None, r.problems
     if data.__class__ is not dict or not data.keys() <= _TABLE_KEYS:
@@ -368,13 +368,17 @@ def read(
     rules = r.rules(data["rules"], columns, outputs, policy) if "rules" in data else []
     if r.problems or policy is None:
         return None, r.problems
-    parts = Parts(
-        hit_policy=policy,
-        aggregation=aggregation,
-        description=description,
-        inputs=tuple(name for name, _ in columns),
-        input_facts=tuple(spec for _, spec in columns if spec is not None),
-        outputs=tuple(outputs),
-        rules=tuple(rules),
+    parts = _parts(
+        policy,
+        aggregation,
+        description,
+        tuple([name for name, _ in columns]),
+        tuple([spec for _, spec in columns if spec is not None]),
+        tuple(outputs),
+        tuple(rules),
     )
     return parts, []
+
+
+# Parts made without their attrs __init__ (no validator or converter), as a rule is.
+_parts: Final[Callable[..., Parts]] = settable_maker(Parts, "being read")

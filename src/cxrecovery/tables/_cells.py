@@ -208,6 +208,8 @@ def _admitted(
         values = fact.values
         if op == ANY and not negated and not operands:
             admitted = frozenset(values)
+        elif op in (EQ, IN) and not negated and admitted.issubset(values):
+            pass  # the values named, each at its own rank (what the spans below give)
         else:
             rank = fact.rank
             numbers = [rank(v) if isinstance(v, str) else v for v in operands]
