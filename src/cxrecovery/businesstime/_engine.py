@@ -89,10 +89,12 @@ class _Week:
 class _Chunk:
     """64 weeks of the index: each week's intervals (a template or a special week), the
     open time before each week, and every interval of the chunk in one sorted run (as
-    instants, with the open time before and after each, counted from the chunk's
-    start), so that an instant is placed with one binary search. ``full``: the calendar
-    is open throughout the chunk (a 24/7 calendar away from its holidays), so that open
-    time within it is real time (see :meth:`Engine.add_each` and :meth:`Engine.between`).
+    instants, with the open time after each, counted from the chunk's start, and each
+    one's ``zero``: its start less the open time before it, to which an open time that
+    ends in it is added), so that an instant is placed with one binary search. ``full``:
+    the calendar is open throughout the chunk (a 24/7 calendar away from its holidays),
+    so that open time within it is real time (see :meth:`Engine.add_each` and
+    :meth:`Engine.between`).
     """
 
     __slots__ = (
@@ -102,11 +104,11 @@ class _Chunk:
         "full",
         "index",
         "pre_end",
-        "pre_start",
         "start",
         "starts",
         "total",
         "weeks",
+        "zero",
     )
 
     def __init__(self, start: int, weeks: list[_Week], index: int) -> None:
@@ -117,7 +119,7 @@ class _Chunk:
         self.cum = cum = [0]
         self.starts: list[int] = []
         self.ends: list[int] = []
-        self.pre_start: list[int] = []
+        self.zero: list[int] = []
         self.pre_end: list[int] = []
         running = 0
         week_start = start
@@ -125,7 +127,7 @@ class _Chunk:
             for s, e in zip(week.starts, week.ends, strict=True):
                 self.starts.append(week_start + s)
                 self.ends.append(week_start + e)
-                self.pre_start.append(running)
+                self.zero.append(week_start + s - running)
                 running += e - s
                 self.pre_end.append(running)
             cum.append(running)
@@ -350,8 +352,8 @@ class Engine:
             at = chunk
             if target > at.total:  # beyond the start's chunk: on to the chunk it ends in
                 at, _, target = self._walk(at, index, target, path)
-            i = bisect_left(at.pre_end, target)  # the interval in which it is reached
-            found.append(at.starts[i] + target - at.pre_start[i])
+            # The interval in which it is reached, from whose zero the target is added.
+            found.append(at.zero[bisect_left(at.pre_end, target)] + target)
         return found
 
     def _walk(self, chunk: _Chunk, index: int, target: int, path: str) -> tuple[_Chunk, int, int]:

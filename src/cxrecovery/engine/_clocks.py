@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Final
 from cxrecovery.businesstime import (
     BusinessCalendar,
     clock_times_us,
-    duration_us,
     instant_us,
     reach_us,
 )
@@ -210,7 +209,7 @@ class _ClockSteps:
             reached, start_us, met, paused = self.clock_times(
                 clock, compiled, start, stopped, at_us, known
             )
-            calendar = compiled.spec.calendar
+            calendar = compiled.calendar
             due_us = reached[0] if reached else None
             if met is not None:
                 status = _MET if met else _MISSED
@@ -250,7 +249,7 @@ class _ClockSteps:
     ) -> _Review | None:
         """A running clock's warnings and breach: the earliest review so far (a warning
         ahead, or a microsecond after the due time), and the levels reached by now."""
-        calendar = compiled.spec.calendar
+        calendar = compiled.calendar
         due_us = reached[0]
         i = 0
         for _name, level, text in compiled.points:
@@ -268,7 +267,7 @@ class _ClockSteps:
         # Being due exactly is on time: the breach begins a microsecond later. (In a
         # zone with DST, a microsecond later on the wall clock, which in a fold is not
         # the next instant: worked out as a datetime, as it is.)
-        if calendar.fixed_offset:
+        if compiled.fixed:
             if due_us >= at_us and (review is None or due_us + 1 < review[0]):
                 review = (due_us + 1, calendar, None)
         else:
@@ -305,7 +304,7 @@ class _ClockSteps:
         ``known`` keeps the case's times converted to instants, by identity (the case's
         own datetimes, alive for the decision): clocks often share a start.
         """
-        calendar = compiled.spec.calendar
+        calendar = compiled.calendar
         start_us = known.get(id(start))
         if start_us is None:
             # (Between the opening and the decision time, which decide() holds to the
@@ -321,7 +320,7 @@ class _ClockSteps:
         if spans:
             return _paused(compiled, start_us, spans, stop_us, at_us)
         if stop_us is not None:
-            reached = reach_us(calendar, start_us, compiled.durations[:1])
+            reached = reach_us(calendar, start_us, compiled.due_only)
             return reached, start_us, met_by(calendar, reached[0], stop_us), False
         return reach_us(calendar, start_us, compiled.durations), start_us, None, False
 
@@ -464,14 +463,13 @@ def _paused(
     compiled: _Target, start_us: int, spans: list[Span], stop_us: int | None, at_us: int
 ) -> tuple[Sequence[int | None], int, bool | None, bool]:
     """:meth:`_ClockSteps.clock_times` of a clock that pauses touch (``spans``)."""
-    cap = compiled.spec.max_pause
     times = clock_times_us(
-        compiled.spec.calendar,
+        compiled.calendar,
         start_us,
         compiled.durations,
         at=at_us,
         pauses=spans,
-        max_pause=None if cap is None else duration_us(cap, "max_pause"),
+        max_pause=compiled.max_pause_us,
         stopped=stop_us,
     )
     ran = times.elapsed_at_stop

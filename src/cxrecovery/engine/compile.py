@@ -202,7 +202,11 @@ class _Target:
 
     __slots__ = (
         "breach",
+        "calendar",
+        "due_only",
         "durations",
+        "fixed",
+        "max_pause_us",
         "points",
         "rule",
         "spec",
@@ -218,12 +222,18 @@ class _Target:
         target = spec.target
         self.text = text  # the row's then.target, as the table gives it
         self.spec = spec
+        # The calendar it runs on, and whether its zone has one UTC offset for all time.
+        self.calendar = calendar = spec.calendar
+        self.fixed = calendar.fixed_offset
         self.target = target
         self.rule = rule
         self.warnings: tuple[ClockWarning, ...] = spec.warnings
         # The due time's duration first, then each warning's threshold, in microseconds.
         self.target_us = target_us = duration_us(target, "target")
         self.durations = (target_us, *[w.threshold_us(target_us) for w in spec.warnings])
+        self.due_only = (target_us,)  # the due time's alone (a stopped clock's)
+        cap = spec.max_pause  # the cap on the time pauses take off, in microseconds
+        self.max_pause_us = None if cap is None else duration_us(cap, "max_pause")
         name = spec.name
         # Per warning: its name, the level it escalates to (if any) and the reason text.
         self.points: tuple[tuple[str, int | None, str], ...] = tuple(
