@@ -177,7 +177,7 @@ def swept(
     # with.
     until_since = _since(until, _UTC_EPOCHS)
     at_us = _since(at, _UTC_EPOCHS) // _ONE_US
-    now = _Now(at, at_us, until, until_since, until_since // _ONE_US, soon)
+    now = _Now(at, at_us, until, until_since, until_since // _ONE_US, soon, {})
     found: _Lists = [[] for _ in _URGENCY]
     reviews: dict[str, datetime | None] = {}
     decided = skipped = 0
@@ -185,7 +185,7 @@ def swept(
         if case.opened_at > at:  # not open yet: nothing is due on it
             continue
         case = case._as_of_aware(at)  # ``case.as_of(at)``: ``at`` is checked above
-        if case.is_closed:
+        if case.status is _CLOSED:  # ``case.is_closed``
             continue
         if case.id in known:
             review = known[case.id]
@@ -283,7 +283,7 @@ def _list(
     # breach, a warning or a broken promise is found (_acted_since), if it has events.
     acted: list[timedelta | None] = [None] if case.events else [_NEVER]
     # A resolved case is escalated no more: its clocks call for nothing.
-    if case.status is CaseStatus.OPEN:
+    if case.status is _OPEN:
         _list_clocks(found, case, plan.clocks, dues, epochs, now, acted)
     for promise in case.promises:
         if not promise.is_pending:
@@ -331,6 +331,9 @@ class _Now(NamedTuple):
     until_since: timedelta
     until_us: int
     soon: datetime
+    #: Each breached clock's due instant shown (the first calendar that showed it), and
+    #: its time since the epoch.
+    shown: dict[int, tuple[BusinessCalendar, datetime, timedelta]]
 
 
 def _held_later(action: DueShown, now: _Now) -> bool:
@@ -359,18 +362,33 @@ def _list_clocks(
         i += 1
         status = clock.status
         if status is _BREACHED:
-            due_at = clock.due_at if dues is None else due_shown(dues[i])
-            if due_at is not None:
+            if dues is None:
+                due_at = clock.due_at
+                if due_at is None:
+                    continue
                 due_since = _since(due_at, epochs)
-                if due_since > _acted_since(acted, case, epochs):
-                    what = f"{clock.name} clock breached"
-                    _add(found, _BREACH, case.id, due_at, due_since, what)
+            else:
+                # Shown once a sweep for each instant and calendar (many clocks of many
+                # cases fall due at one opening): the time its state shows, since the
+                # epoch.
+                due = dues[i]
+                due_us = due[0]
+                if due_us is None:
+                    continue
+                shown = now.shown.get(due_us)
+                if shown is None or shown[0] is not due[1]:
+                    due_at = cast("datetime", due_shown(due))
+                    shown = now.shown[due_us] = (due[1], due_at, _since(due_at, epochs))
+                _, due_at, due_since = shown
+            if due_since > _acted_since(acted, case, epochs):
+                what = f"{clock.name} clock breached"
+                _add(found, _BREACH, case.id, due_at, due_since, what)
         elif status is _RUNNING:
             # The last warning fired: from the instants, when the state's shown values
             # wait (only that one shown); else as the state shows them.
-            shown = source(clock)
-            if type(shown) is tuple:
-                last = last_warning(shown, now.at, now.us)
+            fill = source(clock)
+            if type(fill) is tuple:
+                last = last_warning(fill, now.at, now.us)
             else:
                 last = None
                 for warning in clock.warnings:
@@ -437,7 +455,9 @@ def _summary(action: DecidedAction) -> str:
     return cast("Action", action).summary
 
 
-# Looked up once: the kinds _list reads.
+# Looked up once (reading an enum's member from its class costs about as much as a
+# call): the kinds swept and _list read.
+_OPEN, _CLOSED = CaseStatus.OPEN, CaseStatus.CLOSED
 _BREACHED, _RUNNING, _ESCALATE = ClockStatus.BREACHED, ClockStatus.RUNNING, ActionKind.ESCALATE
 _NOTIFY, _FOLLOW_UP = ActionKind.NOTIFY, ActionKind.FOLLOW_UP
 # Each kind of item _list lists, with its urgency (_add). Updates (notifications) and
