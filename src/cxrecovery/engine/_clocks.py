@@ -126,45 +126,6 @@ class _ClockSteps:
 
     # --- clocks and escalation -----------------------------------------------------------
 
-    def clock_span(self, clock: ClockPolicy) -> tuple[datetime, datetime | None]:
-        """When ``clock`` started, and when it stopped (``None`` while it runs)."""
-        case = self.case
-        at = self.at
-        kind = clock.start
-        if kind is _OPENED:
-            start = case.opened_at
-        elif kind is _LAST_PROGRESS:
-            start = self.timeline.last_progress
-        else:
-            start = case.opened_at
-            if kind is _LAST_UPDATE:
-                for tp in case.touchpoints:
-                    if tp.at > at:
-                        break
-                    if tp.direction is _OUTBOUND or tp.agent:
-                        start = tp.at
-            elif kind is _LAST_CUSTOMER_CONTACT:
-                for tp in case.touchpoints:
-                    if tp.at > at:
-                        break
-                    if tp.direction is _INBOUND:
-                        start = tp.at
-        stop = clock.stop
-        if stop is _FIRST_RESPONSE:
-            for tp in case.touchpoints:
-                if tp.at > at:
-                    break
-                if tp.at >= start and (tp.direction is _OUTBOUND or tp.agent):
-                    return start, tp.at
-            return start, None
-        if stop is _RESOLVED:
-            when = case.resolved_at or case.closed_at
-            return start, when if when is not None and when <= at else None
-        if stop is _CLOSED:
-            when = case.closed_at
-            return start, when if when is not None and when <= at else None
-        return start, None
-
     def clocks(self) -> tuple[list[ClockState], list[_Level]]:
         """Each clock's state, and the escalation levels its warnings and breach reached,
         worked out on instants: a state's due time and warnings are shown in its zone when
@@ -203,11 +164,8 @@ class _ClockSteps:
                 # A row whose spec failed when the engine was built (this raises again),
                 # or a target that is not the row's own (an aggregating table).
                 compiled = clock_target(engine, clock, row, out["target"])
-            start, stopped = self.clock_span(clock)
-            if not at_us and (stopped is None or self.case.pauses):
-                at_us = instant_us(self.at, "at")
-            reached, start_us, met, paused = self.clock_times(
-                clock, compiled, start, stopped, at_us, known
+            reached, start, start_us, stopped, met, paused, at_us = self.clock_times(
+                clock, compiled, at_us, known
             )
             calendar = compiled.calendar
             due_us = reached[0] if reached else None
@@ -282,35 +240,62 @@ class _ClockSteps:
         return review
 
     def clock_times(
-        self,
-        clock: ClockPolicy,
-        compiled: _Target,
-        start: datetime,
-        stopped: datetime | None,
-        at_us: int,
-        known: dict[int, int],
-    ) -> tuple[Sequence[int | None], int, bool | None, bool]:
-        """A clock's due time and warning times (as instants), its start as an instant,
-        whether it met its target (``None`` while it runs) and whether it is paused at
-        the decision time.
+        self, clock: ClockPolicy, compiled: _Target, at_us: int, known: dict[int, int]
+    ) -> tuple[Sequence[int | None], datetime, int, datetime | None, bool | None, bool, int]:
+        """A clock's due time and warning times (as instants), when it started (and as an
+        instant), when it stopped (``None`` while it runs), whether it met its target
+        (``None`` while it runs), whether it is paused at the decision time, and the
+        decision time as an instant (``at_us``: 0 until a clock needs it, made then).
 
-        One computation for every clock, paused or not (``clock_times_us``, the arithmetic
-        of ``Clock``): a clock no pause touches is business-time additions from its start
-        (``reach_us``, those additions alone), its start located in the index once for
-        them all. The due and warning times are those of a clock that kept running,
-        stopped or not. A stopped clock gives its due time alone (it has no review and
-        no escalation: its warnings are worked out when its state is shown, from the same
-        start; their thresholds are no greater than the target's, so that cannot fail).
-        ``known`` keeps the case's times converted to instants, by identity (the case's
-        own datetimes, alive for the decision): clocks often share a start.
+        One computation for every clock (``clock_times_us``, the arithmetic of ``Clock``):
+        a clock no pause touches is additions from its start (``reach_us``). The due and
+        warning times are those of a clock that kept running; a stopped clock gives its
+        due time alone (its warnings are worked out when its state is shown, from the
+        same start). ``known`` keeps the case's times as instants, by identity (the
+        case's own datetimes, alive for the decision): clocks often share a start.
         """
-        calendar = compiled.calendar
+        case = self.case
+        at = self.at
+        kind = clock.start
+        if kind is _OPENED:
+            start = case.opened_at
+        elif kind is _LAST_PROGRESS:
+            start = self.timeline.last_progress
+        else:
+            start = case.opened_at
+            if kind is _LAST_UPDATE:
+                for tp in case.touchpoints:
+                    if tp.at > at:
+                        break
+                    if tp.direction is _OUTBOUND or tp.agent:
+                        start = tp.at
+            elif kind is _LAST_CUSTOMER_CONTACT:
+                for tp in case.touchpoints:
+                    if tp.at > at:
+                        break
+                    if tp.direction is _INBOUND:
+                        start = tp.at
+        stop = clock.stop
+        stopped = None
+        if stop is _FIRST_RESPONSE:
+            for tp in case.touchpoints:
+                if tp.at > at:
+                    break
+                if tp.at >= start and (tp.direction is _OUTBOUND or tp.agent):
+                    stopped = tp.at
+                    break
+        elif stop is _RESOLVED or stop is _CLOSED:
+            when = case.closed_at if stop is _CLOSED else case.resolved_at or case.closed_at
+            if when is not None and when <= at:
+                stopped = when
+        case_pauses = case.pauses
+        if not at_us and (stopped is None or case_pauses):
+            at_us = instant_us(at, "at")
+        # (Between the opening and the decision time, which decide() holds to the years
+        # 1900 to 2200: within those a calendar computes from.)
         start_us = known.get(id(start))
         if start_us is None:
-            # (Between the opening and the decision time, which decide() holds to the
-            # years 1900 to 2200: within those a calendar computes from.)
             start_us = known[id(start)] = instant_us(start, "start")
-        case_pauses = self.case.pauses
         spans = _spans(case_pauses, clock.pauses, known) if case_pauses else None
         stop_us = None
         if stopped is not None:
@@ -318,11 +303,14 @@ class _ClockSteps:
             if stop_us is None:
                 stop_us = known[id(stopped)] = instant_us(stopped, "end")
         if spans:
-            return _paused(compiled, start_us, spans, stop_us, at_us)
+            reached, met, paused = _paused(compiled, start_us, spans, stop_us, at_us)
+            return reached, start, start_us, stopped, met, paused, at_us
         if stop_us is not None:
-            reached = reach_us(calendar, start_us, compiled.due_only)
-            return reached, start_us, met_by(calendar, reached[0], stop_us), False
-        return reach_us(calendar, start_us, compiled.durations), start_us, None, False
+            reached = reach_us(compiled.calendar, start_us, compiled.due_only)
+            met = met_by(compiled.calendar, reached[0], stop_us)
+            return reached, start, start_us, stopped, met, False, at_us
+        reached = reach_us(compiled.calendar, start_us, compiled.durations)
+        return reached, start, start_us, stopped, None, False, at_us
 
     def escalation(self, clock_levels: list[_Level]) -> tuple[int, list[_Why], datetime]:
         """The escalation level due, why (its reasons, made when the plan's actions are
@@ -461,7 +449,7 @@ def _spans(pauses: Sequence[Pause], reasons: frozenset[str], known: dict[int, in
 
 def _paused(
     compiled: _Target, start_us: int, spans: list[Span], stop_us: int | None, at_us: int
-) -> tuple[Sequence[int | None], int, bool | None, bool]:
+) -> tuple[Sequence[int | None], bool | None, bool]:
     """:meth:`_ClockSteps.clock_times` of a clock that pauses touch (``spans``)."""
     times = clock_times_us(
         compiled.calendar,
@@ -474,4 +462,4 @@ def _paused(
     )
     ran = times.elapsed_at_stop
     met = None if ran is None else ran <= compiled.target_us
-    return times.reached, start_us, met, times.paused
+    return times.reached, met, times.paused
