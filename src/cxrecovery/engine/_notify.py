@@ -8,7 +8,7 @@ from typing import Final
 
 from cxrecovery.businesstime import BusinessCalendar
 from cxrecovery.engine._context import DecisionContext
-from cxrecovery.engine._pending import NOTHING_GRANTED, DueShown, Explained, Pending, new_pending
+from cxrecovery.engine._pending import DueShown, Explained, Pending, new_pending
 from cxrecovery.engine._support import (
     _TICK,
     channel_words,
@@ -38,6 +38,7 @@ _LIVE: Final = frozenset({Channel.IN_PERSON, Channel.PHONE, Channel.CHAT, Channe
 # or once they are breached.
 _UPDATE_CLOCKS: Final = ("first_response", "next_update")
 _UPDATE_STATUSES: Final = (ClockStatus.RUNNING, ClockStatus.BREACHED)
+_BREACHED: Final = ClockStatus.BREACHED
 _MAKE_PROMISE: Final = ActionKind.MAKE_PROMISE
 # Enum members looked up once (an enum class's attribute costs a lookup through its
 # metaclass on every read).
@@ -83,7 +84,9 @@ def notify(
     channel, here = channel_now(d)
     # The next update's due instant and its calendar: the action shows it in the
     # calendar's zone when it is read (:class:`DueShown`).
-    update = _update_due(clocks, d.clock_dues)
+    dues = d.clock_dues
+    first = _update_due(clocks, dues)
+    update = dues[first] if first is not None else None
     due: datetime | None = None
     # Put right already: tell them now, unless they were told since it was put right
     # (and since the last setback).
@@ -102,15 +105,19 @@ def notify(
             repaid.append(item.amount)
     promised_now = False
     if promised:
-        if update is not None:
-            due, update = update[1].datetime_at(update[0]), None
         # The plan makes a promise now: the customer hears it now, not when the next
-        # update falls due (a remake promised in 20 minutes, told by tomorrow).
-        promised_now = due is None or instant(due) >= instant(d.at)
-        if promised_now:
+        # update falls due (a remake promised in 20 minutes, told by tomorrow); unless
+        # that update is overdue already (its clock breached: due before the decision
+        # time), when it is due then.
+        if first is not None and clocks[first].status is _BREACHED:
+            due_us, calendar = dues[first]  # (an instant: _update_due's is never None)
+            due = calendar.datetime_at(due_us)  # type: ignore[arg-type]
+        else:
+            promised_now = True
             due = d.at
+        update = None
     d.pending.append(
-        new_pending(  # every field, in order: see Pending
+        new_pending(  # every field, in order (see Pending): nothing granted
             Pending if update is None else DueShown,
             (
                 _NOTIFY,
@@ -118,7 +125,13 @@ def notify(
                 (channel, here, told_now, promised_now, promise_due, repaid, compensation),
                 None,
                 due if update is None else update,
-                *NOTHING_GRANTED,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
                 channel,
             ),
         )
@@ -200,21 +213,22 @@ def _tell(channel: Channel | None, told: str) -> str:
 
 def _update_due(
     clocks: list[ClockState], dues: list[tuple[int | None, BusinessCalendar]]
-) -> tuple[int, BusinessCalendar] | None:
-    """The earliest a running or breached first-response or next-update clock is due
-    (the first of equal instants), as its instant and the calendar its state's
-    ``due_at`` is shown in: worked out from the instants, so that reading it does not
-    fill the states' shown values."""
-    found: tuple[int, BusinessCalendar] | None = None
+) -> int | None:
+    """Which of ``clocks`` is the next update's: the running or breached first-response
+    or next-update clock due earliest (the first of equal instants), by its place; its
+    due instant and the calendar its state's ``due_at`` is shown in are ``dues``' at that
+    place. Worked out from the instants, so that reading it does not fill the states'
+    shown values."""
+    found: int | None = None
+    least = 0
     if len(clocks) != len(dues):  # pragma: no cover - the clock steps make one of each
         raise AssertionError("a due instant for each clock")
     for i, state in enumerate(clocks):  # by index: cheaper than a strict zip
         # The due instant read only for an update clock that runs or is breached.
         if state.name in _UPDATE_CLOCKS and state.status in _UPDATE_STATUSES:
-            due = dues[i]
-            due_us = due[0]
-            if due_us is not None and (found is None or due_us < found[0]):
-                found = (due_us, due[1])
+            due_us = dues[i][0]
+            if due_us is not None and (found is None or due_us < least):
+                found, least = i, due_us
     return found
 
 
@@ -277,7 +291,7 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
             else None
         )
         d.pending.append(
-            new_pending(  # every field, in order: see Pending
+            new_pending(  # every field, in order (see Pending): nothing granted
                 Pending if due is None else DueShown,
                 (
                     _FOLLOW_UP,
@@ -285,7 +299,13 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
                     (part, rule, due),
                     owner,
                     due,
-                    *NOTHING_GRANTED,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
                     channel,
                 ),
             )
