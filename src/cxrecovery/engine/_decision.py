@@ -37,6 +37,8 @@ __all__ = ["DecisionContext", "decided", "decided_as_taken", "ordered", "plan"]
 
 # Where each kind of action goes in a plan: the order ActionKind lists them in.
 _KIND_ORDER: Final = {kind: i for i, kind in enumerate(ActionKind)}
+# Looked up once (an enum class's attribute costs a lookup through its metaclass).
+_RESOLVED: Final = CaseStatus.RESOLVED
 
 
 def _recovery(d: DecisionContext) -> tuple[Mapping[str, object] | None, str]:
@@ -46,7 +48,7 @@ def _recovery(d: DecisionContext) -> tuple[Mapping[str, object] | None, str]:
     found = d.decided(name, d.engine._compiled.tables[name], path, _RECOVERY_WHAT)
     if found is None:
         return None, ""
-    return found[0], d._slots[path].row(found[1])[0]
+    return found[0], d._slots[path].rule(found[1])
 
 
 _RECOVERY_WHAT: Final = "the apology's style, the goodwill and the follow-up"
@@ -66,7 +68,7 @@ def plan(d: DecisionContext, decided_at: datetime | None = None) -> RecoveryPlan
     # An escalation already taken to a level is not raised to it again: the case is
     # at the higher of the level due and the level taken.
     taken = d.case.escalation_taken() if d.is_open and d.case.events else 0
-    at_level = max(level, taken)
+    at_level = level if level >= taken else taken
     owner, owner_reason = owner_of(d, at_level)
 
     if d.is_open:
@@ -84,7 +86,7 @@ def plan(d: DecisionContext, decided_at: datetime | None = None) -> RecoveryPlan
     # A case put right after a broken promise, or one that now pays the customer,
     # still owes them an apology and a word: money is not a substitute for either
     # (Wirtz & Mattila 2004; Joireman et al. 2013).
-    aftercare = d.case.status is CaseStatus.RESOLVED and (
+    aftercare = d.case.status is _RESOLVED and (
         compensation is not None or int(d.facts["promises_broken"]) > 0  # type: ignore[call-overload]
     )
     if aftercare and recovery is not None and _unapologised(d):
@@ -113,6 +115,7 @@ def _assemble(
     and trace on the first read of any of them (each action's words, details and
     reasons on the first read of those); everything now with ``explain``."""
     policy = d.policy
+    reviews = d.reviews
     made = _PLAN(
         FieldParts(d, _EXPLANATION),
         d.case.id,
@@ -128,7 +131,10 @@ def _assemble(
         tuple(clocks),
         at_level,
         str(d.facts["relationship_health"]),
-        earliest(d.reviews, d.engine._compiled.epochs) if d.reviews else None,
+        # The earliest review (one alone is compared with nothing).
+        earliest(reviews, d.engine._compiled.epochs)
+        if len(reviews) > 1
+        else (reviews[0] if reviews else None),
         over,
         expectation,
         d.judgement,

@@ -168,8 +168,13 @@ class TableSlot:
                 if rule.id == row:
                     facts = tuple(sorted({c.fact.name for c in rule.conditions if not c.is_any}))
                     break
-            found = self.rows[row] = (f"{self.path}[{row}]", facts)
+            found = self.rows[row] = (self.rule(row), facts)
         return found
+
+    def rule(self, row: str) -> str:
+        """Row ``row``'s rule (:meth:`row`'s first part, without the facts its cells
+        test: a decision cites a row it chose, its explanation the facts)."""
+        return f"{self.path}[{row}]"
 
 
 def table_slots(
