@@ -23,6 +23,7 @@ from cxrecovery.model._events import (
     has_status_events,
     history_problems,
     implied_status_events,
+    new_status,
     owner_at,
     status_at,
 )
@@ -376,7 +377,7 @@ def _case_problems(case: Case) -> list[Problem]:
         case.status, case.opened_at, case.resolved_at, case.closed_at, case.pauses, problems
     )
     if case.events:
-        now = StatusAt(case.status, case.resolved_at, case.closed_at)
+        now = new_status((case.status, case.resolved_at, case.closed_at))
         problems.extend(history_problems(case.events, opened, now, case.owner))
     return problems
 
@@ -410,16 +411,50 @@ def _as_of(case: Case, at: datetime) -> Case:
     ended). Property tests (``tests/test_model_as_of.py``) check it against the checked
     path, every object made again through its ``__init__``.
     """
-    made = _restricted(
-        id=case.id,
-        failure=case.failure,
-        opened_at=case.opened_at,
-        channel=case.channel,
-        prior_cases=case.prior_cases,
-        attributes=case.attributes,
-        remedy_lead_time=case.remedy_lead_time,
-        remedy_ready_at=case.remedy_ready_at,
-        **as_of_changes(case, at),
+    events = case.events
+    status, resolved_at, closed_at = status_at(
+        events, new_status((case.status, case.resolved_at, case.closed_at)), at
+    )
+    if case.promises:
+        promises = []
+        for promise in case.promises:
+            if promise.made_at > at:
+                continue
+            if promise.settled_at is not None and promise.settled_at > at:
+                promise = _pending(promise)
+            promises.append(promise)
+    if case.pauses:
+        pauses = []
+        for pause in case.pauses:
+            if pause.started_at > at:
+                continue
+            if pause.ended_at is not None and pause.ended_at > at:
+                pause = _going_on(pause)
+            pauses.append(pause)
+    customer = case.customer
+    set_at = customer.expectation.set_at  # (_expected_later, in line)
+    made = _restricted(  # every field, in order: those as_of changes as they are at ``at``
+        case.id,
+        customer
+        if set_at is None or set_at <= at
+        else attrs.evolve(customer, expectation=NOTHING_EXPECTED),
+        case.failure,
+        case.opened_at,
+        status,
+        # Without events, the owner is the flat field's and there is nothing to cut.
+        owner_at(events, case.owner, at) if events else case.owner,
+        case.channel,
+        tuple([tp for tp in case.touchpoints if tp.at <= at]),
+        tuple(promises) if case.promises else (),
+        tuple(pauses) if case.pauses else (),
+        tuple([g for g in case.grants if g.at <= at]) if case.grants else (),
+        case.prior_cases,
+        events_as_of(events, at) if events else events,
+        resolved_at,
+        closed_at,
+        case.attributes,
+        case.remedy_lead_time,
+        case.remedy_ready_at,
     )
     problems = _case_problems(made)
     if problems:
@@ -438,63 +473,22 @@ def _pending(promise: Promise) -> Promise:
     """``attrs.evolve(promise, status=PENDING, settled_at=None, settled_by=None)``
     without the checks, which it passes: a pending promise needs no settlement, and
     the other fields are the valid promise's (a property test compares the two)."""
-    return _promise_made(
-        id=promise.id,
-        what=promise.what,
-        made_at=promise.made_at,
-        due=promise.due,
-        made_by=promise.made_by,
-        channel=promise.channel,
-        kind=promise.kind,
-        implicit=promise.implicit,
-        status=PromiseStatus.PENDING,
-        settled_at=None,
-        settled_by=None,
+    return _promise_made(  # every field, in order
+        promise.id,
+        promise.what,
+        promise.made_at,
+        promise.due,
+        promise.made_by,
+        promise.channel,
+        promise.kind,
+        promise.implicit,
+        PromiseStatus.PENDING,
+        None,
+        None,
     )
 
 
 def _going_on(pause: Pause) -> Pause:
     """``attrs.evolve(pause, ended_at=None)`` without the check, which a pause with no
     end passes (a property test compares the two)."""
-    return _pause_made(
-        reason=pause.reason, started_at=pause.started_at, ended_at=None, note=pause.note
-    )
-
-
-def as_of_changes(case: Case, at: datetime) -> dict[str, Any]:
-    """The fields of ``case`` that :meth:`Case.as_of` changes, as they are at ``at``."""
-    touchpoints = tuple([tp for tp in case.touchpoints if tp.at <= at])
-    promises = []
-    for promise in case.promises:
-        if promise.made_at > at:
-            continue
-        if promise.settled_at is not None and promise.settled_at > at:
-            promise = _pending(promise)
-        promises.append(promise)
-    pauses = []
-    for pause in case.pauses:
-        if pause.started_at > at:
-            continue
-        if pause.ended_at is not None and pause.ended_at > at:
-            pause = _going_on(pause)
-        pauses.append(pause)
-    grants = tuple([g for g in case.grants if g.at <= at]) if case.grants else ()
-    events = case.events
-    now = StatusAt(case.status, case.resolved_at, case.closed_at)
-    status, resolved_at, closed_at = status_at(events, now, at)
-    customer = case.customer
-    if _expected_later(case, at):
-        customer = attrs.evolve(customer, expectation=NOTHING_EXPECTED)
-    return {
-        "customer": customer,
-        "status": status,
-        # Without events, the owner is the flat field's and there is nothing to cut.
-        "owner": owner_at(events, case.owner, at) if events else case.owner,
-        "touchpoints": touchpoints,
-        "promises": tuple(promises),
-        "pauses": tuple(pauses),
-        "grants": grants,
-        "events": events_as_of(events, at) if events else events,
-        "resolved_at": resolved_at,
-        "closed_at": closed_at,
-    }
+    return _pause_made(pause.reason, pause.started_at, None, pause.note)  # every field, in order

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any, Final, NamedTuple
 
 import attrs
 
@@ -119,6 +120,13 @@ class StatusAt(NamedTuple):
     closed_at: datetime | None
 
 
+# ``StatusAt(status, resolved_at, closed_at)`` of the tuple of its three fields, without
+# the generated constructor (a call by keyword or position in Python: several times the
+# cost).
+new_status: Final = partial(tuple.__new__, StatusAt)
+# The statuses, looked up once (an enum class's attribute costs a lookup through its
+# metaclass).
+_IS_OPEN, _IS_RESOLVED, _IS_CLOSED = CaseStatus.OPEN, CaseStatus.RESOLVED, CaseStatus.CLOSED
 _OPEN_STATE = StatusAt(CaseStatus.OPEN, None, None)
 
 
@@ -142,7 +150,7 @@ def status_at(
     With status events, they are replayed up to ``at``; without, ``now`` implies them:
     resolved at ``resolved_at``, closed at ``closed_at``.
     """
-    if has_status_events(events):
+    if events and has_status_events(events):
         state = _OPEN_STATE
         for event in events:
             if at is not None and event.at > at:
@@ -152,12 +160,12 @@ def status_at(
     status, resolved, closed = now
     if at is None:
         return now
-    if status is CaseStatus.CLOSED and closed is not None and closed <= at:
-        return StatusAt(
-            status, resolved if resolved is not None and resolved <= at else None, closed
+    if status is _IS_CLOSED and closed is not None and closed <= at:
+        return new_status(
+            (status, resolved if resolved is not None and resolved <= at else None, closed)
         )
-    if status is not CaseStatus.OPEN and resolved is not None and resolved <= at:
-        return StatusAt(CaseStatus.RESOLVED, resolved, None)
+    if status is not _IS_OPEN and resolved is not None and resolved <= at:
+        return new_status((_IS_RESOLVED, resolved, None))
     return _OPEN_STATE
 
 
