@@ -36,7 +36,7 @@ _HERE_FOR: Final = timedelta(minutes=30)
 _LIVE: Final = frozenset({Channel.IN_PERSON, Channel.PHONE, Channel.CHAT, Channel.VIDEO})
 # The clocks whose due time is when the customer next hears from us, while they run
 # or once they are breached.
-_UPDATE_CLOCKS: Final = ("first_response", "next_update")
+_UPDATE_CLOCKS: Final = frozenset({"first_response", "next_update"})
 _UPDATE_STATUSES: Final = (ClockStatus.RUNNING, ClockStatus.BREACHED)
 _BREACHED: Final = ClockStatus.BREACHED
 _MAKE_PROMISE: Final = ActionKind.MAKE_PROMISE
@@ -223,11 +223,14 @@ def _update_due(
     least = 0
     if len(clocks) != len(dues):  # pragma: no cover - the clock steps make one of each
         raise AssertionError("a due instant for each clock")
-    for i, state in enumerate(clocks):  # by index: cheaper than a strict zip
-        # The due instant read only for an update clock that runs or is breached.
-        if state.name in _UPDATE_CLOCKS and state.status in _UPDATE_STATUSES:
-            due_us = dues[i][0]
-            if due_us is not None and (found is None or due_us < least):
+    i = -1
+    for due_us, _calendar in dues:
+        i += 1
+        # A state's name and status read only for a due instant earlier than any found
+        # (each read of a deferred state's field costs a lookup).
+        if due_us is not None and (found is None or due_us < least):
+            state = clocks[i]
+            if state.name in _UPDATE_CLOCKS and state.status in _UPDATE_STATUSES:
                 found, least = i, due_us
     return found
 
@@ -385,8 +388,11 @@ def future_windows(d: DecisionContext) -> None:
     """Look again when a promise falls overdue, a grant leaves the goodwill window, or
     a case in limbo crosses a bound a table tests."""
     # A promise is overdue, and a grant leaves the goodwill window, just after.
-    for when in (*d.timeline.promise_due, *d.timeline.window_exits):
+    timeline = d.timeline
+    for when in timeline.promise_due:
+        d.future(when + _TICK)
+    for when in timeline.window_exits:
         d.future(when + _TICK)
     for bound in d.engine._limbo_bounds:
         hours = timedelta(microseconds=int(bound * 3_600_000_000))
-        d.future(d.engine._settings.calendar.add(d.timeline.last_progress, hours))
+        d.future(d.engine._settings.calendar.add(timeline.last_progress, hours))
