@@ -127,7 +127,7 @@ def _assemble(
         policy.name,
         policy.version,
         policy.fingerprint,
-        tuple(d.approvals),
+        tuple(d.approvals) if d.approvals else (),
         tuple(clocks),
         at_level,
         str(d.facts["relationship_health"]),

@@ -254,7 +254,11 @@ class Case(_Derived):
                 f"{at.isoformat()} is before case {self.id!r} opened at "
                 f"{self.opened_at.isoformat()}",
             )
-        if self.last_event_at() <= at:
+        try:  # (last_event_at(), without its call once it is kept)
+            last = self._last_event
+        except AttributeError:  # made without __init__ (as of a time, unpickled)
+            last = None
+        if (last if last is not None else self.last_event_at()) <= at:
             set_at = self.customer.expectation.set_at  # (_expected_later, in line)
             if set_at is None or set_at <= at:
                 return self
