@@ -3,7 +3,6 @@ every step uses (tables through the memo, reasons, judgement), thrown away after
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Final
 from cxrecovery._validation import settable_maker
 from cxrecovery.engine._clocks import _ClockSteps
 from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, reasons_of
-from cxrecovery.engine._slots import Entry, TableSlot, Traced, _memo_safe, plain, remember
+from cxrecovery.engine._slots import Entry, Row, TableSlot, Traced, _memo_safe, plain, remember
 from cxrecovery.engine._support import (
     EMPTY_ATTRIBUTES,
     _plain_facts,
@@ -38,7 +37,7 @@ from cxrecovery.plan import (
     TableTrace,
 )
 from cxrecovery.policy import RolePolicy
-from cxrecovery.tables import DecisionTable, TableResult
+from cxrecovery.tables import DecisionTable, TableResult, made_result
 
 if TYPE_CHECKING:
     from cxrecovery.engine.compile import CompiledPolicy
@@ -54,16 +53,13 @@ _OPEN: Final = CaseStatus.OPEN
 _trace: Final = settable_maker(TableTrace, "being traced")
 
 
-def _made_trace(slot: TableSlot, result: TableResult, why_not: tuple[str, ...]) -> TableTrace:
-    """A table's part in the plan: the facts it read (as its result holds them, each
-    one the decision's value) and the rows it matched, chose and shadowed."""
+def _made_trace(trace: Traced, why_not: tuple[str, ...]) -> TableTrace:
+    """A table's part in the plan: the facts it read (each one the decision's value)
+    and the rows it matched, chose and shadowed."""
+    slot = trace[1]
+    outcome = trace[2]
     return _trace(  # table, inputs, matched, chosen, shadowed, why_not
-        slot.path,
-        slot.picked(result.inputs),
-        result.matched,
-        result.chosen,
-        result.shadowed,
-        why_not,
+        slot.path, slot.picked(trace[3]), outcome[2], outcome[3], outcome[4], why_not
     )
 
 
@@ -72,7 +68,7 @@ def traced(trace: Traced) -> TableTrace:
     entries of a table's memo are shared by the decisions that read the same facts)."""
     made: TableTrace | None = trace[0]
     if made is None:
-        made = trace[0] = _made_trace(trace[1], trace[2], ())
+        made = trace[0] = _made_trace(trace, ())
     return made
 
 
@@ -126,50 +122,56 @@ class DecisionContext(_ClockSteps):
     # --- helpers -------------------------------------------------------------------------
 
     def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
-        return self._entry(table, self._slots[path])[0]
+        found = self._entry(table, self._slots[path])
+        result: TableResult | None = found[5]
+        if result is None:
+            result = found[5] = made_result(found[2], found[3])
+        return result
 
     def _entry(self, table: DecisionTable, slot: TableSlot) -> Entry:
-        """The table's result, its trace (kept for the plan) and the row it decides with."""
+        """The table's outcome, its trace (kept for the plan) and the row it decides
+        with: one memo entry (see ``Entry``)."""
         if self.memo_ok:
-            # A table's result and trace depend only on the facts it reads: decisions
-            # that read the same values share them (see ``memo_key``). Without why-not
-            # traces only: explain is the slow path.
+            # A table's outcome depends only on the facts it reads: decisions that read
+            # the same values share it (see ``memo_key``). Without why-not traces only:
+            # explain is the slow path.
             try:
                 key = slot.key(self.facts)
-            except KeyError:  # a fact is missing: evaluate() says so
+            except KeyError:  # a fact is missing: evaluating says so
                 pass
             else:
                 memo = slot.memo
                 found = memo.get(key)
                 if found is None:
                     found = remember(memo, key, self._evaluate(table, slot))
-                self.trace.append(found[1])
+                self.trace.append(found)
                 return found
         found = self._evaluate(table, slot)
-        self.trace.append(found[1])
+        self.trace.append(found)
         return found
 
     def _evaluate(self, table: DecisionTable, slot: TableSlot) -> Entry:
         facts = self.facts
-        result = table.evaluate(facts)
-        # The trace is made when the plan's trace is read (``traced``): the result holds
-        # all it shows. With ``explain``, now, with the why-not of every row.
-        trace: Traced = [None, slot, result]
-        if self.explain:
-            trace[0] = _made_trace(slot, result, _why_not(table.explain(facts)))
+        seen: dict[str, object] = {}
+        # The outcome and the values read, as a result would hold them: the result is
+        # made only if asked for (``evaluate``), the trace when the plan's trace is read
+        # (``traced``). With ``explain``, the trace now, with the why-not of every row.
+        outcome = table._outcome(facts, seen)
         # A table's outputs are a row's (a mapping), every row's (a tuple) or None: the
         # tuple and None told by their classes, cheaper than the Mapping ABC's test.
-        outputs = result.outputs
-        if outputs is None or isinstance(outputs, tuple):
-            return result, trace, None
-        chosen = result.chosen
-        if not chosen:
-            return result, trace, None
-        return result, trace, (outputs, chosen[0])
+        outputs = outcome[1]
+        chosen = outcome[3]
+        row: Row | None = (
+            None
+            if outputs is None or isinstance(outputs, tuple) or not chosen
+            else (outputs, chosen[0])
+        )
+        found: Entry = [None, slot, outcome, seen, row, None]
+        if self.explain:
+            found[0] = _made_trace(found, _why_not(table.explain(facts)))
+        return found
 
-    def decided(
-        self, name: str, table: DecisionTable, path: str, what: str
-    ) -> tuple[Mapping[str, object], str] | None:
+    def decided(self, name: str, table: DecisionTable, path: str, what: str) -> Row | None:
         """The row ``table`` chooses, or None when the policy cannot decide ``what``: no
         row fits (a gap `cxrecovery check` reports) or a host fact it reads has no value.
         A person then decides it (:meth:`judge`), never a plan that leaves it out."""
@@ -177,9 +179,9 @@ class DecisionContext(_ClockSteps):
         if slot.hosts and self.lacking(path, what):
             return None
         found = self._entry(table, slot)
-        row = found[2]
+        row: Row | None = found[4]
         if row is None:
-            shown = ", ".join(f"{k}={v}" for k, v in found[0].inputs.items())
+            shown = ", ".join(f"{k}={v}" for k, v in found[3].items())
             self.gap(path, what, f"no row of {path} fits this case ({shown})")
         return row
 

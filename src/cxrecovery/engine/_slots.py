@@ -11,7 +11,7 @@ from typing import Any, Final, TypeVar
 
 from cxrecovery.facts import BUILTIN_FACTS
 from cxrecovery.model import Attributes
-from cxrecovery.tables import DecisionTable, FactKind, FactSpec, TableResult
+from cxrecovery.tables import DecisionTable, FactKind, FactSpec
 
 T = TypeVar("T")
 
@@ -125,13 +125,17 @@ def picker(names: tuple[str, ...], specs: Mapping[str, FactSpec]) -> Picker:
     return converted
 
 
-# A table's trace as a memo entry holds it: the trace once made (None until a plan's
-# trace is read), and the table's slot and result it is made of (see _context.traced).
-Traced = list[Any]
-# A memo entry: the table's result, its trace, and the row it decides with and that
-# row's rule (``path[row]``), or None when it decides nothing (see
-# DecisionContext.decided).
-Entry = tuple[TableResult, Traced, tuple[Mapping[str, object], str] | None]
+# A memo entry, one list per table outcome the memo keeps (see DecisionContext._entry),
+# and a table's part in a decision's trace: [0] the trace once made (None until a
+# plan's trace is read, see _context.traced), [1] the table's slot, [2] its outcome
+# (name, outputs, matched, chosen, shadowed: ``DecisionTable._outcome``), [3] the fact
+# values it read by input column, [4] the row it decides with (its outputs and id), or
+# None when it decides nothing (see DecisionContext.decided),
+# [5] the table's result once asked for (None until then: DecisionContext.evaluate).
+Entry = list[Any]
+Traced = Entry
+# A decided row: its outputs and its id.
+Row = tuple[Mapping[str, object], str]
 
 
 class TableSlot:

@@ -47,8 +47,8 @@ from cxrecovery.tables._model import (
     TableExplanation,
     TableResult,
     failure_reason,
-    made_result,
 )
+from cxrecovery.tables._model import made_result as made_result  # (for the engine)
 from cxrecovery.tables.vocabulary import FactKind, FactSpec, FrozenMapping, OutputSpec
 
 __all__ = [
@@ -225,16 +225,24 @@ class DecisionTable:
                 table disagree.
             InvalidValueError: ``facts`` is not a mapping.
         """
+        seen: dict[str, object] = {}
+        return made_result(self._outcome(facts, seen), seen)
+
+    def _outcome(self, facts: Mapping[str, object], seen: dict[str, object]) -> _Entry:
+        """:meth:`evaluate`'s work without its result: the outcome shared by every
+        evaluation that matches the same rules (name, outputs, matched, chosen,
+        shadowed), the fact values read written into ``seen`` (empty), by input column.
+        The engine keeps the two as they are, and makes a result only when asked for one.
+        """
         compiled = self._index
         mask = compiled.full
-        seen: dict[str, object] = {}
         try:
             for name, code, index, other in compiled.columns:
-                value = facts[name]
-                seen[name] = value
+                value = seen[name] = facts[name]
                 if code == _HASHED:
-                    found = index[value]  # an unknown value: KeyError, as a missing fact
-                elif code == _BOOLEAN:
+                    mask &= index[value]  # an unknown value: KeyError, as a missing fact
+                    continue
+                if code == _BOOLEAN:
                     found = index[1] if value is True else index[0] if value is False else None
                 elif code == _DENSE:
                     if value.__class__ is int:
@@ -260,7 +268,7 @@ class DecisionTable:
         entry = compiled.outcomes.get(mask)
         if entry is None:
             entry = self._settle(mask, seen)
-        return made_result(entry, seen)
+        return entry
 
     def explain(self, facts: Mapping[str, object]) -> TableExplanation:
         """Evaluate the table and say, for every rule, why it matched or which cell
