@@ -94,17 +94,17 @@ class Checks:
         columns: list[tuple[str, FactSpec | None]] = []
         seen: set[str] = set()
         for i, name in enumerate(value):
-            path = f"inputs[{i}]"
             if not isinstance(name, str):
-                self.fail(path, f"{name!r} is not a fact name")
+                self.fail(f"inputs[{i}]", f"{name!r} is not a fact name")
                 continue
             if name in seen:
-                self.fail(path, f"{name!r} is listed twice")
+                self.fail(f"inputs[{i}]", f"{name!r} is listed twice")
                 continue
             seen.add(name)
             spec = self.facts.get(name)
             if spec is None:
-                self.fail(path, f"{name!r} is not a known fact{suggest(name, self.facts)}")
+                where = f"inputs[{i}]"
+                self.fail(where, f"{name!r} is not a known fact{suggest(name, self.facts)}")
             columns.append((name, spec))
         return columns
 
@@ -117,7 +117,7 @@ class Checks:
                     self.fail(path, f"{name!r} is not an output name")
                     continue
                 self.declared.add(name)
-                if _is_mapping(spec):
+                if spec.__class__ is not str and _is_mapping(spec):  # (no ABC test for a kind)
                     self.keys(spec, OUTPUT_KEYS[1:], path)
                 made = self.output(name, spec, path)
                 if made is not None:
