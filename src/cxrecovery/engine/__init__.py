@@ -185,7 +185,7 @@ class Engine(CompiledPolicy):
             return self.decide(known, at=at)
         check_instant(at, "at")
         check_instant(known.opened_at, "case.opened_at")
-        return plan(self._decision(known, at, self._role(None), None, None, None, False), at)
+        return plan(self._decision(known, at, self._front, None, None, None, False), at)
 
     # --- many cases ----------------------------------------------------------------------
 
