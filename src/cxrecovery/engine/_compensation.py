@@ -12,7 +12,7 @@ from typing import Final
 from cxrecovery._validation import settable_maker
 from cxrecovery.engine._context import DecisionContext
 from cxrecovery.engine._grant import asked
-from cxrecovery.engine._harm import downtime_share, lateness_share
+from cxrecovery.engine._harm import harm_shares
 from cxrecovery.engine._owed import owed, repay
 from cxrecovery.engine._pending import Explained, Pending, ReasonSpec, new_pending, reasons_of
 from cxrecovery.engine._support import _duration_text
@@ -202,8 +202,7 @@ def _size(
     refunded = _ONE if owed_value is not None else _ZERO
     fault = facts["fault"]
     history = facts["history"]
-    lateness, late_by, changed = lateness_share(d)
-    downtime, down_for = downtime_share(d, changed)
+    lateness, late_by, downtime, down_for = harm_shares(d)
     # The tier used, the share, the harm and the steps (their texts written on first read).
     tier, ratio, _, steps = sizing.sized(
         tier,
@@ -272,7 +271,8 @@ def _over_delivered(
     else:
         delight = []
     granted_ratio = granted / value.amount
-    if not (granted_ratio > max(ratio, tier.max) or delight):
+    # Above the goodwill due and the tier's top (above the higher of the two).
+    if not ((granted_ratio > ratio and granted_ratio > tier.max) or delight):
         return False, None
     baseline = d.case.customer.expectation
     new_ratio = max(granted_ratio, baseline.compensation_ratio)

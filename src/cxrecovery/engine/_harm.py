@@ -12,7 +12,7 @@ from cxrecovery.engine._history import changed_at
 from cxrecovery.engine.goodwill import harm_reached
 from cxrecovery.model import PromiseStatus
 
-__all__ = ["downtime_share", "harm_changed_at", "lateness_share"]
+__all__ = ["harm_changed_at", "harm_shares"]
 
 _ZERO: Final = Decimal(0)
 _NO_TIME: Final = timedelta(0)
@@ -28,60 +28,55 @@ def harm_changed_at(d: DecisionContext) -> datetime:
     return changed_at(d.case, d.at, own_acts=False)
 
 
-def lateness_share(d: DecisionContext) -> tuple[Decimal, timedelta | None, datetime | None]:
-    """The share of the policy's lateness steps passed by the latest promise broken
-    (how late it was kept, or how overdue it was at the customer's last event, see
-    :func:`harm_changed_at`), the step reached, and :func:`harm_changed_at` when it was
-    worked out (for :func:`downtime_share`). Counted to events, not to the decision
-    time: goodwill is sized when something happens, and a re-decision with nothing new
-    repeats it."""
-    steps = d.policy.compensation.lateness_steps
-    if not steps:
-        return _ZERO, None, None
+def harm_shares(
+    d: DecisionContext,
+) -> tuple[Decimal, timedelta | None, Decimal, timedelta | None]:
+    """The shares of the policy's lateness and downtime steps passed, each with the step
+    reached (None for none).
+
+    Lateness: by the latest promise broken (how late it was kept, or how overdue it was
+    at the customer's last event, see :func:`harm_changed_at`). Downtime: the time
+    without the service, from the failure (or the case's opening) to its resolution, or
+    to the customer's last event while it is open. Counted to events, not to the
+    decision time: goodwill is sized when something happens, and a re-decision with
+    nothing new repeats it."""
+    comp = d.policy.compensation
+    rule = d.engine._goodwill
     at = d.at
-    last = None  # worked out only for a promise still pending past its due time
-    late = None
-    for promise in d.case.promises:
-        if promise.made_at > at:
-            continue
-        settled = promise.settled_at
-        if settled is not None and settled <= at:
-            if promise.status is not _BROKEN:
+    last = None  # worked out only when needed, once
+    steps = comp.lateness_steps
+    lateness, late_by = _ZERO, None
+    if steps:
+        late = None
+        for promise in d.case.promises:
+            if promise.made_at > at:
                 continue
-            by = settled - promise.due
-        elif promise.status is _PENDING and promise.due < at:  # pending (is_pending)
-            if last is None:
-                last = harm_changed_at(d)
-            by = last - promise.due
-        else:
-            continue
-        if by < _NO_TIME:
-            by = _NO_TIME
-        if late is None or by > late:
-            late = by
-    if late is None:  # no promise broken
-        return _ZERO, None, last
-    share, reached = harm_reached(late, d.engine._goodwill.lateness_rising)
-    return share, steps[reached - 1] if reached else None, last
-
-
-def downtime_share(
-    d: DecisionContext, changed: datetime | None = None
-) -> tuple[Decimal, timedelta | None]:
-    """The share of the policy's downtime steps passed by the time without the
-    service: from the failure (or the case's opening) to its resolution, or to the
-    customer's last event while it is open (see :func:`lateness_share`; ``changed``
-    is :func:`harm_changed_at` when the caller has it already)."""
-    steps = d.policy.compensation.downtime_steps
+            settled = promise.settled_at
+            if settled is not None and settled <= at:
+                if promise.status is not _BROKEN:
+                    continue
+                by = settled - promise.due
+            elif promise.status is _PENDING and promise.due < at:  # pending (is_pending)
+                if last is None:
+                    last = harm_changed_at(d)
+                by = last - promise.due
+            else:
+                continue
+            if by < _NO_TIME:
+                by = _NO_TIME
+            if late is None or by > late:
+                late = by
+        if late is not None:  # a promise broken
+            lateness, reached = harm_reached(late, rule.lateness_rising)
+            late_by = steps[reached - 1] if reached else None
+    steps = comp.downtime_steps
     failure = d.case.failure
     if not steps or failure.service_usable:
-        return _ZERO, None
+        return lateness, late_by, _ZERO, None
     start = failure.occurred_at or d.case.opened_at
     end = d.case.resolved_at or d.case.closed_at
-    if end is None or end > d.at:
-        end = changed if changed is not None else harm_changed_at(d)
+    if end is None or end > at:
+        end = last if last is not None else harm_changed_at(d)
     down = end - start
-    share, reached = harm_reached(
-        down if down > _NO_TIME else _NO_TIME, d.engine._goodwill.downtime_rising
-    )
-    return share, steps[reached - 1] if reached else None
+    downtime, reached = harm_reached(down if down > _NO_TIME else _NO_TIME, rule.downtime_rising)
+    return lateness, late_by, downtime, steps[reached - 1] if reached else None

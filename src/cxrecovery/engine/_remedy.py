@@ -139,12 +139,8 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
     if found is None:
         return None
     out, row = found
-    action = str(out["action"])
+    action, estimate_text, calendar_name, margin = _outputs(d, out)
     d.remedy_action = action
-    estimate_text = str(out["estimate"])
-    estimate = d.engine._compiled.duration(estimate_text)
-    calendar_name = str(out["calendar"])
-    margin = d.engine._compiled.margin(estimate_text, estimate)
     rule = (path, row)  # the row's rule, written on first read
     # A remedy under way since the last setback is not asked for again (its
     # promise is tracked below).
@@ -192,6 +188,26 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
         )
     )
     return due
+
+
+def _outputs(d: DecisionContext, out: Mapping[str, object]) -> tuple[str, str, str, _Margin]:
+    """The remedy row's action, estimate (its text), calendar and the promise's margin on
+    the estimate; kept by the engine by the row's identity (a table's rows are its own,
+    fixed objects). An estimate that cannot be read raises each time it is asked."""
+    remedies = d.engine._remedies
+    found = remedies.get(id(out))
+    if found is None or found[0] is not out:
+        # Read in the order a decision reads them (the first missing one raises).
+        action = str(out["action"])
+        estimate_text = str(out["estimate"])
+        compiled = d.engine._compiled
+        estimate = compiled.duration(estimate_text)
+        calendar_name = str(out["calendar"])
+        margin = compiled.margin(estimate_text, estimate)
+        found = (out, action, estimate_text, calendar_name, margin)
+        if len(remedies) < _PROMISES_KEPT:
+            remedies[id(out)] = found
+    return found[1:]  # type: ignore[return-value]
 
 
 def _promised(

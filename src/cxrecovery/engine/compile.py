@@ -105,6 +105,8 @@ class CompiledPolicy:
         # The remedy's promised due times by calendar, start (and its fold) and duration
         # (see engine._remedy.remedy): a business-time sum is dear, and a sweep asks few.
         self._promised: dict[tuple[str, datetime, int, timedelta], datetime] = {}
+        # The remedy rows' outputs as a decision reads them, by the row's identity.
+        self._remedies: dict[int, tuple[object, ...]] = {}
         for clock in policy.clocks:
             # Each pause reason a name, as a PauseRule needs (nothing reads the rules: a
             # clock's pauses are read off its policy): one that is not raises as it would.
