@@ -169,7 +169,7 @@ class Engine(CompiledPolicy):
         facts, timeline = self._facts(case, at, goodwill, limbo=self._compiled.reads_limbo)
         return DecisionContext(self, case, at, role, agent, spent, facts, timeline, explain)
 
-    def _decide_known(self, known: Case, at: datetime) -> RecoveryPlan:
+    def _decide_known(self, known: Case, at: datetime, at_us: int = 0) -> RecoveryPlan:
         """``self.decide(known, at=at)`` for ``known``, a case its caller took as of
         ``at`` already (``case.as_of(at)``): a sweep and a replay, which read the case
         as known then themselves. When ``at`` is the instant :meth:`decide` takes the
@@ -179,13 +179,17 @@ class Engine(CompiledPolicy):
         other ``at`` (a zone with DST, where ``decide`` takes the case as of the UTC
         instant, and ``as_of`` of a fold's times at the two can differ), this is
         ``decide`` itself. The test ``test_engine_known.py`` holds the two to the same
-        plans, folds included.
+        plans, folds included. ``at_us``, when not 0, is ``at`` as microseconds since
+        the epoch (``instant_us(at)``), as a sweep worked it out once for all its cases.
         """
         if instant_arg(at) is not at or not isinstance(known, Case):
             return self.decide(known, at=at)
         check_instant(at, "at")
         check_instant(known.opened_at, "case.opened_at")
-        return plan(self._decision(known, at, self._front, None, None, None, False), at)
+        decision = self._decision(known, at, self._front, None, None, None, False)
+        if at_us:
+            decision.at_us = at_us
+        return plan(decision, at)
 
     # --- many cases ----------------------------------------------------------------------
 

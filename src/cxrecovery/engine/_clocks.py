@@ -86,6 +86,8 @@ class _ClockSteps:
     policy: Policy
     case: Case
     at: datetime
+    #: ``at`` in microseconds since the epoch when the caller gave it (a sweep), else 0.
+    at_us: int
     timeline: Timeline
     is_open: bool
     pending: list[Pending]
@@ -137,11 +139,12 @@ class _ClockSteps:
         levels: list[_Level] = []
         # Due and warning times are compared with the decision time as instants, in
         # integer microseconds: comparing a calendar's datetimes (in its zone) with
-        # ``at`` (a fixed offset) converts both on every comparison. Made when a clock
-        # first needs it (0 until then): a stopped clock no pause touches does not (its
-        # verdict is its due time against its stop), and in a closed case only the
-        # first response runs.
-        at_us = 0
+        # ``at`` (a fixed offset) converts both on every comparison. The caller's (a
+        # sweep works it out once for all its cases), else made when a clock first needs
+        # it (0 until then): a stopped clock no pause touches does not (its verdict is
+        # its due time against its stop), and in a closed case only the first response
+        # runs.
+        at_us = self.at_us
         # The earliest review: its instant, and the calendar and instant it is shown
         # from (or the datetime itself, a breach's in a zone with DST).
         review: _Review | None = None

@@ -82,6 +82,9 @@ class DecisionContext(_ClockSteps):
     ready_at: datetime | None = None
     repaid = _ZERO
     _changed_at: datetime | None = None
+    # The decision time in microseconds since the epoch, when the caller knows it (a
+    # sweep's); 0 until a clock needs it (see ``clocks``).
+    at_us = 0
 
     def __init__(
         self,

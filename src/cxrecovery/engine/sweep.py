@@ -146,8 +146,9 @@ def sweep(
     )
 
 
-# A decision of a case its caller took as of the instant given (``Engine._decide_known``).
-DecideKnown = Callable[[Case, datetime], RecoveryPlan]
+# A decision of a case its caller took as of the instant given, with that instant in
+# microseconds since the epoch (``Engine._decide_known``).
+DecideKnown = Callable[[Case, datetime, int], RecoveryPlan]
 
 
 def swept(
@@ -198,7 +199,9 @@ def swept(
                 skipped += 1
                 reviews[case.id] = review
                 continue
-        plan = engine.decide(case, at=at) if decide_known is None else decide_known(case, at)
+        plan = (
+            engine.decide(case, at=at) if decide_known is None else decide_known(case, at, at_us)
+        )
         decided += 1
         reviews[case.id] = plan.next_review_at
         _list(found, case, plan, now)
