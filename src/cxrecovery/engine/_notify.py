@@ -8,7 +8,7 @@ from typing import Final
 
 from cxrecovery.businesstime import BusinessCalendar
 from cxrecovery.engine._context import DecisionContext
-from cxrecovery.engine._pending import DueShown, Explained, Pending, new_pending
+from cxrecovery.engine._pending import NOTHING_GRANTED, DueShown, Explained, Pending, new_pending
 from cxrecovery.engine._support import (
     _TICK,
     channel_words,
@@ -125,13 +125,7 @@ def notify(
                 (channel, here, told_now, promised_now, promise_due, repaid, compensation),
                 None,
                 due if update is None else update,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
+                *NOTHING_GRANTED,
                 channel,
             ),
         )
@@ -302,13 +296,7 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
                     (part, rule, due),
                     owner,
                     due,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
+                    *NOTHING_GRANTED,
                     channel,
                 ),
             )
