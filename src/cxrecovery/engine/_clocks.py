@@ -162,8 +162,11 @@ class _ClockSteps:
             if found is None:  # a person decides this clock's target; the rest stands
                 continue
             out, row = found
-            compiled = table.rows.get(row)
-            if compiled is None or compiled.text != out["target"]:
+            compiled = table.rows[row]
+            # (The row's own outputs, as a first-hit table gives them: its target.)
+            if compiled is None or (
+                out is not compiled.outputs and compiled.text != out["target"]
+            ):
                 # A row whose spec failed when the engine was built (this raises again),
                 # or a target that is not the row's own (an aggregating table).
                 compiled = clock_target(engine, clock, row, out["target"])

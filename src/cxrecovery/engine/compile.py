@@ -209,6 +209,7 @@ class _Target:
         "durations",
         "fixed",
         "max_pause_us",
+        "outputs",
         "points",
         "rule",
         "spec",
@@ -223,6 +224,8 @@ class _Target:
     ) -> None:
         target = spec.target
         self.text = text  # the row's then.target, as the table gives it
+        # The outputs of the row it was made from, when made from a row (see _Rows).
+        self.outputs: Mapping[str, object] | None = None
         self.spec = spec
         # The calendar it runs on, and whether its zone has one UTC offset for all time.
         self.calendar = calendar = spec.calendar
@@ -263,33 +266,34 @@ class _ClockTable:
         self.rows = _Rows(engine, clock, table)
 
 
-class _Rows:
+class _Rows(dict[str, "_Target | None"]):
     """A clock's compiled target rows by rule id, each compiled on its first use (a
-    decision looks up the one row its table chose): ``get(row)`` is the row, or
-    ``None`` for a row whose spec fails (deciding with it raises that again, where it
-    is used) or that the table does not have."""
+    decision looks up the one row its table chose): ``rows[row]`` is the row (a dict's
+    look-up once compiled), or ``None`` for a row whose spec fails (deciding with it
+    raises that again, where it is used) or that the table does not have. A row made
+    here keeps its rule's outputs (``_Target.outputs``): a decision that chose the row
+    by them needs no look at their target."""
 
-    __slots__ = ("_clock", "_engine", "_found", "_targets")
+    __slots__ = ("_clock", "_engine", "_rules")
 
     def __init__(self, engine: CompiledPolicy, clock: ClockPolicy, table: DecisionTable) -> None:
+        super().__init__()
         self._engine = engine
         self._clock = clock
-        self._targets = {rule.id: rule.outputs["target"] for rule in table.rules}
-        self._found: dict[str, _Target | None] = {}
+        self._rules = {rule.id: (rule.outputs, rule.outputs["target"]) for rule in table.rules}
 
-    def get(self, row: str) -> _Target | None:
-        """The compiled row ``row``, or ``None`` (see the class)."""
-        try:
-            return self._found[row]
-        except KeyError:
-            pass
+    def __missing__(self, row: str) -> _Target | None:
         found: _Target | None = None
-        if row in self._targets:
+        rule = self._rules.get(row)
+        if rule is not None:
+            outputs, target = rule
             try:
-                found = clock_target(self._engine, self._clock, row, self._targets[row])
+                found = clock_target(self._engine, self._clock, row, target)
             except CxRecoveryError:  # bad input: decide() raises it again if the row is used
                 found = None
-        self._found[row] = found
+            else:
+                found.outputs = outputs
+        self[row] = found
         return found
 
 
