@@ -471,6 +471,12 @@ def test_a_threshold_in_microseconds_is_the_threshold(target, fraction, before) 
         )
 
 
+@pytest.mark.parametrize("target", [-1, 1.5, "3600", True, None, timedelta(hours=1)])
+def test_a_threshold_in_microseconds_refuses_what_is_not_microseconds(target) -> None:
+    with pytest.raises(CalendarError, match="target"):
+        ClockWarning(fraction=Fraction(1, 2)).threshold_us(target)
+
+
 class _Span(timedelta):
     """A timedelta subclass: read through ``//``, as any subclass is."""
 

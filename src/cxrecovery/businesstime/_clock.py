@@ -118,8 +118,15 @@ class ClockWarning:
         (``duration_us`` of a target): the same arithmetic, without a timedelta made
         and read again.
 
-        .. versionadded:: 0.3.0
+        Raises:
+            CalendarError: ``target`` is not a whole number of microseconds, zero or more.
+
+        .. versionadded:: 0.2.0
         """
+        if target.__class__ is not int or target < 0:
+            raise CalendarError.at(
+                "target", f"expected microseconds (an int) of zero or more, got {target!r}"
+            )
         fraction = self.fraction
         if fraction is not None:
             return -(-target * fraction.numerator // fraction.denominator)
