@@ -37,7 +37,7 @@ from cxrecovery.plan import (
     TableTrace,
 )
 from cxrecovery.policy import RolePolicy
-from cxrecovery.tables import DecisionTable, TableResult, made_result
+from cxrecovery.tables import DecisionTable, TableResult, made_result, table_outcome
 
 if TYPE_CHECKING:
     from cxrecovery.engine.compile import CompiledPolicy
@@ -159,7 +159,7 @@ class DecisionContext(_ClockSteps):
         # The outcome and the values read, as a result would hold them: the result is
         # made only if asked for (``evaluate``), the trace when the plan's trace is read
         # (``traced``). With ``explain``, the trace now, with the why-not of every row.
-        outcome = table._outcome(facts, seen)
+        outcome = table_outcome(table, facts, seen)
         # A table's outputs are a row's (a mapping), every row's (a tuple) or None: the
         # tuple and None told by their classes, cheaper than the Mapping ABC's test.
         outputs = outcome[1]

@@ -128,7 +128,7 @@ def picker(names: tuple[str, ...], specs: Mapping[str, FactSpec]) -> Picker:
 # A memo entry, one list per table outcome the memo keeps (see DecisionContext._entry),
 # and a table's part in a decision's trace: [0] the trace once made (None until a
 # plan's trace is read, see _context.traced), [1] the table's slot, [2] its outcome
-# (name, outputs, matched, chosen, shadowed: ``DecisionTable._outcome``), [3] the fact
+# (name, outputs, matched, chosen, shadowed: ``cxrecovery.tables.table_outcome``), [3] the fact
 # values it read by input column, [4] the row it decides with (its outputs and id), or
 # None when it decides nothing (see DecisionContext.decided),
 # [5] the table's result once asked for (None until then: DecisionContext.evaluate).

@@ -424,6 +424,17 @@ class DecisionTable:
         return "\n".join([head, *(f"  {r.id}: {r}" for r in self.rules)])
 
 
+def table_outcome(
+    table: DecisionTable, facts: Mapping[str, object], seen: dict[str, object]
+) -> _Entry:
+    """``table.evaluate(facts)``'s work without its result, for the engine: the outcome
+    shared by the evaluations that match the same rules (name, outputs, matched, chosen,
+    shadowed), the fact values read written into ``seen``. ``made_result(outcome,
+    seen)`` is the result ``evaluate`` gives; the engine makes it only when asked for.
+    Raises what ``evaluate`` raises."""
+    return table._outcome(facts, seen)
+
+
 # A table read from its document form is consistent by construction: the reader checks
 # all that the constructor's checks do (one condition per input, in order, on its fact;
 # every output and no other; unique rule ids; aggregation only in a collect table), and
