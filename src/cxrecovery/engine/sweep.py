@@ -334,8 +334,8 @@ class _Now(NamedTuple):
     until_since: timedelta
     until_us: int
     soon: datetime
-    #: Each breached clock's due instant shown (the first calendar that showed it), and
-    #: its time since the epoch.
+    #: Each breached clock's due instant shown (by the calendar that showed it last),
+    #: and its time since the epoch.
     shown: dict[int, tuple[BusinessCalendar, datetime, timedelta]]
 
 

@@ -258,10 +258,10 @@ class Case(_Derived):
             last = self._last_event
         except AttributeError:  # made without __init__ (as of a time, unpickled)
             last = None
-        if (last if last is not None else self.last_event_at()) <= at:
-            set_at = self.customer.expectation.set_at  # (_expected_later, in line)
-            if set_at is None or set_at <= at:
-                return self
+        if last is None:
+            last = self.last_event_at()
+        if last <= at and not _expected_later(self, at):
+            return self
         return _as_of(self, at)
 
     def history(self) -> tuple[CaseEvent, ...]:
@@ -436,12 +436,11 @@ def _as_of(case: Case, at: datetime) -> Case:
                 pause = _going_on(pause)
             pauses.append(pause)
     customer = case.customer
-    set_at = customer.expectation.set_at  # (_expected_later, in line)
     made = _restricted(  # every field, in order: those as_of changes as they are at ``at``
         case.id,
-        customer
-        if set_at is None or set_at <= at
-        else attrs.evolve(customer, expectation=NOTHING_EXPECTED),
+        attrs.evolve(customer, expectation=NOTHING_EXPECTED)
+        if _expected_later(case, at)
+        else customer,
         case.failure,
         case.opened_at,
         status,
