@@ -91,6 +91,22 @@ def test_a_naive_time_is_refused() -> None:
         sweep(ENGINE, OPEN, datetime(2025, 3, 1))
 
 
+@pytest.mark.parametrize("engine_sweep", [True, False])
+def test_a_time_outside_the_years_handled_is_refused_when_a_case_is_decided(
+    engine_sweep: bool,
+) -> None:
+    """As each decision refuses it (the engine's sweep checks it once for them all): a
+    sweep that decides no case refuses nothing."""
+    late = datetime(2300, 1, 1, tzinfo=UTC)
+    run = ENGINE.sweep if engine_sweep else (lambda *a, **k: sweep(ENGINE, *a, **k))
+    with pytest.raises(InvalidValueError, match="outside the instants") as raised:
+        run(OPEN, late)
+    assert raised.value.problems[0].path == "at"
+    reviews = {c.id: None for c in OPEN}
+    skipped = run(OPEN, late, next_reviews=reviews)
+    assert (skipped.decided, skipped.items) == (0, ())
+
+
 class _Explained:
     """A decider whose plans are explained when made (``explain=True``), their clock
     states shown (each state's due time and warnings read)."""

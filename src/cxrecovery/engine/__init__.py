@@ -180,11 +180,14 @@ class Engine(CompiledPolicy):
         instant, and ``as_of`` of a fold's times at the two can differ), this is
         ``decide`` itself. The test ``test_engine_known.py`` holds the two to the same
         plans, folds included. ``at_us``, when not 0, is ``at`` as microseconds since
-        the epoch (``instant_us(at)``), as a sweep worked it out once for all its cases.
+        the epoch (``instant_us(at)``), from a sweep that worked it out once for all its
+        cases, and checked ``at`` once for them too: in the years handled, and the
+        instant itself (``instant_arg(at) is at``); its ``known`` are cases.
         """
-        if instant_arg(at) is not at or not isinstance(known, Case):
-            return self.decide(known, at=at)
-        check_instant(at, "at")
+        if not at_us:
+            if instant_arg(at) is not at or not isinstance(known, Case):
+                return self.decide(known, at=at)
+            check_instant(at, "at")
         check_instant(known.opened_at, "case.opened_at")
         decision = self._decision(known, at, self._front, None, None, None, False)
         if at_us:

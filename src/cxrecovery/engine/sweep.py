@@ -22,8 +22,9 @@ from cxrecovery.engine._decision import DecisionContext
 from cxrecovery.engine._notify import SUMMARIES as notify_summaries
 from cxrecovery.engine._pending import DueShown, Pending, _due_field
 from cxrecovery.engine._shown import due_shown, last_warning
-from cxrecovery.engine._support import _EPOCH
+from cxrecovery.engine._support import _EPOCH, instant_arg
 from cxrecovery.errors import InvalidValueError
+from cxrecovery.limits import check_instant
 from cxrecovery.model import Case, CaseStatus
 from cxrecovery.plan import (
     Action,
@@ -182,6 +183,11 @@ def swept(
     found: _Lists = [[] for _ in _URGENCY]
     reviews: dict[str, datetime | None] = {}
     decided = skipped = 0
+    # What an engine's decisions are given of ``at`` (``Engine._decide_known``): its
+    # microseconds, once it is checked as each decision would check it (on the first
+    # decision, as each would); 0 for an ``at`` that is not its own instant (a zone with
+    # DST), which each decision takes as ``decide()`` does.
+    known_us = -1
     for case in items_of(open_cases, Case, "open_cases"):
         if case.opened_at > at:  # not open yet: nothing is due on it
             continue
@@ -199,9 +205,14 @@ def swept(
                 skipped += 1
                 reviews[case.id] = review
                 continue
-        plan = (
-            engine.decide(case, at=at) if decide_known is None else decide_known(case, at, at_us)
-        )
+        if decide_known is None:
+            plan = engine.decide(case, at=at)
+        else:
+            if known_us < 0:
+                known_us = at_us if instant_arg(at) is at else 0
+                if known_us:
+                    check_instant(at, "at")
+            plan = decide_known(case, at, known_us)
         decided += 1
         reviews[case.id] = plan.next_review_at
         _list(found, case, plan, now)
