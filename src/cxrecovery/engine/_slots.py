@@ -58,16 +58,25 @@ def _memo_safe(facts: Mapping[str, object]) -> bool:
 MemoKey = Callable[[Mapping[str, object]], object]
 
 
-def memo_key(names: Sequence[str], specs: Mapping[str, FactSpec]) -> MemoKey:
+def memo_key(
+    names: Sequence[str],
+    specs: Mapping[str, FactSpec],
+    builtin: bool | None = None,
+    decimals: list[int] | None = None,
+) -> MemoKey:
     """How a table's memo keys its result, the table reading ``names``: each value as a
     plan shows it (``plain``), which with the fact's class fixes the value as the table
     reads it. A built-in fact's class is fixed by its kind (``derive_facts`` gives each
     kind one class, a decimal always a ``Decimal``), so its plain value is the key (the
     value itself for one fact, their tuple for several: an ``itemgetter``, called in C);
-    a host fact's class is in the key too (True == 1).
+    a host fact's class is in the key too (True == 1). ``builtin`` (whether every one
+    is a built-in fact) and ``decimals`` (the places of the decimal facts in ``names``)
+    are worked out here unless given (see :func:`_kinds`).
     """
+    if builtin is None or decimals is None:
+        builtin, decimals = _kinds(names, specs)
     get = itemgetter(*names) if names else _nothing
-    if not all(map(_is_builtin, names)):
+    if not builtin:
         single = len(names) == 1
 
         def hosted(facts: Mapping[str, object]) -> tuple[object, ...]:
@@ -75,7 +84,6 @@ def memo_key(names: Sequence[str], specs: Mapping[str, FactSpec]) -> MemoKey:
             return (*map(plain, values), *map(type, values))
 
         return hosted
-    decimals = [i for i, n in enumerate(names) if specs[n].kind is _DECIMAL]
     if not decimals:
         return get
     if len(names) == 1:
@@ -102,17 +110,33 @@ Picker = Callable[[Mapping[str, object]], Attributes]
 _from_sorted = Attributes._from_sorted
 
 
-def picker(names: tuple[str, ...], specs: Mapping[str, FactSpec]) -> Picker:
+def _kinds(names: Sequence[str], specs: Mapping[str, FactSpec]) -> tuple[bool, list[int]]:
+    """Whether every one of ``names`` is a built-in fact, and the places of those
+    declared as decimals (what :func:`memo_key` and :func:`picker` build on)."""
+    return all(map(_is_builtin, names)), [
+        i for i, n in enumerate(names) if specs[n].kind is _DECIMAL
+    ]
+
+
+def picker(
+    names: tuple[str, ...],
+    specs: Mapping[str, FactSpec],
+    builtin: bool | None = None,
+    decimals: list[int] | None = None,
+) -> Picker:
     """How a table's trace picks the facts it read, ``names`` (sorted, unique), from
     the facts once the table has read them (so every one is there): each value as a
     plan shows it (``plain``). A built-in fact other than a decimal is plain already
     (``derive_facts`` gives each kind one class, see ``memo_key``), so a table reading
-    only those takes its values as they are, in C."""
+    only those takes its values as they are, in C. ``builtin`` and ``decimals`` as
+    :func:`memo_key` takes them."""
     if not names:
         return lambda facts: _from_sorted(())
+    if builtin is None or decimals is None:
+        builtin, decimals = _kinds(names, specs)
     get = itemgetter(*names)
     single = len(names) == 1
-    if all(map(_is_builtin, names)) and all(specs[n].kind is not _DECIMAL for n in names):
+    if builtin and not decimals:
         if single:
             name = names[0]
             return lambda facts: _from_sorted(((name, get(facts)),))
@@ -151,16 +175,13 @@ class TableSlot:
         self.path = path
         self.table = table
         names = self.inputs = tuple(sorted(set(table.inputs)))
-        self.hosts = (
-            ()
-            if all(map(_is_builtin, names))
-            else tuple(n for n in names if n not in BUILTIN_FACTS)
-        )
+        builtin, decimals = _kinds(names, specs)
+        self.hosts = () if builtin else tuple(n for n in names if n not in BUILTIN_FACTS)
         # Each row's rule and facts, worked out on the row's first use (a decision
         # reads the rows its tables chose, a few of each table's).
         self.rows: dict[str, tuple[str, tuple[str, ...]]] = {}
-        self.key = memo_key(names, specs)
-        self.picked = picker(names, specs)
+        self.key = memo_key(names, specs, builtin, decimals)
+        self.picked = picker(names, specs, builtin, decimals)
         self.memo: dict[object, Entry] = {}
 
     def row(self, row: str) -> tuple[str, tuple[str, ...]]:

@@ -11,6 +11,7 @@ from cxrecovery._validation import aware_arg
 from cxrecovery.businesstime import in_zone
 from cxrecovery.engine._slots import _PLAIN_TYPES, _Plain, scalar, table_slots
 from cxrecovery.errors import InvalidValueError, PolicyError, Problem
+from cxrecovery.facts import BUILTIN_FACTS
 from cxrecovery.formats.durations import format_duration, parse_duration
 from cxrecovery.model import (
     Attributes,
@@ -182,6 +183,17 @@ def _why_not(explanation: TableExplanation) -> tuple[str, ...]:
     return tuple(f"{t.rule_id}: {t.reason}" for t in explanation.rules if not t.matched)
 
 
+def _order(specs: Mapping[str, FactSpec]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every fact's name, sorted, and those of the facts declared as decimals."""
+    order = tuple(sorted(specs))
+    decimal = FactKind.DECIMAL  # looked up once (an enum member is a Python lookup)
+    return order, tuple(n for n in order if specs[n].kind is decimal)
+
+
+# What a policy compiled without host facts knows of its facts (see _index_rows).
+_BUILTIN_ORDER, _BUILTIN_DECIMALS = _order(BUILTIN_FACTS)
+
+
 class _Compiled:
     """A policy's tables compiled against the facts an engine knows."""
 
@@ -325,9 +337,10 @@ class _Compiled:
 
     def _index_rows(self, policy: Policy, specs: Mapping[str, FactSpec]) -> None:
         """The facts each table's trace and each row's reason list, worked out once."""
-        self.fact_order = tuple(sorted(specs))
-        decimal = FactKind.DECIMAL  # looked up once (an enum member is a Python lookup)
-        self.decimal_facts = tuple(n for n in self.fact_order if specs[n].kind is decimal)
+        if specs == BUILTIN_FACTS:  # no host facts: the built-in facts' (each one the same)
+            self.fact_order, self.decimal_facts = _BUILTIN_ORDER, _BUILTIN_DECIMALS
+        else:
+            self.fact_order, self.decimal_facts = _order(specs)
         located = [(f"tables.{name}", table) for name, table in self.tables.items()]
         located += [(f"clocks.{name}.targets", t) for name, t in self.clock_tables.items()]
         # What a decision needs of each table, by its path in the policy (TableSlot).

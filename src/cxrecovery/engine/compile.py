@@ -274,25 +274,26 @@ class _Rows(dict[str, "_Target | None"]):
     here keeps its rule's outputs (``_Target.outputs``): a decision that chose the row
     by them needs no look at their target."""
 
-    __slots__ = ("_clock", "_engine", "_rules")
+    __slots__ = ("_clock", "_engine", "_table")
 
     def __init__(self, engine: CompiledPolicy, clock: ClockPolicy, table: DecisionTable) -> None:
         super().__init__()
         self._engine = engine
         self._clock = clock
-        self._rules = {rule.id: (rule.outputs, rule.outputs["target"]) for rule in table.rules}
+        self._table = table
 
     def __missing__(self, row: str) -> _Target | None:
         found: _Target | None = None
-        rule = self._rules.get(row)
-        if rule is not None:
-            outputs, target = rule
-            try:
-                found = clock_target(self._engine, self._clock, row, target)
-            except CxRecoveryError:  # bad input: decide() raises it again if the row is used
-                found = None
-            else:
-                found.outputs = outputs
+        for rule in self._table.rules:  # the first of the id (ids are unique)
+            if rule.id == row:
+                outputs = rule.outputs
+                try:
+                    found = clock_target(self._engine, self._clock, row, outputs["target"])
+                except CxRecoveryError:  # bad input: decide() raises it if the row is used
+                    found = None
+                else:
+                    found.outputs = outputs
+                break
         self[row] = found
         return found
 

@@ -40,6 +40,8 @@ _ANY: Final = object()  # a cell the rule leaves out
 # The class of an output value that reads as itself (parse_native gives it back), by
 # the output's kind: a string output's text, a boolean output's boolean.
 _PLAIN: Final = {_STRING: str, _BOOLEAN: bool}
+# The keys of a plain rule (_Reader.plain_rules): a rule's but its priority.
+_PLAIN_KEYS: Final = _RULE_KEYS - {"priority"}
 
 
 # A rule the reader has checked, made without Rule's __init__ (its one converter, to a
@@ -95,17 +97,31 @@ class _Reader(Checks):
             return []
         if not value:
             self.fail("rules", "a table needs at least one rule")
-        rules: list[Rule] = []
-        first: dict[str, int] = {}  # each rule id, by the index of its first rule
         # What every rule is checked against, worked out once for the table.
-        self.names = [name for name, _ in columns]
-        self.inputs_known = frozenset(self.names)
+        names = self.names = [name for name, _ in columns]
+        self.inputs_known = frozenset(names)
         self.known = {o.name for o in outputs} | self.declared
         # Each output, and the class of a value that reads as itself for its kind.
         self.out_plan = [(o.name, o, _PLAIN.get(o.kind)) for o in outputs]
-        known = [(i, name, spec) for i, (name, spec) in enumerate(columns) if spec is not None]
-        self.plan = {name: (j, i, spec) for j, (i, name, spec) in enumerate(known)}
-        self.left_out = [self.any_cell(name, spec) for _, name, spec in known]
+        # Each column of a known fact: its place among them, its place in the table and
+        # its fact, by name; and its condition for a rule that leaves it out (read once).
+        plan = self.plan = {}
+        left_out = self.left_out = []
+        cells = self.cells
+        for i, (name, spec) in enumerate(columns):
+            if spec is not None:
+                plan[name] = (len(left_out), i, spec)
+                key = (name, object, _ANY)
+                found = cells.get(key)
+                if found is None:
+                    found = cells[key] = condition(name, spec)
+                left_out.append(found)
+        if policy is not _PRIORITY:
+            plain = self.plain_rules(value, len(outputs))
+            if plain is not None:  # no rule has a problem but in its cells or values
+                return plain
+        rules: list[Rule] = []
+        first: dict[str, int] = {}  # each rule id, by the index of its first rule
         # A rule's path (rules[i]) is written only for a problem found in it.
         for i, item in enumerate(value):
             mapping = item.__class__ is dict or isinstance(item, Mapping)  # _is_mapping
@@ -130,6 +146,51 @@ class _Reader(Checks):
             if rule is not None and not duplicate:
                 rules.append(rule)
         return rules
+
+    def plain_rules(self, value: list[Any], width: int) -> list[Rule] | None:
+        """The rules of ``value`` read in one pass, when each one is a plain rule: a
+        dict of the keys a rule has but a priority, with an id (a non-empty string
+        without white space around it) that no rule before it has, its ``when`` (if
+        any) a dict of input names, its ``then`` a dict of every output (``width`` of
+        them) and no other, its ``source`` (if any) a string: the tests :meth:`rule`
+        puts a rule to but its cells' and values'. ``None`` when one is not (the
+        problems this pass found are dropped): each rule is then read on its own."""
+        problems = self.problems
+        start = len(problems)
+        inputs, known = self.inputs_known, self.known
+        if len(known) != width:  # an output with a bad kind: known, but not read
+            return None
+        rules: list[Rule] = []
+        ids: set[str] = set()
+        for index, item in enumerate(value):
+            if item.__class__ is not dict or not _PLAIN_KEYS.issuperset(item):
+                break
+            rule_id = item.get("id")
+            if rule_id.__class__ is not str or not rule_id or rule_id in ids:
+                break
+            when = item.get("when", _NO_CELLS)
+            then = item.get("then")
+            source = item.get("source", "")
+            if (
+                rule_id != rule_id.strip()
+                or when.__class__ is not dict
+                or then.__class__ is not dict
+                or source.__class__ is not str
+                or len(then) != width
+                or not inputs.issuperset(when)
+                or not known.issuperset(then)
+            ):
+                break
+            ids.add(rule_id)
+            before = len(problems)
+            conditions = self.conditions(when, index, ".")
+            values = self.then_values(then, index)
+            if len(problems) == before:
+                rules.append(_rule(rule_id, index, conditions, _frozen(values), 0, source))
+        else:
+            return rules
+        del problems[start:]
+        return None
 
     def rule(
         self,
@@ -164,21 +225,7 @@ class _Reader(Checks):
         if then.__class__ is dict or _is_mapping(then):
             if not self.known.issuperset(then):
                 self.unknown_outputs(then, f"rules[{index}].then")
-            found = self.values
-            for name, spec, plain in self.out_plan:
-                if name not in then:
-                    self.fail(f"rules[{index}].then", f"the output {name!r} is missing")
-                    continue
-                value = then[name]
-                kind = value.__class__
-                if kind is plain:  # a string's text, a boolean: the value read is itself
-                    values[name] = value
-                    continue
-                out = found.get((name, kind, value)) if kind in _SHARED else None
-                if out is None:  # not read before in this table (see output_value)
-                    out = self.output_value(spec, value, index)
-                if out is not None:
-                    values[name] = out
+            values = self.then_values(then, index)
         else:
             self.fail(f"rules[{index}].then", f"{then!r} is not a mapping of outputs to values")
         source = data.get("source", "")
@@ -262,14 +309,6 @@ class _Reader(Checks):
             return 0
         return value
 
-    def any_cell(self, name: str, spec: FactSpec) -> Condition:
-        """The condition of a rule that leaves column ``name`` out (read once)."""
-        key = (name, object, _ANY)
-        found = self.cells.get(key)
-        if found is None:
-            found = self.cells[key] = condition(name, spec)
-        return found
-
     def conditions(
         self, cells: Mapping[Any, object], index: int, style: str
     ) -> tuple[Condition, ...]:
@@ -287,25 +326,46 @@ class _Reader(Checks):
             if place is None:  # a column of an unknown fact (a problem of the inputs)
                 continue
             kind = raw.__class__
-            shared = kind in _SHARED
-            key = (name, kind, raw)
-            found = known.get(key) if shared else None
-            if found is None:
-                j, i, spec = place
-                try:
-                    found = parse_cell(name, spec, raw)
-                except CellError as error:
-                    where = f"rules[{index}].when.{name}" if style else f"rules[{index}][{i}]"
-                    failed.append((i, where, str(error)))
+            if kind in _SHARED:
+                found = known.get((name, kind, raw))
+                if found is not None:  # read before, for this column or another table's
+                    out[place[0]] = found
                     continue
-                if shared:
-                    known[key] = found
-                out[j] = found
-            else:
-                out[place[0]] = found
-        for _, where, message in sorted(failed):  # each problem in column order
-            self.fail(where, message)
+            j, i, spec = place
+            try:
+                found = parse_cell(name, spec, raw)
+            except CellError as error:
+                where = f"rules[{index}].when.{name}" if style else f"rules[{index}][{i}]"
+                failed.append((i, where, str(error)))
+                continue
+            if kind in _SHARED:
+                known[(name, kind, raw)] = found
+            out[j] = found
+        if failed:
+            for _, where, message in sorted(failed):  # each problem in column order
+                self.fail(where, message)
         return tuple(out)
+
+    def then_values(self, then: Mapping[Any, Any], index: int) -> dict[str, Scalar]:
+        """The value of each output in rule ``index``'s ``then`` (a problem for each
+        one missing or bad, which is left out)."""
+        values: dict[str, Scalar] = {}
+        found = self.values
+        for name, spec, plain in self.out_plan:
+            if name not in then:
+                self.fail(f"rules[{index}].then", f"the output {name!r} is missing")
+                continue
+            value = then[name]
+            kind = value.__class__
+            if kind is plain:  # a string's text, a boolean: the value read is itself
+                values[name] = value
+                continue
+            out = found.get((name, kind, value)) if kind in _SHARED else None
+            if out is None:  # not read before in this table (see output_value)
+                out = self.output_value(spec, value, index)
+            if out is not None:
+                values[name] = out
+        return values
 
     def output_value(
         self, spec: OutputSpec, value: object, index: int, cell: int | None = None
