@@ -166,10 +166,10 @@ class TableSlot:
     """One table as a decision uses it, by its path in the policy: the facts its trace
     lists (sorted, as Attributes keep them), the host facts it reads (a person decides
     when one has no value), each row's rule and the facts that row's cells test (what a
-    reason citing the row lists), its memo of results with the key to it, and how its
-    trace picks the facts it read (``picked``)."""
+    reason citing the row lists), its memo of results with the key to it, and the facts
+    its trace shows (``picked``)."""
 
-    __slots__ = ("hosts", "inputs", "key", "memo", "path", "picked", "rows", "table")
+    __slots__ = ("_pick", "_specs", "hosts", "inputs", "key", "memo", "path", "rows", "table")
 
     def __init__(self, path: str, table: DecisionTable, specs: Mapping[str, FactSpec]) -> None:
         self.path = path
@@ -181,8 +181,18 @@ class TableSlot:
         # reads the rows its tables chose, a few of each table's).
         self.rows: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.key = memo_key(names, specs, builtin, decimals)
-        self.picked = picker(names, specs, builtin, decimals)
+        # How its trace picks the facts it read, made when a trace is first made (a
+        # sweep makes none).
+        self._pick: Picker | None = None
+        self._specs = specs
         self.memo: dict[object, Entry] = {}
+
+    def picked(self, facts: Mapping[str, object]) -> Attributes:
+        """The facts the table read, as its trace shows them (see :func:`picker`)."""
+        pick = self._pick
+        if pick is None:
+            pick = self._pick = picker(self.inputs, self._specs)
+        return pick(facts)
 
     def row(self, row: str) -> tuple[str, tuple[str, ...]]:
         """Row ``row``'s rule and the facts its cells test."""

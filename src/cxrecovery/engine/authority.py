@@ -311,11 +311,10 @@ class Ladder:
         # Each role with its limits, lowest rank first: the approvers a verdict looks at.
         self._ranked = tuple((role, self._limits[id(role)]) for role in self._by_rank)
         # Each role's limits and the roles ranked above it (the only ones that may
-        # approve what it may not grant), lowest first, by the role's identity.
-        self._above = {
-            id(role): (self._limits[id(role)], _ranked_above(self._ranked, role.rank))
-            for role in policy.roles
-        }
+        # approve what it may not grant), lowest first, by the role's identity: worked
+        # out on the role's first verdict (see verdict).
+        self._above: dict[int, tuple[RoleLimits, tuple[tuple[RolePolicy, RoleLimits], ...]]]
+        self._above = {}
         # The verdicts naming an approver, kept by their fields: they take few values
         # (a role's name and three flags), and looking one up costs less than making it.
         self._verdicts: dict[tuple[object, ...], Verdict] = {}
@@ -344,7 +343,11 @@ class Ladder:
         position (cheaper per call)."""
         found = self._above.get(id(role))
         if found is None or found[0].role is not role:  # see _of
-            found = (RoleLimits(role), _ranked_above(self._ranked, role.rank))
+            limits = self._limits.get(id(role))
+            if limits is not None and limits.role is role:  # a role of this policy: kept
+                found = self._above[id(role)] = (limits, _ranked_above(self._ranked, role.rank))
+            else:
+                found = (RoleLimits(role), _ranked_above(self._ranked, role.rank))
         limits, above = found
         failed = not limits.passes(request, True)
         if failed and limits.mismatched:

@@ -65,6 +65,20 @@ class Parts:
 
 
 class _Reader(Checks):
+    # What a rule is checked against, set by rules (before a rule is read): the input
+    # names, the facts of those of a known fact and the output names, and each output
+    # with the class of a value that reads as itself for its kind.
+    names: list[str]
+    input_facts: list[FactSpec]
+    inputs_known: frozenset[str]
+    known: set[str]
+    out_plan: list[tuple[str, OutputSpec, type | None]]
+    # Each column of a known fact by name: its place among those columns, its place in
+    # the table and its fact; and each one's condition for a rule that leaves it out,
+    # in order.
+    plan: dict[str, tuple[int, int, FactSpec]]
+    left_out: list[Condition]
+
     def __init__(self, facts: Mapping[str, FactSpec], memo: CellMemo | None) -> None:
         self.facts = facts
         self.problems: list[Problem] = []
@@ -74,16 +88,6 @@ class _Reader(Checks):
         # rules that write the same share one (by column, the value's class and value).
         self.cells = {} if memo is None else memo.cells_for(facts)
         self.values: dict[tuple[str, type, object], Scalar] = {}
-        # The input names and the output names a rule is checked against (set by rules).
-        self.names: list[str] = []
-        self.inputs_known: frozenset[str] = frozenset()
-        self.known: set[str] = set()
-        self.out_plan: list[tuple[str, OutputSpec, type | None]] = []
-        # Each column of a known fact by name: its place among those columns, its place
-        # in the table and its fact; and each one's condition for a rule that leaves
-        # it out, in order (set by rules, as the names are).
-        self.plan: dict[str, tuple[int, int, FactSpec]] = {}
-        self.left_out: list[Condition] = []
 
     def rules(
         self,
@@ -97,25 +101,31 @@ class _Reader(Checks):
             return []
         if not value:
             self.fail("rules", "a table needs at least one rule")
-        # What every rule is checked against, worked out once for the table.
-        names = self.names = [name for name, _ in columns]
-        self.inputs_known = frozenset(names)
-        self.known = {o.name for o in outputs} | self.declared
+        # What every rule is checked against, worked out once for the table: the
+        # inputs' names and the outputs' (each output read is declared, see outputs).
+        self.known = self.declared
         # Each output, and the class of a value that reads as itself for its kind.
         self.out_plan = [(o.name, o, _PLAIN.get(o.kind)) for o in outputs]
         # Each column of a known fact: its place among them, its place in the table and
-        # its fact, by name; and its condition for a rule that leaves it out (read once).
-        plan = self.plan = {}
-        left_out = self.left_out = []
+        # its fact, by name; its fact; and its condition for a rule that leaves it out
+        # (read once).
+        names: list[str] = []
+        facts: list[FactSpec] = []
+        plan: dict[str, tuple[int, int, FactSpec]] = {}
+        left_out: list[Condition] = []
+        self.names, self.input_facts, self.plan, self.left_out = names, facts, plan, left_out
         cells = self.cells
         for i, (name, spec) in enumerate(columns):
+            names.append(name)
             if spec is not None:
                 plan[name] = (len(left_out), i, spec)
+                facts.append(spec)
                 key = (name, object, _ANY)
                 found = cells.get(key)
                 if found is None:
                     found = cells[key] = condition(name, spec)
                 left_out.append(found)
+        self.inputs_known = frozenset(names)
         if policy is not _PRIORITY:
             plain = self.plain_rules(value, len(outputs))
             if plain is not None:  # no rule has a problem but in its cells or values
@@ -432,8 +442,8 @@ def read(
         policy,
         aggregation,
         description,
-        tuple([name for name, _ in columns]),
-        tuple([spec for _, spec in columns if spec is not None]),
+        tuple(r.names),  # (each one's fact known: no problem)
+        tuple(r.input_facts),
         tuple(outputs),
         tuple(rules),
     )

@@ -65,6 +65,8 @@ _OPERATOR_STARTS: Final = frozenset(op[0] for op in _OPERATORS)
 _SPECIAL_STARTS: Final = _OPERATOR_STARTS | frozenset("-an[(")
 # What a cell that admits any number admits (an Interval is immutable: one for all).
 _EVERY_NUMBER: Final = (Interval(None, None, low_closed=False, high_closed=False),)
+# What a cell that names no value names (a frozenset is immutable: one for all).
+_NOTHING: Final[frozenset[Scalar]] = frozenset()
 
 
 @attrs.frozen(repr=False)
@@ -195,7 +197,7 @@ def _admitted(
     literals) and its intervals (an integer or decimal column's). An ordinal cell's
     values are those whose ranks it admits (its intervals of ranks are not kept)."""
     kind = fact.kind
-    admitted: frozenset[Scalar] = frozenset(operands)
+    admitted: frozenset[Scalar] = frozenset(operands) if operands else _NOTHING
     intervals: tuple[Interval, ...] = ()
     if kind is _INTEGER or kind is _DECIMAL:
         if op == ANY and not negated and not operands:

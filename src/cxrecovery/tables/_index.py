@@ -73,18 +73,22 @@ class TableIndex:
 def _cells(column: tuple[Condition, ...]) -> list[tuple[Condition, int]]:
     """The distinct cells of a column (rules whose cells read the same share one
     Condition, see the reader), each with the mask of the rules that hold it."""
-    masks: dict[int, int] = {}
-    found: dict[int, Condition] = {}
+    masks: dict[int, int] = {}  # each distinct cell's mask, by its identity
+    found: list[Condition] = []  # each distinct cell, in the order of its first rule
     bit = 1
+    last: Condition | None = None
+    key = 0
     for condition in column:
-        key = id(condition)
-        if key in masks:
-            masks[key] |= bit
-        else:
-            masks[key] = bit
-            found[key] = condition
+        if condition is not last:  # the cell of the rule before is the usual one
+            key, last = id(condition), condition
+            if key not in masks:
+                masks[key] = bit
+                found.append(condition)
+                bit <<= 1
+                continue
+        masks[key] |= bit
         bit <<= 1
-    return [(condition, masks[key]) for key, condition in found.items()]
+    return list(zip(found, masks.values(), strict=True))  # (both in the same order)
 
 
 def _finite_masks(
