@@ -277,7 +277,7 @@ class _Rows(dict[str, "_Target | None"]):
     __slots__ = ("_clock", "_engine", "_table")
 
     def __init__(self, engine: CompiledPolicy, clock: ClockPolicy, table: DecisionTable) -> None:
-        super().__init__()
+        # (Empty as made: dict.__init__ would add nothing.)
         self._engine = engine
         self._clock = clock
         self._table = table

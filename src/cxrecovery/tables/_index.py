@@ -70,30 +70,29 @@ class TableIndex:
         self.outcomes: dict[int, _Entry] = {}
 
 
-def _cells(column: tuple[Condition, ...]) -> list[tuple[Condition, int]]:
+def _cells(column: tuple[Condition, ...]) -> list[list[Any]]:
     """The distinct cells of a column (rules whose cells read the same share one
-    Condition, see the reader), each with the mask of the rules that hold it."""
-    masks: dict[int, int] = {}  # each distinct cell's mask, by its identity
-    found: list[Condition] = []  # each distinct cell, in the order of its first rule
+    Condition, see the reader), each with the mask of the rules that hold it: a
+    ``[condition, mask]`` pair, in the order of its first rule."""
+    cells: list[list[Any]] = []
+    by_id: dict[int, list[Any]] = {}  # each distinct cell's pair, by its identity
     bit = 1
     last: Condition | None = None
-    key = 0
+    pair: list[Any] = []
     for condition in column:
         if condition is not last:  # the cell of the rule before is the usual one
-            key, last = id(condition), condition
-            if key not in masks:
-                masks[key] = bit
-                found.append(condition)
-                bit <<= 1
-                continue
-        masks[key] |= bit
+            last = condition
+            found = by_id.get(id(condition))
+            if found is None:
+                found = by_id[id(condition)] = [condition, 0]
+                cells.append(found)
+            pair = found
+        pair[1] |= bit
         bit <<= 1
-    return list(zip(found, masks.values(), strict=True))  # (both in the same order)
+    return cells
 
 
-def _finite_masks(
-    cells: list[tuple[Condition, int]], values: tuple[Scalar, ...]
-) -> dict[Any, int]:
+def _finite_masks(cells: list[list[Any]], values: tuple[Scalar, ...]) -> dict[Any, int]:
     """Each of ``values`` (a boolean, enum or ordinal column's, each of the column's
     kind) with the mask of the rules whose cell admits it: a cell admits such a value
     exactly when the value is in its admitted set (``Condition.admits``), so each
@@ -106,7 +105,7 @@ def _finite_masks(
     return masks
 
 
-def _string_masks(cells: list[tuple[Condition, int]], other: str) -> dict[str, int]:
+def _string_masks(cells: list[list[Any]], other: str) -> dict[str, int]:
     """Each literal of a string column's cells, and ``other`` (a string none of them
     names), with the mask of the rules whose cell admits it: a string cell admits a
     string exactly when it admits any (``-``) or the string is in its literals, or not
@@ -129,9 +128,7 @@ def _string_masks(cells: list[tuple[Condition, int]], other: str) -> dict[str, i
     return masks
 
 
-def _number_masks(
-    cells: list[tuple[Condition, int]], points: list[Any], kind: FactKind
-) -> list[int]:
+def _number_masks(cells: list[list[Any]], points: list[Any], kind: FactKind) -> list[int]:
     """The mask of the rules whose cell admits a number of each stretch of an integer or
     decimal column: the numbers below ``points[0]`` (its cells' bounds, sorted), the
     point itself, the numbers between it and the next, and so on. Each interval of a

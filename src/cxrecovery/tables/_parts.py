@@ -112,14 +112,13 @@ class Checks:
         specs: list[OutputSpec] = []
         if _is_mapping(value):
             for name, spec in value.items():
-                path = _at("outputs", str(name))
                 if not isinstance(name, str) or not name or name != name.strip():
-                    self.fail(path, f"{name!r} is not an output name")
+                    self.fail(_at("outputs", str(name)), f"{name!r} is not an output name")
                     continue
                 self.declared.add(name)
                 if spec.__class__ is not str and _is_mapping(spec):  # (no ABC test for a kind)
-                    self.keys(spec, OUTPUT_KEYS[1:], path)
-                made = self.output(name, spec, path)
+                    self.keys(spec, OUTPUT_KEYS[1:], _at("outputs", name))
+                made = self.output(name, spec)
                 if made is not None:
                     specs.append(made)
         elif isinstance(value, list):
@@ -149,13 +148,20 @@ class Checks:
             self.fail("outputs", "a table needs at least one output")
         return specs
 
-    def output(self, name: str, spec: object, path: str) -> OutputSpec | None:
+    def output(self, name: str, spec: object, path: str | None = None) -> OutputSpec | None:
+        """The output ``name`` of kind ``spec``, or ``None`` with its problem at ``path``
+        (``outputs.<name>`` unless given)."""
         description = ""
         if isinstance(spec, str):
             kind_text, _, values_text = spec.partition(":")
             kind_text = kind_text.strip()
             values = tuple(v.strip() for v in values_text.split(",")) if values_text else ()
-        elif _is_mapping(spec):
+        else:
+            if path is None:
+                path = _at("outputs", name)
+            if not _is_mapping(spec):
+                self.fail(path, f"{spec!r} is not a kind like 'decimal' or 'enum:T0,T1,T2'")
+                return None
             kind_text = spec.get("kind")  # type: ignore[assignment]
             raw_values = spec.get("values", [])
             description = self.text(spec, "description", path)
@@ -163,11 +169,10 @@ class Checks:
                 self.fail(_at(path, "values"), f"{raw_values!r} is not a list of values")
                 return None
             values = tuple(raw_values)
-        else:
-            self.fail(path, f"{spec!r} is not a kind like 'decimal' or 'enum:T0,T1,T2'")
-            return None
         kinds = _KINDS
         if kind_text not in kinds:
+            if path is None:
+                path = _at("outputs", name)
             where = path if isinstance(spec, str) else _at(path, "kind")
             self.fail(
                 where,
@@ -177,6 +182,8 @@ class Checks:
         kind = _KIND_BY_VALUE[kind_text]
         problem = values_problem(kind, values)
         if problem:
+            if path is None:
+                path = _at("outputs", name)
             self.fail(path if isinstance(spec, str) else _at(path, "values"), problem)
             return None
         return _output(name, kind, values, description)
