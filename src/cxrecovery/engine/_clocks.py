@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from cxrecovery.businesstime import (
@@ -82,6 +81,8 @@ _STATE: Final = ClockState._deferring(
 class _ClockSteps:
     """The clock and escalation steps of :class:`~cxrecovery.engine._decision._Decision`."""
 
+    __slots__ = ("clock_dues", "instants")
+
     engine: CompiledPolicy
     policy: Policy
     case: Case
@@ -98,7 +99,7 @@ class _ClockSteps:
     clock_dues: list[tuple[int | None, BusinessCalendar]]
     #: The case's times ``clocks()`` made instants, by the identity of the datetime (the
     #: case's own, alive for the decision): the escalation's anchor is often one of them.
-    instants: Mapping[int, int] = MappingProxyType({})
+    instants: Mapping[int, int]
 
     def future(self, when: datetime | None) -> None:
         raise NotImplementedError

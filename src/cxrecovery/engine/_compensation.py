@@ -10,7 +10,7 @@ from functools import partial
 from typing import Final
 
 from cxrecovery._validation import settable_maker
-from cxrecovery.engine._context import DecisionContext
+from cxrecovery.engine._context import NOTHING_REPAID, DecisionContext
 from cxrecovery.engine._grant import asked
 from cxrecovery.engine._harm import harm_shares
 from cxrecovery.engine._owed import owed, repay
@@ -51,7 +51,7 @@ _NEEDS_APPROVAL: Final = Authority.NEEDS_APPROVAL
 _BASIS_POINT: Final = Decimal("0.0001")
 _ZERO: Final = Decimal(0)
 # What a decision has repaid until money owed is paid back: the context's own zero.
-_NOTHING_REPAID: Final = DecisionContext.repaid
+_NOTHING_REPAID: Final = NOTHING_REPAID
 _CUSTOMER: Final = Fault.CUSTOMER
 _ONE: Final = Decimal(1)
 _NOT_OVER: Final[tuple[bool, ExpectationBaseline | None]] = (False, None)

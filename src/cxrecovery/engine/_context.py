@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 # What went wrong in an interaction: an apology or a remedy is owed again after it.
 _SETBACKS: Final = frozenset({Outcome.FAILED, Outcome.MISSED, Outcome.ABANDONED})
 _ZERO: Final = Decimal(0)
+# What a decision has repaid until money owed is paid back (``DecisionContext.repaid``).
+NOTHING_REPAID: Final = _ZERO
 _OPEN: Final = CaseStatus.OPEN
 
 
@@ -73,18 +75,37 @@ def traced(trace: Traced) -> TableTrace:
 
 
 class DecisionContext(_ClockSteps):
-    """One call of :meth:`Engine.decide`: the working state, thrown away afterwards."""
+    """One call of :meth:`Engine.decide`: the working state, thrown away afterwards.
 
-    # What every decision starts with and few change, read off the class until one does.
-    judgement = False
-    remedy_action: str | None = None
-    # The earliest the remedy can be done, as the host said at decision time.
-    ready_at: datetime | None = None
-    repaid = _ZERO
-    _changed_at: datetime | None = None
-    # The decision time in microseconds since the epoch, when the caller knows it (a
-    # sweep's); 0 until a clock needs it (see ``clocks``).
-    at_us = 0
+    Slotted: a decision's state is a fixed set of fields (no dictionary of its own, which
+    a plan not yet read would keep alive with it)."""
+
+    __slots__ = (
+        "_changed_at",
+        "_slots",
+        "agent",
+        "approvals",
+        "at",
+        "at_us",
+        "case",
+        "engine",
+        "explain",
+        "facts",
+        "is_open",
+        "judgement",
+        "limbo_later",
+        "memo_ok",
+        "pending",
+        "policy",
+        "ready_at",
+        "remedy_action",
+        "repaid",
+        "reviews",
+        "role",
+        "spent",
+        "timeline",
+        "trace",
+    )
 
     def __init__(
         self,
@@ -121,6 +142,16 @@ class DecisionContext(_ClockSteps):
         self.pending: list[Pending] = []
         self.approvals: list[Approval] = []
         self.is_open = case.status is _OPEN
+        # What every decision starts with and few change.
+        self.judgement = False
+        self.remedy_action: str | None = None
+        # The earliest the remedy can be done, as the host said at decision time.
+        self.ready_at: datetime | None = None
+        self.repaid = NOTHING_REPAID
+        self._changed_at: datetime | None = None
+        # The decision time in microseconds since the epoch, when the caller knows it (a
+        # sweep's); 0 until a clock needs it (see ``clocks``).
+        self.at_us = 0
 
     # --- helpers -------------------------------------------------------------------------
 
