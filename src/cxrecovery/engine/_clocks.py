@@ -34,9 +34,10 @@ from cxrecovery.plan import (
     Reason,
 )
 from cxrecovery.policy import ClockPolicy, ClockStart, ClockStop, EscalationLevel, Policy
-from cxrecovery.tables import DecisionTable, TableResult
+from cxrecovery.tables import DecisionTable
 
 if TYPE_CHECKING:
+    from cxrecovery.engine._slots import Entry, TableSlot
     from cxrecovery.engine.compile import CompiledPolicy, _Target
 
 # A pause as instants: its start, and its end (None while it lasts).
@@ -93,6 +94,7 @@ class _ClockSteps:
     is_open: bool
     pending: list[Pending]
     reviews: list[datetime]
+    _slots: Mapping[str, TableSlot]
     #: Each clock state's due time as an instant with the calendar that shows it (in the
     #: order of ``clocks()``'s states), for steps that need a due time without the state's
     #: shown values (which are filled on first read).
@@ -110,7 +112,7 @@ class _ClockSteps:
         fields keep the exact instant."""
         return self.case.local_time(when).isoformat()
 
-    def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
+    def _entry(self, table: DecisionTable, slot: TableSlot) -> Entry:
         raise NotImplementedError
 
     def decided(
@@ -333,14 +335,15 @@ class _ClockSteps:
         if name is not None:
             path = f"tables.{name}"
             table = self.engine._compiled.tables[name]
+            slot = self._slots[path]
             # A host fact it reads without a value: a person decides the level.
-            lacking = self.lacking(path, "the escalation level")
-            result = None if lacking else self.evaluate(name, table, path)
-            if result is not None:
-                outputs = result.outputs
+            if not (slot.hosts and self.lacking(path, "the escalation level")):
+                # The table's outputs and chosen rows, as its result would hold them.
+                outcome = self._entry(table, slot)[2]
+                outputs = outcome[1]
                 if isinstance(outputs, tuple):  # each row's reason is read with the plan's
-                    for row, out in zip(result.chosen, outputs, strict=False):
-                        row_level = int(out["level"])  # type: ignore[call-overload]
+                    for row, out in zip(outcome[3], outputs, strict=False):
+                        row_level = int(out["level"])
                         if row_level > level:
                             level = row_level
                         why.append((table, path, row, row_level, out))
