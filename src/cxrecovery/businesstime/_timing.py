@@ -86,15 +86,24 @@ def elapsed(engine: Engine, start: int, end: int, pauses: Sequence[Span], cap: i
 
 
 def _resume(
-    engine: Engine, start: int, threshold: int, pauses: Sequence[Span], cap: int | None
+    engine: Engine,
+    start: int,
+    threshold: int,
+    pauses: Sequence[Span],
+    cap: int | None,
+    known: dict[tuple[int, int], int],
 ) -> tuple[int, int] | None:
     """Where the run that reaches ``threshold`` resumes after the pauses before it: the
     instant and the business time still to run from there. ``None`` when a pause with no
-    end and no cap holds the clock first."""
+    end and no cap holds the clock first. ``known`` keeps each business time measured
+    (by its two instants) for the thresholds of one clock, which walk the same pauses
+    from the same start."""
     cursor, remaining = start, threshold
     for s, e in pauses:
         if s > cursor:
-            run = engine.between(cursor, s, "at")
+            run = known.get((cursor, s))
+            if run is None:
+                run = known[cursor, s] = engine.between(cursor, s, "at")
             if run >= remaining:
                 break
             remaining -= run
@@ -105,7 +114,9 @@ def _resume(
             cursor = e
             continue
         if e is not None:
-            taken = engine.between(cursor, e, "at")  # (worked out once: a walk of the index)
+            taken = known.get((cursor, e))
+            if taken is None:  # (worked out once: a walk of the index)
+                taken = known[cursor, e] = engine.between(cursor, e, "at")
             if taken <= cap:
                 cap -= taken
                 cursor = e
@@ -121,18 +132,20 @@ def reach(
     """The earliest instant at which elapsed time reaches each threshold, in order.
 
     ``None`` for a threshold a pause with no end (and no cap) holds the clock from
-    reaching. A threshold of zero is reached at ``start``. The runs that resume at one
+    reaching. A threshold of zero is reached at ``start``. The thresholds share the
+    business times measured on the way over the pauses, and the runs that resume at one
     instant are added from it together, so the start is located in the index once.
     """
     if not pauses:  # nothing to walk over: each threshold is an addition from the start
         return list(engine.add_each(start, thresholds, "target"))
     found: list[int | None] = []
     groups: dict[int, list[tuple[int, int]]] = {}
+    known: dict[tuple[int, int], int] = {}
     for i, threshold in enumerate(thresholds):
         if threshold <= 0:
             found.append(start)
             continue
-        resumed = _resume(engine, start, threshold, pauses, cap)
+        resumed = _resume(engine, start, threshold, pauses, cap, known)
         found.append(None)
         if resumed is not None:
             groups.setdefault(resumed[0], []).append((i, resumed[1]))

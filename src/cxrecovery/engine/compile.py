@@ -219,6 +219,26 @@ class _Target:
         "warnings",
     )
 
+    def again(self, rule: str, text: object) -> _Target:
+        """This target for another row of its clock's table with the same duration: the
+        same spec and times, made without working them out again."""
+        made = _Target.__new__(_Target)
+        made.text = text
+        made.outputs = None
+        made.spec = self.spec
+        made.calendar = self.calendar
+        made.fixed = self.fixed
+        made.target = self.target
+        made.rule = rule
+        made.warnings = self.warnings
+        made.target_us = self.target_us
+        made.durations = self.durations
+        made.due_only = self.due_only
+        made.max_pause_us = self.max_pause_us
+        made.points = self.points
+        made.breach = self.breach
+        return made
+
     def __init__(
         self, spec: ClockSpec, rule: str, text: object, escalate: Mapping[str, int]
     ) -> None:
@@ -274,13 +294,15 @@ class _Rows(dict[str, "_Target | None"]):
     here keeps its rule's outputs (``_Target.outputs``): a decision that chose the row
     by them needs no look at their target."""
 
-    __slots__ = ("_clock", "_engine", "_table")
+    __slots__ = ("_clock", "_engine", "_made", "_table")
 
     def __init__(self, engine: CompiledPolicy, clock: ClockPolicy, table: DecisionTable) -> None:
         # (Empty as made: dict.__init__ would add nothing.)
         self._engine = engine
         self._clock = clock
         self._table = table
+        # The rows made, by their spec's identity: rows of one duration share their times.
+        self._made: dict[int, _Target] = {}
 
     def __missing__(self, row: str) -> _Target | None:
         found: _Target | None = None
@@ -288,7 +310,9 @@ class _Rows(dict[str, "_Target | None"]):
             if rule.id == row:
                 outputs = rule.outputs
                 try:
-                    found = clock_target(self._engine, self._clock, row, outputs["target"])
+                    found = clock_target(
+                        self._engine, self._clock, row, outputs["target"], self._made
+                    )
                 except CxRecoveryError:  # bad input: decide() raises it if the row is used
                     found = None
                 else:
@@ -298,13 +322,28 @@ class _Rows(dict[str, "_Target | None"]):
         return found
 
 
-def clock_target(engine: CompiledPolicy, clock: ClockPolicy, row: str, target: object) -> _Target:
-    """The compiled target row ``row`` of ``clock``, whose ``then.target`` is ``target``.
+def clock_target(
+    engine: CompiledPolicy,
+    clock: ClockPolicy,
+    row: str,
+    target: object,
+    made: dict[int, _Target] | None = None,
+) -> _Target:
+    """The compiled target row ``row`` of ``clock``, whose ``then.target`` is ``target``
+    (a copy of a row ``made`` holds for the same spec, when there is one; the row is
+    kept there).
 
     Raises what the clock's spec raises for this target (a negative duration, say).
     """
     spec = engine._clock_spec(clock, parse_duration(str(target)))
-    return _Target(spec, f"clocks.{clock.name}.targets[{row}]", target, clock.escalate)
+    rule = f"clocks.{clock.name}.targets[{row}]"
+    if made is None:
+        return _Target(spec, rule, target, clock.escalate)
+    like = made.get(id(spec))
+    if like is not None:
+        return like.again(rule, target)
+    found = made[id(spec)] = _Target(spec, rule, target, clock.escalate)
+    return found
 
 
 def compile_targets(engine: CompiledPolicy) -> dict[str, _ClockTable]:
