@@ -40,8 +40,6 @@ _ANY: Final = object()  # a cell the rule leaves out
 # The class of an output value that reads as itself (parse_native gives it back), by
 # the output's kind: a string output's text, a boolean output's boolean.
 _PLAIN: Final = {_STRING: str, _BOOLEAN: bool}
-# The keys of a plain rule (_Reader.plain_rules): a rule's but its priority.
-_PLAIN_KEYS: Final = _RULE_KEYS - {"priority"}
 
 
 # A rule the reader has checked, made without Rule's __init__ (its one converter, to a
@@ -126,10 +124,6 @@ class _Reader(Checks):
                     found = cells[key] = condition(name, spec)
                 left_out.append(found)
         self.inputs_known = frozenset(names)
-        if policy is not _PRIORITY:
-            plain = self.plain_rules(value, len(outputs))
-            if plain is not None:  # no rule has a problem but in its cells or values
-                return plain
         rules: list[Rule] = []
         first: dict[str, int] = {}  # each rule id, by the index of its first rule
         # A rule's path (rules[i]) is written only for a problem found in it.
@@ -156,51 +150,6 @@ class _Reader(Checks):
             if rule is not None and not duplicate:
                 rules.append(rule)
         return rules
-
-    def plain_rules(self, value: list[Any], width: int) -> list[Rule] | None:
-        """The rules of ``value`` read in one pass, when each one is a plain rule: a
-        dict of the keys a rule has but a priority, with an id (a non-empty string
-        without white space around it) that no rule before it has, its ``when`` (if
-        any) a dict of input names, its ``then`` a dict of every output (``width`` of
-        them) and no other, its ``source`` (if any) a string: the tests :meth:`rule`
-        puts a rule to but its cells' and values'. ``None`` when one is not (the
-        problems this pass found are dropped): each rule is then read on its own."""
-        problems = self.problems
-        start = len(problems)
-        inputs, known = self.inputs_known, self.known
-        if len(known) != width:  # an output with a bad kind: known, but not read
-            return None
-        rules: list[Rule] = []
-        ids: set[str] = set()
-        for index, item in enumerate(value):
-            if item.__class__ is not dict or not _PLAIN_KEYS.issuperset(item):
-                break
-            rule_id = item.get("id")
-            if rule_id.__class__ is not str or not rule_id or rule_id in ids:
-                break
-            when = item.get("when", _NO_CELLS)
-            then = item.get("then")
-            source = item.get("source", "")
-            if (
-                rule_id != rule_id.strip()
-                or when.__class__ is not dict
-                or then.__class__ is not dict
-                or source.__class__ is not str
-                or len(then) != width
-                or not inputs.issuperset(when)
-                or not known.issuperset(then)
-            ):
-                break
-            ids.add(rule_id)
-            before = len(problems)
-            conditions = self.conditions(when, index, ".")
-            values = self.then_values(then, index)
-            if len(problems) == before:
-                rules.append(_rule(rule_id, index, conditions, _frozen(values), 0, source))
-        else:
-            return rules
-        del problems[start:]
-        return None
 
     def rule(
         self,
