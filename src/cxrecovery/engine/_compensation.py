@@ -3,7 +3,7 @@ who may grant it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 from functools import partial
@@ -82,14 +82,17 @@ def compensate(
     """Goodwill as the recovery row sizes it, money owed paid back, and who may grant
     it: the amount granted (if any), whether the case over-delivers, and the
     customer's raised expectation when it does."""
-    value = d.case.failure.value_at_stake
+    case = d.case
+    facts = d.facts
+    engine = d.engine
+    value = case.failure.value_at_stake
     owed_value = owed(d)
     # The row's tier and the goodwill's form (a credit on top of a remedy that is one).
-    row_tier, form = d.engine._goodwill.row(recovery)
+    row_tier, form = engine._goodwill.row(recovery)
     tier, ratio, refunded, why = _size(d, row_tier, rule, owed_value)
     repay(d, value, owed_value, owner)
     # Refunds already granted pay back money owed first; the rest was goodwill.
-    granted = d.facts["granted_so_far"]
+    granted = facts["granted_so_far"]
     if granted.__class__ is not Decimal:
         granted = Decimal(granted)  # type: ignore[arg-type]
     repaid = d.repaid
@@ -97,9 +100,9 @@ def compensate(
         granted -= repaid
     # Nothing granted before and no grant on the case: nothing goes beyond the goodwill.
     over, expectation = (
-        _over_delivered(d, value, granted, ratio, tier) if granted or d.case.grants else _NOT_OVER
+        _over_delivered(d, value, granted, ratio, tier) if granted or case.grants else _NOT_OVER
     )
-    if value is None or not value.amount or not ratio or d.facts["critical"]:
+    if value is None or not value.amount or not ratio or facts["critical"]:
         _unsized(d, value, ratio, tier, form, rule, why)
         return None, over, expectation
     # The reasons the amount adds to the goodwill's (a floor, a ceiling, a grant).
@@ -109,36 +112,36 @@ def compensate(
         return None, over, expectation
     amount, already = found
     # The request's case total is what was granted, read as ``already`` was, plus this.
-    request = asked(d.case, d.facts, amount, form, d.spent, already, owed_value)
+    request = asked(case, facts, amount, form, d.spent, already, owed_value)
+    comp = d.policy.compensation
     # By position: not critical (a critical case has no amount), the approval line.
-    verdict = d.engine._ladder.verdict(
-        d.role, request, False, d.policy.compensation.approval_above_ratio
-    )
+    verdict = engine._ladder.verdict(d.role, request, False, comp.approval_above_ratio)
     authority, who, approval = _authority(d, request, verdict, amount, form, tier)
     # (already + amount).ratio_to(value), as the request worked it out for its checks.
     share = request.case_ratio
     if share is None:  # pragma: no cover - the value at stake is not zero here
         share = request.case_total.ratio_to(value)
-    if form in d.policy.compensation.delight_forms:
+    if form in comp.delight_forms:
         # Granting it will raise what this customer expects next time: say so now.
         over = True
-        baseline = d.case.customer.expectation
+        baseline = case.customer.expectation
         # By position (see _expectation): ratio, remedy, set_at, reason.
         expectation = _expectation(
             max(share, baseline.compensation_ratio).quantize(_CENT),
             form,
             d.at,
-            f"if granted on case {d.case.id}, the customer will expect this again",
+            f"if granted on case {case.id}, the customer will expect this again",
         )
+    agent = d.agent
     d.pending.append(
         new_pending(  # every field, in order: see Pending
             Pending,
             (
                 _COMPENSATE,
                 _compensation_text,
-                (form, amount, share, value, who, approval, why, reasons),
-                d.agent.id
-                if (d.agent is not None and verdict.allowed)
+                (form, amount, share, value, who, approval, why, reasons or _NO_REASONS),
+                agent.id
+                if (agent is not None and verdict.allowed)
                 else (verdict.approver or owner),
                 None,
                 authority,
@@ -155,6 +158,10 @@ def compensate(
     return amount, over, expectation
 
 
+# No reason added to the goodwill's: the one empty tuple, not a list kept per action.
+_NO_REASONS: Final[tuple[ReasonSpec, ...]] = ()
+
+
 def _compensation_text(
     d: DecisionContext,
     form: CompensationForm,
@@ -164,7 +171,7 @@ def _compensation_text(
     who: str | None,
     approval: Approval | None,
     why: _Why,
-    reasons: list[ReasonSpec],
+    reasons: Sequence[ReasonSpec],
 ) -> Explained:
     if who is None:  # the acting role may grant it, or the approval names who approves
         who = (
@@ -194,34 +201,33 @@ def _size(
     and why (see :func:`_size_reasons`)."""
     comp = d.policy.compensation
     facts = d.facts
-    sizing = d.engine._goodwill
-    row_tier = tier.name
     # A remedy that gives the money back pays the value at stake as money owed; any
     # other remedy restores the service (so does a case already put right).
-    restored = not (d.remedy_action is not None and d.remedy_action in comp.refund_remedies)
+    remedy_action = d.remedy_action
+    restored = not (remedy_action is not None and remedy_action in comp.refund_remedies)
+    row_tier = tier.name
     refunded = _ONE if owed_value is not None else _ZERO
     fault = facts["fault"]
-    history = facts["history"]
     lateness, late_by, downtime, down_for = harm_shares(d)
     # The tier used, the share, the harm and the steps (their texts written on first read).
-    tier, ratio, _, steps = sizing.sized(
+    tier, ratio, _, steps = d.engine._goodwill.sized(
         tier,
         fault,
-        history,
+        facts["history"],
         facts["effort"],
         lateness,
         downtime,
         restored,
         refunded,
     )
-    baseline = d.case.customer.expectation
+    baseline = d.case.customer.expectation.compensation_ratio
     # (Nothing refunded: the share alone, as adding zero compares.)
     due = ratio if refunded is _ZERO else ratio + refunded
-    expected = baseline.compensation_ratio > due and fault != _CUSTOMER
+    expected = baseline > due and fault != _CUSTOMER
     if expected:
         # What they got last time is what they expect now, a tier-0 row included
         # (Rust & Oliver 2000); unless the failure was their own doing.
-        ratio = min(baseline.compensation_ratio - refunded, comp.hard_cap_ratio - refunded)
+        ratio = min(baseline - refunded, comp.hard_cap_ratio - refunded)
     return tier, ratio, refunded, (rule, row_tier, steps, late_by, down_for, expected)
 
 

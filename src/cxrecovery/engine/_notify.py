@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -50,6 +50,7 @@ _OUTBOUND: Final = Direction.OUTBOUND
 _CLOSED: Final = CaseStatus.CLOSED
 _FOLLOWED_UP: Final = CaseEventKind.FOLLOWED_UP
 _NONE_DONE: Final[frozenset[str | None]] = frozenset()
+_NONE_REPAID: Final[tuple[Money, ...]] = ()
 # Outcomes after which the customer is not on the line any more.
 _GONE: Final = frozenset({Outcome.FAILED, Outcome.MISSED, Outcome.ABANDONED})
 
@@ -96,13 +97,14 @@ def notify(
     # One pass over the actions so far: whether the plan makes a promise, and the
     # money it pays back.
     promised = False
-    repaid: list[Money] = []
+    # (Nothing paid back: the one empty tuple, not a list kept per notification.)
+    repaid: Sequence[Money] = _NONE_REPAID
     for item in d.pending:
         kind = item.kind
         if kind is _MAKE_PROMISE:
             promised = True
         elif kind is _REPAY and item.amount is not None:
-            repaid.append(item.amount)
+            repaid = [*repaid, item.amount]
     promised_now = False
     if promised:
         # The plan makes a promise now: the customer hears it now, not when the next
@@ -139,7 +141,7 @@ def _notify_text(
     told_now: bool,
     promised_now: bool,
     promise_due: datetime | None,
-    repaid: list[Money],
+    repaid: Sequence[Money],
     compensation: Money | None,
 ) -> Explained:
     told = _told(promise_due, repaid, compensation)
@@ -192,7 +194,7 @@ def _notify_summary(
     told_now: bool,
     promised_now: bool,
     promise_due: datetime | None,
-    repaid: list[Money],
+    repaid: Sequence[Money],
     compensation: Money | None,
 ) -> str:
     """:func:`_notify_text`'s summary alone (the same words, without its reasons)."""
@@ -229,7 +231,9 @@ def _update_due(
     return found
 
 
-def _told(promise_due: datetime | None, repaid: list[Money], compensation: Money | None) -> str:
+def _told(
+    promise_due: datetime | None, repaid: Sequence[Money], compensation: Money | None
+) -> str:
     """What the customer hears: the apology, the promise, money owed back and
     compensation, and who owns the case."""
     states = ["an apology and what we will do"]

@@ -142,7 +142,6 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
     out, row = found
     action, estimate_text, calendar_name, margin = _outputs(d, out)
     d.remedy_action = action
-    rule = (path, row)  # the row's rule, written on first read
     # A remedy under way since the last setback is not asked for again (its
     # promise is tracked below).
     remedied = bool(d.case.events) and d.done_since_setback(_REMEDIED)
@@ -150,7 +149,7 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
         d.pending.append(
             new_pending(
                 Pending,
-                (_REMEDY, _remedy_text, (action, calendar_name, estimate_text, rule), owner)  # noqa: RUF005
+                (_REMEDY, _remedy_text, (action, calendar_name, estimate_text, path, row), owner)  # noqa: RUF005
                 + _NO_VALUES,
             )
         )
@@ -176,7 +175,7 @@ def remedy(d: DecisionContext, owner: str) -> datetime | None:
             (  # noqa: RUF005
                 _MAKE_PROMISE,
                 _promise_text,
-                (action, calendar_name, estimate_text, margin, rule, quote, due),
+                (action, calendar_name, estimate_text, margin, path, row, quote, due),
                 owner,
                 due,
             )
@@ -228,13 +227,14 @@ def _remedy_text(
     action: str,
     calendar_name: str,
     estimate_text: str,
-    rule: tuple[str, str],
+    path: str,
+    row: str,
 ) -> Explained:
     details = Attributes._from_sorted(
         (("action", action), ("calendar", calendar_name), ("estimate", estimate_text))
     )
     reason = d.reason(
-        _rule(rule),
+        _rule(path, row),
         "the remedy row for this failure",
         "category",
         "service_usable",
@@ -249,14 +249,15 @@ def _promise_text(
     calendar_name: str,
     estimate: str,
     margin: _Margin,
-    rule: tuple[str, str],
+    path: str,
+    row: str,
     quote: _Quote | None,
     due: datetime,
 ) -> Explained:
     """The promise of the remedy by ``due``, in business time on its calendar."""
     margin_text, _, promised_text = margin
     reasons = [
-        d.reason(_rule(rule), f"estimate {estimate} on the {calendar_name} calendar"),
+        d.reason(_rule(path, row), f"estimate {estimate} on the {calendar_name} calendar"),
         d.reason(
             "promises.margin_ratio",
             f"plus a safety margin of {margin_text}: never promise what the policy cannot meet",
@@ -290,9 +291,8 @@ def _promise_text(
     return f"Promise: {action.replace('_', ' ')} by {d.shown(due)}", details, tuple(reasons)
 
 
-def _rule(rule: tuple[str, str]) -> str:
-    """The remedy row's rule: its table's path and the row."""
-    path, row = rule
+def _rule(path: str, row: str) -> str:
+    """The remedy row's rule (written on first read): its table's path and the row."""
     return f"{path}[{row}]"
 
 
