@@ -44,8 +44,9 @@ _RESOLVED: Final = CaseStatus.RESOLVED
 def _recovery(d: DecisionContext) -> tuple[Mapping[str, object] | None, str]:
     """The recovery row (the apology's style, the goodwill, the follow-up) and its rule."""
     name = d.policy.compensation.table
-    path = d.engine._compiled.recovery_path
-    found = d.decided(name, d.engine._compiled.tables[name], path, _RECOVERY_WHAT)
+    compiled = d.engine._compiled
+    path = compiled.recovery_path
+    found = d.decided(name, compiled.tables[name], path, _RECOVERY_WHAT)
     if found is None:
         return None, ""
     return found[0], d._slots[path].rule(found[1])
@@ -63,15 +64,17 @@ def plan(d: DecisionContext, decided_at: datetime | None = None) -> RecoveryPlan
     """The plan; ``decided_at`` is the decision time as the host gave it (``d.at`` is
     the same instant, as the engine compares it)."""
     recovery, recovery_rule = _recovery(d)
+    case = d.case
+    is_open = d.is_open
     clocks, clock_levels = d.clocks()
     level, level_reasons, level_anchor = d.escalation(clock_levels)
     # An escalation already taken to a level is not raised to it again: the case is
     # at the higher of the level due and the level taken.
-    taken = d.case.escalation_taken() if d.is_open and d.case.events else 0
+    taken = case.escalation_taken() if is_open and case.events else 0
     at_level = level if level >= taken else taken
     owner, owner_reason = owner_of(d, at_level)
 
-    if d.is_open:
+    if is_open:
         if recovery is not None and _unapologised(d):
             apologize(d, recovery, recovery_rule, owner)
         promise_due = remedy(d, owner)
@@ -82,30 +85,31 @@ def plan(d: DecisionContext, decided_at: datetime | None = None) -> RecoveryPlan
     if recovery is not None:
         compensation, over, expectation = compensate(d, recovery, recovery_rule, owner)
     else:  # money owed is paid back whatever a person decides about goodwill
-        repay(d, d.case.failure.value_at_stake, owed(d), owner)
+        repay(d, case.failure.value_at_stake, owed(d), owner)
     # A case put right after a broken promise, or one that now pays the customer,
     # still owes them an apology and a word: money is not a substitute for either
     # (Wirtz & Mattila 2004; Joireman et al. 2013).
-    aftercare = d.case.status is _RESOLVED and (
+    aftercare = case.status is _RESOLVED and (
         compensation is not None or int(d.facts["promises_broken"]) > 0  # type: ignore[call-overload]
     )
     if aftercare and recovery is not None and _unapologised(d):
         apologize(d, recovery, recovery_rule, owner)
-    if d.is_open and level > taken:
+    if is_open and level > taken:
         d.escalate(level, level_reasons, level_anchor)
-    if d.is_open or aftercare:
+    if is_open or aftercare:
         notify(d, clocks, promise_due, compensation)
     if recovery is not None:
         follow_up(d, recovery, recovery_rule, owner)
     recognise(d)
     future_windows(d)
-    return _assemble(d, decided_at, (owner, owner_reason), clocks, at_level, over, expectation)
+    return _assemble(d, decided_at, owner, owner_reason, clocks, at_level, over, expectation)
 
 
 def _assemble(
     d: DecisionContext,
     decided_at: datetime | None,
-    owned: tuple[str, str],
+    owner: str,
+    owner_reason: str,
     clocks: list[ClockState],
     at_level: int,
     over: bool,
@@ -122,8 +126,8 @@ def _assemble(
         d.at if decided_at is None else decided_at,
         d.role.name,
         d.agent.id if d.agent is not None else None,
-        owned[0],
-        owned[1],
+        owner,
+        owner_reason,
         policy.name,
         policy.version,
         policy.fingerprint,

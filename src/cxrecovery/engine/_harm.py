@@ -41,14 +41,14 @@ def harm_shares(
     decision time: goodwill is sized when something happens, and a re-decision with
     nothing new repeats it."""
     comp = d.policy.compensation
-    rule = d.engine._goodwill
+    case = d.case
     at = d.at
     last = None  # worked out only when needed, once
     steps = comp.lateness_steps
     lateness, late_by = _ZERO, None
     if steps:
         late = None
-        for promise in d.case.promises:
+        for promise in case.promises:
             if promise.made_at > at:
                 continue
             settled = promise.settled_at
@@ -67,16 +67,18 @@ def harm_shares(
             if late is None or by > late:
                 late = by
         if late is not None:  # a promise broken
-            lateness, reached = harm_reached(late, rule.lateness_rising)
+            lateness, reached = harm_reached(late, d.engine._goodwill.lateness_rising)
             late_by = steps[reached - 1] if reached else None
     steps = comp.downtime_steps
-    failure = d.case.failure
+    failure = case.failure
     if not steps or failure.service_usable:
         return lateness, late_by, _ZERO, None
-    start = failure.occurred_at or d.case.opened_at
-    end = d.case.resolved_at or d.case.closed_at
+    start = failure.occurred_at or case.opened_at
+    end = case.resolved_at or case.closed_at
     if end is None or end > at:
         end = last if last is not None else harm_changed_at(d)
     down = end - start
-    downtime, reached = harm_reached(down if down > _NO_TIME else _NO_TIME, rule.downtime_rising)
+    downtime, reached = harm_reached(
+        down if down > _NO_TIME else _NO_TIME, d.engine._goodwill.downtime_rising
+    )
     return lateness, late_by, downtime, steps[reached - 1] if reached else None

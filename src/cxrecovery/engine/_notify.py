@@ -273,8 +273,8 @@ def follow_up(d: DecisionContext, recovery: Mapping[str, object], rule: str, own
     calendar = d.policy.calendars[d.policy.follow_up_calendar] if base is not None else None
     channel = case.customer.preferred_channel or case.channel
     done = (
-        {e.subject for e in d.case.done(_FOLLOWED_UP) if base is None or e.at >= base}
-        if d.case.events
+        {e.subject for e in case.done(_FOLLOWED_UP) if base is None or e.at >= base}
+        if case.events
         else _NONE_DONE
     )
     for part in parts:

@@ -26,11 +26,12 @@ _REFUND_FORMS: Final = frozenset({CompensationForm.REFUND, CompensationForm.REFU
 
 def owed(d: DecisionContext) -> Money | None:
     """The value at stake, when the remedy gives the money back: then it is owed."""
+    action = d.remedy_action
+    if action is None or action not in d.policy.compensation.refund_remedies:
+        return None  # a remedy that does not give the money back: nothing is owed
     value = d.case.failure.value_at_stake
-    refunding = (
-        d.remedy_action is not None and d.remedy_action in d.policy.compensation.refund_remedies
-    )
-    return value if refunding and value is not None and value else None
+    # (Money's truth: an amount that is not zero, read directly.)
+    return value if value is not None and value.amount else None
 
 
 def repay(d: DecisionContext, value: Money | None, owed_value: Money | None, owner: str) -> None:
@@ -39,8 +40,12 @@ def repay(d: DecisionContext, value: Money | None, owed_value: Money | None, own
     applies; it is its own line, recorded in the plan. Refunds already granted pay
     it first (``d.repaid``)."""
     wrong = d.case.failure.wrongly_charged
+    # (Money's truth: an amount that is not zero, read directly.)
+    charged = wrong is not None and wrong.amount
+    if not charged and owed_value is None:  # nothing owed: the common case
+        return
     parts: list[tuple[Money, str, str]] = []
-    if wrong is not None and wrong:
+    if charged and wrong is not None:
         parts.append((wrong, "the charge made in error", "failure.wrongly_charged"))
     if owed_value is not None:
         parts.append(
@@ -50,8 +55,6 @@ def repay(d: DecisionContext, value: Money | None, owed_value: Money | None, own
                 f"compensation.refund_remedies[{d.remedy_action}]",
             )
         )
-    if not parts:
-        return
     refunds: dict[str, Decimal] = {}
     for grant in d.case.grants:
         if grant.at <= d.at and grant.form in _REFUND_FORMS and grant.amount:
