@@ -141,6 +141,10 @@ _OWN_FAULT_STEPS: Final[tuple[Step, ...]] = ((_OWN_FAULT[0],),)
 _RESTORED: Final[Step] = ("compensation.restored_scale",)
 _LINE: Final[Step] = ("compensation.approval_above_ratio",)
 _CAP: Final[Step] = ("compensation.hard_cap_ratio",)
+# Each alone, as the steps of a placement (joined to no step before it, the same tuple).
+_RESTORED_STEPS: Final[tuple[Step, ...]] = (_RESTORED,)
+_LINE_STEPS: Final[tuple[Step, ...]] = (_LINE,)
+_CAP_STEPS: Final[tuple[Step, ...]] = (_CAP,)
 
 
 class GoodwillRule:
@@ -397,10 +401,10 @@ class GoodwillRule:
         and whether the band is wide (the harm's steps count)."""
         _, low, _, width, wide, scaled_low = self._band(tier)
         ratio = (low + width * harm).quantize(_PLACES)
-        if restored and scaled_low is not None and ratio > 0:
+        if restored and scaled_low is not None and ratio > _ZERO:
             ratio = (ratio * self.comp.restored_scale).quantize(_PLACES)
             low = scaled_low
-            steps: tuple[Step, ...] = (_RESTORED,)
+            steps: tuple[Step, ...] = _RESTORED_STEPS
         else:
             steps = ()
         ratio, steps = self._held(steps, ratio, low, refunded)
@@ -424,8 +428,8 @@ class GoodwillRule:
             # Above the approval line satisfaction hardly grows: harm alone does not carry
             # a proposal past it (the band's own floor may).
             ratio = held_line
-            steps += (_LINE,)
+            steps += _LINE_STEPS
         if ratio > cap:
             ratio = held_cap
-            steps += (_CAP,)
+            steps += _CAP_STEPS
         return ratio, steps
