@@ -37,7 +37,7 @@ from cxrecovery.plan import (
     TableTrace,
 )
 from cxrecovery.policy import RolePolicy
-from cxrecovery.tables import DecisionTable, TableResult, made_result, table_outcome
+from cxrecovery.tables import DecisionTable, table_outcome
 
 if TYPE_CHECKING:
     from cxrecovery.engine.compile import CompiledPolicy
@@ -155,13 +155,6 @@ class DecisionContext(_ClockSteps):
 
     # --- helpers -------------------------------------------------------------------------
 
-    def evaluate(self, name: str, table: DecisionTable, path: str) -> TableResult:
-        found = self._entry(table, self._slots[path])
-        result: TableResult | None = found[5]
-        if result is None:
-            result = found[5] = made_result(found[2], found[3])
-        return result
-
     def _entry(self, table: DecisionTable, slot: TableSlot) -> Entry:
         """The table's outcome, its trace (kept for the plan) and the row it decides
         with: one memo entry (see ``Entry``)."""
@@ -187,9 +180,9 @@ class DecisionContext(_ClockSteps):
     def _evaluate(self, table: DecisionTable, slot: TableSlot) -> Entry:
         facts = self.facts
         seen: dict[str, object] = {}
-        # The outcome and the values read, as a result would hold them: the result is
-        # made only if asked for (``evaluate``), the trace when the plan's trace is read
-        # (``traced``). With ``explain``, the trace now, with the why-not of every row.
+        # The outcome and the values read, as a result would hold them: the trace is made
+        # when the plan's trace is read (``traced``); with ``explain``, now, with the
+        # why-not of every row.
         outcome = table_outcome(table, facts, seen)
         # A table's outputs are a row's (a mapping), every row's (a tuple) or None: the
         # tuple and None told by their classes, cheaper than the Mapping ABC's test.
@@ -200,7 +193,7 @@ class DecisionContext(_ClockSteps):
             if outputs is None or isinstance(outputs, tuple) or not chosen
             else (outputs, chosen[0])
         )
-        found: Entry = [None, slot, outcome, seen, row, None]
+        found: Entry = [None, slot, outcome, seen, row]
         if self.explain:
             found[0] = _made_trace(found, _why_not(table.explain(facts)))
         return found

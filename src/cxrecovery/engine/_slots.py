@@ -154,8 +154,7 @@ def picker(
 # plan's trace is read, see _context.traced), [1] the table's slot, [2] its outcome
 # (name, outputs, matched, chosen, shadowed: ``cxrecovery.tables.table_outcome``), [3] the fact
 # values it read by input column, [4] the row it decides with (its outputs and id), or
-# None when it decides nothing (see DecisionContext.decided),
-# [5] the table's result once asked for (None until then: DecisionContext.evaluate).
+# None when it decides nothing (see DecisionContext.decided).
 Entry = list[Any]
 Traced = Entry
 # A decided row: its outputs and its id.

@@ -47,8 +47,8 @@ from cxrecovery.tables._model import (
     TableExplanation,
     TableResult,
     failure_reason,
+    made_result,
 )
-from cxrecovery.tables._model import made_result as made_result  # (for the engine)
 from cxrecovery.tables.vocabulary import FactKind, FactSpec, FrozenMapping, OutputSpec
 
 __all__ = [
