@@ -132,7 +132,7 @@ class RatioDistribution:
         """The distribution of ``ratios``: each counted in the first bin whose upper
         bound it does not exceed (the last bin: above every bound).
 
-        .. versionadded:: 0.3.0
+        .. versionadded:: 0.2.0
         """
         counts = [0] * (len(RATIO_BINS) + 1)
         above_1_2 = above_1_5 = 0

@@ -176,7 +176,7 @@ def paused(engine: Engine, start: int, now: int, pauses: Sequence[Span], cap: in
 class ClockTimes(NamedTuple):
     """What :func:`clock_times_us` answers, as instants and business microseconds.
 
-    .. versionadded:: 0.3.0
+    .. versionadded:: 0.2.0
     """
 
     #: When elapsed time reaches each threshold (``None``: a pause without end holds it).
@@ -224,7 +224,7 @@ def clock_times_us(
             not instants, a threshold or ``max_pause`` is not an ``int`` of zero or
             more, or a result lies too far away.
 
-    .. versionadded:: 0.3.0
+    .. versionadded:: 0.2.0
     """
     check_instant(at, "at")
     if stopped is not None:
@@ -284,7 +284,7 @@ def reach_us(calendar: BusinessCalendar, start: int, thresholds: Sequence[int]) 
             within the years 1801 to 2998, a threshold is not an ``int`` of zero or
             more, or a result lies too far away.
 
-    .. versionadded:: 0.3.0
+    .. versionadded:: 0.2.0
     """
     if start.__class__ is not int or not LOWEST_US <= start < HIGHEST_US:
         check_start(start, "start")

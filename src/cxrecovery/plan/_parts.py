@@ -191,7 +191,7 @@ class ClockState(Deferrable):
     :class:`~cxrecovery.plan.RecoveryPlan`.
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.3.0 may be deferred.
+    .. versionchanged:: 0.2.0 may be deferred.
     """
 
     name: str
