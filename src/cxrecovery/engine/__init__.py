@@ -190,8 +190,7 @@ class Engine(CompiledPolicy):
             check_instant(at, "at")
         check_instant(known.opened_at, "case.opened_at")
         decision = self._decision(known, at, self._front, None, None, None, False)
-        if at_us:
-            decision.at_us = at_us
+        decision.at_us = at_us  # (0, as a decision starts, unless a sweep gave it)
         return plan(decision, at)
 
     # --- many cases ----------------------------------------------------------------------

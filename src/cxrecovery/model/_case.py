@@ -254,13 +254,7 @@ class Case(_Derived):
                 f"{at.isoformat()} is before case {self.id!r} opened at "
                 f"{self.opened_at.isoformat()}",
             )
-        try:  # (last_event_at(), without its call once it is kept)
-            last = self._last_event
-        except AttributeError:  # made without __init__ (as of a time, unpickled)
-            last = None
-        if last is None:
-            last = self.last_event_at()
-        if last <= at and not _expected_later(self, at):
+        if self.last_event_at() <= at and not _expected_later(self, at):
             return self
         return _as_of(self, at)
 
